@@ -1,0 +1,172 @@
+//! Command-line flags (clap); turned into engine options by each command, never passed deeper.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Plan and apply cloud restore runbooks on Open Telekom Cloud.";
+
+const LONG_ABOUT: &str = "\
+rewind restores databases, caches and servers to a point in time, in the right order, exactly
+once. The runbook is a YAML spec (restore.yaml): `rewind plan` previews what will be restored
+and overwritten, `rewind apply` runs it, and local state makes every restore happen once even
+across crashes and Ctrl-C.
+
+Try it with no cloud at all, against the built-in simulator:
+  rewind apply -f examples/ddm-pitr.yaml --simulate --auto-approve";
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success (plan --detailed-exitcode: no changes)
+  1  error: bad spec or flags, failed preflight, failed or interrupted restore, locked state
+  2  plan --detailed-exitcode only: changes are pending
+
+Credentials come from OS_* variables or clouds.yaml (OS_CLOUD); see the README.";
+
+#[derive(Debug, Parser)]
+#[command(name = "rewind", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The restore spec.
+    #[arg(short = 'f', long = "file", global = true, default_value = "restore.yaml", value_name = "FILE")]
+    pub file: PathBuf,
+    /// State directory [default: .rewind/ beside the spec; env: REWIND_STATE].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Override a spec var: --var point_in_time=2026-11-20T03:00:00Z (repeatable).
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Machine-readable output: one JSON document, or one JSON event per line for apply.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail (e.g. unchanged operations in plans).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// No ANSI colors (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a spec offline: syntax, fields, IDs, times, references, cycles, conflicts.
+    Validate,
+    /// Show what apply would restore and overwrite, with preflight checks against the cloud.
+    Plan(PlanArgs),
+    /// Run the restores: each submitted once, polled to completion, recorded durably.
+    Apply(ApplyArgs),
+    /// Print the dependency graph with the reason for every edge.
+    Graph(GraphArgs),
+    /// Inspect or edit local state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Print the JSON Schema of the spec (for editors: yaml-language-server).
+    Schema,
+    /// Run the OTC API simulator on loopback ports until Ctrl-C.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SimulateArgs {
+    /// Rehearse against an in-process simulator whose world is built from the spec; state is
+    /// kept in a throw-away directory unless --state is given.
+    #[arg(long)]
+    pub simulate: bool,
+    /// With --simulate: use this world file instead of a generated one.
+    #[arg(long, value_name = "FILE", requires = "simulate")]
+    pub world: Option<PathBuf>,
+    /// With --simulate: simulated seconds per real second [default: 600].
+    #[arg(long, value_name = "X", requires = "simulate")]
+    pub time_scale: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Skip preflight checks (no network, no credentials needed).
+    #[arg(long)]
+    pub offline: bool,
+    /// Save the plan; `rewind apply FILE` runs exactly it, or refuses if it went stale.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Accept resubmitting an operation whose last submit has an unknown outcome.
+    #[arg(long, value_name = "NAME")]
+    pub resubmit: Vec<String>,
+    #[command(flatten)]
+    pub sim: SimulateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `rewind plan --out FILE`.
+    #[arg(value_name = "PLANFILE")]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Skip preflight checks before applying.
+    #[arg(long)]
+    pub offline: bool,
+    /// How many restores may run at once [default: 10; env: REWIND_PARALLELISM].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallelism: Option<u32>,
+    /// Stop launching new restores after the first failure (running ones are still followed).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Resubmit an operation whose last submit has an unknown outcome (after checking the cloud).
+    #[arg(long, value_name = "NAME")]
+    pub resubmit: Vec<String>,
+    #[command(flatten)]
+    pub sim: SimulateArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// One line per recorded operation.
+    List,
+    /// One record, as JSON.
+    Show { name: String },
+    /// Forget a record (after a backup); nothing in the cloud is touched.
+    Rm { name: String },
+    /// The whole state (records and journal) as JSON.
+    Export,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to bind; anything but loopback must be asked for explicitly.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub listen: std::net::IpAddr,
+    /// World file (YAML): credentials, instances, backups, windows, faults.
+    #[arg(long, value_name = "FILE")]
+    pub world: Option<PathBuf>,
+    /// Seed for generated IDs and injected faults.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+}

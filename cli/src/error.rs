@@ -1,0 +1,42 @@
+//! What a command can fail with; rendered once, by `render::errors`.
+
+use rewind_engine::spec::Report;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Located spec or settings problems.
+    #[error("{0}")]
+    Spec(Report),
+    /// Anything else, with advice.
+    #[error("{message}")]
+    Message { message: String, hint: Option<String> },
+}
+
+impl CliError {
+    pub fn msg(message: impl Into<String>) -> Self {
+        CliError::Message { message: message.into(), hint: None }
+    }
+
+    pub fn hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        CliError::Message { message: message.into(), hint: Some(hint.into()) }
+    }
+}
+
+impl From<Report> for CliError {
+    fn from(r: Report) -> Self {
+        CliError::Spec(r)
+    }
+}
+
+impl From<rewind_engine::state::StateError> for CliError {
+    fn from(e: rewind_engine::state::StateError) -> Self {
+        use rewind_engine::state::StateError;
+        match &e {
+            StateError::Locked { .. } => CliError::hint(
+                e.to_string(),
+                "wait for that rewind to finish; if its process is gone, the lock is released already and a retry succeeds",
+            ),
+            _ => CliError::msg(e.to_string()),
+        }
+    }
+}

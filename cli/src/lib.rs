@@ -1,0 +1,62 @@
+//! The `rewind` command line: flags in, engine calls, and the only crate that prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod commands;
+mod error;
+mod load;
+mod printer;
+mod render;
+mod settings;
+mod simulate;
+
+pub use error::CliError;
+
+use args::{Cli, Command};
+use clap::Parser;
+use printer::Printer;
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Runs `rewind` with these arguments and returns the exit status.
+pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap's own usage status is 2, which `plan --detailed-exitcode` reserves for
+            // "changes pending": every error is 1 here.
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(1),
+            };
+        }
+    };
+    let printer = Printer::new(cli.global.json, cli.global.quiet, cli.global.no_color, cli.global.verbose);
+    init_logging();
+    let result = match cli.command {
+        Command::Validate => commands::validate::exec(&cli.global, &printer),
+        Command::Plan(a) => commands::plan::exec(&cli.global, &a, &printer),
+        Command::Apply(a) => commands::apply::exec(&cli.global, &a, &printer),
+        Command::Graph(a) => commands::graph::exec(&cli.global, &a, &printer),
+        Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
+        Command::Schema => commands::schema::exec(&printer),
+        Command::Sim(a) => commands::sim::exec(&a, &printer),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            render::errors::print(&e, &printer);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs go to stderr only when REWIND_LOG asks for them; secrets are redacted at the source.
+fn init_logging() {
+    let Ok(filter) = std::env::var(rewind_providers::env::REWIND_LOG) else { return };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,67 @@
+//! Reading the spec file and turning it into a compiled spec, or a located report.
+
+use crate::args::Global;
+use crate::error::CliError;
+use rewind_engine::compile::{Compiled, compile};
+use rewind_engine::spec::{Code, Diagnostic, LoadOptions, Report, Span};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A spec that loaded, with where it came from.
+#[derive(Debug)]
+pub struct Loaded {
+    pub compiled: Compiled,
+    /// The directory holding the spec (home of `rewind.toml` and `.rewind/`).
+    pub dir: PathBuf,
+}
+
+pub fn vars(raw: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+    let mut out = BTreeMap::new();
+    for v in raw {
+        let Some((name, value)) = v.split_once('=') else {
+            return Err(CliError::hint(format!("--var {v:?} has no `=`"), "write --var NAME=VALUE"));
+        };
+        out.insert(name.trim().to_owned(), value.to_owned());
+    }
+    Ok(out)
+}
+
+/// Reads bytes; invalid UTF-8 is a located error, not a crash or a vague I/O message.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::hint(
+            format!("cannot read {name}: {e}"),
+            "pass the spec with -f FILE, or run rewind in the spec's directory",
+        )
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            let line = prefix.matches('\n').count() as u32 + 1;
+            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+            let lossy: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+            let d = Diagnostic::new(Code::Syntax, format!("the file is not UTF-8 text (invalid byte at offset {valid})"))
+                .at(Span::new(prefix.len(), 1, line, column))
+                .with_hint("save the spec as UTF-8; binary files are not specs");
+            Err(CliError::Spec(Report::new(&name, lossy, vec![d])))
+        }
+    }
+}
+
+pub fn load(global: &Global) -> Result<Loaded, CliError> {
+    let text = read_text(&global.file)?;
+    let options = LoadOptions { vars: vars(&global.vars)? };
+    let name = global.file.display().to_string();
+    let compiled = compile(&name, &text, &options)?;
+    let dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    Ok(Loaded { compiled, dir })
+}

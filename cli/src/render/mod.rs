@@ -1,0 +1,4 @@
+//! Text and JSON views of engine values; they build strings, the printer writes them.
+
+pub mod errors;
+pub mod plan;

@@ -1,0 +1,96 @@
+//! The human plan: one block per operation in execution order, overwrites in red.
+
+use crate::printer::{Printer, Style};
+use rewind_engine::plan::{Action, Plan, Step};
+use std::fmt::Write;
+
+fn action_style(a: Action) -> Style {
+    match a {
+        Action::Restore => Style::Green,
+        Action::Rerun | Action::Resume => Style::Yellow,
+        Action::Retry | Action::Forget | Action::Blocked => Style::Red,
+        Action::Unchanged => Style::Dim,
+    }
+}
+
+fn step(out: &mut String, s: &Step, p: &Printer) {
+    let head = format!("{} {:<9}", s.action.symbol(), s.action.verb());
+    let _ = writeln!(out, "  {} {}  ({})", p.paint(&head, action_style(s.action)), p.paint(&s.name, Style::Bold), s.kind);
+    if s.action == Action::Unchanged {
+        return;
+    }
+    if s.action.submits() {
+        let _ = writeln!(out, "      {} {}", s.request.method, s.request.path);
+    }
+    for o in &s.overwrites {
+        let mut line = format!("overwrites {}", o.resource);
+        if o.is_source {
+            line.push_str("  (its own source: data newer than the restore point is lost)");
+        }
+        let _ = writeln!(out, "      {}", p.paint(&line, Style::Red));
+    }
+    if !s.after.is_empty() {
+        let _ = writeln!(out, "      after {}", s.after.join(", "));
+    }
+    for c in &s.changes {
+        let _ = writeln!(
+            out,
+            "      ~ {}: {} -> {}",
+            c.path,
+            c.before.as_deref().unwrap_or("(absent)"),
+            c.after.as_deref().unwrap_or("(absent)")
+        );
+    }
+    if let Some(prior) = &s.prior {
+        if let Some(err) = &prior.last_error {
+            let _ = writeln!(out, "      last error: {err}");
+        }
+        if let Some(h) = &prior.handle {
+            if matches!(s.action, Action::Resume) {
+                let _ = writeln!(out, "      re-attaches to {}", h.id());
+            }
+        }
+    }
+    for c in &s.checks {
+        let mark = if c.passed { p.paint("ok  ", Style::Green) } else { p.paint("FAIL", Style::Red) };
+        let _ = writeln!(out, "      [{mark}] {}: {}", c.name, c.observed);
+    }
+    for n in &s.notes {
+        let _ = writeln!(out, "      note: {n}");
+    }
+}
+
+pub fn human(plan: &Plan, p: &Printer) -> String {
+    let mut out = String::new();
+    if !plan.has_changes() && plan.summary.blocked == 0 {
+        let _ = writeln!(out, "No changes: every restore in {} has succeeded with these inputs.", plan.spec_file);
+    } else {
+        let _ = writeln!(out, "rewind will perform these actions, in this order:\n");
+    }
+    for s in &plan.steps {
+        if s.action == Action::Unchanged && !p.verbose {
+            continue;
+        }
+        step(&mut out, s, p);
+    }
+    for name in &plan.forget {
+        let head = p.paint("- forget   ", Style::Red);
+        let _ = writeln!(out, "  {head} {}  (no longer in the spec; the cloud is not touched)", p.paint(name, Style::Bold));
+    }
+    let s = &plan.summary;
+    let _ = writeln!(
+        out,
+        "\nPlan: {} to restore, {} to rerun, {} to resume, {} to retry, {} to forget, {} unchanged{}.",
+        s.restore,
+        s.rerun,
+        s.resume,
+        s.retry,
+        s.forget,
+        s.unchanged,
+        if s.blocked > 0 { format!(", {} blocked", s.blocked) } else { String::new() }
+    );
+    if !plan.preflight {
+        let _ = writeln!(out, "Preflight checks were skipped (--offline).");
+    }
+    out
+}

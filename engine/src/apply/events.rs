@@ -1,0 +1,98 @@
+//! What apply reports while it runs: one event type, one hook trait (terminal, JSON, tests).
+
+use super::ApplyOutcome;
+use crate::plan::Action;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A record dropped because the operation left the spec.
+    Forgot {
+        name: String,
+    },
+    /// Work on an operation began (a submit, a re-attach or a reconcile).
+    Started {
+        name: String,
+        action: Action,
+    },
+    /// The cloud accepted the restore.
+    Submitted {
+        name: String,
+        handle: String,
+    },
+    /// An ambiguous submit was matched to a job in the cloud (or not).
+    Reconciled {
+        name: String,
+        handle: Option<String>,
+    },
+    Progress {
+        name: String,
+        percent: Option<u8>,
+    },
+    Succeeded {
+        name: String,
+        elapsed_ms: u64,
+    },
+    Failed {
+        name: String,
+        reason: String,
+    },
+    Skipped {
+        name: String,
+        because: String,
+    },
+    /// Reconcile found nothing: the restore may or may not have run.
+    Unknown {
+        name: String,
+        reason: String,
+    },
+    /// A poll or reconcile failed; apply keeps trying (or gives up, `gave_up`).
+    Warning {
+        name: String,
+        message: String,
+        gave_up: bool,
+    },
+    /// Cancel requested: these restores keep running in the cloud.
+    Interrupted {
+        running: Vec<String>,
+    },
+    Finished {
+        outcome: ApplyOutcome,
+    },
+}
+
+impl Event {
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Event::Forgot { name }
+            | Event::Started { name, .. }
+            | Event::Submitted { name, .. }
+            | Event::Reconciled { name, .. }
+            | Event::Progress { name, .. }
+            | Event::Succeeded { name, .. }
+            | Event::Failed { name, .. }
+            | Event::Skipped { name, .. }
+            | Event::Unknown { name, .. }
+            | Event::Warning { name, .. } => Some(name),
+            Event::Interrupted { .. } | Event::Finished { .. } => None,
+        }
+    }
+}
+
+/// Receives every event, in order, from the single apply loop.
+pub trait ApplyHooks: Send {
+    fn on_event(&mut self, event: &Event);
+}
+
+/// Keeps every event; for tests and for callers that render afterwards.
+#[derive(Debug, Default)]
+pub struct RecordingHooks {
+    pub events: Vec<Event>,
+}
+
+impl ApplyHooks for RecordingHooks {
+    fn on_event(&mut self, event: &Event) {
+        self.events.push(event.clone());
+    }
+}

@@ -1,0 +1,78 @@
+//! Apply: walk the plan as a ready queue and drive each restore submit -> poll -> done, durably.
+
+mod events;
+mod poll_policy;
+mod walker;
+
+pub use events::{ApplyHooks, Event, RecordingHooks};
+pub use poll_policy::PollPolicy;
+pub use walker::apply;
+
+use crate::kinds::Service;
+use crate::state::StateError;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How apply schedules work.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Most restores in flight at once; 0 means no limit.
+    pub parallelism: usize,
+    /// Most restores in flight per service.
+    pub limits: BTreeMap<Service, usize>,
+    /// Stop launching after the first failure.
+    pub fail_fast: bool,
+    pub poll: PollPolicy,
+    /// How often to look for the job of an ambiguous submit before calling it unknown.
+    pub reconcile_attempts: u32,
+    /// Wait before the first reconcile look: jobs can take a while to become visible.
+    pub reconcile_delay: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            limits: BTreeMap::new(),
+            fail_fast: false,
+            poll: PollPolicy::default(),
+            reconcile_attempts: 4,
+            reconcile_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What happened to each operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyOutcome {
+    pub succeeded: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub failed: Vec<String>,
+    /// Not started because something they depend on did not succeed.
+    pub skipped: Vec<String>,
+    /// Ambiguous submits that reconcile could not resolve (need `--resubmit`).
+    pub unknown: Vec<String>,
+    /// Still running in the cloud when apply stopped; the next apply re-attaches.
+    pub in_flight: Vec<String>,
+    pub forgotten: Vec<String>,
+    /// The run was stopped by a cancel request (Ctrl-C).
+    pub interrupted: bool,
+}
+
+impl ApplyOutcome {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty()
+            && self.skipped.is_empty()
+            && self.unknown.is_empty()
+            && self.in_flight.is_empty()
+            && !self.interrupted
+    }
+}
+
+/// Apply stops only when it cannot record what it does.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("state could not be written, so apply stopped: {0}")]
+    State(#[from] StateError),
+}

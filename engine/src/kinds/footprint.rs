@@ -1,0 +1,141 @@
+//! What each kind reads and overwrites: the raw material of inferred graph edges.
+
+use super::OpSpec;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The class of a cloud object; IDs are only unique within a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceClass {
+    RdsInstance,
+    DdmInstance,
+    TaurusdbInstance,
+    DdmBackup,
+    RdsBackup,
+    TaurusdbBackup,
+    CbrBackup,
+    Server,
+    Volume,
+    DcsInstance,
+    DcsBackup,
+}
+
+impl ResourceClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceClass::RdsInstance => "rds instance",
+            ResourceClass::DdmInstance => "ddm instance",
+            ResourceClass::TaurusdbInstance => "taurusdb instance",
+            ResourceClass::DdmBackup => "ddm backup",
+            ResourceClass::RdsBackup => "rds backup",
+            ResourceClass::TaurusdbBackup => "taurusdb backup",
+            ResourceClass::CbrBackup => "cbr backup",
+            ResourceClass::Server => "server",
+            ResourceClass::Volume => "volume",
+            ResourceClass::DcsInstance => "dcs instance",
+            ResourceClass::DcsBackup => "dcs backup",
+        }
+    }
+}
+
+/// One cloud object, e.g. `rds instance f4e2…in01`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Resource {
+    pub class: ResourceClass,
+    pub id: String,
+}
+
+impl Resource {
+    pub fn new(class: ResourceClass, id: &str) -> Self {
+        Resource {
+            class,
+            id: id.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.class.as_str(), self.id)
+    }
+}
+
+/// What an operation reads and what it overwrites.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Footprint {
+    pub reads: Vec<Resource>,
+    pub writes: Vec<Resource>,
+}
+
+impl OpSpec {
+    pub fn footprint(&self) -> Footprint {
+        use ResourceClass as C;
+        let mut fp = Footprint::default();
+        match self {
+            OpSpec::Rds(r) => {
+                fp.writes
+                    .push(Resource::new(C::RdsInstance, &r.target.instance_id));
+                fp.reads
+                    .push(Resource::new(C::RdsInstance, &r.source.instance_id));
+                if let Some(b) = &r.source.backup_id {
+                    fp.reads.push(Resource::new(C::RdsBackup, b));
+                }
+            }
+            OpSpec::Ddm(r) => {
+                fp.writes
+                    .push(Resource::new(C::DdmInstance, &r.target.instance_id));
+                fp.reads
+                    .push(Resource::new(C::DdmInstance, &r.source.instance_id));
+                for rel in &r.data_node_relations {
+                    fp.writes
+                        .push(Resource::new(C::RdsInstance, &rel.target_instance_id));
+                    fp.reads
+                        .push(Resource::new(C::RdsInstance, &rel.source_instance_id));
+                }
+            }
+            OpSpec::DdmMetadata(r) => {
+                fp.writes
+                    .push(Resource::new(C::DdmInstance, &r.target.instance_id));
+                fp.reads.push(Resource::new(C::DdmInstance, &r.instance_id));
+                if let Some(b) = &r.source.backup_id {
+                    fp.reads.push(Resource::new(C::DdmBackup, b));
+                }
+                for dn in &r.target.data_nodes {
+                    fp.reads.push(Resource::new(C::RdsInstance, dn));
+                }
+            }
+            OpSpec::Taurusdb(r) => {
+                fp.writes
+                    .push(Resource::new(C::TaurusdbInstance, &r.target_instance_id));
+                fp.reads
+                    .push(Resource::new(C::TaurusdbInstance, &r.source_instance_id));
+                if let Some(b) = &r.backup_id {
+                    fp.reads.push(Resource::new(C::TaurusdbBackup, b));
+                }
+            }
+            OpSpec::Cbr(r) => {
+                if let Some(s) = &r.server_id {
+                    fp.writes.push(Resource::new(C::Server, s));
+                }
+                if let Some(v) = &r.volume_id {
+                    fp.writes.push(Resource::new(C::Volume, v));
+                }
+                for m in &r.mappings {
+                    fp.writes.push(Resource::new(C::Volume, &m.volume_id));
+                }
+                fp.reads.push(Resource::new(C::CbrBackup, &r.backup_id));
+            }
+            OpSpec::Dcs(r) => {
+                fp.writes
+                    .push(Resource::new(C::DcsInstance, &r.instance_id));
+                fp.reads.push(Resource::new(C::DcsBackup, &r.backup_id));
+            }
+        }
+        fp.reads.sort();
+        fp.reads.dedup();
+        fp.writes.sort();
+        fp.writes.dedup();
+        fp
+    }
+}

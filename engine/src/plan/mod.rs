@@ -1,0 +1,318 @@
+//! The plan: what apply would do to each operation, and why, as plain data.
+
+mod diff;
+mod staleness;
+
+pub use diff::{FieldChange, field_changes};
+pub use staleness::{Staleness, check_fresh};
+
+use crate::graph::{EdgeView, Graph};
+use crate::kinds::{ApiRequest, Kind, OpSpec, Resource};
+use crate::provider::{Check, Handle};
+use crate::spec::Spec;
+use crate::state::{OpRecord, StateMeta, Status};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Version of the JSON shape of [`Plan`] (plan files and `plan --json`).
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// What apply will do with one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Never run: submit it.
+    Restore,
+    /// Succeeded before with other inputs: submit again.
+    Rerun,
+    /// A job is in flight (or a submit was ambiguous): re-attach, never resubmit.
+    Resume,
+    /// Failed before: submit again.
+    Retry,
+    /// In state but gone from the spec: drop the record; nothing in the cloud is touched.
+    Forget,
+    /// Succeeded with these very inputs.
+    Unchanged,
+    /// The last submit's outcome is unknown: needs `--resubmit NAME` or `state rm NAME`.
+    Blocked,
+}
+
+impl Action {
+    pub fn symbol(self) -> char {
+        match self {
+            Action::Restore => '+',
+            Action::Rerun => '~',
+            Action::Resume => '>',
+            Action::Retry => '!',
+            Action::Forget => '-',
+            Action::Unchanged => '=',
+            Action::Blocked => '?',
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Restore => "restore",
+            Action::Rerun => "rerun",
+            Action::Resume => "resume",
+            Action::Retry => "retry",
+            Action::Forget => "forget",
+            Action::Unchanged => "unchanged",
+            Action::Blocked => "blocked",
+        }
+    }
+
+    /// Whether the action submits a new restore POST.
+    pub fn submits(self) -> bool {
+        matches!(self, Action::Restore | Action::Rerun | Action::Retry)
+    }
+
+    /// Whether the action changes anything (for `--detailed-exitcode`).
+    pub fn is_change(self) -> bool {
+        !matches!(self, Action::Unchanged | Action::Blocked)
+    }
+}
+
+/// A target the operation overwrites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overwrite {
+    pub resource: Resource,
+    /// The target is also the restore's own source ("restore to the original").
+    pub is_source: bool,
+}
+
+/// What state said about an operation when the plan was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prior {
+    pub status: Status,
+    pub handle: Option<Handle>,
+    pub last_error: Option<String>,
+    pub submitted_at: Option<i64>,
+}
+
+/// One operation in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub kind: Kind,
+    pub action: Action,
+    pub spec: OpSpec,
+    /// The exact request apply will send (when the action submits).
+    pub request: ApiRequest,
+    /// SHA-256 of `request`.
+    pub inputs_digest: String,
+    /// Operations that must succeed first.
+    pub after: Vec<String>,
+    pub overwrites: Vec<Overwrite>,
+    /// Field-level changes since the last success (reruns only).
+    pub changes: Vec<FieldChange>,
+    pub prior: Option<Prior>,
+    /// Preflight results; empty with `--offline`.
+    pub checks: Vec<Check>,
+    /// Anything else the user should know about this step.
+    pub notes: Vec<String>,
+}
+
+/// Counts per action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub restore: usize,
+    pub rerun: usize,
+    pub resume: usize,
+    pub retry: usize,
+    pub forget: usize,
+    pub unchanged: usize,
+    pub blocked: usize,
+}
+
+/// A whole plan; also the format of `plan --out FILE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    /// Path of the spec the plan was made from, as given.
+    pub spec_file: String,
+    /// SHA-256 over every operation's inputs and ordering.
+    pub spec_digest: String,
+    pub lineage: String,
+    pub serial: u64,
+    /// Every operation of the spec, in execution order.
+    pub steps: Vec<Step>,
+    /// State records no longer in the spec.
+    pub forget: Vec<String>,
+    pub edges: Vec<EdgeView>,
+    pub summary: Summary,
+    /// Whether preflight checks ran.
+    pub preflight: bool,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        !self.forget.is_empty() || self.steps.iter().any(|s| s.action.is_change())
+    }
+
+    /// Whether any preflight check failed or any step is blocked.
+    pub fn failed_checks(&self) -> Vec<(&str, &Check)> {
+        self.steps
+            .iter()
+            .flat_map(|s| {
+                s.checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(move |c| (s.name.as_str(), c))
+            })
+            .collect()
+    }
+
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+}
+
+/// Options that change how state maps to actions.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--resubmit NAME`: operations whose unknown outcome the user accepts resubmitting.
+    pub resubmit: BTreeSet<String>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Digest of a rendered request; the identity of an operation's inputs.
+pub fn request_digest(request: &ApiRequest) -> String {
+    sha256_hex(
+        serde_json::to_string(request)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+}
+
+fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
+    let source = spec.source_and_target().map(|(s, _)| s.to_owned());
+    let fp = spec.footprint();
+    fp.writes
+        .into_iter()
+        .map(|resource| {
+            let is_source = source.as_deref() == Some(resource.id.as_str());
+            Overwrite {
+                resource,
+                is_source,
+            }
+        })
+        .collect()
+}
+
+/// Diffs the spec (as a graph) against state records.
+pub fn build(
+    spec_file: &str,
+    spec: &Spec,
+    graph: &Graph,
+    meta: &StateMeta,
+    records: &[OpRecord],
+    options: &PlanOptions,
+) -> Plan {
+    let by_name: BTreeMap<&str, &OpRecord> = records.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut summary = Summary::default();
+    let mut steps = Vec::with_capacity(spec.ops.len());
+    let mut digest = Sha256::new();
+    for name in graph.order() {
+        let Some(op) = spec.ops.get(&name) else {
+            continue;
+        };
+        let request = op.spec.request();
+        let inputs_digest = request_digest(&request);
+        let after = graph.predecessors(&name);
+        digest.update(name.as_bytes());
+        digest.update(inputs_digest.as_bytes());
+        for a in &after {
+            digest.update(a.as_bytes());
+        }
+        let record = by_name.get(name.as_str()).copied();
+        let mut notes = Vec::new();
+        let mut changes = Vec::new();
+        let action = match record {
+            None => Action::Restore,
+            Some(r) => match r.status {
+                Status::Succeeded if r.inputs_digest == inputs_digest => Action::Unchanged,
+                Status::Succeeded => {
+                    changes = field_changes(&r.request, &request);
+                    Action::Rerun
+                }
+                Status::Running | Status::Submitting => {
+                    if r.inputs_digest != inputs_digest {
+                        notes.push(
+                            "the inputs changed while this restore was in flight; rewind re-attaches to the running job, and the next plan shows a rerun".to_owned(),
+                        );
+                    }
+                    Action::Resume
+                }
+                Status::Failed => Action::Retry,
+                Status::Unknown if options.resubmit.contains(&name) => {
+                    notes.push(
+                        "resubmitting although the previous submit may have run (--resubmit)"
+                            .to_owned(),
+                    );
+                    Action::Retry
+                }
+                Status::Unknown => {
+                    notes.push(format!(
+                        "the last submit's outcome is unknown; check the cloud, then run `rewind apply --resubmit {name}` or `rewind state rm {name}`"
+                    ));
+                    Action::Blocked
+                }
+            },
+        };
+        count(&mut summary, action);
+        steps.push(Step {
+            kind: op.spec.kind(),
+            action,
+            spec: op.spec.clone(),
+            request,
+            inputs_digest,
+            after,
+            overwrites: overwrites(&op.spec),
+            changes,
+            prior: record.map(|r| Prior {
+                status: r.status,
+                handle: r.handle.clone(),
+                last_error: r.last_error.clone(),
+                submitted_at: r.submitted_at,
+            }),
+            checks: Vec::new(),
+            notes,
+            name,
+        });
+    }
+    let forget: Vec<String> = records
+        .iter()
+        .filter(|r| !spec.ops.contains_key(&r.name))
+        .map(|r| r.name.clone())
+        .collect();
+    summary.forget = forget.len();
+    Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        spec_file: spec_file.to_owned(),
+        spec_digest: hex::encode(digest.finalize()),
+        lineage: meta.lineage.clone(),
+        serial: meta.serial,
+        steps,
+        forget,
+        edges: graph.edges(),
+        summary,
+        preflight: false,
+    }
+}
+
+fn count(s: &mut Summary, a: Action) {
+    match a {
+        Action::Restore => s.restore += 1,
+        Action::Rerun => s.rerun += 1,
+        Action::Resume => s.resume += 1,
+        Action::Retry => s.retry += 1,
+        Action::Forget => s.forget += 1,
+        Action::Unchanged => s.unchanged += 1,
+        Action::Blocked => s.blocked += 1,
+    }
+}

@@ -1,0 +1,95 @@
+//! `${var.NAME}` and `${restores.NAME.path}` templates inside string values.
+
+/// One piece of a string value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Lit(String),
+    Var(String),
+    /// `${restores.OP.a.b}`: a field of another operation's spec.
+    Ref {
+        op: String,
+        path: Vec<String>,
+    },
+}
+
+/// Splits a string into literal text and `${...}` expressions; `$${` is a literal `${`.
+pub fn parse(s: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut lit = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        let after = &rest[i..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            lit.push_str(&rest[..i]);
+            lit.push_str("${");
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix("${") {
+            lit.push_str(&rest[..i]);
+            let end = body
+                .find('}')
+                .ok_or_else(|| "`${` is never closed with `}`".to_owned())?;
+            if !lit.is_empty() {
+                pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+            }
+            pieces.push(expression(body[..end].trim())?);
+            rest = &body[end + 1..];
+        } else {
+            lit.push_str(&rest[..=i]);
+            rest = &after[1..];
+        }
+    }
+    lit.push_str(rest);
+    if !lit.is_empty() {
+        pieces.push(Piece::Lit(lit));
+    }
+    Ok(pieces)
+}
+
+fn expression(expr: &str) -> Result<Piece, String> {
+    let parts: Vec<&str> = expr.split('.').collect();
+    let valid = |p: &&str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    match parts.as_slice() {
+        ["var", name] if valid(name) => Ok(Piece::Var((*name).to_owned())),
+        ["restores", op, path @ ..] if valid(op) && !path.is_empty() && path.iter().all(valid) => {
+            Ok(Piece::Ref {
+                op: (*op).to_owned(),
+                path: path.iter().map(|p| (*p).to_owned()).collect(),
+            })
+        }
+        _ => Err(format!(
+            "`${{{expr}}}` is not a reference; use `${{var.NAME}}` or `${{restores.NAME.field.path}}`"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_vars_refs_literals_and_escapes() {
+        assert_eq!(parse("plain").unwrap(), vec![Piece::Lit("plain".into())]);
+        assert_eq!(parse("${var.t}").unwrap(), vec![Piece::Var("t".into())]);
+        assert_eq!(
+            parse("a-${restores.db-1.target.instance_id}").unwrap(),
+            vec![
+                Piece::Lit("a-".into()),
+                Piece::Ref {
+                    op: "db-1".into(),
+                    path: vec!["target".into(), "instance_id".into()]
+                },
+            ]
+        );
+        assert_eq!(
+            parse("cost $5 $${x}").unwrap(),
+            vec![Piece::Lit("cost $5 ${x}".into())]
+        );
+        assert!(parse("${var.t").is_err());
+        assert!(parse("${restores.x}").is_err());
+        assert!(parse("${env.HOME}").is_err());
+    }
+}

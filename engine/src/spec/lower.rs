@@ -1,0 +1,513 @@
+//! Top-level lowering: `version`, `cloud`, `vars`, `restores`, and `${...}` resolution.
+
+use super::bodies::{self, Cx};
+use super::diagnostic::{Code, Diagnostic, Span};
+use super::interp::{self, Piece};
+use super::obj::{Obj, missing, wrong_type};
+use super::suggest::did_you_mean;
+use super::yaml::{Node, Value};
+use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, Spec};
+use crate::kinds::{Kind, Service};
+use std::collections::{BTreeMap, BTreeSet};
+
+const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "restores"];
+
+/// Lowers a parsed document. Always returns what could be lowered, plus every problem found.
+pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut spec = Spec::default();
+    if matches!(root.value, Value::Null) {
+        diags.push(
+            Diagnostic::new(Code::MissingField, "the spec is empty").with_hint(
+                "start with `version: 1` and a `restores:` mapping; see `rewind schema`",
+            ),
+        );
+        return (spec, diags);
+    }
+    let Some(top) = Obj::new(root, "", &mut diags) else {
+        return (spec, diags);
+    };
+    top.check_keys(TOP_KEYS, &mut diags);
+    if let Some(v) = top.get("version")
+        && v.value != Value::Int(SPEC_VERSION)
+    {
+        diags.push(
+            Diagnostic::new(Code::UnsupportedVersion, "unsupported spec `version`")
+                .at(v.span)
+                .with_hint(format!("this rewind reads `version: {SPEC_VERSION}`")),
+        );
+    }
+    if let Some(c) = top.opt_obj("cloud", &mut diags) {
+        spec.cloud = cloud(&c, &mut diags);
+    }
+    let vars = vars(&top, opts, &mut diags);
+    spec.vars = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), scalar_text(&v.value).unwrap_or_default()))
+        .collect();
+
+    let Some(restores) = top.required("restores", &mut diags) else {
+        return (spec, diags);
+    };
+    let Some(restores) = Obj::new(restores, "restores", &mut diags) else {
+        return (spec, diags);
+    };
+    let mut raw = BTreeMap::new();
+    let mut name_spans = BTreeMap::new();
+    for (name, node, span) in restores.keys() {
+        if !valid_name(name) {
+            diags.push(
+                Diagnostic::new(
+                    Code::BadValue,
+                    format!("`{name}` is not a valid operation name"),
+                )
+                .at(span)
+                .with_hint("names start with a letter and use letters, digits, `-` and `_`"),
+            );
+            continue;
+        }
+        raw.insert(name.to_owned(), node);
+        name_spans.insert(name.to_owned(), span);
+    }
+    let mut resolver = Resolver {
+        raw: &raw,
+        vars: &vars,
+        done: BTreeMap::new(),
+        active: Vec::new(),
+        refs: BTreeMap::new(),
+        in_cycle: BTreeSet::new(),
+        diags: Vec::new(),
+    };
+    let names: Vec<String> = raw.keys().cloned().collect();
+    for name in &names {
+        resolver.resolve(name);
+    }
+    let Resolver {
+        done,
+        mut refs,
+        in_cycle,
+        diags: ref_diags,
+        ..
+    } = resolver;
+    diags.extend(ref_diags);
+    for name in &names {
+        let Some(node) = done.get(name) else { continue };
+        let mut op_diags = Vec::new();
+        let decl = op(
+            name,
+            name_spans[name],
+            node,
+            &raw,
+            refs.remove(name).unwrap_or_default(),
+            &mut op_diags,
+        );
+        // Fields of an operation caught in a reference loop stay unresolved; the loop is
+        // the one error worth reporting there.
+        if !in_cycle.contains(name) {
+            diags.extend(op_diags);
+        }
+        if let Some(decl) = decl {
+            spec.ops.insert(name.clone(), decl);
+        }
+    }
+    (spec, diags)
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn cloud(c: &Obj, diags: &mut Vec<Diagnostic>) -> CloudSpec {
+    c.check_keys(&["region", "project_id", "endpoints"], diags);
+    let mut out = CloudSpec {
+        region: c.opt_str("region", diags).map(|(v, _)| v),
+        project_id: None,
+        endpoints: BTreeMap::new(),
+    };
+    if let Some((p, span)) = c.opt_str("project_id", diags) {
+        if p.len() == 32 && p.bytes().all(|b| b.is_ascii_hexdigit()) {
+            out.project_id = Some(p);
+        } else {
+            diags.push(
+                Diagnostic::new(
+                    Code::BadId,
+                    format!("`cloud.project_id` = {p:?} is not a project ID"),
+                )
+                .at(span)
+                .with_hint(
+                    "project IDs are 32 hex characters, e.g. 619d3e78f61b4be68bc5aa0b59edcf7b",
+                ),
+            );
+        }
+    }
+    if let Some(e) = c.opt_obj("endpoints", diags) {
+        let names: Vec<&str> = Service::ALL.iter().map(|s| s.as_str()).collect();
+        e.check_keys(&names, diags);
+        for svc in Service::ALL {
+            if let Some((url, span)) = e.opt_str(svc.as_str(), diags) {
+                if url.starts_with("https://") || url.starts_with("http://") {
+                    out.endpoints
+                        .insert(svc, url.trim_end_matches('/').to_owned());
+                } else {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::BadValue,
+                            format!("endpoint for {svc} must be an http(s) URL"),
+                        )
+                        .at(span)
+                        .with_hint("for example https://rds.eu-de.otc.t-systems.com"),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn vars(top: &Obj, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> BTreeMap<String, Node> {
+    let mut out = BTreeMap::new();
+    let mut span = Span::new(0, 0, 1, 1);
+    if let Some(v) = top.opt_obj("vars", diags) {
+        span = v.span;
+        for (name, node, _) in v.keys() {
+            if scalar_text(&node.value).is_none() {
+                diags.push(wrong_type(node, &format!("vars.{name}"), "a single value"));
+                continue;
+            }
+            out.insert(name.to_owned(), node.clone());
+        }
+    }
+    for (name, value) in &opts.vars {
+        if !out.contains_key(name) {
+            let hint = did_you_mean(name, out.keys().map(String::as_str)).map_or_else(
+                || "declare it under `vars:` in the spec first".to_owned(),
+                |s| format!("did you mean `{s}`?"),
+            );
+            diags.push(
+                Diagnostic::new(
+                    Code::UnknownVar,
+                    format!("--var {name}: the spec declares no such var"),
+                )
+                .with_hint(hint),
+            );
+            continue;
+        }
+        out.insert(
+            name.clone(),
+            Node {
+                value: Value::Str(value.clone()),
+                span,
+            },
+        );
+    }
+    out
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null | Value::Seq(_) | Value::Map(_) => None,
+    }
+}
+
+fn op(
+    name: &str,
+    span: Span,
+    node: &Node,
+    raw: &BTreeMap<String, &Node>,
+    references: Vec<Reference>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<OpDecl> {
+    let path = format!("restores.{name}");
+    let o = Obj::new(node, &path, diags)?;
+    let kind = match o.get("kind") {
+        None => {
+            diags.push(missing(&o.child_path("kind"), span).with_hint(format!(
+                "add `kind:`, one of {}",
+                Kind::ALL.map(Kind::as_str).join(", ")
+            )));
+            None
+        }
+        Some(k) => {
+            if let Value::Str(s) = &k.value {
+                let parsed = Kind::parse(s);
+                if parsed.is_none() {
+                    let names = Kind::ALL.map(Kind::as_str);
+                    let hint = did_you_mean(s, names).map_or_else(
+                        || format!("known kinds: {}", names.join(", ")),
+                        |m| format!("did you mean `{m}`?"),
+                    );
+                    diags.push(
+                        Diagnostic::new(Code::UnknownKind, format!("unknown kind `{s}`"))
+                            .at(k.span)
+                            .with_hint(hint),
+                    );
+                }
+                parsed
+            } else {
+                diags.push(wrong_type(k, &o.child_path("kind"), "a string"));
+                None
+            }
+        }
+    };
+    let mut depends_on = Vec::new();
+    if let Some((items, _)) = o.opt_seq("depends_on", diags) {
+        for (i, item) in items.iter().enumerate() {
+            let Value::Str(dep) = &item.value else {
+                diags.push(wrong_type(
+                    item,
+                    &format!("{path}.depends_on.{i}"),
+                    "an operation name",
+                ));
+                continue;
+            };
+            if dep == name {
+                diags.push(
+                    Diagnostic::new(Code::Cycle, format!("`{name}` depends on itself"))
+                        .at(item.span)
+                        .with_hint("remove it from its own depends_on"),
+                );
+            } else if raw.contains_key(dep) {
+                depends_on.push((dep.clone(), item.span));
+            } else {
+                diags.push(dangling(dep, item.span, raw));
+            }
+        }
+    }
+    let allow_overwrite_source = o.opt_bool("allow_overwrite_source", diags).unwrap_or(false);
+    let mut cx = Cx {
+        diags,
+        id_spans: BTreeMap::new(),
+    };
+    let spec = bodies::lower(kind?, &o, &mut cx)?;
+    let id_spans = cx.id_spans;
+    if let Some((source, target)) = spec.source_and_target()
+        && source == target
+        && !allow_overwrite_source
+    {
+        let at = id_spans.get(target).copied().unwrap_or(span);
+        diags.push(
+                Diagnostic::new(
+                    Code::OverwriteSource,
+                    format!("`{name}` restores {target} onto itself, destroying data newer than the restore point"),
+                )
+                .at(at)
+                .with_hint("if this is intended, add `allow_overwrite_source: true` to the operation"),
+            );
+        return None;
+    }
+    Some(OpDecl {
+        name: name.to_owned(),
+        spec,
+        span,
+        depends_on,
+        references,
+        allow_overwrite_source,
+        id_spans,
+    })
+}
+
+fn dangling(op: &str, span: Span, raw: &BTreeMap<String, &Node>) -> Diagnostic {
+    let hint = did_you_mean(op, raw.keys().map(String::as_str)).map_or_else(
+        || {
+            format!(
+                "defined operations: {}",
+                raw.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        },
+        |s| format!("did you mean `{s}`?"),
+    );
+    Diagnostic::new(
+        Code::DanglingReference,
+        format!("no operation named `{op}` in `restores`"),
+    )
+    .at(span)
+    .with_hint(hint)
+}
+
+/// Substitutes `${...}` in every string of every operation, following references between
+/// operations depth-first so that a reference sees its target's resolved values.
+struct Resolver<'a> {
+    raw: &'a BTreeMap<String, &'a Node>,
+    vars: &'a BTreeMap<String, Node>,
+    done: BTreeMap<String, Node>,
+    active: Vec<String>,
+    refs: BTreeMap<String, Vec<Reference>>,
+    in_cycle: BTreeSet<String>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn resolve(&mut self, name: &str) -> Option<Node> {
+        if let Some(n) = self.done.get(name) {
+            return Some(n.clone());
+        }
+        if let Some(pos) = self.active.iter().position(|a| a == name) {
+            let members: Vec<String> = self.active[pos..].to_vec();
+            if members.iter().all(|m| !self.in_cycle.contains(m)) {
+                let mut loop_names = members.clone();
+                loop_names.push(name.to_owned());
+                let at = self.raw.get(name).map(|n| n.span);
+                let mut d = Diagnostic::new(
+                    Code::Cycle,
+                    format!(
+                        "operations refer to each other in a loop: {}",
+                        loop_names.join(" -> ")
+                    ),
+                )
+                .with_hint(format!(
+                    "break the loop: `{}` cannot use a field of `{}` that depends on it",
+                    members[members.len() - 1],
+                    name
+                ));
+                if let Some(at) = at {
+                    d = d.at(at);
+                }
+                self.diags.push(d);
+            }
+            self.in_cycle.extend(members);
+            return None;
+        }
+        let raw = *self.raw.get(name)?;
+        self.active.push(name.to_owned());
+        let node = self.interp(raw, name);
+        self.active.pop();
+        self.done.insert(name.to_owned(), node.clone());
+        Some(node)
+    }
+
+    fn interp(&mut self, node: &Node, op: &str) -> Node {
+        let value = match &node.value {
+            Value::Str(s) if s.contains('$') => return self.template(s, node, op),
+            Value::Seq(items) => Value::Seq(items.iter().map(|n| self.interp(n, op)).collect()),
+            Value::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.interp(v, op)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        Node {
+            value,
+            span: node.span,
+        }
+    }
+
+    fn template(&mut self, s: &str, node: &Node, op: &str) -> Node {
+        let pieces = match interp::parse(s) {
+            Ok(p) => p,
+            Err(msg) => {
+                self.diags
+                    .push(Diagnostic::new(Code::BadValue, msg).at(node.span));
+                return node.clone();
+            }
+        };
+        let mut values = Vec::new();
+        for piece in &pieces {
+            let v = match piece {
+                Piece::Lit(l) => Some(Value::Str(l.clone())),
+                Piece::Var(name) => self.var(name, node.span),
+                Piece::Ref { op: target, path } => self.reference(op, target, path, node.span),
+            };
+            match v {
+                Some(v) => values.push(v),
+                None => return node.clone(),
+            }
+        }
+        let value = if values.len() == 1 {
+            values.remove(0)
+        } else {
+            Value::Str(values.iter().filter_map(scalar_text).collect())
+        };
+        Node {
+            value,
+            span: node.span,
+        }
+    }
+
+    fn var(&mut self, name: &str, span: Span) -> Option<Value> {
+        if let Some(v) = self.vars.get(name) {
+            return Some(v.value.clone());
+        }
+        let hint = did_you_mean(name, self.vars.keys().map(String::as_str)).map_or_else(
+            || "declare it under `vars:`".to_owned(),
+            |s| format!("did you mean `{s}`?"),
+        );
+        self.diags.push(
+            Diagnostic::new(Code::UnknownVar, format!("unknown var `{name}`"))
+                .at(span)
+                .with_hint(hint),
+        );
+        None
+    }
+
+    fn reference(&mut self, op: &str, target: &str, path: &[String], span: Span) -> Option<Value> {
+        let dotted = path.join(".");
+        if !self.raw.contains_key(target) {
+            self.diags.push(dangling(target, span, self.raw));
+            return None;
+        }
+        self.refs.entry(op.to_owned()).or_default().push(Reference {
+            op: target.to_owned(),
+            path: dotted.clone(),
+            span,
+        });
+        if target == op {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::Cycle,
+                    format!("`{op}` refers to its own field `{dotted}`"),
+                )
+                .at(span)
+                .with_hint("write the value directly"),
+            );
+            return None;
+        }
+        let tree = self.resolve(target)?;
+        let mut cur = &tree;
+        for seg in path {
+            let next = match &cur.value {
+                Value::Map(entries) => entries
+                    .iter()
+                    .find(|(k, _)| k.value == Value::Str(seg.clone()))
+                    .map(|(_, v)| v),
+                Value::Seq(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            };
+            let Some(next) = next else {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DanglingReference,
+                        format!("`restores.{target}` has no field `{dotted}`"),
+                    )
+                    .at(span)
+                    .with_hint(
+                        "reference a field written in that operation, e.g. `target.instance_id`",
+                    ),
+                );
+                return None;
+            };
+            cur = next;
+        }
+        if scalar_text(&cur.value).is_none() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::WrongType,
+                    format!(
+                        "`restores.{target}.{dotted}` is {}, not a single value",
+                        cur.value.type_name()
+                    ),
+                )
+                .at(span),
+            );
+            return None;
+        }
+        Some(cur.value.clone())
+    }
+}

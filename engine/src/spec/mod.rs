@@ -1,0 +1,70 @@
+//! The restore spec: YAML in, validated operations out, with every mistake located.
+
+mod bodies;
+pub mod diagnostic;
+mod interp;
+mod lower;
+mod obj;
+mod suggest;
+mod value;
+pub mod yaml;
+
+pub use bodies::{COMMON_KEYS, body_keys};
+pub use diagnostic::{Code, Diagnostic, DiagnosticView, Report, Span};
+pub use lower::lower;
+pub use suggest::did_you_mean;
+
+use crate::kinds::{OpSpec, Service};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The spec format this engine reads (`version:`).
+pub const SPEC_VERSION: i64 = 1;
+
+/// A validated spec. Operations are keyed by name, so iteration is in name order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Spec {
+    pub cloud: CloudSpec,
+    /// Variables after `--var` overrides, rendered as strings.
+    pub vars: BTreeMap<String, String>,
+    pub ops: BTreeMap<String, OpDecl>,
+}
+
+/// `cloud:`; credentials never live here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CloudSpec {
+    pub region: Option<String>,
+    pub project_id: Option<String>,
+    pub endpoints: BTreeMap<Service, String>,
+}
+
+/// One entry of `restores:`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpDecl {
+    pub name: String,
+    pub spec: OpSpec,
+    /// Where the name is written (the operation's anchor for messages).
+    pub span: Span,
+    pub depends_on: Vec<(String, Span)>,
+    /// `${restores.OTHER...}` uses inside this operation.
+    pub references: Vec<Reference>,
+    pub allow_overwrite_source: bool,
+    /// ID value -> first place it is written in this operation.
+    pub id_spans: BTreeMap<String, Span>,
+}
+
+/// One use of another operation's field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    pub op: String,
+    /// Dotted field path, e.g. `target.instance_id`.
+    pub path: String,
+    pub span: Span,
+}
+
+/// Inputs to loading besides the text.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--var NAME=VALUE` overrides.
+    pub vars: BTreeMap<String, String>,
+}

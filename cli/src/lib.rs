@@ -54,7 +54,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
 
 /// Logs go to stderr only when REWIND_LOG asks for them; secrets are redacted at the source.
 fn init_logging() {
-    let Ok(filter) = std::env::var(rewind_providers::env::REWIND_LOG) else { return };
+    let Ok(filter) = std::env::var(rewind_providers::env::LOG) else { return };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -100,18 +100,18 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, String> {
     use rewind_providers::env as vars;
-    let state_dir = match (state_flag, env(vars::REWIND_STATE), file.state) {
+    let state_dir = match (state_flag, env(vars::STATE), file.state) {
         (Some(p), _, _) => p.to_path_buf(),
         (None, Some(e), _) => PathBuf::from(e),
         (None, None, Some(f)) => spec_dir.join(f),
         (None, None, None) => spec_dir.join(".rewind"),
     };
-    let env_parallelism = match env(vars::REWIND_PARALLELISM) {
+    let env_parallelism = match env(vars::PARALLELISM) {
         Some(v) => Some(
             v.parse::<usize>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| format!("{}={v:?} is not a positive number", vars::REWIND_PARALLELISM))?,
+                .ok_or_else(|| format!("{}={v:?} is not a positive number", vars::PARALLELISM))?,
         ),
         None => None,
     };

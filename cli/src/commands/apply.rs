@@ -1,0 +1,174 @@
+//! `rewind apply`: plan, confirm, then run every restore exactly once, in dependency order.
+
+use super::plan::{cloud_config, compute, maybe_simulate, providers, runtime, state_dir};
+use crate::args::{ApplyArgs, Global};
+use crate::error::CliError;
+use crate::load;
+use crate::printer::{Printer, Style};
+use crate::render;
+use crate::render::progress::{JsonHooks, TerminalHooks};
+use rewind_engine::apply::{self, ApplyHooks, ApplyOptions, ApplyOutcome, PollPolicy};
+use rewind_engine::plan::{Plan, PlanOptions, check_fresh};
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio::sync::watch;
+
+fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
+    let text = load::read_text(path)?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+        CliError::hint(format!("{} is not a rewind plan file: {e}", path.display()), "make one with `rewind plan --out FILE`")
+    })?;
+    if plan.format_version != rewind_engine::plan::PLAN_FORMAT_VERSION {
+        return Err(CliError::hint(
+            format!("{} has plan format {}, this rewind reads {}", path.display(), plan.format_version, rewind_engine::plan::PLAN_FORMAT_VERSION),
+            "make a new plan with this version of rewind",
+        ));
+    }
+    Ok(plan)
+}
+
+fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
+    let mut s = format!(
+        "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
+        if outcome.ok() { p.paint("complete", Style::Green) } else { p.paint("incomplete", Style::Red) },
+        outcome.succeeded.len(),
+        outcome.unchanged.len(),
+        outcome.failed.len(),
+        outcome.skipped.len(),
+        outcome.unknown.len(),
+        outcome.in_flight.len(),
+        outcome.forgotten.len(),
+    );
+    if !outcome.in_flight.is_empty() {
+        s.push_str(&format!(
+            "\n{} restore(s) are still running in the cloud ({}); `rewind apply` re-attaches to them.",
+            outcome.in_flight.len(),
+            outcome.in_flight.join(", ")
+        ));
+    }
+    if !outcome.unknown.is_empty() {
+        s.push_str(&format!(
+            "\nCheck the cloud for {}; then `rewind apply --resubmit NAME` to submit again, or `rewind state rm NAME`.",
+            outcome.unknown.join(", ")
+        ));
+    }
+    s
+}
+
+pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let mut global_file = global.file.clone();
+    let saved = match &args.plan {
+        Some(path) => {
+            let plan = read_saved_plan(path)?;
+            if global.file.as_os_str() == "restore.yaml" {
+                global_file = plan.spec_file.clone().into();
+            }
+            Some(plan)
+        }
+        None => None,
+    };
+    let global = Global { file: global_file, state: global.state.clone(), vars: global.vars.clone(), ..*global };
+    let loaded = load::load(&global)?;
+    let parallelism = args.parallelism.map(|n| n as usize);
+    let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
+    let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
+    let mut state = super::open_state(&dir, &super::command_line("apply", &loaded))?;
+    let options = PlanOptions { resubmit: args.resubmit.iter().cloned().collect() };
+    for name in &options.resubmit {
+        if !loaded.compiled.spec.ops.contains_key(name) {
+            return Err(CliError::hint(format!("--resubmit {name}: no such operation in the spec"), "use an operation name from `restores:`"));
+        }
+    }
+    let mut plan = compute(&loaded, &state, &options)?;
+    if let Some(saved) = &saved {
+        check_fresh(saved, &plan).map_err(|s| CliError::hint(format!("the saved plan is stale: {s}"), "make a new one with `rewind plan --out FILE`"))?;
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let rehearsal = maybe_simulate(&loaded, &args.sim, &settings).await?;
+        let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
+        let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
+        if !args.offline {
+            rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
+        }
+        if printer.json {
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file}));
+        } else {
+            printer.out(&render::plan::human(&plan, printer));
+        }
+        let failed = plan.failed_checks();
+        if !failed.is_empty() {
+            return Err(CliError::hint(
+                format!("{} preflight check(s) failed; nothing was restored", failed.len()),
+                "fix what the checks report, or skip them with --offline if you know better",
+            ));
+        }
+        if !plan.has_changes() {
+            if plan.summary.blocked > 0 {
+                return Err(CliError::hint("nothing can run: every pending restore is blocked", "see the notes above"));
+            }
+            printer.info("Nothing to do.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        if !args.auto_approve && saved.is_none() {
+            match printer.prompt("Do you want to run these restores? Only 'yes' is accepted: ") {
+                Some(answer) if answer == "yes" => {}
+                Some(_) => {
+                    printer.info("Apply cancelled; nothing was restored.");
+                    return Ok(ExitCode::from(1));
+                }
+                None => {
+                    return Err(CliError::hint(
+                        "refusing to restore without confirmation: there is no terminal to ask",
+                        "review `rewind plan`, then run with --auto-approve (or apply a saved plan file)",
+                    ));
+                }
+            }
+        }
+        let backup = state.backup()?;
+        tracing::info!(backup = %backup.display(), "state backed up");
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        let quiet = printer.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                quiet.info("\nStopping: no new restores will start; recording the running ones (Ctrl-C again to exit now)...");
+                let _ = cancel_tx.send(true);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    // State is flushed after every transition, so leaving now loses nothing.
+                    std::process::exit(130);
+                }
+            }
+        });
+        let opts = ApplyOptions {
+            parallelism: settings.parallelism,
+            limits: settings.limits.clone(),
+            fail_fast: args.fail_fast,
+            poll: PollPolicy::default().scaled(time_scale),
+            reconcile_delay: Duration::from_secs_f64(5.0 / time_scale),
+            ..ApplyOptions::default()
+        };
+        let mut terminal;
+        let mut json;
+        let hooks: &mut dyn ApplyHooks = if printer.json {
+            json = JsonHooks::new(printer);
+            &mut json
+        } else {
+            terminal = TerminalHooks::new(printer);
+            &mut terminal
+        };
+        let outcome = apply::apply(&plan, &mut state, &providers, hooks, &opts, cancel_rx)
+            .await
+            .map_err(|e| CliError::hint(e.to_string(), "the state may be on a full or read-only disk; the last transition before this error is saved"))?;
+        if !printer.json {
+            printer.info(&summary(&outcome, printer));
+        }
+        if let Some(r) = rehearsal {
+            if !printer.json {
+                let subs: u32 = r.sim.submissions().values().sum();
+                printer.info(&format!("Rehearsal: the simulator accepted {subs} restore request(s); nothing real was touched."));
+            }
+            r.sim.shutdown().await;
+        }
+        Ok(if outcome.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
+}

@@ -1,0 +1,132 @@
+//! `rewind plan`: the diff of spec against state, checked against the cloud unless `--offline`.
+
+use crate::args::{Global, PlanArgs, SimulateArgs};
+use crate::error::CliError;
+use crate::load::{self, Loaded};
+use crate::printer::Printer;
+use crate::render;
+use crate::settings::Settings;
+use crate::simulate::{self, Rehearsal};
+use rewind_engine::plan::{self, Plan, PlanOptions};
+use rewind_engine::provider::Providers;
+use rewind_engine::state::StateStore;
+use rewind_providers::{CloudConfig, CloudSettings};
+use std::process::ExitCode;
+
+/// Diffs the loaded spec against `state`.
+pub fn compute(loaded: &Loaded, state: &dyn StateStore, options: &PlanOptions) -> Result<Plan, CliError> {
+    let meta = state.meta()?;
+    let records = state.list()?;
+    let c = &loaded.compiled;
+    Ok(plan::build(&c.file, &c.spec, &c.graph, &meta, &records, options))
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))
+}
+
+/// Where requests go: the rehearsal simulator, or the real cloud from `OS_*`/clouds.yaml.
+pub fn cloud_config(loaded: &Loaded, settings: &Settings, rehearsal: Option<&Rehearsal>) -> Result<CloudConfig, CliError> {
+    if let Some(r) = rehearsal {
+        return r.cloud_config();
+    }
+    let spec_cloud = &loaded.compiled.spec.cloud;
+    let mut endpoints = settings.endpoints.clone();
+    endpoints.extend(spec_cloud.endpoints.clone());
+    let cloud = CloudSettings {
+        region: spec_cloud.region.clone(),
+        project_id: spec_cloud.project_id.clone(),
+        endpoints,
+    };
+    CloudConfig::resolve(&cloud, rewind_providers::env::process_env).map_err(|e| {
+        CliError::hint(
+            e.to_string(),
+            "set OS_* credentials (see the README), use --offline to skip cloud checks, or --simulate to rehearse",
+        )
+    })
+}
+
+pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {
+    let cloud = rewind_providers::connect(config).map_err(|e| CliError::msg(e.to_string()))?;
+    Ok(rewind_engine::kinds::Service::ALL.into_iter().map(|s| (s, cloud.provider(s))).collect())
+}
+
+/// Starts the rehearsal simulator when asked for.
+pub async fn maybe_simulate(
+    loaded: &Loaded,
+    args: &SimulateArgs,
+    settings: &Settings,
+) -> Result<Option<Rehearsal>, CliError> {
+    if !args.simulate {
+        return Ok(None);
+    }
+    simulate::start(&loaded.compiled.spec, args, settings.sim_time_scale, settings.sim_seed).await.map(Some)
+}
+
+/// State for a command: a throw-away directory for rehearsals (unless `--state` was given),
+/// otherwise the configured one.
+pub fn state_dir(global: &Global, sim: &SimulateArgs, settings: &Settings) -> Result<(std::path::PathBuf, Option<tempfile::TempDir>), CliError> {
+    if sim.simulate && global.state.is_none() {
+        let tmp = tempfile::Builder::new()
+            .prefix("rewind-rehearsal-")
+            .tempdir()
+            .map_err(|e| CliError::msg(format!("cannot create a rehearsal state directory: {e}")))?;
+        return Ok((tmp.path().to_path_buf(), Some(tmp)));
+    }
+    Ok((settings.state_dir.clone(), None))
+}
+
+pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let loaded = load::load(global)?;
+    let settings = super::settings_for(&loaded.dir, global, None)?;
+    let options = PlanOptions { resubmit: args.resubmit.iter().cloned().collect() };
+    let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
+    // A plan that is only looked at must not create state; a saved plan needs the state's
+    // lineage, so `--out` creates it.
+    let mut plan = if dir.exists() || args.out.is_some() {
+        let state = super::open_state(&dir, &super::command_line("plan", &loaded))?;
+        compute(&loaded, &state, &options)?
+    } else {
+        compute(&loaded, &rewind_state::MemoryState::with_lineage(""), &options)?
+    };
+    if !args.offline {
+        let rt = runtime()?;
+        rt.block_on(async {
+            let rehearsal = maybe_simulate(&loaded, &args.sim, &settings).await?;
+            let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
+            rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
+            if let Some(r) = rehearsal {
+                r.sim.shutdown().await;
+            }
+            Ok::<(), CliError>(())
+        })?;
+    }
+    if let Some(out) = &args.out {
+        let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::msg(e.to_string()))?;
+        std::fs::write(out, text + "\n")
+            .map_err(|e| CliError::msg(format!("cannot write the plan to {}: {e}", out.display())))?;
+    }
+    if printer.json {
+        printer.out(&serde_json::to_string(&plan).unwrap_or_default());
+    } else {
+        printer.out(&render::plan::human(&plan, printer));
+        if let Some(out) = &args.out {
+            printer.info(&format!("Saved the plan to {}. Run it with: rewind apply {}", out.display(), out.display()));
+        }
+    }
+    let failed = plan.failed_checks();
+    if !failed.is_empty() {
+        return Err(CliError::hint(
+            format!("{} preflight check(s) failed", failed.len()),
+            "fix what the checks report, or skip them with --offline if you know better",
+        ));
+    }
+    if args.detailed_exitcode && plan.has_changes() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,127 @@
+//! Apply progress: indicatif bars for people, one JSON event per line for scripts.
+
+use crate::printer::{Printer, Style};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rewind_engine::apply::{ApplyHooks, Event};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Human progress: a line per running restore with % and elapsed time, then a line per result.
+pub struct TerminalHooks {
+    printer: Printer,
+    multi: MultiProgress,
+    bars: BTreeMap<String, ProgressBar>,
+}
+
+impl TerminalHooks {
+    pub fn new(printer: &Printer) -> Self {
+        let target = if printer.interactive && !printer.quiet {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        TerminalHooks { printer: printer.clone(), multi: MultiProgress::with_draw_target(target), bars: BTreeMap::new() }
+    }
+
+    fn line(&self, text: &str) {
+        if self.printer.quiet {
+            return;
+        }
+        if self.printer.interactive {
+            let _ = self.multi.println(text);
+        } else {
+            self.printer.info(text);
+        }
+    }
+
+    fn finish_bar(&mut self, name: &str) {
+        if let Some(b) = self.bars.remove(name) {
+            b.finish_and_clear();
+            self.multi.remove(&b);
+        }
+    }
+}
+
+impl ApplyHooks for TerminalHooks {
+    fn on_event(&mut self, event: &Event) {
+        let p = self.printer.clone();
+        match event {
+            Event::Forgot { name } => self.line(&format!("{} {name}: forgotten (no longer in the spec)", p.paint("-", Style::Red))),
+            Event::Started { name, action } => {
+                let style = ProgressStyle::with_template("  {spinner} {prefix:<28} {bar:20} {pos:>3}%  {elapsed:>4}  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                let bar = self.multi.add(ProgressBar::new(100));
+                bar.set_style(style);
+                bar.set_prefix(name.clone());
+                bar.set_message(action.verb().to_owned());
+                bar.enable_steady_tick(Duration::from_millis(200));
+                self.bars.insert(name.clone(), bar);
+            }
+            Event::Submitted { name, handle } => {
+                if let Some(b) = self.bars.get(name) {
+                    b.set_message(format!("running ({handle})"));
+                }
+                self.line(&format!("  {name}: submitted, following {handle}"));
+            }
+            Event::Reconciled { name, handle: Some(h) } => self.line(&format!("  {name}: found its job {h} in the cloud; following it")),
+            Event::Reconciled { .. } => {}
+            Event::Progress { name, percent } => {
+                if let (Some(b), Some(pct)) = (self.bars.get(name), percent) {
+                    b.set_position(u64::from(*pct));
+                }
+            }
+            Event::Succeeded { name, elapsed_ms } => {
+                self.finish_bar(name);
+                self.line(&format!("{} {name}: restored ({:.1}s)", p.paint("✓", Style::Green), *elapsed_ms as f64 / 1000.0));
+            }
+            Event::Failed { name, reason } => {
+                self.finish_bar(name);
+                self.line(&format!("{} {name}: failed: {reason}", p.paint("✗", Style::Red)));
+            }
+            Event::Skipped { name, because } => self.line(&format!("{} {name}: skipped, {because}", p.paint("-", Style::Yellow))),
+            Event::Unknown { name, reason } => {
+                self.finish_bar(name);
+                self.line(&format!("{} {name}: outcome unknown: {reason}", p.paint("?", Style::Red)));
+            }
+            Event::Warning { name, message, gave_up } => {
+                if *gave_up {
+                    self.finish_bar(name);
+                }
+                self.line(&format!("{} {name}: {message}", p.paint("!", Style::Yellow)));
+            }
+            Event::Interrupted { running } => {
+                for n in running.clone() {
+                    self.finish_bar(&n);
+                }
+            }
+            Event::Finished { .. } => {
+                let names: Vec<String> = self.bars.keys().cloned().collect();
+                for n in names {
+                    self.finish_bar(&n);
+                }
+            }
+        }
+    }
+}
+
+/// `--json`: every event as one line, with the format version and a timestamp.
+pub struct JsonHooks {
+    printer: Printer,
+}
+
+impl JsonHooks {
+    pub fn new(printer: &Printer) -> Self {
+        JsonHooks { printer: printer.clone() }
+    }
+}
+
+impl ApplyHooks for JsonHooks {
+    fn on_event(&mut self, event: &Event) {
+        let mut v = serde_json::to_value(event).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("format_version".into(), 1.into());
+            obj.insert("time".into(), jiff::Timestamp::now().to_string().into());
+        }
+        self.printer.json_line(&v);
+    }
+}

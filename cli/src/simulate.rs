@@ -1,0 +1,148 @@
+//! Rehearsal mode (`--simulate`): an in-process simulator whose world is built from the spec.
+
+use crate::args::SimulateArgs;
+use crate::error::CliError;
+use rewind_engine::kinds::{OpSpec, Service};
+use rewind_engine::spec::Spec;
+use rewind_providers::{CloudConfig, Credentials, RetryPolicy, Secret};
+use rewind_sim::{LastRestore, SimConfig, Simulator, World};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// Simulated seconds per real second by default: a 3-minute DDM job takes 0.3 s.
+pub const DEFAULT_TIME_SCALE: f64 = 600.0;
+const DAY_MS: i64 = 86_400_000;
+
+/// A running rehearsal simulator and how to reach it.
+pub struct Rehearsal {
+    pub sim: Simulator,
+    pub time_scale: f64,
+}
+
+/// A healthy world holding everything the spec references: instances active, backups
+/// complete, restorable windows from a day before the earliest restore time until now.
+pub fn world_for(spec: &Spec, now_ms: i64) -> World {
+    let mut world = World::healthy(now_ms);
+    let earliest = spec.ops.values().filter_map(|o| restore_time(&o.spec)).min().unwrap_or(now_ms);
+    let window = (earliest.min(now_ms) - DAY_MS, now_ms);
+    let written: BTreeSet<String> =
+        spec.ops.values().flat_map(|o| o.spec.footprint().writes).map(|r| r.id).collect();
+    for op in spec.ops.values() {
+        match &op.spec {
+            OpSpec::Rds(r) => {
+                world.ensure_rds_instance(&r.source.instance_id, window);
+                world.ensure_rds_instance(&r.target.instance_id, window);
+                if let Some(b) = &r.source.backup_id {
+                    world.ensure_rds_backup(&r.source.instance_id, b);
+                }
+            }
+            OpSpec::Ddm(r) => {
+                let nodes: Vec<String> =
+                    r.data_node_relations.iter().map(|d| d.source_instance_id.clone()).collect();
+                world.ensure_ddm_instance(&r.source.instance_id, &nodes, window);
+                world.ensure_ddm_instance(&r.instance_id, &nodes, window);
+                world.ensure_ddm_instance(&r.target.instance_id, &[], window);
+                for d in &r.data_node_relations {
+                    world.ensure_rds_instance(&d.target_instance_id, window);
+                }
+            }
+            OpSpec::DdmMetadata(r) => {
+                world.ensure_ddm_instance(&r.instance_id, &[], window);
+                world.ensure_ddm_instance(&r.target.instance_id, &[], window);
+                if let Some(b) = &r.source.backup_id {
+                    world.ensure_ddm_backup(&r.instance_id, b);
+                }
+                for dn in &r.target.data_nodes {
+                    world.ensure_rds_instance(dn, window);
+                    // A data node no operation of this spec restores was restored beforehand,
+                    // as the metadata restore requires.
+                    if !written.contains(dn) {
+                        if let Some(i) = world.rds.instances.get_mut(dn) {
+                            i.last_restore = Some(LastRestore {
+                                restore_time: r.source.restore_time,
+                                backup_id: None,
+                                completed_at: now_ms,
+                            });
+                        }
+                    }
+                }
+            }
+            OpSpec::Taurusdb(r) => {
+                world.ensure_taurusdb_instance(&r.source_instance_id, window);
+                world.ensure_taurusdb_instance(&r.target_instance_id, window);
+                if let Some(b) = &r.backup_id {
+                    world.ensure_taurusdb_backup(&r.source_instance_id, b);
+                }
+            }
+            OpSpec::Cbr(r) => {
+                let children: Vec<(String, String)> =
+                    r.mappings.iter().map(|m| (m.backup_id.clone(), m.volume_id.clone())).collect();
+                world.ensure_cbr_backup(&r.backup_id, r.server_id.as_deref(), r.volume_id.as_deref(), &children);
+            }
+            OpSpec::Dcs(r) => {
+                world.ensure_dcs_instance(&r.instance_id);
+                world.ensure_dcs_backup(&r.instance_id, &r.backup_id);
+            }
+        }
+    }
+    world
+}
+
+fn restore_time(spec: &OpSpec) -> Option<i64> {
+    match spec {
+        OpSpec::Rds(r) => r.source.restore_time,
+        OpSpec::Ddm(r) => Some(r.source.restore_time),
+        OpSpec::DdmMetadata(r) => r.source.restore_time,
+        OpSpec::Taurusdb(r) => r.restore_time,
+        OpSpec::Cbr(_) | OpSpec::Dcs(_) => None,
+    }
+}
+
+/// Starts the simulator for a rehearsal.
+pub async fn start(spec: &Spec, args: &SimulateArgs, scale_setting: Option<f64>, seed: Option<u64>) -> Result<Rehearsal, CliError> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let world = match &args.world {
+        Some(path) => {
+            let text = crate::load::read_text(path)?;
+            World::from_yaml(&text)
+                .map_err(|e| CliError::hint(format!("world file {}: {e}", path.display()), "see simulator/README.md for the format"))?
+        }
+        None => world_for(spec, now),
+    };
+    let time_scale = args.time_scale.or(scale_setting).unwrap_or(DEFAULT_TIME_SCALE);
+    if !(time_scale > 0.0 && time_scale.is_finite()) {
+        return Err(CliError::msg(format!("--time-scale must be a positive number, not {time_scale}")));
+    }
+    let config = SimConfig { world, time_scale, seed: seed.unwrap_or(1), ..SimConfig::default() };
+    let sim = rewind_sim::start(config)
+        .await
+        .map_err(|e| CliError::msg(format!("cannot start the simulator: {e}")))?;
+    Ok(Rehearsal { sim, time_scale })
+}
+
+impl Rehearsal {
+    /// Provider configuration pointing every service at the simulator, with its credentials.
+    pub fn cloud_config(&self) -> Result<CloudConfig, CliError> {
+        let env: BTreeMap<String, String> =
+            self.sim.endpoints().into_iter().chain(self.sim.credentials_env()).collect();
+        let get = |k: &str| env.get(k).cloned();
+        let credentials = Credentials::Password {
+            username: get("OS_USERNAME").unwrap_or_default(),
+            password: Secret::new(get("OS_PASSWORD").unwrap_or_default()),
+            domain_name: get("OS_USER_DOMAIN_NAME").unwrap_or_default(),
+        };
+        let mut config = CloudConfig::new(credentials);
+        config.auth_url = get("OS_AUTH_URL");
+        config.project_id = get("OS_PROJECT_ID");
+        config.project_name = get("OS_PROJECT_NAME");
+        config.region = Some("eu-de".to_owned());
+        for service in Service::ALL {
+            let var = rewind_providers::env::endpoint_var(service);
+            if let Some(url) = get(var) {
+                config.endpoints.insert(service, url);
+            }
+        }
+        config.retry = RetryPolicy { base: Duration::from_millis(20), cap: Duration::from_millis(500), ..RetryPolicy::default() };
+        Ok(config)
+    }
+}

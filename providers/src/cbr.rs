@@ -1,0 +1,249 @@
+//! `CbrProvider`: `cbr.restore`, which answers 202 with no id, followed through operation logs.
+
+use crate::check::{self, check};
+use crate::client::Client;
+use crate::job::{self, percent};
+use crate::query::{Query, encode};
+use crate::wire_time::{self, CLOCK_SKEW_MS};
+use rewind_engine::kinds::{CbrRestore, OpSpec, Service};
+use rewind_engine::provider::{
+    BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const PAGE: usize = 100;
+/// Pages of operation logs read at most in one search.
+const MAX_PAGES: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct CbrProvider {
+    client: Arc<Client>,
+}
+
+fn spec(op: &Operation) -> Result<&CbrRestore, ProviderError> {
+    match &op.spec {
+        OpSpec::Cbr(spec) => Ok(spec),
+        other => Err(ProviderError {
+            message: format!("{}: {} was handed to the cbr provider", op.name, other.kind()),
+            transient: false,
+        }),
+    }
+}
+
+/// What a restore overwrites, as operation logs name it (`extra_info.restore.target_resource_id`).
+fn target_resource(spec: &CbrRestore) -> Option<&str> {
+    spec.server_id.as_deref().or(spec.volume_id.as_deref()).or(spec.resource_id.as_deref())
+}
+
+/// The outcome an operation log reports; `handle` is returned with a running one so that
+/// the engine stores the log id once it is known.
+fn outcome(log: &Value, handle: Option<Handle>) -> PollOutcome {
+    let id = log["id"].as_str().unwrap_or_default();
+    match log["status"].as_str() {
+        Some("success") => {
+            let mut outputs = BTreeMap::from([("operation_log_id".to_owned(), id.to_owned())]);
+            let restore = &log["extra_info"]["restore"];
+            for key in ["backup_id", "target_resource_id"] {
+                if let Some(v) = restore[key].as_str().filter(|v| !v.is_empty()) {
+                    outputs.insert(key.to_owned(), v.to_owned());
+                }
+            }
+            PollOutcome::Succeeded { outputs }
+        }
+        Some(status @ ("failed" | "timeout" | "skipped")) => {
+            let info = &log["error_info"];
+            let reason = match (info["code"].as_str(), info["message"].as_str()) {
+                (Some(code), Some(message)) if !code.is_empty() => format!("{code}: {message}"),
+                (_, Some(message)) if !message.is_empty() => message.to_owned(),
+                _ => format!("operation log {id} ended {status}"),
+            };
+            PollOutcome::Failed { reason }
+        }
+        _ => PollOutcome::Running { percent: percent(&log["extra_info"]["common"]["progress"]), handle },
+    }
+}
+
+impl CbrProvider {
+    pub fn new(client: Arc<Client>) -> CbrProvider {
+        CbrProvider { client }
+    }
+
+    /// The newest restore log of this backup (and target, when the log names one) created at
+    /// or after `since`. Two restores of one backup onto different servers are told apart by
+    /// the target.
+    async fn find_log(&self, spec: &CbrRestore, since: i64) -> Result<Option<Value>, ProviderError> {
+        let from = since - CLOCK_SKEW_MS;
+        let target = target_resource(spec);
+        let mut newest: Option<(i64, Value)> = None;
+        for page in 0..MAX_PAGES {
+            let query = Query::new()
+                .with("operation_type", "restore")
+                .with("start_time", wire_time::format(from, "%Y-%m-%dT%H:%M:%SZ"))
+                .with("offset", page * PAGE)
+                .with("limit", PAGE);
+            let body = self.client.get(Service::Cbr, "/v3/{project_id}/operation-logs", &query).await?.body;
+            let logs = body["operation_logs"].as_array().cloned().unwrap_or_default();
+            let count = logs.len();
+            for log in logs {
+                let restore = &log["extra_info"]["restore"];
+                let created = wire_time::value_ms(&log["created_at"]);
+                let same_backup = restore["backup_id"].as_str() == Some(spec.backup_id.as_str());
+                let same_target = match (target, restore["target_resource_id"].as_str()) {
+                    (Some(want), Some(seen)) if !seen.is_empty() => want == seen,
+                    _ => true,
+                };
+                let is_restore = log["operation_type"].as_str().is_none_or(|t| t == "restore");
+                if let Some(created) = created.filter(|c| *c >= from)
+                    && same_backup
+                    && same_target
+                    && is_restore
+                    && newest.as_ref().is_none_or(|(t, _)| created > *t)
+                {
+                    newest = Some((created, log));
+                }
+            }
+            let total = body["count"].as_u64().map_or(usize::MAX, |c| c as usize);
+            if count < PAGE || (page + 1) * PAGE >= total {
+                break;
+            }
+        }
+        Ok(newest.map(|(_, log)| log))
+    }
+
+    async fn checks(&self, spec: &CbrRestore) -> Result<Vec<Check>, ProviderError> {
+        let backup_id = &spec.backup_id;
+        let path = format!("/v3/{{project_id}}/backups/{}", encode(backup_id));
+        let found = check::fetch(&self.client, Service::Cbr, &path, &Query::new()).await?;
+        let backup = found.and_then(|body| {
+            Some(body["backup"].clone()).filter(Value::is_object).ok_or_else(|| "not found".to_owned())
+        });
+        let mut checks = vec![check::status(
+            format!("backup {backup_id} exists and is available"),
+            backup.as_ref().map(|b| b["status"].as_str()).map_err(String::as_str),
+            &["available"],
+        )];
+        if let (Ok(backup), false) = (&backup, spec.mappings.is_empty()) {
+            let children: Vec<&str> = backup["children"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c["id"].as_str())
+                .collect();
+            let strangers: Vec<&str> = spec
+                .mappings
+                .iter()
+                .map(|m| m.backup_id.as_str())
+                .filter(|id| !children.contains(id))
+                .collect();
+            checks.push(check(
+                "mapped disk backups belong to the backup",
+                strangers.is_empty(),
+                if strangers.is_empty() {
+                    format!("{} mapping(s)", spec.mappings.len())
+                } else {
+                    format!("not disk backups of {backup_id}: {}", strangers.join(", "))
+                },
+            ));
+        }
+        Ok(checks)
+    }
+}
+
+impl Provider for CbrProvider {
+    fn service(&self) -> Service {
+        Service::Cbr
+    }
+
+    fn preflight<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
+        Box::pin(async move { self.checks(spec(op)?).await })
+    }
+
+    /// CBR answers 202 with no body; the backup and the moment before sending identify the
+    /// operation log that poll looks for.
+    fn submit<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Handle, SubmitError>> {
+        Box::pin(async move {
+            let request = job::checked_request(Service::Cbr, op)?;
+            let backup_id = match &op.spec {
+                OpSpec::Cbr(spec) => spec.backup_id.clone(),
+                other => {
+                    return Err(SubmitError::Rejected {
+                        status: 0,
+                        code: "NOT_SENT".into(),
+                        message: format!("{}: {} was handed to the cbr provider", op.name, other.kind()),
+                    });
+                }
+            };
+            let submitted_at = wire_time::now_ms();
+            self.client.post(Service::Cbr, &request.path, &request.body).await?;
+            Ok(Handle::CbrRestore { backup_id, submitted_at, operation_log_id: None })
+        })
+    }
+
+    fn poll<'a>(&'a self, op: &'a Operation, handle: &'a Handle) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
+        Box::pin(async move {
+            let spec = spec(op)?;
+            let Handle::CbrRestore { backup_id, submitted_at, operation_log_id } = handle else {
+                return Err(ProviderError { message: format!("cbr: cannot follow a {handle:?} handle"), transient: false });
+            };
+            if let Some(id) = operation_log_id {
+                let path = format!("/v3/{{project_id}}/operation-logs/{}", encode(id));
+                let body = self.client.get(Service::Cbr, &path, &Query::new()).await?.body;
+                return Ok(outcome(&body["operation_log"], None));
+            }
+            Ok(match self.find_log(spec, *submitted_at).await? {
+                Some(log) => {
+                    let refined = log["id"].as_str().map(|id| Handle::CbrRestore {
+                        backup_id: backup_id.clone(),
+                        submitted_at: *submitted_at,
+                        operation_log_id: Some(id.to_owned()),
+                    });
+                    outcome(&log, refined)
+                }
+                // The log may appear a little after the 202.
+                None => PollOutcome::Running { percent: None, handle: None },
+            })
+        })
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        op: &'a Operation,
+        submitted_at: i64,
+    ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
+        Box::pin(async move {
+            let spec = spec(op)?;
+            let log = self.find_log(spec, submitted_at).await?;
+            Ok(log.and_then(|log| {
+                log["id"].as_str().map(|id| Handle::CbrRestore {
+                    backup_id: spec.backup_id.clone(),
+                    submitted_at,
+                    operation_log_id: Some(id.to_owned()),
+                })
+            }))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operation_log_outcomes() {
+        let running = json!({"id": "l1", "status": "running", "extra_info": {"common": {"progress": 40}}});
+        assert_eq!(outcome(&running, None), PollOutcome::Running { percent: Some(40), handle: None });
+        let done = json!({"id": "l1", "status": "success",
+            "extra_info": {"restore": {"backup_id": "b1", "target_resource_id": "s1"}}});
+        let PollOutcome::Succeeded { outputs } = outcome(&done, None) else { panic!() };
+        assert_eq!(outputs["target_resource_id"], "s1");
+        assert_eq!(outputs["operation_log_id"], "l1");
+        let failed = json!({"id": "l1", "status": "failed", "error_info": {"code": "BackupService.2008", "message": "ECS status"}});
+        assert_eq!(outcome(&failed, None), PollOutcome::Failed { reason: "BackupService.2008: ECS status".into() });
+        let timeout = json!({"id": "l1", "status": "timeout"});
+        assert!(matches!(outcome(&timeout, None), PollOutcome::Failed { .. }));
+    }
+}

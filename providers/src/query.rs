@@ -1,0 +1,91 @@
+//! Query strings and RFC 3986 percent-encoding, shared by URL building and AK/SK signing.
+
+/// Ordered query parameters; values are encoded once, here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn new() -> Query {
+        Query(Vec::new())
+    }
+
+    pub fn with(mut self, key: &str, value: impl ToString) -> Query {
+        self.0.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// `?k=v&...` (empty when there are no parameters).
+    pub fn to_suffix(&self) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let joined: Vec<String> =
+            self.0.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        format!("?{}", joined.join("&"))
+    }
+
+    /// The signer's form: pairs sorted by encoded key, then encoded value.
+    pub fn canonical(&self) -> String {
+        let mut pairs: Vec<(String, String)> =
+            self.0.iter().map(|(k, v)| (encode(k), encode(v))).collect();
+        pairs.sort();
+        let joined: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        joined.join("&")
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes; a malformed escape is kept as written.
+pub fn decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = raw.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_reserved_characters() {
+        assert_eq!(encode("a b/c:+~"), "a%20b%2Fc%3A%2B~");
+        assert_eq!(decode("a%20b%2Fc%3A%2B~%zz"), "a b/c:+~%zz");
+    }
+
+    #[test]
+    fn suffix_keeps_order_and_canonical_sorts() {
+        let q = Query::new().with("z", 1).with("a", "x y");
+        assert_eq!(q.to_suffix(), "?z=1&a=x%20y");
+        assert_eq!(q.canonical(), "a=x%20y&z=1");
+        assert_eq!(Query::new().to_suffix(), "");
+    }
+}

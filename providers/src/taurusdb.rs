@@ -1,0 +1,160 @@
+//! `TaurusdbProvider`: `taurusdb.restore` onto an original or existing instance, polled as a job.
+
+use crate::check::{self, check};
+use crate::client::Client;
+use crate::job;
+use crate::query::Query;
+use rewind_engine::kinds::{OpSpec, RestoreType, Service, TaurusdbRestore};
+use rewind_engine::provider::{
+    BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
+};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct TaurusdbProvider {
+    client: Arc<Client>,
+}
+
+impl TaurusdbProvider {
+    pub fn new(client: Arc<Client>) -> TaurusdbProvider {
+        TaurusdbProvider { client }
+    }
+
+    async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
+        let path = format!("/v3/{{project_id}}/instances/{id}");
+        let found = check::fetch(&self.client, Service::Taurusdb, &path, &Query::new()).await?;
+        Ok(found.and_then(|body| {
+            Some(body["instance"].clone()).filter(Value::is_object).ok_or_else(|| "not found".to_owned())
+        }))
+    }
+
+    async fn checks(&self, spec: &TaurusdbRestore) -> Result<Vec<Check>, ProviderError> {
+        let source_id = &spec.source_instance_id;
+        let target_id = &spec.target_instance_id;
+        let mut checks = Vec::new();
+        let source = self.instance(source_id).await?;
+        checks.push(match &source {
+            Ok(inst) => check(
+                format!("source instance {source_id} exists"),
+                true,
+                inst["status"].as_str().unwrap_or("found"),
+            ),
+            Err(why) => check(format!("source instance {source_id} exists"), false, why.clone()),
+        });
+        let target = self.instance(target_id).await?;
+        checks.push(check::status(
+            format!("target instance {target_id} is ACTIVE"),
+            target.as_ref().map(|t| t["status"].as_str()).map_err(String::as_str),
+            &["ACTIVE"],
+        ));
+        if let (Ok(source), Ok(target)) = (&source, &target) {
+            let version = |i: &Value| i["datastore"]["version"].as_str().map(str::to_owned);
+            if let (Some(s), Some(t)) = (version(source), version(target)) {
+                checks.push(check("target version matches the source", s == t, format!("{s} -> {t}")));
+            }
+        }
+        match (spec.restore_type, spec.restore_time, &spec.backup_id) {
+            (RestoreType::Timestamp, Some(time), _) => {
+                let name = "restore_time is inside the source's restorable window";
+                let path = format!("/v3/{{project_id}}/instances/{source_id}/restore-time");
+                checks.push(match check::fetch(&self.client, Service::Taurusdb, &path, &Query::new()).await? {
+                    Ok(body) => check::window(name, time, &check::windows(&body["restore_times"])),
+                    Err(why) => check(name, false, why),
+                });
+            }
+            (RestoreType::Backup, _, Some(backup_id)) => {
+                let name = format!("backup {backup_id} exists and is COMPLETED");
+                let query = Query::new().with("instance_id", source_id).with("backup_id", backup_id);
+                let found =
+                    check::fetch(&self.client, Service::Taurusdb, "/v3/{project_id}/backups", &query).await?;
+                let backup = found.and_then(|body| {
+                    body["backups"]
+                        .as_array()
+                        .and_then(|list| list.iter().find(|b| b["id"].as_str() == Some(backup_id)))
+                        .cloned()
+                        .ok_or_else(|| format!("not found among the backups of {source_id}"))
+                });
+                checks.push(check::status(
+                    name,
+                    backup.as_ref().map(|b| b["status"].as_str()).map_err(String::as_str),
+                    // TaurusDB lists a finished backup as COMPLETED or AVAILABLE (otc-api.md §3.3).
+                    &["COMPLETED", "AVAILABLE"],
+                ));
+            }
+            _ => {}
+        }
+        Ok(checks)
+    }
+
+    async fn poll_instance(&self, target_id: &str) -> Result<PollOutcome, ProviderError> {
+        match self.instance(target_id).await? {
+            Ok(inst) => Ok(job::instance_outcome(inst["status"].as_str(), target_id)),
+            Err(why) => Err(ProviderError {
+                message: format!("taurusdb: target instance {target_id}: {why}"),
+                transient: false,
+            }),
+        }
+    }
+}
+
+fn spec(op: &Operation) -> Result<&TaurusdbRestore, ProviderError> {
+    match &op.spec {
+        OpSpec::Taurusdb(spec) => Ok(spec),
+        other => Err(ProviderError {
+            message: format!("{}: {} was handed to the taurusdb provider", op.name, other.kind()),
+            transient: false,
+        }),
+    }
+}
+
+impl Provider for TaurusdbProvider {
+    fn service(&self) -> Service {
+        Service::Taurusdb
+    }
+
+    fn preflight<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
+        Box::pin(async move { self.checks(spec(op)?).await })
+    }
+
+    fn submit<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Handle, SubmitError>> {
+        Box::pin(job::submit(&self.client, Service::Taurusdb, op))
+    }
+
+    fn poll<'a>(&'a self, op: &'a Operation, handle: &'a Handle) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
+        Box::pin(async move {
+            let target_id = &spec(op)?.target_instance_id;
+            match handle {
+                Handle::Job { job_id } if job::is_instance_handle(job_id) => {
+                    self.poll_instance(target_id).await
+                }
+                Handle::Job { job_id } => {
+                    let query = Query::new().with("id", job_id);
+                    job::poll(&self.client, Service::Taurusdb, "/v3/{project_id}/jobs", &query, target_id).await
+                }
+                other => Err(ProviderError {
+                    message: format!("taurusdb: cannot follow a {other:?} handle"),
+                    transient: false,
+                }),
+            }
+        })
+    }
+
+    /// A target in `RESTORING` is the sign that the POST took effect; the status carries no
+    /// time, so `submitted_at` cannot narrow it further.
+    fn reconcile<'a>(
+        &'a self,
+        op: &'a Operation,
+        _submitted_at: i64,
+    ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
+        Box::pin(async move {
+            let target_id = &spec(op)?.target_instance_id;
+            Ok(match self.instance(target_id).await? {
+                Ok(inst) if inst["status"].as_str() == Some("RESTORING") => {
+                    Some(job::instance_handle(target_id))
+                }
+                _ => None,
+            })
+        })
+    }
+}

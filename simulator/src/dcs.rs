@@ -1,0 +1,259 @@
+//! DCS v2: restoring an instance from a backup, restore records, backups and instance detail.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::errors::{ApiError, ApiResult};
+use crate::http::{Reply, Req};
+use crate::jobs;
+use crate::server::{Ctx, Routed, segs};
+use crate::timefmt;
+use crate::world::{DcsInstance, DcsRestore, name_or, secs_to_ms};
+
+/// The console limits a restore description to 128 bytes.
+const MAX_REMARK: usize = 128;
+
+pub(crate) fn route(req: &Req) -> Option<Routed> {
+    let s = segs(req);
+    let own = |v: &&str| (*v).to_owned();
+    Some(match (req.method.as_str(), s.as_slice()) {
+        ("POST", ["v2", pid, "instances", id, "restores"]) => {
+            let id = own(id);
+            Routed::project(pid, move |cx| restore(cx, &id))
+        }
+        ("GET", ["v2", pid, "instances", id, "restores"]) => {
+            let id = own(id);
+            Routed::project(pid, move |cx| list_restores(cx, &id))
+        }
+        ("GET", ["v2", pid, "instances", id, "backups"]) => {
+            let id = own(id);
+            Routed::project(pid, move |cx| list_backups(cx, &id))
+        }
+        ("GET", ["v2", pid, "instances", id]) => {
+            let id = own(id);
+            Routed::project(pid, move |cx| show_instance(cx, &id))
+        }
+        _ => return None,
+    })
+}
+
+/// "The message body contains invalid characters or is not in JSON format."
+fn param(msg: impl Into<String>) -> ApiError {
+    ApiError::bad_request("111400005", msg)
+}
+
+fn instance<'w>(cx: &'w Ctx<'_>, id: &str) -> Result<&'w DcsInstance, ApiError> {
+    cx.st
+        .world
+        .dcs
+        .instances
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("DCS.4800", format!("The instance {id} does not exist.")))
+}
+
+fn restore(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
+    let body = cx.req.json().map_err(param)?;
+    let backup_id = jobs::req_str(&body["backup_id"], "backup_id").map_err(param)?;
+    let remark = jobs::opt_str(&body["remark"], "remark").map_err(param)?.unwrap_or_default();
+    if remark.len() > MAX_REMARK {
+        return Err(param(format!("remark must be at most {MAX_REMARK} bytes.")));
+    }
+    let inst = instance(cx, id)?;
+    let dcs = &cx.st.world.dcs;
+    if inst.cache_mode == "single" {
+        return Err(ApiError::bad_request(
+            "DCS.4095",
+            "The system does not support backup or restoration of single-node instances.",
+        ));
+    }
+    if inst.status == "RESTORING" {
+        return Err(ApiError::bad_request("DCS.4097", "The instance is restoring."));
+    }
+    if dcs.backups.values().any(|b| b.instance_id == id && b.status == "backuping") {
+        return Err(ApiError::bad_request("DCS.4096", "The instance is backuping."));
+    }
+    if inst.status != "RUNNING" {
+        return Err(ApiError::bad_request(
+            "DCS.4049",
+            format!("The instance status is not running (status {}).", inst.status),
+        ));
+    }
+    let backup = dcs
+        .backups
+        .get(&backup_id)
+        .filter(|b| b.instance_id == id)
+        .ok_or_else(|| ApiError::bad_request("DCS.4087", format!("The backup record {backup_id} does not exist.")))?;
+    if backup.status != "succeed" || backup.is_support_restore != "TRUE" {
+        return Err(ApiError::bad_request(
+            "DCS.4087",
+            format!(
+                "The backup record status is {} (is_support_restore {}); only a succeed backup can \
+                 be restored.",
+                backup.status, backup.is_support_restore
+            ),
+        ));
+    }
+    let record = DcsRestore {
+        instance_id: id.to_owned(),
+        backup_id: backup_id.clone(),
+        backup_name: name_or(&backup.name, "backup", &backup_id),
+        backup_remark: backup.remark.clone(),
+        restore_name: format!("restore_{}", timefmt::compact(cx.now)),
+        remark,
+        status: "waiting".to_owned(),
+        created_at: cx.now,
+        duration_ms: secs_to_ms(cx.st.world.durations.dcs_restore),
+        will_fail: cx.faults.fail_job.is_some(),
+        error_code: String::new(),
+        ended_at: None,
+    };
+    let restore_id = cx.st.uuid();
+    cx.st.world.dcs.restores.insert(restore_id.clone(), record);
+    if let Some(i) = cx.st.world.dcs.instances.get_mut(id) {
+        i.status = "RESTORING".to_owned();
+    }
+    cx.st.submitted(id);
+    Ok(Reply::ok(json!({ "restore_id": restore_id })))
+}
+
+fn progress(rec: &DcsRestore, now: i64) -> String {
+    match rec.status.as_str() {
+        "succeed" => "100.00".to_owned(),
+        "waiting" => "0.00".to_owned(),
+        _ => {
+            let end = rec.ended_at.unwrap_or(now);
+            let span = (rec.due() - rec.started_at()).max(1) as f64;
+            let pct = ((end - rec.started_at()).max(0) as f64 * 100.0 / span).clamp(0.0, 99.99);
+            format!("{pct:.2}")
+        }
+    }
+}
+
+fn record_json(id: &str, rec: &DcsRestore, inst: Option<&DcsInstance>, now: i64) -> Value {
+    let updated = rec.ended_at.unwrap_or_else(|| {
+        if rec.status == "waiting" { rec.created_at } else { rec.started_at().min(now) }
+    });
+    json!({
+        "backup_id": rec.backup_id,
+        "restore_id": id,
+        "backup_name": rec.backup_name,
+        "updated_at": timefmt::dcs(updated),
+        "restore_remark": rec.remark,
+        "created_at": timefmt::dcs(rec.created_at),
+        "progress": progress(rec, now),
+        // The documented example spells "no value" as an empty object.
+        "error_code": if rec.error_code.is_empty() { json!({}) } else { json!(rec.error_code) },
+        "restore_name": rec.restore_name,
+        "backup_remark": if rec.backup_remark.is_empty() { json!({}) } else { json!(rec.backup_remark) },
+        "status": rec.status,
+        "sourceInstanceID": rec.instance_id,
+        "sourceInstanceName": inst.map(|i| name_or(&i.name, "dcs", &rec.instance_id)).unwrap_or_default(),
+    })
+}
+
+fn time_filter(cx: &Ctx<'_>) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let time = |k: &str| -> Result<Option<i64>, ApiError> {
+        cx.req
+            .q(k)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                timefmt::parse_instant(v)
+                    .ok_or_else(|| param(format!("{k} must look like yyyyMMddHHmmss.")))
+            })
+            .transpose()
+    };
+    Ok((time("begin_time")?, time("end_time")?))
+}
+
+fn list_restores(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
+    let inst = instance(cx, id)?;
+    let (offset, limit) =
+        jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 10, 1000).map_err(param)?;
+    let (begin, end) = time_filter(cx)?;
+    let mut found: Vec<(&String, &DcsRestore)> = cx
+        .st
+        .world
+        .dcs
+        .restores
+        .iter()
+        .filter(|(_, r)| r.instance_id == id)
+        .filter(|(_, r)| begin.is_none_or(|t| r.created_at >= t))
+        .filter(|(_, r)| end.is_none_or(|t| r.created_at <= t))
+        .collect();
+    if found.is_empty() {
+        return Ok(Reply::empty(StatusCode::NO_CONTENT));
+    }
+    found.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(a.0.cmp(b.0)));
+    let all: Vec<Value> =
+        found.iter().map(|(rid, r)| record_json(rid, r, Some(inst), cx.now)).collect();
+    let total = all.len();
+    Ok(Reply::ok(json!({
+        "restore_record_response": jobs::page(all, offset, limit),
+        "total_num": total,
+    })))
+}
+
+fn list_backups(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
+    instance(cx, id)?;
+    let (offset, limit) =
+        jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 10, 1000).map_err(param)?;
+    let (begin, end) = time_filter(cx)?;
+    let all: Vec<Value> = cx
+        .st
+        .world
+        .dcs
+        .backups
+        .iter()
+        .filter(|(_, b)| b.instance_id == id)
+        .filter(|(_, b)| begin.is_none_or(|t| b.created_at >= t))
+        .filter(|(_, b)| end.is_none_or(|t| b.created_at <= t))
+        .map(|(bid, b)| {
+            json!({
+                "backup_id": bid,
+                "period": "",
+                "backup_name": name_or(&b.name, "backup", bid),
+                "instance_id": b.instance_id,
+                "size": b.size,
+                "backup_type": b.backup_type,
+                "created_at": timefmt::dcs(b.created_at),
+                "updated_at": timefmt::dcs(b.created_at),
+                "progress": if b.status == "succeed" { "100.00" } else { "0.00" },
+                "error_code": "",
+                "remark": b.remark,
+                "status": b.status,
+                "is_support_restore": b.is_support_restore,
+                "execution_at": 0,
+                "backup_format": "rdb",
+            })
+        })
+        .collect();
+    let total = all.len();
+    Ok(Reply::ok(json!({
+        "total_num": total,
+        "backup_record_response": jobs::page(all, offset, limit),
+    })))
+}
+
+fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
+    let inst = instance(cx, id)?;
+    Ok(Reply::ok(json!({
+        "instance_id": id,
+        "name": name_or(&inst.name, "dcs", id),
+        "engine": inst.engine,
+        "engine_version": inst.engine_version,
+        "status": inst.status,
+        "capacity": inst.capacity,
+        "cache_mode": inst.cache_mode,
+        "spec_code": format!("redis.{}.xu1.large.{}", inst.cache_mode, inst.capacity),
+        "ip": "192.168.0.40",
+        "port": 6379,
+        "domain_name": format!("redis-{}.dcs.sim.local", id.chars().take(8).collect::<String>()),
+        "max_memory": u64::from(inst.capacity) * 1024,
+        "used_memory": 2,
+        "vpc_id": "vpc-default",
+        "subnet_id": "subnet-sim",
+        "project_id": cx.pid,
+        "created_at": "2025-01-01T00:00:00.000Z",
+        "description": "",
+    })))
+}

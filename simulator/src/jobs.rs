@@ -1,0 +1,224 @@
+//! Shared handler pieces: restore points, paging, body fields, and job creation and wire shapes.
+
+use serde_json::{Value, json};
+
+use crate::server::Ctx;
+use crate::timefmt;
+use crate::world::{Job, JobEffect, secs_to_ms};
+
+/// What a restore goes back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RestorePoint {
+    Backup(String),
+    Time(i64),
+}
+
+impl RestorePoint {
+    pub(crate) fn backup_id(&self) -> Option<String> {
+        match self {
+            RestorePoint::Backup(id) => Some(id.clone()),
+            RestorePoint::Time(_) => None,
+        }
+    }
+
+    pub(crate) fn restore_time(&self) -> Option<i64> {
+        match self {
+            RestorePoint::Time(t) => Some(*t),
+            RestorePoint::Backup(_) => None,
+        }
+    }
+}
+
+/// Reconciles `type`, `backup_id` and `restore_time`; the error names the disagreeing field.
+/// RDS lets `type` be omitted for a backup restore; TaurusDB always requires it.
+pub(crate) fn restore_point(
+    kind: Option<&str>,
+    backup_id: Option<String>,
+    restore_time: Option<i64>,
+    type_required: bool,
+) -> Result<RestorePoint, String> {
+    match (kind, backup_id, restore_time) {
+        (Some("backup"), Some(id), None) => Ok(RestorePoint::Backup(id)),
+        (Some("backup"), None, _) => Err("type is backup, so backup_id is required.".into()),
+        (Some("backup"), Some(_), Some(_)) => {
+            Err("type is backup, so restore_time must not be set.".into())
+        }
+        (Some("timestamp"), None, Some(t)) => Ok(RestorePoint::Time(t)),
+        (Some("timestamp"), _, None) => {
+            Err("type is timestamp, so restore_time is required.".into())
+        }
+        (Some("timestamp"), Some(_), Some(_)) => {
+            Err("type is timestamp, so backup_id must not be set.".into())
+        }
+        (Some(other), _, _) => Err(format!("type must be backup or timestamp, not {other:?}.")),
+        (None, _, _) if type_required => Err("type is required.".into()),
+        (None, Some(id), None) => Ok(RestorePoint::Backup(id)),
+        (None, _, Some(_)) => Err("restore_time requires type: timestamp.".into()),
+        (None, None, None) => Err("Either backup_id or restore_time is required.".into()),
+    }
+}
+
+/// A required string field.
+pub(crate) fn req_str(v: &Value, name: &str) -> Result<String, String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Ok(s.clone()),
+        Value::Null => Err(format!("{name} is required.")),
+        _ => Err(format!("{name} must be a non-empty string.")),
+    }
+}
+
+/// An optional string field.
+pub(crate) fn opt_str(v: &Value, name: &str) -> Result<Option<String>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(format!("{name} must be a string.")),
+    }
+}
+
+/// An optional integer (epoch milliseconds) field.
+pub(crate) fn opt_ms(v: &Value, name: &str) -> Result<Option<i64>, String> {
+    match v {
+        Value::Null => Ok(None),
+        v => v.as_i64().map(Some).ok_or_else(|| format!("{name} must be an integer in ms.")),
+    }
+}
+
+/// `offset` and `limit` from the query; `limit` must lie in `1..=max`.
+pub(crate) fn paging(
+    offset: Option<&str>,
+    limit: Option<&str>,
+    default_limit: usize,
+    max: usize,
+) -> Result<(usize, usize), String> {
+    let offset = match offset {
+        None | Some("") => 0,
+        Some(o) => o.parse::<usize>().map_err(|_| "offset must be a number >= 0.".to_owned())?,
+    };
+    let limit = match limit {
+        None | Some("") => default_limit,
+        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=max).contains(l)).ok_or_else(|| {
+            format!("limit must be a number from 1 to {max}.")
+        })?,
+    };
+    Ok((offset, limit))
+}
+
+pub(crate) fn page<T>(items: Vec<T>, offset: usize, limit: usize) -> Vec<T> {
+    items.into_iter().skip(offset).take(limit).collect()
+}
+
+/// Creates a running job, honouring the request's fault decision (fail, stay invisible).
+pub(crate) fn new_job(
+    cx: &Ctx<'_>,
+    name: &str,
+    instance: (&str, &str),
+    duration_secs: f64,
+    effect: JobEffect,
+) -> Job {
+    Job {
+        name: name.to_owned(),
+        instance_id: instance.0.to_owned(),
+        instance_name: instance.1.to_owned(),
+        status: "Running".to_owned(),
+        created: cx.now,
+        duration_ms: secs_to_ms(duration_secs),
+        visible_at: cx.now.saturating_add(cx.faults.invisible_ms),
+        will_fail: cx.faults.fail_job.is_some(),
+        fail_reason: cx.faults.fail_job.clone().unwrap_or_default(),
+        ended: None,
+        effect,
+    }
+}
+
+fn process(job: &Job, now: i64) -> String {
+    if job.status == "Running" { format!("{}%", job.percent(now)) } else { String::new() }
+}
+
+/// RDS and TaurusDB: `{"job": {...}}` (otc-api.md §2.4, §3.3).
+pub(crate) fn dbs_job(id: &str, job: &Job, now: i64, entities: Value) -> Value {
+    let mut out = json!({
+        "id": id,
+        "name": job.name,
+        "status": job.status,
+        "created": timefmt::dbs(job.created),
+        "process": process(job, now),
+        "instance": { "id": job.instance_id, "name": job.instance_name },
+        "entities": entities,
+    });
+    if let Some(ended) = job.ended {
+        out["ended"] = json!(timefmt::dbs(ended));
+    }
+    if job.status == "Failed" {
+        out["fail_reason"] = json!(job.fail_reason);
+    }
+    json!({ "job": out })
+}
+
+/// DDM: the job body of `GET /v3/{project_id}/jobs/{job_id}` (otc-api.md §1.4).
+pub(crate) fn ddm_job(id: &str, job: &Job, now: i64) -> Value {
+    let mut out = json!({
+        "id": id,
+        "name": job.name,
+        "status": job.status,
+        "created_time": timefmt::dbs(job.created),
+        "end_time": job.ended.map(timefmt::dbs).unwrap_or_default(),
+        "process": process(job, now),
+        "instance": { "id": job.instance_id, "name": job.instance_name },
+    });
+    if job.status == "Failed" {
+        out["fail_reason"] = json!(job.fail_reason);
+    }
+    out
+}
+
+/// DDM: one item of the jobs list.
+pub(crate) fn ddm_job_item(id: &str, job: &Job, now: i64) -> Value {
+    json!({
+        "instance_id": job.instance_id,
+        "instance_name": job.instance_name,
+        "id": id,
+        "name": job.name,
+        "status": job.status,
+        "created_time": timefmt::dbs(job.created),
+        "end_time": job.ended.map(timefmt::dbs).unwrap_or_default(),
+        "process": process(job, now),
+        "fail_reason": if job.status == "Failed" { job.fail_reason.clone() } else { String::new() },
+        "database_name": "",
+        "operations": [],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_points_must_agree() {
+        let b = || Some("b1".to_owned());
+        assert_eq!(restore_point(Some("backup"), b(), None, true), Ok(RestorePoint::Backup("b1".into())));
+        assert_eq!(restore_point(Some("timestamp"), None, Some(5), true), Ok(RestorePoint::Time(5)));
+        assert_eq!(restore_point(None, b(), None, false), Ok(RestorePoint::Backup("b1".into())));
+        for (kind, backup, time, required) in [
+            (Some("backup"), None, Some(5), false),
+            (Some("backup"), b(), Some(5), false),
+            (Some("timestamp"), b(), None, false),
+            (Some("timestamp"), b(), Some(5), false),
+            (Some("snapshot"), b(), None, false),
+            (None, b(), None, true),
+            (None, None, Some(5), false),
+            (None, None, None, false),
+        ] {
+            assert!(restore_point(kind, backup, time, required).is_err());
+        }
+    }
+
+    #[test]
+    fn paging_bounds_the_limit() {
+        assert_eq!(paging(None, None, 10, 128), Ok((0, 10)));
+        assert_eq!(paging(Some("3"), Some("128"), 10, 128), Ok((3, 128)));
+        assert!(paging(None, Some("0"), 10, 128).is_err());
+        assert!(paging(None, Some("129"), 10, 128).is_err());
+        assert!(paging(Some("-1"), None, 10, 128).is_err());
+    }
+}

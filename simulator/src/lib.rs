@@ -1,0 +1,298 @@
+//! A faithful simulator of the OTC restore APIs (IAM, RDS, DDM, TaurusDB, CBR, DCS).
+
+// # Tour
+// - [`start`] binds one loopback port per [`Service`] and serves each at the root path, the way
+//   the real cloud serves each service on its own host. It returns a [`Simulator`] handle.
+// - The [`World`] (`world.rs`) is the whole cloud: credentials, instances, backups, jobs,
+//   restore records, operation logs and fault rules. It loads from YAML ([`World::from_yaml`])
+//   and is built in code by the `ensure_*` helpers (`ensure.rs`).
+// - Every request goes through one pipeline (`server.rs`): route → authenticate (`auth.rs`,
+//   `aksk.rs`) → faults (`faults.rs`) → the service handler (`iam.rs`, `rds.rs`, `ddm.rs`,
+//   `taurusdb.rs`, `cbr.rs`, `dcs.rs`) → request log (`requests.rs`).
+// - Time is a controllable [`SimClock`] (`clock.rs`). Jobs never run in the background: before
+//   each request the world is settled to the current simulated time (`lifecycle.rs`), so tests
+//   advance the clock instead of sleeping.
+// - `/_sim/...` on every port is the admin API (`admin.rs`).
+
+mod admin;
+pub mod aksk;
+mod auth;
+mod cbr;
+mod clock;
+mod dcs;
+mod ddm;
+mod ensure;
+mod errors;
+mod faults;
+mod http;
+mod iam;
+mod jobs;
+mod lifecycle;
+mod rds;
+mod requests;
+mod server;
+mod state;
+mod taurusdb;
+mod timefmt;
+mod world;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use clock::SimClock;
+pub use errors::SimError;
+pub use faults::{FaultRule, Faults};
+pub use requests::RequestLogEntry;
+pub use world::{
+    AccessKey, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials, DataNodeRelation,
+    DcsBackup, DcsInstance, DcsRestore, DcsWorld, DdmBackup, DdmInstance, DdmWorld, Domain,
+    Durations, Job, JobEffect, LastRestore, OperationLog, Project, RdsBackup, RdsInstance,
+    RdsWorld, TaurusdbBackup, TaurusdbInstance, TaurusdbWorld, User, Window, World,
+};
+
+/// One simulated cloud service; each gets its own port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Iam,
+    Rds,
+    Ddm,
+    Taurusdb,
+    Cbr,
+    Dcs,
+}
+
+impl Service {
+    /// Every service, in the order the endpoints are printed.
+    pub const ALL: [Service; 6] = [
+        Service::Iam,
+        Service::Rds,
+        Service::Ddm,
+        Service::Taurusdb,
+        Service::Cbr,
+        Service::Dcs,
+    ];
+
+    /// The lowercase name used in fault rules and the request log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Iam => "iam",
+            Service::Rds => "rds",
+            Service::Ddm => "ddm",
+            Service::Taurusdb => "taurusdb",
+            Service::Cbr => "cbr",
+            Service::Dcs => "dcs",
+        }
+    }
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Fixed ports, one per service. `0` asks the OS for a free port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Ports {
+    pub iam: u16,
+    pub rds: u16,
+    pub ddm: u16,
+    pub taurusdb: u16,
+    pub cbr: u16,
+    pub dcs: u16,
+}
+
+impl Ports {
+    /// Six consecutive ports starting at `base`, in [`Service::ALL`] order.
+    pub fn from_base(base: u16) -> Ports {
+        let at = |i: u16| base.saturating_add(i);
+        Ports { iam: at(0), rds: at(1), ddm: at(2), taurusdb: at(3), cbr: at(4), dcs: at(5) }
+    }
+
+    pub fn get(&self, service: Service) -> u16 {
+        match service {
+            Service::Iam => self.iam,
+            Service::Rds => self.rds,
+            Service::Ddm => self.ddm,
+            Service::Taurusdb => self.taurusdb,
+            Service::Cbr => self.cbr,
+            Service::Dcs => self.dcs,
+        }
+    }
+
+    fn set(&mut self, service: Service, port: u16) {
+        match service {
+            Service::Iam => self.iam = port,
+            Service::Rds => self.rds = port,
+            Service::Ddm => self.ddm = port,
+            Service::Taurusdb => self.taurusdb = port,
+            Service::Cbr => self.cbr = port,
+            Service::Dcs => self.dcs = port,
+        }
+    }
+}
+
+/// How to start a simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Address to bind every service to; loopback unless the user asks otherwise.
+    pub listen: IpAddr,
+    /// Fixes every generated ID and every fault roll.
+    pub seed: u64,
+    /// Simulated seconds per real second; `0.0` freezes time so only [`SimClock::advance`]
+    /// moves it.
+    pub time_scale: f64,
+    pub world: World,
+    /// `None` picks free ports.
+    pub ports: Option<Ports>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            listen: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            seed: 0,
+            time_scale: 1.0,
+            world: World::default(),
+            ports: None,
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the servers; [`Simulator::shutdown`] does so
+/// gracefully.
+pub struct Simulator {
+    shared: Arc<state::Shared>,
+    ports: Ports,
+    servers: server::Servers,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("ports", &self.ports).finish_non_exhaustive()
+    }
+}
+
+/// Starts every service on its own port and returns once all of them accept connections.
+pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
+    if !config.time_scale.is_finite() || config.time_scale < 0.0 {
+        return Err(SimError::Config(format!(
+            "time_scale must be a finite number >= 0, got {}",
+            config.time_scale
+        )));
+    }
+    config.world.validate()?;
+    let wanted = config.ports.unwrap_or_default();
+    let mut listeners = Vec::new();
+    let mut ports = Ports::default();
+    for service in Service::ALL {
+        let addr = SocketAddr::new(config.listen, wanted.get(service));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Bind { service, addr, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| SimError::Bind { service, addr, source })?
+            .port();
+        ports.set(service, port);
+        listeners.push((service, listener));
+    }
+    let host = match config.listen {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    let origin = |port: u16| match host {
+        IpAddr::V4(v4) => format!("http://{v4}:{port}"),
+        IpAddr::V6(v6) => format!("http://[{v6}]:{port}"),
+    };
+    let origins: BTreeMap<Service, String> =
+        Service::ALL.iter().map(|s| (*s, origin(ports.get(*s)))).collect();
+    let clock = SimClock::new(config.world.now.unwrap_or_else(timefmt::system_now_ms), config.time_scale);
+    let shared = Arc::new(state::Shared::new(config.world, config.seed, clock, origins));
+    let servers = server::spawn(&shared, listeners);
+    Ok(Simulator { shared, ports, servers })
+}
+
+impl Simulator {
+    /// The environment a client needs, in print order: `OS_AUTH_URL` then one
+    /// `REWIND_ENDPOINT_<SERVICE>` per service.
+    pub fn endpoints(&self) -> Vec<(String, String)> {
+        let mut out = vec![("OS_AUTH_URL".to_owned(), format!("{}/v3", self.url(Service::Iam)))];
+        for service in &Service::ALL[1..] {
+            out.push((
+                format!("REWIND_ENDPOINT_{}", service.name().to_uppercase()),
+                self.url(*service),
+            ));
+        }
+        out
+    }
+
+    /// Password credentials of the world's first user, as `OS_*` variables.
+    pub fn credentials_env(&self) -> Vec<(String, String)> {
+        self.shared.with_state(|st| st.world.credentials.env())
+    }
+
+    /// The world's first AK/SK pair as `OS_ACCESS_KEY` / `OS_SECRET_KEY` (empty if none).
+    pub fn access_key_env(&self) -> Vec<(String, String)> {
+        self.shared.with_state(|st| {
+            st.world
+                .credentials
+                .access_keys
+                .first()
+                .map(|k| {
+                    vec![
+                        ("OS_ACCESS_KEY".to_owned(), k.access.clone()),
+                        ("OS_SECRET_KEY".to_owned(), k.secret.clone()),
+                    ]
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// The origin (`http://host:port`) that serves `service`.
+    pub fn url(&self, service: Service) -> String {
+        self.shared.origin(service)
+    }
+
+    pub fn ports(&self) -> Ports {
+        self.ports
+    }
+
+    pub fn clock(&self) -> SimClock {
+        self.shared.clock.clone()
+    }
+
+    /// Accepted restore POSTs per target ID.
+    pub fn submissions(&self) -> BTreeMap<String, u32> {
+        self.shared.with_state(|st| st.submissions.clone())
+    }
+
+    /// The request log, secrets redacted.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.shared.with_state(|st| st.log.entries())
+    }
+
+    /// Replaces every fault rule (and the token lifetime override).
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.with_state(|st| st.world.faults = faults);
+    }
+
+    /// The world as it is now, with jobs settled to the current simulated time.
+    pub fn world_snapshot(&self) -> World {
+        let now = self.shared.clock.now_ms();
+        self.shared.with_state(|st| {
+            st.settle(now);
+            st.world.clone()
+        })
+    }
+
+    /// Stops accepting connections and waits (briefly) for open ones to finish.
+    pub async fn shutdown(mut self) {
+        self.servers.shutdown(Duration::from_secs(2)).await;
+    }
+}

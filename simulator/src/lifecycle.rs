@@ -1,0 +1,184 @@
+//! Advances jobs, DCS restore records and CBR operation logs with the clock; applies their end.
+
+use crate::world::{JobEffect, LastRestore, World};
+
+pub(crate) const DEFAULT_FAIL_REASON: &str = "The restoration failed (fault injected by the simulator).";
+
+/// DCS failure code for "data sync failed" (`dcs.08.0001`..`0008`, otc-api.md §5.2).
+pub(crate) const DCS_FAIL_CODE: &str = "dcs.08.0007";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Rds,
+    Ddm,
+    Taurusdb,
+    Cbr,
+    Dcs,
+}
+
+/// Brings the world up to `now`: everything due ends, in the order it was due.
+pub(crate) fn settle(world: &mut World, now: i64) {
+    let mut due: Vec<(i64, Kind, String)> = Vec::new();
+    for (kind, jobs) in [
+        (Kind::Rds, &world.rds.jobs),
+        (Kind::Ddm, &world.ddm.jobs),
+        (Kind::Taurusdb, &world.taurusdb.jobs),
+    ] {
+        for (id, job) in jobs {
+            if job.status == "Running" && job.due() <= now {
+                due.push((job.due(), kind, id.clone()));
+            }
+        }
+    }
+    for (id, log) in &world.cbr.operation_logs {
+        if matches!(log.status.as_str(), "waiting" | "running") && log.due() <= now {
+            due.push((log.due(), Kind::Cbr, id.clone()));
+        }
+    }
+    for (id, rec) in &world.dcs.restores {
+        if matches!(rec.status.as_str(), "waiting" | "restoring") && rec.due() <= now {
+            due.push((rec.due(), Kind::Dcs, id.clone()));
+        }
+    }
+    due.sort();
+    for (_, kind, id) in due {
+        match kind {
+            Kind::Rds | Kind::Ddm | Kind::Taurusdb => finish_job(world, kind, &id),
+            Kind::Cbr => finish_operation_log(world, &id),
+            Kind::Dcs => finish_dcs_restore(world, &id),
+        }
+    }
+    for log in world.cbr.operation_logs.values_mut() {
+        if log.status == "waiting" && log.started_at() <= now {
+            log.status = "running".to_owned();
+        }
+    }
+    for rec in world.dcs.restores.values_mut() {
+        if rec.status == "waiting" && rec.started_at() <= now {
+            rec.status = "restoring".to_owned();
+        }
+    }
+}
+
+fn finish_job(world: &mut World, kind: Kind, id: &str) {
+    let jobs = match kind {
+        Kind::Rds => &mut world.rds.jobs,
+        Kind::Ddm => &mut world.ddm.jobs,
+        _ => &mut world.taurusdb.jobs,
+    };
+    let Some(job) = jobs.get_mut(id) else { return };
+    let at = job.due();
+    let ok = !job.will_fail;
+    job.status = if ok { "Completed" } else { "Failed" }.to_owned();
+    job.ended = Some(at);
+    if !ok && job.fail_reason.is_empty() {
+        job.fail_reason = DEFAULT_FAIL_REASON.to_owned();
+    }
+    let effect = job.effect.clone();
+    apply(world, &effect, ok, at);
+}
+
+fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
+    match effect {
+        JobEffect::RdsRestore { target_instance_id, restore_time, backup_id, .. } => {
+            if let Some(inst) = world.rds.instances.get_mut(target_instance_id) {
+                inst.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
+                if ok {
+                    inst.last_restore = Some(LastRestore {
+                        restore_time: *restore_time,
+                        backup_id: backup_id.clone(),
+                        completed_at: at,
+                    });
+                }
+            }
+        }
+        JobEffect::TaurusdbRestore { target_instance_id, restore_time, backup_id, .. } => {
+            if let Some(inst) = world.taurusdb.instances.get_mut(target_instance_id) {
+                inst.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
+                if ok {
+                    inst.last_restore = Some(LastRestore {
+                        restore_time: *restore_time,
+                        backup_id: backup_id.clone(),
+                        completed_at: at,
+                    });
+                }
+            }
+        }
+        JobEffect::DdmRestore {
+            source_instance_id,
+            target_instance_id,
+            restore_time,
+            data_node_relations,
+        } => {
+            for rel in data_node_relations {
+                if let Some(dn) = world.rds.instances.get_mut(&rel.target_instance_id) {
+                    dn.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
+                    if ok {
+                        dn.last_restore = Some(LastRestore {
+                            restore_time: Some(*restore_time),
+                            backup_id: None,
+                            completed_at: at,
+                        });
+                    }
+                }
+            }
+            let schemas = source_schemas(world, source_instance_id);
+            if let Some(target) = world.ddm.instances.get_mut(target_instance_id) {
+                target.status = if ok { "RUNNING" } else { "ERROR" }.to_owned();
+                if ok {
+                    target.data_nodes =
+                        data_node_relations.iter().map(|r| r.target_instance_id.clone()).collect();
+                    target.schemas = schemas;
+                }
+            }
+        }
+        JobEffect::DdmMetadataRestore {
+            source_instance_id, target_instance_id, data_nodes, ..
+        } => {
+            let schemas = source_schemas(world, source_instance_id);
+            if let Some(target) = world.ddm.instances.get_mut(target_instance_id) {
+                target.status = if ok { "RUNNING" } else { "ERROR" }.to_owned();
+                if ok {
+                    target.data_nodes.clone_from(data_nodes);
+                    target.schemas = schemas;
+                }
+            }
+        }
+    }
+}
+
+fn source_schemas(world: &World, source: &str) -> Vec<String> {
+    world.ddm.instances.get(source).map(|s| s.schemas.clone()).unwrap_or_default()
+}
+
+fn finish_operation_log(world: &mut World, id: &str) {
+    let Some(log) = world.cbr.operation_logs.get_mut(id) else { return };
+    let ok = !log.will_fail;
+    log.status = if ok { "success" } else { "failed" }.to_owned();
+    log.ended_at = Some(log.due());
+    if !ok && log.fail_reason.is_empty() {
+        log.fail_reason = DEFAULT_FAIL_REASON.to_owned();
+    }
+    let (backup_id, target, power_on) =
+        (log.backup_id.clone(), log.target_resource_id.clone(), log.power_on);
+    if let Some(backup) = world.cbr.backups.get_mut(&backup_id) {
+        backup.status = "available".to_owned();
+    }
+    if let Some(server) = world.cbr.servers.get_mut(&target) {
+        server.status = if power_on { "ACTIVE" } else { "SHUTOFF" }.to_owned();
+    }
+}
+
+fn finish_dcs_restore(world: &mut World, id: &str) {
+    let Some(rec) = world.dcs.restores.get_mut(id) else { return };
+    let ok = !rec.will_fail;
+    rec.status = if ok { "succeed" } else { "failed" }.to_owned();
+    rec.ended_at = Some(rec.due());
+    if !ok {
+        rec.error_code = DCS_FAIL_CODE.to_owned();
+    }
+    let instance = rec.instance_id.clone();
+    if let Some(inst) = world.dcs.instances.get_mut(&instance) {
+        inst.status = "RUNNING".to_owned();
+    }
+}

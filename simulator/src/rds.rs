@@ -1,0 +1,266 @@
+//! RDS v3: restores to an existing instance, jobs, instances, restorable times and backups.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::errors::{ApiError, ApiResult};
+use crate::http::{Reply, Req};
+use crate::jobs::{self, RestorePoint};
+use crate::server::{Ctx, Routed, segs};
+use crate::timefmt;
+use crate::world::{JobEffect, RdsInstance, Window, name_or};
+
+pub(crate) fn route(req: &Req) -> Option<Routed> {
+    let s = segs(req);
+    Some(match (req.method.as_str(), s.as_slice()) {
+        ("POST", [v @ ("v3" | "v3.1"), pid, "instances", "recovery"]) => {
+            let accepted = if *v == "v3.1" { StatusCode::ACCEPTED } else { StatusCode::OK };
+            Routed::project(pid, move |cx| recovery(cx, accepted))
+        }
+        ("GET", ["v3", pid, "jobs"]) => Routed::project(pid, show_job),
+        ("GET", ["v3", pid, "instances"]) => Routed::project(pid, list_instances),
+        ("GET", ["v3", pid, "instances", id, "restore-time"]) => {
+            let id = (*id).to_owned();
+            Routed::project(pid, move |cx| restore_time(cx, &id))
+        }
+        ("GET", ["v3", pid, "backups"]) => Routed::project(pid, list_backups),
+        _ => return None,
+    })
+}
+
+fn param(msg: impl Into<String>) -> ApiError {
+    ApiError::bad_request("DBS.200001", msg)
+}
+
+pub(crate) fn instance_missing(id: &str) -> ApiError {
+    ApiError::not_found("DBS.200002", format!("The DB instance {id} does not exist."))
+}
+
+pub(crate) fn instance_busy(id: &str, status: &str) -> ApiError {
+    ApiError::conflict(
+        "DBS.200019",
+        format!(
+            "Another operation is being performed on the DB instance {id} or the DB instance is \
+             faulty (status {status})."
+        ),
+    )
+}
+
+/// The engine's display spelling in `datastore.type`.
+fn datastore_type(engine: &str) -> &str {
+    match engine {
+        "mysql" => "MySQL",
+        "postgresql" => "PostgreSQL",
+        "sqlserver" => "SQLServer",
+        other => other,
+    }
+}
+
+fn capitalised(engine: &str) -> String {
+    let mut chars = engine.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+fn recovery(cx: &mut Ctx<'_>, accepted: StatusCode) -> ApiResult {
+    let body = cx.req.json().map_err(param)?;
+    let (src, tgt) = (&body["source"], &body["target"]);
+    let source_id = jobs::req_str(&src["instance_id"], "source.instance_id").map_err(param)?;
+    let target_id = jobs::req_str(&tgt["instance_id"], "target.instance_id").map_err(param)?;
+    let kind = jobs::opt_str(&src["type"], "source.type").map_err(param)?;
+    let backup_id = jobs::opt_str(&src["backup_id"], "source.backup_id").map_err(param)?;
+    let time = jobs::opt_ms(&src["restore_time"], "source.restore_time").map_err(param)?;
+    let point = jobs::restore_point(kind.as_deref(), backup_id, time, false)
+        .map_err(|m| param(format!("Parameter error: {m}")))?;
+
+    let world = &cx.st.world;
+    let source = world.rds.instances.get(&source_id).ok_or_else(|| instance_missing(&source_id))?;
+    let target = world.rds.instances.get(&target_id).ok_or_else(|| instance_missing(&target_id))?;
+    if target.status != "ACTIVE" {
+        return Err(instance_busy(&target_id, &target.status));
+    }
+    if source.engine != target.engine {
+        return Err(param(format!(
+            "The target DB engine {} differs from the source DB engine {}.",
+            target.engine, source.engine
+        )));
+    }
+    check_point(cx, &source_id, source, &point)?;
+
+    let target_name = name_or(&target.name, "rds", &target_id);
+    let job_name = format!("Restore{}InInstance", capitalised(&source.engine));
+    let effect = JobEffect::RdsRestore {
+        source_instance_id: source_id,
+        target_instance_id: target_id.clone(),
+        restore_time: point.restore_time(),
+        backup_id: point.backup_id(),
+    };
+    let duration = world.durations.rds_restore;
+    let job = jobs::new_job(cx, &job_name, (&target_id, &target_name), duration, effect);
+    let job_id = cx.st.hex_id();
+    cx.st.world.rds.jobs.insert(job_id.clone(), job);
+    if let Some(t) = cx.st.world.rds.instances.get_mut(&target_id) {
+        t.status = "RESTORING".to_owned();
+    }
+    cx.st.submitted(&target_id);
+    Ok(Reply::json(accepted, json!({ "job_id": job_id })))
+}
+
+fn check_point(cx: &Ctx<'_>, source_id: &str, source: &RdsInstance, point: &RestorePoint) -> Result<(), ApiError> {
+    match point {
+        RestorePoint::Time(t) => {
+            if !source.restore_windows.iter().any(|w| w.contains(*t)) {
+                return Err(ApiError::bad_request(
+                    "RDS.3029",
+                    "No backup files are available for restoration to this time point.",
+                ));
+            }
+        }
+        RestorePoint::Backup(id) => {
+            let backup = cx.st.world.rds.backups.get(id).ok_or_else(|| {
+                ApiError::not_found("DBS.201010", format!("The backup {id} does not exist."))
+            })?;
+            if backup.instance_id != source_id {
+                return Err(ApiError::bad_request(
+                    "DBS.280214",
+                    format!("The backup {id} does not belong to DB instance {source_id}."),
+                ));
+            }
+            if backup.status != "COMPLETED" {
+                return Err(ApiError::bad_request(
+                    "DBS.280214",
+                    format!("The backup {id} is {}, not COMPLETED.", backup.status),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
+    let id = cx.req.q("id").filter(|i| !i.is_empty()).ok_or_else(|| param("id is required."))?;
+    let job = cx
+        .st
+        .world
+        .rds
+        .jobs
+        .get(id)
+        .filter(|j| j.visible_at <= cx.now)
+        .ok_or_else(|| ApiError::bad_request("DBS.200543", "The job does not exist."))?;
+    let entities = match cx.st.world.rds.instances.get(&job.instance_id) {
+        Some(inst) => json!({ "instance": {
+            "type": "Single",
+            "datastore": { "type": datastore_type(&inst.engine), "version": inst.version },
+        }}),
+        None => json!({}),
+    };
+    Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, entities)))
+}
+
+fn instance_json(id: &str, inst: &RdsInstance, pid: &str) -> Value {
+    json!({
+        "id": id,
+        "name": name_or(&inst.name, "rds", id),
+        "status": inst.status,
+        "private_ips": ["192.168.0.10"],
+        "public_ips": [],
+        "port": 3306,
+        "type": "Single",
+        "region": "eu-de",
+        "datastore": { "type": datastore_type(&inst.engine), "version": inst.version },
+        "volume": { "type": "ULTRAHIGH", "size": inst.volume_size },
+        "vpc_id": inst.vpc_name,
+        "project_id": pid,
+        "enterprise_project_id": "0",
+        "time_zone": "UTC",
+        "backup_strategy": { "start_time": "02:00-03:00", "keep_days": 7 },
+        "nodes": [{ "id": format!("{id}no01"), "name": format!("{}_node0", name_or(&inst.name, "rds", id)), "role": "master", "status": inst.status }],
+        "related_instance": [],
+    })
+}
+
+fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
+    let (offset, limit) =
+        jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 100, 100).map_err(param)?;
+    let (want_id, want_name) = (cx.req.q("id"), cx.req.q("name"));
+    let all: Vec<Value> = cx
+        .st
+        .world
+        .rds
+        .instances
+        .iter()
+        .filter(|(id, _)| want_id.is_none_or(|w| w == id.as_str()))
+        .filter(|(id, i)| want_name.is_none_or(|w| w == name_or(&i.name, "rds", id)))
+        .map(|(id, i)| instance_json(id, i, &cx.pid))
+        .collect();
+    let total = all.len();
+    Ok(Reply::ok(json!({ "instances": jobs::page(all, offset, limit), "total_count": total })))
+}
+
+/// Clips windows to one UTC day when `date=yyyy-mm-dd` is given.
+pub(crate) fn windows_on(windows: &[Window], date: Option<&str>) -> Result<Vec<Window>, String> {
+    let Some(date) = date.filter(|d| !d.is_empty()) else { return Ok(windows.to_vec()) };
+    let day = jiff::civil::Date::strptime("%Y-%m-%d", date)
+        .map_err(|_| format!("date must look like yyyy-mm-dd, not {date:?}."))?;
+    let start = day
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| e.to_string())?
+        .timestamp()
+        .as_millisecond();
+    let end = start + 86_400_000 - 1;
+    Ok(windows
+        .iter()
+        .filter(|w| w.end >= start && w.start <= end)
+        .map(|w| Window { start: w.start.max(start), end: w.end.min(end) })
+        .collect())
+}
+
+fn restore_time(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
+    let inst = cx.st.world.rds.instances.get(id).ok_or_else(|| instance_missing(id))?;
+    let windows = windows_on(&inst.restore_windows, cx.req.q("date")).map_err(param)?;
+    let list: Vec<Value> =
+        windows.iter().map(|w| json!({ "start_time": w.start, "end_time": w.end })).collect();
+    Ok(Reply::ok(json!({ "restore_time": list })))
+}
+
+fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
+    let instance_id = cx
+        .req
+        .q("instance_id")
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| param("instance_id is required."))?;
+    let (offset, limit) =
+        jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 100, 100).map_err(param)?;
+    let begin = cx.req.q("begin_time").and_then(timefmt::parse_instant);
+    let end = cx.req.q("end_time").and_then(timefmt::parse_instant);
+    let world = &cx.st.world;
+    let all: Vec<Value> = world
+        .rds
+        .backups
+        .iter()
+        .filter(|(_, b)| b.instance_id == instance_id)
+        .filter(|(id, _)| cx.req.q("backup_id").is_none_or(|w| w == id.as_str()))
+        .filter(|(_, b)| cx.req.q("backup_type").is_none_or(|w| w == b.backup_type))
+        .filter(|(_, b)| begin.is_none_or(|t| b.begin_time >= t))
+        .filter(|(_, b)| end.is_none_or(|t| b.begin_time <= t))
+        .map(|(id, b)| {
+            let inst = world.rds.instances.get(&b.instance_id);
+            json!({
+                "id": id,
+                "name": name_or(&b.name, "backup", id),
+                "type": b.backup_type,
+                "size": b.size,
+                "status": b.status,
+                "begin_time": timefmt::dbs(b.begin_time),
+                "end_time": timefmt::dbs(b.end_time),
+                "datastore": {
+                    "type": inst.map(|i| datastore_type(&i.engine).to_owned()).unwrap_or_default(),
+                    "version": inst.map(|i| i.version.clone()).unwrap_or_default(),
+                },
+                "instance_id": b.instance_id,
+                "databases": [],
+            })
+        })
+        .collect();
+    let total = all.len();
+    Ok(Reply::ok(json!({ "backups": jobs::page(all, offset, limit), "total_count": total })))
+}

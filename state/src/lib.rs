@@ -1,0 +1,30 @@
+//! State backends for the engine's `StateStore` trait: sled on disk, and memory for tests.
+//!
+//! # Layout on disk
+//!
+//! A state directory (`.rewind/` by default) holds:
+//!
+//! - `lock` and `lock.json`: the exclusive lock ([`lock`]). The lock is an OS file lock
+//!   (`flock`), so a holder that was SIGKILLed never blocks the next run; `lock.json` only
+//!   names the holder for the "locked by …" message.
+//! - `db/`: one sled database ([`sled_state`]) with three trees: `records` (versioned JSON
+//!   per operation name), `journal` (append-only, keyed by big-endian serial) and `meta`
+//!   (lineage and serial). Every write updates all three in one transaction and is flushed
+//!   before it returns.
+//! - `backups/`: JSON exports taken before each write session ([`backup`]), newest
+//!   [`BACKUPS_KEPT`] kept.
+//!
+//! [`MemoryState`] implements the same trait without a disk, for engine and CLI tests.
+
+pub mod backup;
+mod codec;
+pub mod export;
+pub mod lock;
+pub mod memory;
+pub mod sled_state;
+
+pub use backup::BACKUPS_KEPT;
+pub use export::EXPORT_FORMAT_VERSION;
+pub use lock::{LockHolder, LockInfo};
+pub use memory::MemoryState;
+pub use sled_state::SledState;

@@ -1,0 +1,157 @@
+//! The per-directory exclusive lock, and the holder description a second opener sees.
+
+use rewind_engine::state::StateError;
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::codec::storage;
+
+const LOCK_FILE: &str = "lock";
+const HOLDER_FILE: &str = "lock.json";
+/// How long a lock whose holder has not described itself is retried before giving up.
+const UNDESCRIBED_WAIT: Duration = Duration::from_secs(1);
+
+/// What the caller says about itself when it takes the lock; the rest is filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    /// The command line as a user would recognise it, e.g. `rewind apply`.
+    pub command: String,
+}
+
+impl LockHolder {
+    pub fn new(command: impl Into<String>) -> LockHolder {
+        LockHolder {
+            command: command.into(),
+        }
+    }
+}
+
+/// Who holds a state lock, as written to `lock.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub pid: u32,
+    pub host: String,
+    pub command: String,
+    /// RFC 3339, UTC, whole seconds.
+    pub started_at: String,
+}
+
+impl LockInfo {
+    fn current(holder: LockHolder) -> LockInfo {
+        LockInfo {
+            pid: std::process::id(),
+            host: host_name(),
+            command: holder.command,
+            started_at: format!("{:.0}", jiff::Timestamp::now()),
+        }
+    }
+
+    /// The phrase that follows "state is locked by".
+    pub fn describe(&self) -> String {
+        format!(
+            "pid {} on host {}, `{}`, since {}",
+            self.pid, self.host, self.command, self.started_at
+        )
+    }
+}
+
+/// An exclusive OS lock on `DIR/lock`, held for as long as this value lives.
+///
+/// The lock is `flock`-based rather than "the file exists", so the OS drops it when the
+/// holder dies, even by SIGKILL; a stale `lock.json` left behind is only ever read to word
+/// the error for someone who is actually blocked.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    // Never read: it holds the lock by staying open.
+    _file: File,
+    holder_path: PathBuf,
+    info: LockInfo,
+}
+
+impl StateLock {
+    pub fn acquire(dir: &Path, holder: LockHolder) -> Result<StateLock, StateError> {
+        let lock_path = dir.join(LOCK_FILE);
+        let holder_path = dir.join(HOLDER_FILE);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| storage(&format!("opening {}", lock_path.display()), e))?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => match read_holder(&holder_path) {
+                    // A holder writes lock.json right after it locks and removes it right
+                    // before it unlocks, so a lock with no description is a process that is
+                    // starting or has just let go (or a child forked at that moment, which
+                    // carries the descriptor until its exec). Each resolves within moments.
+                    Err(_) if started.elapsed() < UNDESCRIBED_WAIT => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Ok(holder) | Err(holder) => return Err(StateError::Locked { holder }),
+                },
+                Err(TryLockError::Error(e)) => {
+                    return Err(storage(&format!("locking {}", lock_path.display()), e));
+                }
+            }
+        }
+        let info = LockInfo::current(holder);
+        write_holder(&holder_path, &info)?;
+        Ok(StateLock {
+            _file: file,
+            holder_path,
+            info,
+        })
+    }
+
+    pub fn info(&self) -> &LockInfo {
+        &self.info
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        // Removed while the lock is still held (fields drop after this), so it can never
+        // delete the description a next holder has just written.
+        if let Err(e) = fs::remove_file(&self.holder_path) {
+            tracing::debug!(path = %self.holder_path.display(), error = %e, "could not remove lock holder file");
+        }
+    }
+}
+
+fn write_holder(path: &Path, info: &LockInfo) -> Result<(), StateError> {
+    let json = serde_json::to_vec_pretty(info).map_err(|e| storage("encoding lock holder", e))?;
+    // Write-then-rename, so a blocked opener never reads half a description.
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, json).map_err(|e| storage(&format!("writing {}", tmp.display()), e))?;
+    fs::rename(&tmp, path).map_err(|e| storage(&format!("writing {}", path.display()), e))
+}
+
+/// The holder's description; `Err` carries a fallback when `lock.json` is missing.
+fn read_holder(path: &Path) -> Result<String, String> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(match serde_json::from_slice::<LockInfo>(&bytes) {
+            Ok(info) => info.describe(),
+            Err(e) => format!("another process ({} is unreadable: {e})", path.display()),
+        }),
+        Err(e) => Err(format!(
+            "another process (no holder details in {}: {e})",
+            path.display()
+        )),
+    }
+}
+
+fn host_name() -> String {
+    let from_proc = fs::read_to_string("/proc/sys/kernel/hostname").ok();
+    let from_env = || std::env::var("HOSTNAME").ok();
+    from_proc
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| from_env().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}

@@ -1,0 +1,292 @@
+//! `SledState`: the on-disk `StateStore`, one sled database behind an exclusive lock.
+
+use rewind_engine::state::{JournalEntry, OpRecord, StateError, StateMeta, StateStore};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::fs::{self, File, TryLockError};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::backup;
+use crate::codec::{self, META_NAME, META_VERSION, MetaDoc, corrupt, storage};
+use crate::export;
+use crate::lock::{LockHolder, LockInfo, StateLock};
+
+const DB_DIR: &str = "db";
+const RECORDS_TREE: &str = "records";
+const JOURNAL_TREE: &str = "journal";
+const META_TREE: &str = "meta";
+const META_KEY: &str = "state";
+/// The file inside sled's directory that sled itself locks.
+const SLED_LOCKED_FILE: &str = "db";
+/// How long a previous handle's leftover sled threads may keep the database file.
+const SLED_RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The sled-backed state of one directory. Holding it holds the directory's lock.
+#[derive(Debug)]
+pub struct SledState {
+    // Field order is drop order: sled's handles, then the wait for sled's threads to let go
+    // of its files, then our lock. So once this value is dropped, the state can be opened
+    // again at once, by this process or another.
+    records: sled::Tree,
+    journal: sled::Tree,
+    meta: sled::Tree,
+    db: sled::Db,
+    _release: SledRelease,
+    lock: StateLock,
+    dir: PathBuf,
+}
+
+impl SledState {
+    /// Takes the lock on `dir` (creating the directory if needed), opens sled and, on first
+    /// use, gives the state a new lineage.
+    pub fn open(dir: &Path, holder: LockHolder) -> Result<SledState, StateError> {
+        fs::create_dir_all(dir).map_err(|e| storage(&format!("creating {}", dir.display()), e))?;
+        // The lock comes first: sled's own lock would only say "WouldBlock".
+        let lock = StateLock::acquire(dir, holder)?;
+        let db_path = dir.join(DB_DIR);
+        wait_for_sled_release(&db_path)?;
+        let db = sled::Config::new()
+            .path(&db_path)
+            // Every write flushes itself; a background flusher would add nothing.
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| storage(&format!("opening {}", db_path.display()), e))?;
+        let open_tree = |name: &str| {
+            db.open_tree(name)
+                .map_err(|e| storage(&format!("opening sled tree {name}"), e))
+        };
+        let state = SledState {
+            records: open_tree(RECORDS_TREE)?,
+            journal: open_tree(JOURNAL_TREE)?,
+            meta: open_tree(META_TREE)?,
+            db,
+            _release: SledRelease {
+                db_path: db_path.clone(),
+            },
+            lock,
+            dir: dir.to_owned(),
+        };
+        state.init_meta()?;
+        tracing::debug!(dir = %dir.display(), "state opened");
+        Ok(state)
+    }
+
+    /// The directory this state lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Who holds the lock: this process.
+    pub fn holder(&self) -> &LockInfo {
+        self.lock.info()
+    }
+
+    /// The whole state as JSON; see [`export::export`].
+    pub fn export(&self) -> Result<serde_json::Value, StateError> {
+        export::export(self)
+    }
+
+    /// Writes the export to `DIR/backups/state-<serial>-<unix ms>.json` and prunes old
+    /// backups. Called before every write session.
+    pub fn backup(&self) -> Result<PathBuf, StateError> {
+        let value = self.export()?;
+        let serial = self.meta()?.serial;
+        backup::write(&self.dir, serial, codec::now_ms(), &value)
+    }
+
+    fn init_meta(&self) -> Result<(), StateError> {
+        let stored = self
+            .meta
+            .get(META_KEY)
+            .map_err(|e| storage("reading state meta", e))?;
+        let meta = if let Some(bytes) = stored {
+            codec::decode_meta(&bytes)?
+        } else {
+            let meta = MetaDoc {
+                format_version: META_VERSION,
+                lineage: uuid::Uuid::new_v4().to_string(),
+                serial: 0,
+            };
+            self.meta
+                .insert(META_KEY, codec::encode_meta(&meta)?)
+                .map_err(|e| storage("writing state meta", e))?;
+            self.flush()?;
+            tracing::info!(lineage = %meta.lineage, "new state lineage");
+            meta
+        };
+        // Writes update meta and journal in one transaction, so a mismatch means the files
+        // were damaged or mixed up, and nothing read from them should be trusted.
+        let last = match self
+            .journal
+            .last()
+            .map_err(|e| storage("reading the journal", e))?
+        {
+            Some((key, value)) => codec::decode_journal(&key, &value)?.serial,
+            None => 0,
+        };
+        if last != meta.serial {
+            return Err(corrupt(
+                META_NAME,
+                format!("serial is {} but the journal ends at {last}", meta.serial),
+            ));
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), StateError> {
+        self.db
+            .flush()
+            .map(drop)
+            .map_err(|e| storage("flushing state to disk", e))
+    }
+
+    /// One transition: sets (`Some`) or removes (`None`) the record `name`, journals it and
+    /// bumps the serial in one sled transaction, then flushes.
+    fn write(
+        &mut self,
+        name: &str,
+        record: Option<&OpRecord>,
+        note: &str,
+    ) -> Result<u64, StateError> {
+        let value = record.map(codec::encode_record).transpose()?;
+        let to = record.map(|r| r.status);
+        let at = codec::now_ms();
+        let result =
+            (&self.records, &self.journal, &self.meta).transaction(|(records, journal, meta)| {
+                let abort = ConflictableTransactionError::Abort;
+                let stored = meta
+                    .get(META_KEY)?
+                    .ok_or_else(|| abort(corrupt(META_NAME, "meta is missing")))?;
+                let mut doc = codec::decode_meta(&stored).map_err(abort)?;
+                doc.serial += 1;
+                let previous = match &value {
+                    Some(bytes) => records.insert(name, bytes.as_slice())?,
+                    None => records.remove(name)?,
+                };
+                let entry = JournalEntry {
+                    serial: doc.serial,
+                    at,
+                    name: name.to_owned(),
+                    from: previous.as_deref().and_then(codec::status_of),
+                    to,
+                    note: note.to_owned(),
+                };
+                let key = codec::journal_key(doc.serial);
+                journal.insert(&key, codec::encode_journal(&entry).map_err(abort)?)?;
+                meta.insert(META_KEY, codec::encode_meta(&doc).map_err(abort)?)?;
+                Ok(doc.serial)
+            });
+        let serial = result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => storage("writing state", e),
+        })?;
+        self.flush()?;
+        Ok(serial)
+    }
+}
+
+/// Waits, when dropped, until sled's leftover threads have closed its files.
+#[derive(Debug)]
+struct SledRelease {
+    db_path: PathBuf,
+}
+
+impl Drop for SledRelease {
+    fn drop(&mut self) {
+        if let Err(e) = wait_for_sled_release(&self.db_path) {
+            tracing::warn!(error = %e, "sled did not release its database file");
+        }
+    }
+}
+
+/// Waits until nobody holds sled's own lock on its database file.
+///
+/// sled 0.34 finishes some log writes on its own thread pool, and those keep the file (and
+/// sled's `flock` on it) for a moment after the last handle is dropped; opening right then
+/// fails with a bare `WouldBlock`. (A child forked at that moment holds it briefly too.)
+/// Whoever waits here holds the directory lock or is giving it up, so no new sled handle
+/// can appear: whoever holds sled's lock is about to let go. Wait for it, bounded.
+fn wait_for_sled_release(db_path: &Path) -> Result<(), StateError> {
+    let path = db_path.join(SLED_LOCKED_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(storage(&format!("opening {}", path.display()), e)),
+    };
+    let deadline = Instant::now() + SLED_RELEASE_TIMEOUT;
+    loop {
+        match file.try_lock() {
+            // Dropping `file` releases this probe lock straight away.
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(StateError::Storage(format!(
+                    "{} is still held open after {}s although rewind's lock is free; is \
+                     another program using the database?",
+                    path.display(),
+                    SLED_RELEASE_TIMEOUT.as_secs()
+                )));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(storage(&format!("locking {}", path.display()), e));
+            }
+        }
+    }
+}
+
+impl StateStore for SledState {
+    fn meta(&self) -> Result<StateMeta, StateError> {
+        let stored = self
+            .meta
+            .get(META_KEY)
+            .map_err(|e| storage("reading state meta", e))?;
+        let bytes = stored.ok_or_else(|| corrupt(META_NAME, "meta is missing"))?;
+        let doc = codec::decode_meta(&bytes)?;
+        Ok(StateMeta {
+            lineage: doc.lineage,
+            serial: doc.serial,
+        })
+    }
+
+    fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
+        let stored = self
+            .records
+            .get(name)
+            .map_err(|e| storage("reading a state record", e))?;
+        stored
+            .map(|bytes| codec::decode_record(name, &bytes))
+            .transpose()
+    }
+
+    fn list(&self) -> Result<Vec<OpRecord>, StateError> {
+        // sled iterates in byte order, which for UTF-8 keys is `String`'s order: by name.
+        self.records
+            .iter()
+            .map(|item| {
+                let (key, value) = item.map_err(|e| storage("reading state records", e))?;
+                codec::decode_record(codec::record_key(&key)?, &value)
+            })
+            .collect()
+    }
+
+    fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
+        self.write(&record.name, Some(record), note)
+    }
+
+    fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError> {
+        self.write(name, None, note)
+    }
+
+    fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
+        self.journal
+            .iter()
+            .map(|item| {
+                let (key, value) = item.map_err(|e| storage("reading the journal", e))?;
+                codec::decode_journal(&key, &value)
+            })
+            .collect()
+    }
+}

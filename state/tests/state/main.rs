@@ -1,0 +1,8 @@
+//! Integration tests of the state crate: one binary, so child processes re-invoke it.
+
+mod backup;
+mod corrupt;
+mod crash;
+mod lock;
+mod roundtrip;
+mod util;

@@ -49,7 +49,12 @@ impl ApiError {
         let Ok(json) = serde_json::from_slice::<Value>(body) else {
             let text = String::from_utf8_lossy(body);
             let text: String = text.trim().chars().take(RAW_BODY_LIMIT).collect();
-            return ApiError { status, code: String::new(), message: text, shape: ErrorShape::Unknown };
+            return ApiError {
+                status,
+                code: String::new(),
+                message: text,
+                shape: ErrorShape::Unknown,
+            };
         };
         let text = |v: Option<&Value>| -> Option<String> {
             match v? {
@@ -61,7 +66,12 @@ impl ApiError {
         };
         if let Some(code) = text(json.get("errCode")) {
             let message = text(json.get("externalMessage")).unwrap_or_default();
-            return ApiError { status, code, message, shape: ErrorShape::Ddm };
+            return ApiError {
+                status,
+                code,
+                message,
+                shape: ErrorShape::Ddm,
+            };
         }
         if let Some(code) = text(json.get("error_code")) {
             let mut message = text(json.get("error_msg")).unwrap_or_default();
@@ -73,19 +83,40 @@ impl ApiError {
                 ErrorShape::Standard
             };
             if let Some(ext) = text(json.get("error_ext_msg")).filter(|e| !e.is_empty()) {
-                message = if message.is_empty() { ext } else { format!("{message} ({ext})") };
+                message = if message.is_empty() {
+                    ext
+                } else {
+                    format!("{message} ({ext})")
+                };
             }
-            return ApiError { status, code, message, shape };
+            return ApiError {
+                status,
+                code,
+                message,
+                shape,
+            };
         }
         if let Some(err) = json.get("error").filter(|e| e.is_object()) {
-            let code = text(err.get("title")).or_else(|| text(err.get("code"))).unwrap_or_default();
+            let code = text(err.get("title"))
+                .or_else(|| text(err.get("code")))
+                .unwrap_or_default();
             let message = text(err.get("message")).unwrap_or_default();
-            return ApiError { status, code, message, shape: ErrorShape::Keystone };
+            return ApiError {
+                status,
+                code,
+                message,
+                shape: ErrorShape::Keystone,
+            };
         }
         // Some gateways answer `{"code": ..., "message": ...}`.
         let code = text(json.get("code")).unwrap_or_default();
         let message = text(json.get("message")).unwrap_or_default();
-        ApiError { status, code, message, shape: ErrorShape::Unknown }
+        ApiError {
+            status,
+            code,
+            message,
+            shape: ErrorShape::Unknown,
+        }
     }
 
     /// A 409 whose code says the target is busy with another operation: the API did not run
@@ -114,43 +145,82 @@ mod tests {
 
     #[test]
     fn ddm_body() {
-        let e = parse(400, r#"{"errCode": "DBS.300101", "externalMessage": "Failed to delete the schema"}"#);
-        assert_eq!((e.code.as_str(), e.message.as_str(), e.shape), ("DBS.300101", "Failed to delete the schema", ErrorShape::Ddm));
-        assert_eq!(e.to_string(), "HTTP 400 DBS.300101: Failed to delete the schema");
+        let e = parse(
+            400,
+            r#"{"errCode": "DBS.300101", "externalMessage": "Failed to delete the schema"}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str(), e.shape),
+            ("DBS.300101", "Failed to delete the schema", ErrorShape::Ddm)
+        );
+        assert_eq!(
+            e.to_string(),
+            "HTTP 400 DBS.300101: Failed to delete the schema"
+        );
     }
 
     #[test]
     fn rds_and_taurusdb_body() {
-        let e = parse(400, r#"{"error_code": "DBS.200022", "error_msg": "The DB instance name already exists."}"#);
-        assert_eq!((e.code.as_str(), e.shape), ("DBS.200022", ErrorShape::Standard));
+        let e = parse(
+            400,
+            r#"{"error_code": "DBS.200022", "error_msg": "The DB instance name already exists."}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.shape),
+            ("DBS.200022", ErrorShape::Standard)
+        );
         assert_eq!(e.message, "The DB instance name already exists.");
     }
 
     #[test]
     fn cbr_body() {
-        let e = parse(404, r#"{"error_code":"BackupService.6500","error_msg":"Operation log does not exist."}"#);
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("BackupService.6500", "Operation log does not exist."));
+        let e = parse(
+            404,
+            r#"{"error_code":"BackupService.6500","error_msg":"Operation log does not exist."}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("BackupService.6500", "Operation log does not exist.")
+        );
     }
 
     #[test]
     fn dcs_body_with_and_without_ext() {
-        let e = parse(400, r#"{"error_code": "DCS.4049", "error_msg": "instance status is not running", "error_ext_msg": null}"#);
+        let e = parse(
+            400,
+            r#"{"error_code": "DCS.4049", "error_msg": "instance status is not running", "error_ext_msg": null}"#,
+        );
         assert_eq!((e.code.as_str(), e.shape), ("DCS.4049", ErrorShape::Dcs));
         assert_eq!(e.message, "instance status is not running");
-        let e = parse(400, r#"{"error_code": "DCS.4097", "error_msg": "restoring", "error_ext_msg": "try later"}"#);
+        let e = parse(
+            400,
+            r#"{"error_code": "DCS.4097", "error_msg": "restoring", "error_ext_msg": "try later"}"#,
+        );
         assert_eq!(e.message, "restoring (try later)");
     }
 
     #[test]
     fn keystone_body() {
-        let e = parse(401, r#"{"error": {"message": "Unauthorized.", "code": 401, "title": "Unauthorized"}}"#);
-        assert_eq!((e.code.as_str(), e.message.as_str(), e.shape), ("Unauthorized", "Unauthorized.", ErrorShape::Keystone));
+        let e = parse(
+            401,
+            r#"{"error": {"message": "Unauthorized.", "code": 401, "title": "Unauthorized"}}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str(), e.shape),
+            ("Unauthorized", "Unauthorized.", ErrorShape::Keystone)
+        );
     }
 
     #[test]
     fn gateway_body() {
-        let e = parse(429, r#"{"error_msg": "The throttling threshold has been reached", "error_code": "APIG.0308", "request_id": "x"}"#);
-        assert_eq!((e.code.as_str(), e.shape), ("APIG.0308", ErrorShape::Gateway));
+        let e = parse(
+            429,
+            r#"{"error_msg": "The throttling threshold has been reached", "error_code": "APIG.0308", "request_id": "x"}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.shape),
+            ("APIG.0308", ErrorShape::Gateway)
+        );
     }
 
     #[test]
@@ -164,9 +234,27 @@ mod tests {
 
     #[test]
     fn busy_codes_only_on_409() {
-        assert!(parse(409, r#"{"errCode": "DBS.200019", "externalMessage": "busy"}"#).is_busy());
-        assert!(parse(409, r#"{"error_code": "DBS.05000084", "error_msg": "busy"}"#).is_busy());
+        assert!(
+            parse(
+                409,
+                r#"{"errCode": "DBS.200019", "externalMessage": "busy"}"#
+            )
+            .is_busy()
+        );
+        assert!(
+            parse(
+                409,
+                r#"{"error_code": "DBS.05000084", "error_msg": "busy"}"#
+            )
+            .is_busy()
+        );
         assert!(!parse(400, r#"{"error_code": "DBS.200019", "error_msg": "busy"}"#).is_busy());
-        assert!(!parse(409, r#"{"error_code": "DBS.200316", "error_msg": "storage full"}"#).is_busy());
+        assert!(
+            !parse(
+                409,
+                r#"{"error_code": "DBS.200316", "error_msg": "storage full"}"#
+            )
+            .is_busy()
+        );
     }
 }

@@ -26,7 +26,11 @@ fn spec(op: &Operation) -> Result<&CbrRestore, ProviderError> {
     match &op.spec {
         OpSpec::Cbr(spec) => Ok(spec),
         other => Err(ProviderError {
-            message: format!("{}: {} was handed to the cbr provider", op.name, other.kind()),
+            message: format!(
+                "{}: {} was handed to the cbr provider",
+                op.name,
+                other.kind()
+            ),
             transient: false,
         }),
     }
@@ -34,7 +38,10 @@ fn spec(op: &Operation) -> Result<&CbrRestore, ProviderError> {
 
 /// What a restore overwrites, as operation logs name it (`extra_info.restore.target_resource_id`).
 fn target_resource(spec: &CbrRestore) -> Option<&str> {
-    spec.server_id.as_deref().or(spec.volume_id.as_deref()).or(spec.resource_id.as_deref())
+    spec.server_id
+        .as_deref()
+        .or(spec.volume_id.as_deref())
+        .or(spec.resource_id.as_deref())
 }
 
 /// The outcome an operation log reports; `handle` is returned with a running one so that
@@ -61,7 +68,10 @@ fn outcome(log: &Value, handle: Option<Handle>) -> PollOutcome {
             };
             PollOutcome::Failed { reason }
         }
-        _ => PollOutcome::Running { percent: percent(&log["extra_info"]["common"]["progress"]), handle },
+        _ => PollOutcome::Running {
+            percent: percent(&log["extra_info"]["common"]["progress"]),
+            handle,
+        },
     }
 }
 
@@ -73,7 +83,11 @@ impl CbrProvider {
     /// The newest restore log of this backup (and target, when the log names one) created at
     /// or after `since`. Two restores of one backup onto different servers are told apart by
     /// the target.
-    async fn find_log(&self, spec: &CbrRestore, since: i64) -> Result<Option<Value>, ProviderError> {
+    async fn find_log(
+        &self,
+        spec: &CbrRestore,
+        since: i64,
+    ) -> Result<Option<Value>, ProviderError> {
         let from = since - CLOCK_SKEW_MS;
         let target = target_resource(spec);
         let mut newest: Option<(i64, Value)> = None;
@@ -83,8 +97,15 @@ impl CbrProvider {
                 .with("start_time", wire_time::format(from, "%Y-%m-%dT%H:%M:%SZ"))
                 .with("offset", page * PAGE)
                 .with("limit", PAGE);
-            let body = self.client.get(Service::Cbr, "/v3/{project_id}/operation-logs", &query).await?.body;
-            let logs = body["operation_logs"].as_array().cloned().unwrap_or_default();
+            let body = self
+                .client
+                .get(Service::Cbr, "/v3/{project_id}/operation-logs", &query)
+                .await?
+                .body;
+            let logs = body["operation_logs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let count = logs.len();
             for log in logs {
                 let restore = &log["extra_info"]["restore"];
@@ -94,7 +115,9 @@ impl CbrProvider {
                     (Some(want), Some(seen)) if !seen.is_empty() => want == seen,
                     _ => true,
                 };
-                let is_restore = log["operation_type"].as_str().is_none_or(|t| t == "restore");
+                let is_restore = log["operation_type"]
+                    .as_str()
+                    .is_none_or(|t| t == "restore");
                 if let Some(created) = created.filter(|c| *c >= from)
                     && same_backup
                     && same_target
@@ -117,11 +140,16 @@ impl CbrProvider {
         let path = format!("/v3/{{project_id}}/backups/{}", encode(backup_id));
         let found = check::fetch(&self.client, Service::Cbr, &path, &Query::new()).await?;
         let backup = found.and_then(|body| {
-            Some(body["backup"].clone()).filter(Value::is_object).ok_or_else(|| "not found".to_owned())
+            Some(body["backup"].clone())
+                .filter(Value::is_object)
+                .ok_or_else(|| "not found".to_owned())
         });
         let mut checks = vec![check::status(
             format!("backup {backup_id} exists and is available"),
-            backup.as_ref().map(|b| b["status"].as_str()).map_err(String::as_str),
+            backup
+                .as_ref()
+                .map(|b| b["status"].as_str())
+                .map_err(String::as_str),
             &["available"],
         )];
         if let (Ok(backup), false) = (&backup, spec.mappings.is_empty()) {
@@ -157,7 +185,10 @@ impl Provider for CbrProvider {
         Service::Cbr
     }
 
-    fn preflight<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
+    fn preflight<'a>(
+        &'a self,
+        op: &'a Operation,
+    ) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
         Box::pin(async move { self.checks(spec(op)?).await })
     }
 
@@ -172,25 +203,51 @@ impl Provider for CbrProvider {
                     return Err(SubmitError::Rejected {
                         status: 0,
                         code: "NOT_SENT".into(),
-                        message: format!("{}: {} was handed to the cbr provider", op.name, other.kind()),
+                        message: format!(
+                            "{}: {} was handed to the cbr provider",
+                            op.name,
+                            other.kind()
+                        ),
                     });
                 }
             };
             let submitted_at = wire_time::now_ms();
-            self.client.post(Service::Cbr, &request.path, &request.body).await?;
-            Ok(Handle::CbrRestore { backup_id, submitted_at, operation_log_id: None })
+            self.client
+                .post(Service::Cbr, &request.path, &request.body)
+                .await?;
+            Ok(Handle::CbrRestore {
+                backup_id,
+                submitted_at,
+                operation_log_id: None,
+            })
         })
     }
 
-    fn poll<'a>(&'a self, op: &'a Operation, handle: &'a Handle) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
+    fn poll<'a>(
+        &'a self,
+        op: &'a Operation,
+        handle: &'a Handle,
+    ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
             let spec = spec(op)?;
-            let Handle::CbrRestore { backup_id, submitted_at, operation_log_id } = handle else {
-                return Err(ProviderError { message: format!("cbr: cannot follow a {handle:?} handle"), transient: false });
+            let Handle::CbrRestore {
+                backup_id,
+                submitted_at,
+                operation_log_id,
+            } = handle
+            else {
+                return Err(ProviderError {
+                    message: format!("cbr: cannot follow a {handle:?} handle"),
+                    transient: false,
+                });
             };
             if let Some(id) = operation_log_id {
                 let path = format!("/v3/{{project_id}}/operation-logs/{}", encode(id));
-                let body = self.client.get(Service::Cbr, &path, &Query::new()).await?.body;
+                let body = self
+                    .client
+                    .get(Service::Cbr, &path, &Query::new())
+                    .await?
+                    .body;
                 return Ok(outcome(&body["operation_log"], None));
             }
             Ok(match self.find_log(spec, *submitted_at).await? {
@@ -203,7 +260,10 @@ impl Provider for CbrProvider {
                     outcome(&log, refined)
                 }
                 // The log may appear a little after the 202.
-                None => PollOutcome::Running { percent: None, handle: None },
+                None => PollOutcome::Running {
+                    percent: None,
+                    handle: None,
+                },
             })
         })
     }
@@ -234,16 +294,33 @@ mod tests {
 
     #[test]
     fn operation_log_outcomes() {
-        let running = json!({"id": "l1", "status": "running", "extra_info": {"common": {"progress": 40}}});
-        assert_eq!(outcome(&running, None), PollOutcome::Running { percent: Some(40), handle: None });
+        let running =
+            json!({"id": "l1", "status": "running", "extra_info": {"common": {"progress": 40}}});
+        assert_eq!(
+            outcome(&running, None),
+            PollOutcome::Running {
+                percent: Some(40),
+                handle: None
+            }
+        );
         let done = json!({"id": "l1", "status": "success",
             "extra_info": {"restore": {"backup_id": "b1", "target_resource_id": "s1"}}});
-        let PollOutcome::Succeeded { outputs } = outcome(&done, None) else { panic!() };
+        let PollOutcome::Succeeded { outputs } = outcome(&done, None) else {
+            panic!()
+        };
         assert_eq!(outputs["target_resource_id"], "s1");
         assert_eq!(outputs["operation_log_id"], "l1");
         let failed = json!({"id": "l1", "status": "failed", "error_info": {"code": "BackupService.2008", "message": "ECS status"}});
-        assert_eq!(outcome(&failed, None), PollOutcome::Failed { reason: "BackupService.2008: ECS status".into() });
+        assert_eq!(
+            outcome(&failed, None),
+            PollOutcome::Failed {
+                reason: "BackupService.2008: ECS status".into()
+            }
+        );
         let timeout = json!({"id": "l1", "status": "timeout"});
-        assert!(matches!(outcome(&timeout, None), PollOutcome::Failed { .. }));
+        assert!(matches!(
+            outcome(&timeout, None),
+            PollOutcome::Failed { .. }
+        ));
     }
 }

@@ -8,7 +8,11 @@ use rewind_engine::provider::{Check, ProviderError};
 use serde_json::Value;
 
 pub fn check(name: impl Into<String>, passed: bool, observed: impl Into<String>) -> Check {
-    Check { name: name.into(), passed, observed: observed.into() }
+    Check {
+        name: name.into(),
+        passed,
+        observed: observed.into(),
+    }
 }
 
 /// A preflight read. A definite answer that the thing is not there (any 4xx: 404, "instance
@@ -23,15 +27,23 @@ pub async fn fetch(
     match client.get(service, path, query).await {
         Ok(reply) => Ok(Ok(reply.body)),
         Err(e @ ClientError::Api { .. }) if !e.is_transient() => {
-            let shown = e.api().map_or_else(|| e.to_string(), |a| a.to_string());
-            Ok(Err(if e.api().is_some_and(|a| a.status == 404) { format!("not found ({shown})") } else { shown }))
+            let shown = e.api().map_or_else(|| e.to_string(), ToString::to_string);
+            Ok(Err(if e.api().is_some_and(|a| a.status == 404) {
+                format!("not found ({shown})")
+            } else {
+                shown
+            }))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// `name` passes when `status` is one of `allowed`; `observed` shows what was seen.
-pub fn status(name: impl Into<String>, found: Result<Option<&str>, &str>, allowed: &[&str]) -> Check {
+pub fn status(
+    name: impl Into<String>,
+    found: Result<Option<&str>, &str>,
+    allowed: &[&str],
+) -> Check {
     match found {
         Ok(Some(s)) => check(name, allowed.contains(&s), s),
         Ok(None) => check(name, false, "no status in the answer"),
@@ -45,11 +57,24 @@ pub fn window(name: impl Into<String>, restore_time: i64, windows: &[(i64, i64)]
         .iter()
         .map(|(start, end)| format!("{} .. {}", wire_time::show(*start), wire_time::show(*end)))
         .collect();
-    let inside = windows.iter().any(|(start, end)| (*start..=*end).contains(&restore_time));
+    let inside = windows
+        .iter()
+        .any(|(start, end)| (*start..=*end).contains(&restore_time));
     let observed = match (inside, shown.is_empty()) {
-        (_, true) => format!("{} requested; no restorable window", wire_time::show(restore_time)),
-        (true, false) => format!("{} in [{}]", wire_time::show(restore_time), shown.join(", ")),
-        (false, false) => format!("{} outside [{}]", wire_time::show(restore_time), shown.join(", ")),
+        (_, true) => format!(
+            "{} requested; no restorable window",
+            wire_time::show(restore_time)
+        ),
+        (true, false) => format!(
+            "{} in [{}]",
+            wire_time::show(restore_time),
+            shown.join(", ")
+        ),
+        (false, false) => format!(
+            "{} outside [{}]",
+            wire_time::show(restore_time),
+            shown.join(", ")
+        ),
     };
     check(name, inside, observed)
 }
@@ -60,7 +85,12 @@ pub fn windows(list: &Value) -> Vec<(i64, i64)> {
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
-        .filter_map(|w| Some((wire_time::value_ms(&w["start_time"])?, wire_time::value_ms(&w["end_time"])?)))
+        .filter_map(|w| {
+            Some((
+                wire_time::value_ms(&w["start_time"])?,
+                wire_time::value_ms(&w["end_time"])?,
+            ))
+        })
         .collect()
 }
 
@@ -71,7 +101,9 @@ mod tests {
 
     #[test]
     fn window_checks() {
-        let ws = windows(&json!([{"start_time": 1000, "end_time": 2000}, {"start_time": "1970-01-01T00:00:05+0000", "end_time": "1970-01-01T00:00:06+0000"}]));
+        let ws = windows(
+            &json!([{"start_time": 1000, "end_time": 2000}, {"start_time": "1970-01-01T00:00:05+0000", "end_time": "1970-01-01T00:00:06+0000"}]),
+        );
         assert_eq!(ws, vec![(1000, 2000), (5000, 6000)]);
         assert!(window("w", 1500, &ws).passed);
         assert!(window("w", 5000, &ws).passed);

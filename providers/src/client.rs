@@ -22,7 +22,12 @@ use tokio::sync::Mutex;
 const TOKEN_RENEW_MARGIN_MS: i64 = 300_000;
 
 /// Headers whose values are credentials: marked sensitive and shown as `***` in logs.
-const SECRET_HEADERS: [&str; 4] = ["authorization", "x-auth-token", "x-subject-token", "x-security-token"];
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "x-auth-token",
+    "x-subject-token",
+    "x-security-token",
+];
 
 /// A 2xx answer. `body` is `Null` when the service sent none (CBR's 202, DCS's 204).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,13 +41,24 @@ pub struct Reply {
 pub enum ClientError {
     /// The service answered with an error status.
     #[error("{service}: {error}")]
-    Api { service: &'static str, error: ApiError },
+    Api {
+        service: &'static str,
+        error: ApiError,
+    },
     /// No usable answer: connection refused or reset, timeout, unreadable body.
     #[error("{service}: {message}")]
-    Transport { service: &'static str, message: String },
+    Transport {
+        service: &'static str,
+        message: String,
+    },
     /// IAM would not give a token or a project id; `error` is IAM's answer when there was one.
     #[error("authentication ({method}) failed: {message}")]
-    Auth { method: &'static str, message: String, error: Option<ApiError>, transient: bool },
+    Auth {
+        method: &'static str,
+        message: String,
+        error: Option<ApiError>,
+        transient: bool,
+    },
     #[error(
         "no endpoint for {service}: set {} or the region (OS_REGION_NAME)",
         crate::env::endpoint_var(*service)
@@ -72,7 +88,10 @@ impl ClientError {
 
 impl From<ClientError> for ProviderError {
     fn from(e: ClientError) -> ProviderError {
-        ProviderError { transient: e.is_transient(), message: e.to_string() }
+        ProviderError {
+            transient: e.is_transient(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -91,8 +110,9 @@ struct Session {
 
 impl Session {
     fn expiring(&self) -> bool {
-        self.expires_at
-            .is_some_and(|at| at.as_millisecond() - TOKEN_RENEW_MARGIN_MS <= jiff::Timestamp::now().as_millisecond())
+        self.expires_at.is_some_and(|at| {
+            at.as_millisecond() - TOKEN_RENEW_MARGIN_MS <= jiff::Timestamp::now().as_millisecond()
+        })
     }
 }
 
@@ -206,7 +226,12 @@ impl Client {
 
     /// GET `path` (with a literal `{project_id}`), retried on 429, 5xx and network errors,
     /// re-authenticating once on a 401.
-    pub async fn get(&self, service: Service, path: &str, query: &Query) -> Result<Reply, ClientError> {
+    pub async fn get(
+        &self,
+        service: Service,
+        path: &str,
+        query: &Query,
+    ) -> Result<Reply, ClientError> {
         let target = Target::Service(service);
         let mut session = self.session().await?;
         let mut reauthenticated = false;
@@ -229,23 +254,32 @@ impl Client {
                 .await;
             let more = retry + 1 < self.retry.read_attempts;
             match result {
-                Ok(raw) if (200..300).contains(&raw.status) => return reply(target, raw),
+                Ok(raw) if (200..300).contains(&raw.status) => return reply(target, &raw),
                 Ok(raw) if raw.status == 401 && !reauthenticated && self.can_reauthenticate() => {
                     reauthenticated = true;
                     session = self.reauthenticate(&session).await?;
                 }
                 Ok(raw) if is_transient_status(raw.status) && more => {
-                    self.back_off(target, retry, raw.retry_after, &raw.status.to_string()).await;
+                    self.back_off(target, retry, raw.retry_after, &raw.status.to_string())
+                        .await;
                     retry += 1;
                 }
                 Ok(raw) => {
-                    return Err(ClientError::Api { service: target.label(), error: ApiError::parse(raw.status, &raw.body) });
+                    return Err(ClientError::Api {
+                        service: target.label(),
+                        error: ApiError::parse(raw.status, &raw.body),
+                    });
                 }
                 Err(e) if more => {
                     self.back_off(target, retry, None, &e.message).await;
                     retry += 1;
                 }
-                Err(e) => return Err(ClientError::Transport { service: target.label(), message: e.message }),
+                Err(e) => {
+                    return Err(ClientError::Transport {
+                        service: target.label(),
+                        message: e.message,
+                    });
+                }
             }
         }
     }
@@ -253,14 +287,24 @@ impl Client {
     /// POST a restore. It is sent again only where the API said plainly that it did not run
     /// it: a 429, a 409 "busy" code, a 401 before re-authenticating, or a failed connect.
     /// Anything that may have reached the service and failed after is `Ambiguous`.
-    pub async fn post(&self, service: Service, path: &str, body: &Value) -> Result<Reply, SubmitError> {
+    pub async fn post(
+        &self,
+        service: Service,
+        path: &str,
+        body: &Value,
+    ) -> Result<Reply, SubmitError> {
         let target = Target::Service(service);
         let bytes = serde_json::to_vec(body).map_err(|e| not_sent(target, &e.to_string()))?;
-        let mut session = self.session().await.map_err(|e| before_sending(target, &e))?;
+        let mut session = self
+            .session()
+            .await
+            .map_err(|e| before_sending(target, &e))?;
         let mut reauthenticated = false;
         let mut retry = 0;
         loop {
-            let endpoint = self.endpoint_in(service, &session).map_err(|e| before_sending(target, &e))?;
+            let endpoint = self
+                .endpoint_in(service, &session)
+                .map_err(|e| before_sending(target, &e))?;
             let url = endpoint.join(&path.replace("{project_id}", &session.project_id));
             let result = self
                 .send(Outgoing {
@@ -280,21 +324,34 @@ impl Client {
                 Ok(raw) if (200..300).contains(&raw.status) => {
                     // The restore ran; an unreadable body leaves its handle unknown, and the
                     // provider turns a missing id into `Ambiguous`.
-                    return Ok(Reply { status: raw.status, body: parse_body(&raw.body).unwrap_or(Value::Null) });
+                    return Ok(Reply {
+                        status: raw.status,
+                        body: parse_body(&raw.body).unwrap_or(Value::Null),
+                    });
                 }
                 Ok(raw) if raw.status == 401 && !reauthenticated && self.can_reauthenticate() => {
                     reauthenticated = true;
-                    session = self.reauthenticate(&session).await.map_err(|e| before_sending(target, &e))?;
+                    session = self
+                        .reauthenticate(&session)
+                        .await
+                        .map_err(|e| before_sending(target, &e))?;
                 }
                 Ok(raw) => {
                     let error = ApiError::parse(raw.status, &raw.body);
                     if (raw.status == 429 || error.is_busy()) && more {
-                        self.back_off(target, retry, raw.retry_after, &error.to_string()).await;
+                        self.back_off(target, retry, raw.retry_after, &error.to_string())
+                            .await;
                         retry += 1;
                     } else if raw.status >= 500 {
-                        return Err(SubmitError::Ambiguous { message: format!("{}: {error}", target.label()) });
+                        return Err(SubmitError::Ambiguous {
+                            message: format!("{}: {error}", target.label()),
+                        });
                     } else {
-                        return Err(SubmitError::Rejected { status: raw.status, code: error.code, message: error.message });
+                        return Err(SubmitError::Rejected {
+                            status: raw.status,
+                            code: error.code,
+                            message: error.message,
+                        });
                     }
                 }
                 Err(e) if e.not_sent && more => {
@@ -303,14 +360,20 @@ impl Client {
                 }
                 Err(e) if e.not_sent => return Err(not_sent(target, &e.message)),
                 Err(e) => {
-                    return Err(SubmitError::Ambiguous { message: format!("{}: {}", target.label(), e.message) });
+                    return Err(SubmitError::Ambiguous {
+                        message: format!("{}: {}", target.label(), e.message),
+                    });
                 }
             }
         }
     }
 
     fn endpoint_in(&self, service: Service, session: &Session) -> Result<Endpoint, ClientError> {
-        if let Some(ep) = self.overrides.get(&service).or_else(|| session.catalog.get(&service)) {
+        if let Some(ep) = self
+            .overrides
+            .get(&service)
+            .or_else(|| session.catalog.get(&service))
+        {
             return Ok(ep.clone());
         }
         match &self.region {
@@ -325,7 +388,13 @@ impl Client {
 
     async fn back_off(&self, target: Target, retry: u32, retry_after: Option<Duration>, why: &str) {
         let delay = self.retry.delay(retry, retry_after);
-        tracing::debug!(service = target.label(), retry = retry + 1, ?delay, why, "retrying");
+        tracing::debug!(
+            service = target.label(),
+            retry = retry + 1,
+            ?delay,
+            why,
+            "retrying"
+        );
         tokio::time::sleep(delay).await;
     }
 
@@ -345,7 +414,10 @@ impl Client {
         if let Some(current) = slot.as_ref().filter(|s| !Arc::ptr_eq(s, stale)) {
             return Ok(Arc::clone(current));
         }
-        tracing::info!(method = self.credentials.method(), "token rejected (401); authenticating again");
+        tracing::info!(
+            method = self.credentials.method(),
+            "token rejected (401); authenticating again"
+        );
         let fresh = Arc::new(self.open_session().await?);
         *slot = Some(Arc::clone(&fresh));
         Ok(fresh)
@@ -353,8 +425,12 @@ impl Client {
 
     async fn open_session(&self) -> Result<Session, ClientError> {
         let method = self.credentials.method();
-        let missing_project =
-            || ClientError::Auth { method, message: "IAM named no project".into(), error: None, transient: false };
+        let missing_project = || ClientError::Auth {
+            method,
+            message: "IAM named no project".into(),
+            error: None,
+            transient: false,
+        };
         match &self.credentials {
             Credentials::Token { token } => {
                 if let Some(project_id) = &self.project_id {
@@ -367,9 +443,19 @@ impl Client {
                 }
                 // Keystone's validate-token call returns the token's own body: project and catalog.
                 let raw = self
-                    .iam_call(Method::GET, "/auth/tokens", &Query::new(), None, Some(token), Some(token))
+                    .iam_call(
+                        Method::GET,
+                        "/auth/tokens",
+                        &Query::new(),
+                        None,
+                        Some(token),
+                        Some(token),
+                    )
                     .await?;
-                let info = TokenInfo::from_body(&parse_body(&raw.body).unwrap_or(Value::Null), self.region.as_deref());
+                let info = TokenInfo::from_body(
+                    &parse_body(&raw.body).unwrap_or(Value::Null),
+                    self.region.as_deref(),
+                );
                 Ok(Session {
                     token: Some(token.clone()),
                     project_id: info.project_id.ok_or_else(missing_project)?,
@@ -378,25 +464,48 @@ impl Client {
                 })
             }
             Credentials::AkSk { .. } => {
-                let project_id = match &self.project_id {
-                    Some(id) => id.clone(),
-                    None => {
-                        let name = self.project_name.clone().or_else(|| self.region.clone()).unwrap_or_default();
-                        let raw = self
-                            .iam_call(Method::GET, "/projects", &Query::new().with("name", &name), None, None, None)
-                            .await?;
-                        let body = parse_body(&raw.body).unwrap_or(Value::Null);
-                        body["projects"]
-                            .as_array()
-                            .and_then(|ps| ps.iter().find(|p| p["name"].as_str() == Some(name.as_str())))
-                            .and_then(|p| p["id"].as_str())
-                            .map(str::to_owned)
-                            .ok_or_else(missing_project)?
-                    }
+                let project_id = if let Some(id) = &self.project_id {
+                    id.clone()
+                } else {
+                    // IAM resolves a project name when the configuration gives no id.
+                    let name = self
+                        .project_name
+                        .clone()
+                        .or_else(|| self.region.clone())
+                        .unwrap_or_default();
+                    let raw = self
+                        .iam_call(
+                            Method::GET,
+                            "/projects",
+                            &Query::new().with("name", &name),
+                            None,
+                            None,
+                            None,
+                        )
+                        .await?;
+                    let body = parse_body(&raw.body).unwrap_or(Value::Null);
+                    body["projects"]
+                        .as_array()
+                        .and_then(|ps| {
+                            ps.iter()
+                                .find(|p| p["name"].as_str() == Some(name.as_str()))
+                        })
+                        .and_then(|p| p["id"].as_str())
+                        .map(str::to_owned)
+                        .ok_or_else(missing_project)?
                 };
-                Ok(Session { token: None, project_id, expires_at: None, catalog: BTreeMap::new() })
+                Ok(Session {
+                    token: None,
+                    project_id,
+                    expires_at: None,
+                    catalog: BTreeMap::new(),
+                })
             }
-            Credentials::Password { username, password, domain_name } => {
+            Credentials::Password {
+                username,
+                password,
+                domain_name,
+            } => {
                 let scope = match (&self.project_id, &self.project_name, &self.region) {
                     (Some(id), _, _) => Scope::ProjectId(id.clone()),
                     (None, Some(name), _) => Scope::ProjectName(name.clone()),
@@ -404,19 +513,54 @@ impl Client {
                     (None, None, Some(region)) => Scope::ProjectName(region.clone()),
                     (None, None, None) => return Err(missing_project()),
                 };
-                let body = serde_json::to_vec(&iam::password_body(username, password, domain_name, &scope))
-                    .map_err(|e| ClientError::Auth { method, message: e.to_string(), error: None, transient: false })?;
-                let raw = self.iam_call(Method::POST, "/auth/tokens", &Query::new(), Some(&body), None, None).await?;
+                let body = serde_json::to_vec(&iam::password_body(
+                    username,
+                    password,
+                    domain_name,
+                    &scope,
+                ))
+                .map_err(|e| ClientError::Auth {
+                    method,
+                    message: e.to_string(),
+                    error: None,
+                    transient: false,
+                })?;
+                let raw = self
+                    .iam_call(
+                        Method::POST,
+                        "/auth/tokens",
+                        &Query::new(),
+                        Some(&body),
+                        None,
+                        None,
+                    )
+                    .await?;
                 let token = raw.subject_token.clone().ok_or_else(|| ClientError::Auth {
                     method,
                     message: "IAM answered without an X-Subject-Token header".into(),
                     error: None,
                     transient: false,
                 })?;
-                let info = TokenInfo::from_body(&parse_body(&raw.body).unwrap_or(Value::Null), self.region.as_deref());
-                let project_id = self.project_id.clone().or(info.project_id).ok_or_else(missing_project)?;
-                tracing::debug!(project_id, catalog = info.catalog.len(), "authenticated with a password token");
-                Ok(Session { token: Some(token), project_id, expires_at: info.expires_at, catalog: info.catalog })
+                let info = TokenInfo::from_body(
+                    &parse_body(&raw.body).unwrap_or(Value::Null),
+                    self.region.as_deref(),
+                );
+                let project_id = self
+                    .project_id
+                    .clone()
+                    .or(info.project_id)
+                    .ok_or_else(missing_project)?;
+                tracing::debug!(
+                    project_id,
+                    catalog = info.catalog.len(),
+                    "authenticated with a password token"
+                );
+                Ok(Session {
+                    token: Some(token),
+                    project_id,
+                    expires_at: info.expires_at,
+                    catalog: info.catalog,
+                })
             }
         }
     }
@@ -459,7 +603,8 @@ impl Client {
             match result {
                 Ok(raw) if (200..300).contains(&raw.status) => return Ok(raw),
                 Ok(raw) if is_transient_status(raw.status) && more => {
-                    self.back_off(Target::Iam, retry, raw.retry_after, &raw.status.to_string()).await;
+                    self.back_off(Target::Iam, retry, raw.retry_after, &raw.status.to_string())
+                        .await;
                     retry += 1;
                 }
                 Ok(raw) => {
@@ -476,7 +621,12 @@ impl Client {
                     retry += 1;
                 }
                 Err(e) => {
-                    return Err(ClientError::Auth { method: auth_method, message: e.message, error: None, transient: true });
+                    return Err(ClientError::Auth {
+                        method: auth_method,
+                        message: e.message,
+                        error: None,
+                        transient: true,
+                    });
                 }
             }
         }
@@ -485,20 +635,36 @@ impl Client {
     /// One exchange: headers, signing, logging (secrets redacted), and the whole body read.
     async fn send(&self, out: Outgoing<'_>) -> Result<Raw, SendError> {
         let url_text = format!("{}{}", out.url, out.query.to_suffix());
-        let url = reqwest::Url::parse(&url_text)
-            .map_err(|e| SendError { message: format!("bad URL {url_text}: {e}"), not_sent: true })?;
+        let url = reqwest::Url::parse(&url_text).map_err(|e| SendError {
+            message: format!("bad URL {url_text}: {e}"),
+            not_sent: true,
+        })?;
         let mut headers = HeaderMap::new();
-        headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let Some(token) = out.token {
             insert_secret(&mut headers, "x-auth-token", token)?;
         }
         if let Some(subject) = out.subject_token {
             insert_secret(&mut headers, "x-subject-token", subject)?;
         }
-        if let Credentials::AkSk { access_key, secret_key, security_token } = &self.credentials
+        if let Credentials::AkSk {
+            access_key,
+            secret_key,
+            security_token,
+        } = &self.credentials
             && out.token.is_none()
         {
-            self.sign(&mut headers, &url, &out, access_key, secret_key, security_token.as_ref())?;
+            sign(
+                &mut headers,
+                &url,
+                &out,
+                access_key,
+                secret_key,
+                security_token.as_ref(),
+            )?;
         }
         if let Some(project_id) = out.project_id
             && matches!(self.credentials, Credentials::AkSk { .. })
@@ -507,7 +673,10 @@ impl Client {
             insert_plain(&mut headers, "x-project-id", project_id)?;
         }
         let service = out.target.label();
-        let body_text = out.body.filter(|_| out.log_body).map(String::from_utf8_lossy);
+        let body_text = out
+            .body
+            .filter(|_| out.log_body)
+            .map(String::from_utf8_lossy);
         tracing::debug!(service, method = %out.method, url = %url, headers = ?redacted(&headers), body = body_text.as_deref(), "request");
         let started = std::time::Instant::now();
         let mut request = self.http.request(out.method, url).headers(headers);
@@ -527,55 +696,69 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(Secret::new);
         // A body cut off mid-way is a failure after sending, never a "not sent".
-        let body = response.bytes().await.map_err(|e| SendError { message: chain(&e), not_sent: false })?;
+        let body = response.bytes().await.map_err(|e| SendError {
+            message: chain(&e),
+            not_sent: false,
+        })?;
         tracing::debug!(service, status, elapsed = ?started.elapsed(), "response");
         if !(200..300).contains(&status) && out.log_body {
             tracing::debug!(service, status, body = %String::from_utf8_lossy(&body), "error response");
         }
-        Ok(Raw { status, retry_after, subject_token, body: body.to_vec() })
-    }
-
-    fn sign(
-        &self,
-        headers: &mut HeaderMap,
-        url: &reqwest::Url,
-        out: &Outgoing<'_>,
-        access_key: &str,
-        secret_key: &Secret,
-        security_token: Option<&Secret>,
-    ) -> Result<(), SendError> {
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_owned(),
-        };
-        let date = signer::sdk_date(jiff::Timestamp::now());
-        insert_plain(headers, "host", &host)?;
-        insert_plain(headers, "x-sdk-date", &date)?;
-        let mut signed: Vec<(&str, &str)> =
-            vec![("content-type", "application/json"), ("host", &host), ("x-sdk-date", &date)];
-        if let Some(st) = security_token {
-            insert_secret(headers, "x-security-token", st)?;
-            signed.push(("x-security-token", st.expose()));
-        }
-        let canonical_query = out.query.canonical();
-        let input = SignInput {
-            method: out.method.as_str(),
-            path: url.path(),
-            canonical_query: &canonical_query,
-            headers: &signed,
-            body: out.body.unwrap_or_default(),
-        };
-        let authorization = Secret::new(signer::authorization(access_key, secret_key, &date, &input));
-        insert_secret(headers, "authorization", &authorization)
+        Ok(Raw {
+            status,
+            retry_after,
+            subject_token,
+            body: body.to_vec(),
+        })
     }
 }
 
-fn reply(target: Target, raw: Raw) -> Result<Reply, ClientError> {
+/// Adds `Host`, `X-Sdk-Date` (and `X-Security-Token`) and the `SDK-HMAC-SHA256` signature.
+fn sign(
+    headers: &mut HeaderMap,
+    url: &reqwest::Url,
+    out: &Outgoing<'_>,
+    access_key: &str,
+    secret_key: &Secret,
+    security_token: Option<&Secret>,
+) -> Result<(), SendError> {
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    };
+    let date = signer::sdk_date(jiff::Timestamp::now());
+    insert_plain(headers, "host", &host)?;
+    insert_plain(headers, "x-sdk-date", &date)?;
+    let mut signed: Vec<(&str, &str)> = vec![
+        ("content-type", "application/json"),
+        ("host", &host),
+        ("x-sdk-date", &date),
+    ];
+    if let Some(st) = security_token {
+        insert_secret(headers, "x-security-token", st)?;
+        signed.push(("x-security-token", st.expose()));
+    }
+    let canonical_query = out.query.canonical();
+    let input = SignInput {
+        method: out.method.as_str(),
+        path: url.path(),
+        canonical_query: &canonical_query,
+        headers: &signed,
+        body: out.body.unwrap_or_default(),
+    };
+    let authorization = Secret::new(signer::authorization(access_key, secret_key, &date, &input));
+    insert_secret(headers, "authorization", &authorization)
+}
+
+fn reply(target: Target, raw: &Raw) -> Result<Reply, ClientError> {
     let body = parse_body(&raw.body).map_err(|message| ClientError::Transport {
         service: target.label(),
         message: format!("unreadable response body: {message}"),
     })?;
-    Ok(Reply { status: raw.status, body })
+    Ok(Reply {
+        status: raw.status,
+        body,
+    })
 }
 
 /// JSON, or `Null` for an empty body.
@@ -586,17 +769,25 @@ fn parse_body(body: &[u8]) -> Result<Value, String> {
     serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
-fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: &Secret) -> Result<(), SendError> {
-    let mut value = HeaderValue::from_str(value.expose())
-        .map_err(|_| SendError { message: format!("{name} is not a valid header value"), not_sent: true })?;
+fn insert_secret(
+    headers: &mut HeaderMap,
+    name: &'static str,
+    value: &Secret,
+) -> Result<(), SendError> {
+    let mut value = HeaderValue::from_str(value.expose()).map_err(|_| SendError {
+        message: format!("{name} is not a valid header value"),
+        not_sent: true,
+    })?;
     value.set_sensitive(true);
     headers.insert(HeaderName::from_static(name), value);
     Ok(())
 }
 
 fn insert_plain(headers: &mut HeaderMap, name: &'static str, value: &str) -> Result<(), SendError> {
-    let value = HeaderValue::from_str(value)
-        .map_err(|_| SendError { message: format!("{name} `{value}` is not a valid header value"), not_sent: true })?;
+    let value = HeaderValue::from_str(value).map_err(|_| SendError {
+        message: format!("{name} `{value}` is not a valid header value"),
+        not_sent: true,
+    })?;
     headers.insert(HeaderName::from_static(name), value);
     Ok(())
 }
@@ -617,7 +808,10 @@ pub fn redacted(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 fn send_error(e: &reqwest::Error) -> SendError {
-    SendError { message: chain(e), not_sent: e.is_connect() || e.is_builder() }
+    SendError {
+        message: chain(e),
+        not_sent: e.is_connect() || e.is_builder(),
+    }
 }
 
 /// An error with its causes ("error sending request: connection refused").
@@ -647,7 +841,9 @@ fn not_sent(target: Target, message: &str) -> SubmitError {
 /// A failure before the POST went out (auth, endpoint): the restore did not run.
 fn before_sending(target: Target, e: &ClientError) -> SubmitError {
     match e {
-        ClientError::Auth { error: Some(api), .. } => SubmitError::Rejected {
+        ClientError::Auth {
+            error: Some(api), ..
+        } => SubmitError::Rejected {
             status: api.status,
             code: api.code.clone(),
             message: format!("{}: the request was not sent: {e}", target.label()),
@@ -664,10 +860,18 @@ mod tests {
     fn redaction_hides_credential_headers() {
         let mut headers = HeaderMap::new();
         insert_secret(&mut headers, "x-auth-token", &Secret::new("tok-123")).ok();
-        insert_plain(&mut headers, "authorization", "SDK-HMAC-SHA256 Access=AK, Signature=abc").ok();
+        insert_plain(
+            &mut headers,
+            "authorization",
+            "SDK-HMAC-SHA256 Access=AK, Signature=abc",
+        )
+        .ok();
         insert_plain(&mut headers, "x-project-id", "pid").ok();
         let shown = format!("{:?}", redacted(&headers));
-        assert!(!shown.contains("tok-123") && !shown.contains("Signature=abc"), "{shown}");
+        assert!(
+            !shown.contains("tok-123") && !shown.contains("Signature=abc"),
+            "{shown}"
+        );
         assert!(shown.contains("pid"));
         // reqwest's own Debug also hides values marked sensitive.
         assert!(!format!("{headers:?}").contains("tok-123"));

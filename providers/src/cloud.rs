@@ -16,7 +16,9 @@ pub struct Cloud {
 /// Checks the configuration and builds the client. Nothing is sent until the first request:
 /// a password token is fetched lazily, and renewed once on a 401.
 pub fn connect(config: CloudConfig) -> Result<Cloud, ConfigError> {
-    Ok(Cloud { client: Arc::new(Client::new(config)?) })
+    Ok(Cloud {
+        client: Arc::new(Client::new(config)?),
+    })
 }
 
 impl Cloud {

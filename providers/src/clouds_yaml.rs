@@ -43,7 +43,10 @@ pub enum CloudsYamlError {
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("cloud `{cloud}` (OS_CLOUD) is in none of: {}", searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
-    NotFound { cloud: String, searched: Vec<PathBuf> },
+    NotFound {
+        cloud: String,
+        searched: Vec<PathBuf>,
+    },
 }
 
 /// The search order of the OpenStack tools: the working directory, the user's config, `/etc`.
@@ -59,13 +62,19 @@ pub fn search_paths(home: Option<&str>) -> Vec<PathBuf> {
 /// The entry named `cloud` from the first file in `paths` that has it.
 pub fn find(cloud: &str, paths: &[PathBuf]) -> Result<CloudEntry, CloudsYamlError> {
     for path in paths {
-        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
         // Only the position is reported: the parser's message can quote a value, and a
         // value in this file may be a password.
         let file: File = serde_saphyr::from_str(&text).map_err(|e| CloudsYamlError::Parse {
             path: path.clone(),
             message: match e.location() {
-                Some(at) => format!("not a valid clouds.yaml (line {}, column {})", at.line(), at.column()),
+                Some(at) => format!(
+                    "not a valid clouds.yaml (line {}, column {})",
+                    at.line(),
+                    at.column()
+                ),
                 None => "not a valid clouds.yaml".to_owned(),
             },
         })?;
@@ -78,5 +87,8 @@ pub fn find(cloud: &str, paths: &[PathBuf]) -> Result<CloudEntry, CloudsYamlErro
             return Ok(entry);
         }
     }
-    Err(CloudsYamlError::NotFound { cloud: cloud.to_owned(), searched: paths.to_vec() })
+    Err(CloudsYamlError::NotFound {
+        cloud: cloud.to_owned(),
+        searched: paths.to_vec(),
+    })
 }

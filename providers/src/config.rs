@@ -24,9 +24,17 @@ pub enum Credentials {
     /// A ready IAM token (`OS_AUTH_TOKEN`), sent as `X-Auth-Token`.
     Token { token: Secret },
     /// Every request signed with `SDK-HMAC-SHA256`.
-    AkSk { access_key: String, secret_key: Secret, security_token: Option<Secret> },
+    AkSk {
+        access_key: String,
+        secret_key: Secret,
+        security_token: Option<Secret>,
+    },
     /// A project-scoped token from IAM (`POST {auth_url}/auth/tokens`), renewed on a 401.
-    Password { username: String, password: Secret, domain_name: String },
+    Password {
+        username: String,
+        password: Secret,
+        domain_name: String,
+    },
 }
 
 impl Credentials {
@@ -60,14 +68,25 @@ pub struct CloudConfig {
 pub enum ConfigError {
     #[error(
         "no OTC credentials: set {} (token), {} and {} (AK/SK), {}, {} and {} (password), or {} (clouds.yaml)",
-        env::AUTH_TOKEN, env::ACCESS_KEY, env::SECRET_KEY, env::USERNAME, env::PASSWORD,
-        env::USER_DOMAIN_NAME, env::CLOUD
+        env::AUTH_TOKEN,
+        env::ACCESS_KEY,
+        env::SECRET_KEY,
+        env::USERNAME,
+        env::PASSWORD,
+        env::USER_DOMAIN_NAME,
+        env::CLOUD
     )]
     NoCredentials,
     #[error("{method} authentication needs {}", missing.join(", "))]
-    Incomplete { method: &'static str, missing: Vec<&'static str> },
+    Incomplete {
+        method: &'static str,
+        missing: Vec<&'static str>,
+    },
     #[error("endpoint for {service}: {source}")]
-    Endpoint { service: String, source: EndpointError },
+    Endpoint {
+        service: String,
+        source: EndpointError,
+    },
     #[error(transparent)]
     CloudsYaml(#[from] CloudsYamlError),
     #[error("cannot build the HTTP client: {0}")]
@@ -124,9 +143,16 @@ impl CloudConfig {
             .or_else(|| var(env::REGION_NAME))
             .or(entry.region_name)
             // OTC project names are `eu-de` or `eu-de_<sub>`: the region is the prefix.
-            .or_else(|| project_name.as_deref().map(|p| p.split('_').next().unwrap_or(p).to_owned()));
-        let project_id =
-            settings.project_id.clone().or_else(|| var(env::PROJECT_ID)).or(entry.auth.project_id);
+            .or_else(|| {
+                project_name
+                    .as_deref()
+                    .map(|p| p.split('_').next().unwrap_or(p).to_owned())
+            });
+        let project_id = settings
+            .project_id
+            .clone()
+            .or_else(|| var(env::PROJECT_ID))
+            .or(entry.auth.project_id);
         let auth_url = var(env::AUTH_URL).or(entry.auth.auth_url);
         let mut endpoints = settings.endpoints.clone();
         for service in Service::ALL {
@@ -152,7 +178,10 @@ impl CloudConfig {
             .map(|(service, url)| {
                 Endpoint::parse(url)
                     .map(|ep| (*service, ep))
-                    .map_err(|source| ConfigError::Endpoint { service: service.to_string(), source })
+                    .map_err(|source| ConfigError::Endpoint {
+                        service: service.to_string(),
+                        source,
+                    })
             })
             .collect()
     }
@@ -160,9 +189,14 @@ impl CloudConfig {
     /// The IAM root: `auth_url`, else the region's default.
     pub(crate) fn iam_endpoint(&self) -> Result<Option<Endpoint>, ConfigError> {
         match (&self.auth_url, &self.region) {
-            (Some(url), _) => Endpoint::parse(url)
-                .map(Some)
-                .map_err(|source| ConfigError::Endpoint { service: "iam".into(), source }),
+            (Some(url), _) => {
+                Endpoint::parse(url)
+                    .map(Some)
+                    .map_err(|source| ConfigError::Endpoint {
+                        service: "iam".into(),
+                        source,
+                    })
+            }
             (None, Some(region)) => Ok(Some(Endpoint::default_iam(region))),
             (None, None) => Ok(None),
         }
@@ -175,9 +209,10 @@ impl CloudConfig {
         let has_project = self.project_id.is_some();
         let has_scope = has_project || self.project_name.is_some() || self.region.is_some();
         match self.credentials {
-            Credentials::Password { .. } if !has_iam => {
-                Err(ConfigError::Incomplete { method, missing: vec![env::AUTH_URL] })
-            }
+            Credentials::Password { .. } if !has_iam => Err(ConfigError::Incomplete {
+                method,
+                missing: vec![env::AUTH_URL],
+            }),
             Credentials::Password { .. } if !has_scope => Err(ConfigError::Incomplete {
                 method,
                 missing: vec![env::PROJECT_ID, env::PROJECT_NAME],
@@ -187,8 +222,11 @@ impl CloudConfig {
                 method,
                 missing: vec![env::PROJECT_ID],
             }),
-            Credentials::AkSk { .. } if !has_project && !(has_iam && has_scope) => {
-                Err(ConfigError::Incomplete { method, missing: vec![env::PROJECT_ID] })
+            Credentials::AkSk { .. } if !(has_project || has_iam && has_scope) => {
+                Err(ConfigError::Incomplete {
+                    method,
+                    missing: vec![env::PROJECT_ID],
+                })
             }
             _ => Ok(()),
         }
@@ -197,7 +235,9 @@ impl CloudConfig {
 
 fn credentials_from_env(env: Env<'_>) -> Result<Option<Credentials>, ConfigError> {
     if let Some(token) = env::first(env, &[env::AUTH_TOKEN, env::TOKEN]) {
-        return Ok(Some(Credentials::Token { token: Secret::new(token) }));
+        return Ok(Some(Credentials::Token {
+            token: Secret::new(token),
+        }));
     }
     let access_key = env::first(env, &[env::ACCESS_KEY]);
     let secret_key = env::first(env, &[env::SECRET_KEY]);
@@ -210,10 +250,16 @@ fn credentials_from_env(env: Env<'_>) -> Result<Option<Credentials>, ConfigError
             }));
         }
         (Some(_), None) => {
-            return Err(ConfigError::Incomplete { method: "AK/SK", missing: vec![env::SECRET_KEY] });
+            return Err(ConfigError::Incomplete {
+                method: "AK/SK",
+                missing: vec![env::SECRET_KEY],
+            });
         }
         (None, Some(_)) => {
-            return Err(ConfigError::Incomplete { method: "AK/SK", missing: vec![env::ACCESS_KEY] });
+            return Err(ConfigError::Incomplete {
+                method: "AK/SK",
+                missing: vec![env::ACCESS_KEY],
+            });
         }
         (None, None) => {}
     }
@@ -240,7 +286,10 @@ fn credentials_from_env(env: Env<'_>) -> Result<Option<Credentials>, ConfigError
             if domain.is_none() {
                 missing.push(env::USER_DOMAIN_NAME);
             }
-            Err(ConfigError::Incomplete { method: "password", missing })
+            Err(ConfigError::Incomplete {
+                method: "password",
+                missing,
+            })
         }
     }
 }
@@ -248,7 +297,9 @@ fn credentials_from_env(env: Env<'_>) -> Result<Option<Credentials>, ConfigError
 fn credentials_from_cloud(entry: &CloudEntry) -> Result<Credentials, ConfigError> {
     let auth = &entry.auth;
     if let Some(token) = &auth.token {
-        return Ok(Credentials::Token { token: token.clone() });
+        return Ok(Credentials::Token {
+            token: token.clone(),
+        });
     }
     let access_key = entry.ak.clone().or_else(|| auth.access_key.clone());
     let secret_key = entry.sk.clone().or_else(|| auth.secret_key.clone());
@@ -259,7 +310,10 @@ fn credentials_from_cloud(entry: &CloudEntry) -> Result<Credentials, ConfigError
             security_token: entry.security_token.clone(),
         });
     }
-    let domain = auth.user_domain_name.clone().or_else(|| auth.domain_name.clone());
+    let domain = auth
+        .user_domain_name
+        .clone()
+        .or_else(|| auth.domain_name.clone());
     match (&auth.username, &auth.password, domain) {
         (Some(username), Some(password), Some(domain_name)) => Ok(Credentials::Password {
             username: username.clone(),
@@ -277,7 +331,10 @@ fn credentials_from_cloud(entry: &CloudEntry) -> Result<Credentials, ConfigError
             if domain.is_none() {
                 missing.push("clouds.yaml auth.user_domain_name");
             }
-            Err(ConfigError::Incomplete { method: "clouds.yaml", missing })
+            Err(ConfigError::Incomplete {
+                method: "clouds.yaml",
+                missing,
+            })
         }
     }
 }
@@ -287,12 +344,17 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
-    fn resolve(settings: &CloudSettings, pairs: &[(&str, &str)]) -> Result<CloudConfig, ConfigError> {
+    fn resolve(
+        settings: &CloudSettings,
+        pairs: &[(&str, &str)],
+    ) -> Result<CloudConfig, ConfigError> {
         CloudConfig::resolve_in(settings, &env_of(pairs), &[])
     }
 
@@ -319,25 +381,48 @@ mod tests {
     #[test]
     fn os_token_and_domain_name_are_fallbacks() {
         let c = resolve(&CloudSettings::default(), &[("OS_TOKEN", "tok")]).unwrap();
-        assert_eq!(c.credentials, Credentials::Token { token: Secret::new("tok") });
+        assert_eq!(
+            c.credentials,
+            Credentials::Token {
+                token: Secret::new("tok")
+            }
+        );
         let c = resolve(
             &CloudSettings::default(),
-            &[("OS_USERNAME", "u"), ("OS_PASSWORD", "p"), ("OS_DOMAIN_NAME", "OTC0001")],
+            &[
+                ("OS_USERNAME", "u"),
+                ("OS_PASSWORD", "p"),
+                ("OS_DOMAIN_NAME", "OTC0001"),
+            ],
         )
         .unwrap();
-        assert!(matches!(c.credentials, Credentials::Password { ref domain_name, .. } if domain_name == "OTC0001"));
+        assert!(
+            matches!(c.credentials, Credentials::Password { ref domain_name, .. } if domain_name == "OTC0001")
+        );
     }
 
     #[test]
     fn incomplete_credentials_name_what_is_missing() {
         let e = resolve(&CloudSettings::default(), &[("OS_ACCESS_KEY", "AK")]).unwrap_err();
-        assert_eq!(e, ConfigError::Incomplete { method: "AK/SK", missing: vec!["OS_SECRET_KEY"] });
+        assert_eq!(
+            e,
+            ConfigError::Incomplete {
+                method: "AK/SK",
+                missing: vec!["OS_SECRET_KEY"]
+            }
+        );
         let e = resolve(&CloudSettings::default(), &[("OS_USERNAME", "u")]).unwrap_err();
         assert_eq!(
             e,
-            ConfigError::Incomplete { method: "password", missing: vec!["OS_PASSWORD", "OS_USER_DOMAIN_NAME"] }
+            ConfigError::Incomplete {
+                method: "password",
+                missing: vec!["OS_PASSWORD", "OS_USER_DOMAIN_NAME"]
+            }
         );
-        assert_eq!(resolve(&CloudSettings::default(), &[]).unwrap_err(), ConfigError::NoCredentials);
+        assert_eq!(
+            resolve(&CloudSettings::default(), &[]).unwrap_err(),
+            ConfigError::NoCredentials
+        );
     }
 
     #[test]
@@ -377,9 +462,14 @@ mod tests {
     #[test]
     fn bad_endpoints_are_refused() {
         let mut c = resolve(&CloudSettings::default(), &[("OS_AUTH_TOKEN", "t")]).unwrap();
-        c.endpoints.insert(Service::Cbr, "http://cbr.example.com".into());
-        assert!(matches!(c.endpoint_overrides(), Err(ConfigError::Endpoint { .. })));
-        c.endpoints.insert(Service::Cbr, "https://cbr.example.com/prefix".into());
+        c.endpoints
+            .insert(Service::Cbr, "http://cbr.example.com".into());
+        assert!(matches!(
+            c.endpoint_overrides(),
+            Err(ConfigError::Endpoint { .. })
+        ));
+        c.endpoints
+            .insert(Service::Cbr, "https://cbr.example.com/prefix".into());
         assert!(c.endpoint_overrides().is_ok());
     }
 
@@ -387,7 +477,11 @@ mod tests {
     fn debug_shows_no_secret() {
         let c = resolve(
             &CloudSettings::default(),
-            &[("OS_USERNAME", "u"), ("OS_PASSWORD", "pa55word-xyz"), ("OS_USER_DOMAIN_NAME", "d")],
+            &[
+                ("OS_USERNAME", "u"),
+                ("OS_PASSWORD", "pa55word-xyz"),
+                ("OS_USER_DOMAIN_NAME", "d"),
+            ],
         )
         .unwrap();
         let shown = format!("{c:?}");
@@ -395,11 +489,18 @@ mod tests {
         assert!(shown.contains("***"));
         let c = resolve(
             &CloudSettings::default(),
-            &[("OS_ACCESS_KEY", "AK"), ("OS_SECRET_KEY", "sk-secret-123"), ("OS_SECURITY_TOKEN", "st-456")],
+            &[
+                ("OS_ACCESS_KEY", "AK"),
+                ("OS_SECRET_KEY", "sk-secret-123"),
+                ("OS_SECURITY_TOKEN", "st-456"),
+            ],
         )
         .unwrap();
         let shown = format!("{c:?} {:?}", c.credentials);
-        assert!(!shown.contains("sk-secret-123") && !shown.contains("st-456"), "{shown}");
+        assert!(
+            !shown.contains("sk-secret-123") && !shown.contains("st-456"),
+            "{shown}"
+        );
         let c = resolve(&CloudSettings::default(), &[("OS_AUTH_TOKEN", "tok-789")]).unwrap();
         assert!(!format!("{c:?}").contains("tok-789"));
     }
@@ -417,15 +518,27 @@ mod tests {
         )
         .unwrap();
         let env = env_of(&[("OS_CLOUD", "otc")]);
-        let c = CloudConfig::resolve_in(&CloudSettings::default(), &env, &[dir.join("missing.yaml"), path.clone()])
-            .unwrap();
-        assert!(matches!(c.credentials, Credentials::Password { ref username, .. } if username == "USER"));
-        assert_eq!(c.auth_url.as_deref(), Some("https://iam.eu-de.otc.t-systems.com:443/v3"));
+        let c = CloudConfig::resolve_in(
+            &CloudSettings::default(),
+            &env,
+            &[dir.join("missing.yaml"), path.clone()],
+        )
+        .unwrap();
+        assert!(
+            matches!(c.credentials, Credentials::Password { ref username, .. } if username == "USER")
+        );
+        assert_eq!(
+            c.auth_url.as_deref(),
+            Some("https://iam.eu-de.otc.t-systems.com:443/v3")
+        );
         assert_eq!(c.project_name.as_deref(), Some("eu-de"));
         assert!(!format!("{c:?}").contains("PASS-secret"));
         let env = env_of(&[("OS_CLOUD", "other")]);
         let e = CloudConfig::resolve_in(&CloudSettings::default(), &env, &[path]).unwrap_err();
-        assert!(matches!(e, ConfigError::CloudsYaml(CloudsYamlError::NotFound { .. })));
+        assert!(matches!(
+            e,
+            ConfigError::CloudsYaml(CloudsYamlError::NotFound { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -26,7 +26,11 @@ fn spec(op: &Operation) -> Result<&DcsRestore, ProviderError> {
     match &op.spec {
         OpSpec::Dcs(spec) => Ok(spec),
         other => Err(ProviderError {
-            message: format!("{}: {} was handed to the dcs provider", op.name, other.kind()),
+            message: format!(
+                "{}: {} was handed to the dcs provider",
+                op.name,
+                other.kind()
+            ),
             transient: false,
         }),
     }
@@ -50,7 +54,10 @@ fn outcome(record: &Value, instance_id: &str) -> PollOutcome {
                 ),
             }
         }
-        _ => PollOutcome::Running { percent: percent(&record["progress"]), handle: None },
+        _ => PollOutcome::Running {
+            percent: percent(&record["progress"]),
+            handle: None,
+        },
     }
 }
 
@@ -65,15 +72,23 @@ impl DcsProvider {
         instance_id: &str,
         wanted: impl Fn(&Value) -> bool,
     ) -> Result<Vec<Value>, ProviderError> {
-        let path = format!("/v2/{{project_id}}/instances/{}/restores", encode(instance_id));
+        let path = format!(
+            "/v2/{{project_id}}/instances/{}/restores",
+            encode(instance_id)
+        );
         let mut found = Vec::new();
         for page in 0..MAX_PAGES {
             let query = Query::new().with("offset", page * PAGE).with("limit", PAGE);
             let body = self.client.get(Service::Dcs, &path, &query).await?.body;
-            let records = body["restore_record_response"].as_array().cloned().unwrap_or_default();
+            let records = body["restore_record_response"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let count = records.len();
             found.extend(records.into_iter().filter(|r| wanted(r)));
-            let total = body["total_num"].as_u64().map_or(usize::MAX, |t| t as usize);
+            let total = body["total_num"]
+                .as_u64()
+                .map_or(usize::MAX, |t| t as usize);
             if count < PAGE || (page + 1) * PAGE >= total {
                 break;
             }
@@ -87,7 +102,10 @@ impl DcsProvider {
         let instance = check::fetch(&self.client, Service::Dcs, &path, &Query::new()).await?;
         let mut checks = vec![check::status(
             format!("instance {id} is RUNNING"),
-            instance.as_ref().map(|i| i["status"].as_str()).map_err(String::as_str),
+            instance
+                .as_ref()
+                .map(|i| i["status"].as_str())
+                .map_err(String::as_str),
             &["RUNNING"],
         )];
         if let Ok(mode) = instance.as_ref().map(|i| i["cache_mode"].as_str())
@@ -108,26 +126,41 @@ impl DcsProvider {
                     break;
                 }
             };
-            let list = body["backup_record_response"].as_array().cloned().unwrap_or_default();
+            let list = body["backup_record_response"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let count = list.len();
-            if let Some(b) = list.into_iter().find(|b| b["backup_id"].as_str() == Some(backup_id)) {
+            if let Some(b) = list
+                .into_iter()
+                .find(|b| b["backup_id"].as_str() == Some(backup_id))
+            {
                 backup = Ok(b);
                 break;
             }
-            let total = body["total_num"].as_u64().map_or(usize::MAX, |t| t as usize);
+            let total = body["total_num"]
+                .as_u64()
+                .map_or(usize::MAX, |t| t as usize);
             if count < PAGE || (page + 1) * PAGE >= total {
                 break;
             }
         }
         checks.push(check::status(
             format!("backup {backup_id} exists and succeeded"),
-            backup.as_ref().map(|b| b["status"].as_str()).map_err(String::as_str),
+            backup
+                .as_ref()
+                .map(|b| b["status"].as_str())
+                .map_err(String::as_str),
             &["succeed"],
         ));
         if let Ok(b) = &backup
             && let Some(flag) = b["is_support_restore"].as_str()
         {
-            checks.push(check("backup supports restore", flag.eq_ignore_ascii_case("TRUE"), flag));
+            checks.push(check(
+                "backup supports restore",
+                flag.eq_ignore_ascii_case("TRUE"),
+                flag,
+            ));
         }
         Ok(checks)
     }
@@ -138,35 +171,60 @@ impl Provider for DcsProvider {
         Service::Dcs
     }
 
-    fn preflight<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
+    fn preflight<'a>(
+        &'a self,
+        op: &'a Operation,
+    ) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
         Box::pin(async move { self.checks(spec(op)?).await })
     }
 
     fn submit<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Handle, SubmitError>> {
         Box::pin(async move {
             let request = job::checked_request(Service::Dcs, op)?;
-            let reply = self.client.post(Service::Dcs, &request.path, &request.body).await?;
+            let reply = self
+                .client
+                .post(Service::Dcs, &request.path, &request.body)
+                .await?;
             match reply.body["restore_id"].as_str() {
-                Some(id) if !id.is_empty() => Ok(Handle::Restore { restore_id: id.to_owned() }),
+                Some(id) if !id.is_empty() => Ok(Handle::Restore {
+                    restore_id: id.to_owned(),
+                }),
                 _ => Err(SubmitError::Ambiguous {
-                    message: format!("dcs: accepted (HTTP {}) but the answer named no restore_id", reply.status),
+                    message: format!(
+                        "dcs: accepted (HTTP {}) but the answer named no restore_id",
+                        reply.status
+                    ),
                 }),
             }
         })
     }
 
-    fn poll<'a>(&'a self, op: &'a Operation, handle: &'a Handle) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
+    fn poll<'a>(
+        &'a self,
+        op: &'a Operation,
+        handle: &'a Handle,
+    ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
             let spec = spec(op)?;
             let Handle::Restore { restore_id } = handle else {
-                return Err(ProviderError { message: format!("dcs: cannot follow a {handle:?} handle"), transient: false });
+                return Err(ProviderError {
+                    message: format!("dcs: cannot follow a {handle:?} handle"),
+                    transient: false,
+                });
             };
-            let records =
-                self.find_record(&spec.instance_id, |r| r["restore_id"].as_str() == Some(restore_id.as_str())).await?;
+            let records = self
+                .find_record(&spec.instance_id, |r| {
+                    r["restore_id"].as_str() == Some(restore_id.as_str())
+                })
+                .await?;
             // A record can show up a little after the POST answered.
-            Ok(records.first().map_or(PollOutcome::Running { percent: None, handle: None }, |r| {
-                outcome(r, &spec.instance_id)
-            }))
+            Ok(records.first().map_or(
+                PollOutcome::Running {
+                    percent: None,
+                    handle: None,
+                },
+                |r| outcome(r, &spec.instance_id),
+            ))
         })
     }
 
@@ -184,10 +242,14 @@ impl Provider for DcsProvider {
                         && wire_time::value_ms(&r["created_at"]).is_some_and(|c| c >= from)
                 })
                 .await?;
-            let newest = records.iter().max_by_key(|r| wire_time::value_ms(&r["created_at"]));
+            let newest = records
+                .iter()
+                .max_by_key(|r| wire_time::value_ms(&r["created_at"]));
             Ok(newest
                 .and_then(|r| r["restore_id"].as_str())
-                .map(|id| Handle::Restore { restore_id: id.to_owned() }))
+                .map(|id| Handle::Restore {
+                    restore_id: id.to_owned(),
+                }))
         })
     }
 }
@@ -200,11 +262,30 @@ mod tests {
     #[test]
     fn record_outcomes() {
         let r = json!({"restore_id": "r1", "status": "restoring", "progress": "45.00"});
-        assert_eq!(outcome(&r, "i"), PollOutcome::Running { percent: Some(45), handle: None });
+        assert_eq!(
+            outcome(&r, "i"),
+            PollOutcome::Running {
+                percent: Some(45),
+                handle: None
+            }
+        );
         let r = json!({"restore_id": "r1", "status": "succeed", "progress": "100.00"});
-        let PollOutcome::Succeeded { outputs } = outcome(&r, "i") else { panic!() };
-        assert_eq!((outputs["restore_id"].as_str(), outputs["instance_id"].as_str()), ("r1", "i"));
+        let PollOutcome::Succeeded { outputs } = outcome(&r, "i") else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                outputs["restore_id"].as_str(),
+                outputs["instance_id"].as_str()
+            ),
+            ("r1", "i")
+        );
         let r = json!({"restore_id": "r1", "status": "failed", "error_code": "dcs.08.0007"});
-        assert_eq!(outcome(&r, "i"), PollOutcome::Failed { reason: "restore r1 failed: dcs.08.0007".into() });
+        assert_eq!(
+            outcome(&r, "i"),
+            PollOutcome::Failed {
+                reason: "restore r1 failed: dcs.08.0007".into()
+            }
+        );
     }
 }

@@ -34,13 +34,24 @@ impl Endpoint {
             reason: e.to_string(),
         })?;
         let Some(host) = url.host_str() else {
-            return Err(EndpointError::Invalid { url: raw.to_owned(), reason: "no host".into() });
+            return Err(EndpointError::Invalid {
+                url: raw.to_owned(),
+                reason: "no host".into(),
+            });
         };
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(host) => {}
-            "http" => return Err(EndpointError::InsecureHttp { url: raw.to_owned() }),
-            _ => return Err(EndpointError::Scheme { url: raw.to_owned() }),
+            "http" => {
+                return Err(EndpointError::InsecureHttp {
+                    url: raw.to_owned(),
+                });
+            }
+            _ => {
+                return Err(EndpointError::Scheme {
+                    url: raw.to_owned(),
+                });
+            }
         }
         // User info in a URL would reach every log line that names the URL.
         if url.query().is_some()
@@ -48,13 +59,11 @@ impl Endpoint {
             || !url.username().is_empty()
             || url.password().is_some()
         {
-            return Err(EndpointError::Extra { url: raw.to_owned() });
+            return Err(EndpointError::Extra {
+                url: raw.to_owned(),
+            });
         }
-        let mut base = format!("{}://{}", url.scheme(), host_with_brackets(&url));
-        if let Some(port) = url.port() {
-            base.push_str(&format!(":{port}"));
-        }
-        base.push_str(url.path().trim_end_matches('/'));
+        let base = format!("{}{}", origin(&url), url.path().trim_end_matches('/'));
         Ok(Endpoint { base })
     }
 
@@ -65,11 +74,7 @@ impl Endpoint {
             url: raw.to_owned(),
             reason: e.to_string(),
         })?;
-        let mut origin = format!("{}://{}", url.scheme(), host_with_brackets(&url));
-        if let Some(port) = url.port() {
-            origin.push_str(&format!(":{port}"));
-        }
-        Endpoint::parse(&origin)
+        Endpoint::parse(&origin(&url))
     }
 
     /// The documented public endpoint of `service` in `region`.
@@ -81,14 +86,18 @@ impl Endpoint {
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
         };
-        Endpoint { base: format!("https://{host}.{region}.{}", domain(region)) }
+        Endpoint {
+            base: format!("https://{host}.{region}.{}", domain(region)),
+        }
     }
 
     /// IAM's Keystone v3 root for `region`, used when `OS_AUTH_URL` is not set.
     pub fn default_iam(region: &str) -> Endpoint {
         // The Swiss region publishes IAM as `iam-pub` (otc-api.md §7).
         let host = if region == "eu-ch2" { "iam-pub" } else { "iam" };
-        Endpoint { base: format!("https://{host}.{region}.{}/v3", domain(region)) }
+        Endpoint {
+            base: format!("https://{host}.{region}.{}/v3", domain(region)),
+        }
     }
 
     /// The full URL of `path_and_query` (which starts with `/`) under this endpoint.
@@ -119,17 +128,31 @@ pub fn catalog_type(service: Service) -> &'static str {
 }
 
 fn domain(region: &str) -> &'static str {
-    if region == "eu-ch2" { "sc.otc.t-systems.com" } else { "otc.t-systems.com" }
+    if region == "eu-ch2" {
+        "sc.otc.t-systems.com"
+    } else {
+        "otc.t-systems.com"
+    }
 }
 
-fn host_with_brackets(url: &Url) -> String {
+/// `scheme://host[:port]`, with an IPv6 host in brackets.
+fn origin(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
-    if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() }
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
 }
 
 fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -168,7 +191,10 @@ mod tests {
             "https://gw.example/otc/rds/v3/p/instances/recovery"
         );
         let ep = Endpoint::parse("https://gw.example:8443/otc/rds").unwrap();
-        assert_eq!(ep.join("/v3/p/jobs?id=1"), "https://gw.example:8443/otc/rds/v3/p/jobs?id=1");
+        assert_eq!(
+            ep.join("/v3/p/jobs?id=1"),
+            "https://gw.example:8443/otc/rds/v3/p/jobs?id=1"
+        );
     }
 
     #[test]
@@ -191,15 +217,28 @@ mod tests {
         ] {
             assert!(Endpoint::parse(ok).is_ok(), "{ok}");
         }
-        assert_eq!(Endpoint::parse("http://[::1]:5000/x").unwrap().as_str(), "http://[::1]:5000/x");
-        assert!(matches!(Endpoint::parse("ftp://127.0.0.1"), Err(EndpointError::Scheme { .. })));
-        assert!(matches!(Endpoint::parse("https://u:p@gw.example"), Err(EndpointError::Extra { .. })));
-        assert!(matches!(Endpoint::parse("not a url"), Err(EndpointError::Invalid { .. })));
+        assert_eq!(
+            Endpoint::parse("http://[::1]:5000/x").unwrap().as_str(),
+            "http://[::1]:5000/x"
+        );
+        assert!(matches!(
+            Endpoint::parse("ftp://127.0.0.1"),
+            Err(EndpointError::Scheme { .. })
+        ));
+        assert!(matches!(
+            Endpoint::parse("https://u:p@gw.example"),
+            Err(EndpointError::Extra { .. })
+        ));
+        assert!(matches!(
+            Endpoint::parse("not a url"),
+            Err(EndpointError::Invalid { .. })
+        ));
     }
 
     #[test]
     fn catalog_urls_keep_only_their_origin() {
-        let ep = Endpoint::origin_of("https://rds.eu-de.otc.t-systems.com/v3/$(tenant_id)s").unwrap();
+        let ep =
+            Endpoint::origin_of("https://rds.eu-de.otc.t-systems.com/v3/$(tenant_id)s").unwrap();
         assert_eq!(ep.as_str(), "https://rds.eu-de.otc.t-systems.com");
         let ep = Endpoint::origin_of("http://127.0.0.1:41002/v3/abc").unwrap();
         assert_eq!(ep.as_str(), "http://127.0.0.1:41002");

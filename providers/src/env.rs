@@ -10,7 +10,9 @@ pub fn process_env(name: &str) -> Option<String> {
 
 /// Reads the first of `names` that is set to a non-empty value.
 pub(crate) fn first(env: Env<'_>, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|name| env(name).filter(|v| !v.trim().is_empty()))
+    names
+        .iter()
+        .find_map(|name| env(name).filter(|v| !v.trim().is_empty()))
 }
 
 // Credentials, in Terraform's precedence: token, AK/SK, password, clouds.yaml.

@@ -59,21 +59,30 @@ fn catalog(catalog: &Value, region: Option<&str>) -> BTreeMap<Service, Endpoint>
     let mut found = BTreeMap::new();
     let entries = catalog.as_array().map(Vec::as_slice).unwrap_or_default();
     for service in Service::ALL {
-        let Some(entry) = entries.iter().find(|e| e["type"].as_str() == Some(catalog_type(service)))
+        let Some(entry) = entries
+            .iter()
+            .find(|e| e["type"].as_str() == Some(catalog_type(service)))
         else {
             continue;
         };
-        let endpoints = entry["endpoints"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let endpoints = entry["endpoints"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let public = |e: &&Value| e["interface"].as_str().is_none_or(|i| i == "public");
         let in_region = |e: &&Value| {
-            region.is_none_or(|r| e["region"].as_str() == Some(r) || e["region_id"].as_str() == Some(r))
+            region.is_none_or(|r| {
+                e["region"].as_str() == Some(r) || e["region_id"].as_str() == Some(r)
+            })
         };
         let chosen = endpoints
             .iter()
             .filter(public)
             .find(in_region)
             .or_else(|| endpoints.iter().find(public));
-        let Some(url) = chosen.and_then(|e| e["url"].as_str()) else { continue };
+        let Some(url) = chosen.and_then(|e| e["url"].as_str()) else {
+            continue;
+        };
         match Endpoint::origin_of(url) {
             Ok(ep) => {
                 found.insert(service, ep);
@@ -106,21 +115,27 @@ mod tests {
     #[test]
     fn token_body_gives_project_expiry_and_catalog() {
         let body = json!({"token": {
-            "expires_at": "2015-11-09T01:42:57.527363Z",
-            "project": {"id": "pid", "name": "eu-de"},
-            "catalog": [
-                {"type": "rdsv3", "endpoints": [
-                    {"interface": "internal", "region": "eu-de", "url": "https://internal.example/v3/x"},
-                    {"interface": "public", "region": "eu-nl", "url": "https://rds.eu-nl.otc.t-systems.com/v3/x"},
-                    {"interface": "public", "region": "eu-de", "url": "https://rds.eu-de.otc.t-systems.com/v3/$(tenant_id)s"}]},
-                {"type": "dcsv2", "endpoints": [{"interface": "public", "region": "eu-de", "url": "http://evil.example/v2"}]},
-                {"type": "cbr", "endpoints": [{"interface": "public", "region": "eu-de", "url": "http://127.0.0.1:4005/v3/x"}]}
-            ]}});
+        "expires_at": "2015-11-09T01:42:57.527363Z",
+        "project": {"id": "pid", "name": "eu-de"},
+        "catalog": [
+            {"type": "rdsv3", "endpoints": [
+                {"interface": "internal", "region": "eu-de", "url": "https://internal.example/v3/x"},
+                {"interface": "public", "region": "eu-nl", "url": "https://rds.eu-nl.otc.t-systems.com/v3/x"},
+                {"interface": "public", "region": "eu-de", "url": "https://rds.eu-de.otc.t-systems.com/v3/$(tenant_id)s"}]},
+            {"type": "dcsv2", "endpoints": [{"interface": "public", "region": "eu-de", "url": "http://evil.example/v2"}]},
+            {"type": "cbr", "endpoints": [{"interface": "public", "region": "eu-de", "url": "http://127.0.0.1:4005/v3/x"}]}
+        ]}});
         let info = TokenInfo::from_body(&body, Some("eu-de"));
         assert_eq!(info.project_id.as_deref(), Some("pid"));
         assert!(info.expires_at.is_some());
-        assert_eq!(info.catalog[&Service::Rds].as_str(), "https://rds.eu-de.otc.t-systems.com");
-        assert_eq!(info.catalog[&Service::Cbr].as_str(), "http://127.0.0.1:4005");
+        assert_eq!(
+            info.catalog[&Service::Rds].as_str(),
+            "https://rds.eu-de.otc.t-systems.com"
+        );
+        assert_eq!(
+            info.catalog[&Service::Cbr].as_str(),
+            "http://127.0.0.1:4005"
+        );
         assert!(!info.catalog.contains_key(&Service::Dcs));
         assert!(!info.catalog.contains_key(&Service::Ddm));
     }

@@ -32,8 +32,13 @@ impl Job {
             status: text("status")?,
             percent: percent(&job["process"]),
             fail_reason: text("fail_reason").filter(|r| !r.is_empty()),
-            instance_id: job["instance"]["id"].as_str().map(str::to_owned).or_else(|| text("instance_id")),
-            created_ms: ["created", "created_time"].iter().find_map(|k| wire_time::value_ms(&job[*k])),
+            instance_id: job["instance"]["id"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| text("instance_id")),
+            created_ms: ["created", "created_time"]
+                .iter()
+                .find_map(|k| wire_time::value_ms(&job[*k])),
         })
     }
 
@@ -47,9 +52,15 @@ impl Job {
                 ]),
             },
             "Failed" => PollOutcome::Failed {
-                reason: self.fail_reason.clone().unwrap_or_else(|| format!("job {} failed", self.id)),
+                reason: self
+                    .fail_reason
+                    .clone()
+                    .unwrap_or_else(|| format!("job {} failed", self.id)),
             },
-            _ => PollOutcome::Running { percent: self.percent, handle: None },
+            _ => PollOutcome::Running {
+                percent: self.percent,
+                handle: None,
+            },
         }
     }
 }
@@ -75,7 +86,9 @@ pub fn is_not_yet_visible(e: &ClientError) -> bool {
 const INSTANCE_HANDLE_PREFIX: &str = "instance-status:";
 
 pub fn instance_handle(target_instance_id: &str) -> Handle {
-    Handle::Job { job_id: format!("{INSTANCE_HANDLE_PREFIX}{target_instance_id}") }
+    Handle::Job {
+        job_id: format!("{INSTANCE_HANDLE_PREFIX}{target_instance_id}"),
+    }
 }
 
 pub fn is_instance_handle(job_id: &str) -> bool {
@@ -89,29 +102,46 @@ pub fn instance_outcome(status: Option<&str>, target_instance_id: &str) -> PollO
         Some("ACTIVE") => PollOutcome::Succeeded {
             outputs: BTreeMap::from([("instance_id".to_owned(), target_instance_id.to_owned())]),
         },
-        Some(status @ "FAILED") => {
-            PollOutcome::Failed { reason: format!("target instance {target_instance_id} is {status}") }
-        }
-        _ => PollOutcome::Running { percent: None, handle: None },
+        Some(status @ "FAILED") => PollOutcome::Failed {
+            reason: format!("target instance {target_instance_id} is {status}"),
+        },
+        _ => PollOutcome::Running {
+            percent: None,
+            handle: None,
+        },
     }
 }
 
 /// POSTs the rendered request of `op` and reads the `job_id` it answers with.
-pub async fn submit(client: &Client, service: Service, op: &Operation) -> Result<Handle, SubmitError> {
+pub async fn submit(
+    client: &Client,
+    service: Service,
+    op: &Operation,
+) -> Result<Handle, SubmitError> {
     let request = checked_request(service, op)?;
     let reply = client.post(service, &request.path, &request.body).await?;
     // Legacy DDM APIs spell it `jobId` (otc-api.md §1.4).
-    let job_id = reply.body["job_id"].as_str().or_else(|| reply.body["jobId"].as_str());
+    let job_id = reply.body["job_id"]
+        .as_str()
+        .or_else(|| reply.body["jobId"].as_str());
     match job_id {
-        Some(id) if !id.is_empty() => Ok(Handle::Job { job_id: id.to_owned() }),
+        Some(id) if !id.is_empty() => Ok(Handle::Job {
+            job_id: id.to_owned(),
+        }),
         _ => Err(SubmitError::Ambiguous {
-            message: format!("{service}: accepted (HTTP {}) but the answer named no job_id", reply.status),
+            message: format!(
+                "{service}: accepted (HTTP {}) but the answer named no job_id",
+                reply.status
+            ),
         }),
     }
 }
 
 /// The request of `op`, if it is one for `service` (a mismatch is an engine bug: never sent).
-pub fn checked_request(service: Service, op: &Operation) -> Result<&rewind_engine::kinds::ApiRequest, SubmitError> {
+pub fn checked_request(
+    service: Service,
+    op: &Operation,
+) -> Result<&rewind_engine::kinds::ApiRequest, SubmitError> {
     if op.request.service == service && op.request.method.eq_ignore_ascii_case("POST") {
         Ok(&op.request)
     } else {
@@ -135,10 +165,16 @@ pub async fn poll(
     target_instance_id: &str,
 ) -> Result<PollOutcome, ProviderError> {
     match client.get(service, path, query).await {
-        Ok(reply) => Job::from_value(&reply.body["job"]).map(|job| job.outcome(target_instance_id)).ok_or_else(|| {
-            ProviderError { message: format!("{service}: the job answer has no job id or status"), transient: true }
+        Ok(reply) => Job::from_value(&reply.body["job"])
+            .map(|job| job.outcome(target_instance_id))
+            .ok_or_else(|| ProviderError {
+                message: format!("{service}: the job answer has no job id or status"),
+                transient: true,
+            }),
+        Err(e) if is_not_yet_visible(&e) => Ok(PollOutcome::Running {
+            percent: None,
+            handle: None,
         }),
-        Err(e) if is_not_yet_visible(&e) => Ok(PollOutcome::Running { percent: None, handle: None }),
         Err(e) => Err(e.into()),
     }
 }
@@ -157,7 +193,12 @@ mod tests {
         assert_eq!(job.instance_id.as_deref(), Some("a48ein01"));
         assert_eq!(job.percent, None);
         assert!(job.created_ms.is_some());
-        assert_eq!(job.outcome("t"), PollOutcome::Failed { reason: "createVM failed.".into() });
+        assert_eq!(
+            job.outcome("t"),
+            PollOutcome::Failed {
+                reason: "createVM failed.".into()
+            }
+        );
     }
 
     #[test]
@@ -165,14 +206,28 @@ mod tests {
         let item = json!({"instance_id": "i9in09", "id": "j1", "name": "RestoreInstance", "status": "Running",
             "created_time": "2018-08-06T10:41:14+0100", "process": "60%"});
         let job = Job::from_value(&item).unwrap();
-        assert_eq!((job.instance_id.as_deref(), job.percent), (Some("i9in09"), Some(60)));
-        assert_eq!(job.outcome("t"), PollOutcome::Running { percent: Some(60), handle: None });
+        assert_eq!(
+            (job.instance_id.as_deref(), job.percent),
+            (Some("i9in09"), Some(60))
+        );
+        assert_eq!(
+            job.outcome("t"),
+            PollOutcome::Running {
+                percent: Some(60),
+                handle: None
+            }
+        );
         assert_eq!(percent(&json!("60% ")), Some(60));
         assert_eq!(percent(&json!("60")), Some(60));
         assert_eq!(percent(&json!(100)), Some(100));
         assert_eq!(percent(&json!("")), None);
-        let done = Job { status: "Completed".into(), ..job };
-        let PollOutcome::Succeeded { outputs } = done.outcome("tgt") else { panic!() };
+        let done = Job {
+            status: "Completed".into(),
+            ..job
+        };
+        let PollOutcome::Succeeded { outputs } = done.outcome("tgt") else {
+            panic!()
+        };
         assert_eq!(outputs["job_id"], "j1");
         assert_eq!(outputs["instance_id"], "tgt");
     }

@@ -1,5 +1,7 @@
 //! Query strings and RFC 3986 percent-encoding, shared by URL building and AK/SK signing.
 
+use std::fmt::Write;
+
 /// Ordered query parameters; values are encoded once, here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query(Vec<(String, String)>);
@@ -9,7 +11,7 @@ impl Query {
         Query(Vec::new())
     }
 
-    pub fn with(mut self, key: &str, value: impl ToString) -> Query {
+    pub fn with(mut self, key: &str, value: impl std::fmt::Display) -> Query {
         self.0.push((key.to_owned(), value.to_string()));
         self
     }
@@ -23,8 +25,11 @@ impl Query {
         if self.0.is_empty() {
             return String::new();
         }
-        let joined: Vec<String> =
-            self.0.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let joined: Vec<String> = self
+            .0
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
         format!("?{}", joined.join("&"))
     }
 
@@ -45,7 +50,7 @@ pub fn encode(raw: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

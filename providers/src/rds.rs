@@ -22,8 +22,13 @@ impl RdsProvider {
     }
 
     async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
-        let found =
-            check::fetch(&self.client, Service::Rds, "/v3/{project_id}/instances", &Query::new().with("id", id)).await?;
+        let found = check::fetch(
+            &self.client,
+            Service::Rds,
+            "/v3/{project_id}/instances",
+            &Query::new().with("id", id),
+        )
+        .await?;
         Ok(found.and_then(|body| {
             body["instances"]
                 .as_array()
@@ -44,18 +49,29 @@ impl RdsProvider {
                 true,
                 inst["status"].as_str().unwrap_or("found"),
             ),
-            Err(why) => check(format!("source instance {source_id} exists"), false, why.clone()),
+            Err(why) => check(
+                format!("source instance {source_id} exists"),
+                false,
+                why.clone(),
+            ),
         });
         let target = self.instance(target_id).await?;
         checks.push(check::status(
             format!("target instance {target_id} is ACTIVE"),
-            target.as_ref().map(|t| t["status"].as_str()).map_err(String::as_str),
+            target
+                .as_ref()
+                .map(|t| t["status"].as_str())
+                .map_err(String::as_str),
             &["ACTIVE"],
         ));
         if let (Ok(source), Ok(target)) = (&source, &target) {
             let engine = |i: &Value| i["datastore"]["type"].as_str().map(str::to_ascii_lowercase);
             if let (Some(s), Some(t)) = (engine(source), engine(target)) {
-                checks.push(check("target engine matches the source", s == t, format!("{s} -> {t}")));
+                checks.push(check(
+                    "target engine matches the source",
+                    s == t,
+                    format!("{s} -> {t}"),
+                ));
             }
             let size = |i: &Value| i["volume"]["size"].as_u64();
             if let (Some(s), Some(t)) = (size(source), size(target)) {
@@ -66,19 +82,35 @@ impl RdsProvider {
                 ));
             }
         }
-        match (spec.source.restore_type, spec.source.restore_time, &spec.source.backup_id) {
+        match (
+            spec.source.restore_type,
+            spec.source.restore_time,
+            &spec.source.backup_id,
+        ) {
             (RestoreType::Timestamp, Some(time), _) => {
                 let name = "restore_time is inside the source's restorable window";
                 let path = format!("/v3/{{project_id}}/instances/{source_id}/restore-time");
-                checks.push(match check::fetch(&self.client, Service::Rds, &path, &Query::new()).await? {
-                    Ok(body) => check::window(name, time, &check::windows(&body["restore_time"])),
-                    Err(why) => check(name, false, why),
-                });
+                checks.push(
+                    match check::fetch(&self.client, Service::Rds, &path, &Query::new()).await? {
+                        Ok(body) => {
+                            check::window(name, time, &check::windows(&body["restore_time"]))
+                        }
+                        Err(why) => check(name, false, why),
+                    },
+                );
             }
             (RestoreType::Backup, _, Some(backup_id)) => {
                 let name = format!("backup {backup_id} exists and is COMPLETED");
-                let query = Query::new().with("instance_id", source_id).with("backup_id", backup_id);
-                let found = check::fetch(&self.client, Service::Rds, "/v3/{project_id}/backups", &query).await?;
+                let query = Query::new()
+                    .with("instance_id", source_id)
+                    .with("backup_id", backup_id);
+                let found = check::fetch(
+                    &self.client,
+                    Service::Rds,
+                    "/v3/{project_id}/backups",
+                    &query,
+                )
+                .await?;
                 let backup = found.and_then(|body| {
                     body["backups"]
                         .as_array()
@@ -88,7 +120,10 @@ impl RdsProvider {
                 });
                 checks.push(check::status(
                     name,
-                    backup.as_ref().map(|b| b["status"].as_str()).map_err(String::as_str),
+                    backup
+                        .as_ref()
+                        .map(|b| b["status"].as_str())
+                        .map_err(String::as_str),
                     &["COMPLETED"],
                 ));
             }
@@ -113,7 +148,11 @@ fn spec(op: &Operation) -> Result<&RdsRestore, ProviderError> {
     match &op.spec {
         OpSpec::Rds(spec) => Ok(spec),
         other => Err(ProviderError {
-            message: format!("{}: {} was handed to the rds provider", op.name, other.kind()),
+            message: format!(
+                "{}: {} was handed to the rds provider",
+                op.name,
+                other.kind()
+            ),
             transient: false,
         }),
     }
@@ -124,7 +163,10 @@ impl Provider for RdsProvider {
         Service::Rds
     }
 
-    fn preflight<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
+    fn preflight<'a>(
+        &'a self,
+        op: &'a Operation,
+    ) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
         Box::pin(async move { self.checks(spec(op)?).await })
     }
 
@@ -132,7 +174,11 @@ impl Provider for RdsProvider {
         Box::pin(job::submit(&self.client, Service::Rds, op))
     }
 
-    fn poll<'a>(&'a self, op: &'a Operation, handle: &'a Handle) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
+    fn poll<'a>(
+        &'a self,
+        op: &'a Operation,
+        handle: &'a Handle,
+    ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
             let target_id = &spec(op)?.target.instance_id;
             match handle {
@@ -141,9 +187,19 @@ impl Provider for RdsProvider {
                 }
                 Handle::Job { job_id } => {
                     let query = Query::new().with("id", job_id);
-                    job::poll(&self.client, Service::Rds, "/v3/{project_id}/jobs", &query, target_id).await
+                    job::poll(
+                        &self.client,
+                        Service::Rds,
+                        "/v3/{project_id}/jobs",
+                        &query,
+                        target_id,
+                    )
+                    .await
                 }
-                other => Err(ProviderError { message: format!("rds: cannot follow a {other:?} handle"), transient: false }),
+                other => Err(ProviderError {
+                    message: format!("rds: cannot follow a {other:?} handle"),
+                    transient: false,
+                }),
             }
         })
     }

@@ -40,9 +40,16 @@ impl RetryPolicy {
     /// upper half of the capped exponential step, so that parallel clients spread out, but
     /// never shorter than what the server asked for in `Retry-After`.
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let step = self.base.saturating_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX)).min(self.cap);
+        let step = self
+            .base
+            .saturating_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX))
+            .min(self.cap);
         let low = step / 2;
-        let jittered = if step > low { rand::rng().random_range(low..=step) } else { step };
+        let jittered = if step > low {
+            rand::rng().random_range(low..=step)
+        } else {
+            step
+        };
         match retry_after {
             Some(asked) => jittered.max(asked.min(self.retry_after_cap)),
             None => jittered,
@@ -74,11 +81,20 @@ mod tests {
         };
         for _ in 0..50 {
             let d0 = p.delay(0, None);
-            assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100), "{d0:?}");
+            assert!(
+                d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100),
+                "{d0:?}"
+            );
             let d1 = p.delay(1, None);
-            assert!(d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200), "{d1:?}");
+            assert!(
+                d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200),
+                "{d1:?}"
+            );
             let d9 = p.delay(40, None);
-            assert!(d9 >= Duration::from_millis(175) && d9 <= Duration::from_millis(350), "{d9:?}");
+            assert!(
+                d9 >= Duration::from_millis(175) && d9 <= Duration::from_millis(350),
+                "{d9:?}"
+            );
         }
     }
 
@@ -90,19 +106,31 @@ mod tests {
             retry_after_cap: Duration::from_secs(5),
             ..RetryPolicy::default()
         };
-        assert_eq!(p.delay(0, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        assert_eq!(p.delay(0, Some(Duration::from_secs(300))), Duration::from_secs(5));
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(300))),
+            Duration::from_secs(5)
+        );
     }
 
     #[test]
     fn retry_after_forms() {
         let now: jiff::Timestamp = "2015-10-21T07:28:00Z".parse().unwrap();
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(
             parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }

@@ -4,6 +4,7 @@ use crate::query::{decode, encode};
 use crate::secret::Secret;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use std::fmt::Write;
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 
@@ -41,9 +42,17 @@ pub fn canonical_request(input: &SignInput<'_>) -> (String, String) {
         .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
     headers.sort();
-    let canonical_headers: String =
-        headers.iter().map(|(name, value)| format!("{name}:{value}\n")).collect();
-    let signed_headers = headers.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(";");
+    let canonical_headers = headers
+        .iter()
+        .fold(String::new(), |mut out, (name, value)| {
+            let _ = writeln!(out, "{name}:{value}");
+            out
+        });
+    let signed_headers = headers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect::<Vec<_>>()
+        .join(";");
     let request = format!(
         "{}\n{uri}\n{}\n{canonical_headers}\n{signed_headers}\n{}",
         input.method.to_ascii_uppercase(),
@@ -54,16 +63,25 @@ pub fn canonical_request(input: &SignInput<'_>) -> (String, String) {
 }
 
 /// The `Authorization` header value for `input`, signed at `sdk_date`.
-pub fn authorization(access_key: &str, secret_key: &Secret, sdk_date: &str, input: &SignInput<'_>) -> String {
+pub fn authorization(
+    access_key: &str,
+    secret_key: &Secret,
+    sdk_date: &str,
+    input: &SignInput<'_>,
+) -> String {
     let (request, signed_headers) = canonical_request(input);
-    let string_to_sign =
-        format!("{ALGORITHM}\n{sdk_date}\n{}", hex::encode(Sha256::digest(request.as_bytes())));
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{sdk_date}\n{}",
+        hex::encode(Sha256::digest(request.as_bytes()))
+    );
     // HMAC accepts keys of any length, so this cannot fail.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.expose().as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(string_to_sign.as_bytes());
     let signature = hex::encode(mac.finalize().into_bytes());
-    format!("{ALGORITHM} Access={access_key}, SignedHeaders={signed_headers}, Signature={signature}")
+    format!(
+        "{ALGORITHM} Access={access_key}, SignedHeaders={signed_headers}, Signature={signature}"
+    )
 }
 
 #[cfg(test)]
@@ -74,7 +92,9 @@ mod tests {
     /// The verified vector of otc-api.md §6.2.
     #[test]
     fn documented_test_vector() {
-        let query = Query::new().with("limit", 2).with("marker", "13551d6b-755d-4757-b956-536f674975c0");
+        let query = Query::new()
+            .with("limit", 2)
+            .with("marker", "13551d6b-755d-4757-b956-536f674975c0");
         let headers = [
             ("Content-Type", "application/json"),
             ("Host", "service.region.example.com"),

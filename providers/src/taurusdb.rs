@@ -25,7 +25,9 @@ impl TaurusdbProvider {
         let path = format!("/v3/{{project_id}}/instances/{id}");
         let found = check::fetch(&self.client, Service::Taurusdb, &path, &Query::new()).await?;
         Ok(found.and_then(|body| {
-            Some(body["instance"].clone()).filter(Value::is_object).ok_or_else(|| "not found".to_owned())
+            Some(body["instance"].clone())
+                .filter(Value::is_object)
+                .ok_or_else(|| "not found".to_owned())
         }))
     }
 
@@ -40,34 +42,58 @@ impl TaurusdbProvider {
                 true,
                 inst["status"].as_str().unwrap_or("found"),
             ),
-            Err(why) => check(format!("source instance {source_id} exists"), false, why.clone()),
+            Err(why) => check(
+                format!("source instance {source_id} exists"),
+                false,
+                why.clone(),
+            ),
         });
         let target = self.instance(target_id).await?;
         checks.push(check::status(
             format!("target instance {target_id} is ACTIVE"),
-            target.as_ref().map(|t| t["status"].as_str()).map_err(String::as_str),
+            target
+                .as_ref()
+                .map(|t| t["status"].as_str())
+                .map_err(String::as_str),
             &["ACTIVE"],
         ));
         if let (Ok(source), Ok(target)) = (&source, &target) {
             let version = |i: &Value| i["datastore"]["version"].as_str().map(str::to_owned);
             if let (Some(s), Some(t)) = (version(source), version(target)) {
-                checks.push(check("target version matches the source", s == t, format!("{s} -> {t}")));
+                checks.push(check(
+                    "target version matches the source",
+                    s == t,
+                    format!("{s} -> {t}"),
+                ));
             }
         }
         match (spec.restore_type, spec.restore_time, &spec.backup_id) {
             (RestoreType::Timestamp, Some(time), _) => {
                 let name = "restore_time is inside the source's restorable window";
                 let path = format!("/v3/{{project_id}}/instances/{source_id}/restore-time");
-                checks.push(match check::fetch(&self.client, Service::Taurusdb, &path, &Query::new()).await? {
-                    Ok(body) => check::window(name, time, &check::windows(&body["restore_times"])),
-                    Err(why) => check(name, false, why),
-                });
+                checks.push(
+                    match check::fetch(&self.client, Service::Taurusdb, &path, &Query::new())
+                        .await?
+                    {
+                        Ok(body) => {
+                            check::window(name, time, &check::windows(&body["restore_times"]))
+                        }
+                        Err(why) => check(name, false, why),
+                    },
+                );
             }
             (RestoreType::Backup, _, Some(backup_id)) => {
                 let name = format!("backup {backup_id} exists and is COMPLETED");
-                let query = Query::new().with("instance_id", source_id).with("backup_id", backup_id);
-                let found =
-                    check::fetch(&self.client, Service::Taurusdb, "/v3/{project_id}/backups", &query).await?;
+                let query = Query::new()
+                    .with("instance_id", source_id)
+                    .with("backup_id", backup_id);
+                let found = check::fetch(
+                    &self.client,
+                    Service::Taurusdb,
+                    "/v3/{project_id}/backups",
+                    &query,
+                )
+                .await?;
                 let backup = found.and_then(|body| {
                     body["backups"]
                         .as_array()
@@ -77,7 +103,10 @@ impl TaurusdbProvider {
                 });
                 checks.push(check::status(
                     name,
-                    backup.as_ref().map(|b| b["status"].as_str()).map_err(String::as_str),
+                    backup
+                        .as_ref()
+                        .map(|b| b["status"].as_str())
+                        .map_err(String::as_str),
                     // TaurusDB lists a finished backup as COMPLETED or AVAILABLE (otc-api.md §3.3).
                     &["COMPLETED", "AVAILABLE"],
                 ));
@@ -102,7 +131,11 @@ fn spec(op: &Operation) -> Result<&TaurusdbRestore, ProviderError> {
     match &op.spec {
         OpSpec::Taurusdb(spec) => Ok(spec),
         other => Err(ProviderError {
-            message: format!("{}: {} was handed to the taurusdb provider", op.name, other.kind()),
+            message: format!(
+                "{}: {} was handed to the taurusdb provider",
+                op.name,
+                other.kind()
+            ),
             transient: false,
         }),
     }
@@ -113,7 +146,10 @@ impl Provider for TaurusdbProvider {
         Service::Taurusdb
     }
 
-    fn preflight<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
+    fn preflight<'a>(
+        &'a self,
+        op: &'a Operation,
+    ) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
         Box::pin(async move { self.checks(spec(op)?).await })
     }
 
@@ -121,7 +157,11 @@ impl Provider for TaurusdbProvider {
         Box::pin(job::submit(&self.client, Service::Taurusdb, op))
     }
 
-    fn poll<'a>(&'a self, op: &'a Operation, handle: &'a Handle) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
+    fn poll<'a>(
+        &'a self,
+        op: &'a Operation,
+        handle: &'a Handle,
+    ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
             let target_id = &spec(op)?.target_instance_id;
             match handle {
@@ -130,7 +170,14 @@ impl Provider for TaurusdbProvider {
                 }
                 Handle::Job { job_id } => {
                     let query = Query::new().with("id", job_id);
-                    job::poll(&self.client, Service::Taurusdb, "/v3/{project_id}/jobs", &query, target_id).await
+                    job::poll(
+                        &self.client,
+                        Service::Taurusdb,
+                        "/v3/{project_id}/jobs",
+                        &query,
+                        target_id,
+                    )
+                    .await
                 }
                 other => Err(ProviderError {
                     message: format!("taurusdb: cannot follow a {other:?} handle"),

@@ -23,7 +23,10 @@ pub fn parse_ms(text: &str) -> Option<i64> {
     }
     for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
         if let Ok(dt) = strtime::parse(format, text).and_then(|tm| tm.to_datetime()) {
-            return dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond());
+            return dt
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp().as_millisecond());
         }
     }
     None
@@ -45,7 +48,8 @@ pub fn show(ms: i64) -> String {
 
 /// `strftime` of `ms` in UTC, for query parameters (`%Y%m%d%H%M%S` for DCS, ...).
 pub fn format(ms: i64, pattern: &str) -> String {
-    Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |ts| ts.strftime(pattern).to_string())
+    Timestamp::from_millisecond(ms)
+        .map_or_else(|_| ms.to_string(), |ts| ts.strftime(pattern).to_string())
 }
 
 /// The client's clock, in epoch ms.
@@ -67,9 +71,18 @@ mod tests {
         assert_eq!(parse_ms("2018-08-06T10:41:14.721Z"), Some(base + 721));
         assert_eq!(parse_ms("2018-08-06T10:41:14.5+0000"), Some(base + 500));
         assert_eq!(parse_ms("yesterday"), None);
-        assert_eq!(value_ms(&serde_json::json!(1_532_001_446_987_i64)), Some(1_532_001_446_987));
-        assert_eq!(value_ms(&serde_json::json!("1532001446987")), Some(1_532_001_446_987));
-        assert_eq!(value_ms(&serde_json::json!("2018-08-06T10:41:14+0000")), Some(base));
+        assert_eq!(
+            value_ms(&serde_json::json!(1_532_001_446_987_i64)),
+            Some(1_532_001_446_987)
+        );
+        assert_eq!(
+            value_ms(&serde_json::json!("1532001446987")),
+            Some(1_532_001_446_987)
+        );
+        assert_eq!(
+            value_ms(&serde_json::json!("2018-08-06T10:41:14+0000")),
+            Some(base)
+        );
     }
 
     #[test]

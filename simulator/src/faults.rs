@@ -200,7 +200,9 @@ mod tests {
 
     #[test]
     fn globs_match_segments() {
-        let p = |g: &str| g.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>();
+        fn p(g: &str) -> Vec<&str> {
+            g.split('/').filter(|s| !s.is_empty()).collect()
+        }
         assert!(glob_match(&p("/v3/*/instances/recovery"), &segs("/v3/abc/instances/recovery")));
         assert!(!glob_match(&p("/v3/*/instances/recovery"), &segs("/v3/abc/instances")));
         assert!(glob_match(&p("/v3/**"), &segs("/v3/abc/jobs")));

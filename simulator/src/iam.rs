@@ -89,7 +89,6 @@ fn issue_token(cx: &mut Ctx<'_>) -> ApiResult {
     cx.st.tokens.insert(
         token.clone(),
         Token {
-            user_id: user.id.clone(),
             project_id: project_scoped.then(|| project_id.clone()),
             expires_ms: expires,
         },

@@ -44,7 +44,6 @@ impl Shared {
 /// An issued IAM token.
 #[derive(Debug, Clone)]
 pub(crate) struct Token {
-    pub user_id: String,
     /// `None` for domain-scoped or unscoped tokens, which no project service accepts.
     pub project_id: Option<String>,
     pub expires_ms: i64,

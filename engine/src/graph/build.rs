@@ -2,7 +2,7 @@
 
 use super::{Edge, EdgeReason, Graph};
 use crate::kinds::Resource;
-use crate::spec::{Code, Diagnostic, Spec};
+use crate::spec::{Code, Diagnostic, Span, Spec};
 use petgraph::algo::{DfsSpace, has_path_connecting, tarjan_scc};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -32,27 +32,25 @@ pub fn build(spec: &Spec) -> (Graph, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut g: DiGraph<String, Edge> = DiGraph::with_capacity(spec.ops.len(), spec.ops.len() * 2);
     let mut index = BTreeMap::new();
-    for name in spec.ops.keys() {
+    let names: BTreeSet<&String> = spec.ops.keys().chain(spec.broken.keys()).collect();
+    for name in names {
         index.insert(name.clone(), g.add_node(name.clone()));
     }
-
-    for (name, op) in &spec.ops {
+    let explicit = spec
+        .ops
+        .iter()
+        .map(|(n, o)| (n, &o.depends_on, &o.references))
+        .chain(spec.broken.iter().map(|(n, b)| (n, &b.depends_on, &b.references)));
+    for (name, depends_on, references) in explicit {
         let to = index[name];
-        for (dep, _) in &op.depends_on {
+        for (dep, _) in depends_on {
             if let Some(&from) = index.get(dep) {
                 add_reason(&mut g, from, to, EdgeReason::DependsOn);
             }
         }
-        for r in &op.references {
+        for r in references {
             if let (Some(&from), true) = (index.get(&r.op), r.op != *name) {
-                add_reason(
-                    &mut g,
-                    from,
-                    to,
-                    EdgeReason::Reference {
-                        path: r.path.clone(),
-                    },
-                );
+                add_reason(&mut g, from, to, EdgeReason::Reference { path: r.path.clone() });
             }
         }
     }
@@ -181,23 +179,27 @@ fn cycles(graph: &Graph, spec: &Spec) -> Vec<Diagnostic> {
                 })
                 .unwrap_or_default();
             d = d.with_hint(format!("break the edge {an} -> {bn} ({why})"));
-            if let Some(op) = spec.ops.get(bn) {
-                let at = op
-                    .depends_on
-                    .iter()
-                    .find(|(n, _)| n == an)
-                    .map_or(op.span, |(_, s)| *s);
+            if let Some((span, deps)) = op_anchor(spec, bn) {
+                let at = deps.iter().find(|(n, _)| n == an).map_or(span, |(_, s)| *s);
                 d = d.at(at);
             }
         }
         for ix in &path[..path.len().saturating_sub(1)] {
-            if let Some(op) = spec.ops.get(g[*ix].as_str()) {
-                d = d.with_label(op.span, format!("`{}` is in the cycle", op.name));
+            if let Some((span, _)) = op_anchor(spec, &g[*ix]) {
+                d = d.with_label(span, format!("`{}` is in the cycle", g[*ix]));
             }
         }
         out.push(d);
     }
     out
+}
+
+/// Where an operation (lowered or broken) is named, and its `depends_on`.
+fn op_anchor<'s>(spec: &'s Spec, name: &str) -> Option<(Span, &'s [(String, Span)])> {
+    spec.ops
+        .get(name)
+        .map(|o| (o.span, o.depends_on.as_slice()))
+        .or_else(|| spec.broken.get(name).map(|b| (b.span, b.depends_on.as_slice())))
 }
 
 /// A closed walk start -> ... -> start inside one SCC, found by BFS for the shortest loop.

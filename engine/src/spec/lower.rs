@@ -76,6 +76,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
         active: Vec::new(),
         refs: BTreeMap::new(),
         in_cycle: BTreeSet::new(),
+        failed: BTreeSet::new(),
         diags: Vec::new(),
     };
     let names: Vec<String> = raw.keys().cloned().collect();
@@ -86,6 +87,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
         done,
         mut refs,
         in_cycle,
+        failed,
         diags: ref_diags,
         ..
     } = resolver;
@@ -93,21 +95,27 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
     for name in &names {
         let Some(node) = done.get(name) else { continue };
         let mut op_diags = Vec::new();
-        let decl = op(
-            name,
-            name_spans[name],
-            node,
-            &raw,
-            refs.remove(name).unwrap_or_default(),
-            &mut op_diags,
-        );
+        let references = refs.remove(name).unwrap_or_default();
+        let (decl, depends_on) =
+            op(name, name_spans[name], node, &raw, references.clone(), &mut op_diags);
         // Fields of an operation caught in a reference loop stay unresolved; the loop is
-        // the one error worth reporting there.
+        // the one error worth reporting there. Likewise a value whose `${...}` failed has
+        // had its error; its type is not worth a second one.
         if !in_cycle.contains(name) {
-            diags.extend(op_diags);
+            diags.extend(
+                op_diags
+                    .into_iter()
+                    .filter(|d| d.span.is_none_or(|s| !failed.contains(&s.offset))),
+            );
         }
-        if let Some(decl) = decl {
-            spec.ops.insert(name.clone(), decl);
+        match decl {
+            Some(decl) => {
+                spec.ops.insert(name.clone(), decl);
+            }
+            None => {
+                let span = name_spans[name];
+                spec.broken.insert(name.clone(), super::BrokenOp { span, depends_on, references });
+            }
         }
     }
     (spec, diags)
@@ -222,9 +230,11 @@ fn op(
     raw: &BTreeMap<String, &Node>,
     references: Vec<Reference>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<OpDecl> {
+) -> (Option<OpDecl>, Vec<(String, Span)>) {
     let path = format!("restores.{name}");
-    let o = Obj::new(node, &path, diags)?;
+    let Some(o) = Obj::new(node, &path, diags) else {
+        return (None, Vec::new());
+    };
     let kind = match o.get("kind") {
         None => {
             diags.push(missing(&o.child_path("kind"), span).with_hint(format!(
@@ -284,7 +294,9 @@ fn op(
         diags,
         id_spans: BTreeMap::new(),
     };
-    let spec = bodies::lower(kind?, &o, &mut cx)?;
+    let Some(spec) = kind.and_then(|k| bodies::lower(k, &o, &mut cx)) else {
+        return (None, depends_on);
+    };
     let id_spans = cx.id_spans;
     if let Some((source, target)) = spec.source_and_target()
         && source == target
@@ -299,17 +311,18 @@ fn op(
                 .at(at)
                 .with_hint("if this is intended, add `allow_overwrite_source: true` to the operation"),
             );
-        return None;
+        return (None, depends_on);
     }
-    Some(OpDecl {
+    let decl = OpDecl {
         name: name.to_owned(),
         spec,
         span,
-        depends_on,
+        depends_on: depends_on.clone(),
         references,
         allow_overwrite_source,
         id_spans,
-    })
+    };
+    (Some(decl), depends_on)
 }
 
 fn dangling(op: &str, span: Span, raw: &BTreeMap<String, &Node>) -> Diagnostic {
@@ -339,6 +352,8 @@ struct Resolver<'a> {
     active: Vec<String>,
     refs: BTreeMap<String, Vec<Reference>>,
     in_cycle: BTreeSet<String>,
+    /// Byte offsets of values whose `${...}` could not be resolved.
+    failed: BTreeSet<usize>,
     diags: Vec<Diagnostic>,
 }
 
@@ -417,7 +432,10 @@ impl Resolver<'_> {
             };
             match v {
                 Some(v) => values.push(v),
-                None => return node.clone(),
+                None => {
+                    self.failed.insert(node.span.offset);
+                    return node.clone();
+                }
             }
         }
         let value = if values.len() == 1 {

@@ -28,6 +28,17 @@ pub struct Spec {
     /// Variables after `--var` overrides, rendered as strings.
     pub vars: BTreeMap<String, String>,
     pub ops: BTreeMap<String, OpDecl>,
+    /// Operations whose body did not lower: kept for their ordering edges, so that a cycle
+    /// through them is still reported alongside their other errors.
+    pub broken: BTreeMap<String, BrokenOp>,
+}
+
+/// What is known of an operation whose body has errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokenOp {
+    pub span: Span,
+    pub depends_on: Vec<(String, Span)>,
+    pub references: Vec<Reference>,
 }
 
 /// `cloud:`; credentials never live here.

@@ -1,0 +1,14 @@
+//! One integration-test binary for the simulator: every service over real HTTP on loopback.
+
+mod admin;
+mod auth;
+mod catalog;
+mod cbr;
+mod dcs;
+mod ddm;
+mod faults;
+mod iam;
+mod rds;
+mod readme;
+mod taurusdb;
+mod util;

@@ -8,7 +8,7 @@ mod load;
 mod printer;
 mod render;
 mod settings;
-mod simulate;
+pub mod simulate;
 
 pub use error::CliError;
 

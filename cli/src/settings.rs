@@ -25,6 +25,22 @@ pub struct FileSettings {
     pub endpoints: BTreeMap<String, String>,
     #[serde(default)]
     pub simulator: SimulatorSettings,
+    #[serde(default)]
+    pub polling: PollingSettings,
+}
+
+/// How apply follows jobs, in (real) seconds; with `--simulate` they are divided by the
+/// time scale.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollingSettings {
+    /// Wait before the first poll of a new job.
+    pub first: Option<f64>,
+    /// Shortest and longest wait between polls.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Wait before looking for the job of an ambiguous submit (doubles on each try).
+    pub reconcile_delay: Option<f64>,
 }
 
 /// Defaults for `--simulate` and `rewind sim`.
@@ -44,6 +60,7 @@ pub struct Settings {
     pub endpoints: BTreeMap<Service, String>,
     pub sim_time_scale: Option<f64>,
     pub sim_seed: Option<u64>,
+    pub polling: PollingSettings,
 }
 
 /// Reads `rewind.toml` beside the spec, if present. A bad file is a located error.
@@ -65,7 +82,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         fail(
             e.message().to_owned(),
             e.span(),
-            "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed",
+            "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay",
         )
     })?;
     for key in file.limits.keys().chain(file.endpoints.keys()) {
@@ -77,6 +94,10 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
                 "services: rds, ddm, taurusdb, cbr, dcs",
             ));
         }
+    }
+    let p = &file.polling;
+    if [p.first, p.min, p.max, p.reconcile_delay].into_iter().flatten().any(|s| !(s.is_finite() && s >= 0.0)) {
+        return Err(fail("[polling] values are seconds, 0 or more".to_owned(), None, "for example first = 5.0"));
     }
     if file.parallelism == Some(0) || file.limits.values().any(|v| *v == 0) {
         return Err(fail("limits must be at least 1".to_owned(), None, "remove the key for no limit"));
@@ -125,6 +146,7 @@ pub fn resolve(
         endpoints,
         sim_time_scale: file.simulator.time_scale,
         sim_seed: file.simulator.seed,
+        polling: file.polling,
     })
 }
 

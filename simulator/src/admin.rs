@@ -41,7 +41,10 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
         }
         ("GET", ["_sim", "endpoints"]) => {
             let mut out = serde_json::Map::new();
-            out.insert("OS_AUTH_URL".into(), json!(format!("{}/v3", shared.origin(Service::Iam))));
+            out.insert(
+                "OS_AUTH_URL".into(),
+                json!(format!("{}/v3", shared.origin(Service::Iam))),
+            );
             for service in &Service::ALL[1..] {
                 out.insert(
                     format!("REWIND_ENDPOINT_{}", service.name().to_uppercase()),
@@ -70,11 +73,15 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
         }
         ("POST", ["_sim", "clock", "advance"]) => {
             let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-            let seconds = body["seconds"].as_f64().filter(|s| s.is_finite() && *s >= 0.0);
+            let seconds = body["seconds"]
+                .as_f64()
+                .filter(|s| s.is_finite() && *s >= 0.0);
             let Some(seconds) = seconds else {
                 return bad("body must be {\"seconds\": N} with N >= 0");
             };
-            shared.clock.advance(Duration::from_secs_f64(seconds.min(1e12)));
+            shared
+                .clock
+                .advance(Duration::from_secs_f64(seconds.min(1e12)));
             let now = shared.clock.now_ms();
             Reply::ok(json!({ "now_ms": now, "now": timefmt::rfc3339(now) }))
         }

@@ -99,7 +99,11 @@ pub fn canonical_query(raw_query: &str) -> String {
         })
         .collect();
     pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The canonical request. `headers` holds (lowercase name, value) for every signed header,
@@ -131,7 +135,10 @@ pub fn canonical_request(
 
 /// The documented form: `HMAC(SK, "SDK-HMAC-SHA256\n{date}\n{hash(canonical)}")`.
 pub fn signature_access(secret: &str, sdk_date: &str, canonical: &str) -> String {
-    let to_sign = format!("{ALGORITHM}\n{sdk_date}\n{}", sha256_hex(canonical.as_bytes()));
+    let to_sign = format!(
+        "{ALGORITHM}\n{sdk_date}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
     hex::encode(hmac(secret.as_bytes(), to_sign.as_bytes()))
 }
 
@@ -145,8 +152,10 @@ pub fn signature_credential(secret: &str, sdk_date: &str, scope: &str, canonical
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, service.as_bytes());
     let k_signing = hmac(&k_service, b"sdk_request");
-    let to_sign =
-        format!("{ALGORITHM}\n{sdk_date}\n{scope}\n{}", sha256_hex(canonical.as_bytes()));
+    let to_sign = format!(
+        "{ALGORITHM}\n{sdk_date}\n{scope}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
     hex::encode(hmac(&k_signing, to_sign.as_bytes()))
 }
 
@@ -175,7 +184,10 @@ impl Authorization {
                 }
                 "SignedHeaders" => {
                     signed = Some(
-                        value.split(';').map(|h| h.trim().to_ascii_lowercase()).collect(),
+                        value
+                            .split(';')
+                            .map(|h| h.trim().to_ascii_lowercase())
+                            .collect(),
                     );
                 }
                 "Signature" => signature = Some(value.trim().to_ascii_lowercase()),
@@ -206,7 +218,10 @@ pub fn sign_access(
     let canonical = canonical_request(method, raw_path, raw_query, &sorted, &sha256_hex(body));
     let signature = signature_access(secret, &date, &canonical);
     let names: Vec<&str> = sorted.iter().map(|(n, _)| n.as_str()).collect();
-    format!("{ALGORITHM} Access={access}, SignedHeaders={}, Signature={signature}", names.join(";"))
+    format!(
+        "{ALGORITHM} Access={access}, SignedHeaders={}, Signature={signature}",
+        names.join(";")
+    )
 }
 
 /// Builds a `Credential=` form value as the OTC Go SDK does (empty region and service).
@@ -232,8 +247,10 @@ pub fn sign_credential(
 }
 
 fn sorted_headers(headers: &[(&str, &str)]) -> (Vec<(String, String)>, String) {
-    let mut sorted: Vec<(String, String)> =
-        headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned())).collect();
+    let mut sorted: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
+        .collect();
     sorted.sort();
     let date = sorted
         .iter()
@@ -269,8 +286,10 @@ pub fn verify(
         secret_of(&auth.access).ok_or_else(|| VerifyError::UnknownKey(auth.access.clone()))?;
     let mut signed: Vec<String> = auth.signed_headers.clone();
     signed.sort();
-    let headers: Vec<(String, String)> =
-        signed.iter().map(|n| (n.clone(), header(n).unwrap_or_default())).collect();
+    let headers: Vec<(String, String)> = signed
+        .iter()
+        .map(|n| (n.clone(), header(n).unwrap_or_default()))
+        .collect();
     let mut hashes = vec![header("x-sdk-content-sha256").unwrap_or_else(|| sha256_hex(body))];
     // The Go SDK hashes the encoded query string when a POST has no body.
     if body.is_empty() && method.eq_ignore_ascii_case("POST") && !raw_query.is_empty() {
@@ -322,9 +341,17 @@ mod tests {
             "SDK-HMAC-SHA256 Access={AK}, SignedHeaders=content-type;host;x-sdk-date, \
              Signature=7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe"
         );
-        let lookup = |n: &str| vector_headers().into_iter().find(|(k, _)| k == n).map(|(_, v)| v);
+        let lookup = |n: &str| {
+            vector_headers()
+                .into_iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v)
+        };
         let secret_of = |ak: &str| (ak == AK).then(|| SK.to_owned());
-        assert_eq!(verify(&header, "GET", PATH, QUERY, lookup, b"", secret_of), Ok(AK.to_owned()));
+        assert_eq!(
+            verify(&header, "GET", PATH, QUERY, lookup, b"", secret_of),
+            Ok(AK.to_owned())
+        );
     }
 
     #[test]
@@ -335,7 +362,9 @@ mod tests {
             ("X-Sdk-Date", "20191115T033655Z"),
         ];
         let value = sign_access(AK, SK, "GET", PATH, QUERY, &headers, b"");
-        assert!(value.ends_with("7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe"));
+        assert!(
+            value.ends_with("7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe")
+        );
     }
 
     #[test]
@@ -343,14 +372,28 @@ mod tests {
         let headers = [("Host", "127.0.0.1:1"), ("X-Sdk-Date", "20260101T000000Z")];
         let body = br#"{"a":1}"#;
         let value = sign_credential(AK, SK, "POST", "/v3/p/x", "", &headers, body);
-        assert!(value.contains("Credential=QTWAOYTTINDUT2QVKYUC/20260101///sdk_request"), "{value}");
+        assert!(
+            value.contains("Credential=QTWAOYTTINDUT2QVKYUC/20260101///sdk_request"),
+            "{value}"
+        );
         let lookup = |n: &str| {
-            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| (*v).to_owned())
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| (*v).to_owned())
         };
         let secret_of = |ak: &str| (ak == AK).then(|| SK.to_owned());
         assert!(verify(&value, "POST", "/v3/p/x", "", lookup, body, secret_of).is_ok());
         assert_eq!(
-            verify(&value, "POST", "/v3/p/x", "", lookup, br#"{"a":2}"#, secret_of),
+            verify(
+                &value,
+                "POST",
+                "/v3/p/x",
+                "",
+                lookup,
+                br#"{"a":2}"#,
+                secret_of
+            ),
             Err(VerifyError::BadSignature(AK.to_owned()))
         );
         assert_eq!(

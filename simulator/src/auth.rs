@@ -33,8 +33,9 @@ pub(crate) fn authenticate(
 ) -> Result<&'static str, Reply> {
     let result = if let Some(token) = req.header("x-auth-token") {
         check_token(st, &token, pid, now).map(|()| "token")
-    } else if let Some(authorization) =
-        req.header("authorization").filter(|a| a.trim_start().starts_with(aksk::ALGORITHM))
+    } else if let Some(authorization) = req
+        .header("authorization")
+        .filter(|a| a.trim_start().starts_with(aksk::ALGORITHM))
     {
         check_signature(st, req, &authorization, pid, now).map(|()| "aksk")
     } else {
@@ -69,7 +70,11 @@ fn check_signature(
         &req.raw_query,
         |name| req.header(name),
         &req.body,
-        |ak| keys.iter().find(|k| k.access == ak).map(|k| k.secret.clone()),
+        |ak| {
+            keys.iter()
+                .find(|k| k.access == ak)
+                .map(|k| k.secret.clone())
+        },
     );
     let access = match &verdict {
         Ok(ak) | Err(VerifyError::BadSignature(ak) | VerifyError::UnknownKey(ak)) => ak.clone(),
@@ -117,9 +122,11 @@ fn render(service: Service, denied: &Denied, request_id: &str) -> Reply {
         let (status, code, msg) = match denied {
             Denied::NoCredentials => (unauthorized, "DCS.1003", "No token in the request."),
             Denied::Expired(_) => (unauthorized, "DCS.1002", "The token has expired."),
-            Denied::WrongProject => {
-                (StatusCode::FORBIDDEN, "DCS.1004", "The project ID does not match the token.")
-            }
+            Denied::WrongProject => (
+                StatusCode::FORBIDDEN,
+                "DCS.1004",
+                "The project ID does not match the token.",
+            ),
             Denied::BadToken | Denied::BadSignature | Denied::Locked => {
                 (unauthorized, "DCS.1001", "Invalid token.")
             }

@@ -42,13 +42,23 @@ fn param(msg: impl Into<String>) -> ApiError {
 }
 
 fn backup_missing(id: &str) -> ApiError {
-    ApiError::not_found("BackupService.6200", format!("The backup {id} does not exist."))
+    ApiError::not_found(
+        "BackupService.6200",
+        format!("The backup {id} does not exist."),
+    )
 }
 
 /// A stable UUID-shaped value derived from `seed`, for fields the world file does not hold.
 fn derived_uuid(seed: &str) -> String {
     let h = sha256_hex(seed.as_bytes());
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn provider_id(resource_type: &str) -> &'static str {
@@ -89,7 +99,9 @@ fn restore(cx: &mut Ctx<'_>, backup_id: &str) -> ApiResult {
     }
 
     let cbr = &cx.st.world.cbr;
-    let (parent, backup) = cbr.find_backup(backup_id).ok_or_else(|| backup_missing(backup_id))?;
+    let (parent, backup) = cbr
+        .find_backup(backup_id)
+        .ok_or_else(|| backup_missing(backup_id))?;
     let status = match parent {
         Some(_) => backup
             .children
@@ -101,13 +113,19 @@ fn restore(cx: &mut Ctx<'_>, backup_id: &str) -> ApiResult {
     if status != "available" || backup.status != "available" {
         return Err(ApiError::bad_request(
             "BackupService.2005",
-            format!("Restoration is not allowed in the current backup status ({}).", backup.status),
+            format!(
+                "Restoration is not allowed in the current backup status ({}).",
+                backup.status
+            ),
         ));
     }
     let target = if parent.is_none() && backup.resource_type == SERVER {
-        let server = server_id.ok_or_else(|| param("restore.server_id is required to restore a server backup."))?;
+        let server = server_id
+            .ok_or_else(|| param("restore.server_id is required to restore a server backup."))?;
         if mappings.is_empty() {
-            return Err(param("restore.mappings is required to restore a server backup."));
+            return Err(param(
+                "restore.mappings is required to restore a server backup.",
+            ));
         }
         for (child, _) in &mappings {
             if !backup.children.iter().any(|c| &c.id == child) {
@@ -124,27 +142,41 @@ fn restore(cx: &mut Ctx<'_>, backup_id: &str) -> ApiResult {
                 format!("The server {server} is faulty and cannot be restored."),
             ));
         }
-        Target { id: server, is_server: true }
+        Target {
+            id: server,
+            is_server: true,
+        }
     } else if parent.is_some() || backup.resource_type == VOLUME {
-        let volume = volume_id.ok_or_else(|| param("restore.volume_id is required to restore a disk backup."))?;
-        Target { id: volume, is_server: false }
+        let volume = volume_id
+            .ok_or_else(|| param("restore.volume_id is required to restore a disk backup."))?;
+        Target {
+            id: volume,
+            is_server: false,
+        }
     } else {
-        Target { id: resource_id.unwrap_or_else(|| backup.resource_id.clone()), is_server: false }
+        Target {
+            id: resource_id.unwrap_or_else(|| backup.resource_id.clone()),
+            is_server: false,
+        }
     };
-    if let Some((_, busy)) = cbr
-        .operation_logs
-        .iter()
-        .find(|(_, l)| l.target_resource_id == target.id && matches!(l.status.as_str(), "waiting" | "running"))
-    {
+    if let Some((_, busy)) = cbr.operation_logs.iter().find(|(_, l)| {
+        l.target_resource_id == target.id && matches!(l.status.as_str(), "waiting" | "running")
+    }) {
         return Err(ApiError::bad_request(
             "BackupService.2010",
-            format!("The resource {} is being restored from backup {}.", target.id, busy.backup_id),
+            format!(
+                "The resource {} is being restored from backup {}.",
+                target.id, busy.backup_id
+            ),
         ));
     }
 
     let top_id = parent.unwrap_or(backup_id).to_owned();
     let target_name = if target.is_server {
-        cbr.servers.get(&target.id).map(|s| name_or(&s.name, "ecs", &target.id)).unwrap_or_default()
+        cbr.servers
+            .get(&target.id)
+            .map(|s| name_or(&s.name, "ecs", &target.id))
+            .unwrap_or_default()
     } else {
         name_or("", "volume", &target.id)
     };
@@ -209,7 +241,11 @@ fn child_json(child: &CbrChildBackup, parent_id: &str, parent: &CbrBackup, pid: 
 }
 
 fn backup_json(id: &str, b: &CbrBackup, pid: &str) -> Value {
-    let children: Vec<Value> = b.children.iter().map(|c| child_json(c, id, b, pid)).collect();
+    let children: Vec<Value> = b
+        .children
+        .iter()
+        .map(|c| child_json(c, id, b, pid))
+        .collect();
     json!({
         "id": id,
         "name": name_or(&b.name, "backup", id),
@@ -245,11 +281,20 @@ fn backup_json(id: &str, b: &CbrBackup, pid: &str) -> Value {
 }
 
 fn show_backup(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
-    let (parent, b) = cx.st.world.cbr.find_backup(id).ok_or_else(|| backup_missing(id))?;
+    let (parent, b) = cx
+        .st
+        .world
+        .cbr
+        .find_backup(id)
+        .ok_or_else(|| backup_missing(id))?;
     let body = match parent {
         None => backup_json(id, b, &cx.pid),
         Some(pid) => {
-            let child = b.children.iter().find(|c| c.id == id).ok_or_else(|| backup_missing(id))?;
+            let child = b
+                .children
+                .iter()
+                .find(|c| c.id == id)
+                .ok_or_else(|| backup_missing(id))?;
             child_json(child, pid, b, &cx.pid)
         }
     };
@@ -273,7 +318,9 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
         .map(|(id, b)| backup_json(id, b, &cx.pid))
         .collect();
     let count = all.len();
-    Ok(Reply::ok(json!({ "backups": jobs::page(all, offset, limit), "count": count })))
+    Ok(Reply::ok(
+        json!({ "backups": jobs::page(all, offset, limit), "count": count }),
+    ))
 }
 
 fn log_json(id: &str, log: &OperationLog, now: i64, pid: &str) -> Value {
@@ -325,8 +372,11 @@ fn list_logs(cx: &mut Ctx<'_>) -> ApiResult {
         jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 1000, 1000).map_err(param)?;
     let q = |k: &str| cx.req.q(k).filter(|v| !v.is_empty());
     let time = |k: &str| -> Result<Option<i64>, ApiError> {
-        q(k).map(|v| timefmt::parse_instant(v).ok_or_else(|| param(format!("{k} must look like 2019-05-23T14:31:36Z."))))
-            .transpose()
+        q(k).map(|v| {
+            timefmt::parse_instant(v)
+                .ok_or_else(|| param(format!("{k} must look like 2019-05-23T14:31:36Z.")))
+        })
+        .transpose()
     };
     let (start, end) = (time("start_time")?, time("end_time")?);
     let mut found: Vec<(&String, &OperationLog)> = cx
@@ -345,7 +395,10 @@ fn list_logs(cx: &mut Ctx<'_>) -> ApiResult {
         .filter(|(_, l)| end.is_none_or(|t| l.created_at <= t))
         .collect();
     found.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(a.0.cmp(b.0)));
-    let all: Vec<Value> = found.iter().map(|(id, l)| log_json(id, l, cx.now, &cx.pid)).collect();
+    let all: Vec<Value> = found
+        .iter()
+        .map(|(id, l)| log_json(id, l, cx.now, &cx.pid))
+        .collect();
     let count = all.len();
     Ok(Reply::ok(json!({
         "operation_logs": jobs::page(all, offset, limit),
@@ -359,5 +412,7 @@ fn show_log(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let log = cx.st.world.cbr.operation_logs.get(id).ok_or_else(|| {
         ApiError::not_found("BackupService.6500", "Operation log does not exist.")
     })?;
-    Ok(Reply::ok(json!({ "operation_log": log_json(id, log, cx.now, &cx.pid) })))
+    Ok(Reply::ok(
+        json!({ "operation_log": log_json(id, log, cx.now, &cx.pid) }),
+    ))
 }

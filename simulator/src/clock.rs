@@ -20,7 +20,11 @@ struct Inner {
 impl SimClock {
     /// A clock that reads `start_ms` now and then runs `scale` times real time.
     pub fn new(start_ms: i64, scale: f64) -> SimClock {
-        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 0.0 };
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            0.0
+        };
         SimClock {
             inner: Arc::new(Mutex::new(Inner {
                 start_ms,
@@ -43,7 +47,10 @@ impl SimClock {
         } else {
             0
         };
-        inner.start_ms.saturating_add(scaled).saturating_add(inner.advanced_ms)
+        inner
+            .start_ms
+            .saturating_add(scaled)
+            .saturating_add(inner.advanced_ms)
     }
 
     /// Moves simulated time forward; jobs due by then complete on the next request.
@@ -54,7 +61,10 @@ impl SimClock {
     }
 
     pub fn time_scale(&self) -> f64 {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner).scale
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .scale
     }
 }
 

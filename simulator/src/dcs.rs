@@ -43,18 +43,17 @@ fn param(msg: impl Into<String>) -> ApiError {
 }
 
 fn instance<'w>(cx: &'w Ctx<'_>, id: &str) -> Result<&'w DcsInstance, ApiError> {
-    cx.st
-        .world
-        .dcs
-        .instances
-        .get(id)
-        .ok_or_else(|| ApiError::not_found("DCS.4800", format!("The instance {id} does not exist.")))
+    cx.st.world.dcs.instances.get(id).ok_or_else(|| {
+        ApiError::not_found("DCS.4800", format!("The instance {id} does not exist."))
+    })
 }
 
 fn restore(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let body = cx.req.json().map_err(param)?;
     let backup_id = jobs::req_str(&body["backup_id"], "backup_id").map_err(param)?;
-    let remark = jobs::opt_str(&body["remark"], "remark").map_err(param)?.unwrap_or_default();
+    let remark = jobs::opt_str(&body["remark"], "remark")
+        .map_err(param)?
+        .unwrap_or_default();
     if remark.len() > MAX_REMARK {
         return Err(param(format!("remark must be at most {MAX_REMARK} bytes.")));
     }
@@ -67,22 +66,40 @@ fn restore(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         ));
     }
     if inst.status == "RESTORING" {
-        return Err(ApiError::bad_request("DCS.4097", "The instance is restoring."));
+        return Err(ApiError::bad_request(
+            "DCS.4097",
+            "The instance is restoring.",
+        ));
     }
-    if dcs.backups.values().any(|b| b.instance_id == id && b.status == "backuping") {
-        return Err(ApiError::bad_request("DCS.4096", "The instance is backuping."));
+    if dcs
+        .backups
+        .values()
+        .any(|b| b.instance_id == id && b.status == "backuping")
+    {
+        return Err(ApiError::bad_request(
+            "DCS.4096",
+            "The instance is backuping.",
+        ));
     }
     if inst.status != "RUNNING" {
         return Err(ApiError::bad_request(
             "DCS.4049",
-            format!("The instance status is not running (status {}).", inst.status),
+            format!(
+                "The instance status is not running (status {}).",
+                inst.status
+            ),
         ));
     }
     let backup = dcs
         .backups
         .get(&backup_id)
         .filter(|b| b.instance_id == id)
-        .ok_or_else(|| ApiError::bad_request("DCS.4087", format!("The backup record {backup_id} does not exist.")))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "DCS.4087",
+                format!("The backup record {backup_id} does not exist."),
+            )
+        })?;
     if backup.status != "succeed" || backup.is_support_restore != "TRUE" {
         return Err(ApiError::bad_request(
             "DCS.4087",
@@ -131,7 +148,11 @@ fn progress(rec: &DcsRestore, now: i64) -> String {
 
 fn record_json(id: &str, rec: &DcsRestore, inst: Option<&DcsInstance>, now: i64) -> Value {
     let updated = rec.ended_at.unwrap_or_else(|| {
-        if rec.status == "waiting" { rec.created_at } else { rec.started_at().min(now) }
+        if rec.status == "waiting" {
+            rec.created_at
+        } else {
+            rec.started_at().min(now)
+        }
     });
     json!({
         "backup_id": rec.backup_id,
@@ -184,8 +205,10 @@ fn list_restores(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         return Ok(Reply::empty(StatusCode::NO_CONTENT));
     }
     found.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(a.0.cmp(b.0)));
-    let all: Vec<Value> =
-        found.iter().map(|(rid, r)| record_json(rid, r, Some(inst), cx.now)).collect();
+    let all: Vec<Value> = found
+        .iter()
+        .map(|(rid, r)| record_json(rid, r, Some(inst), cx.now))
+        .collect();
     let total = all.len();
     Ok(Reply::ok(json!({
         "restore_record_response": jobs::page(all, offset, limit),

@@ -55,7 +55,10 @@ fn param(msg: impl Into<String>) -> ApiError {
 }
 
 fn missing(id: &str) -> ApiError {
-    ApiError::not_found("DBS.200002", format!("The DDM instance {id} does not exist."))
+    ApiError::not_found(
+        "DBS.200002",
+        format!("The DDM instance {id} does not exist."),
+    )
 }
 
 fn instance<'w>(world: &'w World, id: &str) -> Result<&'w DdmInstance, ApiError> {
@@ -100,7 +103,12 @@ pub(crate) fn restorable_windows(world: &World, d: &DdmInstance) -> Vec<Window> 
     let mut acc: Option<Vec<Window>> =
         (!d.restore_windows.is_empty()).then(|| d.restore_windows.clone());
     for dn in &d.data_nodes {
-        let w = world.rds.instances.get(dn).map(|i| i.restore_windows.clone()).unwrap_or_default();
+        let w = world
+            .rds
+            .instances
+            .get(dn)
+            .map(|i| i.restore_windows.clone())
+            .unwrap_or_default();
         acc = Some(match acc {
             None => w,
             Some(a) => intersect(&a, &w),
@@ -111,17 +119,25 @@ pub(crate) fn restorable_windows(world: &World, d: &DdmInstance) -> Vec<Window> 
 
 /// Numeric comparison of dotted versions (`5.7.27` >= `5.7.25`).
 fn version_at_least(have: &str, need: &str) -> bool {
-    let parse = |v: &str| v.split('.').map(|p| p.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();
+    let parse = |v: &str| {
+        v.split('.')
+            .map(|p| p.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
     parse(have) >= parse(need)
 }
 
 fn target_not_empty(id: &str, reason: &str) -> ApiError {
-    param(format!("The target DDM instance {id} cannot be restored to: {reason}"))
+    param(format!(
+        "The target DDM instance {id} cannot be restored to: {reason}"
+    ))
 }
 
 fn check_target(world: &World, source_id: &str, target_id: &str) -> Result<(), ApiError> {
     if target_id == source_id {
-        return Err(param("The target instance must differ from the source instance."));
+        return Err(param(
+            "The target instance must differ from the source instance.",
+        ));
     }
     let target = instance(world, target_id)?;
     if target.status != "RUNNING" {
@@ -141,13 +157,20 @@ fn check_target(world: &World, source_id: &str, target_id: &str) -> Result<(), A
 
 fn restore_new(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
     let body = cx.req.json().map_err(param)?;
-    let source_id = jobs::req_str(&body["source"]["instance_id"], "source.instance_id").map_err(param)?;
+    let source_id =
+        jobs::req_str(&body["source"]["instance_id"], "source.instance_id").map_err(param)?;
     let restore_time = jobs::opt_ms(&body["source"]["restore_time"], "source.restore_time")
         .map_err(param)?
         .ok_or_else(|| param("source.restore_time is required."))?;
-    let target_id = jobs::req_str(&body["target"]["instance_id"], "target.instance_id").map_err(param)?;
+    let target_id =
+        jobs::req_str(&body["target"]["instance_id"], "target.instance_id").map_err(param)?;
     let mut relations = Vec::new();
-    for (i, rel) in body["data_node_relations"].as_array().into_iter().flatten().enumerate() {
+    for (i, rel) in body["data_node_relations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         relations.push(DataNodeRelation {
             source_instance_id: jobs::req_str(
                 &rel["source_instance_id"],
@@ -162,18 +185,26 @@ fn restore_new(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
         });
     }
     if relations.is_empty() {
-        return Err(param("data_node_relations is required and must not be empty."));
+        return Err(param(
+            "data_node_relations is required and must not be empty.",
+        ));
     }
 
     let world = &cx.st.world;
     instance(world, path_id)?;
     let source = instance(world, &source_id)?;
     check_target(world, &source_id, &target_id)?;
-    if !restorable_windows(world, source).iter().any(|w| w.contains(restore_time)) {
+    if !restorable_windows(world, source)
+        .iter()
+        .any(|w| w.contains(restore_time))
+    {
         return Err(ApiError::bad_request("DBS.300377", "Invalid time range."));
     }
     let wanted: BTreeSet<&str> = source.data_nodes.iter().map(String::as_str).collect();
-    let given: Vec<&str> = relations.iter().map(|r| r.source_instance_id.as_str()).collect();
+    let given: Vec<&str> = relations
+        .iter()
+        .map(|r| r.source_instance_id.as_str())
+        .collect();
     let given_set: BTreeSet<&str> = given.iter().copied().collect();
     if given_set != wanted || given.len() != wanted.len() {
         return Err(param(format!(
@@ -185,14 +216,22 @@ fn restore_new(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
     for rel in &relations {
         let t = rel.target_instance_id.as_str();
         if !seen_targets.insert(t) || wanted.contains(t) {
-            return Err(param(format!("Target data node {t} is used twice or is a source node.")));
+            return Err(param(format!(
+                "Target data node {t} is used twice or is a source node."
+            )));
         }
         let src = world.rds.instances.get(&rel.source_instance_id);
         let dn = world.rds.instances.get(t).ok_or_else(|| {
-            ApiError::bad_request("DBS.300103", format!("The RDS instance {t} does not exist."))
+            ApiError::bad_request(
+                "DBS.300103",
+                format!("The RDS instance {t} does not exist."),
+            )
         })?;
         if let Some(reason) = data_node_problem(world, t, dn, src) {
-            return Err(ApiError::bad_request("DBS.300110", format!("Data node {t}: {reason}")));
+            return Err(ApiError::bad_request(
+                "DBS.300110",
+                format!("Data node {t}: {reason}"),
+            ));
         }
     }
 
@@ -205,7 +244,13 @@ fn restore_new(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
         data_node_relations: relations.clone(),
     };
     let duration = world.durations.ddm_restore;
-    let job = jobs::new_job(cx, "RestoreInstance", (&target_id, &target_name), duration, effect);
+    let job = jobs::new_job(
+        cx,
+        "RestoreInstance",
+        (&target_id, &target_name),
+        duration,
+        effect,
+    );
     let job_id = cx.st.hex_id();
     cx.st.world.ddm.jobs.insert(job_id.clone(), job);
     if let Some(t) = cx.st.world.ddm.instances.get_mut(&target_id) {
@@ -217,7 +262,10 @@ fn restore_new(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
         }
     }
     cx.st.submitted(&target_id);
-    Ok(Reply::json(StatusCode::ACCEPTED, json!({ "job_id": job_id })))
+    Ok(Reply::json(
+        StatusCode::ACCEPTED,
+        json!({ "job_id": job_id }),
+    ))
 }
 
 /// Why an RDS instance cannot receive a source data node's data, or `None`.
@@ -248,17 +296,28 @@ fn restore_metadata(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
     let body = cx.req.json().map_err(param)?;
     let restore_time =
         jobs::opt_ms(&body["source"]["restore_time"], "source.restore_time").map_err(param)?;
-    let backup_id = jobs::opt_str(&body["source"]["backup_id"], "source.backup_id").map_err(param)?;
+    let backup_id =
+        jobs::opt_str(&body["source"]["backup_id"], "source.backup_id").map_err(param)?;
     if restore_time.is_some() == backup_id.is_some() {
-        return Err(param("Exactly one of source.restore_time and source.backup_id is required."));
+        return Err(param(
+            "Exactly one of source.restore_time and source.backup_id is required.",
+        ));
     }
-    let target_id = jobs::req_str(&body["target"]["instance_id"], "target.instance_id").map_err(param)?;
+    let target_id =
+        jobs::req_str(&body["target"]["instance_id"], "target.instance_id").map_err(param)?;
     let mut data_nodes = Vec::new();
-    for (i, dn) in body["target"]["data_nodes"].as_array().into_iter().flatten().enumerate() {
+    for (i, dn) in body["target"]["data_nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         data_nodes.push(jobs::req_str(dn, &format!("target.data_nodes[{i}]")).map_err(param)?);
     }
     if data_nodes.is_empty() {
-        return Err(param("target.data_nodes is required and must not be empty."));
+        return Err(param(
+            "target.data_nodes is required and must not be empty.",
+        ));
     }
 
     let world = &cx.st.world;
@@ -269,25 +328,38 @@ fn restore_metadata(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
             .backups
             .get(id)
             .filter(|b| b.instance_id == path_id)
-            .ok_or_else(|| param(format!("The backup {id} of instance {path_id} does not exist.")))?;
+            .ok_or_else(|| {
+                param(format!(
+                    "The backup {id} of instance {path_id} does not exist."
+                ))
+            })?;
         if backup.status != "normal" {
-            return Err(param(format!("The backup {id} is {}, not normal.", backup.status)));
+            return Err(param(format!(
+                "The backup {id} is {}, not normal.",
+                backup.status
+            )));
         }
     }
     if let Some(t) = restore_time
-        && !restorable_windows(world, source).iter().any(|w| w.contains(t))
+        && !restorable_windows(world, source)
+            .iter()
+            .any(|w| w.contains(t))
     {
         return Err(ApiError::bad_request("DBS.300377", "Invalid time range."));
     }
     check_target(world, path_id, &target_id)?;
     for id in &data_nodes {
         let dn = world.rds.instances.get(id).ok_or_else(|| {
-            ApiError::bad_request("DBS.300103", format!("The RDS instance {id} does not exist."))
+            ApiError::bad_request(
+                "DBS.300103",
+                format!("The RDS instance {id} does not exist."),
+            )
         })?;
         let pitr_done = dn.status == "ACTIVE"
-            && dn.last_restore.as_ref().is_some_and(|r| {
-                restore_time.is_none_or(|t| r.restore_time == Some(t))
-            });
+            && dn
+                .last_restore
+                .as_ref()
+                .is_some_and(|r| restore_time.is_none_or(|t| r.restore_time == Some(t)));
         if !pitr_done {
             return Err(ApiError::bad_request(
                 "DBS.300323",
@@ -316,14 +388,23 @@ fn restore_metadata(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
         data_nodes,
     };
     let duration = world.durations.ddm_metadata_restore;
-    let job = jobs::new_job(cx, "RestoreMetadata", (&target_id, &target_name), duration, effect);
+    let job = jobs::new_job(
+        cx,
+        "RestoreMetadata",
+        (&target_id, &target_name),
+        duration,
+        effect,
+    );
     let job_id = cx.st.hex_id();
     cx.st.world.ddm.jobs.insert(job_id.clone(), job);
     if let Some(t) = cx.st.world.ddm.instances.get_mut(&target_id) {
         t.status = "RESTORE".to_owned();
     }
     cx.st.submitted(&target_id);
-    Ok(Reply::json(StatusCode::ACCEPTED, json!({ "job_id": job_id })))
+    Ok(Reply::json(
+        StatusCode::ACCEPTED,
+        json!({ "job_id": job_id }),
+    ))
 }
 
 fn show_job(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
@@ -360,7 +441,10 @@ fn list_jobs(cx: &mut Ctx<'_>) -> ApiResult {
         .collect();
     // Newest first, as the console lists tasks.
     found.sort_by(|a, b| b.1.created.cmp(&a.1.created).then(a.0.cmp(b.0)));
-    let items: Vec<Value> = found.iter().map(|(id, j)| jobs::ddm_job_item(id, j, cx.now)).collect();
+    let items: Vec<Value> = found
+        .iter()
+        .map(|(id, j)| jobs::ddm_job_item(id, j, cx.now))
+        .collect();
     let total = items.len();
     Ok(Reply::ok(json!({
         "jobs": jobs::page(items, offset, limit),
@@ -468,7 +552,10 @@ fn restorable_data_node(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let d = instance(world, id)?;
     let target = instance(world, &target_id)?;
     let source = world.rds.instances.get(&source_dn).ok_or_else(|| {
-        ApiError::bad_request("DBS.300103", format!("The RDS instance {source_dn} does not exist."))
+        ApiError::bad_request(
+            "DBS.300103",
+            format!("The RDS instance {source_dn} does not exist."),
+        )
     })?;
     let items: Vec<Value> = world
         .rds
@@ -514,7 +601,11 @@ fn show_backup(cx: &mut Ctx<'_>, id: &str, backup_id: &str) -> ApiResult {
         .data_nodes
         .iter()
         .map(|dn| {
-            let name = world.rds.instances.get(dn).map(|i| name_or(&i.name, "rds", dn));
+            let name = world
+                .rds
+                .instances
+                .get(dn)
+                .map(|i| name_or(&i.name, "rds", dn));
             json!({ "instance_id": dn, "instance_name": name.unwrap_or_default() })
         })
         .collect();
@@ -563,7 +654,11 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
 
 fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let d = instance(&cx.st.world, id)?;
-    let node_status = if d.status == "RUNNING" { "normal" } else { "abnormal" };
+    let node_status = if d.status == "RUNNING" {
+        "normal"
+    } else {
+        "abnormal"
+    };
     Ok(Reply::ok(json!({
         "id": id,
         "status": d.status,
@@ -607,7 +702,10 @@ mod tests {
     #[test]
     fn windows_intersect() {
         let w = |s, e| Window { start: s, end: e };
-        assert_eq!(intersect(&[w(0, 10), w(20, 30)], &[w(5, 25)]), vec![w(5, 10), w(20, 25)]);
+        assert_eq!(
+            intersect(&[w(0, 10), w(20, 30)], &[w(5, 25)]),
+            vec![w(5, 10), w(20, 25)]
+        );
         assert!(intersect(&[w(0, 1)], &[w(2, 3)]).is_empty());
     }
 }

@@ -23,28 +23,38 @@ impl World {
 
     /// An `ACTIVE` MySQL instance whose restorable windows cover `window`.
     pub fn ensure_rds_instance(&mut self, id: &str, window: (i64, i64)) {
-        let inst = self.rds.instances.entry(id.to_owned()).or_insert_with(|| RdsInstance {
-            name: name_or("", "rds", id),
-            ..RdsInstance::default()
-        });
+        let inst = self
+            .rds
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| RdsInstance {
+                name: name_or("", "rds", id),
+                ..RdsInstance::default()
+            });
         cover(&mut inst.restore_windows, window);
     }
 
     /// A `COMPLETED` backup of `instance_id` (the instance is created, without windows, if
     /// missing).
     pub fn ensure_rds_backup(&mut self, instance_id: &str, backup_id: &str) {
-        self.rds.instances.entry(instance_id.to_owned()).or_insert_with(|| RdsInstance {
-            name: name_or("", "rds", instance_id),
-            ..RdsInstance::default()
-        });
+        self.rds
+            .instances
+            .entry(instance_id.to_owned())
+            .or_insert_with(|| RdsInstance {
+                name: name_or("", "rds", instance_id),
+                ..RdsInstance::default()
+            });
         let at = self.backup_time();
-        self.rds.backups.entry(backup_id.to_owned()).or_insert_with(|| RdsBackup {
-            instance_id: instance_id.to_owned(),
-            name: name_or("", "backup", backup_id),
-            begin_time: at,
-            end_time: at + 60_000,
-            ..RdsBackup::default()
-        });
+        self.rds
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| RdsBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                begin_time: at,
+                end_time: at + 60_000,
+                ..RdsBackup::default()
+            });
     }
 
     /// A `RUNNING` DDM instance over `data_nodes` (each an RDS instance, created if missing).
@@ -54,15 +64,19 @@ impl World {
         for dn in data_nodes {
             self.ensure_rds_instance(dn, window);
         }
-        let inst = self.ddm.instances.entry(id.to_owned()).or_insert_with(|| DdmInstance {
-            name: name_or("", "ddm", id),
-            schemas: if data_nodes.is_empty() {
-                Vec::new()
-            } else {
-                vec![format!("db_{}", id.chars().take(6).collect::<String>())]
-            },
-            ..DdmInstance::default()
-        });
+        let inst = self
+            .ddm
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| DdmInstance {
+                name: name_or("", "ddm", id),
+                schemas: if data_nodes.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![format!("db_{}", id.chars().take(6).collect::<String>())]
+                },
+                ..DdmInstance::default()
+            });
         for dn in data_nodes {
             if !inst.data_nodes.contains(dn) {
                 inst.data_nodes.push(dn.clone());
@@ -73,42 +87,59 @@ impl World {
 
     /// A `normal` metadata backup of `instance_id` (created, empty, if missing).
     pub fn ensure_ddm_backup(&mut self, instance_id: &str, backup_id: &str) {
-        self.ddm.instances.entry(instance_id.to_owned()).or_insert_with(|| DdmInstance {
-            name: name_or("", "ddm", instance_id),
-            ..DdmInstance::default()
-        });
+        self.ddm
+            .instances
+            .entry(instance_id.to_owned())
+            .or_insert_with(|| DdmInstance {
+                name: name_or("", "ddm", instance_id),
+                ..DdmInstance::default()
+            });
         let at = self.backup_time();
-        self.ddm.backups.entry(backup_id.to_owned()).or_insert_with(|| DdmBackup {
-            instance_id: instance_id.to_owned(),
-            name: name_or("", "backup", backup_id),
-            backup_type: "metadata".to_owned(),
-            created: at,
-            ..DdmBackup::default()
-        });
+        self.ddm
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| DdmBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                backup_type: "metadata".to_owned(),
+                created: at,
+                ..DdmBackup::default()
+            });
     }
 
     /// An `ACTIVE` TaurusDB instance whose restorable windows cover `window`.
     pub fn ensure_taurusdb_instance(&mut self, id: &str, window: (i64, i64)) {
-        let inst = self.taurusdb.instances.entry(id.to_owned()).or_insert_with(|| TaurusdbInstance {
-            name: name_or("", "taurusdb", id),
-            ..TaurusdbInstance::default()
-        });
+        let inst = self
+            .taurusdb
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| TaurusdbInstance {
+                name: name_or("", "taurusdb", id),
+                ..TaurusdbInstance::default()
+            });
         cover(&mut inst.restore_windows, window);
     }
 
     /// A `COMPLETED` TaurusDB backup of `instance_id`.
     pub fn ensure_taurusdb_backup(&mut self, instance_id: &str, backup_id: &str) {
-        self.taurusdb.instances.entry(instance_id.to_owned()).or_insert_with(|| {
-            TaurusdbInstance { name: name_or("", "taurusdb", instance_id), ..TaurusdbInstance::default() }
-        });
+        self.taurusdb
+            .instances
+            .entry(instance_id.to_owned())
+            .or_insert_with(|| TaurusdbInstance {
+                name: name_or("", "taurusdb", instance_id),
+                ..TaurusdbInstance::default()
+            });
         let at = self.backup_time();
-        self.taurusdb.backups.entry(backup_id.to_owned()).or_insert_with(|| TaurusdbBackup {
-            instance_id: instance_id.to_owned(),
-            name: name_or("", "backup", backup_id),
-            begin_time: at,
-            end_time: at + 60_000,
-            ..TaurusdbBackup::default()
-        });
+        self.taurusdb
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| TaurusdbBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                begin_time: at,
+                end_time: at + 60_000,
+                ..TaurusdbBackup::default()
+            });
     }
 
     /// An `available` CBR backup: of a server (with `children` as its disk backups, each
@@ -122,27 +153,42 @@ impl World {
         children: &[(String, String)],
     ) {
         if let Some(server) = server_id {
-            self.cbr.servers.entry(server.to_owned()).or_insert_with(|| CbrServer {
-                name: name_or("", "ecs", server),
-                ..CbrServer::default()
-            });
+            self.cbr
+                .servers
+                .entry(server.to_owned())
+                .or_insert_with(|| CbrServer {
+                    name: name_or("", "ecs", server),
+                    ..CbrServer::default()
+                });
         }
         let at = self.backup_time();
         let is_server = server_id.is_some() || !children.is_empty();
-        let backup = self.cbr.backups.entry(backup_id.to_owned()).or_insert_with(|| {
-            let resource_id = server_id
-                .or(volume_id)
-                .map_or_else(|| format!("resource-{backup_id}"), str::to_owned);
-            CbrBackup {
-                name: name_or("", "backup", backup_id),
-                resource_name: name_or("", if is_server { "ecs" } else { "volume" }, &resource_id),
-                resource_id,
-                resource_type: if is_server { "OS::Nova::Server" } else { "OS::Cinder::Volume" }
+        let backup = self
+            .cbr
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| {
+                let resource_id = server_id
+                    .or(volume_id)
+                    .map_or_else(|| format!("resource-{backup_id}"), str::to_owned);
+                CbrBackup {
+                    name: name_or("", "backup", backup_id),
+                    resource_name: name_or(
+                        "",
+                        if is_server { "ecs" } else { "volume" },
+                        &resource_id,
+                    ),
+                    resource_id,
+                    resource_type: if is_server {
+                        "OS::Nova::Server"
+                    } else {
+                        "OS::Cinder::Volume"
+                    }
                     .to_owned(),
-                created_at: at,
-                ..CbrBackup::default()
-            }
-        });
+                    created_at: at,
+                    ..CbrBackup::default()
+                }
+            });
         for (child, volume) in children {
             if !backup.children.iter().any(|c| &c.id == child) {
                 backup.children.push(CbrChildBackup {
@@ -157,22 +203,28 @@ impl World {
 
     /// A `RUNNING` master/standby Redis instance.
     pub fn ensure_dcs_instance(&mut self, id: &str) {
-        self.dcs.instances.entry(id.to_owned()).or_insert_with(|| DcsInstance {
-            name: name_or("", "dcs", id),
-            ..DcsInstance::default()
-        });
+        self.dcs
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| DcsInstance {
+                name: name_or("", "dcs", id),
+                ..DcsInstance::default()
+            });
     }
 
     /// A `succeed`, restorable backup of `instance_id`.
     pub fn ensure_dcs_backup(&mut self, instance_id: &str, backup_id: &str) {
         self.ensure_dcs_instance(instance_id);
         let at = self.backup_time();
-        self.dcs.backups.entry(backup_id.to_owned()).or_insert_with(|| DcsBackup {
-            instance_id: instance_id.to_owned(),
-            name: name_or("", "backup", backup_id),
-            created_at: at,
-            ..DcsBackup::default()
-        });
+        self.dcs
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| DcsBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                created_at: at,
+                ..DcsBackup::default()
+            });
     }
 }
 
@@ -189,7 +241,10 @@ mod tests {
         assert_eq!(w, once);
         w.ensure_rds_instance("r1in01", (5_000, 6_000));
         assert_eq!(w.rds.instances["r1in01"].restore_windows.len(), 2);
-        assert_eq!(w.ddm.instances["d1in09"].data_nodes, vec!["r1in01".to_owned()]);
+        assert_eq!(
+            w.ddm.instances["d1in09"].data_nodes,
+            vec!["r1in01".to_owned()]
+        );
         assert!(!w.ddm.instances["d1in09"].schemas.is_empty());
         w.ensure_ddm_instance("d2in09", &[], (1_000, 2_000));
         assert!(w.ddm.instances["d2in09"].schemas.is_empty());

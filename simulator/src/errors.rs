@@ -87,7 +87,11 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &str, msg: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.to_owned(), msg: msg.into() }
+        ApiError {
+            status,
+            code: code.to_owned(),
+            msg: msg.into(),
+        }
     }
 
     pub(crate) fn bad_request(code: &str, msg: impl Into<String>) -> ApiError {
@@ -103,7 +107,13 @@ impl ApiError {
     }
 
     pub(crate) fn into_reply(self, service: Service, request_id: &str) -> Reply {
-        api_error(Shape::of(service), self.status, &self.code, &self.msg, request_id)
+        api_error(
+            Shape::of(service),
+            self.status,
+            &self.code,
+            &self.msg,
+            request_id,
+        )
     }
 }
 

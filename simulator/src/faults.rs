@@ -86,10 +86,14 @@ impl Faults {
                 }
             }
             if !(500..=599).contains(&rule.error_status) {
-                return Err(format!("faults.rules[{i}].error_status must be a 5xx status"));
+                return Err(format!(
+                    "faults.rules[{i}].error_status must be a 5xx status"
+                ));
             }
             if !rule.job_invisible_seconds.is_finite() || rule.job_invisible_seconds < 0.0 {
-                return Err(format!("faults.rules[{i}].job_invisible_seconds must be >= 0"));
+                return Err(format!(
+                    "faults.rules[{i}].job_invisible_seconds must be >= 0"
+                ));
             }
         }
         Ok(())
@@ -113,9 +117,13 @@ impl Faults {
             }
             if d.reject.is_none() {
                 if roll(rng, rule.throttle_rate) {
-                    d.reject = Some(Reject::Throttle { retry_after: rule.retry_after_seconds });
+                    d.reject = Some(Reject::Throttle {
+                        retry_after: rule.retry_after_seconds,
+                    });
                 } else if roll(rng, rule.error_rate) {
-                    d.reject = Some(Reject::ServerError { status: rule.error_status });
+                    d.reject = Some(Reject::ServerError {
+                        status: rule.error_status,
+                    });
                 }
             }
             d.latency_ms = d.latency_ms.saturating_add(rule.latency_ms);
@@ -123,7 +131,9 @@ impl Faults {
             if d.fail_job.is_none() && roll(rng, rule.fail_job_rate) {
                 d.fail_job = Some(rule.fail_reason.clone().unwrap_or_default());
             }
-            d.invisible_ms = d.invisible_ms.max(crate::world::secs_to_ms(rule.job_invisible_seconds));
+            d.invisible_ms = d
+                .invisible_ms
+                .max(crate::world::secs_to_ms(rule.job_invisible_seconds));
         }
         self.rules.retain(|r| r.times != Some(0));
         d
@@ -135,7 +145,11 @@ impl FaultRule {
         if self.service.is_some_and(|s| s != service) {
             return false;
         }
-        if self.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method)) {
+        if self
+            .method
+            .as_deref()
+            .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+        {
             return false;
         }
         match &self.path {
@@ -195,7 +209,10 @@ mod tests {
     use super::*;
 
     fn segs(path: &str) -> Vec<String> {
-        path.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     #[test]
@@ -203,25 +220,48 @@ mod tests {
         fn p(g: &str) -> Vec<&str> {
             g.split('/').filter(|s| !s.is_empty()).collect()
         }
-        assert!(glob_match(&p("/v3/*/instances/recovery"), &segs("/v3/abc/instances/recovery")));
-        assert!(!glob_match(&p("/v3/*/instances/recovery"), &segs("/v3/abc/instances")));
+        assert!(glob_match(
+            &p("/v3/*/instances/recovery"),
+            &segs("/v3/abc/instances/recovery")
+        ));
+        assert!(!glob_match(
+            &p("/v3/*/instances/recovery"),
+            &segs("/v3/abc/instances")
+        ));
         assert!(glob_match(&p("/v3/**"), &segs("/v3/abc/jobs")));
-        assert!(glob_match(&p("**/restore"), &segs("/v3/p/backups/b/restore")));
+        assert!(glob_match(
+            &p("**/restore"),
+            &segs("/v3/p/backups/b/restore")
+        ));
         assert!(!glob_match(&p("**/restore"), &segs("/v3/p/backups/b")));
     }
 
     #[test]
     fn times_retires_a_rule() {
         let mut faults = Faults {
-            rules: vec![FaultRule { throttle_rate: 1.0, times: Some(2), ..FaultRule::default() }],
+            rules: vec![FaultRule {
+                throttle_rate: 1.0,
+                times: Some(2),
+                ..FaultRule::default()
+            }],
             token_ttl_seconds: None,
         };
         let mut rng = StdRng::seed_from_u64(1);
         let s = segs("/v3/p/jobs");
         for _ in 0..2 {
-            assert!(faults.decide(&mut rng, Service::Rds, "GET", &s).reject.is_some());
+            assert!(
+                faults
+                    .decide(&mut rng, Service::Rds, "GET", &s)
+                    .reject
+                    .is_some()
+            );
         }
-        assert!(faults.decide(&mut rng, Service::Rds, "GET", &s).reject.is_none());
+        assert!(
+            faults
+                .decide(&mut rng, Service::Rds, "GET", &s)
+                .reject
+                .is_none()
+        );
         assert!(faults.rules.is_empty());
     }
 
@@ -239,8 +279,14 @@ mod tests {
         };
         let mut rng = StdRng::seed_from_u64(1);
         let s = segs("/v2/p/instances/i/restores");
-        assert_eq!(faults.decide(&mut rng, Service::Rds, "POST", &s).reject, None);
-        assert_eq!(faults.decide(&mut rng, Service::Dcs, "GET", &s).reject, None);
+        assert_eq!(
+            faults.decide(&mut rng, Service::Rds, "POST", &s).reject,
+            None
+        );
+        assert_eq!(
+            faults.decide(&mut rng, Service::Dcs, "GET", &s).reject,
+            None
+        );
         assert_eq!(
             faults.decide(&mut rng, Service::Dcs, "post", &s).reject,
             Some(Reject::ServerError { status: 503 })

@@ -25,9 +25,18 @@ pub(crate) struct Req {
 }
 
 impl Req {
-    pub(crate) fn new(method: &str, path: &str, raw_query: &str, headers: HeaderMap, body: Vec<u8>) -> Req {
-        let segments =
-            path.split('/').filter(|s| !s.is_empty()).map(|s| decode(s, false)).collect();
+    pub(crate) fn new(
+        method: &str,
+        path: &str,
+        raw_query: &str,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Req {
+        let segments = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| decode(s, false))
+            .collect();
         let query = raw_query
             .split('&')
             .filter(|p| !p.is_empty())
@@ -49,12 +58,18 @@ impl Req {
 
     /// The first value of a query parameter.
     pub(crate) fn q(&self, key: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A header value (names are case-insensitive); non-UTF-8 values count as missing.
     pub(crate) fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// The body as JSON, or a message saying why it is not.
@@ -62,7 +77,8 @@ impl Req {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Err("The request body is empty.".to_owned());
         }
-        serde_json::from_slice(&self.body).map_err(|e| format!("The request body is not valid JSON: {e}"))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| format!("The request body is not valid JSON: {e}"))
     }
 }
 
@@ -76,7 +92,11 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn json(status: StatusCode, body: Value) -> Reply {
-        Reply { status, headers: Vec::new(), body: Some(body) }
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
     }
 
     pub(crate) fn ok(body: Value) -> Reply {
@@ -85,7 +105,11 @@ impl Reply {
 
     /// No body at all (CBR's 202, DCS's 204).
     pub(crate) fn empty(status: StatusCode) -> Reply {
-        Reply { status, headers: Vec::new(), body: None }
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
     }
 
     pub(crate) fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Reply {
@@ -98,7 +122,8 @@ impl Reply {
             Some(value) => {
                 let bytes = serde_json::to_vec(value).unwrap_or_default();
                 let mut r = Response::new(Body::from(bytes));
-                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                r.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 r
             }
             None => Response::new(Body::empty()),

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::header::HeaderName;
 use axum::http::StatusCode;
+use axum::http::header::HeaderName;
 use serde_json::{Value, json};
 
 use crate::aksk::sha256_hex;
@@ -21,7 +21,9 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
         ("POST", ["v3", "auth", "tokens"]) => Routed::global(false, issue_token),
         ("GET", ["v3", "auth", "catalog"]) => Routed::global(true, show_catalog),
         ("GET", ["v3", "projects"]) => Routed::global(true, list_projects),
-        ("GET", ["v3"]) => Routed::global(false, |cx| Ok(Reply::ok(json!({ "version": version(cx) })))),
+        ("GET", ["v3"]) => {
+            Routed::global(false, |cx| Ok(Reply::ok(json!({ "version": version(cx) }))))
+        }
         ("GET", []) => Routed::global(false, |cx| {
             Ok(Reply::json(
                 StatusCode::MULTIPLE_CHOICES,
@@ -39,8 +41,12 @@ fn unauthorized() -> ApiError {
 fn issue_token(cx: &mut Ctx<'_>) -> ApiResult {
     let body = cx.req.json().map_err(|m| ApiError::bad_request("", m))?;
     let identity = &body["auth"]["identity"];
-    let methods: Vec<&str> =
-        identity["methods"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let methods: Vec<&str> = identity["methods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if !methods.contains(&"password") {
         return Err(ApiError::bad_request(
             "",
@@ -57,11 +63,14 @@ fn issue_token(cx: &mut Ctx<'_>) -> ApiResult {
         // A user ID is unique without a domain; a user name is not.
         (None, None) => user["id"].is_string(),
     };
-    let found = creds.users.iter().find(|u| match (user["id"].as_str(), user["name"].as_str()) {
-        (Some(id), _) => u.id == id,
-        (None, Some(name)) => u.name == name,
-        (None, None) => false,
-    });
+    let found = creds
+        .users
+        .iter()
+        .find(|u| match (user["id"].as_str(), user["name"].as_str()) {
+            (Some(id), _) => u.id == id,
+            (None, Some(name)) => u.name == name,
+            (None, None) => false,
+        });
     let Some(found) = found.filter(|u| domain_ok && user["password"].as_str() == Some(&u.password))
     else {
         return Err(unauthorized());
@@ -83,8 +92,15 @@ fn issue_token(cx: &mut Ctx<'_>) -> ApiResult {
     let (project_id, project_name) = (creds.project.id.clone(), creds.project.name.clone());
     let domain = creds.domain.clone();
     let region = creds.region();
-    let ttl = cx.st.world.faults.token_ttl_seconds.unwrap_or(DEFAULT_TOKEN_TTL_SECONDS);
-    let expires = cx.now.saturating_add(i64::try_from(ttl.saturating_mul(1000)).unwrap_or(i64::MAX));
+    let ttl = cx
+        .st
+        .world
+        .faults
+        .token_ttl_seconds
+        .unwrap_or(DEFAULT_TOKEN_TTL_SECONDS);
+    let expires = cx
+        .now
+        .saturating_add(i64::try_from(ttl.saturating_mul(1000)).unwrap_or(i64::MAX));
     let token = cx.st.token_id();
     cx.st.tokens.insert(
         token.clone(),
@@ -128,7 +144,11 @@ pub(crate) fn catalog(origins: &BTreeMap<Service, String>, pid: &str, region: &s
         ("identity", "iam", format!("{}/v3", origin(Service::Iam))),
         ("rdsv3", "rds", format!("{}/v3/{pid}", origin(Service::Rds))),
         ("ddmv3", "ddm", format!("{}/v3/{pid}", origin(Service::Ddm))),
-        ("gaussdb-mysql", "gaussdb-mysql", format!("{}/v3/{pid}", origin(Service::Taurusdb))),
+        (
+            "gaussdb-mysql",
+            "gaussdb-mysql",
+            format!("{}/v3/{pid}", origin(Service::Taurusdb)),
+        ),
         ("cbr", "cbr", format!("{}/v3/{pid}", origin(Service::Cbr))),
         ("dcsv2", "dcs", format!("{}/v2/{pid}", origin(Service::Dcs))),
     ];
@@ -156,7 +176,9 @@ pub(crate) fn catalog(origins: &BTreeMap<Service, String>, pid: &str, region: &s
 
 fn show_catalog(cx: &mut Ctx<'_>) -> ApiResult {
     let creds = &cx.st.world.credentials;
-    Ok(Reply::ok(json!({ "catalog": catalog(cx.origins, &creds.project.id, &creds.region()) })))
+    Ok(Reply::ok(
+        json!({ "catalog": catalog(cx.origins, &creds.project.id, &creds.region()) }),
+    ))
 }
 
 fn list_projects(cx: &mut Ctx<'_>) -> ApiResult {

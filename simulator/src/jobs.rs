@@ -80,7 +80,10 @@ pub(crate) fn opt_str(v: &Value, name: &str) -> Result<Option<String>, String> {
 pub(crate) fn opt_ms(v: &Value, name: &str) -> Result<Option<i64>, String> {
     match v {
         Value::Null => Ok(None),
-        v => v.as_i64().map(Some).ok_or_else(|| format!("{name} must be an integer in ms.")),
+        v => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("{name} must be an integer in ms.")),
     }
 }
 
@@ -93,13 +96,17 @@ pub(crate) fn paging(
 ) -> Result<(usize, usize), String> {
     let offset = match offset {
         None | Some("") => 0,
-        Some(o) => o.parse::<usize>().map_err(|_| "offset must be a number >= 0.".to_owned())?,
+        Some(o) => o
+            .parse::<usize>()
+            .map_err(|_| "offset must be a number >= 0.".to_owned())?,
     };
     let limit = match limit {
         None | Some("") => default_limit,
-        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=max).contains(l)).ok_or_else(|| {
-            format!("limit must be a number from 1 to {max}.")
-        })?,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| format!("limit must be a number from 1 to {max}."))?,
     };
     Ok((offset, limit))
 }
@@ -132,7 +139,11 @@ pub(crate) fn new_job(
 }
 
 fn process(job: &Job, now: i64) -> String {
-    if job.status == "Running" { format!("{}%", job.percent(now)) } else { String::new() }
+    if job.status == "Running" {
+        format!("{}%", job.percent(now))
+    } else {
+        String::new()
+    }
 }
 
 /// RDS and TaurusDB: `{"job": {...}}` (otc-api.md §2.4, §3.3).
@@ -196,9 +207,18 @@ mod tests {
     #[test]
     fn restore_points_must_agree() {
         let b = || Some("b1".to_owned());
-        assert_eq!(restore_point(Some("backup"), b(), None, true), Ok(RestorePoint::Backup("b1".into())));
-        assert_eq!(restore_point(Some("timestamp"), None, Some(5), true), Ok(RestorePoint::Time(5)));
-        assert_eq!(restore_point(None, b(), None, false), Ok(RestorePoint::Backup("b1".into())));
+        assert_eq!(
+            restore_point(Some("backup"), b(), None, true),
+            Ok(RestorePoint::Backup("b1".into()))
+        );
+        assert_eq!(
+            restore_point(Some("timestamp"), None, Some(5), true),
+            Ok(RestorePoint::Time(5))
+        );
+        assert_eq!(
+            restore_point(None, b(), None, false),
+            Ok(RestorePoint::Backup("b1".into()))
+        );
         for (kind, backup, time, required) in [
             (Some("backup"), None, Some(5), false),
             (Some("backup"), b(), Some(5), false),

@@ -111,7 +111,14 @@ impl Ports {
     /// Six consecutive ports starting at `base`, in [`Service::ALL`] order.
     pub fn from_base(base: u16) -> Ports {
         let at = |i: u16| base.saturating_add(i);
-        Ports { iam: at(0), rds: at(1), ddm: at(2), taurusdb: at(3), cbr: at(4), dcs: at(5) }
+        Ports {
+            iam: at(0),
+            rds: at(1),
+            ddm: at(2),
+            taurusdb: at(3),
+            cbr: at(4),
+            dcs: at(5),
+        }
     }
 
     pub fn get(&self, service: Service) -> u16 {
@@ -174,7 +181,9 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("ports", &self.ports).finish_non_exhaustive()
+        f.debug_struct("Simulator")
+            .field("ports", &self.ports)
+            .finish_non_exhaustive()
     }
 }
 
@@ -194,10 +203,18 @@ pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
         let addr = SocketAddr::new(config.listen, wanted.get(service));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|source| SimError::Bind { service, addr, source })?;
+            .map_err(|source| SimError::Bind {
+                service,
+                addr,
+                source,
+            })?;
         let port = listener
             .local_addr()
-            .map_err(|source| SimError::Bind { service, addr, source })?
+            .map_err(|source| SimError::Bind {
+                service,
+                addr,
+                source,
+            })?
             .port();
         ports.set(service, port);
         listeners.push((service, listener));
@@ -210,19 +227,36 @@ pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
         IpAddr::V4(v4) => format!("http://{v4}:{port}"),
         IpAddr::V6(v6) => format!("http://[{v6}]:{port}"),
     };
-    let origins: BTreeMap<Service, String> =
-        Service::ALL.iter().map(|s| (*s, origin(ports.get(*s)))).collect();
-    let clock = SimClock::new(config.world.now.unwrap_or_else(timefmt::system_now_ms), config.time_scale);
-    let shared = Arc::new(state::Shared::new(config.world, config.seed, clock, origins));
+    let origins: BTreeMap<Service, String> = Service::ALL
+        .iter()
+        .map(|s| (*s, origin(ports.get(*s))))
+        .collect();
+    let clock = SimClock::new(
+        config.world.now.unwrap_or_else(timefmt::system_now_ms),
+        config.time_scale,
+    );
+    let shared = Arc::new(state::Shared::new(
+        config.world,
+        config.seed,
+        clock,
+        origins,
+    ));
     let servers = server::spawn(&shared, listeners);
-    Ok(Simulator { shared, ports, servers })
+    Ok(Simulator {
+        shared,
+        ports,
+        servers,
+    })
 }
 
 impl Simulator {
     /// The environment a client needs, in print order: `OS_AUTH_URL` then one
     /// `REWIND_ENDPOINT_<SERVICE>` per service.
     pub fn endpoints(&self) -> Vec<(String, String)> {
-        let mut out = vec![("OS_AUTH_URL".to_owned(), format!("{}/v3", self.url(Service::Iam)))];
+        let mut out = vec![(
+            "OS_AUTH_URL".to_owned(),
+            format!("{}/v3", self.url(Service::Iam)),
+        )];
         for service in &Service::ALL[1..] {
             out.push((
                 format!("REWIND_ENDPOINT_{}", service.name().to_uppercase()),

@@ -2,7 +2,8 @@
 
 use crate::world::{JobEffect, LastRestore, World};
 
-pub(crate) const DEFAULT_FAIL_REASON: &str = "The restoration failed (fault injected by the simulator).";
+pub(crate) const DEFAULT_FAIL_REASON: &str =
+    "The restoration failed (fault injected by the simulator).";
 
 /// DCS failure code for "data sync failed" (`dcs.08.0001`..`0008`, otc-api.md §5.2).
 pub(crate) const DCS_FAIL_CODE: &str = "dcs.08.0007";
@@ -80,7 +81,12 @@ fn finish_job(world: &mut World, kind: Kind, id: &str) {
 
 fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
     match effect {
-        JobEffect::RdsRestore { target_instance_id, restore_time, backup_id, .. } => {
+        JobEffect::RdsRestore {
+            target_instance_id,
+            restore_time,
+            backup_id,
+            ..
+        } => {
             if let Some(inst) = world.rds.instances.get_mut(target_instance_id) {
                 inst.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
                 if ok {
@@ -92,7 +98,12 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                 }
             }
         }
-        JobEffect::TaurusdbRestore { target_instance_id, restore_time, backup_id, .. } => {
+        JobEffect::TaurusdbRestore {
+            target_instance_id,
+            restore_time,
+            backup_id,
+            ..
+        } => {
             if let Some(inst) = world.taurusdb.instances.get_mut(target_instance_id) {
                 inst.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
                 if ok {
@@ -126,14 +137,19 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
             if let Some(target) = world.ddm.instances.get_mut(target_instance_id) {
                 target.status = if ok { "RUNNING" } else { "ERROR" }.to_owned();
                 if ok {
-                    target.data_nodes =
-                        data_node_relations.iter().map(|r| r.target_instance_id.clone()).collect();
+                    target.data_nodes = data_node_relations
+                        .iter()
+                        .map(|r| r.target_instance_id.clone())
+                        .collect();
                     target.schemas = schemas;
                 }
             }
         }
         JobEffect::DdmMetadataRestore {
-            source_instance_id, target_instance_id, data_nodes, ..
+            source_instance_id,
+            target_instance_id,
+            data_nodes,
+            ..
         } => {
             let schemas = source_schemas(world, source_instance_id);
             if let Some(target) = world.ddm.instances.get_mut(target_instance_id) {
@@ -148,19 +164,29 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
 }
 
 fn source_schemas(world: &World, source: &str) -> Vec<String> {
-    world.ddm.instances.get(source).map(|s| s.schemas.clone()).unwrap_or_default()
+    world
+        .ddm
+        .instances
+        .get(source)
+        .map(|s| s.schemas.clone())
+        .unwrap_or_default()
 }
 
 fn finish_operation_log(world: &mut World, id: &str) {
-    let Some(log) = world.cbr.operation_logs.get_mut(id) else { return };
+    let Some(log) = world.cbr.operation_logs.get_mut(id) else {
+        return;
+    };
     let ok = !log.will_fail;
     log.status = if ok { "success" } else { "failed" }.to_owned();
     log.ended_at = Some(log.due());
     if !ok && log.fail_reason.is_empty() {
         log.fail_reason = DEFAULT_FAIL_REASON.to_owned();
     }
-    let (backup_id, target, power_on) =
-        (log.backup_id.clone(), log.target_resource_id.clone(), log.power_on);
+    let (backup_id, target, power_on) = (
+        log.backup_id.clone(),
+        log.target_resource_id.clone(),
+        log.power_on,
+    );
     if let Some(backup) = world.cbr.backups.get_mut(&backup_id) {
         backup.status = "available".to_owned();
     }
@@ -170,7 +196,9 @@ fn finish_operation_log(world: &mut World, id: &str) {
 }
 
 fn finish_dcs_restore(world: &mut World, id: &str) {
-    let Some(rec) = world.dcs.restores.get_mut(id) else { return };
+    let Some(rec) = world.dcs.restores.get_mut(id) else {
+        return;
+    };
     let ok = !rec.will_fail;
     rec.status = if ok { "succeed" } else { "failed" }.to_owned();
     rec.ended_at = Some(rec.due());

@@ -14,7 +14,11 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);
     Some(match (req.method.as_str(), s.as_slice()) {
         ("POST", [v @ ("v3" | "v3.1"), pid, "instances", "recovery"]) => {
-            let accepted = if *v == "v3.1" { StatusCode::ACCEPTED } else { StatusCode::OK };
+            let accepted = if *v == "v3.1" {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
             Routed::project(pid, move |cx| recovery(cx, accepted))
         }
         ("GET", ["v3", pid, "jobs"]) => Routed::project(pid, show_job),
@@ -33,7 +37,10 @@ fn param(msg: impl Into<String>) -> ApiError {
 }
 
 pub(crate) fn instance_missing(id: &str) -> ApiError {
-    ApiError::not_found("DBS.200002", format!("The DB instance {id} does not exist."))
+    ApiError::not_found(
+        "DBS.200002",
+        format!("The DB instance {id} does not exist."),
+    )
 }
 
 pub(crate) fn instance_busy(id: &str, status: &str) -> ApiError {
@@ -58,7 +65,10 @@ fn datastore_type(engine: &str) -> &str {
 
 fn capitalised(engine: &str) -> String {
     let mut chars = engine.chars();
-    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 fn recovery(cx: &mut Ctx<'_>, accepted: StatusCode) -> ApiResult {
@@ -73,8 +83,16 @@ fn recovery(cx: &mut Ctx<'_>, accepted: StatusCode) -> ApiResult {
         .map_err(|m| param(format!("Parameter error: {m}")))?;
 
     let world = &cx.st.world;
-    let source = world.rds.instances.get(&source_id).ok_or_else(|| instance_missing(&source_id))?;
-    let target = world.rds.instances.get(&target_id).ok_or_else(|| instance_missing(&target_id))?;
+    let source = world
+        .rds
+        .instances
+        .get(&source_id)
+        .ok_or_else(|| instance_missing(&source_id))?;
+    let target = world
+        .rds
+        .instances
+        .get(&target_id)
+        .ok_or_else(|| instance_missing(&target_id))?;
     if target.status != "ACTIVE" {
         return Err(instance_busy(&target_id, &target.status));
     }
@@ -105,7 +123,12 @@ fn recovery(cx: &mut Ctx<'_>, accepted: StatusCode) -> ApiResult {
     Ok(Reply::json(accepted, json!({ "job_id": job_id })))
 }
 
-fn check_point(cx: &Ctx<'_>, source_id: &str, source: &RdsInstance, point: &RestorePoint) -> Result<(), ApiError> {
+fn check_point(
+    cx: &Ctx<'_>,
+    source_id: &str,
+    source: &RdsInstance,
+    point: &RestorePoint,
+) -> Result<(), ApiError> {
     match point {
         RestorePoint::Time(t) => {
             if !source.restore_windows.iter().any(|w| w.contains(*t)) {
@@ -137,7 +160,11 @@ fn check_point(cx: &Ctx<'_>, source_id: &str, source: &RdsInstance, point: &Rest
 }
 
 fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
-    let id = cx.req.q("id").filter(|i| !i.is_empty()).ok_or_else(|| param("id is required."))?;
+    let id = cx
+        .req
+        .q("id")
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| param("id is required."))?;
     let job = cx
         .st
         .world
@@ -193,12 +220,16 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .map(|(id, i)| instance_json(id, i, &cx.pid))
         .collect();
     let total = all.len();
-    Ok(Reply::ok(json!({ "instances": jobs::page(all, offset, limit), "total_count": total })))
+    Ok(Reply::ok(
+        json!({ "instances": jobs::page(all, offset, limit), "total_count": total }),
+    ))
 }
 
 /// Clips windows to one UTC day when `date=yyyy-mm-dd` is given.
 pub(crate) fn windows_on(windows: &[Window], date: Option<&str>) -> Result<Vec<Window>, String> {
-    let Some(date) = date.filter(|d| !d.is_empty()) else { return Ok(windows.to_vec()) };
+    let Some(date) = date.filter(|d| !d.is_empty()) else {
+        return Ok(windows.to_vec());
+    };
     let day = jiff::civil::Date::strptime("%Y-%m-%d", date)
         .map_err(|_| format!("date must look like yyyy-mm-dd, not {date:?}."))?;
     let start = day
@@ -210,15 +241,26 @@ pub(crate) fn windows_on(windows: &[Window], date: Option<&str>) -> Result<Vec<W
     Ok(windows
         .iter()
         .filter(|w| w.end >= start && w.start <= end)
-        .map(|w| Window { start: w.start.max(start), end: w.end.min(end) })
+        .map(|w| Window {
+            start: w.start.max(start),
+            end: w.end.min(end),
+        })
         .collect())
 }
 
 fn restore_time(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
-    let inst = cx.st.world.rds.instances.get(id).ok_or_else(|| instance_missing(id))?;
+    let inst = cx
+        .st
+        .world
+        .rds
+        .instances
+        .get(id)
+        .ok_or_else(|| instance_missing(id))?;
     let windows = windows_on(&inst.restore_windows, cx.req.q("date")).map_err(param)?;
-    let list: Vec<Value> =
-        windows.iter().map(|w| json!({ "start_time": w.start, "end_time": w.end })).collect();
+    let list: Vec<Value> = windows
+        .iter()
+        .map(|w| json!({ "start_time": w.start, "end_time": w.end }))
+        .collect();
     Ok(Reply::ok(json!({ "restore_time": list })))
 }
 
@@ -262,5 +304,7 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
         })
         .collect();
     let total = all.len();
-    Ok(Reply::ok(json!({ "backups": jobs::page(all, offset, limit), "total_count": total })))
+    Ok(Reply::ok(
+        json!({ "backups": jobs::page(all, offset, limit), "total_count": total }),
+    ))
 }

@@ -11,8 +11,16 @@ use crate::Service;
 const MAX_ENTRIES: usize = 10_000;
 
 /// Keys whose values never reach the log.
-const SECRET_KEYS: [&str; 8] =
-    ["password", "secret", "sk", "secret_key", "security_token", "token", "access_key", "passcode"];
+const SECRET_KEYS: [&str; 8] = [
+    "password",
+    "secret",
+    "sk",
+    "secret_key",
+    "security_token",
+    "token",
+    "access_key",
+    "passcode",
+];
 
 /// One request as the simulator saw it; secrets are replaced by `"***"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,7 +102,8 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_log() {
-        let body = br#"{"auth":{"identity":{"password":{"user":{"name":"u","password":"hunter2"}}}}}"#;
+        let body =
+            br#"{"auth":{"identity":{"password":{"user":{"name":"u","password":"hunter2"}}}}}"#;
         let v = redacted_body(body).unwrap();
         assert_eq!(v["auth"]["identity"]["password"]["user"]["password"], "***");
         assert_eq!(v["auth"]["identity"]["password"]["user"]["name"], "u");

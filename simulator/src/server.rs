@@ -59,7 +59,11 @@ impl Routed {
         pid: &str,
         handler: impl FnOnce(&mut Ctx<'_>) -> ApiResult + Send + 'static,
     ) -> Routed {
-        Routed { pid: Some(pid.to_owned()), needs_auth: true, handler: Box::new(handler) }
+        Routed {
+            pid: Some(pid.to_owned()),
+            needs_auth: true,
+            handler: Box::new(handler),
+        }
     }
 
     /// A route outside any project (IAM).
@@ -67,7 +71,11 @@ impl Routed {
         needs_auth: bool,
         handler: impl FnOnce(&mut Ctx<'_>) -> ApiResult + Send + 'static,
     ) -> Routed {
-        Routed { pid: None, needs_auth, handler: Box::new(handler) }
+        Routed {
+            pid: None,
+            needs_auth,
+            handler: Box::new(handler),
+        }
     }
 }
 
@@ -263,9 +271,10 @@ pub(crate) fn spawn(shared: &Arc<Shared>, listeners: Vec<(Service, TcpListener)>
     let (stop, _) = watch::channel(false);
     let mut handles = Vec::new();
     for (service, listener) in listeners {
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(App { shared: Arc::clone(shared), service });
+        let app = Router::new().fallback(handle).with_state(App {
+            shared: Arc::clone(shared),
+            service,
+        });
         let mut rx = stop.subscribe();
         let serve = axum::serve(
             KillableListener(listener),
@@ -311,7 +320,10 @@ impl Listener for KillableListener {
                     let _ = stream.set_nodelay(true);
                     let kill = Arc::new(AtomicBool::new(false));
                     return (
-                        KillableStream { inner: stream, kill: Arc::clone(&kill) },
+                        KillableStream {
+                            inner: stream,
+                            kill: Arc::clone(&kill),
+                        },
                         ConnHandle { kill },
                     );
                 }
@@ -323,7 +335,9 @@ impl Listener for KillableListener {
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
         let _: SocketAddr = self.0.local_addr()?;
-        Ok(ConnHandle { kill: Arc::new(AtomicBool::new(false)) })
+        Ok(ConnHandle {
+            kill: Arc::new(AtomicBool::new(false)),
+        })
     }
 }
 
@@ -341,7 +355,10 @@ impl KillableStream {
 }
 
 fn aborted() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "response dropped by fault injection")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "response dropped by fault injection",
+    )
 }
 
 impl AsyncRead for KillableStream {

@@ -26,7 +26,11 @@ impl Shared {
         clock: SimClock,
         origins: BTreeMap<Service, String>,
     ) -> Shared {
-        Shared { state: Mutex::new(State::new(world, seed)), clock, origins }
+        Shared {
+            state: Mutex::new(State::new(world, seed)),
+            clock,
+            origins,
+        }
     }
 
     /// Runs `f` under the lock. Handlers never panic, but a poisoned lock still holds a
@@ -119,7 +123,14 @@ impl State {
 
 fn uuid_from(v: u128) -> String {
     let h = format!("{v:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]

@@ -43,8 +43,10 @@ fn param(msg: impl Into<String>) -> ApiError {
 
 fn restore(cx: &mut Ctx<'_>) -> ApiResult {
     let body = cx.req.json().map_err(param)?;
-    let source_id = jobs::req_str(&body["source_instance_id"], "source_instance_id").map_err(param)?;
-    let target_id = jobs::req_str(&body["target_instance_id"], "target_instance_id").map_err(param)?;
+    let source_id =
+        jobs::req_str(&body["source_instance_id"], "source_instance_id").map_err(param)?;
+    let target_id =
+        jobs::req_str(&body["target_instance_id"], "target_instance_id").map_err(param)?;
     let kind = jobs::opt_str(&body["type"], "type").map_err(param)?;
     let backup_id = jobs::opt_str(&body["backup_id"], "backup_id").map_err(param)?;
     let time = jobs::opt_ms(&body["restore_time"], "restore_time").map_err(param)?;
@@ -52,10 +54,16 @@ fn restore(cx: &mut Ctx<'_>) -> ApiResult {
         .map_err(|m| param(format!("Parameter error: {m}")))?;
 
     let world = &cx.st.world;
-    let source =
-        world.taurusdb.instances.get(&source_id).ok_or_else(|| instance_missing(&source_id))?;
-    let target =
-        world.taurusdb.instances.get(&target_id).ok_or_else(|| instance_missing(&target_id))?;
+    let source = world
+        .taurusdb
+        .instances
+        .get(&source_id)
+        .ok_or_else(|| instance_missing(&source_id))?;
+    let target = world
+        .taurusdb
+        .instances
+        .get(&target_id)
+        .ok_or_else(|| instance_missing(&target_id))?;
     if target.status != "ACTIVE" {
         return Err(instance_busy(&target_id, &target.status));
     }
@@ -100,18 +108,31 @@ fn restore(cx: &mut Ctx<'_>) -> ApiResult {
         backup_id: point.backup_id(),
     };
     let duration = world.durations.taurusdb_restore;
-    let job = jobs::new_job(cx, "RestoreOldInstance", (&target_id, &target_name), duration, effect);
+    let job = jobs::new_job(
+        cx,
+        "RestoreOldInstance",
+        (&target_id, &target_name),
+        duration,
+        effect,
+    );
     let job_id = cx.st.uuid();
     cx.st.world.taurusdb.jobs.insert(job_id.clone(), job);
     if let Some(t) = cx.st.world.taurusdb.instances.get_mut(&target_id) {
         t.status = "RESTORING".to_owned();
     }
     cx.st.submitted(&target_id);
-    Ok(Reply::json(StatusCode::ACCEPTED, json!({ "job_id": job_id })))
+    Ok(Reply::json(
+        StatusCode::ACCEPTED,
+        json!({ "job_id": job_id }),
+    ))
 }
 
 fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
-    let id = cx.req.q("id").filter(|i| !i.is_empty()).ok_or_else(|| param("id is required."))?;
+    let id = cx
+        .req
+        .q("id")
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| param("id is required."))?;
     let job = cx
         .st
         .world
@@ -144,8 +165,16 @@ fn instance_json(id: &str, inst: &TaurusdbInstance, pid: &str) -> Value {
 }
 
 fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
-    let inst = cx.st.world.taurusdb.instances.get(id).ok_or_else(|| instance_missing(id))?;
-    Ok(Reply::ok(json!({ "instance": instance_json(id, inst, &cx.pid) })))
+    let inst = cx
+        .st
+        .world
+        .taurusdb
+        .instances
+        .get(id)
+        .ok_or_else(|| instance_missing(id))?;
+    Ok(Reply::ok(
+        json!({ "instance": instance_json(id, inst, &cx.pid) }),
+    ))
 }
 
 fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
@@ -162,14 +191,24 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .map(|(id, i)| instance_json(id, i, &cx.pid))
         .collect();
     let total = all.len();
-    Ok(Reply::ok(json!({ "instances": jobs::page(all, offset, limit), "total_count": total })))
+    Ok(Reply::ok(
+        json!({ "instances": jobs::page(all, offset, limit), "total_count": total }),
+    ))
 }
 
 fn restore_time(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
-    let inst = cx.st.world.taurusdb.instances.get(id).ok_or_else(|| instance_missing(id))?;
+    let inst = cx
+        .st
+        .world
+        .taurusdb
+        .instances
+        .get(id)
+        .ok_or_else(|| instance_missing(id))?;
     let windows = windows_on(&inst.restore_windows, cx.req.q("date")).map_err(param)?;
-    let list: Vec<Value> =
-        windows.iter().map(|w| json!({ "start_time": w.start, "end_time": w.end })).collect();
+    let list: Vec<Value> = windows
+        .iter()
+        .map(|w| json!({ "start_time": w.start, "end_time": w.end }))
+        .collect();
     Ok(Reply::ok(json!({ "restore_times": list })))
 }
 
@@ -211,5 +250,7 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
         })
         .collect();
     let total = all.len();
-    Ok(Reply::ok(json!({ "backups": jobs::page(all, offset, limit), "total_count": total })))
+    Ok(Reply::ok(
+        json!({ "backups": jobs::page(all, offset, limit), "total_count": total }),
+    ))
 }

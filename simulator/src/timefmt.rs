@@ -9,7 +9,11 @@ pub(crate) fn system_now_ms() -> i64 {
 
 fn ts(ms: i64) -> Timestamp {
     // Out-of-range values only come from absurd world files; clamp rather than fail a reply.
-    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 { Timestamp::MIN } else { Timestamp::MAX })
+    Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
 }
 
 fn seconds_part(ms: i64) -> String {
@@ -169,8 +173,14 @@ mod tests {
     fn parses_every_query_spelling() {
         assert_eq!(parse_instant("1532001446987"), Some(1_532_001_446_987));
         assert_eq!(parse_instant("20180719115726"), Some(1_532_001_446_000));
-        assert_eq!(parse_instant("2018-07-19T11:57:26Z"), Some(1_532_001_446_000));
-        assert_eq!(parse_instant("2018-07-19T11:57:26+00:00"), Some(1_532_001_446_000));
+        assert_eq!(
+            parse_instant("2018-07-19T11:57:26Z"),
+            Some(1_532_001_446_000)
+        );
+        assert_eq!(
+            parse_instant("2018-07-19T11:57:26+00:00"),
+            Some(1_532_001_446_000)
+        );
         assert_eq!(parse_instant("yesterday"), None);
     }
 }

@@ -37,7 +37,10 @@ impl World {
     /// Default credentials (one user with a password, one AK/SK pair, project `eu-de`), the
     /// clock starting at `now_ms`, and nothing else.
     pub fn healthy(now_ms: i64) -> World {
-        World { now: Some(now_ms), ..World::default() }
+        World {
+            now: Some(now_ms),
+            ..World::default()
+        }
     }
 
     /// Checks what serde cannot: rates, durations and references.
@@ -57,19 +60,27 @@ impl World {
         self.faults.validate().map_err(SimError::World)?;
         for (id, b) in &self.rds.backups {
             if !self.rds.instances.contains_key(&b.instance_id) {
-                return bad(format!("rds backup {id} names unknown instance {}", b.instance_id));
+                return bad(format!(
+                    "rds backup {id} names unknown instance {}",
+                    b.instance_id
+                ));
             }
         }
         for (id, d) in &self.ddm.instances {
             for dn in &d.data_nodes {
                 if !self.rds.instances.contains_key(dn) {
-                    return bad(format!("ddm instance {id} lists unknown rds data node {dn}"));
+                    return bad(format!(
+                        "ddm instance {id} lists unknown rds data node {dn}"
+                    ));
                 }
             }
         }
         for (id, b) in &self.ddm.backups {
             if !self.ddm.instances.contains_key(&b.instance_id) {
-                return bad(format!("ddm backup {id} names unknown instance {}", b.instance_id));
+                return bad(format!(
+                    "ddm backup {id} names unknown instance {}",
+                    b.instance_id
+                ));
             }
         }
         for (id, b) in &self.taurusdb.backups {
@@ -82,7 +93,10 @@ impl World {
         }
         for (id, b) in &self.dcs.backups {
             if !self.dcs.instances.contains_key(&b.instance_id) {
-                return bad(format!("dcs backup {id} names unknown instance {}", b.instance_id));
+                return bad(format!(
+                    "dcs backup {id} names unknown instance {}",
+                    b.instance_id
+                ));
             }
         }
         Ok(())
@@ -135,7 +149,12 @@ impl Credentials {
 
     /// The region is the project name up to the first `_`, as the OTC SDKs derive it.
     pub(crate) fn region(&self) -> String {
-        self.project.name.split('_').next().unwrap_or("eu-de").to_owned()
+        self.project
+            .name
+            .split('_')
+            .next()
+            .unwrap_or("eu-de")
+            .to_owned()
     }
 }
 
@@ -165,7 +184,10 @@ pub struct Project {
 impl Default for Project {
     fn default() -> Self {
         // The project ID used by the DDM documentation examples, so they run verbatim.
-        Project { id: "619d3e78f61b4be68bc5aa0b59edcf7b".to_owned(), name: "eu-de".to_owned() }
+        Project {
+            id: "619d3e78f61b4be68bc5aa0b59edcf7b".to_owned(),
+            name: "eu-de".to_owned(),
+        }
     }
 }
 
@@ -670,7 +692,10 @@ pub struct CbrServer {
 
 impl Default for CbrServer {
     fn default() -> Self {
-        CbrServer { name: String::new(), status: "ACTIVE".to_owned() }
+        CbrServer {
+            name: String::new(),
+            status: "ACTIVE".to_owned(),
+        }
     }
 }
 

@@ -139,13 +139,23 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
                 }
             }
         });
+        let defaults = ApplyOptions::default();
+        let secs = |v: Option<f64>, d: Duration| v.map_or(d, Duration::from_secs_f64);
+        let pol = &settings.polling;
+        let base = PollPolicy::default();
+        let poll = PollPolicy {
+            first: secs(pol.first, base.first),
+            min: secs(pol.min, base.min),
+            max: secs(pol.max, base.max),
+            ..base
+        };
         let opts = ApplyOptions {
             parallelism: settings.parallelism,
             limits: settings.limits.clone(),
             fail_fast: args.fail_fast,
-            poll: PollPolicy::default().scaled(time_scale),
-            reconcile_delay: Duration::from_secs_f64(5.0 / time_scale),
-            ..ApplyOptions::default()
+            poll: poll.scaled(time_scale),
+            reconcile_delay: secs(pol.reconcile_delay, defaults.reconcile_delay).div_f64(time_scale),
+            ..defaults
         };
         let mut terminal;
         let mut json;

@@ -41,16 +41,24 @@ pub fn fast_retries() -> RetryPolicy {
 
 impl Harness {
     pub async fn start(world: World) -> Harness {
-        let sim = rewind_sim::start(SimConfig { time_scale: 0.0, world, ..SimConfig::default() })
-            .await
-            .expect("simulator starts");
+        let sim = rewind_sim::start(SimConfig {
+            time_scale: 0.0,
+            world,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
         let clock = sim.clock();
         Harness { sim, clock }
     }
 
     /// The simulator's environment: IAM and every service endpoint, plus `extra`.
     pub fn env(&self, credentials: &[(String, String)]) -> BTreeMap<String, String> {
-        self.sim.endpoints().into_iter().chain(credentials.iter().cloned()).collect()
+        self.sim
+            .endpoints()
+            .into_iter()
+            .chain(credentials.iter().cloned())
+            .collect()
     }
 
     /// Password credentials, every endpoint from `REWIND_ENDPOINT_*`.
@@ -67,7 +75,10 @@ impl Harness {
     }
 
     pub fn faults(&self, rules: Vec<FaultRule>) {
-        self.sim.set_faults(Faults { rules, token_ttl_seconds: None });
+        self.sim.set_faults(Faults {
+            rules,
+            token_ttl_seconds: None,
+        });
     }
 
     pub fn advance(&self, secs: u64) {
@@ -85,7 +96,11 @@ impl Harness {
 }
 
 pub fn operation(name: &str, spec: OpSpec) -> Operation {
-    Operation { name: name.to_owned(), request: spec.request(), spec }
+    Operation {
+        name: name.to_owned(),
+        request: spec.request(),
+        spec,
+    }
 }
 
 pub fn provider(cloud: &Cloud, op: &Operation) -> Arc<dyn Provider> {
@@ -105,7 +120,10 @@ pub async fn poll_to_end(
     let mut seen = Vec::new();
     for _ in 0..MAX_POLLS {
         match provider.poll(op, &handle).await.expect("poll") {
-            PollOutcome::Running { percent, handle: refined } => {
+            PollOutcome::Running {
+                percent,
+                handle: refined,
+            } => {
                 seen.push(percent);
                 if let Some(refined) = refined {
                     handle = refined;
@@ -121,17 +139,36 @@ pub async fn poll_to_end(
 pub fn assert_all_passed(checks: &[rewind_engine::provider::Check]) {
     assert!(!checks.is_empty());
     for c in checks {
-        assert!(c.passed, "check failed: {} (observed {})", c.name, c.observed);
+        assert!(
+            c.passed,
+            "check failed: {} (observed {})",
+            c.name, c.observed
+        );
     }
 }
 
 pub fn failed<'a>(checks: &'a [rewind_engine::provider::Check]) -> Vec<&'a str> {
-    checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect()
+    checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name.as_str())
+        .collect()
 }
 
 pub fn succeeded(outcome: &PollOutcome) -> &BTreeMap<String, String> {
     match outcome {
         PollOutcome::Succeeded { outputs } => outputs,
         other => panic!("expected success, got {other:?}"),
+    }
+}
+
+/// The simulator's name for an engine service.
+pub fn sim_service(service: Service) -> rewind_sim::Service {
+    match service {
+        Service::Rds => rewind_sim::Service::Rds,
+        Service::Ddm => rewind_sim::Service::Ddm,
+        Service::Taurusdb => rewind_sim::Service::Taurusdb,
+        Service::Cbr => rewind_sim::Service::Cbr,
+        Service::Dcs => rewind_sim::Service::Dcs,
     }
 }

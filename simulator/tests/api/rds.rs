@@ -3,14 +3,16 @@
 use rewind_sim::Service::Rds;
 use serde_json::{Value, json};
 
-use crate::util::{PID, assert_dbs_error, fixture, start};
+use crate::util::{PID, assert_dbs_error, fixture, start, verbatim};
 
 const INST: &str = "d8e6ca5a624745bcb546a227aa3ae1cfin01";
 
 /// The request from otc-api.md §2.1, verbatim.
 fn documented_body() -> Value {
-    json!({"source": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01", "type": "timestamp", "restore_time": 1532001446987},
-           "target": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01"}})
+    verbatim(
+        r#"{"source": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01", "type": "timestamp", "restore_time": 1532001446987},
+ "target": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01"}}"#,
+    )
 }
 
 fn recovery(version: &str) -> String {
@@ -55,18 +57,29 @@ async fn a_job_runs_to_completed_and_the_instance_back_to_active() {
     assert_eq!(inst.body["total_count"], 1);
 
     h.advance(150);
-    let j = h.get(Rds, &format!("/v3/{PID}/jobs?id={job_id}")).await.body["job"].clone();
+    let j = h
+        .get(Rds, &format!("/v3/{PID}/jobs?id={job_id}"))
+        .await
+        .body["job"]
+        .clone();
     assert_eq!(j["process"], "50%");
 
     h.advance(150);
-    let j = h.get(Rds, &format!("/v3/{PID}/jobs?id={job_id}")).await.body["job"].clone();
+    let j = h
+        .get(Rds, &format!("/v3/{PID}/jobs?id={job_id}"))
+        .await
+        .body["job"]
+        .clone();
     assert_eq!(j["status"], "Completed");
     assert_eq!(j["process"], "");
     assert_eq!(j["ended"], "2025-05-21T12:05:00+0000");
     assert!(j.get("fail_reason").is_none());
     let inst = h.get(Rds, &format!("/v3/{PID}/instances?id={INST}")).await;
     assert_eq!(inst.body["instances"][0]["status"], "ACTIVE");
-    let last = h.sim.world_snapshot().rds.instances[INST].last_restore.clone().expect("restored");
+    let last = h.sim.world_snapshot().rds.instances[INST]
+        .last_restore
+        .clone()
+        .expect("restored");
     assert_eq!(last.restore_time, Some(1_532_001_446_987));
 }
 
@@ -79,7 +92,11 @@ async fn an_injected_failure_ends_the_job_failed_with_a_reason() {
         .expect("job id")
         .to_owned();
     h.advance(300);
-    let j = h.get(Rds, &format!("/v3/{PID}/jobs?id={job_id}")).await.body["job"].clone();
+    let j = h
+        .get(Rds, &format!("/v3/{PID}/jobs?id={job_id}"))
+        .await
+        .body["job"]
+        .clone();
     assert_eq!(j["status"], "Failed");
     assert_eq!(j["fail_reason"], "createVM failed.");
     let inst = h.get(Rds, &format!("/v3/{PID}/instances?id={INST}")).await;
@@ -89,7 +106,12 @@ async fn an_injected_failure_ends_the_job_failed_with_a_reason() {
 #[tokio::test]
 async fn an_unknown_job_is_dbs_200543() {
     let h = start(fixture()).await;
-    let r = h.get(Rds, &format!("/v3/{PID}/jobs?id=ff80808157127d9301571bf8160c001d")).await;
+    let r = h
+        .get(
+            Rds,
+            &format!("/v3/{PID}/jobs?id=ff80808157127d9301571bf8160c001d"),
+        )
+        .await;
     assert_dbs_error(&r, 400, "DBS.200543");
 }
 
@@ -100,7 +122,9 @@ async fn an_unknown_instance_is_404_dbs_200002() {
     body["target"]["instance_id"] = json!("00000000000000000000000000000000in01");
     let r = h.post(Rds, &recovery("v3"), body).await;
     assert_dbs_error(&r, 404, "DBS.200002");
-    let r = h.get(Rds, &format!("/v3/{PID}/instances/nopein01/restore-time")).await;
+    let r = h
+        .get(Rds, &format!("/v3/{PID}/instances/nopein01/restore-time"))
+        .await;
     assert_dbs_error(&r, 404, "DBS.200002");
     assert!(h.sim.submissions().is_empty());
 }
@@ -117,7 +141,10 @@ async fn a_busy_instance_is_409_dbs_200019() {
 #[tokio::test]
 async fn a_second_restore_while_the_first_runs_is_409() {
     let h = start(fixture()).await;
-    assert_eq!(h.post(Rds, &recovery("v3"), documented_body()).await.status, 200);
+    assert_eq!(
+        h.post(Rds, &recovery("v3"), documented_body()).await.status,
+        200
+    );
     let r = h.post(Rds, &recovery("v3"), documented_body()).await;
     assert_dbs_error(&r, 409, "DBS.200019");
     assert_eq!(h.sim.submissions().get(INST), Some(&1));
@@ -135,14 +162,22 @@ async fn a_time_outside_the_window_is_400() {
 #[tokio::test]
 async fn a_backup_that_has_not_completed_is_refused() {
     let mut world = fixture();
-    world.rds.backups.get_mut("43e4feaab48f11e89039fa163ebaa7e4br01").expect("backup").status =
-        "BUILDING".into();
+    world
+        .rds
+        .backups
+        .get_mut("43e4feaab48f11e89039fa163ebaa7e4br01")
+        .expect("backup")
+        .status = "BUILDING".into();
     let h = start(world).await;
     let body = json!({"source": {"instance_id": INST, "type": "backup", "backup_id": "43e4feaab48f11e89039fa163ebaa7e4br01"},
                       "target": {"instance_id": INST}});
     let r = h.post(Rds, &recovery("v3"), body).await;
     assert_dbs_error(&r, 400, "DBS.280214");
-    assert!(r.body["error_msg"].as_str().is_some_and(|m| m.contains("BUILDING")));
+    assert!(
+        r.body["error_msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("BUILDING"))
+    );
 }
 
 #[tokio::test]
@@ -166,10 +201,22 @@ async fn type_backup_id_and_restore_time_must_agree() {
         json!({"instance_id": INST, "restore_time": 1532001446987_i64}),
         json!({"instance_id": INST, "type": "timestamp", "restore_time": "yesterday"}),
     ] {
-        let r = h.post(Rds, &recovery("v3"), json!({"source": source, "target": {"instance_id": INST}})).await;
+        let r = h
+            .post(
+                Rds,
+                &recovery("v3"),
+                json!({"source": source, "target": {"instance_id": INST}}),
+            )
+            .await;
         assert_dbs_error(&r, 400, "DBS.200001");
     }
-    let r = h.post(Rds, &recovery("v3"), json!({"source": {"instance_id": INST}})).await;
+    let r = h
+        .post(
+            Rds,
+            &recovery("v3"),
+            json!({"source": {"instance_id": INST}}),
+        )
+        .await;
     assert_dbs_error(&r, 400, "DBS.200001");
     assert!(h.sim.submissions().is_empty());
 }
@@ -177,14 +224,29 @@ async fn type_backup_id_and_restore_time_must_agree() {
 #[tokio::test]
 async fn restore_time_and_backups_have_the_documented_shapes() {
     let h = start(fixture()).await;
-    let r = h.get(Rds, &format!("/v3/{PID}/instances/{INST}/restore-time")).await;
+    let r = h
+        .get(Rds, &format!("/v3/{PID}/instances/{INST}/restore-time"))
+        .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body, json!({"restore_time": [{"start_time": 1532001446987_i64, "end_time": 1532742139000_i64}]}));
-    let r = h.get(Rds, &format!("/v3/{PID}/instances/{INST}/restore-time?date=2018-07-20")).await;
-    assert_eq!(r.body["restore_time"][0]["start_time"], 1_532_044_800_000_i64);
+    assert_eq!(
+        r.body,
+        json!({"restore_time": [{"start_time": 1532001446987_i64, "end_time": 1532742139000_i64}]})
+    );
+    let r = h
+        .get(
+            Rds,
+            &format!("/v3/{PID}/instances/{INST}/restore-time?date=2018-07-20"),
+        )
+        .await;
+    assert_eq!(
+        r.body["restore_time"][0]["start_time"],
+        1_532_044_800_000_i64
+    );
     assert_eq!(r.body["restore_time"][0]["end_time"], 1_532_131_199_999_i64);
 
-    let r = h.get(Rds, &format!("/v3/{PID}/backups?instance_id={INST}")).await;
+    let r = h
+        .get(Rds, &format!("/v3/{PID}/backups?instance_id={INST}"))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["total_count"], 1);
     let b = &r.body["backups"][0];

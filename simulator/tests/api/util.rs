@@ -13,6 +13,11 @@ pub fn fixture() -> World {
     World::from_yaml(include_str!("../fixtures/world.yaml")).expect("fixture world parses")
 }
 
+/// A request body exactly as the documentation prints it.
+pub fn verbatim(text: &str) -> Value {
+    serde_json::from_str(text).expect("documented JSON parses")
+}
+
 pub struct Harness {
     pub sim: Simulator,
     pub client: reqwest::Client,
@@ -28,14 +33,22 @@ pub struct Resp {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client")
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
 }
 
 /// Starts a simulator over `world` (seed 42, frozen clock) and fetches a token.
 pub async fn start(world: World) -> Harness {
-    let sim = rewind_sim::start(SimConfig { seed: 42, time_scale: 0.0, world, ..SimConfig::default() })
-        .await
-        .expect("simulator starts");
+    let sim = rewind_sim::start(SimConfig {
+        seed: 42,
+        time_scale: 0.0,
+        world,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
     let client = client();
     let token = token(&client, &sim).await;
     Harness { sim, client, token }
@@ -44,12 +57,19 @@ pub async fn start(world: World) -> Harness {
 pub async fn token(client: &reqwest::Client, sim: &Simulator) -> String {
     let resp = client
         .post(format!("{}/v3/auth/tokens", sim.url(Service::Iam)))
-        .json(&password_body("rewind", "rewind-sim-password", json!({ "project": { "name": "eu-de" } })))
+        .json(&password_body(
+            "rewind",
+            "rewind-sim-password",
+            json!({ "project": { "name": "eu-de" } }),
+        ))
         .send()
         .await
         .expect("token request");
     assert_eq!(resp.status().as_u16(), 201);
-    resp.headers()["x-subject-token"].to_str().expect("ascii token").to_owned()
+    resp.headers()["x-subject-token"]
+        .to_str()
+        .expect("ascii token")
+        .to_owned()
 }
 
 pub fn password_body(user: &str, password: &str, scope: Value) -> Value {
@@ -65,12 +85,27 @@ pub async fn read(resp: reqwest::Response) -> Resp {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let raw = resp.text().await.expect("body");
-    let body = if raw.is_empty() { Value::Null } else { serde_json::from_str(&raw).expect("JSON body") };
-    Resp { status, headers, body, raw }
+    let body = if raw.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&raw).expect("JSON body")
+    };
+    Resp {
+        status,
+        headers,
+        body,
+        raw,
+    }
 }
 
 impl Harness {
-    pub async fn call(&self, service: Service, method: Method, path: &str, body: Option<Value>) -> Resp {
+    pub async fn call(
+        &self,
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.sim.url(service)))
@@ -125,5 +160,11 @@ pub fn assert_dcs_error(resp: &Resp, status: u16, code: &str) {
     assert_eq!(resp.status, status, "{}", resp.raw);
     assert_eq!(resp.body["error_code"], code, "{}", resp.raw);
     assert!(resp.body["error_msg"].is_string(), "{}", resp.raw);
-    assert!(resp.body.as_object().is_some_and(|o| o.contains_key("error_ext_msg")), "{}", resp.raw);
+    assert!(
+        resp.body
+            .as_object()
+            .is_some_and(|o| o.contains_key("error_ext_msg")),
+        "{}",
+        resp.raw
+    );
 }

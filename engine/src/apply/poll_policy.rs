@@ -21,8 +21,8 @@ impl Default for PollPolicy {
     fn default() -> Self {
         PollPolicy {
             first: Duration::from_secs(5),
-            min: Duration::from_secs(2),
-            max: Duration::from_secs(120),
+            min: Duration::from_millis(500),
+            max: Duration::from_secs(180),
             factor: 2.0,
             max_errors: 10,
         }
@@ -43,18 +43,18 @@ impl PollPolicy {
 
     /// The delay before the next poll.
     ///
-    /// With a progress figure the job's end can be estimated from the elapsed time (jobs
-    /// report a roughly linear `process`), so the next poll is aimed just past that end:
-    /// few requests, and completion is seen soon after it happens. Without one, the delay
-    /// grows geometrically from `first`.
+    /// Services report progress as a whole percent, rounded down, and roughly linear in time.
+    /// From `p`% after `elapsed`, the job cannot end before `elapsed * (100 - (p+1)) / (p+1)`
+    /// from now, so the next poll aims there: never after the end, and with few requests
+    /// for long jobs. A floor of 1% of the elapsed time keeps the last polls from bunching
+    /// up near the end. Without progress the delay grows geometrically from `first`.
     pub fn next(&self, polls: u32, elapsed: Duration, percent: Option<u8>) -> Duration {
         let backoff = self.first.as_secs_f64() * self.factor.powi(polls.min(30) as i32);
         let delay = match percent {
             Some(p) if (1..100).contains(&p) => {
-                let p = f64::from(p);
-                let remaining = elapsed.as_secs_f64() * (100.0 - p) / p;
-                // A little past the estimate, so that one poll usually sees the end.
-                remaining * 1.02 + self.min.as_secs_f64() * 0.25
+                let done = f64::from(p) + 1.0;
+                let earliest_end = elapsed.as_secs_f64() * (100.0 - done) / done;
+                earliest_end.max(elapsed.as_secs_f64() * 0.01)
             }
             _ => backoff,
         };
@@ -69,32 +69,51 @@ mod tests {
     #[test]
     fn backs_off_without_progress_and_respects_bounds() {
         let p = PollPolicy::default();
-        let d: Vec<u64> = (0..8)
-            .map(|i| p.next(i, Duration::ZERO, None).as_secs())
-            .collect();
-        assert_eq!(d, vec![5, 10, 20, 40, 80, 120, 120, 120]);
+        let d: Vec<u64> = (0..8).map(|i| p.next(i, Duration::ZERO, None).as_secs()).collect();
+        assert_eq!(d, vec![5, 10, 20, 40, 80, 160, 180, 180]);
+    }
+
+    /// Simulates polling a job of `total` seconds whose progress is reported rounded down,
+    /// returning (number of polls, how late completion was seen in seconds).
+    fn follow(p: &PollPolicy, total: f64) -> (u32, f64) {
+        let mut t = p.first.as_secs_f64();
+        let mut polls = 0;
+        loop {
+            polls += 1;
+            if t >= total {
+                return (polls, t - total);
+            }
+            let pct = ((t / total) * 100.0).floor().min(99.0) as u8;
+            t += p.next(polls, Duration::from_secs_f64(t), Some(pct)).as_secs_f64();
+            assert!(polls < 100, "runaway polling");
+        }
     }
 
     #[test]
-    fn aims_at_the_estimated_end_when_progress_is_known() {
-        let p = PollPolicy {
-            max: Duration::from_secs(1000),
-            ..PollPolicy::default()
-        };
-        // 10% after 60 s: about 540 s remain.
-        let d = p.next(1, Duration::from_secs(60), Some(10)).as_secs_f64();
-        assert!((540.0..570.0).contains(&d), "{d}");
-        // Almost done: never below the minimum.
-        assert_eq!(
-            p.next(1, Duration::from_secs(60), Some(99)),
-            Duration::from_secs(2)
-        );
+    fn long_jobs_need_few_polls_and_are_seen_soon_after_they_end() {
+        let p = PollPolicy::default();
+        for total in [10.0, 60.0, 600.0, 3600.0] {
+            let (polls, late) = follow(&p, total);
+            assert!(late <= total * 0.1, "{total}s job seen {late:.1}s late");
+            // The cap bounds the gap between polls, so long jobs cost about total/max polls.
+            let bound = if total <= 600.0 { 8 } else { (total / p.max.as_secs_f64()) as u32 + 6 };
+            assert!(polls <= bound, "{total}s job needed {polls} polls");
+        }
     }
 
+    #[test]
+    fn never_aims_past_the_earliest_possible_end() {
+        let p = PollPolicy { max: Duration::from_secs(10_000), ..PollPolicy::default() };
+        // 10% after 60 s: the job is at most 11% done, so at least 485 s remain; the next
+        // poll must not come later than that.
+        let d = p.next(1, Duration::from_secs(60), Some(10)).as_secs_f64();
+        assert!((480.0..=486.0).contains(&d), "{d}");
+        assert_eq!(p.next(1, Duration::from_secs(10), Some(99)), p.min);
+    }
     #[test]
     fn scaling_divides_every_delay() {
         let p = PollPolicy::default().scaled(10.0);
         assert_eq!(p.first, Duration::from_millis(500));
-        assert_eq!(p.max, Duration::from_secs(12));
+        assert_eq!(p.max, Duration::from_secs(18));
     }
 }

@@ -103,6 +103,12 @@ pub struct ProviderError {
 /// [`crate::kinds`] so that `validate` and `plan --offline` need no provider.
 pub trait Provider: Send + Sync {
     fn service(&self) -> Service;
+    /// Gets ready to submit (e.g. fetches a token). Apply awaits it *before* recording
+    /// `submitting`, so that the window in which a crash leaves an ambiguous submit holds
+    /// only the POST itself.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Read-only checks against the cloud before anything runs.
     fn preflight<'a>(
         &'a self,

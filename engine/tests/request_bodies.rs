@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 /// Compiles a one-operation spec and returns the (path, body) it would send.
 fn render(yaml: &str) -> (String, Value) {
-    let compiled = compile("t.yaml", yaml, &LoadOptions::default()).unwrap_or_else(|r| panic!("{}", r.plain()));
+    let compiled = compile("t.yaml", yaml, &LoadOptions::default())
+        .unwrap_or_else(|r| panic!("{}", r.plain()));
     let op = compiled.spec.ops.values().next().expect("one operation");
     let req = op.spec.request();
     assert_eq!(req.method, "POST");
@@ -28,7 +29,10 @@ restores:
         target_instance_id: f4e2949e9b9b4d60b42c89ed39bfe34cin01
 ",
     );
-    assert_eq!(path, "/v3/{project_id}/instances/1f5c9fd6cd984056ba89c8c87cc03278in09/backups/recovery");
+    assert_eq!(
+        path,
+        "/v3/{project_id}/instances/1f5c9fd6cd984056ba89c8c87cc03278in09/backups/recovery"
+    );
     assert_eq!(
         body,
         json!({
@@ -54,7 +58,10 @@ restores:
     data_node_relations: [{source_instance_id: 7edae0250ebc464897bd92b8d3e8b769in01, target_instance_id: f4e2949e9b9b4d60b42c89ed39bfe34cin01}]
 ",
     );
-    assert_eq!(path, "/v3/{project_id}/instances/733c7e8d73a54c27b8308ec784a8be8cin09/backups/recovery");
+    assert_eq!(
+        path,
+        "/v3/{project_id}/instances/733c7e8d73a54c27b8308ec784a8be8cin09/backups/recovery"
+    );
 }
 
 #[test]
@@ -71,7 +78,10 @@ restores:
       data_nodes: [f4e2949e9b9b4d60b42c89ed39bfe34cin01]
 ",
     );
-    assert_eq!(path, "/v3/{project_id}/instances/1f5c9fd6cd984056ba89c8c87cc03278in09/backups/metadata-recovery");
+    assert_eq!(
+        path,
+        "/v3/{project_id}/instances/1f5c9fd6cd984056ba89c8c87cc03278in09/backups/metadata-recovery"
+    );
     assert_eq!(
         body,
         json!({"source": {"backup_id": "defa45b24d314e878fde930a61732e9dbr09"},
@@ -112,13 +122,17 @@ restores:
 ",
     );
     assert_eq!(body["source"]["restore_time"], json!(1_532_001_446_987_i64));
-    assert_eq!(body["source"]["type"], json!("timestamp"), "type is inferred from restore_time");
+    assert_eq!(
+        body["source"]["type"],
+        json!("timestamp"),
+        "type is inferred from restore_time"
+    );
 }
 
 #[test]
 fn taurusdb_restores_match_the_seed_examples() {
     let (path, body) = render(
-        r#"
+        r"
 restores:
   x:
     kind: taurusdb.restore
@@ -126,7 +140,7 @@ restores:
     source_instance_id: 690e08a7c3854c218df0e59de3b0c6cein07
     backup_id: 7ffbf305376b4cbea0ae491257b6aaf9br07
     type: backup
-"#,
+",
     );
     assert_eq!(path, "/v3/{project_id}/instances/restore");
     assert_eq!(
@@ -165,7 +179,10 @@ restores:
         volume_id: eccbcfdd-f843-4bbb-b2c0-a5ce861f9376
 ",
     );
-    assert_eq!(path, "/v3/{project_id}/backups/6df2b54c-dd62-4059-a07c-1b8f24f2725d/restore");
+    assert_eq!(
+        path,
+        "/v3/{project_id}/backups/6df2b54c-dd62-4059-a07c-1b8f24f2725d/restore"
+    );
     assert_eq!(
         body,
         json!({"restore": {"mappings": [{"backup_id": "5d822633-2bbf-4af8-a16e-5ab1c7705235",
@@ -201,6 +218,12 @@ restores:
     remark: restore instance
 ",
     );
-    assert_eq!(path, "/v2/{project_id}/instances/3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77/restores");
-    assert_eq!(body, json!({"backup_id": "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029", "remark": "restore instance"}));
+    assert_eq!(
+        path,
+        "/v2/{project_id}/instances/3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77/restores"
+    );
+    assert_eq!(
+        body,
+        json!({"backup_id": "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029", "remark": "restore instance"})
+    );
 }

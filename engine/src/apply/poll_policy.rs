@@ -69,7 +69,9 @@ mod tests {
     #[test]
     fn backs_off_without_progress_and_respects_bounds() {
         let p = PollPolicy::default();
-        let d: Vec<u64> = (0..8).map(|i| p.next(i, Duration::ZERO, None).as_secs()).collect();
+        let d: Vec<u64> = (0..8)
+            .map(|i| p.next(i, Duration::ZERO, None).as_secs())
+            .collect();
         assert_eq!(d, vec![5, 10, 20, 40, 80, 160, 180, 180]);
     }
 
@@ -84,7 +86,9 @@ mod tests {
                 return (polls, t - total);
             }
             let pct = ((t / total) * 100.0).floor().min(99.0) as u8;
-            t += p.next(polls, Duration::from_secs_f64(t), Some(pct)).as_secs_f64();
+            t += p
+                .next(polls, Duration::from_secs_f64(t), Some(pct))
+                .as_secs_f64();
             assert!(polls < 100, "runaway polling");
         }
     }
@@ -96,14 +100,21 @@ mod tests {
             let (polls, late) = follow(&p, total);
             assert!(late <= total * 0.1, "{total}s job seen {late:.1}s late");
             // The cap bounds the gap between polls, so long jobs cost about total/max polls.
-            let bound = if total <= 600.0 { 8 } else { (total / p.max.as_secs_f64()) as u32 + 6 };
+            let bound = if total <= 600.0 {
+                8
+            } else {
+                (total / p.max.as_secs_f64()) as u32 + 6
+            };
             assert!(polls <= bound, "{total}s job needed {polls} polls");
         }
     }
 
     #[test]
     fn never_aims_past_the_earliest_possible_end() {
-        let p = PollPolicy { max: Duration::from_secs(10_000), ..PollPolicy::default() };
+        let p = PollPolicy {
+            max: Duration::from_secs(10_000),
+            ..PollPolicy::default()
+        };
         // 10% after 60 s: the job is at most 11% done, so at least 485 s remain; the next
         // poll must not come later than that.
         let d = p.next(1, Duration::from_secs(60), Some(10)).as_secs_f64();

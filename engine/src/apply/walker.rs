@@ -19,6 +19,7 @@ fn now_ms() -> i64 {
 
 /// The result of one provider call, sent back to the loop.
 enum Msg {
+    Prepared(usize, Result<(), ProviderError>),
     Submitted(usize, Result<Handle, SubmitError>),
     Reconciled(usize, Result<Option<Handle>, ProviderError>),
     Polled(usize, Result<PollOutcome, ProviderError>),
@@ -27,6 +28,7 @@ enum Msg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Waiting,
+    Preparing,
     Submitting,
     Reconciling,
     Polling,
@@ -238,12 +240,12 @@ impl Walker<'_> {
                 name,
                 action: self.runs[i].action,
             });
-            self.start(i, provider)?;
+            self.start(i, provider);
         }
         Ok(())
     }
 
-    fn start(&mut self, i: usize, provider: Arc<dyn Provider>) -> Result<(), ApplyError> {
+    fn start(&mut self, i: usize, provider: Arc<dyn Provider>) {
         let action = self.runs[i].action;
         let prior = self.runs[i].record.clone();
         match (action, prior) {
@@ -260,9 +262,15 @@ impl Walker<'_> {
                     Duration::ZERO,
                 );
             }
-            (_, prior) => self.submit(i, provider, prior.as_ref())?,
+            (_, _) => {
+                self.runs[i].phase = Phase::Preparing;
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let r = provider.prepare().await;
+                    let _ = tx.send(Msg::Prepared(i, r));
+                });
+            }
         }
-        Ok(())
     }
 
     fn submit(
@@ -349,6 +357,30 @@ impl Walker<'_> {
 
     fn handle(&mut self, msg: Msg) -> Result<(), ApplyError> {
         match msg {
+            Msg::Prepared(i, Ok(())) => {
+                if self.outcome.interrupted {
+                    // Nothing was recorded or sent yet: stopping here leaves no trace.
+                    self.finish_run(i);
+                    self.runs[i].phase = Phase::Waiting;
+                } else if let Some(p) = self.provider(i) {
+                    let prior = self.runs[i].record.clone();
+                    self.submit(i, p, prior.as_ref())?;
+                }
+            }
+            Msg::Prepared(i, Err(e)) => {
+                let reason = format!("not submitted: {}", e.message);
+                let name = self.runs[i].op.name.clone();
+                self.emit(&Event::Failed {
+                    name: name.clone(),
+                    reason,
+                });
+                self.finish_run(i);
+                self.outcome.failed.push(name.clone());
+                if self.opts.fail_fast {
+                    self.stop_launching = true;
+                }
+                self.skip_dependents(i, &name);
+            }
             Msg::Submitted(i, Ok(handle)) => {
                 let id = handle.id().to_owned();
                 self.update(i, &format!("submitted: {id}"), |r| {
@@ -379,7 +411,7 @@ impl Walker<'_> {
             }
             Msg::Submitted(i, Err(SubmitError::Ambiguous { message })) => {
                 self.update(i, "ambiguous submit: reconciling", |r| {
-                    r.last_error = Some(message.clone())
+                    r.last_error = Some(message.clone());
                 })?;
                 let name = self.runs[i].op.name.clone();
                 self.emit(&Event::Warning {
@@ -577,7 +609,7 @@ impl Walker<'_> {
     fn finish_run(&mut self, i: usize) {
         if matches!(
             self.runs[i].phase,
-            Phase::Submitting | Phase::Reconciling | Phase::Polling
+            Phase::Preparing | Phase::Submitting | Phase::Reconciling | Phase::Polling
         ) {
             self.active = self.active.saturating_sub(1);
             if let Some(n) = self.active_per_service.get_mut(&self.runs[i].service) {
@@ -648,6 +680,14 @@ impl Walker<'_> {
             match self.runs[i].phase {
                 Phase::Polling | Phase::Reconciling | Phase::Submitting => {
                     running.push(self.runs[i].op.name.clone());
+                }
+                Phase::Preparing => {
+                    let name = self.runs[i].op.name.clone();
+                    self.outcome.skipped.push(name.clone());
+                    self.hooks.on_event(&Event::Skipped {
+                        name,
+                        because: "apply was interrupted".to_owned(),
+                    });
                 }
                 Phase::Waiting if self.stop_launching => {
                     // Never started because apply stopped launching (Ctrl-C or --fail-fast).

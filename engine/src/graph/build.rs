@@ -40,7 +40,11 @@ pub fn build(spec: &Spec) -> (Graph, Vec<Diagnostic>) {
         .ops
         .iter()
         .map(|(n, o)| (n, &o.depends_on, &o.references))
-        .chain(spec.broken.iter().map(|(n, b)| (n, &b.depends_on, &b.references)));
+        .chain(
+            spec.broken
+                .iter()
+                .map(|(n, b)| (n, &b.depends_on, &b.references)),
+        );
     for (name, depends_on, references) in explicit {
         let to = index[name];
         for (dep, _) in depends_on {
@@ -50,7 +54,14 @@ pub fn build(spec: &Spec) -> (Graph, Vec<Diagnostic>) {
         }
         for r in references {
             if let (Some(&from), true) = (index.get(&r.op), r.op != *name) {
-                add_reason(&mut g, from, to, EdgeReason::Reference { path: r.path.clone() });
+                add_reason(
+                    &mut g,
+                    from,
+                    to,
+                    EdgeReason::Reference {
+                        path: r.path.clone(),
+                    },
+                );
             }
         }
     }
@@ -199,7 +210,11 @@ fn op_anchor<'s>(spec: &'s Spec, name: &str) -> Option<(Span, &'s [(String, Span
     spec.ops
         .get(name)
         .map(|o| (o.span, o.depends_on.as_slice()))
-        .or_else(|| spec.broken.get(name).map(|b| (b.span, b.depends_on.as_slice())))
+        .or_else(|| {
+            spec.broken
+                .get(name)
+                .map(|b| (b.span, b.depends_on.as_slice()))
+        })
 }
 
 /// A closed walk start -> ... -> start inside one SCC, found by BFS for the shortest loop.

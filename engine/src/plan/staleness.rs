@@ -51,10 +51,10 @@ pub fn check_fresh(saved: &Plan, current: &Plan) -> Result<(), Staleness> {
             match current.step(&s.name) {
                 None => changed.push(format!("{} removed", s.name)),
                 Some(c) if c.inputs_digest != s.inputs_digest => {
-                    changed.push(format!("{} inputs differ", s.name))
+                    changed.push(format!("{} inputs differ", s.name));
                 }
                 Some(c) if c.after != s.after => {
-                    changed.push(format!("{} ordering differs", s.name))
+                    changed.push(format!("{} ordering differs", s.name));
                 }
                 Some(_) => {}
             }

@@ -96,8 +96,14 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
         let Some(node) = done.get(name) else { continue };
         let mut op_diags = Vec::new();
         let references = refs.remove(name).unwrap_or_default();
-        let (decl, depends_on) =
-            op(name, name_spans[name], node, &raw, references.clone(), &mut op_diags);
+        let (decl, depends_on) = op(
+            name,
+            name_spans[name],
+            node,
+            &raw,
+            references.clone(),
+            &mut op_diags,
+        );
         // Fields of an operation caught in a reference loop stay unresolved; the loop is
         // the one error worth reporting there. Likewise a value whose `${...}` failed has
         // had its error; its type is not worth a second one.
@@ -108,14 +114,18 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
                     .filter(|d| d.span.is_none_or(|s| !failed.contains(&s.offset))),
             );
         }
-        match decl {
-            Some(decl) => {
-                spec.ops.insert(name.clone(), decl);
-            }
-            None => {
-                let span = name_spans[name];
-                spec.broken.insert(name.clone(), super::BrokenOp { span, depends_on, references });
-            }
+        if let Some(decl) = decl {
+            spec.ops.insert(name.clone(), decl);
+        } else {
+            let span = name_spans[name];
+            spec.broken.insert(
+                name.clone(),
+                super::BrokenOp {
+                    span,
+                    depends_on,
+                    references,
+                },
+            );
         }
     }
     (spec, diags)
@@ -430,12 +440,11 @@ impl Resolver<'_> {
                 Piece::Var(name) => self.var(name, node.span),
                 Piece::Ref { op: target, path } => self.reference(op, target, path, node.span),
             };
-            match v {
-                Some(v) => values.push(v),
-                None => {
-                    self.failed.insert(node.span.offset);
-                    return node.clone();
-                }
+            if let Some(v) = v {
+                values.push(v)
+            } else {
+                self.failed.insert(node.span.offset);
+                return node.clone();
             }
         }
         let value = if values.len() == 1 {

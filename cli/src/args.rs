@@ -34,7 +34,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// The restore spec.
-    #[arg(short = 'f', long = "file", global = true, default_value = "restore.yaml", value_name = "FILE")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        default_value = "restore.yaml",
+        value_name = "FILE"
+    )]
     pub file: PathBuf,
     /// State directory [default: .rewind/ beside the spec; env: REWIND_STATE].
     #[arg(long, global = true, value_name = "DIR")]

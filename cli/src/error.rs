@@ -9,16 +9,25 @@ pub enum CliError {
     Spec(Report),
     /// Anything else, with advice.
     #[error("{message}")]
-    Message { message: String, hint: Option<String> },
+    Message {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl CliError {
     pub fn msg(message: impl Into<String>) -> Self {
-        CliError::Message { message: message.into(), hint: None }
+        CliError::Message {
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        CliError::Message { message: message.into(), hint: Some(hint.into()) }
+        CliError::Message {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
 }
 

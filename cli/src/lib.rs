@@ -27,12 +27,19 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             // clap's own usage status is 2, which `plan --detailed-exitcode` reserves for
             // "changes pending": every error is 1 here.
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
                 _ => ExitCode::from(1),
             };
         }
     };
-    let printer = Printer::new(cli.global.json, cli.global.quiet, cli.global.no_color, cli.global.verbose);
+    let printer = Printer::new(
+        cli.global.json,
+        cli.global.quiet,
+        cli.global.no_color,
+        cli.global.verbose,
+    );
     init_logging();
     let result = match cli.command {
         Command::Validate => commands::validate::exec(&cli.global, &printer),
@@ -54,7 +61,9 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
 
 /// Logs go to stderr only when REWIND_LOG asks for them; secrets are redacted at the source.
 fn init_logging() {
-    let Ok(filter) = std::env::var(rewind_providers::env::LOG) else { return };
+    let Ok(filter) = std::env::var(rewind_providers::env::LOG) else {
+        return;
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -20,7 +20,10 @@ pub fn vars(raw: &[String]) -> Result<BTreeMap<String, String>, CliError> {
     let mut out = BTreeMap::new();
     for v in raw {
         let Some((name, value)) = v.split_once('=') else {
-            return Err(CliError::hint(format!("--var {v:?} has no `=`"), "write --var NAME=VALUE"));
+            return Err(CliError::hint(
+                format!("--var {v:?} has no `=`"),
+                "write --var NAME=VALUE",
+            ));
         };
         out.insert(name.trim().to_owned(), value.to_owned());
     }
@@ -37,7 +40,10 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
         )
     })?;
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text)),
+        Ok(text) => Ok(text
+            .strip_prefix('\u{feff}')
+            .map(str::to_owned)
+            .unwrap_or(text)),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
@@ -45,9 +51,12 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
             let line = prefix.matches('\n').count() as u32 + 1;
             let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
             let lossy: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
-            let d = Diagnostic::new(Code::Syntax, format!("the file is not UTF-8 text (invalid byte at offset {valid})"))
-                .at(Span::new(prefix.len(), 1, line, column))
-                .with_hint("save the spec as UTF-8; binary files are not specs");
+            let d = Diagnostic::new(
+                Code::Syntax,
+                format!("the file is not UTF-8 text (invalid byte at offset {valid})"),
+            )
+            .at(Span::new(prefix.len(), 1, line, column))
+            .with_hint("save the spec as UTF-8; binary files are not specs");
             Err(CliError::Spec(Report::new(&name, lossy, vec![d])))
         }
     }
@@ -55,7 +64,9 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
 
 pub fn load(global: &Global) -> Result<Loaded, CliError> {
     let text = read_text(&global.file)?;
-    let options = LoadOptions { vars: vars(&global.vars)? };
+    let options = LoadOptions {
+        vars: vars(&global.vars)?,
+    };
     let name = global.file.display().to_string();
     let compiled = compile(&name, &text, &options)?;
     let dir = global

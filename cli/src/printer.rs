@@ -18,7 +18,13 @@ impl Printer {
     pub fn new(json: bool, quiet: bool, no_color: bool, verbose: bool) -> Self {
         let stdout_tty = std::io::stdout().is_terminal();
         let color = !no_color && stdout_tty && std::env::var_os("NO_COLOR").is_none();
-        Printer { json, quiet, color, verbose, interactive: std::io::stderr().is_terminal() && !json }
+        Printer {
+            json,
+            quiet,
+            color,
+            verbose,
+            interactive: std::io::stderr().is_terminal() && !json,
+        }
     }
 
     /// Primary output (plans, lists, JSON documents) on stdout.

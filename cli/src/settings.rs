@@ -96,11 +96,23 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         }
     }
     let p = &file.polling;
-    if [p.first, p.min, p.max, p.reconcile_delay].into_iter().flatten().any(|s| !(s.is_finite() && s >= 0.0)) {
-        return Err(fail("[polling] values are seconds, 0 or more".to_owned(), None, "for example first = 5.0"));
+    if [p.first, p.min, p.max, p.reconcile_delay]
+        .into_iter()
+        .flatten()
+        .any(|s| !(s.is_finite() && s >= 0.0))
+    {
+        return Err(fail(
+            "[polling] values are seconds, 0 or more".to_owned(),
+            None,
+            "for example first = 5.0",
+        ));
     }
     if file.parallelism == Some(0) || file.limits.values().any(|v| *v == 0) {
-        return Err(fail("limits must be at least 1".to_owned(), None, "remove the key for no limit"));
+        return Err(fail(
+            "limits must be at least 1".to_owned(),
+            None,
+            "remove the key for no limit",
+        ));
     }
     Ok(file)
 }
@@ -136,9 +148,20 @@ pub fn resolve(
         ),
         None => None,
     };
-    let parallelism = parallelism_flag.or(env_parallelism).or(file.parallelism).unwrap_or(DEFAULT_PARALLELISM);
-    let limits = file.limits.iter().filter_map(|(k, v)| Some((Service::parse(k)?, *v))).collect();
-    let endpoints = file.endpoints.iter().filter_map(|(k, v)| Some((Service::parse(k)?, v.clone()))).collect();
+    let parallelism = parallelism_flag
+        .or(env_parallelism)
+        .or(file.parallelism)
+        .unwrap_or(DEFAULT_PARALLELISM);
+    let limits = file
+        .limits
+        .iter()
+        .filter_map(|(k, v)| Some((Service::parse(k)?, *v)))
+        .collect();
+    let endpoints = file
+        .endpoints
+        .iter()
+        .filter_map(|(k, v)| Some((Service::parse(k)?, v.clone())))
+        .collect();
     Ok(Settings {
         state_dir,
         parallelism,
@@ -163,7 +186,11 @@ mod tests {
     #[test]
     fn flag_beats_env_beats_file_beats_default() {
         let dir = Path::new("/specs");
-        let f = || FileSettings { parallelism: Some(3), state: Some("st".into()), ..FileSettings::default() };
+        let f = || FileSettings {
+            parallelism: Some(3),
+            state: Some("st".into()),
+            ..FileSettings::default()
+        };
         let env_set = |k: &str| match k {
             "REWIND_PARALLELISM" => Some("5".to_owned()),
             "REWIND_STATE" => Some("/env/state".to_owned()),
@@ -173,11 +200,20 @@ mod tests {
         let s = resolve(dir, f(), Some(Path::new("/flag")), Some(7), &env_set).unwrap();
         assert_eq!((s.state_dir, s.parallelism), (PathBuf::from("/flag"), 7));
         let s = resolve(dir, f(), None, None, &env_set).unwrap();
-        assert_eq!((s.state_dir, s.parallelism), (PathBuf::from("/env/state"), 5));
+        assert_eq!(
+            (s.state_dir, s.parallelism),
+            (PathBuf::from("/env/state"), 5)
+        );
         let s = resolve(dir, f(), None, None, &none).unwrap();
-        assert_eq!((s.state_dir, s.parallelism), (PathBuf::from("/specs/st"), 3));
+        assert_eq!(
+            (s.state_dir, s.parallelism),
+            (PathBuf::from("/specs/st"), 3)
+        );
         let s = resolve(dir, FileSettings::default(), None, None, &none).unwrap();
-        assert_eq!((s.state_dir, s.parallelism), (PathBuf::from("/specs/.rewind"), DEFAULT_PARALLELISM));
+        assert_eq!(
+            (s.state_dir, s.parallelism),
+            (PathBuf::from("/specs/.rewind"), DEFAULT_PARALLELISM)
+        );
     }
 
     #[test]
@@ -188,6 +224,8 @@ mod tests {
         assert!(d.message.contains("paralelism"), "{}", d.message);
         let err = file("[limits]\nrsd = 2\n").unwrap_err();
         assert_eq!(err.diagnostics[0].span.map(|s| s.line), Some(2));
-        assert!(file("parallelism = 4\n[limits]\nrds = 2\n[simulator]\ntime_scale = 60.0\n").is_ok());
+        assert!(
+            file("parallelism = 4\n[limits]\nrds = 2\n[simulator]\ntime_scale = 60.0\n").is_ok()
+        );
     }
 }

@@ -23,10 +23,19 @@ pub struct Rehearsal {
 /// complete, restorable windows from a day before the earliest restore time until now.
 pub fn world_for(spec: &Spec, now_ms: i64) -> World {
     let mut world = World::healthy(now_ms);
-    let earliest = spec.ops.values().filter_map(|o| restore_time(&o.spec)).min().unwrap_or(now_ms);
+    let earliest = spec
+        .ops
+        .values()
+        .filter_map(|o| restore_time(&o.spec))
+        .min()
+        .unwrap_or(now_ms);
     let window = (earliest.min(now_ms) - DAY_MS, now_ms);
-    let written: BTreeSet<String> =
-        spec.ops.values().flat_map(|o| o.spec.footprint().writes).map(|r| r.id).collect();
+    let written: BTreeSet<String> = spec
+        .ops
+        .values()
+        .flat_map(|o| o.spec.footprint().writes)
+        .map(|r| r.id)
+        .collect();
     for op in spec.ops.values() {
         match &op.spec {
             OpSpec::Rds(r) => {
@@ -37,8 +46,11 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
                 }
             }
             OpSpec::Ddm(r) => {
-                let nodes: Vec<String> =
-                    r.data_node_relations.iter().map(|d| d.source_instance_id.clone()).collect();
+                let nodes: Vec<String> = r
+                    .data_node_relations
+                    .iter()
+                    .map(|d| d.source_instance_id.clone())
+                    .collect();
                 world.ensure_ddm_instance(&r.source.instance_id, &nodes, window);
                 world.ensure_ddm_instance(&r.instance_id, &nodes, window);
                 world.ensure_ddm_instance(&r.target.instance_id, &[], window);
@@ -75,9 +87,17 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
                 }
             }
             OpSpec::Cbr(r) => {
-                let children: Vec<(String, String)> =
-                    r.mappings.iter().map(|m| (m.backup_id.clone(), m.volume_id.clone())).collect();
-                world.ensure_cbr_backup(&r.backup_id, r.server_id.as_deref(), r.volume_id.as_deref(), &children);
+                let children: Vec<(String, String)> = r
+                    .mappings
+                    .iter()
+                    .map(|m| (m.backup_id.clone(), m.volume_id.clone()))
+                    .collect();
+                world.ensure_cbr_backup(
+                    &r.backup_id,
+                    r.server_id.as_deref(),
+                    r.volume_id.as_deref(),
+                    &children,
+                );
             }
             OpSpec::Dcs(r) => {
                 world.ensure_dcs_instance(&r.instance_id);
@@ -99,21 +119,40 @@ fn restore_time(spec: &OpSpec) -> Option<i64> {
 }
 
 /// Starts the simulator for a rehearsal.
-pub async fn start(spec: &Spec, args: &SimulateArgs, scale_setting: Option<f64>, seed: Option<u64>) -> Result<Rehearsal, CliError> {
+pub async fn start(
+    spec: &Spec,
+    args: &SimulateArgs,
+    scale_setting: Option<f64>,
+    seed: Option<u64>,
+) -> Result<Rehearsal, CliError> {
     let now = jiff::Timestamp::now().as_millisecond();
     let world = match &args.world {
         Some(path) => {
             let text = crate::load::read_text(path)?;
-            World::from_yaml(&text)
-                .map_err(|e| CliError::hint(format!("world file {}: {e}", path.display()), "see simulator/README.md for the format"))?
+            World::from_yaml(&text).map_err(|e| {
+                CliError::hint(
+                    format!("world file {}: {e}", path.display()),
+                    "see simulator/README.md for the format",
+                )
+            })?
         }
         None => world_for(spec, now),
     };
-    let time_scale = args.time_scale.or(scale_setting).unwrap_or(DEFAULT_TIME_SCALE);
+    let time_scale = args
+        .time_scale
+        .or(scale_setting)
+        .unwrap_or(DEFAULT_TIME_SCALE);
     if !(time_scale > 0.0 && time_scale.is_finite()) {
-        return Err(CliError::msg(format!("--time-scale must be a positive number, not {time_scale}")));
+        return Err(CliError::msg(format!(
+            "--time-scale must be a positive number, not {time_scale}"
+        )));
     }
-    let config = SimConfig { world, time_scale, seed: seed.unwrap_or(1), ..SimConfig::default() };
+    let config = SimConfig {
+        world,
+        time_scale,
+        seed: seed.unwrap_or(1),
+        ..SimConfig::default()
+    };
     let sim = rewind_sim::start(config)
         .await
         .map_err(|e| CliError::msg(format!("cannot start the simulator: {e}")))?;
@@ -123,8 +162,12 @@ pub async fn start(spec: &Spec, args: &SimulateArgs, scale_setting: Option<f64>,
 impl Rehearsal {
     /// Provider configuration pointing every service at the simulator, with its credentials.
     pub fn cloud_config(&self) -> Result<CloudConfig, CliError> {
-        let env: BTreeMap<String, String> =
-            self.sim.endpoints().into_iter().chain(self.sim.credentials_env()).collect();
+        let env: BTreeMap<String, String> = self
+            .sim
+            .endpoints()
+            .into_iter()
+            .chain(self.sim.credentials_env())
+            .collect();
         let get = |k: &str| env.get(k).cloned();
         let credentials = Credentials::Password {
             username: get("OS_USERNAME").unwrap_or_default(),
@@ -142,7 +185,11 @@ impl Rehearsal {
                 config.endpoints.insert(service, url);
             }
         }
-        config.retry = RetryPolicy { base: Duration::from_millis(20), cap: Duration::from_millis(500), ..RetryPolicy::default() };
+        config.retry = RetryPolicy {
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(500),
+            ..RetryPolicy::default()
+        };
         Ok(config)
     }
 }

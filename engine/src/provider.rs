@@ -88,6 +88,9 @@ pub enum SubmitError {
     /// The request may have taken effect (connection cut after sending, timeout, 5xx).
     #[error("outcome unknown: {message}")]
     Ambiguous { message: String },
+    /// The request provably never reached the service (no connection, no credentials).
+    #[error("not sent: {message}")]
+    NotSent { message: String },
 }
 
 /// A read (poll, preflight, reconcile) that failed after the client's own retries.

@@ -1,6 +1,6 @@
 //! `CbrProvider`: `cbr.restore`, which answers 202 with no id, followed through operation logs.
 
-use crate::check::{self, check};
+use crate::check::{self, Paged, check};
 use crate::client::Client;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
@@ -90,48 +90,41 @@ impl CbrProvider {
     ) -> Result<Option<Value>, ProviderError> {
         let from = since - CLOCK_SKEW_MS;
         let target = target_resource(spec);
-        let mut newest: Option<(i64, Value)> = None;
-        for page in 0..MAX_PAGES {
-            let query = Query::new()
-                .with("operation_type", "restore")
-                .with("start_time", wire_time::format(from, "%Y-%m-%dT%H:%M:%SZ"))
-                .with("offset", page * PAGE)
-                .with("limit", PAGE);
-            let body = self
-                .client
-                .get(Service::Cbr, "/v3/{project_id}/operation-logs", &query)
-                .await?
-                .body;
-            let logs = body["operation_logs"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let count = logs.len();
-            for log in logs {
+        let query = Query::new()
+            .with("operation_type", "restore")
+            .with("start_time", wire_time::format(from, "%Y-%m-%dT%H:%M:%SZ"));
+        let list = Paged {
+            service: Service::Cbr,
+            path: "/v3/{project_id}/operation-logs",
+            items: "operation_logs",
+            total: "count",
+            page: PAGE,
+            max_pages: MAX_PAGES,
+        };
+        let logs = check::fetch_all(&self.client, list, &query)
+            .await?
+            .map_err(|why| ProviderError {
+                message: format!("cbr: operation logs: {why}"),
+                transient: false,
+            })?
+            .0;
+        let newest = logs
+            .into_iter()
+            .filter(|log| {
                 let restore = &log["extra_info"]["restore"];
-                let created = wire_time::value_ms(&log["created_at"]);
-                let same_backup = restore["backup_id"].as_str() == Some(spec.backup_id.as_str());
                 let same_target = match (target, restore["target_resource_id"].as_str()) {
                     (Some(want), Some(seen)) if !seen.is_empty() => want == seen,
                     _ => true,
                 };
-                let is_restore = log["operation_type"]
-                    .as_str()
-                    .is_none_or(|t| t == "restore");
-                if let Some(created) = created.filter(|c| *c >= from)
-                    && same_backup
+                restore["backup_id"].as_str() == Some(spec.backup_id.as_str())
                     && same_target
-                    && is_restore
-                    && newest.as_ref().is_none_or(|(t, _)| created > *t)
-                {
-                    newest = Some((created, log));
-                }
-            }
-            let total = body["count"].as_u64().map_or(usize::MAX, |c| c as usize);
-            if count < PAGE || (page + 1) * PAGE >= total {
-                break;
-            }
-        }
+                    && log["operation_type"]
+                        .as_str()
+                        .is_none_or(|t| t == "restore")
+            })
+            .filter_map(|log| Some((wire_time::value_ms(&log["created_at"])?, log)))
+            .filter(|(created, _)| *created >= from)
+            .max_by_key(|(created, _)| *created);
         Ok(newest.map(|(_, log)| log))
     }
 
@@ -146,17 +139,11 @@ impl CbrProvider {
         });
         let mut checks = vec![check::status(
             format!("backup {backup_id} exists and is available"),
-            backup
-                .as_ref()
-                .map(|b| b["status"].as_str())
-                .map_err(String::as_str),
+            &backup,
             &["available"],
         )];
         if let (Ok(backup), false) = (&backup, spec.mappings.is_empty()) {
-            let children: Vec<&str> = backup["children"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
+            let children: Vec<&str> = check::array(&backup["children"])
                 .iter()
                 .filter_map(|c| c["id"].as_str())
                 .collect();
@@ -185,6 +172,17 @@ impl Provider for CbrProvider {
         Service::Cbr
     }
 
+    fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        // Authenticate and resolve the endpoint now, before apply records `submitting`.
+        Box::pin(async move {
+            self.client
+                .endpoint(Service::Cbr)
+                .await
+                .map(|_| ())
+                .map_err(ProviderError::from)
+        })
+    }
+
     fn preflight<'a>(
         &'a self,
         op: &'a Operation,
@@ -200,9 +198,7 @@ impl Provider for CbrProvider {
             let backup_id = match &op.spec {
                 OpSpec::Cbr(spec) => spec.backup_id.clone(),
                 other => {
-                    return Err(SubmitError::Rejected {
-                        status: 0,
-                        code: "NOT_SENT".into(),
+                    return Err(SubmitError::NotSent {
                         message: format!(
                             "{}: {} was handed to the cbr provider",
                             op.name,

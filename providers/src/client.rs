@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-/// A token this close to its `expires_at` is renewed before use rather than after a 401.
-const TOKEN_RENEW_MARGIN_MS: i64 = 300_000;
+/// A token is renewed before use, rather than after a 401, this long before it expires (or a
+/// tenth of its lifetime, for short-lived tokens).
+const TOKEN_RENEW_MARGIN: Duration = Duration::from_secs(300);
 
 /// Headers whose values are credentials: marked sensitive and shown as `***` in logs.
 const SECRET_HEADERS: [&str; 4] = [
@@ -104,16 +105,29 @@ fn is_transient_status(status: u16) -> bool {
 struct Session {
     token: Option<Secret>,
     project_id: String,
-    expires_at: Option<jiff::Timestamp>,
+    /// When to renew, on this machine's monotonic clock.
+    renew_at: Option<std::time::Instant>,
     catalog: BTreeMap<Service, Endpoint>,
 }
 
 impl Session {
     fn expiring(&self) -> bool {
-        self.expires_at.is_some_and(|at| {
-            at.as_millisecond() - TOKEN_RENEW_MARGIN_MS <= jiff::Timestamp::now().as_millisecond()
-        })
+        self.renew_at
+            .is_some_and(|at| at <= std::time::Instant::now())
     }
+}
+
+/// The local instant to renew a token at. The lifetime comes from the token's own
+/// `issued_at`/`expires_at`, so a server clock that differs from ours cannot make every
+/// token look stale (or fresh forever).
+fn renew_deadline(info: &TokenInfo) -> Option<std::time::Instant> {
+    let expires = info.expires_at?;
+    let issued = info.issued_at.unwrap_or_else(jiff::Timestamp::now);
+    let lifetime_ms =
+        u64::try_from(expires.as_millisecond() - issued.as_millisecond()).unwrap_or(0);
+    let lifetime = Duration::from_millis(lifetime_ms);
+    let margin = TOKEN_RENEW_MARGIN.min(lifetime / 10);
+    Some(std::time::Instant::now() + lifetime.saturating_sub(margin))
 }
 
 /// A finished exchange, body read in full.
@@ -437,7 +451,7 @@ impl Client {
                     return Ok(Session {
                         token: Some(token.clone()),
                         project_id: project_id.clone(),
-                        expires_at: None,
+                        renew_at: None,
                         catalog: BTreeMap::new(),
                     });
                 }
@@ -456,10 +470,11 @@ impl Client {
                     &parse_body(&raw.body).unwrap_or(Value::Null),
                     self.region.as_deref(),
                 );
+                let renew_at = renew_deadline(&info);
                 Ok(Session {
                     token: Some(token.clone()),
                     project_id: info.project_id.ok_or_else(missing_project)?,
-                    expires_at: info.expires_at,
+                    renew_at,
                     catalog: info.catalog,
                 })
             }
@@ -497,7 +512,7 @@ impl Client {
                 Ok(Session {
                     token: None,
                     project_id,
-                    expires_at: None,
+                    renew_at: None,
                     catalog: BTreeMap::new(),
                 })
             }
@@ -545,6 +560,7 @@ impl Client {
                     &parse_body(&raw.body).unwrap_or(Value::Null),
                     self.region.as_deref(),
                 );
+                let renew_at = renew_deadline(&info);
                 let project_id = self
                     .project_id
                     .clone()
@@ -558,7 +574,7 @@ impl Client {
                 Ok(Session {
                     token: Some(token),
                     project_id,
-                    expires_at: info.expires_at,
+                    renew_at,
                     catalog: info.catalog,
                 })
             }
@@ -831,10 +847,8 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// The request provably never reached the service: a definite "did not run".
 fn not_sent(target: Target, message: &str) -> SubmitError {
-    SubmitError::Rejected {
-        status: 0,
-        code: "NOT_SENT".into(),
-        message: format!("{}: the request was not sent: {message}", target.label()),
+    SubmitError::NotSent {
+        message: format!("{}: {message}", target.label()),
     }
 }
 

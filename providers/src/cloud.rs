@@ -43,3 +43,36 @@ impl Cloud {
         &self.client
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Credentials;
+    use crate::secret::Secret;
+
+    #[test]
+    fn debug_of_a_connected_cloud_shows_no_secret() {
+        let mut config = CloudConfig::new(Credentials::Password {
+            username: "u".into(),
+            password: Secret::new("pa55-word"),
+            domain_name: "d".into(),
+        });
+        config.region = Some("eu-de".into());
+        let cloud = connect(config).unwrap();
+        let shown = format!("{cloud:?}");
+        assert!(!shown.contains("pa55-word"), "{shown}");
+        assert!(shown.contains("password"), "{shown}");
+    }
+
+    #[test]
+    fn connect_refuses_plain_http_to_a_remote_host() {
+        let mut config = CloudConfig::new(Credentials::Token {
+            token: Secret::new("t"),
+        });
+        config.project_id = Some("p".into());
+        config
+            .endpoints
+            .insert(Service::Rds, "http://rds.example.com".into());
+        assert!(matches!(connect(config), Err(ConfigError::Endpoint { .. })));
+    }
+}

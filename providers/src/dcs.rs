@@ -1,6 +1,6 @@
 //! `DcsProvider`: `dcs.restore`, followed through the instance's restore records.
 
-use crate::check::{self, check};
+use crate::check::{self, Paged, check};
 use crate::client::Client;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
@@ -66,34 +66,27 @@ impl DcsProvider {
         DcsProvider { client }
     }
 
-    /// Every record `wanted` accepts, reading the list page by page (204 means none).
-    async fn find_record(
-        &self,
-        instance_id: &str,
-        wanted: impl Fn(&Value) -> bool,
-    ) -> Result<Vec<Value>, ProviderError> {
+    /// The instance's restore records (a 204 means there are none yet).
+    async fn records(&self, instance_id: &str) -> Result<Vec<Value>, ProviderError> {
         let path = format!(
             "/v2/{{project_id}}/instances/{}/restores",
             encode(instance_id)
         );
-        let mut found = Vec::new();
-        for page in 0..MAX_PAGES {
-            let query = Query::new().with("offset", page * PAGE).with("limit", PAGE);
-            let body = self.client.get(Service::Dcs, &path, &query).await?.body;
-            let records = body["restore_record_response"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let count = records.len();
-            found.extend(records.into_iter().filter(|r| wanted(r)));
-            let total = body["total_num"]
-                .as_u64()
-                .map_or(usize::MAX, |t| t as usize);
-            if count < PAGE || (page + 1) * PAGE >= total {
-                break;
-            }
-        }
-        Ok(found)
+        let list = Paged {
+            service: Service::Dcs,
+            path: &path,
+            items: "restore_record_response",
+            total: "total_num",
+            page: PAGE,
+            max_pages: MAX_PAGES,
+        };
+        check::fetch_all(&self.client, list, &Query::new())
+            .await?
+            .map(|(records, _)| records)
+            .map_err(|why| ProviderError {
+                message: format!("dcs: restore records of {instance_id}: {why}"),
+                transient: false,
+            })
     }
 
     async fn checks(&self, spec: &DcsRestore) -> Result<Vec<Check>, ProviderError> {
@@ -102,10 +95,7 @@ impl DcsProvider {
         let instance = check::fetch(&self.client, Service::Dcs, &path, &Query::new()).await?;
         let mut checks = vec![check::status(
             format!("instance {id} is RUNNING"),
-            instance
-                .as_ref()
-                .map(|i| i["status"].as_str())
-                .map_err(String::as_str),
+            &instance,
             &["RUNNING"],
         )];
         if let Ok(mode) = instance.as_ref().map(|i| i["cache_mode"].as_str())
@@ -116,41 +106,24 @@ impl DcsProvider {
 
         let backup_id = &spec.backup_id;
         let path = format!("/v2/{{project_id}}/instances/{}/backups", encode(id));
-        let mut backup = Err(format!("not among the backups of {id}"));
-        for page in 0..MAX_PAGES {
-            let query = Query::new().with("offset", page * PAGE).with("limit", PAGE);
-            let body = match check::fetch(&self.client, Service::Dcs, &path, &query).await? {
-                Ok(body) => body,
-                Err(why) => {
-                    backup = Err(why);
-                    break;
-                }
-            };
-            let list = body["backup_record_response"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let count = list.len();
-            if let Some(b) = list
-                .into_iter()
-                .find(|b| b["backup_id"].as_str() == Some(backup_id))
-            {
-                backup = Ok(b);
-                break;
-            }
-            let total = body["total_num"]
-                .as_u64()
-                .map_or(usize::MAX, |t| t as usize);
-            if count < PAGE || (page + 1) * PAGE >= total {
-                break;
-            }
-        }
+        let list = Paged {
+            service: Service::Dcs,
+            path: &path,
+            items: "backup_record_response",
+            total: "total_num",
+            page: PAGE,
+            max_pages: MAX_PAGES,
+        };
+        let backup = check::fetch_all(&self.client, list, &Query::new())
+            .await?
+            .and_then(|(list, _)| {
+                check::find(&list, "backup_id", backup_id)
+                    .cloned()
+                    .ok_or_else(|| format!("not among the backups of {id}"))
+            });
         checks.push(check::status(
             format!("backup {backup_id} exists and succeeded"),
-            backup
-                .as_ref()
-                .map(|b| b["status"].as_str())
-                .map_err(String::as_str),
+            &backup,
             &["succeed"],
         ));
         if let Ok(b) = &backup
@@ -169,6 +142,17 @@ impl DcsProvider {
 impl Provider for DcsProvider {
     fn service(&self) -> Service {
         Service::Dcs
+    }
+
+    fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        // Authenticate and resolve the endpoint now, before apply records `submitting`.
+        Box::pin(async move {
+            self.client
+                .endpoint(Service::Dcs)
+                .await
+                .map(|_| ())
+                .map_err(ProviderError::from)
+        })
     }
 
     fn preflight<'a>(
@@ -212,13 +196,9 @@ impl Provider for DcsProvider {
                     transient: false,
                 });
             };
-            let records = self
-                .find_record(&spec.instance_id, |r| {
-                    r["restore_id"].as_str() == Some(restore_id.as_str())
-                })
-                .await?;
+            let records = self.records(&spec.instance_id).await?;
             // A record can show up a little after the POST answered.
-            Ok(records.first().map_or(
+            Ok(check::find(&records, "restore_id", restore_id).map_or(
                 PollOutcome::Running {
                     percent: None,
                     handle: None,
@@ -236,15 +216,14 @@ impl Provider for DcsProvider {
         Box::pin(async move {
             let spec = spec(op)?;
             let from = submitted_at - CLOCK_SKEW_MS;
-            let records = self
-                .find_record(&spec.instance_id, |r| {
-                    r["backup_id"].as_str() == Some(spec.backup_id.as_str())
-                        && wire_time::value_ms(&r["created_at"]).is_some_and(|c| c >= from)
-                })
-                .await?;
+            let records = self.records(&spec.instance_id).await?;
             let newest = records
                 .iter()
-                .max_by_key(|r| wire_time::value_ms(&r["created_at"]));
+                .filter(|r| r["backup_id"].as_str() == Some(spec.backup_id.as_str()))
+                .filter_map(|r| Some((wire_time::value_ms(&r["created_at"])?, r)))
+                .filter(|(created, _)| *created >= from)
+                .max_by_key(|(created, _)| *created)
+                .map(|(_, r)| r);
             Ok(newest
                 .and_then(|r| r["restore_id"].as_str())
                 .map(|id| Handle::Restore {

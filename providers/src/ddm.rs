@@ -1,6 +1,6 @@
 //! `DdmProvider`: `ddm.restore` (to a new instance) and `ddm.metadata_restore`, polled as DDM jobs.
 
-use crate::check::{self, check};
+use crate::check::{self, Paged, check};
 use crate::client::Client;
 use crate::job::{self, Job};
 use crate::query::Query;
@@ -59,92 +59,56 @@ impl DdmProvider {
         DdmProvider { client }
     }
 
-    /// `GET /v1/{project_id}/instances/{id}`: the instance's `status`, or why it is missing.
-    async fn status(&self, id: &str) -> Result<Result<Option<String>, String>, ProviderError> {
+    /// `GET /v1/{project_id}/instances/{id}`: the instance detail, or why it is missing.
+    async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
         let path = format!("/v1/{{project_id}}/instances/{id}");
-        let found = check::fetch(&self.client, Service::Ddm, &path, &Query::new()).await?;
-        Ok(found.map(|body| body["status"].as_str().map(str::to_owned)))
+        check::fetch(&self.client, Service::Ddm, &path, &Query::new()).await
     }
 
-    /// Every item under `key` of a paged DDM list (`offset`/`limit`/`total`).
+    /// Every item under `items` of a paged DDM list.
     async fn all_pages(
         &self,
         path: &str,
         query: &Query,
-        key: &str,
+        items: &str,
     ) -> Result<Result<(Vec<Value>, Value), String>, ProviderError> {
-        let mut items = Vec::new();
-        let mut last = Value::Null;
-        for page in 0..MAX_PAGES {
-            let paged = query
-                .clone()
-                .with("offset", page * PAGE)
-                .with("limit", PAGE);
-            let body = match check::fetch(&self.client, Service::Ddm, path, &paged).await? {
-                Ok(body) => body,
-                Err(why) => return Ok(Err(why)),
-            };
-            let batch = body[key].as_array().cloned().unwrap_or_default();
-            let total = body["total"].as_u64().map_or(usize::MAX, |t| t as usize);
-            let done = batch.len() < PAGE || items.len() + batch.len() >= total;
-            items.extend(batch);
-            last = body;
-            if done {
-                break;
-            }
-        }
-        Ok(Ok((items, last)))
+        let list = Paged {
+            service: Service::Ddm,
+            path,
+            items,
+            total: "total",
+            page: PAGE,
+            max_pages: MAX_PAGES,
+        };
+        check::fetch_all(&self.client, list, query).await
     }
 
     async fn instance_checks(
         &self,
         source_id: &str,
         target_id: &str,
-        checks: &mut Vec<Check>,
-    ) -> Result<(), ProviderError> {
-        let name = format!("source DDM instance {source_id} exists");
-        checks.push(match self.status(source_id).await? {
-            Ok(status) => check(name, true, status.unwrap_or_else(|| "found".into())),
-            Err(why) => check(name, false, why),
-        });
-        let status = self.status(target_id).await?;
-        checks.push(check::status(
-            format!("target DDM instance {target_id} is RUNNING"),
-            status
-                .as_ref()
-                .map(Option::as_deref)
-                .map_err(String::as_str),
-            &["RUNNING"],
-        ));
+    ) -> Result<Vec<Check>, ProviderError> {
         let path = format!("/v3/{{project_id}}/instances/{source_id}/backups/restorable-instances");
-        let name = format!("target DDM instance {target_id} is available and empty");
-        checks.push(
-            match self.all_pages(&path, &Query::new(), "instances").await? {
-                Ok((list, _)) => match list
-                    .iter()
-                    .find(|i| i["instance_id"].as_str() == Some(target_id))
-                {
-                    Some(i) if i["available"].as_bool() == Some(true) => {
-                        check(name, true, "available")
-                    }
-                    Some(i) => check(
-                        name,
-                        false,
-                        i["unavailable_reason"]
-                            .as_str()
-                            .filter(|r| !r.is_empty())
-                            .unwrap_or("unavailable"),
-                    ),
-                    None => check(
-                        name,
-                        false,
-                        format!("not among the instances {source_id} can restore to"),
-                    ),
-                },
-                Err(why) => check(name, false, why),
-            },
-        );
-        Ok(())
+        let candidates = self.all_pages(&path, &Query::new(), "instances").await?;
+        Ok(vec![
+            check::exists(
+                format!("source DDM instance {source_id} exists"),
+                &self.instance(source_id).await?,
+            ),
+            check::status(
+                format!("target DDM instance {target_id} is RUNNING"),
+                &self.instance(target_id).await?,
+                &["RUNNING"],
+            ),
+            check::available(
+                format!("target DDM instance {target_id} is available and empty"),
+                candidates
+                    .as_ref()
+                    .map(|(list, _)| check::find(list, "instance_id", target_id))
+                    .map_err(Clone::clone),
+                format!("not among the instances {source_id} can restore to"),
+            ),
+        ])
     }
 
     async fn window_check(
@@ -175,13 +139,12 @@ impl DdmProvider {
         let mut checks = Vec::new();
         if spec.instance_id != *source_id {
             let name = format!("DDM instance {} (path) exists", spec.instance_id);
-            checks.push(match self.status(&spec.instance_id).await? {
-                Ok(status) => check(name, true, status.unwrap_or_else(|| "found".into())),
-                Err(why) => check(name, false, why),
-            });
+            checks.push(check::exists(
+                name,
+                &self.instance(&spec.instance_id).await?,
+            ));
         }
-        self.instance_checks(source_id, target_id, &mut checks)
-            .await?;
+        checks.extend(self.instance_checks(source_id, target_id).await?);
         checks.push(self.window_check(source_id, time).await?);
 
         let path = format!("/v3/{{project_id}}/instances/{source_id}/backups/related-dn");
@@ -247,34 +210,18 @@ impl DdmProvider {
                 .with("source_dn_instance_id", &relation.source_instance_id)
                 .with("target_instance_id", target_id)
                 .with("restore_time", time);
-            checks.push(
-                match self.all_pages(&path, &query, "target_data_nodes").await? {
-                    Ok((list, _)) => {
-                        match list.iter().find(|n| n["instance_id"].as_str() == Some(dn)) {
-                            Some(n) if n["available"].as_bool() == Some(true) => {
-                                check(name, true, "available")
-                            }
-                            Some(n) => check(
-                                name,
-                                false,
-                                n["unavailable_reason"]
-                                    .as_str()
-                                    .filter(|r| !r.is_empty())
-                                    .unwrap_or("unavailable"),
-                            ),
-                            None => check(
-                                name,
-                                false,
-                                format!(
-                                    "not among the data nodes {} can restore to",
-                                    relation.source_instance_id
-                                ),
-                            ),
-                        }
-                    }
-                    Err(why) => check(name, false, why),
-                },
-            );
+            let candidates = self.all_pages(&path, &query, "target_data_nodes").await?;
+            checks.push(check::available(
+                name,
+                candidates
+                    .as_ref()
+                    .map(|(list, _)| check::find(list, "instance_id", dn))
+                    .map_err(Clone::clone),
+                format!(
+                    "not among the data nodes {} can restore to",
+                    relation.source_instance_id
+                ),
+            ));
         }
         Ok(checks)
     }
@@ -286,8 +233,8 @@ impl DdmProvider {
         spec: &DdmMetadataRestore,
     ) -> Result<Vec<Check>, ProviderError> {
         let source_id = &spec.instance_id;
-        let mut checks = Vec::new();
-        self.instance_checks(source_id, &spec.target.instance_id, &mut checks)
+        let mut checks = self
+            .instance_checks(source_id, &spec.target.instance_id)
             .await?;
         if let Some(time) = spec.source.restore_time {
             checks.push(self.window_check(source_id, time).await?);
@@ -299,18 +246,11 @@ impl DdmProvider {
                 .all_pages("/v3/{project_id}/backups", &query, "backups")
                 .await?;
             let backup = found.and_then(|(list, _)| {
-                list.into_iter()
-                    .find(|b| b["id"].as_str() == Some(backup_id))
+                check::find(&list, "id", backup_id)
+                    .cloned()
                     .ok_or_else(|| format!("not among the backups of {source_id}"))
             });
-            checks.push(check::status(
-                name,
-                backup
-                    .as_ref()
-                    .map(|b| b["status"].as_str())
-                    .map_err(String::as_str),
-                &["normal"],
-            ));
+            checks.push(check::status(name, &backup, &["normal"]));
         }
         Ok(checks)
     }
@@ -350,6 +290,17 @@ impl DdmProvider {
 impl Provider for DdmProvider {
     fn service(&self) -> Service {
         Service::Ddm
+    }
+
+    fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        // Authenticate and resolve the endpoint now, before apply records `submitting`.
+        Box::pin(async move {
+            self.client
+                .endpoint(Service::Ddm)
+                .await
+                .map(|_| ())
+                .map_err(ProviderError::from)
+        })
     }
 
     fn preflight<'a>(

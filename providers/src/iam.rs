@@ -38,6 +38,7 @@ pub fn password_body(username: &str, password: &Secret, domain: &str, scope: &Sc
 pub struct TokenInfo {
     pub project_id: Option<String>,
     pub expires_at: Option<jiff::Timestamp>,
+    pub issued_at: Option<jiff::Timestamp>,
     /// Service origins from the catalog, for the services rewind drives.
     pub catalog: BTreeMap<Service, Endpoint>,
 }
@@ -48,6 +49,7 @@ impl TokenInfo {
         TokenInfo {
             project_id: token["project"]["id"].as_str().map(str::to_owned),
             expires_at: token["expires_at"].as_str().and_then(|t| t.parse().ok()),
+            issued_at: token["issued_at"].as_str().and_then(|t| t.parse().ok()),
             catalog: catalog(&token["catalog"], region),
         }
     }

@@ -145,9 +145,7 @@ pub fn checked_request(
     if op.request.service == service && op.request.method.eq_ignore_ascii_case("POST") {
         Ok(&op.request)
     } else {
-        Err(SubmitError::Rejected {
-            status: 0,
-            code: "NOT_SENT".into(),
+        Err(SubmitError::NotSent {
             message: format!(
                 "{} {} {} was handed to the {service} provider; nothing was sent",
                 op.name, op.request.method, op.request.service

@@ -1,20 +1,18 @@
 //! The OTC HTTP client (auth, signing, endpoints, retries, errors) and the five service providers.
-//!
-//! # A guided tour
-//!
-//! - [`config`] resolves a [`CloudConfig`] from the spec's `cloud:` settings, the environment
-//!   (every name in [`env`]) and `clouds.yaml` ([`clouds_yaml`]). Credentials live only in
-//!   [`Secret`], which never prints.
-//! - [`client::Client`] is the one place that speaks HTTP: it authenticates (token, AK/SK
-//!   [`signer`], IAM password token via [`iam`]), picks each service's [`endpoint`], retries
-//!   reads and only provably-unexecuted submits ([`retry`]), and parses every error body into
-//!   an [`ApiError`].
-//! - One module per service implements the engine's [`Provider`]: [`rds`], [`ddm`] (both DDM
-//!   kinds), [`taurusdb`], [`cbr`] and [`dcs`]. They share only the client, plus the job shape
-//!   of the DBS family ([`job`]), wire timestamps ([`wire_time`]) and check helpers ([`check`]).
-//! - [`connect`] builds a [`Cloud`], which hands the CLI one provider per service.
-//!
-//! [`Provider`]: rewind_engine::provider::Provider
+//
+// # Tour
+//
+// - `config` resolves a `CloudConfig` from the spec's `cloud:` settings, the environment
+//   (every name in `env`) and `clouds.yaml` (`clouds_yaml`). Credentials live only in
+//   `Secret`, which never prints.
+// - `client::Client` is the one place that speaks HTTP: it authenticates (token, AK/SK
+//   `signer`, IAM password token via `iam`), picks each service's `endpoint`, retries
+//   reads and only provably-unexecuted submits (`retry`), and parses every error body into
+//   an `ApiError`.
+// - One module per service implements the engine's `Provider`: `rds`, `ddm` (both DDM
+//   kinds), `taurusdb`, `cbr` and `dcs`. They share only the client, plus the job shape
+//   of the DBS family (`job`), wire timestamps (`wire_time`) and check helpers (`check`).
+// - `connect` builds a `Cloud`, which hands the CLI one provider per service.
 
 pub mod api_error;
 pub mod cbr;

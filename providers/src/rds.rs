@@ -22,17 +22,16 @@ impl RdsProvider {
     }
 
     async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
+        let query = Query::new().with("id", id);
         let found = check::fetch(
             &self.client,
             Service::Rds,
             "/v3/{project_id}/instances",
-            &Query::new().with("id", id),
+            &query,
         )
         .await?;
         Ok(found.and_then(|body| {
-            body["instances"]
-                .as_array()
-                .and_then(|list| list.iter().find(|i| i["id"].as_str() == Some(id)))
+            check::find(check::array(&body["instances"]), "id", id)
                 .cloned()
                 .ok_or_else(|| "not found".to_owned())
         }))
@@ -41,29 +40,16 @@ impl RdsProvider {
     async fn checks(&self, spec: &RdsRestore) -> Result<Vec<Check>, ProviderError> {
         let source_id = &spec.source.instance_id;
         let target_id = &spec.target.instance_id;
-        let mut checks = Vec::new();
         let source = self.instance(source_id).await?;
-        checks.push(match &source {
-            Ok(inst) => check(
-                format!("source instance {source_id} exists"),
-                true,
-                inst["status"].as_str().unwrap_or("found"),
-            ),
-            Err(why) => check(
-                format!("source instance {source_id} exists"),
-                false,
-                why.clone(),
-            ),
-        });
         let target = self.instance(target_id).await?;
-        checks.push(check::status(
-            format!("target instance {target_id} is ACTIVE"),
-            target
-                .as_ref()
-                .map(|t| t["status"].as_str())
-                .map_err(String::as_str),
-            &["ACTIVE"],
-        ));
+        let mut checks = vec![
+            check::exists(format!("source instance {source_id} exists"), &source),
+            check::status(
+                format!("target instance {target_id} is ACTIVE"),
+                &target,
+                &["ACTIVE"],
+            ),
+        ];
         if let (Ok(source), Ok(target)) = (&source, &target) {
             let engine = |i: &Value| i["datastore"]["type"].as_str().map(str::to_ascii_lowercase);
             if let (Some(s), Some(t)) = (engine(source), engine(target)) {
@@ -100,7 +86,6 @@ impl RdsProvider {
                 );
             }
             (RestoreType::Backup, _, Some(backup_id)) => {
-                let name = format!("backup {backup_id} exists and is COMPLETED");
                 let query = Query::new()
                     .with("instance_id", source_id)
                     .with("backup_id", backup_id);
@@ -112,18 +97,13 @@ impl RdsProvider {
                 )
                 .await?;
                 let backup = found.and_then(|body| {
-                    body["backups"]
-                        .as_array()
-                        .and_then(|list| list.iter().find(|b| b["id"].as_str() == Some(backup_id)))
+                    check::find(check::array(&body["backups"]), "id", backup_id)
                         .cloned()
-                        .ok_or_else(|| format!("not found among the backups of {source_id}"))
+                        .ok_or_else(|| format!("not among the backups of {source_id}"))
                 });
                 checks.push(check::status(
-                    name,
-                    backup
-                        .as_ref()
-                        .map(|b| b["status"].as_str())
-                        .map_err(String::as_str),
+                    format!("backup {backup_id} exists and is COMPLETED"),
+                    &backup,
                     &["COMPLETED"],
                 ));
             }
@@ -161,6 +141,17 @@ fn spec(op: &Operation) -> Result<&RdsRestore, ProviderError> {
 impl Provider for RdsProvider {
     fn service(&self) -> Service {
         Service::Rds
+    }
+
+    fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        // Authenticate and resolve the endpoint now, before apply records `submitting`.
+        Box::pin(async move {
+            self.client
+                .endpoint(Service::Rds)
+                .await
+                .map(|_| ())
+                .map_err(ProviderError::from)
+        })
     }
 
     fn preflight<'a>(

@@ -34,29 +34,16 @@ impl TaurusdbProvider {
     async fn checks(&self, spec: &TaurusdbRestore) -> Result<Vec<Check>, ProviderError> {
         let source_id = &spec.source_instance_id;
         let target_id = &spec.target_instance_id;
-        let mut checks = Vec::new();
         let source = self.instance(source_id).await?;
-        checks.push(match &source {
-            Ok(inst) => check(
-                format!("source instance {source_id} exists"),
-                true,
-                inst["status"].as_str().unwrap_or("found"),
-            ),
-            Err(why) => check(
-                format!("source instance {source_id} exists"),
-                false,
-                why.clone(),
-            ),
-        });
         let target = self.instance(target_id).await?;
-        checks.push(check::status(
-            format!("target instance {target_id} is ACTIVE"),
-            target
-                .as_ref()
-                .map(|t| t["status"].as_str())
-                .map_err(String::as_str),
-            &["ACTIVE"],
-        ));
+        let mut checks = vec![
+            check::exists(format!("source instance {source_id} exists"), &source),
+            check::status(
+                format!("target instance {target_id} is ACTIVE"),
+                &target,
+                &["ACTIVE"],
+            ),
+        ];
         if let (Ok(source), Ok(target)) = (&source, &target) {
             let version = |i: &Value| i["datastore"]["version"].as_str().map(str::to_owned);
             if let (Some(s), Some(t)) = (version(source), version(target)) {
@@ -83,7 +70,6 @@ impl TaurusdbProvider {
                 );
             }
             (RestoreType::Backup, _, Some(backup_id)) => {
-                let name = format!("backup {backup_id} exists and is COMPLETED");
                 let query = Query::new()
                     .with("instance_id", source_id)
                     .with("backup_id", backup_id);
@@ -95,18 +81,13 @@ impl TaurusdbProvider {
                 )
                 .await?;
                 let backup = found.and_then(|body| {
-                    body["backups"]
-                        .as_array()
-                        .and_then(|list| list.iter().find(|b| b["id"].as_str() == Some(backup_id)))
+                    check::find(check::array(&body["backups"]), "id", backup_id)
                         .cloned()
-                        .ok_or_else(|| format!("not found among the backups of {source_id}"))
+                        .ok_or_else(|| format!("not among the backups of {source_id}"))
                 });
                 checks.push(check::status(
-                    name,
-                    backup
-                        .as_ref()
-                        .map(|b| b["status"].as_str())
-                        .map_err(String::as_str),
+                    format!("backup {backup_id} exists and is COMPLETED"),
+                    &backup,
                     // TaurusDB lists a finished backup as COMPLETED or AVAILABLE (otc-api.md §3.3).
                     &["COMPLETED", "AVAILABLE"],
                 ));
@@ -144,6 +125,17 @@ fn spec(op: &Operation) -> Result<&TaurusdbRestore, ProviderError> {
 impl Provider for TaurusdbProvider {
     fn service(&self) -> Service {
         Service::Taurusdb
+    }
+
+    fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
+        // Authenticate and resolve the endpoint now, before apply records `submitting`.
+        Box::pin(async move {
+            self.client
+                .endpoint(Service::Taurusdb)
+                .await
+                .map(|_| ())
+                .map_err(ProviderError::from)
+        })
     }
 
     fn preflight<'a>(

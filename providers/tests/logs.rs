@@ -1,5 +1,7 @@
-//! Logs at trace level name requests and headers but never a credential. Alone in its binary:
-//! a scoped tracing subscriber races with tests on other threads over callsite interest.
+//! Logs at trace level name requests and headers but never a credential.
+
+// Alone in its binary: a scoped tracing subscriber races with tests on other threads over
+// callsite interest, and would miss lines.
 
 #[allow(dead_code)]
 mod harness;
@@ -11,7 +13,6 @@ use std::sync::{Arc, Mutex};
 /// A run at trace level logs requests and responses, but never a credential.
 #[tokio::test]
 async fn logs_hold_no_secret() {
-    use std::sync::{Arc, Mutex};
     #[derive(Clone, Default)]
     struct Sink(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Sink {
@@ -50,7 +51,7 @@ async fn logs_hold_no_secret() {
         "OS_PROJECT_ID".into(),
         "619d3e78f61b4be68bc5aa0b59edcf7b".into(),
     ));
-    let signed = h.cloud_with(&h.env(&aksk));
+    let signed = harness::cloud_from(&h.env(&aksk));
     let p = provider(&signed, &op);
     p.preflight(&op).await.unwrap();
 

@@ -2,14 +2,11 @@
 
 mod harness;
 
+use harness::fixtures::*;
 use harness::{
-    Harness, assert_all_passed, failed, now, operation, poll_to_end, provider, succeeded, world,
+    Harness, assert_all_passed, failed, now, operation, poll_to_end, provider, succeeded,
 };
-use rewind_engine::kinds::{
-    CbrMapping, CbrRestore, DataNodeRelation, DcsRestore, DdmMetadataRestore, DdmRestore,
-    DdmSource, InstanceRef, MetadataSource, MetadataTarget, OpSpec, RdsRestore, RdsSource,
-    RestoreType, Service, TaurusdbRestore,
-};
+use rewind_engine::kinds::{MetadataSource, OpSpec, Service};
 use rewind_engine::provider::{Handle, PollOutcome, SubmitError};
 use rewind_sim::{FaultRule, Service as SimService};
 
@@ -461,7 +458,7 @@ async fn a_wrong_password_is_an_auth_error_and_nothing_is_sent() {
             *v = "not-the-password".into();
         }
     }
-    let cloud = h.cloud_with(&h.env(&creds));
+    let cloud = harness::cloud_from(&h.env(&creds));
     let op = operation("op", rds_pitr(RDS_SRC, RDS_TGT, at));
     let p = provider(&cloud, &op);
     let err = p.submit(&op).await.expect_err("no token");
@@ -489,7 +486,7 @@ async fn aksk_signing_is_accepted_and_the_project_comes_from_iam() {
     // No OS_PROJECT_ID: the project is looked up by name, with a signed request.
     let mut creds = h.sim.access_key_env();
     creds.push(("OS_PROJECT_NAME".into(), "eu-de".into()));
-    let cloud = h.cloud_with(&h.env(&creds));
+    let cloud = harness::cloud_from(&h.env(&creds));
     let op = operation("op", rds_pitr(RDS_SRC, RDS_TGT, at));
     let p = provider(&cloud, &op);
     assert_all_passed(&p.preflight(&op).await.unwrap());
@@ -513,7 +510,7 @@ async fn endpoints_come_from_the_token_catalog() {
         "OS_AUTH_URL".into(),
         format!("{}/v3", h.sim.url(SimService::Iam)),
     );
-    let cloud = h.cloud_with(&env);
+    let cloud = harness::cloud_from(&env);
     assert_eq!(
         cloud
             .client()
@@ -554,7 +551,7 @@ async fn a_token_from_the_environment_is_used_as_is() {
             "619d3e78f61b4be68bc5aa0b59edcf7b".into(),
         ),
     ]);
-    let cloud = h.cloud_with(&env);
+    let cloud = harness::cloud_from(&env);
     let before = h.count("POST", "/auth/tokens");
     let op = operation("op", rds_pitr(RDS_SRC, RDS_TGT, at));
     assert_all_passed(&provider(&cloud, &op).preflight(&op).await.unwrap());
@@ -563,4 +560,53 @@ async fn a_token_from_the_environment_is_used_as_is() {
         before,
         "a given token needs no IAM call"
     );
+}
+
+#[tokio::test]
+async fn ddm_metadata_restore_preflight_fails_and_reconcile_adopts() {
+    let (mut w, at) = healthy_world();
+    w.ensure_ddm_backup(DDM_SRC, "defa45b24d314e878fde930a61732e9dbr09");
+    w.ddm
+        .backups
+        .get_mut("defa45b24d314e878fde930a61732e9dbr09")
+        .unwrap()
+        .status = "creating".into();
+    let h = Harness::start(w).await;
+    let cloud = h.cloud();
+    let mut by_backup = ddm_metadata(at);
+    if let OpSpec::DdmMetadata(m) = &mut by_backup {
+        m.source = MetadataSource {
+            restore_time: None,
+            backup_id: Some("defa45b24d314e878fde930a61732e9dbr09".into()),
+        };
+    }
+    let op = operation("op", by_backup);
+    let checks = provider(&cloud, &op).preflight(&op).await.unwrap();
+    assert_eq!(
+        failed(&checks),
+        ["metadata backup defa45b24d314e878fde930a61732e9dbr09 exists and is normal"],
+        "{checks:#?}"
+    );
+
+    run_to_success(&h, rds_pitr(RDS_SRC, RDS_TGT, at), RDS_TGT).await;
+    let op = operation("op", ddm_metadata(at));
+    let p = provider(&cloud, &op);
+    let submitted_at = h.clock.now_ms();
+    h.faults(vec![FaultRule {
+        service: Some(SimService::Ddm),
+        method: Some("POST".into()),
+        drop_response_rate: 1.0,
+        times: Some(1),
+        ..FaultRule::default()
+    }]);
+    let err = p.submit(&op).await.expect_err("dropped");
+    assert!(matches!(err, SubmitError::Ambiguous { .. }), "{err:?}");
+    let handle = p
+        .reconcile(&op, submitted_at)
+        .await
+        .unwrap()
+        .expect("found");
+    let (outcome, _, _) = poll_to_end(&h, p.as_ref(), &op, handle, 60).await;
+    succeeded(&outcome);
+    assert_eq!(h.sim.submissions().get(DDM_TGT), Some(&1));
 }

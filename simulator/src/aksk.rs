@@ -5,6 +5,8 @@
 // (`date/region/service/sdk_request`), adds the scope to the string to sign, and sends
 // `Credential=AK/scope`. Both share the canonical request.
 
+use std::fmt::Write as _;
+
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -33,7 +35,7 @@ fn encode(text: &str) -> String {
         if is_unreserved(b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -48,15 +50,12 @@ pub fn decode(text: &str, plus_is_space: bool) -> String {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+                if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    out.push(v);
+                    i += 3;
+                } else {
+                    out.push(b'%');
+                    i += 1;
                 }
             }
             b'+' if plus_is_space => {
@@ -119,7 +118,7 @@ pub fn canonical_request(
     let mut canonical_headers = String::new();
     for (name, value) in headers {
         let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-        canonical_headers.push_str(&format!("{name}:{value}\n"));
+        let _ = writeln!(canonical_headers, "{name}:{value}");
     }
     let signed: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
     format!(

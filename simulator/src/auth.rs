@@ -88,7 +88,7 @@ fn check_signature(
         failures.count += 1;
         if failures.count >= AK_LOCK_AFTER {
             failures.count = 0;
-            failures.locked_until = now + AK_LOCK_MS;
+            failures.locked_until = now.saturating_add(AK_LOCK_MS);
         }
         return Err(Denied::BadSignature);
     }

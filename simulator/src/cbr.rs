@@ -9,7 +9,7 @@ use crate::http::{Reply, Req};
 use crate::jobs;
 use crate::server::{Ctx, Routed, segs};
 use crate::timefmt;
-use crate::world::{CbrBackup, CbrChildBackup, OperationLog, name_or, secs_to_ms};
+use crate::world::{CbrBackup, CbrChildBackup, OperationLog, name_or, secs_to_ms, set};
 
 const SERVER: &str = "OS::Nova::Server";
 const VOLUME: &str = "OS::Cinder::Volume";
@@ -204,11 +204,11 @@ fn restore(cx: &mut Ctx<'_>, backup_id: &str) -> ApiResult {
     let cbr = &mut cx.st.world.cbr;
     cbr.operation_logs.insert(log_id, log);
     if let Some(b) = cbr.backups.get_mut(&top_id) {
-        b.status = "restoring".to_owned();
+        set(&mut b.status, "restoring");
     }
     if let Some(s) = cbr.servers.get_mut(&target.id) {
         // CBR shuts the server down for the restore and powers it on at the end if asked.
-        s.status = "SHUTOFF".to_owned();
+        set(&mut s.status, "SHUTOFF");
     }
     cx.st.submitted(&target.id);
     Ok(Reply::empty(StatusCode::ACCEPTED))
@@ -329,8 +329,12 @@ fn log_json(id: &str, log: &OperationLog, now: i64, pid: &str) -> Value {
         "waiting" => 0,
         _ => {
             let end = log.ended_at.unwrap_or(now);
-            let span = (log.due() - log.started_at()).max(1);
-            ((end - log.started_at()).max(0) * 100 / span).clamp(0, 99)
+            let span = log.due().saturating_sub(log.started_at()).max(1);
+            (end.saturating_sub(log.started_at())
+                .max(0)
+                .saturating_mul(100)
+                / span)
+                .clamp(0, 99)
         }
     };
     let started = (log.status != "waiting").then(|| timefmt::cbr(log.started_at()));

@@ -8,7 +8,7 @@ use crate::http::{Reply, Req};
 use crate::jobs;
 use crate::server::{Ctx, Routed, segs};
 use crate::timefmt;
-use crate::world::{DcsInstance, DcsRestore, name_or, secs_to_ms};
+use crate::world::{DcsInstance, DcsRestore, name_or, secs_to_ms, set};
 
 /// The console limits a restore description to 128 bytes.
 const MAX_REMARK: usize = 128;
@@ -127,7 +127,7 @@ fn restore(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let restore_id = cx.st.uuid();
     cx.st.world.dcs.restores.insert(restore_id.clone(), record);
     if let Some(i) = cx.st.world.dcs.instances.get_mut(id) {
-        i.status = "RESTORING".to_owned();
+        set(&mut i.status, "RESTORING");
     }
     cx.st.submitted(id);
     Ok(Reply::ok(json!({ "restore_id": restore_id })))
@@ -139,8 +139,9 @@ fn progress(rec: &DcsRestore, now: i64) -> String {
         "waiting" => "0.00".to_owned(),
         _ => {
             let end = rec.ended_at.unwrap_or(now);
-            let span = (rec.due() - rec.started_at()).max(1) as f64;
-            let pct = ((end - rec.started_at()).max(0) as f64 * 100.0 / span).clamp(0.0, 99.99);
+            let span = rec.due().saturating_sub(rec.started_at()).max(1) as f64;
+            let done = end.saturating_sub(rec.started_at()).max(0) as f64;
+            let pct = (done * 100.0 / span).clamp(0.0, 99.99);
             format!("{pct:.2}")
         }
     }

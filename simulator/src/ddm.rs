@@ -10,7 +10,7 @@ use crate::http::{Reply, Req};
 use crate::jobs;
 use crate::server::{Ctx, Routed, segs};
 use crate::timefmt;
-use crate::world::{DataNodeRelation, DdmInstance, JobEffect, Window, World, name_or};
+use crate::world::{DataNodeRelation, DdmInstance, JobEffect, Window, World, name_or, set};
 
 const MAX_LIMIT: usize = 128;
 
@@ -254,11 +254,11 @@ fn restore_new(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
     let job_id = cx.st.hex_id();
     cx.st.world.ddm.jobs.insert(job_id.clone(), job);
     if let Some(t) = cx.st.world.ddm.instances.get_mut(&target_id) {
-        t.status = "RESTORE".to_owned();
+        set(&mut t.status, "RESTORE");
     }
     for rel in &relations {
         if let Some(dn) = cx.st.world.rds.instances.get_mut(&rel.target_instance_id) {
-            dn.status = "RESTORING".to_owned();
+            set(&mut dn.status, "RESTORING");
         }
     }
     cx.st.submitted(&target_id);
@@ -398,7 +398,7 @@ fn restore_metadata(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
     let job_id = cx.st.hex_id();
     cx.st.world.ddm.jobs.insert(job_id.clone(), job);
     if let Some(t) = cx.st.world.ddm.instances.get_mut(&target_id) {
-        t.status = "RESTORE".to_owned();
+        set(&mut t.status, "RESTORE");
     }
     cx.st.submitted(&target_id);
     Ok(Reply::json(

@@ -18,7 +18,9 @@ fn cover(windows: &mut Vec<Window>, (a, b): (i64, i64)) {
 
 impl World {
     fn backup_time(&self) -> i64 {
-        self.now.unwrap_or(0) - BACKUP_AGE_MS
+        self.now
+            .unwrap_or_else(crate::timefmt::system_now_ms)
+            .saturating_sub(BACKUP_AGE_MS)
     }
 
     /// An `ACTIVE` MySQL instance whose restorable windows cover `window`.

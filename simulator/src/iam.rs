@@ -19,8 +19,8 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);
     Some(match (req.method.as_str(), s.as_slice()) {
         ("POST", ["v3", "auth", "tokens"]) => Routed::global(false, issue_token),
-        ("GET", ["v3", "auth", "catalog"]) => Routed::global(true, show_catalog),
-        ("GET", ["v3", "projects"]) => Routed::global(true, list_projects),
+        ("GET", ["v3", "auth", "catalog"]) => Routed::global(true, |cx| Ok(show_catalog(cx))),
+        ("GET", ["v3", "projects"]) => Routed::global(true, |cx| Ok(list_projects(cx))),
         ("GET", ["v3"]) => {
             Routed::global(false, |cx| Ok(Reply::ok(json!({ "version": version(cx) }))))
         }
@@ -174,14 +174,12 @@ pub(crate) fn catalog(origins: &BTreeMap<Service, String>, pid: &str, region: &s
     Value::Array(list)
 }
 
-fn show_catalog(cx: &mut Ctx<'_>) -> ApiResult {
+fn show_catalog(cx: &Ctx<'_>) -> Reply {
     let creds = &cx.st.world.credentials;
-    Ok(Reply::ok(
-        json!({ "catalog": catalog(cx.origins, &creds.project.id, &creds.region()) }),
-    ))
+    Reply::ok(json!({ "catalog": catalog(cx.origins, &creds.project.id, &creds.region()) }))
 }
 
-fn list_projects(cx: &mut Ctx<'_>) -> ApiResult {
+fn list_projects(cx: &Ctx<'_>) -> Reply {
     let creds = &cx.st.world.credentials;
     let p = &creds.project;
     let wanted = cx.req.q("name");
@@ -199,7 +197,7 @@ fn list_projects(cx: &mut Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    Ok(Reply::ok(json!({ "projects": projects })))
+    Reply::ok(json!({ "projects": projects }))
 }
 
 fn version(cx: &Ctx<'_>) -> Value {

@@ -147,7 +147,7 @@ fn process(job: &Job, now: i64) -> String {
 }
 
 /// RDS and TaurusDB: `{"job": {...}}` (otc-api.md §2.4, §3.3).
-pub(crate) fn dbs_job(id: &str, job: &Job, now: i64, entities: Value) -> Value {
+pub(crate) fn dbs_job(id: &str, job: &Job, now: i64, entities: &Value) -> Value {
     let mut out = json!({
         "id": id,
         "name": job.name,

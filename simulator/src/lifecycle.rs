@@ -1,6 +1,6 @@
 //! Advances jobs, DCS restore records and CBR operation logs with the clock; applies their end.
 
-use crate::world::{JobEffect, LastRestore, World};
+use crate::world::{JobEffect, LastRestore, World, set};
 
 pub(crate) const DEFAULT_FAIL_REASON: &str =
     "The restoration failed (fault injected by the simulator).";
@@ -51,12 +51,12 @@ pub(crate) fn settle(world: &mut World, now: i64) {
     }
     for log in world.cbr.operation_logs.values_mut() {
         if log.status == "waiting" && log.started_at() <= now {
-            log.status = "running".to_owned();
+            set(&mut log.status, "running");
         }
     }
     for rec in world.dcs.restores.values_mut() {
         if rec.status == "waiting" && rec.started_at() <= now {
-            rec.status = "restoring".to_owned();
+            set(&mut rec.status, "restoring");
         }
     }
 }
@@ -70,10 +70,10 @@ fn finish_job(world: &mut World, kind: Kind, id: &str) {
     let Some(job) = jobs.get_mut(id) else { return };
     let at = job.due();
     let ok = !job.will_fail;
-    job.status = if ok { "Completed" } else { "Failed" }.to_owned();
+    set(&mut job.status, if ok { "Completed" } else { "Failed" });
     job.ended = Some(at);
     if !ok && job.fail_reason.is_empty() {
-        job.fail_reason = DEFAULT_FAIL_REASON.to_owned();
+        set(&mut job.fail_reason, DEFAULT_FAIL_REASON);
     }
     let effect = job.effect.clone();
     apply(world, &effect, ok, at);
@@ -88,7 +88,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
             ..
         } => {
             if let Some(inst) = world.rds.instances.get_mut(target_instance_id) {
-                inst.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
+                set(&mut inst.status, if ok { "ACTIVE" } else { "FAILED" });
                 if ok {
                     inst.last_restore = Some(LastRestore {
                         restore_time: *restore_time,
@@ -105,7 +105,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
             ..
         } => {
             if let Some(inst) = world.taurusdb.instances.get_mut(target_instance_id) {
-                inst.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
+                set(&mut inst.status, if ok { "ACTIVE" } else { "FAILED" });
                 if ok {
                     inst.last_restore = Some(LastRestore {
                         restore_time: *restore_time,
@@ -123,7 +123,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
         } => {
             for rel in data_node_relations {
                 if let Some(dn) = world.rds.instances.get_mut(&rel.target_instance_id) {
-                    dn.status = if ok { "ACTIVE" } else { "FAILED" }.to_owned();
+                    set(&mut dn.status, if ok { "ACTIVE" } else { "FAILED" });
                     if ok {
                         dn.last_restore = Some(LastRestore {
                             restore_time: Some(*restore_time),
@@ -135,7 +135,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
             }
             let schemas = source_schemas(world, source_instance_id);
             if let Some(target) = world.ddm.instances.get_mut(target_instance_id) {
-                target.status = if ok { "RUNNING" } else { "ERROR" }.to_owned();
+                set(&mut target.status, if ok { "RUNNING" } else { "ERROR" });
                 if ok {
                     target.data_nodes = data_node_relations
                         .iter()
@@ -153,7 +153,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
         } => {
             let schemas = source_schemas(world, source_instance_id);
             if let Some(target) = world.ddm.instances.get_mut(target_instance_id) {
-                target.status = if ok { "RUNNING" } else { "ERROR" }.to_owned();
+                set(&mut target.status, if ok { "RUNNING" } else { "ERROR" });
                 if ok {
                     target.data_nodes.clone_from(data_nodes);
                     target.schemas = schemas;
@@ -177,10 +177,10 @@ fn finish_operation_log(world: &mut World, id: &str) {
         return;
     };
     let ok = !log.will_fail;
-    log.status = if ok { "success" } else { "failed" }.to_owned();
+    set(&mut log.status, if ok { "success" } else { "failed" });
     log.ended_at = Some(log.due());
     if !ok && log.fail_reason.is_empty() {
-        log.fail_reason = DEFAULT_FAIL_REASON.to_owned();
+        set(&mut log.fail_reason, DEFAULT_FAIL_REASON);
     }
     let (backup_id, target, power_on) = (
         log.backup_id.clone(),
@@ -188,10 +188,13 @@ fn finish_operation_log(world: &mut World, id: &str) {
         log.power_on,
     );
     if let Some(backup) = world.cbr.backups.get_mut(&backup_id) {
-        backup.status = "available".to_owned();
+        set(&mut backup.status, "available");
     }
     if let Some(server) = world.cbr.servers.get_mut(&target) {
-        server.status = if power_on { "ACTIVE" } else { "SHUTOFF" }.to_owned();
+        set(
+            &mut server.status,
+            if power_on { "ACTIVE" } else { "SHUTOFF" },
+        );
     }
 }
 
@@ -200,13 +203,13 @@ fn finish_dcs_restore(world: &mut World, id: &str) {
         return;
     };
     let ok = !rec.will_fail;
-    rec.status = if ok { "succeed" } else { "failed" }.to_owned();
+    set(&mut rec.status, if ok { "succeed" } else { "failed" });
     rec.ended_at = Some(rec.due());
     if !ok {
-        rec.error_code = DCS_FAIL_CODE.to_owned();
+        set(&mut rec.error_code, DCS_FAIL_CODE);
     }
     let instance = rec.instance_id.clone();
     if let Some(inst) = world.dcs.instances.get_mut(&instance) {
-        inst.status = "RUNNING".to_owned();
+        set(&mut inst.status, "RUNNING");
     }
 }

@@ -8,7 +8,7 @@ use crate::http::{Reply, Req};
 use crate::jobs::{self, RestorePoint};
 use crate::server::{Ctx, Routed, segs};
 use crate::timefmt;
-use crate::world::{JobEffect, RdsInstance, Window, name_or};
+use crate::world::{JobEffect, RdsInstance, Window, name_or, set};
 
 pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);
@@ -117,7 +117,7 @@ fn recovery(cx: &mut Ctx<'_>, accepted: StatusCode) -> ApiResult {
     let job_id = cx.st.hex_id();
     cx.st.world.rds.jobs.insert(job_id.clone(), job);
     if let Some(t) = cx.st.world.rds.instances.get_mut(&target_id) {
-        t.status = "RESTORING".to_owned();
+        set(&mut t.status, "RESTORING");
     }
     cx.st.submitted(&target_id);
     Ok(Reply::json(accepted, json!({ "job_id": job_id })))
@@ -180,7 +180,7 @@ fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
         }}),
         None => json!({}),
     };
-    Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, entities)))
+    Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, &entities)))
 }
 
 fn instance_json(id: &str, inst: &RdsInstance, pid: &str) -> Value {

@@ -1,6 +1,7 @@
 //! The state behind every port, under one lock: world, seeded IDs, tokens, submissions, log.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 
 use rand::rngs::StdRng;
@@ -106,7 +107,7 @@ impl State {
     pub(crate) fn token_id(&mut self) -> String {
         let mut out = String::from("MIIsim");
         for _ in 0..6 {
-            out.push_str(&format!("{:032x}", self.ids.random::<u128>()));
+            let _ = write!(out, "{:032x}", self.ids.random::<u128>());
         }
         out
     }
@@ -139,16 +140,16 @@ mod tests {
 
     #[test]
     fn ids_are_deterministic_per_seed() {
-        let mut a = State::new(World::default(), 7);
-        let mut b = State::new(World::default(), 7);
-        let mut c = State::new(World::default(), 8);
-        let (x, y, z) = (a.hex_id(), b.hex_id(), c.hex_id());
-        assert_eq!(x, y);
-        assert_ne!(x, z);
-        assert_eq!(x.len(), 32);
-        let u = a.uuid();
-        assert_eq!(u.len(), 36);
-        assert_eq!(u.matches('-').count(), 4);
+        let mut first = State::new(World::default(), 7);
+        let mut same = State::new(World::default(), 7);
+        let mut other = State::new(World::default(), 8);
+        let id = first.hex_id();
+        assert_eq!(id, same.hex_id());
+        assert_ne!(id, other.hex_id());
+        assert_eq!(id.len(), 32);
+        let uuid = first.uuid();
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(uuid.matches('-').count(), 4);
     }
 
     #[test]

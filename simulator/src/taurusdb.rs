@@ -9,17 +9,14 @@ use crate::jobs::{self, RestorePoint};
 use crate::rds::{instance_busy, instance_missing, windows_on};
 use crate::server::{Ctx, Routed, segs};
 use crate::timefmt;
-use crate::world::{JobEffect, TaurusdbInstance, name_or};
+use crate::world::{JobEffect, TaurusdbInstance, name_or, set};
 
 const DATASTORE: &str = "gaussdb-mysql";
 
 pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);
     // The "unavailable soon" API generation lives under /mysql/v3; both serve the same data.
-    let rest = match s.as_slice() {
-        ["mysql", rest @ ..] => rest,
-        rest => rest,
-    };
+    let rest = s.strip_prefix(&["mysql"][..]).unwrap_or(&s);
     Some(match (req.method.as_str(), rest) {
         ("POST", ["v3", pid, "instances", "restore"]) => Routed::project(pid, restore),
         ("GET", ["v3", pid, "jobs"]) => Routed::project(pid, show_job),
@@ -118,7 +115,7 @@ fn restore(cx: &mut Ctx<'_>) -> ApiResult {
     let job_id = cx.st.uuid();
     cx.st.world.taurusdb.jobs.insert(job_id.clone(), job);
     if let Some(t) = cx.st.world.taurusdb.instances.get_mut(&target_id) {
-        t.status = "RESTORING".to_owned();
+        set(&mut t.status, "RESTORING");
     }
     cx.st.submitted(&target_id);
     Ok(Reply::json(
@@ -141,7 +138,7 @@ fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
         .get(id)
         .filter(|j| j.visible_at <= cx.now)
         .ok_or_else(|| ApiError::bad_request("DBS.200543", "The job does not exist."))?;
-    Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, json!({}))))
+    Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, &json!({}))))
 }
 
 fn instance_json(id: &str, inst: &TaurusdbInstance, pid: &str) -> Value {
@@ -240,7 +237,7 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
                 "begin_time": timefmt::dbs(b.begin_time),
                 "end_time": timefmt::dbs(b.end_time),
                 "status": b.status,
-                "take_up_time": ((b.end_time - b.begin_time).max(0) / 60_000),
+                "take_up_time": b.end_time.saturating_sub(b.begin_time).max(0) / 60_000,
                 "type": b.backup_type,
                 "size": b.size,
                 "datastore": { "type": DATASTORE, "version": version },

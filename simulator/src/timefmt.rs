@@ -78,6 +78,7 @@ pub(crate) mod ms {
     use serde::de::{self, Visitor};
     use serde::{Deserializer, Serializer};
 
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `with` hands us a reference
     pub(crate) fn serialize<S: Serializer>(value: &i64, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_i64(*value)
     }

@@ -409,7 +409,8 @@ impl Job {
         if self.duration_ms <= 0 {
             return 99;
         }
-        ((now - self.created).max(0) * 100 / self.duration_ms).clamp(0, 99)
+        (now.saturating_sub(self.created).max(0).saturating_mul(100) / self.duration_ms)
+            .clamp(0, 99)
     }
 }
 
@@ -841,6 +842,11 @@ impl DcsRestore {
     pub(crate) fn started_at(&self) -> i64 {
         self.created_at.saturating_add(self.duration_ms / 10)
     }
+}
+
+/// Overwrites a string field in place (statuses change often; this avoids reallocating).
+pub(crate) fn set(field: &mut String, value: &str) {
+    value.clone_into(field);
 }
 
 /// A display name: the given one, or `prefix-` plus the ID's first 8 characters.

@@ -17,18 +17,24 @@ pub const TIME_SCALE: f64 = 1000.0;
 
 /// Polling tuned for `TIME_SCALE`: rewind runs in "real" mode against the simulator, so its
 /// delays are real seconds.
-pub const FAST_POLLING: &str = "[polling]\nfirst = 0.02\nmin = 0.01\nmax = 0.2\nreconcile_delay = 0.05\n";
+pub const FAST_POLLING: &str =
+    "[polling]\nfirst = 0.02\nmin = 0.01\nmax = 0.2\nreconcile_delay = 0.05\n";
 
 /// The repository root (for `examples/`).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }
 
 /// The `rewind` binary under test. Cargo builds this package's binaries before its
 /// integration tests, next to their `deps/` directory.
 pub fn rewind_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
     dir.join(format!("rewind-e2e{}", std::env::consts::EXE_SUFFIX))
 }
 
@@ -44,7 +50,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { faults: Faults::default(), time_scale: TIME_SCALE, seed: 7, settings: String::new() }
+        Options {
+            faults: Faults::default(),
+            time_scale: TIME_SCALE,
+            seed: 7,
+            settings: String::new(),
+        }
     }
 }
 
@@ -71,7 +82,10 @@ impl Run {
 
     /// Everything the run printed, for assertion messages.
     pub fn transcript(&self) -> String {
-        format!("status {:?}\n--- stdout\n{}\n--- stderr\n{}", self.status, self.stdout, self.stderr)
+        format!(
+            "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        )
     }
 }
 
@@ -98,20 +112,38 @@ impl Harness {
             .enable_all()
             .build()
             .expect("tokio runtime");
-        let config = SimConfig { world, time_scale: options.time_scale, seed: options.seed, ..SimConfig::default() };
-        let sim = runtime.block_on(rewind_sim::start(config)).expect("simulator starts");
+        let config = SimConfig {
+            world,
+            time_scale: options.time_scale,
+            seed: options.seed,
+            ..SimConfig::default()
+        };
+        let sim = runtime
+            .block_on(rewind_sim::start(config))
+            .expect("simulator starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let spec = dir.path().join("restore.yaml");
         std::fs::write(&spec, spec_text).expect("write spec");
         let settings = format!("{FAST_POLLING}{}", options.settings);
         std::fs::write(dir.path().join("rewind.toml"), settings).expect("write rewind.toml");
-        let env = sim.endpoints().into_iter().chain(sim.credentials_env()).collect();
-        Harness { sim, runtime, dir, spec, env }
+        let env = sim
+            .endpoints()
+            .into_iter()
+            .chain(sim.credentials_env())
+            .collect();
+        Harness {
+            sim,
+            runtime,
+            dir,
+            spec,
+            env,
+        }
     }
 
     /// A harness for one of the files in `examples/`.
     pub fn example(name: &str, options: &Options) -> Harness {
-        let text = std::fs::read_to_string(repo_root().join("examples").join(name)).expect("example exists");
+        let text = std::fs::read_to_string(repo_root().join("examples").join(name))
+            .expect("example exists");
         Harness::new(&text, options)
     }
 
@@ -146,7 +178,11 @@ impl Harness {
     }
 
     pub fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("rewind starts")
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rewind starts")
     }
 
     /// Accepted restore POSTs per target, as the simulator counted them.

@@ -14,19 +14,29 @@ fn example_text(name: &str) -> String {
 fn statuses(h: &Harness) -> BTreeMap<String, String> {
     let run = h.rewind(&["state", "list", "--json"]);
     assert!(run.ok(), "{}", run.transcript());
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("state list --json is JSON");
+    let v: serde_json::Value =
+        serde_json::from_str(&run.stdout).expect("state list --json is JSON");
     v["records"]
         .as_array()
         .expect("records")
         .iter()
-        .map(|r| (r["name"].as_str().unwrap_or("").to_owned(), r["status"].as_str().unwrap_or("").to_owned()))
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap_or("").to_owned(),
+                r["status"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect()
 }
 
 fn assert_one_submit_per_operation(h: &Harness, spec: &str) {
     let subs = h.submissions();
     for (name, target) in targets(spec) {
-        assert_eq!(subs.get(&target).copied(), Some(1), "{name} ({target}) must be submitted exactly once; all: {subs:?}");
+        assert_eq!(
+            subs.get(&target).copied(),
+            Some(1),
+            "{name} ({target}) must be submitted exactly once; all: {subs:?}"
+        );
     }
 }
 
@@ -50,17 +60,28 @@ fn every_example_applies_once_and_is_then_unchanged() {
         .filter(|n| n.ends_with(".yaml"))
         .collect();
     names.sort();
-    assert!(names.len() >= 7, "one example per kind plus ddm-pitr: {names:?}");
+    assert!(
+        names.len() >= 7,
+        "one example per kind plus ddm-pitr: {names:?}"
+    );
     for name in names {
         let text = example_text(&name);
         let h = Harness::new(&text, &Options::default());
         let first = h.apply(&[]);
         assert!(first.ok(), "{name}: {}", first.transcript());
-        assert!(statuses(&h).values().all(|s| s == "succeeded"), "{name}: {:?}", statuses(&h));
+        assert!(
+            statuses(&h).values().all(|s| s == "succeeded"),
+            "{name}: {:?}",
+            statuses(&h)
+        );
         assert_one_submit_per_operation(&h, &text);
         let again = h.apply(&[]);
         assert!(again.ok(), "{name}: {}", again.transcript());
-        assert!(again.stdout.contains("No changes"), "{name}: {}", again.transcript());
+        assert!(
+            again.stdout.contains("No changes"),
+            "{name}: {}",
+            again.transcript()
+        );
         assert_one_submit_per_operation(&h, &text);
     }
 }
@@ -85,9 +106,16 @@ fn ddm_metadata_restore_is_submitted_only_after_both_rds_jobs_completed() {
         // The engine saw the completion: a poll of this job after it ended, logged before
         // the metadata POST.
         let seen = log.iter().any(|e| {
-            e.method == "GET" && e.query.contains(job_id.as_str()) && e.at_ms >= ended && e.seq < metadata_post.seq
+            e.method == "GET"
+                && e.query.contains(job_id.as_str())
+                && e.at_ms >= ended
+                && e.seq < metadata_post.seq
         });
-        assert!(seen, "job {job_id} (ended {ended}) was not seen completed before the metadata POST at {}", metadata_post.at_ms);
+        assert!(
+            seen,
+            "job {job_id} (ended {ended}) was not seen completed before the metadata POST at {}",
+            metadata_post.at_ms
+        );
         assert!(metadata_post.at_ms >= ended);
     }
 }
@@ -106,16 +134,40 @@ fn a_failed_job_skips_its_dependents_while_independent_branches_finish() {
         }],
         ..Faults::default()
     };
-    let h = Harness::new(&text, &Options { faults, ..Options::default() });
+    let h = Harness::new(
+        &text,
+        &Options {
+            faults,
+            ..Options::default()
+        },
+    );
     let run = h.apply(&[]);
     assert_eq!(run.status, Some(1), "{}", run.transcript());
     let st = statuses(&h);
-    assert_eq!(st.get("sessions").map(String::as_str), Some("succeeded"), "{st:?}");
-    let rds: Vec<&str> = ["orders-dn-1", "orders-dn-2"].iter().filter_map(|n| st.get(*n).map(String::as_str)).collect();
+    assert_eq!(
+        st.get("sessions").map(String::as_str),
+        Some("succeeded"),
+        "{st:?}"
+    );
+    let rds: Vec<&str> = ["orders-dn-1", "orders-dn-2"]
+        .iter()
+        .filter_map(|n| st.get(*n).map(String::as_str))
+        .collect();
     assert!(rds.contains(&"failed"), "one RDS restore failed: {st:?}");
-    assert!(!st.contains_key("orders-metadata"), "the dependent never started: {st:?}");
-    assert!(run.stderr.contains("orders-metadata: skipped"), "{}", run.transcript());
-    assert!(run.stderr.contains("injected: restore failed"), "{}", run.transcript());
+    assert!(
+        !st.contains_key("orders-metadata"),
+        "the dependent never started: {st:?}"
+    );
+    assert!(
+        run.stderr.contains("orders-metadata: skipped"),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.contains("injected: restore failed"),
+        "{}",
+        run.transcript()
+    );
 }
 
 #[test]
@@ -130,14 +182,29 @@ fn a_dropped_response_is_adopted_by_reconcile_without_a_second_submit() {
         ..FaultRule::default()
     };
     let faults = Faults {
-        rules: vec![drop(Service::Rds, 2), drop(Service::Ddm, 1), drop(Service::Dcs, 1)],
+        rules: vec![
+            drop(Service::Rds, 2),
+            drop(Service::Ddm, 1),
+            drop(Service::Dcs, 1),
+        ],
         ..Faults::default()
     };
-    let h = Harness::new(&text, &Options { faults, ..Options::default() });
+    let h = Harness::new(
+        &text,
+        &Options {
+            faults,
+            ..Options::default()
+        },
+    );
     let run = h.apply(&[]);
     assert!(run.ok(), "{}", run.transcript());
     let adopted = run.stderr.matches("found its job").count();
-    assert_eq!(adopted, 4, "reconcile adopted every job: {}", run.transcript());
+    assert_eq!(
+        adopted,
+        4,
+        "reconcile adopted every job: {}",
+        run.transcript()
+    );
     assert!(statuses(&h).values().all(|s| s == "succeeded"));
     assert_one_submit_per_operation(&h, &text);
 }
@@ -147,16 +214,42 @@ fn throttling_and_server_errors_converge_without_duplicate_restores() {
     let text = pitr_with_side_branch();
     let faults = Faults {
         rules: vec![
-            FaultRule { method: Some("GET".into()), throttle_rate: 0.15, retry_after_seconds: 0, ..FaultRule::default() },
-            FaultRule { method: Some("GET".into()), error_rate: 0.15, error_status: 503, ..FaultRule::default() },
-            FaultRule { method: Some("POST".into()), throttle_rate: 0.10, retry_after_seconds: 0, ..FaultRule::default() },
+            FaultRule {
+                method: Some("GET".into()),
+                throttle_rate: 0.15,
+                retry_after_seconds: 0,
+                ..FaultRule::default()
+            },
+            FaultRule {
+                method: Some("GET".into()),
+                error_rate: 0.15,
+                error_status: 503,
+                ..FaultRule::default()
+            },
+            FaultRule {
+                method: Some("POST".into()),
+                throttle_rate: 0.10,
+                retry_after_seconds: 0,
+                ..FaultRule::default()
+            },
         ],
         ..Faults::default()
     };
-    let h = Harness::new(&text, &Options { faults, ..Options::default() });
+    let h = Harness::new(
+        &text,
+        &Options {
+            faults,
+            ..Options::default()
+        },
+    );
     let run = h.apply(&[]);
     assert!(run.ok(), "{}", run.transcript());
-    let faulted = h.sim.requests().iter().filter(|e| e.fault.is_some()).count();
+    let faulted = h
+        .sim
+        .requests()
+        .iter()
+        .filter(|e| e.fault.is_some())
+        .count();
     assert!(faulted > 0, "faults were injected");
     assert_one_submit_per_operation(&h, &text);
 }
@@ -165,41 +258,82 @@ fn throttling_and_server_errors_converge_without_duplicate_restores() {
 fn a_token_that_expires_mid_apply_is_renewed_once() {
     let text = example_text("ddm-pitr.yaml");
     // Tokens live 100 simulated seconds; the RDS jobs alone take longer than that.
-    let faults = Faults { token_ttl_seconds: Some(100), ..Faults::default() };
-    let h = Harness::new(&text, &Options { faults, time_scale: 200.0, ..Options::default() });
+    let faults = Faults {
+        token_ttl_seconds: Some(100),
+        ..Faults::default()
+    };
+    let h = Harness::new(
+        &text,
+        &Options {
+            faults,
+            time_scale: 200.0,
+            ..Options::default()
+        },
+    );
     let run = h.apply(&[]);
     assert!(run.ok(), "{}", run.transcript());
     let log = h.sim.requests();
-    let tokens = log.iter().filter(|e| e.method == "POST" && e.path == "/v3/auth/tokens").count();
+    let tokens = log
+        .iter()
+        .filter(|e| e.method == "POST" && e.path == "/v3/auth/tokens")
+        .count();
     let rejected = log.iter().filter(|e| e.status == 401).count();
     assert!(rejected >= 1, "a request met an expired token");
-    assert!(tokens >= 2, "a new token was fetched after expiry ({tokens} token requests)");
-    assert!(tokens <= rejected + 1, "one re-authentication per expiry, not per request: {tokens} tokens, {rejected} 401s");
+    assert!(
+        tokens >= 2,
+        "a new token was fetched after expiry ({tokens} token requests)"
+    );
+    assert!(
+        tokens <= rejected + 1,
+        "one re-authentication per expiry, not per request: {tokens} tokens, {rejected} 401s"
+    );
 }
 
 #[test]
 fn no_password_or_token_reaches_state_plan_files_or_output() {
     let text = example_text("ddm-pitr.yaml");
     let h = Harness::new(&text, &Options::default());
-    let password = h.env().iter().find(|(k, _)| k == "OS_PASSWORD").map(|(_, v)| v.clone()).expect("password");
+    let password = h
+        .env()
+        .iter()
+        .find(|(k, _)| k == "OS_PASSWORD")
+        .map(|(_, v)| v.clone())
+        .expect("password");
     let plan = h.rewind(&["plan", "--out", "saved.plan"]);
     assert!(plan.ok(), "{}", plan.transcript());
     let run = h.rewind(&["apply", "saved.plan"]);
     assert!(run.ok(), "{}", run.transcript());
     let export = h.rewind(&["state", "export"]);
-    let logs = h.command(&["plan", "--offline"]).env("REWIND_LOG", "trace").output().expect("runs");
+    let logs = h
+        .command(&["plan", "--offline"])
+        .env("REWIND_LOG", "trace")
+        .output()
+        .expect("runs");
     let logged = String::from_utf8_lossy(&logs.stderr).into_owned();
     // Tokens the simulator issued, from its request log (the X-Subject-Token values are not
     // logged, so collect what clients sent).
-    let mut haystack = vec![plan.stdout, plan.stderr, run.stdout, run.stderr, export.stdout, logged];
+    let mut haystack = vec![
+        plan.stdout,
+        plan.stderr,
+        run.stdout,
+        run.stderr,
+        export.stdout,
+        logged,
+    ];
     for entry in walk(h.dir.path()) {
         if let Ok(bytes) = std::fs::read(&entry) {
             haystack.push(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
     for text in &haystack {
-        assert!(!text.contains(&password), "the password leaked into:\n{text}");
-        assert!(!text.to_lowercase().contains("x-subject-token"), "a token header leaked into:\n{text}");
+        assert!(
+            !text.contains(&password),
+            "the password leaked into:\n{text}"
+        );
+        assert!(
+            !text.to_lowercase().contains("x-subject-token"),
+            "a token header leaked into:\n{text}"
+        );
     }
 }
 
@@ -228,7 +362,11 @@ fn a_stale_saved_plan_is_refused_with_the_reason() {
     std::fs::write(&h.spec, edited).expect("edit spec");
     let run = h.rewind(&["apply", "saved.plan"]);
     assert_eq!(run.status, Some(1), "{}", run.transcript());
-    assert!(run.stderr.contains("stale") && run.stderr.contains("sessions inputs differ"), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("stale") && run.stderr.contains("sessions inputs differ"),
+        "{}",
+        run.transcript()
+    );
     assert!(h.submissions().is_empty(), "nothing was submitted");
 }
 
@@ -238,7 +376,11 @@ fn apply_without_a_terminal_refuses_unless_auto_approved() {
     let h = Harness::new(&text, &Options::default());
     let run = h.rewind(&["apply"]);
     assert_eq!(run.status, Some(1), "{}", run.transcript());
-    assert!(run.stderr.contains("--auto-approve"), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("--auto-approve"),
+        "{}",
+        run.transcript()
+    );
     assert!(h.submissions().is_empty());
 }
 
@@ -249,7 +391,11 @@ fn preflight_failures_stop_apply_before_anything_is_submitted() {
     let h = Harness::new(&text, &Options::default());
     let run = h.rewind(&["plan", "--var", "point_in_time=2025-01-01T00:00:00Z"]);
     assert_eq!(run.status, Some(1), "{}", run.transcript());
-    assert!(run.stdout.contains("FAIL"), "the failed check is listed: {}", run.transcript());
+    assert!(
+        run.stdout.contains("FAIL"),
+        "the failed check is listed: {}",
+        run.transcript()
+    );
     let run = h.apply(&["--var", "point_in_time=2025-01-01T00:00:00Z"]);
     assert_eq!(run.status, Some(1), "{}", run.transcript());
     assert!(h.submissions().is_empty(), "nothing was submitted");
@@ -262,7 +408,14 @@ fn crash_runs(runs: u32, seed: u64) {
     let text = pitr_with_side_branch();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     for run_no in 0..runs {
-        let h = Harness::new(&text, &Options { time_scale: 400.0, seed: seed + u64::from(run_no), ..Options::default() });
+        let h = Harness::new(
+            &text,
+            &Options {
+                time_scale: 400.0,
+                seed: seed + u64::from(run_no),
+                ..Options::default()
+            },
+        );
         let kills = rng.random_range(1..=3);
         for _ in 0..kills {
             let mut child = h.spawn(&["apply", "--auto-approve"]);
@@ -292,11 +445,20 @@ fn crash_runs(runs: u32, seed: u64) {
             for (name, status) in statuses(&h) {
                 if status == "unknown" {
                     let target = &targets(&text)[&name];
-                    assert_eq!(subs.get(target), None, "run {run_no}: {name} was submitted but reconcile did not find it:\n{}", run.transcript());
+                    assert_eq!(
+                        subs.get(target),
+                        None,
+                        "run {run_no}: {name} was submitted but reconcile did not find it:\n{}",
+                        run.transcript()
+                    );
                     resubmit.push(name);
                 }
             }
-            assert!(!resubmit.is_empty(), "run {run_no}: apply failed for another reason:\n{}", run.transcript());
+            assert!(
+                !resubmit.is_empty(),
+                "run {run_no}: apply failed for another reason:\n{}",
+                run.transcript()
+            );
             for name in resubmit {
                 let r = h.apply(&["--resubmit", &name]);
                 assert!(r.ok() || r.status == Some(1), "{}", r.transcript());
@@ -304,22 +466,29 @@ fn crash_runs(runs: u32, seed: u64) {
         }
         assert!(converged, "run {run_no} did not converge");
         let st = statuses(&h);
-        assert!(st.values().all(|s| s == "succeeded"), "run {run_no}: {st:?}");
+        assert!(
+            st.values().all(|s| s == "succeeded"),
+            "run {run_no}: {st:?}"
+        );
         assert_one_submit_per_operation(&h, &text);
     }
 }
 
 #[test]
 fn sigkill_at_random_moments_never_loses_or_duplicates_a_restore() {
-    let runs = std::env::var("REWIND_CRASH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let runs = std::env::var("REWIND_CRASH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     crash_runs(runs, 20_261_122);
 }
 
 #[test]
 fn dropped_cbr_and_taurusdb_responses_are_adopted_too() {
-    for (example, service, expected) in
-        [("cbr-restore.yaml", Service::Cbr, 2), ("taurusdb-restore.yaml", Service::Taurusdb, 1)]
-    {
+    for (example, service, expected) in [
+        ("cbr-restore.yaml", Service::Cbr, 2),
+        ("taurusdb-restore.yaml", Service::Taurusdb, 1),
+    ] {
         let text = example_text(example);
         let faults = Faults {
             rules: vec![FaultRule {
@@ -330,10 +499,21 @@ fn dropped_cbr_and_taurusdb_responses_are_adopted_too() {
             }],
             ..Faults::default()
         };
-        let h = Harness::new(&text, &Options { faults, ..Options::default() });
+        let h = Harness::new(
+            &text,
+            &Options {
+                faults,
+                ..Options::default()
+            },
+        );
         let run = h.apply(&[]);
         assert!(run.ok(), "{example}: {}", run.transcript());
-        assert_eq!(run.stderr.matches("found its job").count(), expected, "{example}: {}", run.transcript());
+        assert_eq!(
+            run.stderr.matches("found its job").count(),
+            expected,
+            "{example}: {}",
+            run.transcript()
+        );
         assert_one_submit_per_operation(&h, &text);
     }
 }

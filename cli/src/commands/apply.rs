@@ -16,11 +16,19 @@ use tokio::sync::watch;
 fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     let text = load::read_text(path)?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| {
-        CliError::hint(format!("{} is not a rewind plan file: {e}", path.display()), "make one with `rewind plan --out FILE`")
+        CliError::hint(
+            format!("{} is not a rewind plan file: {e}", path.display()),
+            "make one with `rewind plan --out FILE`",
+        )
     })?;
     if plan.format_version != rewind_engine::plan::PLAN_FORMAT_VERSION {
         return Err(CliError::hint(
-            format!("{} has plan format {}, this rewind reads {}", path.display(), plan.format_version, rewind_engine::plan::PLAN_FORMAT_VERSION),
+            format!(
+                "{} has plan format {}, this rewind reads {}",
+                path.display(),
+                plan.format_version,
+                rewind_engine::plan::PLAN_FORMAT_VERSION
+            ),
             "make a new plan with this version of rewind",
         ));
     }
@@ -30,7 +38,11 @@ fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
 fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
     let mut s = format!(
         "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
-        if outcome.ok() { p.paint("complete", Style::Green) } else { p.paint("incomplete", Style::Red) },
+        if outcome.ok() {
+            p.paint("complete", Style::Green)
+        } else {
+            p.paint("incomplete", Style::Red)
+        },
         outcome.succeeded.len(),
         outcome.unchanged.len(),
         outcome.failed.len(),
@@ -67,21 +79,36 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         }
         None => None,
     };
-    let global = Global { file: global_file, state: global.state.clone(), vars: global.vars.clone(), ..*global };
+    let global = Global {
+        file: global_file,
+        state: global.state.clone(),
+        vars: global.vars.clone(),
+        ..*global
+    };
     let loaded = load::load(&global)?;
     let parallelism = args.parallelism.map(|n| n as usize);
     let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
     let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
     let mut state = super::open_state(&dir, &super::command_line("apply", &loaded))?;
-    let options = PlanOptions { resubmit: args.resubmit.iter().cloned().collect() };
+    let options = PlanOptions {
+        resubmit: args.resubmit.iter().cloned().collect(),
+    };
     for name in &options.resubmit {
         if !loaded.compiled.spec.ops.contains_key(name) {
-            return Err(CliError::hint(format!("--resubmit {name}: no such operation in the spec"), "use an operation name from `restores:`"));
+            return Err(CliError::hint(
+                format!("--resubmit {name}: no such operation in the spec"),
+                "use an operation name from `restores:`",
+            ));
         }
     }
     let mut plan = compute(&loaded, &state, &options)?;
     if let Some(saved) = &saved {
-        check_fresh(saved, &plan).map_err(|s| CliError::hint(format!("the saved plan is stale: {s}"), "make a new one with `rewind plan --out FILE`"))?;
+        check_fresh(saved, &plan).map_err(|s| {
+            CliError::hint(
+                format!("the saved plan is stale: {s}"),
+                "make a new one with `rewind plan --out FILE`",
+            )
+        })?;
     }
     let rt = runtime()?;
     rt.block_on(async {

@@ -1,6 +1,6 @@
 //! `rewind graph`: DOT or Mermaid, each node with its plan action, each edge with its reason.
 
-use crate::args::{GraphArgs, GraphFormat, Global};
+use crate::args::{Global, GraphArgs, GraphFormat};
 use crate::error::CliError;
 use crate::load;
 use crate::printer::Printer;
@@ -18,7 +18,10 @@ pub fn exec(global: &Global, args: &GraphArgs, printer: &Printer) -> Result<Exit
     let actions: BTreeMap<String, Action> = if settings.state_dir.exists() {
         let state = super::open_state(&settings.state_dir, &super::command_line("graph", &loaded))?;
         let plan = super::plan::compute(&loaded, &state, &Default::default())?;
-        plan.steps.iter().map(|s| (s.name.clone(), s.action)).collect()
+        plan.steps
+            .iter()
+            .map(|s| (s.name.clone(), s.action))
+            .collect()
     } else {
         BTreeMap::new()
     };
@@ -28,7 +31,10 @@ pub fn exec(global: &Global, args: &GraphArgs, printer: &Printer) -> Result<Exit
         .iter()
         .map(|(name, op)| {
             let a = actions.get(name).copied().unwrap_or(Action::Restore);
-            (name.clone(), format!("{} {} {}", a.symbol(), a.verb(), op.spec.kind()))
+            (
+                name.clone(),
+                format!("{} {} {}", a.symbol(), a.verb(), op.spec.kind()),
+            )
         })
         .collect();
     let format = match args.format {

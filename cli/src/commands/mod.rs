@@ -26,7 +26,14 @@ pub fn settings_for(
     parallelism: Option<usize>,
 ) -> Result<Settings, CliError> {
     let file = settings::read_file(spec_dir)?;
-    settings::resolve(spec_dir, file, global.state.as_deref(), parallelism, &env_lookup).map_err(CliError::msg)
+    settings::resolve(
+        spec_dir,
+        file,
+        global.state.as_deref(),
+        parallelism,
+        &env_lookup,
+    )
+    .map_err(CliError::msg)
 }
 
 /// Opens (creating if needed) and locks the state for one command.

@@ -14,11 +14,17 @@ use rewind_providers::{CloudConfig, CloudSettings};
 use std::process::ExitCode;
 
 /// Diffs the loaded spec against `state`.
-pub fn compute(loaded: &Loaded, state: &dyn StateStore, options: &PlanOptions) -> Result<Plan, CliError> {
+pub fn compute(
+    loaded: &Loaded,
+    state: &dyn StateStore,
+    options: &PlanOptions,
+) -> Result<Plan, CliError> {
     let meta = state.meta()?;
     let records = state.list()?;
     let c = &loaded.compiled;
-    Ok(plan::build(&c.file, &c.spec, &c.graph, &meta, &records, options))
+    Ok(plan::build(
+        &c.file, &c.spec, &c.graph, &meta, &records, options,
+    ))
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -30,7 +36,11 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 /// Where requests go: the rehearsal simulator, or the real cloud from `OS_*`/clouds.yaml.
-pub fn cloud_config(loaded: &Loaded, settings: &Settings, rehearsal: Option<&Rehearsal>) -> Result<CloudConfig, CliError> {
+pub fn cloud_config(
+    loaded: &Loaded,
+    settings: &Settings,
+    rehearsal: Option<&Rehearsal>,
+) -> Result<CloudConfig, CliError> {
     if let Some(r) = rehearsal {
         return r.cloud_config();
     }
@@ -52,7 +62,10 @@ pub fn cloud_config(loaded: &Loaded, settings: &Settings, rehearsal: Option<&Reh
 
 pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {
     let cloud = rewind_providers::connect(config).map_err(|e| CliError::msg(e.to_string()))?;
-    Ok(rewind_engine::kinds::Service::ALL.into_iter().map(|s| (s, cloud.provider(s))).collect())
+    Ok(rewind_engine::kinds::Service::ALL
+        .into_iter()
+        .map(|s| (s, cloud.provider(s)))
+        .collect())
 }
 
 /// Starts the rehearsal simulator when asked for.
@@ -64,17 +77,30 @@ pub async fn maybe_simulate(
     if !args.simulate {
         return Ok(None);
     }
-    simulate::start(&loaded.compiled.spec, args, settings.sim_time_scale, settings.sim_seed).await.map(Some)
+    simulate::start(
+        &loaded.compiled.spec,
+        args,
+        settings.sim_time_scale,
+        settings.sim_seed,
+    )
+    .await
+    .map(Some)
 }
 
 /// State for a command: a throw-away directory for rehearsals (unless `--state` was given),
 /// otherwise the configured one.
-pub fn state_dir(global: &Global, sim: &SimulateArgs, settings: &Settings) -> Result<(std::path::PathBuf, Option<tempfile::TempDir>), CliError> {
+pub fn state_dir(
+    global: &Global,
+    sim: &SimulateArgs,
+    settings: &Settings,
+) -> Result<(std::path::PathBuf, Option<tempfile::TempDir>), CliError> {
     if sim.simulate && global.state.is_none() {
         let tmp = tempfile::Builder::new()
             .prefix("rewind-rehearsal-")
             .tempdir()
-            .map_err(|e| CliError::msg(format!("cannot create a rehearsal state directory: {e}")))?;
+            .map_err(|e| {
+                CliError::msg(format!("cannot create a rehearsal state directory: {e}"))
+            })?;
         return Ok((tmp.path().to_path_buf(), Some(tmp)));
     }
     Ok((settings.state_dir.clone(), None))
@@ -83,7 +109,9 @@ pub fn state_dir(global: &Global, sim: &SimulateArgs, settings: &Settings) -> Re
 pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
     let settings = super::settings_for(&loaded.dir, global, None)?;
-    let options = PlanOptions { resubmit: args.resubmit.iter().cloned().collect() };
+    let options = PlanOptions {
+        resubmit: args.resubmit.iter().cloned().collect(),
+    };
     let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
@@ -91,7 +119,11 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
         let state = super::open_state(&dir, &super::command_line("plan", &loaded))?;
         compute(&loaded, &state, &options)?
     } else {
-        compute(&loaded, &rewind_state::MemoryState::with_lineage(""), &options)?
+        compute(
+            &loaded,
+            &rewind_state::MemoryState::with_lineage(""),
+            &options,
+        )?
     };
     if !args.offline {
         let rt = runtime()?;
@@ -107,15 +139,20 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     }
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::msg(e.to_string()))?;
-        std::fs::write(out, text + "\n")
-            .map_err(|e| CliError::msg(format!("cannot write the plan to {}: {e}", out.display())))?;
+        std::fs::write(out, text + "\n").map_err(|e| {
+            CliError::msg(format!("cannot write the plan to {}: {e}", out.display()))
+        })?;
     }
     if printer.json {
         printer.out(&serde_json::to_string(&plan).unwrap_or_default());
     } else {
         printer.out(&render::plan::human(&plan, printer));
         if let Some(out) = &args.out {
-            printer.info(&format!("Saved the plan to {}. Run it with: rewind apply {}", out.display(), out.display()));
+            printer.info(&format!(
+                "Saved the plan to {}. Run it with: rewind apply {}",
+                out.display(),
+                out.display()
+            ));
         }
     }
     let failed = plan.failed_checks();

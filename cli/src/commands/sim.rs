@@ -12,15 +12,27 @@ pub fn exec(args: &SimArgs, printer: &Printer) -> Result<ExitCode, CliError> {
         Some(path) => {
             let text = crate::load::read_text(path)?;
             World::from_yaml(&text).map_err(|e| {
-                CliError::hint(format!("world file {}: {e}", path.display()), "see simulator/README.md for the format")
+                CliError::hint(
+                    format!("world file {}: {e}", path.display()),
+                    "see simulator/README.md for the format",
+                )
             })?
         }
         None => World::healthy(now),
     };
     if !(args.time_scale >= 0.0 && args.time_scale.is_finite()) {
-        return Err(CliError::msg(format!("--time-scale must be 0 or more, not {}", args.time_scale)));
+        return Err(CliError::msg(format!(
+            "--time-scale must be 0 or more, not {}",
+            args.time_scale
+        )));
     }
-    let config = SimConfig { listen: args.listen, seed: args.seed, time_scale: args.time_scale, world, ..SimConfig::default() };
+    let config = SimConfig {
+        listen: args.listen,
+        seed: args.seed,
+        time_scale: args.time_scale,
+        world,
+        ..SimConfig::default()
+    };
     let rt = super::plan::runtime()?;
     rt.block_on(async {
         let sim = rewind_sim::start(config)

@@ -42,21 +42,36 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
             } else {
                 let mut out = String::new();
                 for r in &records {
-                    let when = jiff::Timestamp::from_millisecond(r.updated_at).map(|t| t.to_string()).unwrap_or_default();
-                    let _ = writeln!(out, "{:<32} {:<22} {:<11} {}", r.name, r.kind.as_str(), r.status.as_str(), when);
+                    let when = jiff::Timestamp::from_millisecond(r.updated_at)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "{:<32} {:<22} {:<11} {}",
+                        r.name,
+                        r.kind.as_str(),
+                        r.status.as_str(),
+                        when
+                    );
                 }
                 printer.out(&out);
             }
         }
         StateCommand::Show { name } => {
             let record = state.get(name)?.ok_or_else(|| {
-                CliError::hint(format!("no record named {name:?}"), "`rewind state list` shows what is recorded")
+                CliError::hint(
+                    format!("no record named {name:?}"),
+                    "`rewind state list` shows what is recorded",
+                )
             })?;
             printer.out(&serde_json::to_string_pretty(&record).unwrap_or_default());
         }
         StateCommand::Rm { name } => {
             if state.get(name)?.is_none() {
-                return Err(CliError::hint(format!("no record named {name:?}"), "`rewind state list` shows what is recorded"));
+                return Err(CliError::hint(
+                    format!("no record named {name:?}"),
+                    "`rewind state list` shows what is recorded",
+                ));
             }
             let backup = state.backup()?;
             state.remove(name, "removed by `rewind state rm`")?;

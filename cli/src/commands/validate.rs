@@ -11,7 +11,11 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
     let c = &loaded.compiled;
     if printer.json {
-        let mut doc = errors::json(&rewind_engine::spec::Report::new(&c.file, "".into(), Vec::new()));
+        let mut doc = errors::json(&rewind_engine::spec::Report::new(
+            &c.file,
+            "".into(),
+            Vec::new(),
+        ));
         doc["operations"] = serde_json::json!(c.spec.ops.len());
         doc["edges"] = serde_json::json!(c.graph.edges().len());
         printer.out(&doc.to_string());

@@ -8,7 +8,11 @@ use serde_json::json;
 
 /// Renders a report as miette would on a terminal (colors only when the printer allows).
 pub fn human(report: &Report, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for view in report.views() {
@@ -17,7 +21,11 @@ pub fn human(report: &Report, color: bool) -> String {
     out.push_str(&format!(
         "{} problem{} found in {}\n",
         report.diagnostics.len(),
-        if report.diagnostics.len() == 1 { "" } else { "s" },
+        if report.diagnostics.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         report.file
     ));
     out

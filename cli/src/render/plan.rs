@@ -15,7 +15,13 @@ fn action_style(a: Action) -> Style {
 
 fn step(out: &mut String, s: &Step, p: &Printer) {
     let head = format!("{} {:<9}", s.action.symbol(), s.action.verb());
-    let _ = writeln!(out, "  {} {}  ({})", p.paint(&head, action_style(s.action)), p.paint(&s.name, Style::Bold), s.kind);
+    let _ = writeln!(
+        out,
+        "  {} {}  ({})",
+        p.paint(&head, action_style(s.action)),
+        p.paint(&s.name, Style::Bold),
+        s.kind
+    );
     if s.action == Action::Unchanged {
         return;
     }
@@ -52,7 +58,11 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
         }
     }
     for c in &s.checks {
-        let mark = if c.passed { p.paint("ok  ", Style::Green) } else { p.paint("FAIL", Style::Red) };
+        let mark = if c.passed {
+            p.paint("ok  ", Style::Green)
+        } else {
+            p.paint("FAIL", Style::Red)
+        };
         let _ = writeln!(out, "      [{mark}] {}: {}", c.name, c.observed);
     }
     for n in &s.notes {
@@ -63,7 +73,11 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
 pub fn human(plan: &Plan, p: &Printer) -> String {
     let mut out = String::new();
     if !plan.has_changes() && plan.summary.blocked == 0 {
-        let _ = writeln!(out, "No changes: every restore in {} has succeeded with these inputs.", plan.spec_file);
+        let _ = writeln!(
+            out,
+            "No changes: every restore in {} has succeeded with these inputs.",
+            plan.spec_file
+        );
     } else {
         let _ = writeln!(out, "rewind will perform these actions, in this order:\n");
     }
@@ -75,7 +89,11 @@ pub fn human(plan: &Plan, p: &Printer) -> String {
     }
     for name in &plan.forget {
         let head = p.paint("- forget   ", Style::Red);
-        let _ = writeln!(out, "  {head} {}  (no longer in the spec; the cloud is not touched)", p.paint(name, Style::Bold));
+        let _ = writeln!(
+            out,
+            "  {head} {}  (no longer in the spec; the cloud is not touched)",
+            p.paint(name, Style::Bold)
+        );
     }
     let s = &plan.summary;
     let _ = writeln!(
@@ -87,7 +105,11 @@ pub fn human(plan: &Plan, p: &Printer) -> String {
         s.retry,
         s.forget,
         s.unchanged,
-        if s.blocked > 0 { format!(", {} blocked", s.blocked) } else { String::new() }
+        if s.blocked > 0 {
+            format!(", {} blocked", s.blocked)
+        } else {
+            String::new()
+        }
     );
     if !plan.preflight {
         let _ = writeln!(out, "Preflight checks were skipped (--offline).");

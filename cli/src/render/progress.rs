@@ -20,7 +20,11 @@ impl TerminalHooks {
         } else {
             ProgressDrawTarget::hidden()
         };
-        TerminalHooks { printer: printer.clone(), multi: MultiProgress::with_draw_target(target), bars: BTreeMap::new() }
+        TerminalHooks {
+            printer: printer.clone(),
+            multi: MultiProgress::with_draw_target(target),
+            bars: BTreeMap::new(),
+        }
     }
 
     fn line(&self, text: &str) {
@@ -46,10 +50,15 @@ impl ApplyHooks for TerminalHooks {
     fn on_event(&mut self, event: &Event) {
         let p = self.printer.clone();
         match event {
-            Event::Forgot { name } => self.line(&format!("{} {name}: forgotten (no longer in the spec)", p.paint("-", Style::Red))),
+            Event::Forgot { name } => self.line(&format!(
+                "{} {name}: forgotten (no longer in the spec)",
+                p.paint("-", Style::Red)
+            )),
             Event::Started { name, action } => {
-                let style = ProgressStyle::with_template("  {spinner} {prefix:<28} {bar:20} {pos:>3}%  {elapsed:>4}  {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                let style = ProgressStyle::with_template(
+                    "  {spinner} {prefix:<28} {bar:20} {pos:>3}%  {elapsed:>4}  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
                 let bar = self.multi.add(ProgressBar::new(100));
                 bar.set_style(style);
                 bar.set_prefix(name.clone());
@@ -63,7 +72,12 @@ impl ApplyHooks for TerminalHooks {
                 }
                 self.line(&format!("  {name}: submitted, following {handle}"));
             }
-            Event::Reconciled { name, handle: Some(h) } => self.line(&format!("  {name}: found its job {h} in the cloud; following it")),
+            Event::Reconciled {
+                name,
+                handle: Some(h),
+            } => self.line(&format!(
+                "  {name}: found its job {h} in the cloud; following it"
+            )),
             Event::Reconciled { .. } => {}
             Event::Progress { name, percent } => {
                 if let (Some(b), Some(pct)) = (self.bars.get(name), percent) {
@@ -72,22 +86,42 @@ impl ApplyHooks for TerminalHooks {
             }
             Event::Succeeded { name, elapsed_ms } => {
                 self.finish_bar(name);
-                self.line(&format!("{} {name}: restored ({:.1}s)", p.paint("✓", Style::Green), *elapsed_ms as f64 / 1000.0));
+                self.line(&format!(
+                    "{} {name}: restored ({:.1}s)",
+                    p.paint("✓", Style::Green),
+                    *elapsed_ms as f64 / 1000.0
+                ));
             }
             Event::Failed { name, reason } => {
                 self.finish_bar(name);
-                self.line(&format!("{} {name}: failed: {reason}", p.paint("✗", Style::Red)));
+                self.line(&format!(
+                    "{} {name}: failed: {reason}",
+                    p.paint("✗", Style::Red)
+                ));
             }
-            Event::Skipped { name, because } => self.line(&format!("{} {name}: skipped, {because}", p.paint("-", Style::Yellow))),
+            Event::Skipped { name, because } => self.line(&format!(
+                "{} {name}: skipped, {because}",
+                p.paint("-", Style::Yellow)
+            )),
             Event::Unknown { name, reason } => {
                 self.finish_bar(name);
-                self.line(&format!("{} {name}: outcome unknown: {reason}", p.paint("?", Style::Red)));
+                self.line(&format!(
+                    "{} {name}: outcome unknown: {reason}",
+                    p.paint("?", Style::Red)
+                ));
             }
-            Event::Warning { name, message, gave_up } => {
+            Event::Warning {
+                name,
+                message,
+                gave_up,
+            } => {
                 if *gave_up {
                     self.finish_bar(name);
                 }
-                self.line(&format!("{} {name}: {message}", p.paint("!", Style::Yellow)));
+                self.line(&format!(
+                    "{} {name}: {message}",
+                    p.paint("!", Style::Yellow)
+                ));
             }
             Event::Interrupted { running } => {
                 for n in running.clone() {
@@ -111,7 +145,9 @@ pub struct JsonHooks {
 
 impl JsonHooks {
     pub fn new(printer: &Printer) -> Self {
-        JsonHooks { printer: printer.clone() }
+        JsonHooks {
+            printer: printer.clone(),
+        }
     }
 }
 

@@ -409,6 +409,11 @@ impl Walker<'_> {
                 let name = self.runs[i].op.name.clone();
                 self.skip_dependents(i, &name);
             }
+            Msg::Submitted(i, Err(SubmitError::NotSent { message })) => {
+                self.fail(i, &format!("not submitted: {message}"))?;
+                let name = self.runs[i].op.name.clone();
+                self.skip_dependents(i, &name);
+            }
             Msg::Submitted(i, Err(SubmitError::Ambiguous { message })) => {
                 self.update(i, "ambiguous submit: reconciling", |r| {
                     r.last_error = Some(message.clone());

@@ -126,4 +126,3 @@ pub fn healthy_world() -> (rewind_sim::World, i64) {
     w.ensure_dcs_backup(DCS_INSTANCE, DCS_BACKUP);
     (w, at)
 }
-

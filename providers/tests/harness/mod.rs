@@ -1,5 +1,7 @@
 //! Test harness: a frozen-clock simulator on loopback, a connected `Cloud`, and run helpers.
 
+pub mod fixtures;
+
 use rewind_engine::kinds::{OpSpec, Service};
 use rewind_engine::provider::{Handle, Operation, PollOutcome, Provider};
 use rewind_providers::{Cloud, CloudConfig, CloudSettings, RetryPolicy, connect};
@@ -63,15 +65,7 @@ impl Harness {
 
     /// Password credentials, every endpoint from `REWIND_ENDPOINT_*`.
     pub fn cloud(&self) -> Cloud {
-        self.cloud_with(&self.env(&self.sim.credentials_env()))
-    }
-
-    pub fn cloud_with(&self, env: &BTreeMap<String, String>) -> Cloud {
-        let mut config =
-            CloudConfig::resolve(&CloudSettings::default(), |name| env.get(name).cloned())
-                .expect("configuration resolves");
-        config.retry = fast_retries();
-        connect(config).expect("connects")
+        cloud_from(&self.env(&self.sim.credentials_env()))
     }
 
     pub fn faults(&self, rules: Vec<FaultRule>) {
@@ -93,6 +87,14 @@ impl Harness {
             .filter(|r| r.method == method && r.path.contains(fragment))
             .count()
     }
+}
+
+/// A cloud configured from `env` alone, as the CLI would resolve it, with fast retries.
+pub fn cloud_from(env: &BTreeMap<String, String>) -> Cloud {
+    let mut config = CloudConfig::resolve(&CloudSettings::default(), |name| env.get(name).cloned())
+        .expect("configuration resolves");
+    config.retry = fast_retries();
+    connect(config).expect("connects")
 }
 
 pub fn operation(name: &str, spec: OpSpec) -> Operation {
@@ -147,7 +149,7 @@ pub fn assert_all_passed(checks: &[rewind_engine::provider::Check]) {
     }
 }
 
-pub fn failed<'a>(checks: &'a [rewind_engine::provider::Check]) -> Vec<&'a str> {
+pub fn failed(checks: &[rewind_engine::provider::Check]) -> Vec<&str> {
     checks
         .iter()
         .filter(|c| !c.passed)

@@ -44,7 +44,7 @@ async fn the_request_log_redacts_secrets() {
 #[tokio::test]
 async fn the_clock_advances_over_http_and_jobs_finish() {
     let h = start(fixture()).await;
-    let body = json!({"source": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01", "type": "timestamp", "restore_time": 1532001446987_i64},
+    let body = json!({"source": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01", "type": "timestamp", "restore_time": 1_532_001_446_987_i64},
                       "target": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01"}});
     let job = h
         .post(Rds, &format!("/v3/{PID}/instances/recovery"), body)

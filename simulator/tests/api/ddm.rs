@@ -331,7 +331,7 @@ async fn metadata_source_needs_exactly_one_of_time_and_backup() {
     let h = start(fixture()).await;
     for source in [
         json!({}),
-        json!({"backup_id": "defa45b24d314e878fde930a61732e9dbr09", "restore_time": 1747732352076_i64}),
+        json!({"backup_id": "defa45b24d314e878fde930a61732e9dbr09", "restore_time": 1_747_732_352_076_i64}),
     ] {
         let body =
             json!({"source": source, "target": {"instance_id": TARGET, "data_nodes": [TARGET_DN]}});

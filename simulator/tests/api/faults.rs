@@ -12,7 +12,7 @@ use crate::util::{PID, client, fixture, start, token};
 const INST: &str = "d8e6ca5a624745bcb546a227aa3ae1cfin01";
 
 fn restore_body() -> Value {
-    json!({"source": {"instance_id": INST, "type": "timestamp", "restore_time": 1532001446987_i64},
+    json!({"source": {"instance_id": INST, "type": "timestamp", "restore_time": 1_532_001_446_987_i64},
            "target": {"instance_id": INST}})
 }
 

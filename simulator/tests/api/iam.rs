@@ -18,7 +18,7 @@ async fn a_password_token_has_the_keystone_shape_and_a_catalog_of_the_simulator(
         &password_body(
             "rewind",
             "rewind-sim-password",
-            json!({"project": {"id": PID}}),
+            &json!({"project": {"id": PID}}),
         ),
         "",
     )
@@ -79,7 +79,7 @@ async fn nocatalog_omits_the_catalog() {
         &password_body(
             "rewind",
             "rewind-sim-password",
-            json!({"project": {"name": "eu-de"}}),
+            &json!({"project": {"name": "eu-de"}}),
         ),
         "?nocatalog=true",
     )
@@ -93,16 +93,16 @@ async fn nocatalog_omits_the_catalog() {
 async fn bad_credentials_get_a_keystone_401() {
     let h = start(fixture()).await;
     for body in [
-        password_body("rewind", "wrong", json!({"project": {"name": "eu-de"}})),
+        password_body("rewind", "wrong", &json!({"project": {"name": "eu-de"}})),
         password_body(
             "nobody",
             "rewind-sim-password",
-            json!({"project": {"name": "eu-de"}}),
+            &json!({"project": {"name": "eu-de"}}),
         ),
         password_body(
             "rewind",
             "rewind-sim-password",
-            json!({"project": {"name": "eu-nl"}}),
+            &json!({"project": {"name": "eu-nl"}}),
         ),
     ] {
         let r = issue(&h, &body, "").await;

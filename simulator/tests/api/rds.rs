@@ -195,10 +195,10 @@ async fn a_completed_backup_restores_and_an_unknown_one_is_404() {
 async fn type_backup_id_and_restore_time_must_agree() {
     let h = start(fixture()).await;
     for source in [
-        json!({"instance_id": INST, "type": "backup", "restore_time": 1532001446987_i64}),
+        json!({"instance_id": INST, "type": "backup", "restore_time": 1_532_001_446_987_i64}),
         json!({"instance_id": INST, "type": "timestamp", "backup_id": "43e4feaab48f11e89039fa163ebaa7e4br01"}),
-        json!({"instance_id": INST, "type": "timestamp", "restore_time": 1532001446987_i64, "backup_id": "x"}),
-        json!({"instance_id": INST, "restore_time": 1532001446987_i64}),
+        json!({"instance_id": INST, "type": "timestamp", "restore_time": 1_532_001_446_987_i64, "backup_id": "x"}),
+        json!({"instance_id": INST, "restore_time": 1_532_001_446_987_i64}),
         json!({"instance_id": INST, "type": "timestamp", "restore_time": "yesterday"}),
     ] {
         let r = h
@@ -230,7 +230,7 @@ async fn restore_time_and_backups_have_the_documented_shapes() {
     assert_eq!(r.status, 200);
     assert_eq!(
         r.body,
-        json!({"restore_time": [{"start_time": 1532001446987_i64, "end_time": 1532742139000_i64}]})
+        json!({"restore_time": [{"start_time": 1_532_001_446_987_i64, "end_time": 1_532_742_139_000_i64}]})
     );
     let r = h
         .get(

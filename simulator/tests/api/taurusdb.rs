@@ -180,7 +180,7 @@ async fn type_backup_id_and_restore_time_must_agree() {
     let h = start(fixture()).await;
     for body in [
         json!({"target_instance_id": TARGET, "source_instance_id": SOURCE, "backup_id": "7ffbf305376b4cbea0ae491257b6aaf9br07"}),
-        json!({"target_instance_id": TARGET, "source_instance_id": SOURCE, "type": "backup", "restore_time": 1673852043000_i64}),
+        json!({"target_instance_id": TARGET, "source_instance_id": SOURCE, "type": "backup", "restore_time": 1_673_852_043_000_i64}),
         json!({"target_instance_id": TARGET, "source_instance_id": SOURCE, "type": "timestamp", "backup_id": "7ffbf305376b4cbea0ae491257b6aaf9br07"}),
     ] {
         assert_dbs_error(
@@ -203,7 +203,7 @@ async fn restore_times_and_backups_have_the_documented_shapes() {
         .await;
     assert_eq!(
         r.body,
-        json!({"restore_times": [{"start_time": 1673740800000_i64, "end_time": 1673913600000_i64}]})
+        json!({"restore_times": [{"start_time": 1_673_740_800_000_i64, "end_time": 1_673_913_600_000_i64}]})
     );
     let r = h
         .get(Taurusdb, &format!("/v3/{PID}/backups?instance_id={SOURCE}"))

@@ -60,7 +60,7 @@ pub async fn token(client: &reqwest::Client, sim: &Simulator) -> String {
         .json(&password_body(
             "rewind",
             "rewind-sim-password",
-            json!({ "project": { "name": "eu-de" } }),
+            &json!({ "project": { "name": "eu-de" } }),
         ))
         .send()
         .await
@@ -72,7 +72,7 @@ pub async fn token(client: &reqwest::Client, sim: &Simulator) -> String {
         .to_owned()
 }
 
-pub fn password_body(user: &str, password: &str, scope: Value) -> Value {
+pub fn password_body(user: &str, password: &str, scope: &Value) -> Value {
     json!({ "auth": {
         "identity": { "methods": ["password"], "password": { "user": {
             "name": user, "password": password, "domain": { "name": "OTC00000000001000000001" }

@@ -27,15 +27,18 @@ pub fn repo_root() -> PathBuf {
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }
 
-/// The `rewind` binary under test. Cargo builds this package's binaries before its
-/// integration tests, next to their `deps/` directory.
+/// The `rewind` binary under test: beside the running executable (a benchmark or soak
+/// binary), or one level up (an integration test lives in `deps/`). Cargo builds this
+/// package's binaries before its integration tests.
 pub fn rewind_bin() -> PathBuf {
+    let name = format!("rewind-e2e{}", std::env::consts::EXE_SUFFIX);
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target directory");
-    dir.join(format!("rewind-e2e{}", std::env::consts::EXE_SUFFIX))
+    let here = exe.parent().map(|d| d.join(&name));
+    let up = exe.parent().and_then(Path::parent).map(|d| d.join(&name));
+    here.into_iter()
+        .chain(up)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// Builder options for a harness.

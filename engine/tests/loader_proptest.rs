@@ -13,6 +13,7 @@ use rewind_engine::spec::yaml::Value;
 use rewind_engine::spec::{Code, LoadOptions};
 use rewind_engine::state::StateMeta;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// The CLI's main thread has the platform's 8 MiB stack; the loader runs there.
 const MAIN_THREAD_STACK: usize = 8 << 20;
@@ -162,16 +163,18 @@ fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
                 0 => format!("{}x{}", "[".repeat(*depth), "]".repeat(*depth)),
                 1 => format!("{}x{}", "{a: ".repeat(*depth), "}".repeat(*depth)),
                 2 => {
-                    (0..*depth)
-                        .map(|i| format!("\n{}k{i}:", " ".repeat(i + 1)))
-                        .collect::<String>()
-                        + " v\n"
+                    let mut t = String::new();
+                    for i in 0..*depth {
+                        let _ = write!(t, "\n{}k{i}:", " ".repeat(i + 1));
+                    }
+                    t + " v\n"
                 }
                 _ => {
-                    (0..*depth)
-                        .map(|i| format!("\n{}-", " ".repeat(i * 2)))
-                        .collect::<String>()
-                        + " v\n"
+                    let mut t = String::new();
+                    for i in 0..*depth {
+                        let _ = write!(t, "\n{}-", " ".repeat(i * 2));
+                    }
+                    t + " v\n"
                 }
             };
             bytes.splice(a..a, text.bytes());
@@ -367,7 +370,7 @@ fn hand_picked_nasty_inputs_never_panic() {
         format!("restores: {}\n", "[".repeat(10_000)),
         format!("restores:\n{}", "  - ".repeat(5_000)),
         "x: ".repeat(10_000),
-        fixture("many-mistakes.yaml").replace("\n", "\r\n"),
+        fixture("many-mistakes.yaml").replace('\n', "\r\n"),
     ];
     on_main_sized_stack(move || {
         for text in &inputs {
@@ -383,7 +386,7 @@ fn deeply_nested(depth: usize) -> String {
     let mut text = String::from("version: 1\nrestores:\n");
     for i in 0..depth {
         text.push_str(&" ".repeat(2 * (i + 1)));
-        text.push_str(&format!("k{i}:\n"));
+        let _ = writeln!(text, "k{i}:");
     }
     text
 }

@@ -36,7 +36,7 @@ fn committed_schema_is_current() {
 }
 
 /// The schema object of each kind (the `oneOf` branch whose `kind` is that constant).
-fn kind_branch<'a>(schema: &'a Value, kind: Kind) -> &'a Value {
+fn kind_branch(schema: &Value, kind: Kind) -> &Value {
     let branches = schema["$defs"]["Operation"]["oneOf"]
         .as_array()
         .expect("Operation is a oneOf");

@@ -7,7 +7,7 @@ use common::{
 };
 use rewind_engine::compile::compile;
 use rewind_engine::spec::{Code, LoadOptions};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 const MANY: &str = "many-mistakes.yaml";
 
@@ -902,12 +902,9 @@ fn report_positions_are_sorted_and_deduplicated() {
     let mut sorted = keys.clone();
     sorted.sort_unstable();
     assert_eq!(keys, sorted);
-    let mut seen = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     for d in &r.diagnostics {
-        assert!(
-            seen.insert((d.code, d.span), ()).is_none(),
-            "duplicate {d:?}"
-        );
+        assert!(seen.insert((d.code, d.span)), "duplicate {d:?}");
     }
     for d in &r.diagnostics {
         let s = d.span.unwrap();

@@ -4,6 +4,7 @@ use crate::check::{self, check};
 use crate::client::Client;
 use crate::job;
 use crate::query::Query;
+use crate::wire_time::{self, CLOCK_SKEW_MS};
 use rewind_engine::kinds::{OpSpec, RdsRestore, RestoreType, Service};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -35,6 +36,36 @@ impl RdsProvider {
                 .cloned()
                 .ok_or_else(|| "not found".to_owned())
         }))
+    }
+
+    /// The newest task on `instance_id` created at or after `since` (less clock skew), from
+    /// `GET /v3/{project_id}/tasklist`. A service without the list answers "none".
+    async fn newest_task(
+        &self,
+        instance_id: &str,
+        since: i64,
+    ) -> Result<Option<String>, ProviderError> {
+        let query = Query::new()
+            .with("instance_id", instance_id)
+            .with("start_time", since - CLOCK_SKEW_MS)
+            .with("limit", 50);
+        let Ok(found) = check::fetch(
+            &self.client,
+            Service::Rds,
+            "/v3/{project_id}/tasklist",
+            &query,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let newest = check::array(&found["tasks"])
+            .iter()
+            .filter(|t| t["instance_id"].as_str() == Some(instance_id))
+            .filter_map(|t| Some((wire_time::value_ms(&t["created"])?, t["id"].as_str()?)))
+            .filter(|(created, _)| *created >= since - CLOCK_SKEW_MS)
+            .max_by_key(|(created, _)| *created);
+        Ok(newest.map(|(_, id)| id.to_owned()))
     }
 
     async fn checks(&self, spec: &RdsRestore) -> Result<Vec<Check>, ProviderError> {
@@ -201,10 +232,15 @@ impl Provider for RdsProvider {
     fn reconcile<'a>(
         &'a self,
         op: &'a Operation,
-        _submitted_at: i64,
+        submitted_at: i64,
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
         Box::pin(async move {
             let target_id = &spec(op)?.target.instance_id;
+            // The instant-task list knows restores that already finished, which the instance
+            // status cannot tell apart from none.
+            if let Some(job_id) = self.newest_task(target_id, submitted_at).await? {
+                return Ok(Some(Handle::Job { job_id }));
+            }
             Ok(match self.instance(target_id).await? {
                 Ok(inst) if inst["status"].as_str() == Some("RESTORING") => {
                     Some(job::instance_handle(target_id))

@@ -610,3 +610,44 @@ async fn ddm_metadata_restore_preflight_fails_and_reconcile_adopts() {
     succeeded(&outcome);
     assert_eq!(h.sim.submissions().get(DDM_TGT), Some(&1));
 }
+
+#[tokio::test]
+async fn rds_reconcile_finds_a_restore_that_already_finished() {
+    let (w, at) = healthy_world();
+    let h = Harness::start(w).await;
+    let cloud = h.cloud();
+    let op = operation("op", rds_pitr(RDS_SRC, RDS_TGT, at));
+    let p = provider(&cloud, &op);
+    let submitted_at = h.clock.now_ms();
+    h.faults(vec![FaultRule {
+        service: Some(SimService::Rds),
+        method: Some("POST".into()),
+        drop_response_rate: 1.0,
+        times: Some(1),
+        ..FaultRule::default()
+    }]);
+    let err = p.submit(&op).await.expect_err("the response was dropped");
+    assert!(matches!(err, SubmitError::Ambiguous { .. }), "{err:?}");
+    // Long enough for the job to end: the instance is ACTIVE again, so only the task list
+    // can tell that this restore happened.
+    h.advance(24 * 3600);
+    let handle = p
+        .reconcile(&op, submitted_at)
+        .await
+        .unwrap()
+        .expect("the finished restore is found");
+    assert!(
+        matches!(&handle, Handle::Job { job_id } if !job_id.starts_with("instance-status:")),
+        "{handle:?}"
+    );
+    let (outcome, _, _) = poll_to_end(&h, p.as_ref(), &op, handle, 5).await;
+    succeeded(&outcome);
+    assert_eq!(h.sim.submissions().get(RDS_TGT), Some(&1));
+    // And a restore submitted before the window is not adopted.
+    assert_eq!(
+        p.reconcile(&op, h.clock.now_ms() + 3_600_000)
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -22,6 +22,7 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
             Routed::project(pid, move |cx| recovery(cx, accepted))
         }
         ("GET", ["v3", pid, "jobs"]) => Routed::project(pid, show_job),
+        ("GET", ["v3", pid, "tasklist"]) => Routed::project(pid, list_tasks),
         ("GET", ["v3", pid, "instances"]) => Routed::project(pid, list_instances),
         ("GET", ["v3", pid, "instances", id, "restore-time"]) => {
             let id = (*id).to_owned();
@@ -181,6 +182,58 @@ fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
         None => json!({}),
     };
     Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, &entities)))
+}
+
+/// `GET /v3/{project_id}/tasklist`: instant tasks (otc-api.md §2.4), filtered by `id`,
+/// `instance_id`, `status` and a `start_time`/`end_time` window (epoch ms) on creation.
+/// The envelope (`tasks`, `total_count`) and the `created`/`ended` fields are inferred.
+fn list_tasks(cx: &mut Ctx<'_>) -> ApiResult {
+    let (offset, limit) =
+        jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 10, 50).map_err(param)?;
+    let ms = |key: &str| -> Result<Option<i64>, ApiError> {
+        match cx.req.q(key).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| param(format!("{key} must be epoch milliseconds."))),
+        }
+    };
+    let (start, end) = (ms("start_time")?, ms("end_time")?);
+    let (want_id, want_instance, want_status) =
+        (cx.req.q("id"), cx.req.q("instance_id"), cx.req.q("status"));
+    let mut tasks: Vec<(i64, Value)> = cx
+        .st
+        .world
+        .rds
+        .jobs
+        .iter()
+        .filter(|(_, j)| j.visible_at <= cx.now)
+        .filter(|(id, _)| want_id.is_none_or(|w| w == id.as_str()))
+        .filter(|(_, j)| want_instance.is_none_or(|w| w == j.instance_id))
+        .filter(|(_, j)| want_status.is_none_or(|w| w == j.status))
+        .filter(|(_, j)| start.is_none_or(|s| j.created >= s) && end.is_none_or(|e| j.created <= e))
+        .map(|(id, j)| {
+            let mut t = jobs::dbs_job(id, j, cx.now, &json!({}))["job"].clone();
+            t["instance_id"] = json!(j.instance_id);
+            t["instance_name"] = json!(j.instance_name);
+            t["instance_status"] = json!(
+                cx.st
+                    .world
+                    .rds
+                    .instances
+                    .get(&j.instance_id)
+                    .map_or("", |i| i.status.as_str())
+            );
+            (j.created, t)
+        })
+        .collect();
+    tasks.sort_by(|a, b| b.0.cmp(&a.0));
+    let total = tasks.len();
+    let tasks: Vec<Value> = tasks.into_iter().map(|(_, t)| t).collect();
+    Ok(Reply::ok(
+        json!({ "tasks": jobs::page(tasks, offset, limit), "total_count": total }),
+    ))
 }
 
 fn instance_json(id: &str, inst: &RdsInstance, pid: &str) -> Value {

@@ -3,6 +3,7 @@
 use super::diagnostic::{Code, Diagnostic, Span};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
+use serde_saphyr::budget::Budget;
 use serde_saphyr::options::{DuplicateKeyPolicy, Options};
 use std::fmt;
 
@@ -204,6 +205,14 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
     }
     let mut options = Options::default();
     options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
+    // The default budget (250,000 nodes) refuses specs of a few tens of thousands of
+    // operations. A node that is not an alias costs at least one byte of input, so a budget
+    // proportional to the input admits every honest document, while alias expansion (the
+    // "billion laughs" attack the budget exists for) keeps its own, unchanged limits.
+    let mut budget = Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text.len());
+    budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
+    options.budget = Some(budget);
     options.with_snippet = false;
     match serde_saphyr::from_str_with_options::<RawNode>(text, options) {
         Ok(raw) => Ok(convert(raw, text)),

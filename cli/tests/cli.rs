@@ -227,7 +227,7 @@ fn every_example_validates() {
     let mut names: Vec<String> = std::fs::read_dir(workspace().join("examples"))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".yaml"))
+        .filter(|n| Path::new(n).extension().is_some_and(|x| x == "yaml"))
         .collect();
     names.sort();
     assert!(names.len() >= 7);
@@ -633,10 +633,7 @@ fn state_list_show_rm_export_on_a_state_made_by_plan_out() {
         rm.stderr
     );
     assert!(
-        std::fs::read_dir(state_dir.join("backups"))
-            .map(|d| d.count())
-            .unwrap_or(0)
-            >= 1,
+        std::fs::read_dir(state_dir.join("backups")).map_or(0, Iterator::count) >= 1,
         "rm backs up first"
     );
     let after = sb.run(&["state", "list", "-f", "ddm-pitr.yaml"]);

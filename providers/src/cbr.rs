@@ -90,9 +90,14 @@ impl CbrProvider {
     ) -> Result<Option<Value>, ProviderError> {
         let from = since - CLOCK_SKEW_MS;
         let target = target_resource(spec);
-        let query = Query::new()
+        let mut query = Query::new()
             .with("operation_type", "restore")
             .with("start_time", wire_time::format(from, "%Y-%m-%dT%H:%M:%SZ"));
+        // Narrow the search to the restored resource: with many restores in flight, paging
+        // through every restore log on each poll costs a request per page per restore.
+        if let Some(target) = target {
+            query = query.with("resource_id", target);
+        }
         let list = Paged {
             service: Service::Cbr,
             path: "/v3/{project_id}/operation-logs",

@@ -11,7 +11,7 @@
 //! - now and then, the real `rewind validate` on the raw bytes exits 0 or 1 (1 when the
 //!   loader refused the text) and never mentions a panic.
 //!
-//! Budget: 2,000 cases by default. Environment:
+//! Budget: 2,000 cases by default (500 in an unoptimized build). Environment:
 //! - `REWIND_FUZZ_SECS=N`: run for N seconds instead, and print the number of cases;
 //! - `REWIND_FUZZ_CASES=N`: run N cases;
 //! - `REWIND_FUZZ_SEED=S`: the base seed (default fixed, so a default run is reproducible);
@@ -31,7 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const DEFAULT_CASES: u64 = 2_000;
+/// Cases in a default run: a few seconds either way (the unoptimized loader is ~10x slower).
+const DEFAULT_CASES: u64 = if cfg!(debug_assertions) { 500 } else { 2_000 };
 const DEFAULT_SEED: u64 = 0x5EED_2026_1120;
 /// Inputs larger than this are cut back, so one case stays cheap.
 const MAX_INPUT: usize = 64 * 1024;
@@ -400,18 +401,16 @@ fn mutate(rng: &mut StdRng, b: &mut Vec<u8>, other: &Seed, ops: &[String]) {
         }
         // Splice: a piece of another file into this one, or this one's head on its tail.
         2 | 3 => {
-            let o = &other.bytes;
-            let (s, e) = {
-                let x = position(rng, o.len());
-                let y = position(rng, o.len());
-                (x.min(y), x.max(y))
-            };
+            let from = &other.bytes;
+            let one = position(rng, from.len());
+            let two = position(rng, from.len());
+            let (start, end) = (one.min(two), one.max(two));
             if rng.random_bool(0.5) {
                 let at = position(rng, b.len());
-                b.splice(at..at, o[s..e].iter().copied());
+                b.splice(at..at, from[start..end].iter().copied());
             } else {
                 b.truncate(position(rng, b.len()));
-                b.extend_from_slice(&o[s..]);
+                b.extend_from_slice(&from[start..]);
             }
         }
         // A YAML-significant token.
@@ -428,15 +427,14 @@ fn mutate(rng: &mut StdRng, b: &mut Vec<u8>, other: &Seed, ops: &[String]) {
             if ls.is_empty() {
                 return;
             }
-            let i = rng.random_range(0..ls.len());
-            let j = (i + rng.random_range(0..8)).min(ls.len() - 1);
-            let (s, e) = (ls[i].0, (ls[j].1 + 1).min(b.len()));
-            let piece = b[s..e].to_vec();
-            let mut piece = piece;
+            let first = rng.random_range(0..ls.len());
+            let last = (first + rng.random_range(0..8)).min(ls.len() - 1);
+            let (start, end) = (ls[first].0, (ls[last].1 + 1).min(b.len()));
+            let mut piece = b[start..end].to_vec();
             if !piece.ends_with(b"\n") {
                 piece.push(b'\n');
             }
-            b.splice(e..e, piece);
+            b.splice(end..end, piece);
         }
         // Random Unicode.
         8 => {
@@ -471,25 +469,25 @@ fn mutate(rng: &mut StdRng, b: &mut Vec<u8>, other: &Seed, ops: &[String]) {
             if ls.len() < 2 {
                 return;
             }
-            let (s, e) = ls[rng.random_range(0..ls.len())];
+            let (start, end) = ls[rng.random_range(0..ls.len())];
             match rng.random_range(0..3) {
                 0 => {
-                    b.drain(s..(e + 1).min(b.len()));
+                    b.drain(start..(end + 1).min(b.len()));
                 }
                 1 => {
-                    let (s2, e2) = ls[rng.random_range(0..ls.len())];
-                    if s2 > e {
-                        let (a, c) = (b[s..e].to_vec(), b[s2..e2].to_vec());
-                        b.splice(s2..e2, a);
-                        b.splice(s..e, c);
+                    let (start2, end2) = ls[rng.random_range(0..ls.len())];
+                    if start2 > end {
+                        let (here, there) = (b[start..end].to_vec(), b[start2..end2].to_vec());
+                        b.splice(start2..end2, here);
+                        b.splice(start..end, there);
                     }
                 }
                 _ => {
                     if rng.random_bool(0.5) {
                         let n = rng.random_range(1..4);
-                        b.splice(s..s, std::iter::repeat_n(b' ', n));
-                    } else if b.get(s) == Some(&b' ') {
-                        b.remove(s);
+                        b.splice(start..start, std::iter::repeat_n(b' ', n));
+                    } else if b.get(start) == Some(&b' ') {
+                        b.remove(start);
                     }
                 }
             }
@@ -593,18 +591,19 @@ fn fingerprint(result: &Result<Compiled, Report>) -> String {
     }
 }
 
-/// Soft findings: not failures, but worth a look (printed at the end).
+/// Soft findings: not failures, but worth a look (printed at the end with a few examples).
 #[derive(Default)]
 struct Odd {
     count: u64,
-    first: Option<String>,
+    examples: std::collections::BTreeMap<String, String>,
 }
 
 impl Odd {
-    fn note(&mut self, what: impl FnOnce() -> String) {
+    /// Counts one occurrence; keeps the first example of each of a few kinds.
+    fn note(&mut self, kind: &str, example: impl FnOnce() -> String) {
         self.count += 1;
-        if self.first.is_none() {
-            self.first = Some(what());
+        if self.examples.len() < 4 && !self.examples.contains_key(kind) {
+            self.examples.insert(kind.to_owned(), example());
         }
     }
 }
@@ -616,6 +615,9 @@ struct Stats {
     errors: u64,
     diagnostics: u64,
     cli_runs: u64,
+    compile_time: Duration,
+    cli_time: Duration,
+    bytes: u64,
     /// Spans that start or end inside a UTF-8 character.
     split_char: Odd,
     /// Spans whose line disagrees with the line breaks before their offset.
@@ -650,8 +652,7 @@ fn span_problem(text: &str, s: Span) -> Option<String> {
     }
     if s.line as usize > breaks + 1 {
         return Some(format!(
-            "span {s:?} is on a line past the end ({} line breaks)",
-            breaks
+            "span {s:?} is on a line past the end ({breaks} line breaks)"
         ));
     }
     None
@@ -666,7 +667,7 @@ fn check_diag(text: &str, d: &Diagnostic, stats: &mut Stats) -> Vec<String> {
     if d.span.is_none() {
         stats
             .unlocated
-            .note(|| format!("{}: {}", d.code.as_str(), d.message));
+            .note(&d.message, || format!("{}: {}", d.code.as_str(), d.message));
     }
     for s in d.span.iter().chain(d.labels.iter().map(|l| &l.span)) {
         if let Some(p) = span_problem(text, *s) {
@@ -674,12 +675,12 @@ fn check_diag(text: &str, d: &Diagnostic, stats: &mut Stats) -> Vec<String> {
             continue;
         }
         if !text.is_char_boundary(s.offset) || !text.is_char_boundary(s.offset + s.len) {
-            stats
-                .split_char
-                .note(|| format!("{s:?} in {:?}: {}", excerpt(text, s.offset), d.message));
+            stats.split_char.note(d.code.as_str(), || {
+                format!("{s:?} in {:?}: {}", excerpt(text, s.offset), d.message)
+            });
         }
         if line_at(text, s.offset) != s.line {
-            stats.line_mismatch.note(|| {
+            stats.line_mismatch.note(d.code.as_str(), || {
                 format!(
                     "{s:?} but offset is on line {}: {} in {:?}",
                     line_at(text, s.offset),
@@ -782,6 +783,8 @@ fn case_input(seed: u64, i: u64, seeds: &[Seed]) -> (String, Vec<u8>) {
 fn run_case(bytes: &[u8], cli: bool, dir: &Path, stats: &mut Stats) -> Vec<String> {
     let (text, utf8) = text_of(bytes);
     let options = LoadOptions::default();
+    stats.bytes += bytes.len() as u64;
+    let t0 = Instant::now();
     let first = catch_unwind(AssertUnwindSafe(|| compile("fuzz.yaml", &text, &options)));
     let first = match first {
         Ok(r) => r,
@@ -796,6 +799,7 @@ fn run_case(bytes: &[u8], cli: bool, dir: &Path, stats: &mut Stats) -> Vec<Strin
     let Ok(second) = second else {
         return vec!["compile panicked on the second run only".to_owned()];
     };
+    stats.compile_time += t0.elapsed();
     let mut problems = Vec::new();
     let rendered = catch_unwind(AssertUnwindSafe(|| {
         (fingerprint(&first), fingerprint(&second))
@@ -828,7 +832,9 @@ fn run_case(bytes: &[u8], cli: bool, dir: &Path, stats: &mut Stats) -> Vec<Strin
     if cli || odd {
         stats.cli_runs += 1;
         let loader_ok = utf8.then_some(first.is_ok());
+        let t1 = Instant::now();
         problems.extend(cli_check(dir, bytes, loader_ok));
+        stats.cli_time += t1.elapsed();
     }
     problems
 }
@@ -847,17 +853,21 @@ fn escaped(bytes: &[u8]) -> String {
 /// has 2 MiB, which an unoptimized loader can exhaust (see `loader_fits_in_a_2mib_stack`).
 const STACK_KB: u64 = 8 * 1024;
 
-#[test]
-fn loader_survives_mutated_specs() {
+/// Runs `f` on a thread with the stack `rewind` has (or `REWIND_FUZZ_STACK_KB`).
+fn on_cli_stack(f: fn()) {
     let kb = env_u64("REWIND_FUZZ_STACK_KB").unwrap_or(STACK_KB);
     let worker = std::thread::Builder::new()
-        .name("fuzz".to_owned())
         .stack_size(usize::try_from(kb).expect("stack size") * 1024)
-        .spawn(fuzz)
-        .expect("fuzz thread");
+        .spawn(f)
+        .expect("worker thread");
     if let Err(payload) = worker.join() {
         std::panic::resume_unwind(payload);
     }
+}
+
+#[test]
+fn loader_survives_mutated_specs() {
+    on_cli_stack(fuzz);
 }
 
 fn fuzz() {
@@ -896,7 +906,8 @@ fn fuzz() {
             println!("case {i} ({origin}):\n{}", escaped(&bytes));
         }
         let _ = std::fs::write(&current, &bytes);
-        let problems = run_case(&bytes, i % CLI_EVERY == 0, dir.path(), &mut stats);
+        let cli = only.is_some() || i.is_multiple_of(CLI_EVERY);
+        let problems = run_case(&bytes, cli, dir.path(), &mut stats);
         stats.cases += 1;
         if !problems.is_empty() {
             let saved = crash_dir.join(format!("case-{i}.bin"));
@@ -926,6 +937,13 @@ fn fuzz() {
         stats.cli_runs,
         failures.len()
     );
+    println!(
+        "fuzz_loader: {:.1} s compiling (twice per case, {} KB of input), {:.1} s in {} CLI runs",
+        stats.compile_time.as_secs_f64(),
+        stats.bytes / 1024,
+        stats.cli_time.as_secs_f64(),
+        stats.cli_runs
+    );
     println!("fuzz_loader: diagnostics by code: {:?}", stats.codes);
     for (what, odd) in [
         ("spans splitting a UTF-8 character", &stats.split_char),
@@ -936,15 +954,14 @@ fn fuzz() {
         ("diagnostics with no location", &stats.unlocated),
     ] {
         if odd.count > 0 {
-            println!(
-                "fuzz_loader: note: {} {what}; first: {}",
-                odd.count,
-                odd.first.as_deref().unwrap_or("")
-            );
+            println!("fuzz_loader: note: {} {what}, e.g.:", odd.count);
+            for example in odd.examples.values() {
+                println!("    {example}");
+            }
         }
     }
     assert!(
-        stats.ok > 0 && stats.errors > 0,
+        only.is_some() || (stats.ok > 0 && stats.errors > 0),
         "the mutations should produce both valid and invalid specs"
     );
     assert!(
@@ -958,6 +975,10 @@ fn fuzz() {
 /// The seeds themselves: every example compiles, every UTF-8 fixture is refused.
 #[test]
 fn seeds_are_what_they_claim() {
+    on_cli_stack(check_seeds);
+}
+
+fn check_seeds() {
     for seed in seeds() {
         let (text, utf8) = text_of(&seed.bytes);
         let result = compile(&seed.name, &text, &LoadOptions::default());

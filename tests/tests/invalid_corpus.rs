@@ -56,7 +56,13 @@ fn fixture_names() -> Vec<String> {
         .expect("tests/fixtures/invalid exists")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml") || n.ends_with(".bin"))
+        .filter(|n| {
+            let ext = Path::new(n)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
+            ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("bin")
+        })
         .collect();
     names.sort();
     names
@@ -108,7 +114,7 @@ fn run(dir: &Path, name: &str) -> Outcome {
 /// Runs every name in `dir`, spread over a few threads (each run is a process).
 fn run_all(dir: &Path, names: &[String]) -> Vec<Outcome> {
     let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
+        .map_or(2, std::num::NonZero::get)
         .clamp(2, 8);
     let chunk = names.len().div_ceil(workers).max(1);
     std::thread::scope(|s| {
@@ -263,7 +269,7 @@ fn fixture_description(name: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_owned();
-    match first.strip_prefix("# ") {
+    match first.trim_start_matches('\u{feff}').strip_prefix("# ") {
         Some(comment) => format!("{name}: {comment}"),
         None => name.to_owned(),
     }
@@ -368,7 +374,7 @@ fn generated() -> Vec<(String, Vec<u8>)> {
     for i in 0..300 {
         let _ = writeln!(maps, "{}k{i}:", "  ".repeat(i + 1));
     }
-    maps.push_str(&format!("{}v\n", "  ".repeat(301)));
+    let _ = writeln!(maps, "{}v", "  ".repeat(301));
     add("deep-block-mappings.yaml", maps.into_bytes());
     add(
         "deep-block-sequences.yaml",

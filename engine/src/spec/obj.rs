@@ -18,7 +18,8 @@ impl<'a> Obj<'a> {
             diags.push(wrong_type(node, path, "a mapping"));
             return None;
         };
-        let mut seen: Vec<(&str, Span)> = Vec::new();
+        // A map, not a list: the `restores:` mapping can hold tens of thousands of keys.
+        let mut seen: std::collections::HashMap<&str, Span> = std::collections::HashMap::with_capacity(entries.len());
         let mut out = Vec::new();
         for (k, v) in entries {
             let Value::Str(key) = &k.value else {
@@ -35,7 +36,7 @@ impl<'a> Obj<'a> {
                 );
                 continue;
             };
-            if let Some((_, first)) = seen.iter().find(|(s, _)| *s == key.as_str()) {
+            if let Some(first) = seen.get(key.as_str()) {
                 diags.push(
                     Diagnostic::new(
                         Code::DuplicateKey,
@@ -47,7 +48,7 @@ impl<'a> Obj<'a> {
                 );
                 continue;
             }
-            seen.push((key.as_str(), k.span));
+            seen.insert(key.as_str(), k.span);
             out.push((key.as_str(), v, k.span));
         }
         Some(Obj {

@@ -5,12 +5,12 @@
 //! cargo run --release -p rewind-tests --bin bench-plan -- --ops 1000,10000,50000 --runs 5
 //! ```
 //!
-//! Everything runs in this process: the spec text is generated in memory, then parsed and
-//! lowered (`spec::yaml::parse` + `spec::lower`), turned into a graph (`graph::build`) and
+//! Each size runs in its own child process (this binary again, with `--one N`), so that each
+//! row's peak memory is that size's own: the spec text is generated in memory, then parsed
+//! and lowered (`spec::yaml::parse` + `spec::lower`), turned into a graph (`graph::build`) and
 //! planned against an empty `MemoryState` (`plan::build`). Each stage is timed separately;
 //! the median of `--runs` runs is reported. Peak memory is the kernel's high-water mark of
-//! resident memory (`VmHWM` in /proc/self/status), reset before each size where the kernel
-//! allows it (`/proc/self/clear_refs`), so each row shows that size's own peak.
+//! resident memory (`VmHWM` in /proc/self/status) of that child.
 //!
 //! Targets (issue 2), for 10,000 operations on the 2-core CI machine: the whole plan
 //! (parse + graph + plan) in at most 0.5 s, graph + plan at most 3x the parse time, and a
@@ -154,11 +154,6 @@ fn generate(ops: usize) -> String {
     s
 }
 
-/// Resets the resident-memory high-water mark (Linux: `5` to clear_refs); false if refused.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
 /// `VmHWM` in MiB, from /proc/self/status.
 fn peak_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -236,31 +231,74 @@ struct Row {
     peak: Option<f64>,
 }
 
-fn measure(ops: usize, runs: usize) -> Row {
-    let peak_resettable = reset_peak();
+/// Measures one size in this process and prints it as one machine-readable line.
+fn measure_here(ops: usize, runs: usize) {
     let text = generate(ops);
     let mut all = Vec::new();
     for _ in 0..runs {
         all.push(pass(&text, ops));
     }
-    let peak = peak_mb();
-    if !peak_resettable {
-        eprintln!("note: could not reset VmHWM; peak memory is the process's peak so far");
-    }
-    Row {
-        ops,
-        bytes: text.len(),
-        edges: all[0].edges,
-        parse: median(all.iter().map(|t| t.parse).collect()),
-        graph: median(all.iter().map(|t| t.graph).collect()),
-        plan: median(all.iter().map(|t| t.plan).collect()),
-        peak,
-    }
+    let nanos = |f: fn(&Times) -> Duration| median(all.iter().map(f).collect()).as_nanos();
+    println!(
+        "ROW {ops} {} {} {} {} {} {}",
+        text.len(),
+        all[0].edges,
+        nanos(|t| t.parse),
+        nanos(|t| t.graph),
+        nanos(|t| t.plan),
+        peak_mb().map_or(-1.0, |m| m)
+    );
 }
 
-fn parse_args() -> Result<(Vec<usize>, usize), String> {
+/// Measures one size in a fresh child process, so its peak memory is its own.
+fn measure(ops: usize, runs: usize) -> Result<Row, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .args(["--one", &ops.to_string(), "--runs", &runs.to_string()])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("ROW "))
+        .ok_or_else(|| {
+            format!(
+                "the measurement of {ops} operations failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let f: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let num = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or(format!("bad line {line:?}"))
+    };
+    let peak: f64 = f
+        .get(6)
+        .and_then(|v| v.parse().ok())
+        .ok_or(format!("bad line {line:?}"))?;
+    Ok(Row {
+        ops,
+        bytes: num(1)? as usize,
+        edges: num(2)? as usize,
+        parse: Duration::from_nanos(num(3)?),
+        graph: Duration::from_nanos(num(4)?),
+        plan: Duration::from_nanos(num(5)?),
+        peak: (peak >= 0.0).then_some(peak),
+    })
+}
+
+struct Args {
+    sizes: Vec<usize>,
+    runs: usize,
+    /// Internal: measure this one size here and print a `ROW` line.
+    one: Option<usize>,
+}
+
+fn parse_args() -> Result<Args, String> {
     let mut ops = vec![TARGET_OPS];
     let mut runs = 3;
+    let mut one = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -294,23 +332,32 @@ fn parse_args() -> Result<(Vec<usize>, usize), String> {
                     return Err("--runs must be at least 1".into());
                 }
             }
+            "--one" => one = Some(value()?.parse().map_err(|e| format!("--one: {e}"))?),
             "-h" | "--help" => {
                 return Err("usage: bench-plan [--ops N[,N...]] [--runs R]   (default --ops 10000 --runs 3)".into());
             }
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
     }
-    Ok((ops, runs))
+    Ok(Args {
+        sizes: ops,
+        runs,
+        one,
+    })
 }
 
 fn main() -> ExitCode {
-    let (sizes, runs) = match parse_args() {
+    let Args { sizes, runs, one } = match parse_args() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(1);
         }
     };
+    if let Some(ops) = one {
+        measure_here(ops, runs);
+        return ExitCode::SUCCESS;
+    }
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; run with --release for meaningful figures");
     }
@@ -333,7 +380,13 @@ fn main() -> ExitCode {
     );
     let mut rows = Vec::new();
     for &ops in &sizes {
-        let r = measure(ops, runs);
+        let r = match measure(ops, runs) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(1);
+            }
+        };
         let p = ms(r.parse).max(f64::MIN_POSITIVE);
         println!(
             "{:>8} {:>9.0} {:>8} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>7.2} {:>7.2} {:>11.2} {:>9}",

@@ -6,7 +6,7 @@
 //! simulator on loopback; nothing is timed against a network.
 
 use rewind_cli::simulate::{Rehearsal, world_for};
-use rewind_engine::apply::{self, ApplyOptions, PollPolicy, RecordingHooks};
+use rewind_engine::apply::{self, ApplyOptions, PollPolicy};
 use rewind_engine::compile::{Compiled, compile};
 use rewind_engine::kinds::Service;
 use rewind_engine::plan::{self, PlanOptions};
@@ -107,6 +107,47 @@ struct Run {
     wall: Duration,
     ok: bool,
     sim: rewind_sim::Simulator,
+    timeline: Vec<(Duration, apply::Event)>,
+}
+
+/// Records every event with the time since apply started.
+struct TimedHooks {
+    start: Instant,
+    events: Vec<(Duration, apply::Event)>,
+}
+
+impl apply::ApplyHooks for TimedHooks {
+    fn on_event(&mut self, event: &apply::Event) {
+        self.events.push((self.start.elapsed(), event.clone()));
+    }
+}
+
+/// Mean seconds of: predecessor done -> started, started -> accepted, accepted -> seen done.
+fn phases(c: &Compiled, timeline: &[(Duration, apply::Event)]) -> (f64, f64, f64) {
+    use apply::Event;
+    let mut at: std::collections::BTreeMap<(&str, u8), f64> = std::collections::BTreeMap::new();
+    for (t, e) in timeline {
+        let key = match e {
+            Event::Started { name, .. } => (name.as_str(), 0),
+            Event::Submitted { name, .. } => (name.as_str(), 1),
+            Event::Succeeded { name, .. } => (name.as_str(), 2),
+            _ => continue,
+        };
+        at.insert(key, t.as_secs_f64());
+    }
+    let (mut wait, mut submit, mut run, mut n) = (0.0, 0.0, 0.0, 0.0);
+    for name in c.spec.ops.keys() {
+        let (Some(s), Some(a), Some(d)) = (at.get(&(name.as_str(), 0)), at.get(&(name.as_str(), 1)), at.get(&(name.as_str(), 2))) else { continue };
+        let ready = c.graph.predecessors(name).iter().filter_map(|p| at.get(&(p.as_str(), 2))).fold(0.0f64, |m, v| m.max(*v));
+        if std::env::var_os("BENCH_VERBOSE").is_some() {
+            eprintln!("{name}: started {s:.3} accepted {a:.3} done {d:.3} (run {:.3})", d - a);
+        }
+        wait += s - ready;
+        submit += a - s;
+        run += d - a;
+        n += 1.0;
+    }
+    (wait / n, submit / n, run / n)
 }
 
 /// Applies `c` in this process against a fresh simulator.
@@ -144,17 +185,13 @@ async fn apply_in_process(
         &[],
         &PlanOptions::default(),
     );
-    let mut hooks = RecordingHooks::default();
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let start = Instant::now();
+    let mut hooks = TimedHooks { start, events: Vec::new() };
     let outcome = apply::apply(&plan, &mut state, &providers, &mut hooks, opts, rx)
         .await
         .expect("apply");
-    Run {
-        wall: start.elapsed(),
-        ok: outcome.ok(),
-        sim: rehearsal.sim,
-    }
+    Run { wall: start.elapsed(), ok: outcome.ok(), sim: rehearsal.sim, timeline: hooks.events }
 }
 
 fn uniform(secs: f64) -> Durations {
@@ -168,9 +205,9 @@ fn uniform(secs: f64) -> Durations {
     }
 }
 
-async fn scheduling(out: &mut String) {
+async fn scheduling(out: &mut String, ops: usize) {
     let job = 2.0;
-    let c = compiled(&dag_spec(1000));
+    let c = compiled(&dag_spec(ops));
     let path = critical_path_len(&c);
     let critical = job * path as f64;
     // Polling for 2-second jobs: first look at half the expected time, then aim at the end.
@@ -189,7 +226,12 @@ async fn scheduling(out: &mut String) {
         "| parallelism | wall (s) | wall / critical path | all succeeded |"
     );
     let _ = writeln!(out, "|---|---|---|---|");
-    for (label, parallelism) in [("unlimited (rewind)", 0usize), ("10 (Terraform-style)", 10)] {
+    let fixed = if std::env::var_os("BENCH_SKIP_FIXED").is_some() {
+        vec![]
+    } else {
+        vec![("10 (Terraform-style)", 10)]
+    };
+    for (label, parallelism) in std::iter::once(("unlimited (rewind)", 0usize)).chain(fixed) {
         let opts = ApplyOptions {
             parallelism,
             poll,
@@ -202,6 +244,11 @@ async fn scheduling(out: &mut String) {
             "| {label} | {:.2} | {ratio:.3} | {} |",
             run.wall.as_secs_f64(),
             run.ok
+        );
+        let (wait, submit, running) = phases(&c, &run.timeline);
+        let _ = writeln!(
+            out,
+            "|   mean per restore: ready -> started {wait:.3} s, started -> accepted {submit:.3} s, accepted -> seen done {running:.3} s | | | |"
         );
         run.sim.shutdown().await;
     }
@@ -412,7 +459,11 @@ fn main() {
         plan_scale(&mut out);
     }
     if run("scheduling") {
-        rt.block_on(scheduling(&mut out));
+        let ops = std::env::var("BENCH_SCHEDULING_OPS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        rt.block_on(scheduling(&mut out, ops));
     }
     if run("api") {
         rt.block_on(api_efficiency(&mut out));

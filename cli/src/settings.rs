@@ -87,7 +87,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
     })?;
     for key in file.limits.keys().chain(file.endpoints.keys()) {
         if Service::parse(key).is_none() {
-            let offset = text.find(key.as_str()).unwrap_or(0);
+            let offset = key_offset(&text, key).unwrap_or(0);
             return Err(fail(
                 format!("unknown service `{key}`"),
                 Some(offset..offset + key.len()),
@@ -115,6 +115,26 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         ));
     }
     Ok(file)
+}
+
+/// Where `key = ...` is written as a key (not in a comment or a value).
+fn key_offset(text: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let bare = trimmed.strip_prefix(key).or_else(|| {
+            trimmed
+                .strip_prefix('"')
+                .and_then(|t| t.strip_prefix(key))
+                .and_then(|t| t.strip_prefix('"'))
+        });
+        if bare.is_some_and(|rest| rest.trim_start().starts_with('=')) {
+            return Some(offset + indent);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn line_col(text: &str, offset: usize) -> (u32, u32) {

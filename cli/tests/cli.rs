@@ -758,7 +758,6 @@ fn an_unknown_key_in_rewind_toml_is_located() {
 }
 
 #[test]
-#[ignore = "BUG: an unknown service in rewind.toml is located at the first occurrence of its name anywhere in the file (e.g. a comment)"]
 fn an_unknown_service_in_rewind_toml_is_located_at_its_key() {
     let sb = Sandbox::new();
     sb.example("ddm-pitr.yaml");

@@ -298,7 +298,6 @@ fn written_operations(text: &str) -> Option<usize> {
 }
 
 #[test]
-#[ignore = "BUG: some errors have no location (nesting > 64), and `data_nodes:`/`data_node_relations:` with no value drop the op silently"]
 fn strict_every_error_is_located_and_no_operation_is_dropped_silently() {
     on_main_sized_stack(|| {
         let bases = bases();
@@ -392,7 +391,6 @@ fn deeply_nested(depth: usize) -> String {
 }
 
 #[test]
-#[ignore = "BUG: 60 levels of block nesting overflow a 2 MiB thread stack (MAX_DEPTH only counts flow brackets)"]
 fn deep_block_nesting_does_not_overflow_a_two_mib_stack() {
     // A stack overflow aborts the process, so the work runs in a child copy of this test and
     // the parent judges its exit status.

@@ -309,9 +309,14 @@ fn ddm(o: &Obj, cx: &mut Cx) -> Option<DdmRestore> {
         })
     });
     let relations = match o.opt_seq("data_node_relations", cx.diags) {
-        None if o.get("data_node_relations").is_none() => {
+        // Absent, or present with no value (`data_node_relations:`): both are missing.
+        None if o
+            .get("data_node_relations")
+            .is_none_or(|n| matches!(n.value, Value::Null)) =>
+        {
+            let at = o.get("data_node_relations").map_or(o.span, |n| n.span);
             cx.diags
-                .push(missing(&o.child_path("data_node_relations"), o.span));
+                .push(missing(&o.child_path("data_node_relations"), at));
             None
         }
         None => None,
@@ -396,8 +401,12 @@ fn ddm_metadata(o: &Obj, cx: &mut Cx) -> Option<DdmMetadataRestore> {
             }
             Some((items, _)) => cx.id_list(items, &t.child_path("data_nodes"), RDS),
             None => {
-                if t.get("data_nodes").is_none() {
-                    cx.diags.push(missing(&t.child_path("data_nodes"), t.span));
+                // Absent, or present with no value (`data_nodes:`): both are missing.
+                if t.get("data_nodes")
+                    .is_none_or(|n| matches!(n.value, Value::Null))
+                {
+                    let at = t.get("data_nodes").map_or(t.span, |n| n.span);
+                    cx.diags.push(missing(&t.child_path("data_nodes"), at));
                 }
                 None
             }

@@ -304,7 +304,16 @@ fn op(
         diags,
         id_spans: BTreeMap::new(),
     };
+    let before = cx.diags.len();
     let Some(spec) = kind.and_then(|k| bodies::lower(k, &o, &mut cx)) else {
+        // An operation is never dropped in silence: if lowering said nothing, say something.
+        if cx.diags.len() == before && kind.is_some() {
+            cx.diags.push(
+                Diagnostic::new(Code::BadValue, format!("`{name}` could not be read"))
+                    .at(span)
+                    .with_hint("check its fields against `rewind schema`"),
+            );
+        }
         return (None, depends_on);
     };
     let id_spans = cx.id_spans;
@@ -373,28 +382,9 @@ impl Resolver<'_> {
             return Some(n.clone());
         }
         if let Some(pos) = self.active.iter().position(|a| a == name) {
+            // A loop of references. The graph reports it (naming the loop and the edge to
+            // cut); here it only silences the follow-on errors of unresolved fields.
             let members: Vec<String> = self.active[pos..].to_vec();
-            if members.iter().all(|m| !self.in_cycle.contains(m)) {
-                let mut loop_names = members.clone();
-                loop_names.push(name.to_owned());
-                let at = self.raw.get(name).map(|n| n.span);
-                let mut d = Diagnostic::new(
-                    Code::Cycle,
-                    format!(
-                        "operations refer to each other in a loop: {}",
-                        loop_names.join(" -> ")
-                    ),
-                )
-                .with_hint(format!(
-                    "break the loop: `{}` cannot use a field of `{}` that depends on it",
-                    members[members.len() - 1],
-                    name
-                ));
-                if let Some(at) = at {
-                    d = d.at(at);
-                }
-                self.diags.push(d);
-            }
             self.in_cycle.extend(members);
             return None;
         }

@@ -19,7 +19,8 @@ impl<'a> Obj<'a> {
             return None;
         };
         // A map, not a list: the `restores:` mapping can hold tens of thousands of keys.
-        let mut seen: std::collections::HashMap<&str, Span> = std::collections::HashMap::with_capacity(entries.len());
+        let mut seen: std::collections::HashMap<&str, Span> =
+            std::collections::HashMap::with_capacity(entries.len());
         let mut out = Vec::new();
         for (k, v) in entries {
             let Value::Str(key) = &k.value else {
@@ -180,14 +181,25 @@ pub fn missing(path: &str, at: Span) -> Diagnostic {
 }
 
 pub fn wrong_type(node: &Node, path: &str, expected: &str) -> Diagnostic {
+    let what = if path.is_empty() {
+        "the spec".to_owned()
+    } else {
+        format!("`{path}`")
+    };
+    let hint = if path.is_empty() {
+        "a spec is a mapping: `version: 1` and `restores:` with one entry per operation".to_owned()
+    } else {
+        format!("write {expected} here; see `rewind schema` for every field's type")
+    };
     Diagnostic::new(
         Code::WrongType,
         format!(
-            "`{path}` must be {expected}, found {}",
+            "{what} must be {expected}, found {}",
             node.value.type_name()
         ),
     )
     .at(node.span)
+    .with_hint(hint)
 }
 
 /// A string scalar; plain integers are accepted where an ID happens to be all digits.

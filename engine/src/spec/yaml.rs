@@ -169,25 +169,9 @@ fn convert(raw: RawNode, text: &str) -> Node {
     Node { value, span }
 }
 
-/// Deepest nesting we accept: deeper documents are refused before they can exhaust the stack.
-const MAX_DEPTH: usize = 64;
-
-fn nesting_depth(text: &str) -> usize {
-    // A cheap upper bound on flow nesting; block nesting is bounded by indentation width,
-    // which the parser handles iteratively.
-    let (mut depth, mut max) = (0usize, 0usize);
-    for b in text.bytes() {
-        match b {
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
+/// Deepest nesting accepted. A restore spec is about six levels deep; the limit keeps the
+/// recursive conversion well inside a 2 MiB thread stack (tokio workers, test threads).
+const MAX_DEPTH: usize = 32;
 
 /// Parses one YAML document. Syntax errors come back as one located diagnostic.
 pub fn parse(text: &str) -> Result<Node, Diagnostic> {
@@ -195,13 +179,6 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
         && let Some(d) = tab_indentation(text)
     {
         return Err(d);
-    }
-    if nesting_depth(text) > MAX_DEPTH {
-        return Err(Diagnostic::new(
-            Code::Syntax,
-            format!("the document nests deeper than {MAX_DEPTH} levels"),
-        )
-        .with_hint("a restore spec is a few levels deep; check for unbalanced brackets"));
     }
     let mut options = Options::default();
     options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
@@ -212,6 +189,8 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
     let mut budget = Budget::default();
     budget.max_nodes = budget.max_nodes.max(text.len());
     budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = budget.flow_nesting_limit.min(MAX_DEPTH);
     options.budget = Some(budget);
     options.with_snippet = false;
     match serde_saphyr::from_str_with_options::<RawNode>(text, options) {
@@ -222,43 +201,67 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
                 "the file is not valid YAML; fix this first, then rewind checks the rest",
             );
             Err(match e.location() {
-                Some(loc) if loc.line() > 0 => {
-                    let mut span = span_of(loc, text);
-                    span.len = span.len.max(1).min(text.len().saturating_sub(span.offset));
-                    diag.at(span)
-                }
+                Some(loc) if loc.line() > 0 => diag.at(char_span(span_of(loc, text), text)),
                 _ => diag,
             })
         }
     }
 }
 
+/// A span of at least one whole character, inside the text.
+fn char_span(mut span: Span, text: &str) -> Span {
+    span.offset = span.offset.min(text.len());
+    while !text.is_char_boundary(span.offset) {
+        span.offset -= 1;
+    }
+    let mut end = (span.offset + span.len.max(1)).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    span.len = end - span.offset;
+    span
+}
+
 fn first_line(msg: &str) -> String {
     let line = msg.lines().next().unwrap_or(msg).trim();
-    // serde-saphyr prefixes "error: line L column C: "; the span carries that already.
+    // serde-saphyr writes the place into the message too ("error: line L column C: ...",
+    // "... at line L, column C"); the span already carries it.
     let line = line.strip_prefix("error: ").unwrap_or(line);
-    match line.find(": ") {
-        Some(i) if line[..i].starts_with("line ") => line[i + 2..].to_owned(),
+    let line = match line.find(": ") {
+        Some(i) if line[..i].starts_with("line ") => &line[i + 2..],
+        _ => line,
+    };
+    match line.rfind(" at line ") {
+        Some(i) if line[i..].contains(", column ") => line[..i].to_owned(),
         _ => line.to_owned(),
     }
 }
 
 /// YAML forbids tabs in indentation; the parser's own message is obscure, so say it plainly.
+/// Lines break at `\n`, `\r\n` and a lone `\r`, as the parser counts them.
 fn tab_indentation(text: &str) -> Option<Diagnostic> {
-    let mut offset = 0usize;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let indent: String = line
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect();
-        if let Some(col) = indent.find('\t') {
+    let bytes = text.as_bytes();
+    let (mut line, mut start) = (1u32, 0usize);
+    while start <= text.len() {
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'\n' && bytes[end] != b'\r' {
+            end += 1;
+        }
+        let indent = bytes[start..end]
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t');
+        if let Some(col) = indent.clone().position(|b| *b == b'\t') {
             return Some(
                 Diagnostic::new(Code::Syntax, "a tab character is used for indentation")
-                    .at(Span::new(offset + col, 1, i as u32 + 1, col as u32 + 1))
+                    .at(Span::new(start + col, 1, line, col as u32 + 1))
                     .with_hint("YAML indentation must use spaces; replace the tab with spaces"),
             );
         }
-        offset += line.len();
+        if end >= bytes.len() {
+            break;
+        }
+        start = end + usize::from(bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n')) + 1;
+        line += 1;
     }
     None
 }

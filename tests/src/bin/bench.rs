@@ -137,10 +137,24 @@ fn phases(c: &Compiled, timeline: &[(Duration, apply::Event)]) -> (f64, f64, f64
     }
     let (mut wait, mut submit, mut run, mut n) = (0.0, 0.0, 0.0, 0.0);
     for name in c.spec.ops.keys() {
-        let (Some(s), Some(a), Some(d)) = (at.get(&(name.as_str(), 0)), at.get(&(name.as_str(), 1)), at.get(&(name.as_str(), 2))) else { continue };
-        let ready = c.graph.predecessors(name).iter().filter_map(|p| at.get(&(p.as_str(), 2))).fold(0.0f64, |m, v| m.max(*v));
+        let (Some(s), Some(a), Some(d)) = (
+            at.get(&(name.as_str(), 0)),
+            at.get(&(name.as_str(), 1)),
+            at.get(&(name.as_str(), 2)),
+        ) else {
+            continue;
+        };
+        let ready = c
+            .graph
+            .predecessors(name)
+            .iter()
+            .filter_map(|p| at.get(&(p.as_str(), 2)))
+            .fold(0.0f64, |m, v| m.max(*v));
         if std::env::var_os("BENCH_VERBOSE").is_some() {
-            eprintln!("{name}: started {s:.3} accepted {a:.3} done {d:.3} (run {:.3})", d - a);
+            eprintln!(
+                "{name}: started {s:.3} accepted {a:.3} done {d:.3} (run {:.3})",
+                d - a
+            );
         }
         wait += s - ready;
         submit += a - s;
@@ -187,11 +201,19 @@ async fn apply_in_process(
     );
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let start = Instant::now();
-    let mut hooks = TimedHooks { start, events: Vec::new() };
+    let mut hooks = TimedHooks {
+        start,
+        events: Vec::new(),
+    };
     let outcome = apply::apply(&plan, &mut state, &providers, &mut hooks, opts, rx)
         .await
         .expect("apply");
-    Run { wall: start.elapsed(), ok: outcome.ok(), sim: rehearsal.sim, timeline: hooks.events }
+    Run {
+        wall: start.elapsed(),
+        ok: outcome.ok(),
+        sim: rehearsal.sim,
+        timeline: hooks.events,
+    }
 }
 
 fn uniform(secs: f64) -> Durations {

@@ -31,6 +31,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Command-line switches are booleans by nature.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 pub struct Global {
     /// The restore spec.

@@ -4,6 +4,8 @@
 use std::io::{IsTerminal, Write};
 
 /// How output should look; built once from the flags.
+// Each flag is an independent yes/no the user sets; an enum per flag would add nothing.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone)]
 pub struct Printer {
     pub json: bool,
@@ -14,7 +16,11 @@ pub struct Printer {
     pub interactive: bool,
 }
 
+// Every method takes `self` although some need none of its fields: all output goes through
+// one printer value, so that the lints against printing elsewhere mean something.
+#[allow(clippy::unused_self)]
 impl Printer {
+    #[allow(clippy::fn_params_excessive_bools)]
     pub fn new(json: bool, quiet: bool, no_color: bool, verbose: bool) -> Self {
         let stdout_tty = std::io::stdout().is_terminal();
         let color = !no_color && stdout_tty && std::env::var_os("NO_COLOR").is_none();

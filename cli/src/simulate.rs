@@ -68,14 +68,14 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
                     world.ensure_rds_instance(dn, window);
                     // A data node no operation of this spec restores was restored beforehand,
                     // as the metadata restore requires.
-                    if !written.contains(dn) {
-                        if let Some(i) = world.rds.instances.get_mut(dn) {
-                            i.last_restore = Some(LastRestore {
-                                restore_time: r.source.restore_time,
-                                backup_id: None,
-                                completed_at: now_ms,
-                            });
-                        }
+                    if !written.contains(dn)
+                        && let Some(i) = world.rds.instances.get_mut(dn)
+                    {
+                        i.last_restore = Some(LastRestore {
+                            restore_time: r.source.restore_time,
+                            backup_id: None,
+                            completed_at: now_ms,
+                        });
                     }
                 }
             }

@@ -228,7 +228,7 @@ fn list_tasks(cx: &mut Ctx<'_>) -> ApiResult {
             (j.created, t)
         })
         .collect();
-    tasks.sort_by(|a, b| b.0.cmp(&a.0));
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.0));
     let total = tasks.len();
     let tasks: Vec<Value> = tasks.into_iter().map(|(_, t)| t).collect();
     Ok(Reply::ok(

@@ -57,7 +57,11 @@ fn every_example_applies_once_and_is_then_unchanged() {
         .expect("examples dir")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml"))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yaml"))
+        })
         .collect();
     names.sort();
     assert!(

@@ -16,7 +16,7 @@
 //! - `REWIND_FUZZ_CASES=N`: run N cases;
 //! - `REWIND_FUZZ_SEED=S`: the base seed (default fixed, so a default run is reproducible);
 //! - `REWIND_FUZZ_CASE=I`: replay case I of seed S only and print its input;
-//! - `REWIND_FUZZ_STACK_KB=K`: the fuzz thread's stack (default 8192, like `rewind`'s main thread).
+//! - `REWIND_FUZZ_STACK_KB=K`: the fuzz thread's stack (default 2048, a test thread's).
 //!
 //! `REWIND_FUZZ_SECS=300 cargo test --release -p rewind-tests --test fuzz_loader -- --nocapture`
 
@@ -849,12 +849,12 @@ fn escaped(bytes: &[u8]) -> String {
     s
 }
 
-/// The stack `rewind` runs the loader on: its main thread (8 MiB on Linux). A test thread
-/// has 2 MiB, which an unoptimized loader can exhaust (see `loader_fits_in_a_2mib_stack`).
-const STACK_KB: u64 = 8 * 1024;
+/// The fuzz thread's stack: 2 MiB, what a test thread or a tokio worker has (`rewind` itself
+/// loads on its 8 MiB main thread). The loader keeps nesting shallow enough for this.
+const STACK_KB: u64 = 2 * 1024;
 
-/// Runs `f` on a thread with the stack `rewind` has (or `REWIND_FUZZ_STACK_KB`).
-fn on_cli_stack(f: fn()) {
+/// Runs `f` on a thread with a [`STACK_KB`] stack (or `REWIND_FUZZ_STACK_KB`).
+fn on_small_stack(f: fn()) {
     let kb = env_u64("REWIND_FUZZ_STACK_KB").unwrap_or(STACK_KB);
     let worker = std::thread::Builder::new()
         .stack_size(usize::try_from(kb).expect("stack size") * 1024)
@@ -867,7 +867,7 @@ fn on_cli_stack(f: fn()) {
 
 #[test]
 fn loader_survives_mutated_specs() {
-    on_cli_stack(fuzz);
+    on_small_stack(fuzz);
 }
 
 fn fuzz() {
@@ -882,10 +882,13 @@ fn fuzz() {
     let cases = env_u64("REWIND_FUZZ_CASES").unwrap_or(DEFAULT_CASES);
     let only = env_u64("REWIND_FUZZ_CASE");
     let dir = tempfile::tempdir().expect("temp dir");
-    let crash_dir = dir.path().join("crashes");
-    std::fs::create_dir_all(&crash_dir).expect("crash dir");
     // The input under test is kept on disk, so that an abort (stack overflow) loses nothing.
-    let current = std::env::temp_dir().join("rewind-fuzz-current.bin");
+    let current =
+        std::env::temp_dir().join(format!("rewind-fuzz-current-{}.bin", std::process::id()));
+    println!(
+        "fuzz_loader: seed {base_seed:#x}; the case under test is kept in {} until the run ends",
+        current.display()
+    );
 
     let mut stats = Stats::default();
     let mut failures: Vec<String> = Vec::new();
@@ -910,11 +913,9 @@ fn fuzz() {
         let problems = run_case(&bytes, cli, dir.path(), &mut stats);
         stats.cases += 1;
         if !problems.is_empty() {
-            let saved = crash_dir.join(format!("case-{i}.bin"));
             let kept =
                 std::env::temp_dir().join(format!("rewind-fuzz-seed{base_seed:x}-case{i}.bin"));
-            std::fs::write(&saved, &bytes).expect("save failing input");
-            let _ = std::fs::write(&kept, &bytes);
+            std::fs::write(&kept, &bytes).expect("save the failing input");
             failures.push(format!(
                 "case {i} (seed {base_seed:#x}; {origin}), saved as {}:\n  - {}\n  input: {}",
                 kept.display(),
@@ -975,7 +976,7 @@ fn fuzz() {
 /// The seeds themselves: every example compiles, every UTF-8 fixture is refused.
 #[test]
 fn seeds_are_what_they_claim() {
-    on_cli_stack(check_seeds);
+    on_small_stack(check_seeds);
 }
 
 fn check_seeds() {
@@ -1000,14 +1001,14 @@ fn check_seeds() {
     }
 }
 
-/// Deeply nested inputs on a default 2 MiB thread stack (a test thread, a tokio worker). The
-/// child process does the work, so that a stack overflow (an abort, not a panic) fails this
-/// test instead of killing the test binary.
+/// Regression: the deepest inputs on a 2 MiB thread stack (a test thread, a tokio worker).
+/// An unoptimized loader once overflowed it at the old depth limit of 64, which aborts the
+/// process; the child process does the work, so an overflow fails this test instead.
 #[test]
-#[ignore = "BUG: in an unoptimized build, compile() of a spec nested 64 levels (the depth budget) overflows a 2 MiB thread stack and aborts"]
 fn loader_fits_in_a_2mib_stack() {
     const CHILD: &str = "REWIND_FUZZ_STACK_CHILD";
     let deep = [
+        "015-deep-flow-nesting.yaml",
         "016-deep-block-sequences.yaml",
         "017-deep-block-mappings.yaml",
     ];
@@ -1031,7 +1032,6 @@ fn loader_fits_in_a_2mib_stack() {
         .args([
             "--exact",
             "loader_fits_in_a_2mib_stack",
-            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])

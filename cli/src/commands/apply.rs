@@ -9,6 +9,7 @@ use crate::render;
 use crate::render::progress::{JsonHooks, TerminalHooks};
 use rewind_engine::apply::{self, ApplyHooks, ApplyOptions, ApplyOutcome, PollPolicy};
 use rewind_engine::plan::{Plan, PlanOptions, check_fresh};
+use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -52,17 +53,19 @@ fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
         outcome.forgotten.len(),
     );
     if !outcome.in_flight.is_empty() {
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "\n{} restore(s) are still running in the cloud ({}); `rewind apply` re-attaches to them.",
             outcome.in_flight.len(),
             outcome.in_flight.join(", ")
-        ));
+        );
     }
     if !outcome.unknown.is_empty() {
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "\nCheck the cloud for {}; then `rewind apply --resubmit NAME` to submit again, or `rewind state rm NAME`.",
             outcome.unknown.join(", ")
-        ));
+        );
     }
     s
 }

@@ -17,7 +17,11 @@ pub fn exec(global: &Global, args: &GraphArgs, printer: &Printer) -> Result<Exit
     // never applied shows every node as a restore.
     let actions: BTreeMap<String, Action> = if settings.state_dir.exists() {
         let state = super::open_state(&settings.state_dir, &super::command_line("graph", &loaded))?;
-        let plan = super::plan::compute(&loaded, &state, &Default::default())?;
+        let plan = super::plan::compute(
+            &loaded,
+            &state,
+            &rewind_engine::plan::PlanOptions::default(),
+        )?;
         plan.steps
             .iter()
             .map(|s| (s.name.clone(), s.action))

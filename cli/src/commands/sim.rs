@@ -4,6 +4,7 @@ use crate::args::SimArgs;
 use crate::error::CliError;
 use crate::printer::Printer;
 use rewind_sim::{SimConfig, World};
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 pub fn exec(args: &SimArgs, printer: &Printer) -> Result<ExitCode, CliError> {
@@ -40,7 +41,7 @@ pub fn exec(args: &SimArgs, printer: &Printer) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::msg(format!("cannot start the simulator: {e}")))?;
         let mut lines = String::new();
         for (k, v) in sim.endpoints().into_iter().chain(sim.credentials_env()) {
-            lines.push_str(&format!("{k}={v}\n"));
+            let _ = writeln!(lines, "{k}={v}");
         }
         lines.push_str("ready");
         printer.out(&lines);

@@ -5,6 +5,7 @@ use crate::printer::{Printer, Style};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use rewind_engine::spec::Report;
 use serde_json::json;
+use std::fmt::Write as _;
 
 /// Renders a report as miette would on a terminal (colors only when the printer allows).
 pub fn human(report: &Report, color: bool) -> String {
@@ -18,8 +19,9 @@ pub fn human(report: &Report, color: bool) -> String {
     for view in report.views() {
         let _ = handler.render_report(&mut out, &view);
     }
-    out.push_str(&format!(
-        "{} problem{} found in {}\n",
+    let _ = writeln!(
+        out,
+        "{} problem{} found in {}",
         report.diagnostics.len(),
         if report.diagnostics.len() == 1 {
             ""
@@ -27,7 +29,7 @@ pub fn human(report: &Report, color: bool) -> String {
             "s"
         },
         report.file
-    ));
+    );
     out
 }
 
@@ -60,7 +62,7 @@ pub fn print(err: &CliError, printer: &Printer) {
         CliError::Message { message, hint } => {
             let mut text = format!("{} {message}", printer.paint("error:", Style::Red));
             if let Some(h) = hint {
-                text.push_str(&format!("\n  {} {h}", printer.paint("hint:", Style::Cyan)));
+                let _ = write!(text, "\n  {} {h}", printer.paint("hint:", Style::Cyan));
             }
             printer.error(&text);
         }

@@ -51,10 +51,10 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
         if let Some(err) = &prior.last_error {
             let _ = writeln!(out, "      last error: {err}");
         }
-        if let Some(h) = &prior.handle {
-            if matches!(s.action, Action::Resume) {
-                let _ = writeln!(out, "      re-attaches to {}", h.id());
-            }
+        if let Some(h) = &prior.handle
+            && matches!(s.action, Action::Resume)
+        {
+            let _ = writeln!(out, "      re-attaches to {}", h.id());
         }
     }
     for c in &s.checks {

@@ -431,7 +431,7 @@ impl Resolver<'_> {
                 Piece::Ref { op: target, path } => self.reference(op, target, path, node.span),
             };
             if let Some(v) = v {
-                values.push(v)
+                values.push(v);
             } else {
                 self.failed.insert(node.span.offset);
                 return node.clone();

@@ -55,7 +55,7 @@ pub fn dag_spec(ops: usize) -> String {
         );
         n += 1;
         let mut prev = format!("g{g}-ddm");
-        for c in 0..(1 + g % 4) {
+        for c in 0..=(g % 4) {
             let name = format!("g{g}-chain-{c}");
             let _ = write!(
                 s,
@@ -123,28 +123,28 @@ impl apply::ApplyHooks for TimedHooks {
 }
 
 /// Mean seconds of: predecessor done -> started, started -> accepted, accepted -> seen done.
-fn phases(c: &Compiled, timeline: &[(Duration, apply::Event)]) -> (f64, f64, f64) {
+fn phases(compiled: &Compiled, timeline: &[(Duration, apply::Event)]) -> (f64, f64, f64) {
     use apply::Event;
     let mut at: std::collections::BTreeMap<(&str, u8), f64> = std::collections::BTreeMap::new();
-    for (t, e) in timeline {
-        let key = match e {
+    for (time, event) in timeline {
+        let key = match event {
             Event::Started { name, .. } => (name.as_str(), 0),
             Event::Submitted { name, .. } => (name.as_str(), 1),
             Event::Succeeded { name, .. } => (name.as_str(), 2),
             _ => continue,
         };
-        at.insert(key, t.as_secs_f64());
+        at.insert(key, time.as_secs_f64());
     }
-    let (mut wait, mut submit, mut run, mut n) = (0.0, 0.0, 0.0, 0.0);
-    for name in c.spec.ops.keys() {
-        let (Some(s), Some(a), Some(d)) = (
+    let (mut wait, mut submit, mut run, mut count) = (0.0, 0.0, 0.0, 0.0);
+    for name in compiled.spec.ops.keys() {
+        let (Some(started), Some(accepted), Some(done)) = (
             at.get(&(name.as_str(), 0)),
             at.get(&(name.as_str(), 1)),
             at.get(&(name.as_str(), 2)),
         ) else {
             continue;
         };
-        let ready = c
+        let ready = compiled
             .graph
             .predecessors(name)
             .iter()
@@ -152,16 +152,16 @@ fn phases(c: &Compiled, timeline: &[(Duration, apply::Event)]) -> (f64, f64, f64
             .fold(0.0f64, |m, v| m.max(*v));
         if std::env::var_os("BENCH_VERBOSE").is_some() {
             eprintln!(
-                "{name}: started {s:.3} accepted {a:.3} done {d:.3} (run {:.3})",
-                d - a
+                "{name}: started {started:.3} accepted {accepted:.3} done {done:.3} (run {:.3})",
+                done - accepted
             );
         }
-        wait += s - ready;
-        submit += a - s;
-        run += d - a;
-        n += 1.0;
+        wait += started - ready;
+        submit += accepted - started;
+        run += done - accepted;
+        count += 1.0;
     }
-    (wait / n, submit / n, run / n)
+    (wait / count, submit / count, run / count)
 }
 
 /// Applies `c` in this process against a fresh simulator.
@@ -227,9 +227,9 @@ fn uniform(secs: f64) -> Durations {
     }
 }
 
-async fn scheduling(out: &mut String, ops: usize) {
+async fn scheduling(out: &mut String, op_count: usize) {
     let job = 2.0;
-    let c = compiled(&dag_spec(ops));
+    let c = compiled(&dag_spec(op_count));
     let path = critical_path_len(&c);
     let critical = job * path as f64;
     // Polling for 2-second jobs: first look at half the expected time, then aim at the end.
@@ -253,9 +253,9 @@ async fn scheduling(out: &mut String, ops: usize) {
     } else {
         vec![("10 (Terraform-style)", 10)]
     };
-    for (label, parallelism) in std::iter::once(("unlimited (rewind)", 0usize)).chain(fixed) {
+    for (label, limit) in std::iter::once(("unlimited (rewind)", 0usize)).chain(fixed) {
         let opts = ApplyOptions {
-            parallelism,
+            parallelism: limit,
             poll,
             ..ApplyOptions::default()
         };
@@ -355,7 +355,7 @@ fn state_cost(out: &mut String, overhead_ms: f64) {
         submitted_at: Some(0),
         created_at: 0,
         updated_at: 0,
-        outputs: Default::default(),
+        outputs: std::collections::BTreeMap::default(),
         last_error: None,
     };
     let n = 2000;

@@ -124,12 +124,12 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
             if status != "unknown" {
                 continue;
             }
-            if subs.get(&targets[&name]).is_none() {
+            if subs.contains_key(&targets[&name]) {
+                t.unresolved_unknown += 1;
+            } else {
                 // The cloud never saw it: the operator's call is to submit again.
                 t.operator_resubmits += 1;
                 let _ = h.apply(&["--resubmit", &name]);
-            } else {
-                t.unresolved_unknown += 1;
             }
         }
     }

@@ -516,10 +516,10 @@ impl Walker<'_> {
                         .as_ref()
                         .and_then(|r| r.submitted_at)
                         .unwrap_or_else(now_ms);
-                    let delay = self
-                        .opts
-                        .poll
-                        .next(self.runs[i].errors, Duration::ZERO, None);
+                    let delay =
+                        self.opts
+                            .poll
+                            .next(self.runs[i].errors, Duration::ZERO, None, false);
                     if let Some(p) = self.provider(i) {
                         self.spawn_reconcile(i, p, since, delay);
                     }
@@ -538,6 +538,8 @@ impl Walker<'_> {
         self.runs[i].polls += 1;
         match result {
             Ok(PollOutcome::Running { percent, handle }) => {
+                let first_progress = self.runs[i].last_percent.is_none_or(|p| p == 0)
+                    && percent.is_some_and(|p| p > 0);
                 self.runs[i].errors = 0;
                 if let Some(h) = handle
                     && self.runs[i].record.as_ref().and_then(|r| r.handle.as_ref()) != Some(&h)
@@ -550,7 +552,10 @@ impl Walker<'_> {
                     self.emit(&Event::Progress { name, percent });
                 }
                 let elapsed = self.since_submit(i);
-                let delay = self.opts.poll.next(self.runs[i].polls, elapsed, percent);
+                let delay =
+                    self.opts
+                        .poll
+                        .next(self.runs[i].polls, elapsed, percent, first_progress);
                 if let Some(p) = self.provider(i) {
                     self.spawn_poll(i, p, delay);
                 }
@@ -590,10 +595,10 @@ impl Walker<'_> {
                     })?;
                     self.leave_in_flight(i);
                 } else {
-                    let delay = self
-                        .opts
-                        .poll
-                        .next(self.runs[i].errors, Duration::ZERO, None);
+                    let delay =
+                        self.opts
+                            .poll
+                            .next(self.runs[i].errors, Duration::ZERO, None, false);
                     if let Some(p) = self.provider(i) {
                         self.spawn_poll(i, p, delay);
                     }

@@ -323,9 +323,15 @@ fn ddm(o: &Obj, cx: &mut Cx) -> Option<DdmRestore> {
         Some((items, span)) => {
             if items.is_empty() {
                 cx.diags.push(
-                    Diagnostic::new(Code::BadValue, "`data_node_relations` must not be empty")
-                        .at(span)
-                        .with_hint("map every source data node to a new RDS instance"),
+                    Diagnostic::new(
+                        Code::BadValue,
+                        format!(
+                            "`{}` must not be empty",
+                            o.child_path("data_node_relations")
+                        ),
+                    )
+                    .at(span)
+                    .with_hint("map every source data node to a new RDS instance"),
                 );
             }
             let mut out = Vec::new();
@@ -393,9 +399,12 @@ fn ddm_metadata(o: &Obj, cx: &mut Cx) -> Option<DdmMetadataRestore> {
         let nodes = match t.opt_seq("data_nodes", cx.diags) {
             Some(([], span)) => {
                 cx.diags.push(
-                    Diagnostic::new(Code::BadValue, "`target.data_nodes` must not be empty")
-                        .at(span)
-                        .with_hint("list the RDS instances restored for this DDM instance"),
+                    Diagnostic::new(
+                        Code::BadValue,
+                        format!("`{}` must not be empty", t.child_path("data_nodes")),
+                    )
+                    .at(span)
+                    .with_hint("list the RDS instances restored for this DDM instance"),
                 );
                 None
             }
@@ -458,7 +467,10 @@ fn cbr(o: &Obj, cx: &mut Cx) -> Option<CbrRestore> {
             cx.diags.push(
                 Diagnostic::new(
                     Code::BadValue,
-                    "`details.destination_path` must be 1 to 255 characters",
+                    format!(
+                        "`{}` must be 1 to 255 characters",
+                        d.child_path("destination_path")
+                    ),
                 )
                 .at(span),
             );
@@ -474,7 +486,7 @@ fn cbr(o: &Obj, cx: &mut Cx) -> Option<CbrRestore> {
             let mut out = Vec::new();
             let mut ok = true;
             for (i, item) in items.iter().enumerate() {
-                let path = format!("mappings.{i}");
+                let path = format!("{}.{i}", o.child_path("mappings"));
                 let m = Obj::new(item, &path, cx.diags).and_then(|m| {
                     m.check_keys(&["backup_id", "volume_id"], cx.diags);
                     let b = cx.id(&m, "backup_id", IdShape::Uuid);
@@ -557,7 +569,11 @@ fn dcs(o: &Obj, cx: &mut Cx) -> Option<DcsRestore> {
             cx.diags.push(
                 Diagnostic::new(
                     Code::BadValue,
-                    format!("`remark` is {} bytes; the API allows 128", r.len()),
+                    format!(
+                        "`{}` is {} bytes; the API allows 128",
+                        o.child_path("remark"),
+                        r.len()
+                    ),
                 )
                 .at(span),
             );

@@ -420,6 +420,7 @@ impl Resolver<'_> {
             Err(msg) => {
                 self.diags
                     .push(Diagnostic::new(Code::BadValue, msg).at(node.span));
+                self.failed.insert(node.span.offset);
                 return node.clone();
             }
         };

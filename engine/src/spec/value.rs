@@ -51,7 +51,12 @@ pub fn time_ms(node: &Node, path: &str) -> Result<i64, Diagnostic> {
             ));
         }
     };
-    if (0..100_000_000_000).contains(&ms) {
+    let written_as_number = match &node.value {
+        Value::Int(_) => true,
+        Value::Str(s) => s.bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
+    };
+    if written_as_number && (0..100_000_000_000).contains(&ms) {
         return Err(bad(
             format!("`{path}` = {ms} looks like epoch seconds, not milliseconds"),
             "multiply by 1000, or write the time in RFC 3339",
@@ -171,7 +176,14 @@ pub fn check_id(id: &str, span: Span, path: &str, shape: IdShape) -> Result<(), 
                 return Ok(());
             }
             let hint = match InstanceService::owner_of(suffix) {
-                Some(owner) => format!("the suffix `{suffix}` belongs to a {owner} instance"),
+                Some(owner) => {
+                    let article = if owner.starts_with(['A', 'E', 'I', 'O', 'U', 'R']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("the suffix `{suffix}` belongs to {article} {owner} instance")
+                }
                 None => format!("the suffix `{suffix}` is not a known service suffix"),
             };
             Err(bad(service.name(), hint))

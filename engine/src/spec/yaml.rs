@@ -231,9 +231,35 @@ fn first_line(msg: &str) -> String {
         Some(i) if line[..i].starts_with("line ") => &line[i + 2..],
         _ => line,
     };
-    match line.rfind(" at line ") {
-        Some(i) if line[i..].contains(", column ") => line[..i].to_owned(),
-        _ => line.to_owned(),
+    let line = strip_trailing_place(line);
+    friendly(line).unwrap_or(line).to_owned()
+}
+
+/// Drops a final " at line N, column M" (only when it is exactly that, at the very end).
+fn strip_trailing_place(line: &str) -> &str {
+    let Some(i) = line.rfind(" at line ") else {
+        return line;
+    };
+    let tail = &line[i + " at line ".len()..];
+    let ok = tail.split_once(", column ").is_some_and(|(l, c)| {
+        !l.is_empty()
+            && !c.is_empty()
+            && l.bytes().all(|b| b.is_ascii_digit())
+            && c.bytes().all(|b| b.is_ascii_digit())
+    });
+    if ok { &line[..i] } else { line }
+}
+
+/// Library wording that means nothing to a spec author, said in the spec's terms.
+fn friendly(line: &str) -> Option<&'static str> {
+    if line.contains("budget breached: Depth") || line.contains("recursion limit exceeded") {
+        Some("the document nests too deeply (more than 32 levels)")
+    } else if line.contains("budget breached") {
+        Some("the document is too large or repeats aliases too often")
+    } else if line.contains("from_str_multiple") {
+        Some("the file holds more than one YAML document; a spec is one document (remove `---`)")
+    } else {
+        None
     }
 }
 

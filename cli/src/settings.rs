@@ -27,6 +27,18 @@ pub struct FileSettings {
     pub simulator: SimulatorSettings,
     #[serde(default)]
     pub polling: PollingSettings,
+    #[serde(default)]
+    pub retry: RetrySettings,
+}
+
+/// Backoff of retried requests (429, 5xx, network), in seconds.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySettings {
+    /// First backoff; doubles with each attempt.
+    pub base: Option<f64>,
+    /// Longest backoff.
+    pub cap: Option<f64>,
 }
 
 /// How apply follows jobs, in (real) seconds; with `--simulate` they are divided by the
@@ -61,6 +73,7 @@ pub struct Settings {
     pub sim_time_scale: Option<f64>,
     pub sim_seed: Option<u64>,
     pub polling: PollingSettings,
+    pub retry: RetrySettings,
 }
 
 /// Reads `rewind.toml` beside the spec, if present. A bad file is a located error.
@@ -82,7 +95,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         fail(
             e.message().to_owned(),
             e.span(),
-            "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay",
+            "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay, [retry] base/cap",
         )
     })?;
     for key in file.limits.keys().chain(file.endpoints.keys()) {
@@ -95,14 +108,14 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
             ));
         }
     }
-    let p = &file.polling;
-    if [p.first, p.min, p.max, p.reconcile_delay]
+    let (p, r) = (&file.polling, &file.retry);
+    if [p.first, p.min, p.max, p.reconcile_delay, r.base, r.cap]
         .into_iter()
         .flatten()
         .any(|s| !(s.is_finite() && s >= 0.0))
     {
         return Err(fail(
-            "[polling] values are seconds, 0 or more".to_owned(),
+            "[polling] and [retry] values are seconds, 0 or more".to_owned(),
             None,
             "for example first = 5.0",
         ));
@@ -190,6 +203,7 @@ pub fn resolve(
         sim_time_scale: file.simulator.time_scale,
         sim_seed: file.simulator.seed,
         polling: file.polling,
+        retry: file.retry,
     })
 }
 

@@ -52,12 +52,19 @@ pub fn cloud_config(
         project_id: spec_cloud.project_id.clone(),
         endpoints,
     };
-    CloudConfig::resolve(&cloud, rewind_providers::env::process_env).map_err(|e| {
+    let mut config = CloudConfig::resolve(&cloud, rewind_providers::env::process_env).map_err(|e| {
         CliError::hint(
             e.to_string(),
             "set OS_* credentials (see the README), use --offline to skip cloud checks, or --simulate to rehearse",
         )
-    })
+    })?;
+    if let Some(base) = settings.retry.base {
+        config.retry.base = std::time::Duration::from_secs_f64(base);
+    }
+    if let Some(cap) = settings.retry.cap {
+        config.retry.cap = std::time::Duration::from_secs_f64(cap);
+    }
+    Ok(config)
 }
 
 pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {

@@ -182,9 +182,12 @@ impl Walker<'_> {
         for i in 0..self.runs.len() {
             match self.runs[i].action {
                 Action::Unchanged => {
+                    // Done before its dependents are released: a dependent that is itself
+                    // unchanged must never reach the ready queue.
+                    self.runs[i].phase = Phase::Done;
+                    self.ready.remove(&i);
                     self.outcome.unchanged.push(self.runs[i].op.name.clone());
                     self.succeed_deps(i);
-                    self.runs[i].phase = Phase::Done;
                 }
                 Action::Blocked => {
                     let name = self.runs[i].op.name.clone();
@@ -220,6 +223,13 @@ impl Walker<'_> {
     fn launch(&mut self) -> Result<(), ApplyError> {
         let candidates: Vec<usize> = self.ready.iter().copied().collect();
         for i in candidates {
+            // Only work that has not started, and that the plan says to do, is launched.
+            if self.runs[i].phase != Phase::Waiting
+                || matches!(self.runs[i].action, Action::Unchanged | Action::Blocked)
+            {
+                self.ready.remove(&i);
+                continue;
+            }
             let service = self.runs[i].service;
             if !self.has_room(service) {
                 continue;

@@ -1,6 +1,6 @@
 //! `soak`: rounds of SIGKILLs, dropped responses, throttling, 5xx and token expiry, with a tally.
 //!
-//! Each round starts a fresh simulator with random faults, kills `rewind apply` one to four
+//! Each round starts a fresh simulator with random faults, kills `rewind apply` two to six
 //! times at random moments, then applies until it converges (acting as the operator where
 //! rewind asks for a decision, and only where the cloud shows the restore never arrived).
 //! Usage: soak [--rounds N] [--seed S] [--max-minutes M]
@@ -97,11 +97,13 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
     let options = Options {
         faults: random_faults(rng),
         time_scale: 300.0,
+        // Dense faults with production backoff would spend the soak asleep.
+        settings: "[retry]\nbase = 0.01\ncap = 0.2\n".to_owned(),
         seed,
         ..Options::default()
     };
     let h = Harness::new(spec, &options);
-    for _ in 0..rng.random_range(1..=4) {
+    for _ in 0..rng.random_range(2..=6) {
         let mut child = h.spawn(&["apply", "--auto-approve"]);
         let deadline = Instant::now() + Duration::from_millis(rng.random_range(0..1500));
         while Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
@@ -111,14 +113,36 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
             t.kills += 1;
         }
         let _ = child.kill();
-        let _ = child.wait();
+        if let Ok(out) = child.wait_with_output() {
+            if std::env::var_os("SOAK_VERBOSE").is_some() {
+                let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr);
+                for l in text.lines().filter(|l| l.contains("orders-metadata")) {
+                    eprintln!("killed run: {l}");
+                }
+                eprintln!("killed run: ---");
+            }
+        }
     }
     let mut converged = false;
+    let mut last = String::new();
     for _ in 0..8 {
-        if h.apply(&[]).ok() {
+        let run = h.apply(&[]);
+        if std::env::var_os("SOAK_VERBOSE").is_some() {
+            for l in run
+                .transcript()
+                .lines()
+                .filter(|l| l.contains("orders-metadata"))
+            {
+                eprintln!("converge run: {l}");
+            }
+            eprintln!("converge run: ---");
+        }
+        if run.ok() {
             converged = true;
             break;
         }
+        last = run.transcript();
         let subs = h.submissions();
         for (name, status) in statuses(&h) {
             if status != "unknown" {
@@ -150,6 +174,29 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
         .count();
     if converged {
         t.converged += 1;
+    } else if std::env::var_os("SOAK_VERBOSE").is_some() {
+        eprintln!("\n--- round did not converge; last apply:\n{last}");
+        let export = h.rewind(&["state", "export"]);
+        let v: serde_json::Value = serde_json::from_str(&export.stdout).unwrap_or_default();
+        for j in v["journal"].as_array().into_iter().flatten() {
+            if j["name"] == "orders-metadata" {
+                eprintln!(
+                    "journal: {} {} -> {} {}",
+                    j["serial"], j["from"], j["to"], j["note"]
+                );
+            }
+        }
+        for e in h
+            .sim
+            .requests()
+            .iter()
+            .filter(|e| e.service == Service::Ddm)
+        {
+            eprintln!(
+                "ddm: {} {} {}?{} -> {} {:?}",
+                e.at_ms, e.method, e.path, e.query, e.status, e.fault
+            );
+        }
     }
 }
 
@@ -162,7 +209,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
-    let rounds = flag("--rounds", 70);
+    let rounds = flag("--rounds", 60);
     let seed = flag("--seed", 1);
     let limit = Duration::from_secs(flag("--max-minutes", 9) * 60);
     let spec = soak_spec();

@@ -178,14 +178,7 @@ impl Provider for CbrProvider {
     }
 
     fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
-        // Authenticate and resolve the endpoint now, before apply records `submitting`.
-        Box::pin(async move {
-            self.client
-                .endpoint(Service::Cbr)
-                .await
-                .map(|_| ())
-                .map_err(ProviderError::from)
-        })
+        Box::pin(self.client.prepare(Service::Cbr))
     }
 
     fn preflight<'a>(

@@ -232,6 +232,15 @@ impl Client {
         Ok(self.session().await?.project_id.clone())
     }
 
+    /// Authenticates and resolves `service`'s endpoint, so that a submit that follows sends
+    /// nothing but its POST (apply calls this before it records `submitting`).
+    pub async fn prepare(&self, service: Service) -> Result<(), ProviderError> {
+        self.endpoint(service)
+            .await
+            .map(|_| ())
+            .map_err(ProviderError::from)
+    }
+
     /// The endpoint requests to `service` go to (authenticating if the catalog decides it).
     pub async fn endpoint(&self, service: Service) -> Result<Endpoint, ClientError> {
         let session = self.session().await?;

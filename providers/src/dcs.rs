@@ -145,14 +145,7 @@ impl Provider for DcsProvider {
     }
 
     fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
-        // Authenticate and resolve the endpoint now, before apply records `submitting`.
-        Box::pin(async move {
-            self.client
-                .endpoint(Service::Dcs)
-                .await
-                .map(|_| ())
-                .map_err(ProviderError::from)
-        })
+        Box::pin(self.client.prepare(Service::Dcs))
     }
 
     fn preflight<'a>(

@@ -293,14 +293,7 @@ impl Provider for DdmProvider {
     }
 
     fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
-        // Authenticate and resolve the endpoint now, before apply records `submitting`.
-        Box::pin(async move {
-            self.client
-                .endpoint(Service::Ddm)
-                .await
-                .map(|_| ())
-                .map_err(ProviderError::from)
-        })
+        Box::pin(self.client.prepare(Service::Ddm))
     }
 
     fn preflight<'a>(

@@ -175,14 +175,7 @@ impl Provider for RdsProvider {
     }
 
     fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
-        // Authenticate and resolve the endpoint now, before apply records `submitting`.
-        Box::pin(async move {
-            self.client
-                .endpoint(Service::Rds)
-                .await
-                .map(|_| ())
-                .map_err(ProviderError::from)
-        })
+        Box::pin(self.client.prepare(Service::Rds))
     }
 
     fn preflight<'a>(

@@ -128,14 +128,7 @@ impl Provider for TaurusdbProvider {
     }
 
     fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
-        // Authenticate and resolve the endpoint now, before apply records `submitting`.
-        Box::pin(async move {
-            self.client
-                .endpoint(Service::Taurusdb)
-                .await
-                .map(|_| ())
-                .map_err(ProviderError::from)
-        })
+        Box::pin(self.client.prepare(Service::Taurusdb))
     }
 
     fn preflight<'a>(

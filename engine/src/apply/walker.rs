@@ -511,14 +511,7 @@ impl Walker<'_> {
                 self.skip_dependents(i, &name);
             }
             Err(e) => {
-                self.runs[i].errors += 1;
-                let gave_up = self.runs[i].errors > self.opts.poll.max_errors;
-                self.emit(&Event::Warning {
-                    name,
-                    message: format!("reconcile failed: {}", e.message),
-                    gave_up,
-                });
-                if gave_up {
+                if self.failed_call(i, "reconcile", &e) {
                     self.leave_in_flight(i);
                 } else {
                     let since = self.runs[i]
@@ -592,14 +585,7 @@ impl Walker<'_> {
                 self.skip_dependents(i, &name);
             }
             Err(e) => {
-                self.runs[i].errors += 1;
-                let gave_up = self.runs[i].errors > self.opts.poll.max_errors;
-                self.emit(&Event::Warning {
-                    name,
-                    message: format!("poll failed: {}", e.message),
-                    gave_up,
-                });
-                if gave_up {
+                if self.failed_call(i, "poll", &e) {
                     self.update(i, "stopped following after repeated poll errors", |r| {
                         r.last_error = Some(e.message.clone());
                     })?;
@@ -616,6 +602,19 @@ impl Walker<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Counts a failed read and warns about it; true when apply should stop following.
+    fn failed_call(&mut self, i: usize, what: &str, e: &ProviderError) -> bool {
+        self.runs[i].errors += 1;
+        let gave_up = self.runs[i].errors > self.opts.poll.max_errors;
+        let name = self.runs[i].op.name.clone();
+        self.emit(&Event::Warning {
+            name,
+            message: format!("{what} failed: {}", e.message),
+            gave_up,
+        });
+        gave_up
     }
 
     /// Time since the restore was submitted (across runs: from the recorded submit time).

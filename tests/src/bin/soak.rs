@@ -100,7 +100,6 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
         // Dense faults with production backoff would spend the soak asleep.
         settings: "[retry]\nbase = 0.01\ncap = 0.2\n".to_owned(),
         seed,
-        ..Options::default()
     };
     let h = Harness::new(spec, &options);
     for _ in 0..rng.random_range(2..=6) {
@@ -113,31 +112,12 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
             t.kills += 1;
         }
         let _ = child.kill();
-        if let Ok(out) = child.wait_with_output() {
-            if std::env::var_os("SOAK_VERBOSE").is_some() {
-                let text = String::from_utf8_lossy(&out.stdout).into_owned()
-                    + &String::from_utf8_lossy(&out.stderr);
-                for l in text.lines().filter(|l| l.contains("orders-metadata")) {
-                    eprintln!("killed run: {l}");
-                }
-                eprintln!("killed run: ---");
-            }
-        }
+        let _ = child.wait();
     }
     let mut converged = false;
     let mut last = String::new();
     for _ in 0..8 {
         let run = h.apply(&[]);
-        if std::env::var_os("SOAK_VERBOSE").is_some() {
-            for l in run
-                .transcript()
-                .lines()
-                .filter(|l| l.contains("orders-metadata"))
-            {
-                eprintln!("converge run: {l}");
-            }
-            eprintln!("converge run: ---");
-        }
         if run.ok() {
             converged = true;
             break;
@@ -175,27 +155,18 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
     if converged {
         t.converged += 1;
     } else if std::env::var_os("SOAK_VERBOSE").is_some() {
+        // The last apply, and the journal of every operation that did not finish.
         eprintln!("\n--- round did not converge; last apply:\n{last}");
         let export = h.rewind(&["state", "export"]);
         let v: serde_json::Value = serde_json::from_str(&export.stdout).unwrap_or_default();
         for j in v["journal"].as_array().into_iter().flatten() {
-            if j["name"] == "orders-metadata" {
+            let name = j["name"].as_str().unwrap_or_default();
+            if st.get(name).map(String::as_str) != Some("succeeded") {
                 eprintln!(
-                    "journal: {} {} -> {} {}",
+                    "journal {} {name}: {} -> {} ({})",
                     j["serial"], j["from"], j["to"], j["note"]
                 );
             }
-        }
-        for e in h
-            .sim
-            .requests()
-            .iter()
-            .filter(|e| e.service == Service::Ddm)
-        {
-            eprintln!(
-                "ddm: {} {} {}?{} -> {} {:?}",
-                e.at_ms, e.method, e.path, e.query, e.status, e.fault
-            );
         }
     }
 }
@@ -209,7 +180,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
-    let rounds = flag("--rounds", 60);
+    let rounds = flag("--rounds", 100);
     let seed = flag("--seed", 1);
     let limit = Duration::from_secs(flag("--max-minutes", 9) * 60);
     let spec = soak_spec();

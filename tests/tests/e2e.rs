@@ -521,3 +521,51 @@ fn dropped_cbr_and_taurusdb_responses_are_adopted_too() {
         assert_one_submit_per_operation(&h, &text);
     }
 }
+
+#[test]
+fn ctrl_c_stops_launching_keeps_running_restores_and_the_next_apply_reattaches() {
+    let text = example_text("ddm-pitr.yaml");
+    // RDS restores take 3 s here, so the interrupt lands while they run.
+    let h = Harness::new(
+        &text,
+        &Options {
+            time_scale: 100.0,
+            ..Options::default()
+        },
+    );
+    let child = h.spawn(&["apply", "--auto-approve"]);
+    let pid = child.id().to_string();
+    // Wait until both RDS restores were accepted, then interrupt (bounded: 20 s).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while h.submissions().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(h.submissions().len(), 2, "both RDS restores were submitted");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let run: rewind_tests::Run = child.wait_with_output().expect("apply exits").into();
+    assert_eq!(run.status, Some(1), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("still running in the cloud"),
+        "{}",
+        run.transcript()
+    );
+    assert!(run.stderr.contains("re-attaches"), "{}", run.transcript());
+    let st = statuses(&h);
+    assert_eq!(
+        st.get("orders-dn-1").map(String::as_str),
+        Some("running"),
+        "{st:?}"
+    );
+    assert!(
+        !st.contains_key("orders-metadata"),
+        "nothing new was launched: {st:?}"
+    );
+    let again = h.apply(&[]);
+    assert!(again.ok(), "{}", again.transcript());
+    assert!(again.stdout.contains("> resume"), "{}", again.transcript());
+    assert_one_submit_per_operation(&h, &text);
+}

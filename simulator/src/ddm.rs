@@ -445,13 +445,7 @@ fn list_jobs(cx: &mut Ctx<'_>) -> ApiResult {
         .iter()
         .map(|(id, j)| jobs::ddm_job_item(id, j, cx.now))
         .collect();
-    let total = items.len();
-    Ok(Reply::ok(json!({
-        "jobs": jobs::page(items, offset, limit),
-        "offset": offset,
-        "limit": limit,
-        "total": total,
-    })))
+    Ok(Reply::ok(paged("jobs", items, offset, limit)))
 }
 
 fn time_interval(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
@@ -462,13 +456,12 @@ fn time_interval(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         .iter()
         .map(|w| json!({ "start_time": timefmt::dbs(w.start), "end_time": timefmt::dbs(w.end) }))
         .collect();
-    let total = items.len();
-    Ok(Reply::ok(json!({
-        "restorable_time_intervals": jobs::page(items, offset, limit),
-        "offset": offset,
-        "limit": limit,
-        "total": total,
-    })))
+    Ok(Reply::ok(paged(
+        "restorable_time_intervals",
+        items,
+        offset,
+        limit,
+    )))
 }
 
 fn restorable_instances(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
@@ -492,13 +485,13 @@ fn restorable_instances(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
             })
         })
         .collect();
+    Ok(Reply::ok(paged("instances", items, offset, limit)))
+}
+
+/// DDM's paged list body: `{KEY: [one page], offset, limit, total}` (otc-api.md §1.3).
+fn paged(key: &str, items: Vec<Value>, offset: usize, limit: usize) -> Value {
     let total = items.len();
-    Ok(Reply::ok(json!({
-        "instances": jobs::page(items, offset, limit),
-        "offset": offset,
-        "limit": limit,
-        "total": total,
-    })))
+    json!({ key: jobs::page(items, offset, limit), "offset": offset, "limit": limit, "total": total })
 }
 
 fn related_dn(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
@@ -525,14 +518,9 @@ fn related_dn(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         })
         .collect();
     let latest = restorable_windows(world, d).iter().map(|w| w.end).max();
-    let total = items.len();
-    Ok(Reply::ok(json!({
-        "related_data_nodes": jobs::page(items, offset, limit),
-        "latest_restorable_time": latest.map(timefmt::dbs).unwrap_or_default(),
-        "offset": offset,
-        "limit": limit,
-        "total": total,
-    })))
+    let mut body = paged("related_data_nodes", items, offset, limit);
+    body["latest_restorable_time"] = json!(latest.map(timefmt::dbs).unwrap_or_default());
+    Ok(Reply::ok(body))
 }
 
 fn restorable_data_node(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
@@ -579,13 +567,7 @@ fn restorable_data_node(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
             })
         })
         .collect();
-    let total = items.len();
-    Ok(Reply::ok(json!({
-        "target_data_nodes": jobs::page(items, offset, limit),
-        "offset": offset,
-        "limit": limit,
-        "total": total,
-    })))
+    Ok(Reply::ok(paged("target_data_nodes", items, offset, limit)))
 }
 
 fn show_backup(cx: &mut Ctx<'_>, id: &str, backup_id: &str) -> ApiResult {
@@ -643,13 +625,7 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    let total = items.len();
-    Ok(Reply::ok(json!({
-        "backups": jobs::page(items, offset, limit),
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-    })))
+    Ok(Reply::ok(paged("backups", items, offset, limit)))
 }
 
 fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {

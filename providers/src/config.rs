@@ -114,7 +114,7 @@ impl CloudConfig {
         settings: &CloudSettings,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<CloudConfig, ConfigError> {
-        let paths = clouds_yaml::search_paths(env(env::HOME).as_deref());
+        let paths = clouds_yaml::search_paths(&env);
         CloudConfig::resolve_in(settings, &env, &paths)
     }
 
@@ -127,7 +127,7 @@ impl CloudConfig {
         let var = |name: &str| env::first(env, &[name]);
         let from_env = credentials_from_env(env)?;
         let cloud = match (&from_env, var(env::CLOUD)) {
-            (None, Some(name)) => Some(clouds_yaml::find(&name, clouds_yaml_paths)?),
+            (None, Some(name)) => Some(clouds_yaml::find(&name, clouds_yaml_paths, env)?),
             _ => None,
         };
         let credentials = match (from_env, &cloud) {

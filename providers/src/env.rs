@@ -30,9 +30,15 @@ pub const PROJECT_ID: &str = "OS_PROJECT_ID";
 pub const PROJECT_NAME: &str = "OS_PROJECT_NAME";
 pub const REGION_NAME: &str = "OS_REGION_NAME";
 pub const CLOUD: &str = "OS_CLOUD";
+/// A clouds.yaml to read before the standard places (openstacksdk's override).
+pub const CLIENT_CONFIG_FILE: &str = "OS_CLIENT_CONFIG_FILE";
+/// A secure.yaml to merge before the standard places (openstacksdk's override).
+pub const CLIENT_SECURE_FILE: &str = "OS_CLIENT_SECURE_FILE";
 
 /// Used only to find `~/.config/openstack/clouds.yaml`.
 pub const HOME: &str = "HOME";
+/// Used only to find `$XDG_CONFIG_HOME/openstack/clouds.yaml`.
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 
 pub const ENDPOINT_RDS: &str = "REWIND_ENDPOINT_RDS";
 pub const ENDPOINT_DDM: &str = "REWIND_ENDPOINT_DDM";
@@ -56,3 +62,6 @@ pub fn endpoint_var(service: rewind_engine::kinds::Service) -> &'static str {
         Service::Dcs => ENDPOINT_DCS,
     }
 }
+
+/// Set by the scripts of `rewind completions` when the shell asks rewind for candidates.
+pub const COMPLETE: &str = "REWIND_COMPLETE";

@@ -23,7 +23,7 @@ Exit status:
 Credentials come from OS_* variables or clouds.yaml (OS_CLOUD); see the README.";
 
 #[derive(Debug, Parser)]
-#[command(name = "rewind", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(name = "rewind", version = crate::commands::version::LONG, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -81,6 +81,12 @@ pub enum Command {
     Schema,
     /// Run the OTC API simulator on loopback ports until Ctrl-C.
     Sim(SimArgs),
+    /// Print the shell completion script (restore names are completed from the spec and state).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `rewind man > /usr/local/share/man/man1/rewind.1`.
+    Man,
+    /// Print the version, git commit and build date (`--json` for a JSON document).
+    Version,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -147,6 +153,7 @@ pub enum GraphFormat {
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
+    /// Graphviz DOT, or Mermaid for Markdown.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
 }
@@ -177,4 +184,25 @@ pub struct SimArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Install (re-run on upgrade; the script calls back into rewind for every TAB):
+  bash:        echo 'source <(rewind completions bash)' >> ~/.bashrc
+  zsh:         echo 'source <(rewind completions zsh)' >> ~/.zshrc
+  fish:        echo 'rewind completions fish | source' >> ~/.config/fish/config.fish
+  powershell:  Add-Content $PROFILE 'rewind completions powershell | Out-String | Invoke-Expression'")]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
 }

@@ -20,9 +20,18 @@ use std::process::ExitCode;
 
 /// Runs `rewind` with these arguments and returns the exit status.
 pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if let Some(code) = commands::completions::complete_if_asked(&args) {
+        return code;
+    }
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            if e.kind() == clap::error::ErrorKind::DisplayVersion && wants_json(&args) {
+                Printer::new(true, false, true, false)
+                    .out(&commands::version::json().to_string());
+                return ExitCode::SUCCESS;
+            }
             let _ = e.print();
             // clap's own usage status is 2, which `plan --detailed-exitcode` reserves for
             // "changes pending": every error is 1 here.
@@ -49,6 +58,9 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
         Command::Schema => commands::schema::exec(&printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),
+        Command::Completions(a) => commands::completions::exec(&a, &printer),
+        Command::Man => commands::man::exec(&printer),
+        Command::Version => Ok(commands::version::exec(&printer)),
     };
     match result {
         Ok(code) => code,
@@ -57,6 +69,14 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `--json` among the flags (before any `--`): clap answers `--version` before parsing it.
+fn wants_json(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| a.as_os_str() != "--")
+        .any(|a| a.as_os_str() == "--json")
 }
 
 /// Logs go to stderr only when REWIND_LOG asks for them; secrets are redacted at the source.

@@ -1,12 +1,15 @@
 //! One module per subcommand; each `exec` turns flags into options and calls the library.
 
 pub mod apply;
+pub mod completions;
 pub mod graph;
+pub mod man;
 pub mod plan;
 pub mod schema;
 pub mod sim;
 pub mod state;
 pub mod validate;
+pub mod version;
 
 use crate::args::Global;
 use crate::error::CliError;

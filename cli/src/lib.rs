@@ -7,7 +7,7 @@ mod error;
 mod load;
 mod printer;
 mod render;
-mod settings;
+pub mod settings;
 pub mod simulate;
 
 pub use error::CliError;

@@ -1,25 +1,32 @@
 //! `rewind.toml` and the precedence of settings: flag, then environment, then file, then default.
 
-use rewind_engine::kinds::Service;
-use rewind_engine::spec::{Code, Diagnostic, Report, Span};
+use rewind_engine::apply::{
+    ApplyOptions, DEFAULT_LOST_GRACE, DEFAULT_LOST_POLLS, PollPolicy, Timeouts,
+};
+use rewind_engine::kinds::{Kind, Service};
+use rewind_engine::spec::{Code, Diagnostic, Report, Span, parse_timeout};
+use rewind_providers::RetryPolicy;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+use toml::Spanned;
 
 pub const DEFAULT_PARALLELISM: usize = 10;
 pub const SETTINGS_FILE: &str = "rewind.toml";
 
-/// The file as written. Unknown keys are errors.
+/// The file as written. Unknown keys are errors; every number is range-checked by
+/// [`read_file`] (see [`check_ranges`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
     /// State directory, relative to the spec's directory.
     pub state: Option<String>,
-    pub parallelism: Option<usize>,
+    pub parallelism: Option<Spanned<usize>>,
     /// Per-service concurrency limits.
     #[serde(default)]
-    pub limits: BTreeMap<String, usize>,
+    pub limits: BTreeMap<String, Spanned<usize>>,
     /// Endpoint overrides per service.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
@@ -29,6 +36,9 @@ pub struct FileSettings {
     pub polling: PollingSettings,
     #[serde(default)]
     pub retry: RetrySettings,
+    /// `default`, `lost_grace`, `lost_polls`, and a timeout per kind (`"rds.restore" = "2h"`).
+    #[serde(default)]
+    pub timeouts: BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// Backoff of retried requests (429, 5xx, network), in seconds.
@@ -36,9 +46,9 @@ pub struct FileSettings {
 #[serde(deny_unknown_fields)]
 pub struct RetrySettings {
     /// First backoff; doubles with each attempt.
-    pub base: Option<f64>,
+    pub base: Option<Spanned<f64>>,
     /// Longest backoff.
-    pub cap: Option<f64>,
+    pub cap: Option<Spanned<f64>>,
 }
 
 /// How apply follows jobs, in (real) seconds; with `--simulate` they are divided by the
@@ -47,23 +57,52 @@ pub struct RetrySettings {
 #[serde(deny_unknown_fields)]
 pub struct PollingSettings {
     /// Wait before the first poll of a new job.
-    pub first: Option<f64>,
+    pub first: Option<Spanned<f64>>,
     /// Shortest and longest wait between polls.
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub min: Option<Spanned<f64>>,
+    pub max: Option<Spanned<f64>>,
     /// Wait before looking for the job of an ambiguous submit (doubles on each try).
-    pub reconcile_delay: Option<f64>,
+    pub reconcile_delay: Option<Spanned<f64>>,
 }
 
 /// Defaults for `--simulate` and `rewind sim`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatorSettings {
-    pub time_scale: Option<f64>,
+    pub time_scale: Option<Spanned<f64>>,
     pub seed: Option<u64>,
 }
 
-/// Settings after precedence was applied.
+/// Longest `[polling]` value, in seconds: a day between polls is already no polling at all.
+pub const MAX_POLL_SECS: f64 = 86_400.0;
+/// Longest `[retry]` value, in seconds.
+pub const MAX_RETRY_SECS: f64 = 3_600.0;
+/// Most restores in flight that `parallelism` and `[limits]` accept.
+pub const MAX_PARALLELISM: usize = 10_000;
+/// `[simulator] time_scale` bounds.
+pub const TIME_SCALE_RANGE: (f64, f64) = (0.001, 1_000_000.0);
+/// Longest `[timeouts] lost_grace`.
+pub const MAX_LOST_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The `[timeouts]` table, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeoutSettings {
+    pub timeouts: Timeouts,
+    pub lost_grace: Duration,
+    pub lost_polls: u32,
+}
+
+impl Default for TimeoutSettings {
+    fn default() -> Self {
+        TimeoutSettings {
+            timeouts: Timeouts::default(),
+            lost_grace: DEFAULT_LOST_GRACE,
+            lost_polls: DEFAULT_LOST_POLLS,
+        }
+    }
+}
+
+/// Settings after precedence was applied; every value is in range.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub state_dir: PathBuf,
@@ -72,17 +111,216 @@ pub struct Settings {
     pub endpoints: BTreeMap<Service, String>,
     pub sim_time_scale: Option<f64>,
     pub sim_seed: Option<u64>,
-    pub polling: PollingSettings,
-    pub retry: RetrySettings,
+    /// The polling policy in real time (not yet scaled for a rehearsal).
+    pub poll: PollPolicy,
+    pub reconcile_delay: Duration,
+    pub retry_base: Option<Duration>,
+    pub retry_cap: Option<Duration>,
+    pub timeouts: TimeoutSettings,
 }
 
-/// Reads `rewind.toml` beside the spec, if present. A bad file is a located error.
+impl Settings {
+    /// The client's retry policy with `[retry]` applied.
+    pub fn retry_policy(&self, mut base: RetryPolicy) -> RetryPolicy {
+        if let Some(b) = self.retry_base {
+            base.base = b;
+        }
+        if let Some(c) = self.retry_cap {
+            base.cap = c;
+        }
+        base
+    }
+}
+
+/// A bad value: what is wrong, where (a byte range), and how to fix it.
+struct Bad {
+    message: String,
+    span: Option<std::ops::Range<usize>>,
+    hint: String,
+}
+
+fn bad(message: String, span: std::ops::Range<usize>, hint: &str) -> Bad {
+    Bad {
+        message,
+        span: Some(span),
+        hint: hint.to_owned(),
+    }
+}
+
+/// Seconds in `0..=max`, finite.
+fn seconds(key: &str, v: Option<&Spanned<f64>>, max: f64) -> Result<Option<Duration>, Bad> {
+    let Some(v) = v else { return Ok(None) };
+    let x = *v.get_ref();
+    if !(x.is_finite() && (0.0..=max).contains(&x)) {
+        return Err(bad(
+            format!("{key} = {x} is out of range: seconds from 0 to {max}"),
+            v.span(),
+            "for example 5.0",
+        ));
+    }
+    Ok(Some(Duration::from_secs_f64(x)))
+}
+
+/// `lo <= hi`, where both are set or defaulted.
+fn ordered(
+    lo_key: &str,
+    lo: (Duration, Option<&Spanned<f64>>),
+    hi_key: &str,
+    hi: (Duration, Option<&Spanned<f64>>),
+) -> Result<(), Bad> {
+    if lo.0 <= hi.0 {
+        return Ok(());
+    }
+    let span = lo.1.or(hi.1).map_or(0..0, Spanned::span);
+    Err(bad(
+        format!(
+            "{lo_key} ({}s) is greater than {hi_key} ({}s)",
+            lo.0.as_secs_f64(),
+            hi.0.as_secs_f64()
+        ),
+        span,
+        &format!("{lo_key} must be at most {hi_key}"),
+    ))
+}
+
+fn count(key: &str, v: &Spanned<usize>) -> Result<usize, Bad> {
+    let n = *v.get_ref();
+    if n == 0 || n > MAX_PARALLELISM {
+        return Err(bad(
+            format!("{key} = {n} is out of range: 1 to {MAX_PARALLELISM}"),
+            v.span(),
+            "remove the key for the default (no per-service limit)",
+        ));
+    }
+    Ok(n)
+}
+
+/// The `[timeouts]` table: durations as text (`"6h"`), `lost_polls` a count.
+fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSettings, Bad> {
+    let mut out = TimeoutSettings::default();
+    let hint = "a duration such as \"90s\", \"45m\" or \"6h\"";
+    for (key, v) in table {
+        let duration = || match v.get_ref() {
+            toml::Value::String(text) => parse_timeout(text)
+                .map_err(|why| bad(format!("[timeouts] {key}: {why}"), v.span(), hint)),
+            other => Err(bad(
+                format!("[timeouts] {key} = {other} is not a duration"),
+                v.span(),
+                hint,
+            )),
+        };
+        match key.as_str() {
+            "default" => out.timeouts.default = duration()?,
+            "lost_grace" => {
+                // 0 is allowed here ("lost as soon as it is missing for lost_polls polls").
+                let text = v.get_ref().as_str().unwrap_or_default();
+                let d = if text.trim() == "0s" || text.trim() == "0" {
+                    Duration::ZERO
+                } else {
+                    duration()?
+                };
+                if d > MAX_LOST_GRACE {
+                    return Err(bad(
+                        format!("[timeouts] lost_grace is out of range: at most 7 days"),
+                        v.span(),
+                        hint,
+                    ));
+                }
+                out.lost_grace = d;
+            }
+            "lost_polls" => {
+                let n = v.get_ref().as_integer().filter(|n| (1..=1000).contains(n));
+                out.lost_polls = n.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+                    bad(
+                        format!("[timeouts] lost_polls = {} is out of range: 1 to 1000", v.get_ref()),
+                        v.span(),
+                        "for example 5",
+                    )
+                })?;
+            }
+            kind => {
+                let Some(k) = Kind::parse(kind) else {
+                    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                    return Err(bad(
+                        format!("[timeouts]: unknown key `{kind}`"),
+                        v.span(),
+                        &format!("keys: default, lost_grace, lost_polls, or a kind ({})", names.join(", ")),
+                    ));
+                };
+                out.timeouts.per_kind.insert(k, duration()?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every number in range, before anything uses it: a value that parses is not yet a value
+/// that is safe (`[polling] min = 300` with the default `max` once panicked mid-apply).
+fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
+    if let Some(p) = &file.parallelism {
+        count("parallelism", p)?;
+    }
+    for (k, v) in &file.limits {
+        count(&format!("[limits] {k}"), v)?;
+    }
+    let (p, r) = (&file.polling, &file.retry);
+    let base = PollPolicy::default();
+    let first = seconds("[polling] first", p.first.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.first);
+    let min = seconds("[polling] min", p.min.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.min);
+    let max = seconds("[polling] max", p.max.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.max);
+    seconds("[polling] reconcile_delay", p.reconcile_delay.as_ref(), MAX_POLL_SECS)?;
+    ordered("[polling] min", (min, p.min.as_ref()), "[polling] max", (max, p.max.as_ref()))?;
+    let _ = first;
+    let rbase = RetryPolicy::default();
+    let rb = seconds("[retry] base", r.base.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.base);
+    let rc = seconds("[retry] cap", r.cap.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.cap);
+    ordered("[retry] base", (rb, r.base.as_ref()), "[retry] cap", (rc, r.cap.as_ref()))?;
+    if let Some(t) = &file.simulator.time_scale {
+        let x = *t.get_ref();
+        let (lo, hi) = TIME_SCALE_RANGE;
+        if !(x.is_finite() && (lo..=hi).contains(&x)) {
+            return Err(bad(
+                format!("[simulator] time_scale = {x} is out of range: {lo} to {hi}"),
+                t.span(),
+                "for example 60.0 (a simulated minute per real second)",
+            ));
+        }
+    }
+    timeouts(&file.timeouts)?;
+    Ok(())
+}
+
+/// Reads `rewind.toml` beside the spec. Only a missing file means "no settings": a file
+/// that cannot be read, is not UTF-8, or holds a bad value is a located error.
 pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
     let path = spec_dir.join(SETTINGS_FILE);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(FileSettings::default());
-    };
     let name = path.display().to_string();
+    let whole_file = |message: String, hint: &str| {
+        Report::new(
+            &name,
+            Arc::from(""),
+            vec![Diagnostic::new(Code::Config, message).with_hint(hint.to_owned())],
+        )
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileSettings::default()),
+        Err(e) => {
+            return Err(whole_file(
+                format!("cannot read {name}: {e}"),
+                "fix its permissions, or remove it to use the defaults",
+            ));
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        whole_file(
+            format!(
+                "{name} is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "save it as UTF-8",
+        )
+    })?;
     let fail = |message: String, span: Option<std::ops::Range<usize>>, hint: &str| {
         let mut d = Diagnostic::new(Code::Config, message).with_hint(hint.to_owned());
         if let Some(r) = span {
@@ -95,7 +333,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         fail(
             e.message().to_owned(),
             e.span(),
-            "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay, [retry] base/cap",
+            "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay, [retry] base/cap, [timeouts] default/lost_grace/lost_polls/<kind>",
         )
     })?;
     for key in file.limits.keys().chain(file.endpoints.keys()) {
@@ -108,25 +346,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
             ));
         }
     }
-    let (p, r) = (&file.polling, &file.retry);
-    if [p.first, p.min, p.max, p.reconcile_delay, r.base, r.cap]
-        .into_iter()
-        .flatten()
-        .any(|s| !(s.is_finite() && s >= 0.0))
-    {
-        return Err(fail(
-            "[polling] and [retry] values are seconds, 0 or more".to_owned(),
-            None,
-            "for example first = 5.0",
-        ));
-    }
-    if file.parallelism == Some(0) || file.limits.values().any(|v| *v == 0) {
-        return Err(fail(
-            "limits must be at least 1".to_owned(),
-            None,
-            "remove the key for no limit",
-        ));
-    }
+    check_ranges(&file).map_err(|b| fail(b.message, b.span, &b.hint))?;
     Ok(file)
 }
 
@@ -166,7 +386,7 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, String> {
     use rewind_providers::env as vars;
-    let state_dir = match (state_flag, env(vars::STATE), file.state) {
+    let state_dir = match (state_flag, env(vars::STATE), file.state.clone()) {
         (Some(p), _, _) => p.to_path_buf(),
         (None, Some(e), _) => PathBuf::from(e),
         (None, None, Some(f)) => spec_dir.join(f),
@@ -183,13 +403,27 @@ pub fn resolve(
     };
     let parallelism = parallelism_flag
         .or(env_parallelism)
-        .or(file.parallelism)
+        .or(file.parallelism.as_ref().map(|p| *p.get_ref()))
         .unwrap_or(DEFAULT_PARALLELISM);
     let limits = file
         .limits
         .iter()
-        .filter_map(|(k, v)| Some((Service::parse(k)?, *v)))
+        .filter_map(|(k, v)| Some((Service::parse(k)?, *v.get_ref())))
         .collect();
+    // `read_file` checked every value; a file built another way is checked here again.
+    check_ranges(&file).map_err(|b| b.message)?;
+    let secs = |v: &Option<Spanned<f64>>| v.as_ref().map(|s| Duration::from_secs_f64(*s.get_ref()));
+    let base = PollPolicy::default();
+    let pol = &file.polling;
+    let poll = PollPolicy {
+        first: secs(&pol.first).unwrap_or(base.first),
+        min: secs(&pol.min).unwrap_or(base.min),
+        max: secs(&pol.max).unwrap_or(base.max),
+        ..base
+    };
+    let reconcile_delay =
+        secs(&pol.reconcile_delay).unwrap_or(ApplyOptions::default().reconcile_delay);
+    let timeouts = timeouts(&file.timeouts).map_err(|b| b.message)?;
     let endpoints = file
         .endpoints
         .iter()
@@ -200,10 +434,13 @@ pub fn resolve(
         parallelism,
         limits,
         endpoints,
-        sim_time_scale: file.simulator.time_scale,
+        sim_time_scale: file.simulator.time_scale.map(|t| *t.get_ref()),
         sim_seed: file.simulator.seed,
-        polling: file.polling,
-        retry: file.retry,
+        poll,
+        reconcile_delay,
+        retry_base: secs(&file.retry.base),
+        retry_cap: secs(&file.retry.cap),
+        timeouts,
     })
 }
 
@@ -221,7 +458,7 @@ mod tests {
     fn flag_beats_env_beats_file_beats_default() {
         let dir = Path::new("/specs");
         let f = || FileSettings {
-            parallelism: Some(3),
+            parallelism: Some(Spanned::new(0..1, 3)),
             state: Some("st".into()),
             ..FileSettings::default()
         };

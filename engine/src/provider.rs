@@ -47,13 +47,75 @@ impl Handle {
     }
 }
 
+/// A job's progress as the service reports it, kept to hundredths (DCS reports `"99.81"`).
+/// A running job is never 100%: the value is capped just below it, so "almost done" is not
+/// mistaken for "no progress" (see `PollPolicy::next`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "f64", try_from = "f64")]
+pub struct Percent(u16);
+
+impl Percent {
+    /// The largest value a running job may report: 99.99%.
+    pub const RUNNING_MAX: Percent = Percent(9_999);
+
+    /// A running job's progress; `None` for a value that is not a number. Out-of-range
+    /// values are clamped to 0..=99.99.
+    pub fn running(value: f64) -> Option<Percent> {
+        if value.is_nan() {
+            return None;
+        }
+        let hundredths = (value.clamp(0.0, 100.0) * 100.0).round();
+        // In range after the clamp, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let h = hundredths as u16;
+        Some(Percent(h.min(Self::RUNNING_MAX.0)))
+    }
+
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+
+    /// Whether any progress at all is reported.
+    pub fn is_started(self) -> bool {
+        self.0 > 0
+    }
+
+    /// The whole percent, rounded down (for a progress bar).
+    pub fn whole(self) -> u8 {
+        u8::try_from(self.0 / 100).unwrap_or(99)
+    }
+}
+
+impl From<Percent> for f64 {
+    fn from(p: Percent) -> f64 {
+        p.as_f64()
+    }
+}
+
+impl TryFrom<f64> for Percent {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Percent, String> {
+        Percent::running(v).ok_or_else(|| format!("{v} is not a percent"))
+    }
+}
+
+impl std::fmt::Display for Percent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 % 100 == 0 {
+            write!(f, "{}%", self.0 / 100)
+        } else {
+            write!(f, "{:.2}%", self.as_f64())
+        }
+    }
+}
+
 /// A job's state as last observed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum PollOutcome {
     Running {
-        /// 0..=100 where the service reports it.
-        percent: Option<u8>,
+        /// Where the service reports it; never 100 while running.
+        percent: Option<Percent>,
         /// A refined handle (e.g. CBR's operation log once found), to be persisted.
         handle: Option<Handle>,
     },
@@ -62,6 +124,14 @@ pub enum PollOutcome {
     },
     Failed {
         reason: String,
+    },
+    /// The service answered, but does not know the job: "not found" or "not yet visible"
+    /// (`DBS.200543`, a missing CBR operation log or DCS restore record). Normal for a few
+    /// seconds after a submit; apply calls the job lost only after a grace period and several
+    /// such answers in a row.
+    NotFound {
+        /// What the service said, for the message.
+        detail: String,
     },
 }
 

@@ -61,6 +61,8 @@ enum Operation {
         target: InstanceRef,
         depends_on: Option<Vec<String>>,
         allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
     },
     /// DDM restore to a new instance: `POST .../instances/{instance_id}/backups/recovery`.
     #[serde(rename = "ddm.restore")]
@@ -72,6 +74,8 @@ enum Operation {
         data_node_relations: Vec<DataNodeRelation>,
         depends_on: Option<Vec<String>>,
         allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
     },
     /// DDM metadata restore: `POST .../instances/{instance_id}/backups/metadata-recovery`.
     #[serde(rename = "ddm.metadata_restore")]
@@ -82,6 +86,8 @@ enum Operation {
         target: MetadataTarget,
         depends_on: Option<Vec<String>>,
         allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
     },
     /// TaurusDB restore to the original or an existing instance: `POST /v3/{project_id}/instances/restore`.
     #[serde(rename = "taurusdb.restore")]
@@ -95,6 +101,8 @@ enum Operation {
         restore_time: Option<Time>,
         depends_on: Option<Vec<String>>,
         allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
     },
     /// CBR restore of a backup to a server or disk: `POST /v3/{project_id}/backups/{backup_id}/restore`.
     #[serde(rename = "cbr.restore")]
@@ -110,6 +118,8 @@ enum Operation {
         details: Option<CbrDetails>,
         depends_on: Option<Vec<String>>,
         allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
     },
     /// DCS (Redis) instance restore: `POST /v2/{project_id}/instances/{instance_id}/restores`.
     #[serde(rename = "dcs.restore")]
@@ -121,6 +131,8 @@ enum Operation {
         remark: Option<String>,
         depends_on: Option<Vec<String>>,
         allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
     },
 }
 

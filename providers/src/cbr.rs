@@ -237,11 +237,15 @@ impl Provider for CbrProvider {
             };
             if let Some(id) = operation_log_id {
                 let path = format!("/v3/{{project_id}}/operation-logs/{}", encode(id));
-                let body = self
-                    .client
-                    .get(Service::Cbr, &path, &Query::new())
-                    .await?
-                    .body;
+                let body = match self.client.get(Service::Cbr, &path, &Query::new()).await {
+                    Ok(reply) => reply.body,
+                    Err(e) if job::is_not_found(&e) => {
+                        return Ok(PollOutcome::NotFound {
+                            detail: e.to_string(),
+                        });
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 return Ok(outcome(&body["operation_log"], None));
             }
             Ok(match self.find_log(spec, *submitted_at).await? {
@@ -253,10 +257,10 @@ impl Provider for CbrProvider {
                     });
                     outcome(&log, refined)
                 }
-                // The log may appear a little after the 202.
-                None => PollOutcome::Running {
-                    percent: None,
-                    handle: None,
+                // The log may appear a little after the 202; the walker decides when "not
+                // there" means lost.
+                None => PollOutcome::NotFound {
+                    detail: format!("cbr: no restore operation log for backup {backup_id}"),
                 },
             })
         })
@@ -293,7 +297,7 @@ mod tests {
         assert_eq!(
             outcome(&running, None),
             PollOutcome::Running {
-                percent: Some(40),
+                percent: rewind_engine::provider::Percent::running(40.0),
                 handle: None
             }
         );

@@ -190,11 +190,14 @@ impl Provider for DcsProvider {
                 });
             };
             let records = self.records(&spec.instance_id).await?;
-            // A record can show up a little after the POST answered.
-            Ok(check::find(&records, "restore_id", restore_id).map_or(
-                PollOutcome::Running {
-                    percent: None,
-                    handle: None,
+            // A record can show up a little after the POST answered; the walker decides when
+            // "not there" means lost.
+            Ok(check::find(&records, "restore_id", restore_id).map_or_else(
+                || PollOutcome::NotFound {
+                    detail: format!(
+                        "dcs: no restore record {restore_id} on instance {}",
+                        spec.instance_id
+                    ),
                 },
                 |r| outcome(r, &spec.instance_id),
             ))
@@ -232,12 +235,32 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn decimal_progress_is_kept_and_never_100_while_running() {
+        let r = json!({"restore_id": "r1", "status": "restoring", "progress": "99.81"});
+        let PollOutcome::Running {
+            percent: Some(p), ..
+        } = outcome(&r, "i")
+        else {
+            panic!()
+        };
+        assert!((p.as_f64() - 99.81).abs() < 1e-9, "{p}");
+        let r = json!({"restore_id": "r1", "status": "restoring", "progress": "100.00"});
+        let PollOutcome::Running {
+            percent: Some(p), ..
+        } = outcome(&r, "i")
+        else {
+            panic!()
+        };
+        assert!(p.as_f64() < 100.0, "{p}");
+    }
+
+    #[test]
     fn record_outcomes() {
         let r = json!({"restore_id": "r1", "status": "restoring", "progress": "45.00"});
         assert_eq!(
             outcome(&r, "i"),
             PollOutcome::Running {
-                percent: Some(45),
+                percent: rewind_engine::provider::Percent::running(45.0),
                 handle: None
             }
         );

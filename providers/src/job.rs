@@ -4,7 +4,7 @@ use crate::client::{Client, ClientError};
 use crate::query::Query;
 use crate::wire_time;
 use rewind_engine::kinds::Service;
-use rewind_engine::provider::{Handle, Operation, PollOutcome, ProviderError, SubmitError};
+use rewind_engine::provider::{Handle, Operation, Percent, PollOutcome, ProviderError, SubmitError};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ pub struct Job {
     pub name: String,
     /// `Running`, `Completed`, `Failed` (DDM lists add shard states, treated as running).
     pub status: String,
-    pub percent: Option<u8>,
+    pub percent: Option<Percent>,
     pub fail_reason: Option<String>,
     /// `instance.id` of a job query, or `instance_id` of a list item.
     pub instance_id: Option<String>,
@@ -65,20 +65,26 @@ impl Job {
     }
 }
 
-/// `process` as the services write it: `"60%"`, `"60% "`, `"60"`, `60` or `""`.
-pub fn percent(process: &Value) -> Option<u8> {
+/// Progress as the services write it: `"60%"`, `"60% "`, `"60"`, `60`, `"99.81"` or `""`.
+/// Decimals are kept, and a running job is never read as 100% (see [`Percent`]).
+pub fn percent(process: &Value) -> Option<Percent> {
     let n = match process {
         Value::Number(n) => n.as_f64()?,
         Value::String(s) => s.trim().trim_end_matches('%').trim().parse::<f64>().ok()?,
         _ => return None,
     };
-    Some(n.clamp(0.0, 100.0).round() as u8)
+    Percent::running(n)
 }
 
 /// "The job does not exist" (`DBS.200543`): a fresh job id is queryable only seconds after
 /// submission (otc-api.md §2.4), so this means "not yet", not "failed".
 pub fn is_not_yet_visible(e: &ClientError) -> bool {
     e.api().is_some_and(|a| a.code == "DBS.200543")
+}
+
+/// "Not yet visible" or a plain 404 on a job query: the service does not know the job.
+pub fn is_not_found(e: &ClientError) -> bool {
+    is_not_yet_visible(e) || e.api().is_some_and(|a| a.status == 404)
 }
 
 /// RDS and TaurusDB list no restore jobs, so when reconcile finds the target `RESTORING` but
@@ -169,9 +175,8 @@ pub async fn poll(
                 message: format!("{service}: the job answer has no job id or status"),
                 transient: true,
             }),
-        Err(e) if is_not_yet_visible(&e) => Ok(PollOutcome::Running {
-            percent: None,
-            handle: None,
+        Err(e) if is_not_found(&e) => Ok(PollOutcome::NotFound {
+            detail: e.to_string(),
         }),
         Err(e) => Err(e.into()),
     }
@@ -206,18 +211,21 @@ mod tests {
         let job = Job::from_value(&item).unwrap();
         assert_eq!(
             (job.instance_id.as_deref(), job.percent),
-            (Some("i9in09"), Some(60))
+            (Some("i9in09"), Percent::running(60.0))
         );
         assert_eq!(
             job.outcome("t"),
             PollOutcome::Running {
-                percent: Some(60),
+                percent: Percent::running(60.0),
                 handle: None
             }
         );
-        assert_eq!(percent(&json!("60% ")), Some(60));
-        assert_eq!(percent(&json!("60")), Some(60));
-        assert_eq!(percent(&json!(100)), Some(100));
+        let pct = |v: f64| Percent::running(v);
+        assert_eq!(percent(&json!("60% ")), pct(60.0));
+        assert_eq!(percent(&json!("60")), pct(60.0));
+        assert_eq!(percent(&json!("99.81")).map(Percent::as_f64), Some(99.81));
+        // A running job is never 100%.
+        assert_eq!(percent(&json!(100)), Some(Percent::RUNNING_MAX));
         assert_eq!(percent(&json!("")), None);
         let done = Job {
             status: "Completed".into(),

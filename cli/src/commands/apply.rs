@@ -7,11 +7,10 @@ use crate::load;
 use crate::printer::{Printer, Style};
 use crate::render;
 use crate::render::progress::{JsonHooks, TerminalHooks};
-use rewind_engine::apply::{self, ApplyHooks, ApplyOptions, ApplyOutcome, PollPolicy};
+use rewind_engine::apply::{self, ApplyHooks, ApplyOptions, ApplyOutcome};
 use rewind_engine::plan::{Plan, PlanOptions, check_fresh};
 use std::fmt::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
 use tokio::sync::watch;
 
 fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
@@ -70,6 +69,19 @@ fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
     s
 }
 
+/// A rehearsal runs `time_scale` times faster: so do the operations' own `timeout:`s.
+fn scale_step_timeouts(mut plan: Plan, time_scale: f64) -> Plan {
+    for step in &mut plan.steps {
+        if let Some(ms) = step.timeout_ms.as_mut() {
+            // Rounded up, and at least 1 ms: a timeout never becomes "no time at all".
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let scaled = ((*ms as f64) / time_scale).ceil().max(1.0) as u64;
+            *ms = scaled;
+        }
+    }
+    plan
+}
+
 pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let mut global_file = global.file.clone();
     let saved = match &args.plan {
@@ -122,7 +134,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
         }
         if printer.json {
-            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file}));
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file, "critical_path": plan.critical_path}));
         } else {
             printer.out(&render::plan::human(&plan, printer));
         }
@@ -169,24 +181,25 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
                 }
             }
         });
-        let defaults = ApplyOptions::default();
-        let secs = |v: Option<f64>, d: Duration| v.map_or(d, Duration::from_secs_f64);
-        let pol = &settings.polling;
-        let base = PollPolicy::default();
-        let poll = PollPolicy {
-            first: secs(pol.first, base.first),
-            min: secs(pol.min, base.min),
-            max: secs(pol.max, base.max),
-            ..base
-        };
+        let scale = |d: std::time::Duration| d.div_f64(time_scale);
+        let t = &settings.timeouts;
         let opts = ApplyOptions {
             parallelism: settings.parallelism,
             limits: settings.limits.clone(),
             fail_fast: args.fail_fast,
-            poll: poll.scaled(time_scale),
-            reconcile_delay: secs(pol.reconcile_delay, defaults.reconcile_delay).div_f64(time_scale),
-            ..defaults
+            poll: settings.poll.scaled(time_scale),
+            reconcile_delay: scale(settings.reconcile_delay),
+            // Timeouts and the grace period are real time, like job durations: a rehearsal
+            // runs them `time_scale` times faster.
+            timeouts: rewind_engine::apply::Timeouts {
+                default: scale(t.timeouts.default),
+                per_kind: t.timeouts.per_kind.iter().map(|(k, d)| (*k, scale(*d))).collect(),
+            },
+            lost_grace: scale(t.lost_grace),
+            lost_polls: t.lost_polls,
+            ..ApplyOptions::default()
         };
+        let plan = scale_step_timeouts(plan, time_scale);
         let mut terminal;
         let mut json;
         let hooks: &mut dyn ApplyHooks = if printer.json {

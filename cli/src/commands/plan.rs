@@ -58,12 +58,7 @@ pub fn cloud_config(
             "set OS_* credentials (see the README), use --offline to skip cloud checks, or --simulate to rehearse",
         )
     })?;
-    if let Some(base) = settings.retry.base {
-        config.retry.base = std::time::Duration::from_secs_f64(base);
-    }
-    if let Some(cap) = settings.retry.cap {
-        config.retry.cap = std::time::Duration::from_secs_f64(cap);
-    }
+    config.retry = settings.retry_policy(config.retry);
     Ok(config)
 }
 

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
+    // rewind.toml is checked too: a bad setting must fail here, not mid-apply.
+    super::settings_for(&loaded.dir, global, None)?;
     let c = &loaded.compiled;
     if printer.json {
         let mut doc = errors::json(&rewind_engine::spec::Report::new(

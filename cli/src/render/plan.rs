@@ -111,8 +111,27 @@ pub fn human(plan: &Plan, p: &Printer) -> String {
             String::new()
         }
     );
+    let cp = &plan.critical_path;
+    if !cp.names.is_empty() {
+        let _ = writeln!(
+            out,
+            "Critical path (expected {}): {}",
+            duration_text(cp.duration_ms),
+            cp.names.join(" -> ")
+        );
+    }
     if !plan.preflight {
         let _ = writeln!(out, "Preflight checks were skipped (--offline).");
     }
     out
+}
+
+/// An expected duration, to the minute once it is long: `45s`, `12m`, `1h 05m`.
+pub fn duration_text(ms: u64) -> String {
+    let secs = ms.div_ceil(1000);
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m", secs.div_ceil(60)),
+        _ => format!("{}h {:02}m", secs / 3600, (secs % 3600).div_ceil(60).min(59)),
+    }
 }

@@ -11,6 +11,19 @@ pub struct TerminalHooks {
     printer: Printer,
     multi: MultiProgress,
     bars: BTreeMap<String, ProgressBar>,
+    /// What each bar says besides its progress ("running (job-1)").
+    status: BTreeMap<String, String>,
+}
+
+/// A remaining time for people: `≥ 4m 10s left`, rounded to what matters.
+pub fn eta_text(eta_ms: u64) -> String {
+    let secs = eta_ms.div_ceil(1000);
+    let shown = match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60),
+    };
+    format!("≥ {shown} left")
 }
 
 impl TerminalHooks {
@@ -24,6 +37,7 @@ impl TerminalHooks {
             printer: printer.clone(),
             multi: MultiProgress::with_draw_target(target),
             bars: BTreeMap::new(),
+            status: BTreeMap::new(),
         }
     }
 
@@ -39,6 +53,7 @@ impl TerminalHooks {
     }
 
     fn finish_bar(&mut self, name: &str) {
+        self.status.remove(name);
         if let Some(b) = self.bars.remove(name) {
             b.finish_and_clear();
             self.multi.remove(&b);
@@ -67,9 +82,11 @@ impl ApplyHooks for TerminalHooks {
                 self.bars.insert(name.clone(), bar);
             }
             Event::Submitted { name, handle } => {
+                let status = format!("running ({handle})");
                 if let Some(b) = self.bars.get(name) {
-                    b.set_message(format!("running ({handle})"));
+                    b.set_message(status.clone());
                 }
+                self.status.insert(name.clone(), status);
                 self.line(&format!("  {name}: submitted, following {handle}"));
             }
             Event::Reconciled {
@@ -79,10 +96,24 @@ impl ApplyHooks for TerminalHooks {
                 "  {name}: found its job {h} in the cloud; following it"
             )),
             Event::Reconciled { .. } => {}
-            Event::Progress { name, percent } => {
+            Event::Progress {
+                name,
+                percent,
+                eta_ms,
+            } => {
                 if let (Some(b), Some(pct)) = (self.bars.get(name), percent) {
-                    b.set_position(u64::from(*pct));
+                    b.set_position(u64::from(pct.whole()));
+                    let status = self.status.get(name).map_or("running", String::as_str);
+                    let eta = eta_ms.map(|ms| format!(", {}", eta_text(ms))).unwrap_or_default();
+                    b.set_message(format!("{status}  {pct}{eta}"));
                 }
+            }
+            Event::TimedOut { name, message } => {
+                self.finish_bar(name);
+                self.line(&format!(
+                    "{} {name}: {message}",
+                    p.paint("⏱", Style::Yellow)
+                ));
             }
             Event::Succeeded { name, elapsed_ms } => {
                 self.finish_bar(name);
@@ -135,6 +166,18 @@ impl ApplyHooks for TerminalHooks {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eta_text;
+
+    #[test]
+    fn remaining_time_reads_as_a_lower_bound() {
+        assert_eq!(eta_text(12_300), "≥ 13s left");
+        assert_eq!(eta_text(250_000), "≥ 4m 10s left");
+        assert_eq!(eta_text(7_260_000), "≥ 2h 01m left");
     }
 }
 

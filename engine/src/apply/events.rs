@@ -2,6 +2,7 @@
 
 use super::ApplyOutcome;
 use crate::plan::Action;
+use crate::provider::Percent;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,7 +29,14 @@ pub enum Event {
     },
     Progress {
         name: String,
-        percent: Option<u8>,
+        percent: Option<Percent>,
+        /// The earliest the job can end, from now (see `PollPolicy::earliest_end`).
+        eta_ms: Option<u64>,
+    },
+    /// Apply stopped waiting at the operation's timeout; the job keeps running.
+    TimedOut {
+        name: String,
+        message: String,
     },
     Succeeded {
         name: String,
@@ -74,7 +82,8 @@ impl Event {
             | Event::Failed { name, .. }
             | Event::Skipped { name, .. }
             | Event::Unknown { name, .. }
-            | Event::Warning { name, .. } => Some(name),
+            | Event::Warning { name, .. }
+            | Event::TimedOut { name, .. } => Some(name),
             Event::Interrupted { .. } | Event::Finished { .. } => None,
         }
     }

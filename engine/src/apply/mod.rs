@@ -8,7 +8,7 @@ pub use events::{ApplyHooks, Event, RecordingHooks};
 pub use poll_policy::PollPolicy;
 pub use walker::apply;
 
-use crate::kinds::Service;
+use crate::kinds::{Kind, Service};
 use crate::state::StateError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -28,6 +28,42 @@ pub struct ApplyOptions {
     pub reconcile_attempts: u32,
     /// Wait before the first reconcile look: jobs can take a while to become visible.
     pub reconcile_delay: Duration,
+    /// How long apply waits for an operation without its own `timeout:`.
+    pub timeouts: Timeouts,
+    /// A job answered "not found" is called lost only this long after its submit...
+    pub lost_grace: Duration,
+    /// ...and after this many "not found" answers in a row.
+    pub lost_polls: u32,
+}
+
+/// Built-in wait for one operation, when neither the spec nor `rewind.toml` sets one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// Built-in grace period after a submit before "not found" can mean "lost".
+pub const DEFAULT_LOST_GRACE: Duration = Duration::from_secs(10 * 60);
+/// Built-in number of consecutive "not found" answers before a job is called lost.
+pub const DEFAULT_LOST_POLLS: u32 = 5;
+
+/// How long apply waits for operations, by kind, before it stops waiting (the job keeps
+/// running in the cloud, and the next apply re-attaches).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    pub default: Duration,
+    pub per_kind: BTreeMap<Kind, Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            default: DEFAULT_TIMEOUT,
+            per_kind: BTreeMap::new(),
+        }
+    }
+}
+
+impl Timeouts {
+    pub fn for_kind(&self, kind: Kind) -> Duration {
+        self.per_kind.get(&kind).copied().unwrap_or(self.default)
+    }
 }
 
 impl Default for ApplyOptions {
@@ -39,6 +75,9 @@ impl Default for ApplyOptions {
             poll: PollPolicy::default(),
             reconcile_attempts: 4,
             reconcile_delay: Duration::from_secs(5),
+            timeouts: Timeouts::default(),
+            lost_grace: DEFAULT_LOST_GRACE,
+            lost_polls: DEFAULT_LOST_POLLS,
         }
     }
 }
@@ -56,6 +95,8 @@ pub struct ApplyOutcome {
     /// Still running in the cloud when apply stopped; the next apply re-attaches.
     pub in_flight: Vec<String>,
     pub forgotten: Vec<String>,
+    /// Of `in_flight`: those apply stopped waiting for at their timeout.
+    pub timed_out: Vec<String>,
     /// The run was stopped by a cancel request (Ctrl-C).
     pub interrupted: bool,
 }
@@ -75,4 +116,8 @@ impl ApplyOutcome {
 pub enum ApplyError {
     #[error("state could not be written, so apply stopped: {0}")]
     State(#[from] StateError),
+    /// A bug in the walker (e.g. work in progress with no call in flight); apply stops rather
+    /// than wait forever. Every transition before it is recorded.
+    #[error("internal error, apply stopped: {0}")]
+    Internal(String),
 }

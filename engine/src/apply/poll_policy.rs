@@ -1,6 +1,12 @@
 //! When to poll next: back off while nothing is known, aim at the estimated end once progress is.
 
+use crate::provider::Percent;
 use std::time::Duration;
+
+/// Seconds as a `Duration`, saturating instead of panicking on NaN, negatives or overflow.
+fn secs(v: f64) -> Duration {
+    Duration::try_from_secs_f64(v).unwrap_or(if v > 0.0 { Duration::MAX } else { Duration::ZERO })
+}
 
 /// Polling cadence. Times are real (wall) durations.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,7 +42,8 @@ impl Default for PollPolicy {
 impl PollPolicy {
     /// Every duration divided by `scale` (for simulated time running `scale` times faster).
     pub fn scaled(self, scale: f64) -> PollPolicy {
-        let s = |d: Duration| Duration::from_secs_f64(d.as_secs_f64() / scale.max(1e-9));
+        let scale = if scale.is_finite() { scale.max(1e-9) } else { 1.0 };
+        let s = |d: Duration| secs(d.as_secs_f64() / scale);
         PollPolicy {
             first: s(self.first),
             min: s(self.min),
@@ -45,13 +52,24 @@ impl PollPolicy {
         }
     }
 
+    /// The earliest moment (from now) at which a job `percent` done after `elapsed` can end.
+    ///
+    /// Services report progress rounded down (to a whole percent, or to hundredths for
+    /// DCS), and roughly linear in time. From `p`% after `elapsed`, a job that started when
+    /// it was submitted is at most `floor(p) + 1`% done, so it cannot end before
+    /// `elapsed * (100 - (floor(p)+1)) / (floor(p)+1)` from now. `None` without progress.
+    pub fn earliest_end(elapsed: Duration, percent: Option<Percent>) -> Option<Duration> {
+        let p = percent.filter(|p| p.is_started())?;
+        let done = p.as_f64().floor() + 1.0;
+        Some(secs(elapsed.as_secs_f64() * (100.0 - done).max(0.0) / done))
+    }
+
     /// The delay before the next poll.
     ///
-    /// Services report progress as a whole percent, rounded down, and roughly linear in time.
-    /// From `p`% after `elapsed`, a job that started when it was submitted cannot end before
-    /// `elapsed * (100 - (p+1)) / (p+1)` from now, so the next poll aims there: few requests
-    /// for long jobs, and the end seen soon after it happens. A floor of 1% of the elapsed
-    /// time keeps the last polls from bunching up near the end.
+    /// The next poll aims at [`PollPolicy::earliest_end`]: few requests for long jobs, and
+    /// the end seen soon after it happens. A floor of 1% of the elapsed time keeps the last
+    /// polls from bunching up near the end. A running job never reports 100% (see
+    /// [`Percent`]), so "99.81" counts as progress, not as its absence.
     ///
     /// Some jobs queue before they start (DCS restores, CBR operation logs), so their progress
     /// trails the time since submission and a single sample overestimates what remains. On
@@ -59,28 +77,36 @@ impl PollPolicy {
     /// comes no later than `elapsed` again, and the second sample measures the real pace.
     /// Long jobs skip this: for them the estimate's error is small next to their length.
     /// Without progress the delay grows geometrically from `first`.
+    ///
+    /// Never panics, whatever the policy holds: a `min` above `max` yields `max`.
     pub fn next(
         &self,
         polls: u32,
         elapsed: Duration,
-        percent: Option<u8>,
+        percent: Option<Percent>,
         first_progress: bool,
     ) -> Duration {
-        let backoff = self.first.as_secs_f64() * self.factor.powi(polls.min(30) as i32);
+        let factor = if self.factor.is_finite() {
+            self.factor.max(1.0)
+        } else {
+            1.0
+        };
+        let backoff = self.first.as_secs_f64() * factor.powi(polls.min(30).cast_signed());
         let e = elapsed.as_secs_f64();
-        let delay = match percent {
-            Some(p) if (1..100).contains(&p) => {
-                let done = f64::from(p) + 1.0;
-                let earliest_end = (e * (100.0 - done) / done).max(e * 0.01);
+        let delay = match Self::earliest_end(elapsed, percent) {
+            Some(end) => {
+                let earliest_end = end.as_secs_f64().max(e * 0.01);
                 if first_progress && e + earliest_end < self.refine_below.as_secs_f64() {
                     earliest_end.min(e)
                 } else {
                     earliest_end
                 }
             }
-            _ => backoff,
+            None => backoff,
         };
-        Duration::from_secs_f64(delay.clamp(self.min.as_secs_f64(), self.max.as_secs_f64()))
+        let max = self.max.as_secs_f64();
+        let min = self.min.as_secs_f64().min(max);
+        secs(if delay.is_nan() { max } else { delay.clamp(min, max) })
     }
 }
 
@@ -108,11 +134,11 @@ mod tests {
             if t >= total {
                 return (polls, t - total);
             }
-            let pct = ((t / total) * 100.0).floor().min(99.0) as u8;
-            let first = !seen && pct > 0;
-            seen |= pct > 0;
+            let pct = Percent::running(((t / total) * 100.0).floor().min(99.0));
+            let first = !seen && pct.is_some_and(Percent::is_started);
+            seen |= pct.is_some_and(Percent::is_started);
             t += p
-                .next(polls, Duration::from_secs_f64(t), Some(pct), first)
+                .next(polls, Duration::from_secs_f64(t), pct, first)
                 .as_secs_f64();
             assert!(polls < 100, "runaway polling");
         }
@@ -143,10 +169,10 @@ mod tests {
         // 10% after 60 s: the job is at most 11% done, so at least 485 s remain; the next
         // poll must not come later than that.
         let d = p
-            .next(1, Duration::from_secs(60), Some(10), false)
+            .next(1, Duration::from_secs(60), Percent::running(10.0), false)
             .as_secs_f64();
         assert!((480.0..=486.0).contains(&d), "{d}");
-        assert_eq!(p.next(1, Duration::from_secs(10), Some(99), false), p.min);
+        assert_eq!(p.next(1, Duration::from_secs(10), Percent::running(99.0), false), p.min);
     }
     #[test]
     fn a_short_job_gets_an_early_second_look_at_its_first_progress() {
@@ -154,19 +180,45 @@ mod tests {
         // 44% after 10 s (a job that queued first): the linear estimate says 12.7 s remain,
         // but the second look comes after at most another 10 s.
         let d = p
-            .next(1, Duration::from_secs(10), Some(44), true)
+            .next(1, Duration::from_secs(10), Percent::running(44.0), true)
             .as_secs_f64();
         assert!((9.9..=10.1).contains(&d), "{d}");
         assert!(
-            p.next(1, Duration::from_secs(10), Some(44), false)
+            p.next(1, Duration::from_secs(10), Percent::running(44.0), false)
                 .as_secs_f64()
                 > 12.0
         );
         // A long job does not pay for the extra look.
         let d = p
-            .next(1, Duration::from_secs(15), Some(2), true)
+            .next(1, Duration::from_secs(15), Percent::running(2.0), true)
             .as_secs_f64();
         assert!(d > 100.0, "{d}");
+    }
+
+    #[test]
+    fn almost_done_is_progress_not_its_absence() {
+        let p = PollPolicy::default();
+        // 99.81% after 600 s, still running: the end is near, so the next poll comes soon,
+        // not after the backoff ceiling.
+        let d = p.next(12, Duration::from_secs(600), Percent::running(99.81), false);
+        assert!(d <= Duration::from_secs(7), "{d:?}");
+        let d = p.next(12, Duration::from_secs(600), Percent::running(100.0), false);
+        assert!(d <= Duration::from_secs(7), "{d:?}");
+        // Below 1% is progress too.
+        let d = p.next(1, Duration::from_secs(10), Percent::running(0.5), false);
+        assert!(d > Duration::from_secs(100), "{d:?}");
+    }
+
+    #[test]
+    fn a_policy_with_min_above_max_does_not_panic() {
+        let p = PollPolicy {
+            min: Duration::from_secs(300),
+            max: Duration::from_secs(1),
+            ..PollPolicy::default()
+        };
+        assert_eq!(p.next(3, Duration::ZERO, None, false), Duration::from_secs(1));
+        let huge = PollPolicy::default().scaled(1e-300);
+        let _ = huge.next(3, Duration::from_secs(5), None, false);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The plan: what apply would do to each operation, and why, as plain data.
 
+mod critical;
 mod diff;
 mod staleness;
 
+pub use critical::{CriticalPath, default_expected};
 pub use diff::{FieldChange, field_changes};
 pub use staleness::{Staleness, check_fresh};
 
@@ -112,6 +114,16 @@ pub struct Step {
     pub checks: Vec<Check>,
     /// Anything else the user should know about this step.
     pub notes: Vec<String>,
+    /// The operation's own `timeout:`, if it sets one.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// How long this restore is expected to take (0 when there is nothing to do).
+    #[serde(default)]
+    pub expected_ms: u64,
+    /// `expected_ms` plus the longest expected chain of operations waiting for this one:
+    /// apply launches the longest first when slots are short.
+    #[serde(default)]
+    pub path_ms: u64,
 }
 
 /// Counts per action.
@@ -144,6 +156,9 @@ pub struct Plan {
     pub summary: Summary,
     /// Whether preflight checks ran.
     pub preflight: bool,
+    /// The expected longest chain of work (by expected durations).
+    #[serde(default)]
+    pub critical_path: CriticalPath,
 }
 
 impl Plan {
@@ -282,6 +297,11 @@ pub fn build(
             }),
             checks: Vec::new(),
             notes,
+            timeout_ms: op
+                .timeout
+                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            expected_ms: 0,
+            path_ms: 0,
             name,
         });
     }
@@ -291,6 +311,7 @@ pub fn build(
         .map(|r| r.name.clone())
         .collect();
     summary.forget = forget.len();
+    let critical_path = critical::weigh(&mut steps, records);
     Plan {
         format_version: PLAN_FORMAT_VERSION,
         spec_file: spec_file.to_owned(),
@@ -302,6 +323,7 @@ pub fn build(
         edges: graph.edges(),
         summary,
         preflight: false,
+        critical_path,
     }
 }
 

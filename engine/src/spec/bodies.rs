@@ -13,7 +13,7 @@ use crate::kinds::{
 use std::collections::BTreeMap;
 
 /// Keys every operation accepts besides its body.
-pub const COMMON_KEYS: &[&str] = &["kind", "depends_on", "allow_overwrite_source"];
+pub const COMMON_KEYS: &[&str] = &["kind", "depends_on", "allow_overwrite_source", "timeout"];
 
 /// Body keys of each kind, exactly as the API names them. The JSON Schema is checked against
 /// these in a test, so the two cannot drift apart.

@@ -300,6 +300,19 @@ fn op(
         }
     }
     let allow_overwrite_source = o.opt_bool("allow_overwrite_source", diags).unwrap_or(false);
+    let timeout = o
+        .opt_str("timeout", diags)
+        .and_then(|(text, at)| match parse_timeout(&text) {
+            Ok(d) => Some(d),
+            Err(why) => {
+                diags.push(
+                    Diagnostic::new(Code::BadValue, format!("{path}.timeout: {why}"))
+                        .at(at)
+                        .with_hint("a duration such as 90s, 45m or 6h (at most 30 days)"),
+                );
+                None
+            }
+        });
     let mut cx = Cx {
         diags,
         id_spans: BTreeMap::new(),
@@ -339,6 +352,7 @@ fn op(
         depends_on: depends_on.clone(),
         references,
         allow_overwrite_source,
+        timeout,
         id_spans,
     };
     (Some(decl), depends_on)
@@ -528,4 +542,21 @@ impl Resolver<'_> {
         }
         Some(cur.value.clone())
     }
+}
+
+/// Longest `timeout:` accepted: beyond this, waiting is not what the user wants.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// A `timeout:` (or `[timeouts]`) value: a friendly duration (`90s`, `45m`, `6h`), 1 s to
+/// 30 days.
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration"))?;
+    let d = std::time::Duration::try_from(d).map_err(|_| format!("`{text}` is negative"))?;
+    if d < std::time::Duration::from_secs(1) || d > MAX_TIMEOUT {
+        return Err(format!("`{text}` is out of range (1s to 30 days)"));
+    }
+    Ok(d)
 }

@@ -11,7 +11,7 @@ pub mod yaml;
 
 pub use bodies::{COMMON_KEYS, body_keys};
 pub use diagnostic::{Code, Diagnostic, DiagnosticView, Report, Span};
-pub use lower::lower;
+pub use lower::{MAX_TIMEOUT, lower, parse_timeout};
 pub use suggest::did_you_mean;
 
 use crate::kinds::{OpSpec, Service};
@@ -60,6 +60,8 @@ pub struct OpDecl {
     /// `${restores.OTHER...}` uses inside this operation.
     pub references: Vec<Reference>,
     pub allow_overwrite_source: bool,
+    /// `timeout:`: how long apply waits for this restore before it stops waiting.
+    pub timeout: Option<std::time::Duration>,
     /// ID value -> first place it is written in this operation.
     pub id_spans: BTreeMap<String, Span>,
 }

@@ -118,7 +118,7 @@ pub async fn poll_to_end(
     op: &Operation,
     mut handle: Handle,
     step_secs: u64,
-) -> (PollOutcome, Handle, Vec<Option<u8>>) {
+) -> (PollOutcome, Handle, Vec<Option<rewind_engine::provider::Percent>>) {
     let mut seen = Vec::new();
     for _ in 0..MAX_POLLS {
         match provider.poll(op, &handle).await.expect("poll") {
@@ -132,6 +132,8 @@ pub async fn poll_to_end(
                 }
                 h.advance(step_secs);
             }
+            // Not visible yet: a fresh job, as the engine would, is polled again.
+            PollOutcome::NotFound { .. } => h.advance(step_secs),
             done => return (done, handle, seen),
         }
     }

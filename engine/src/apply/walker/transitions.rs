@@ -1,170 +1,26 @@
-//! The apply loop: the only code that writes state during apply; workers just make one call each.
+//! What each answer does to an operation: the state transitions, each recorded before it acts.
 
-use super::{ApplyError, ApplyHooks, ApplyOptions, ApplyOutcome, Event};
-use crate::kinds::Service;
-use crate::plan::{Action, Plan};
-use crate::provider::{
-    Handle, Operation, PollOutcome, Provider, ProviderError, Providers, SubmitError,
-};
-use crate::state::{OpRecord, RECORD_VERSION, StateStore, Status};
-use std::collections::{BTreeMap, BTreeSet};
+use super::{Msg, Phase, Walker, now_ms};
+use crate::apply::{ApplyError, Event, PollPolicy};
+use crate::plan::Action;
+use crate::provider::{Handle, PollOutcome, Provider, ProviderError, SubmitError};
+use crate::state::{OpRecord, Status};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
+use std::time::Duration;
+use tokio::time::Instant;
 
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
-/// The result of one provider call, sent back to the loop.
-enum Msg {
-    Prepared(usize, Result<(), ProviderError>),
-    Submitted(usize, Result<Handle, SubmitError>),
-    Reconciled(usize, Result<Option<Handle>, ProviderError>),
-    Polled(usize, Result<PollOutcome, ProviderError>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Waiting,
-    Preparing,
-    Submitting,
-    Reconciling,
-    Polling,
-    Done,
-}
-
-struct Run {
-    op: Arc<Operation>,
-    service: Service,
-    action: Action,
-    phase: Phase,
-    record: Option<OpRecord>,
-    /// Predecessors (by plan index) that have not succeeded yet.
-    waiting_on: usize,
-    started: Option<Instant>,
-    polls: u32,
-    errors: u32,
-    reconciles: u32,
-    last_percent: Option<u8>,
-}
-
-struct Walker<'a> {
-    plan: &'a Plan,
-    state: &'a mut dyn StateStore,
-    providers: &'a Providers,
-    hooks: &'a mut dyn ApplyHooks,
-    opts: &'a ApplyOptions,
-    runs: Vec<Run>,
-    /// Plan index -> plan indices that wait for it.
-    dependents: Vec<Vec<usize>>,
-    ready: BTreeSet<usize>,
-    active: usize,
-    active_per_service: BTreeMap<Service, usize>,
-    tasks: JoinSet<()>,
-    tx: mpsc::UnboundedSender<Msg>,
-    outcome: ApplyOutcome,
-    stop_launching: bool,
-}
-
-/// Executes `plan` against `providers`, recording every transition in `state` before the next
-/// call that depends on it. Returns when nothing is left to do, or after a cancel request once
-/// every submit already sent has its handle recorded.
-pub async fn apply(
-    plan: &Plan,
-    state: &mut dyn StateStore,
-    providers: &Providers,
-    hooks: &mut dyn ApplyHooks,
-    opts: &ApplyOptions,
-    mut cancel: watch::Receiver<bool>,
-) -> Result<ApplyOutcome, ApplyError> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let index: BTreeMap<&str, usize> = plan
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
-        .collect();
-    let mut dependents = vec![Vec::new(); plan.steps.len()];
-    let mut runs = Vec::with_capacity(plan.steps.len());
-    for (i, step) in plan.steps.iter().enumerate() {
-        for a in &step.after {
-            if let Some(&p) = index.get(a.as_str()) {
-                dependents[p].push(i);
-            }
-        }
-        runs.push(Run {
-            op: Arc::new(Operation {
-                name: step.name.clone(),
-                spec: step.spec.clone(),
-                request: step.request.clone(),
-            }),
-            service: step.kind.service(),
-            action: step.action,
-            phase: Phase::Waiting,
-            record: None,
-            waiting_on: step
-                .after
-                .iter()
-                .filter(|a| index.contains_key(a.as_str()))
-                .count(),
-            started: None,
-            polls: 0,
-            errors: 0,
-            reconciles: 0,
-            last_percent: None,
-        });
-    }
-    let mut w = Walker {
-        plan,
-        state,
-        providers,
-        hooks,
-        opts,
-        runs,
-        dependents,
-        ready: BTreeSet::new(),
-        active: 0,
-        active_per_service: BTreeMap::new(),
-        tasks: JoinSet::new(),
-        tx,
-        outcome: ApplyOutcome::default(),
-        stop_launching: false,
+/// A duration for people: `6h`, `45m 10s`, `90ms`.
+fn friendly(d: Duration) -> String {
+    let d = if d >= Duration::from_secs(1) {
+        Duration::from_secs(d.as_secs())
+    } else {
+        d
     };
-    w.forget()?;
-    w.seed()?;
-    loop {
-        if !w.stop_launching {
-            w.launch()?;
-        }
-        let submits_in_flight = w.runs.iter().any(|r| r.phase == Phase::Submitting);
-        if w.active == 0 || (w.outcome.interrupted && !submits_in_flight) {
-            break;
-        }
-        tokio::select! {
-            msg = rx.recv() => match msg {
-                Some(m) => w.handle(m)?,
-                None => break,
-            },
-            changed = cancel.changed(), if !w.outcome.interrupted => {
-                if changed.is_err() || *cancel.borrow() {
-                    w.outcome.interrupted = true;
-                    w.stop_launching = true;
-                }
-            }
-        }
-    }
-    w.tasks.abort_all();
-    Ok(w.finish())
+    jiff::SignedDuration::try_from(d).map_or_else(|_| format!("{d:?}"), |s| format!("{s:#}"))
 }
 
 impl Walker<'_> {
-    fn emit(&mut self, e: &Event) {
-        self.hooks.on_event(e);
-    }
-
-    fn forget(&mut self) -> Result<(), ApplyError> {
+    pub(super) fn forget(&mut self) -> Result<(), ApplyError> {
         for name in &self.plan.forget {
             self.state
                 .remove(name, "forgotten: no longer in the spec")?;
@@ -175,7 +31,7 @@ impl Walker<'_> {
     }
 
     /// Loads records, settles the operations that need no work, and fills the ready queue.
-    fn seed(&mut self) -> Result<(), ApplyError> {
+    pub(super) fn seed(&mut self) -> Result<(), ApplyError> {
         for i in 0..self.runs.len() {
             self.runs[i].record = self.state.get(&self.runs[i].op.name)?;
         }
@@ -185,7 +41,7 @@ impl Walker<'_> {
                     // Done before its dependents are released: a dependent that is itself
                     // unchanged must never reach the ready queue.
                     self.runs[i].phase = Phase::Done;
-                    self.ready.remove(&i);
+                    self.unready(i);
                     self.outcome.unchanged.push(self.runs[i].op.name.clone());
                     self.succeed_deps(i);
                 }
@@ -193,9 +49,14 @@ impl Walker<'_> {
                     let name = self.runs[i].op.name.clone();
                     self.runs[i].phase = Phase::Done;
                     self.outcome.unknown.push(name.clone());
+                    let reason = self.runs[i]
+                        .record
+                        .as_ref()
+                        .and_then(|r| r.last_error.clone())
+                        .unwrap_or_else(|| "the last submit's outcome is unknown".to_owned());
                     self.emit(&Event::Unknown {
                         name: name.clone(),
-                        reason: format!("the last submit's outcome is unknown; run `rewind apply --resubmit {name}` after checking the cloud"),
+                        reason: format!("{reason}; run `rewind apply --resubmit {name}` after checking the cloud"),
                     });
                     self.skip_dependents(i, &name);
                 }
@@ -204,146 +65,10 @@ impl Walker<'_> {
         }
         for i in 0..self.runs.len() {
             if self.runs[i].phase == Phase::Waiting && self.runs[i].waiting_on == 0 {
-                self.ready.insert(i);
+                self.make_ready(i);
             }
         }
         Ok(())
-    }
-
-    fn has_room(&self, service: Service) -> bool {
-        let total_ok = self.opts.parallelism == 0 || self.active < self.opts.parallelism;
-        let svc_ok = self
-            .opts
-            .limits
-            .get(&service)
-            .is_none_or(|l| self.active_per_service.get(&service).copied().unwrap_or(0) < *l);
-        total_ok && svc_ok
-    }
-
-    fn launch(&mut self) -> Result<(), ApplyError> {
-        let candidates: Vec<usize> = self.ready.iter().copied().collect();
-        for i in candidates {
-            // Only work that has not started, and that the plan says to do, is launched.
-            if self.runs[i].phase != Phase::Waiting
-                || matches!(self.runs[i].action, Action::Unchanged | Action::Blocked)
-            {
-                self.ready.remove(&i);
-                continue;
-            }
-            let service = self.runs[i].service;
-            if !self.has_room(service) {
-                continue;
-            }
-            let Some(provider) = self.providers.get(&service).cloned() else {
-                self.ready.remove(&i);
-                let name = self.runs[i].op.name.clone();
-                self.fail(i, &format!("no provider for service {service}"))?;
-                self.skip_dependents(i, &name);
-                continue;
-            };
-            self.ready.remove(&i);
-            self.active += 1;
-            *self.active_per_service.entry(service).or_default() += 1;
-            self.runs[i].started = Some(Instant::now());
-            let name = self.runs[i].op.name.clone();
-            self.emit(&Event::Started {
-                name,
-                action: self.runs[i].action,
-            });
-            self.start(i, provider);
-        }
-        Ok(())
-    }
-
-    fn start(&mut self, i: usize, provider: Arc<dyn Provider>) {
-        let action = self.runs[i].action;
-        let prior = self.runs[i].record.clone();
-        match (action, prior) {
-            (Action::Resume, Some(r)) if r.status == Status::Running && r.handle.is_some() => {
-                self.runs[i].phase = Phase::Polling;
-                self.spawn_poll(i, provider, Duration::ZERO);
-            }
-            (Action::Resume, Some(r)) if r.status == Status::Submitting => {
-                self.runs[i].phase = Phase::Reconciling;
-                self.spawn_reconcile(
-                    i,
-                    provider,
-                    r.submitted_at.unwrap_or(r.updated_at),
-                    Duration::ZERO,
-                );
-            }
-            (_, _) => {
-                self.runs[i].phase = Phase::Preparing;
-                let tx = self.tx.clone();
-                self.tasks.spawn(async move {
-                    let r = provider.prepare().await;
-                    let _ = tx.send(Msg::Prepared(i, r));
-                });
-            }
-        }
-    }
-
-    fn submit(
-        &mut self,
-        i: usize,
-        provider: Arc<dyn Provider>,
-        prior: Option<&OpRecord>,
-    ) -> Result<(), ApplyError> {
-        let step = &self.plan.steps[i];
-        let now = now_ms();
-        let record = OpRecord {
-            version: RECORD_VERSION,
-            name: step.name.clone(),
-            kind: step.kind,
-            inputs_digest: step.inputs_digest.clone(),
-            request: step.request.clone(),
-            status: Status::Submitting,
-            handle: None,
-            attempts: prior.map_or(0, |p| p.attempts) + 1,
-            submitted_at: Some(now),
-            created_at: prior.map_or(now, |p| p.created_at),
-            updated_at: now,
-            outputs: BTreeMap::new(),
-            last_error: None,
-        };
-        // Durable before the POST: a crash from here on leaves `submitting`, which the next
-        // run reconciles instead of resubmitting.
-        self.state.put(&record, "submitting")?;
-        self.runs[i].record = Some(record);
-        self.runs[i].phase = Phase::Submitting;
-        let (op, tx) = (self.runs[i].op.clone(), self.tx.clone());
-        self.tasks.spawn(async move {
-            let r = provider.submit(&op).await;
-            let _ = tx.send(Msg::Submitted(i, r));
-        });
-        Ok(())
-    }
-
-    fn spawn_poll(&mut self, i: usize, provider: Arc<dyn Provider>, delay: Duration) {
-        let Some(handle) = self.runs[i].record.as_ref().and_then(|r| r.handle.clone()) else {
-            return;
-        };
-        let (op, tx) = (self.runs[i].op.clone(), self.tx.clone());
-        self.tasks.spawn(async move {
-            tokio::time::sleep(delay).await;
-            let r = provider.poll(&op, &handle).await;
-            let _ = tx.send(Msg::Polled(i, r));
-        });
-    }
-
-    fn spawn_reconcile(
-        &mut self,
-        i: usize,
-        provider: Arc<dyn Provider>,
-        since: i64,
-        delay: Duration,
-    ) {
-        let (op, tx) = (self.runs[i].op.clone(), self.tx.clone());
-        self.tasks.spawn(async move {
-            tokio::time::sleep(delay).await;
-            let r = provider.reconcile(&op, since).await;
-            let _ = tx.send(Msg::Reconciled(i, r));
-        });
     }
 
     fn provider(&self, i: usize) -> Option<Arc<dyn Provider>> {
@@ -365,7 +90,15 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn handle(&mut self, msg: Msg) -> Result<(), ApplyError> {
+    fn since(&self, i: usize) -> i64 {
+        self.runs[i]
+            .record
+            .as_ref()
+            .and_then(|r| r.submitted_at)
+            .unwrap_or_else(now_ms)
+    }
+
+    pub(super) fn handle(&mut self, msg: Msg) -> Result<(), ApplyError> {
         match msg {
             Msg::Prepared(i, Ok(())) => {
                 if self.outcome.interrupted {
@@ -437,11 +170,7 @@ impl Walker<'_> {
                     gave_up: false,
                 });
                 self.runs[i].phase = Phase::Reconciling;
-                let since = self.runs[i]
-                    .record
-                    .as_ref()
-                    .and_then(|r| r.submitted_at)
-                    .unwrap_or_else(now_ms);
+                let since = self.since(i);
                 if self.outcome.interrupted {
                     self.leave_in_flight(i);
                 } else if let Some(p) = self.provider(i) {
@@ -479,12 +208,11 @@ impl Walker<'_> {
                 }
             }
             Ok(None) if self.runs[i].reconciles < self.opts.reconcile_attempts => {
-                let delay = self.opts.reconcile_delay * 2u32.pow(self.runs[i].reconciles.min(8));
-                let since = self.runs[i]
-                    .record
-                    .as_ref()
-                    .and_then(|r| r.submitted_at)
-                    .unwrap_or_else(now_ms);
+                let delay = self
+                    .opts
+                    .reconcile_delay
+                    .saturating_mul(2u32.pow(self.runs[i].reconciles.min(8)));
+                let since = self.since(i);
                 if let Some(p) = self.provider(i) {
                     self.spawn_reconcile(i, p, since, delay);
                 }
@@ -514,11 +242,7 @@ impl Walker<'_> {
                 if self.failed_call(i, "reconcile", &e) {
                     self.leave_in_flight(i);
                 } else {
-                    let since = self.runs[i]
-                        .record
-                        .as_ref()
-                        .and_then(|r| r.submitted_at)
-                        .unwrap_or_else(now_ms);
+                    let since = self.since(i);
                     let delay =
                         self.opts
                             .poll
@@ -539,30 +263,8 @@ impl Walker<'_> {
     ) -> Result<(), ApplyError> {
         let name = self.runs[i].op.name.clone();
         self.runs[i].polls += 1;
+        let past_deadline = self.runs[i].deadline.is_some_and(|d| Instant::now() >= d);
         match result {
-            Ok(PollOutcome::Running { percent, handle }) => {
-                let first_progress = self.runs[i].last_percent.is_none_or(|p| p == 0)
-                    && percent.is_some_and(|p| p > 0);
-                self.runs[i].errors = 0;
-                if let Some(h) = handle
-                    && self.runs[i].record.as_ref().and_then(|r| r.handle.as_ref()) != Some(&h)
-                {
-                    let id = h.id().to_owned();
-                    self.update(i, &format!("following {id}"), |r| r.handle = Some(h))?;
-                }
-                if percent != self.runs[i].last_percent {
-                    self.runs[i].last_percent = percent;
-                    self.emit(&Event::Progress { name, percent });
-                }
-                let elapsed = self.since_submit(i);
-                let delay =
-                    self.opts
-                        .poll
-                        .next(self.runs[i].polls, elapsed, percent, first_progress);
-                if let Some(p) = self.provider(i) {
-                    self.spawn_poll(i, p, delay);
-                }
-            }
             Ok(PollOutcome::Succeeded { outputs }) => {
                 self.update(i, "succeeded", |r| {
                     r.status = Status::Succeeded;
@@ -571,7 +273,7 @@ impl Walker<'_> {
                 })?;
                 let elapsed_ms = self.runs[i]
                     .started
-                    .map_or(0, |s| s.elapsed().as_millis() as u64);
+                    .map_or(0, |s| u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX));
                 self.emit(&Event::Succeeded {
                     name: name.clone(),
                     elapsed_ms,
@@ -584,23 +286,126 @@ impl Walker<'_> {
                 self.fail(i, &reason)?;
                 self.skip_dependents(i, &name);
             }
+            Ok(PollOutcome::Running { percent, handle }) => {
+                let first_progress = self.runs[i].last_percent.is_none_or(|p| !p.is_started())
+                    && percent.is_some_and(|p| p.is_started());
+                self.runs[i].errors = 0;
+                self.runs[i].not_found = 0;
+                if let Some(h) = handle
+                    && self.runs[i].record.as_ref().and_then(|r| r.handle.as_ref()) != Some(&h)
+                {
+                    let id = h.id().to_owned();
+                    self.update(i, &format!("following {id}"), |r| r.handle = Some(h))?;
+                }
+                let elapsed = self.since_submit(i);
+                if percent != self.runs[i].last_percent {
+                    self.runs[i].last_percent = percent;
+                    let eta_ms = PollPolicy::earliest_end(elapsed, percent)
+                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                    self.emit(&Event::Progress {
+                        name,
+                        percent,
+                        eta_ms,
+                    });
+                }
+                if past_deadline {
+                    return self.timed_out(i);
+                }
+                let delay =
+                    self.opts
+                        .poll
+                        .next(self.runs[i].polls, elapsed, percent, first_progress);
+                self.poll_again(i, delay)?;
+            }
+            Ok(PollOutcome::NotFound { detail }) => {
+                self.runs[i].not_found += 1;
+                let lost = self.runs[i].not_found >= self.opts.lost_polls.max(1)
+                    && self.since_submit(i) >= self.opts.lost_grace;
+                if lost {
+                    return self.lost(i, &detail);
+                }
+                if past_deadline {
+                    return self.timed_out(i);
+                }
+                let delay = self
+                    .opts
+                    .poll
+                    .next(self.runs[i].not_found, Duration::ZERO, None, false);
+                self.poll_again(i, delay)?;
+            }
             Err(e) => {
                 if self.failed_call(i, "poll", &e) {
                     self.update(i, "stopped following after repeated poll errors", |r| {
                         r.last_error = Some(e.message.clone());
                     })?;
                     self.leave_in_flight(i);
+                } else if past_deadline {
+                    return self.timed_out(i);
                 } else {
                     let delay =
                         self.opts
                             .poll
                             .next(self.runs[i].errors, Duration::ZERO, None, false);
-                    if let Some(p) = self.provider(i) {
-                        self.spawn_poll(i, p, delay);
-                    }
+                    self.poll_again(i, delay)?;
                 }
             }
         }
+        Ok(())
+    }
+
+    fn poll_again(&mut self, i: usize, delay: Duration) -> Result<(), ApplyError> {
+        match self.provider(i) {
+            Some(p) => {
+                self.spawn_poll(i, p, delay);
+                Ok(())
+            }
+            None => Err(ApplyError::Internal(format!(
+                "{}: its provider disappeared while it ran",
+                self.runs[i].op.name
+            ))),
+        }
+    }
+
+    /// Stops waiting for a job past its timeout: it stays `running` with its handle, so the
+    /// next apply re-attaches to it.
+    fn timed_out(&mut self, i: usize) -> Result<(), ApplyError> {
+        let name = self.runs[i].op.name.clone();
+        let after = friendly(self.since_submit(i));
+        let message =
+            format!("still running in the cloud after {after}; `rewind apply` re-attaches");
+        self.update(i, &format!("timed out after {after}: still running"), |_| {})?;
+        self.emit(&Event::TimedOut {
+            name: name.clone(),
+            message,
+        });
+        self.outcome.timed_out.push(name);
+        self.leave_in_flight(i);
+        Ok(())
+    }
+
+    /// The service has answered "not found" long enough: the job is lost. It becomes
+    /// `unknown`, which the next plan blocks until the user decides.
+    fn lost(&mut self, i: usize, detail: &str) -> Result<(), ApplyError> {
+        let name = self.runs[i].op.name.clone();
+        let id = self.runs[i]
+            .record
+            .as_ref()
+            .and_then(|r| r.handle.as_ref())
+            .map_or_else(|| "?".to_owned(), |h| h.id().to_owned());
+        let reason = format!("the service no longer knows job {id} ({detail})");
+        self.update(i, "unknown: the service no longer knows the job", |r| {
+            r.status = Status::Unknown;
+            r.last_error = Some(reason.clone());
+        })?;
+        self.emit(&Event::Unknown {
+            name: name.clone(),
+            reason: format!(
+                "{reason}; check the cloud, then `rewind apply --resubmit {name}` or `rewind state rm {name}`"
+            ),
+        });
+        self.finish_run(i);
+        self.outcome.unknown.push(name.clone());
+        self.skip_dependents(i, &name);
         Ok(())
     }
 
@@ -646,7 +451,7 @@ impl Walker<'_> {
         self.skip_dependents(i, &name);
     }
 
-    fn fail(&mut self, i: usize, reason: &str) -> Result<(), ApplyError> {
+    pub(super) fn fail(&mut self, i: usize, reason: &str) -> Result<(), ApplyError> {
         let name = self.runs[i].op.name.clone();
         self.update(i, "failed", |r| {
             r.status = Status::Failed;
@@ -669,20 +474,20 @@ impl Walker<'_> {
             let r = &mut self.runs[d];
             r.waiting_on = r.waiting_on.saturating_sub(1);
             if r.waiting_on == 0 && r.phase == Phase::Waiting {
-                self.ready.insert(d);
+                self.make_ready(d);
             }
         }
     }
 
     /// Marks everything downstream of `i` as skipped, once each.
-    fn skip_dependents(&mut self, i: usize, because: &str) {
+    pub(super) fn skip_dependents(&mut self, i: usize, because: &str) {
         let mut stack = self.dependents[i].clone();
         while let Some(d) = stack.pop() {
             if self.runs[d].phase != Phase::Waiting {
                 continue;
             }
             self.runs[d].phase = Phase::Done;
-            self.ready.remove(&d);
+            self.unready(d);
             let name = self.runs[d].op.name.clone();
             self.outcome.skipped.push(name.clone());
             self.emit(&Event::Skipped {
@@ -693,7 +498,7 @@ impl Walker<'_> {
         }
     }
 
-    fn finish(mut self) -> ApplyOutcome {
+    pub(super) fn finish(mut self) -> super::ApplyOutcome {
         let mut running = Vec::new();
         for i in 0..self.runs.len() {
             match self.runs[i].phase {
@@ -738,6 +543,7 @@ impl Walker<'_> {
             &mut o.skipped,
             &mut o.unknown,
             &mut o.in_flight,
+            &mut o.timed_out,
         ] {
             v.sort();
             v.dedup();
@@ -747,5 +553,17 @@ impl Walker<'_> {
             outcome: outcome.clone(),
         });
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::friendly;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_like_the_settings() {
+        assert_eq!(friendly(Duration::from_secs(6 * 3600)), "6h");
+        assert_eq!(friendly(Duration::from_millis(90_400)), "1m 30s");
     }
 }

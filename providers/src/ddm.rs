@@ -37,6 +37,19 @@ impl Spec<'_> {
             Spec::Metadata(s) => &s.target.instance_id,
         }
     }
+
+    /// Every DDM instance the request names, the target first: the docs do not say which one
+    /// a restore job carries, and the target is the least likely to run other jobs.
+    fn named_instances(&self) -> Vec<&str> {
+        let mut ids = vec![self.target_id()];
+        match self {
+            Spec::Restore(s) => ids.extend([s.instance_id.as_str(), s.source.instance_id.as_str()]),
+            Spec::Metadata(s) => ids.push(s.instance_id.as_str()),
+        }
+        let mut seen = BTreeSet::new();
+        ids.retain(|id| seen.insert(*id));
+        ids
+    }
 }
 
 fn spec(op: &Operation) -> Result<Spec<'_>, ProviderError> {
@@ -255,10 +268,14 @@ impl DdmProvider {
         Ok(checks)
     }
 
-    /// The newest job on `target_id` created at or after `since` (DDM lists jobs by time).
+    /// The job a submit at `since` created, from the job list
+    /// (`querying_information_about_tasks_a_v3_api.rst`), which keeps jobs after they end: the
+    /// earliest job created at or after `since` (less clock skew) on an instance the request
+    /// names, preferring the first of `instances`. The docs give no restore job name, so the
+    /// name is not matched.
     async fn job_since(
         &self,
-        target_id: &str,
+        instances: &[&str],
         since: i64,
     ) -> Result<Option<Handle>, ProviderError> {
         let from = since - CLOCK_SKEW_MS;
@@ -277,13 +294,21 @@ impl DdmProvider {
                 });
             }
         };
-        let newest = jobs
+        let jobs: Vec<Job> = jobs
             .iter()
             .filter_map(Job::from_value)
-            .filter(|j| j.instance_id.as_deref() == Some(target_id))
             .filter(|j| j.created_ms.is_some_and(|c| c >= from))
-            .max_by_key(|j| j.created_ms);
-        Ok(newest.map(|j| Handle::Job { job_id: j.id }))
+            .collect();
+        Ok(instances
+            .iter()
+            .find_map(|id| {
+                jobs.iter()
+                    .filter(|j| j.instance_id.as_deref() == Some(*id))
+                    .min_by_key(|j| j.created_ms)
+            })
+            .map(|j| Handle::Job {
+                job_id: j.id.clone(),
+            }))
     }
 }
 
@@ -342,6 +367,9 @@ impl Provider for DdmProvider {
         op: &'a Operation,
         submitted_at: i64,
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
-        Box::pin(async move { self.job_since(spec(op)?.target_id(), submitted_at).await })
+        Box::pin(async move {
+            let spec = spec(op)?;
+            self.job_since(&spec.named_instances(), submitted_at).await
+        })
     }
 }

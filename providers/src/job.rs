@@ -19,7 +19,8 @@ pub struct Job {
     pub fail_reason: Option<String>,
     /// `instance.id` of a job query, or `instance_id` of a list item.
     pub instance_id: Option<String>,
-    /// `created` (RDS, TaurusDB) or `created_time` (DDM), in epoch ms.
+    /// `created` (RDS, TaurusDB jobs), `create_time` (RDS instant tasks) or `created_time`
+    /// (DDM), in epoch ms.
     pub created_ms: Option<i64>,
 }
 
@@ -36,7 +37,7 @@ impl Job {
                 .as_str()
                 .map(str::to_owned)
                 .or_else(|| text("instance_id")),
-            created_ms: ["created", "created_time"]
+            created_ms: ["created", "create_time", "created_time"]
                 .iter()
                 .find_map(|k| wire_time::value_ms(&job[*k])),
         })

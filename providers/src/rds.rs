@@ -4,7 +4,7 @@ use crate::check::{self, check};
 use crate::client::Client;
 use crate::job;
 use crate::query::Query;
-use crate::wire_time::{self, CLOCK_SKEW_MS};
+use crate::wire_time::CLOCK_SKEW_MS;
 use rewind_engine::kinds::{OpSpec, RdsRestore, RestoreType, Service};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -38,34 +38,43 @@ impl RdsProvider {
         }))
     }
 
-    /// The newest task on `instance_id` created at or after `since` (less clock skew), from
-    /// `GET /v3/{project_id}/tasklist`. A service without the list answers "none".
-    async fn newest_task(
+    /// The restore task a submit at `since` created, from the instant-task list
+    /// (`GET /v3/{project_id}/tasklist`, RDS `querying_instant_tasks.rst`), which keeps tasks
+    /// after they end. A task matches when it runs on an instance the request names, is a
+    /// restore by name (the docs' example: `RestoreSqlserverInInstance`), and was created at or
+    /// after `since` (less clock skew); the earliest such task is ours. A service without the
+    /// list answers "none".
+    async fn restore_task(
         &self,
-        instance_id: &str,
+        spec: &RdsRestore,
         since: i64,
     ) -> Result<Option<String>, ProviderError> {
-        let query = Query::new()
-            .with("instance_id", instance_id)
-            .with("start_time", since - CLOCK_SKEW_MS)
-            .with("limit", 50);
-        let Ok(found) = check::fetch(
-            &self.client,
-            Service::Rds,
-            "/v3/{project_id}/tasklist",
-            &query,
-        )
-        .await?
-        else {
-            return Ok(None);
-        };
-        let newest = check::array(&found["tasks"])
-            .iter()
-            .filter(|t| t["instance_id"].as_str() == Some(instance_id))
-            .filter_map(|t| Some((wire_time::value_ms(&t["created"])?, t["id"].as_str()?)))
-            .filter(|(created, _)| *created >= since - CLOCK_SKEW_MS)
-            .max_by_key(|(created, _)| *created);
-        Ok(newest.map(|(_, id)| id.to_owned()))
+        let from = since - CLOCK_SKEW_MS;
+        let mut instances = vec![spec.target.instance_id.as_str()];
+        if spec.source.instance_id != spec.target.instance_id {
+            instances.push(spec.source.instance_id.as_str());
+        }
+        let mut found: Option<job::Job> = None;
+        for instance_id in &instances {
+            let query = Query::new()
+                .with("instance_id", instance_id)
+                .with("start_time", from);
+            let Ok((tasks, _)) = check::fetch_all(&self.client, TASKLIST, &query).await? else {
+                return Ok(None);
+            };
+            let earliest = tasks
+                .iter()
+                .filter_map(job::Job::from_value)
+                .filter(|t| t.instance_id.as_deref().is_some_and(|i| instances.contains(&i)))
+                .filter(|t| is_restore_task(&t.name))
+                .filter(|t| t.created_ms.is_some_and(|c| c >= from))
+                .min_by_key(|t| t.created_ms);
+            found = match (found, earliest) {
+                (Some(a), Some(b)) => Some(if b.created_ms < a.created_ms { b } else { a }),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(found.map(|t| t.id))
     }
 
     async fn checks(&self, spec: &RdsRestore) -> Result<Vec<Check>, ProviderError> {
@@ -155,6 +164,22 @@ impl RdsProvider {
     }
 }
 
+/// The instant-task list: `offset` counts items from 0, `limit` is at most 50, the total is
+/// `total_count` (`querying_instant_tasks.rst`).
+const TASKLIST: check::Paged<'static> = check::Paged {
+    service: Service::Rds,
+    path: "/v3/{project_id}/tasklist",
+    items: "tasks",
+    total: "total_count",
+    page: 50,
+    max_pages: 10,
+};
+
+/// A restore task by name: `Restore{Engine}InInstance` in the docs' example; any engine.
+pub fn is_restore_task(name: &str) -> bool {
+    name.to_ascii_lowercase().starts_with("restore")
+}
+
 fn spec(op: &Operation) -> Result<&RdsRestore, ProviderError> {
     match &op.spec {
         OpSpec::Rds(spec) => Ok(spec),
@@ -219,19 +244,20 @@ impl Provider for RdsProvider {
         })
     }
 
-    /// RDS has no job list to search; a target in `RESTORING` is the sign that the POST took
-    /// effect, and from then on the instance status is followed. The status carries no time,
-    /// so `submitted_at` cannot narrow it further.
+    /// The instant-task list first; failing that (a service that does not serve it), a target
+    /// in `RESTORING` is the sign that the POST took effect, and from then on the instance
+    /// status is followed.
     fn reconcile<'a>(
         &'a self,
         op: &'a Operation,
         submitted_at: i64,
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
         Box::pin(async move {
-            let target_id = &spec(op)?.target.instance_id;
+            let spec = spec(op)?;
+            let target_id = &spec.target.instance_id;
             // The instant-task list knows restores that already finished, which the instance
             // status cannot tell apart from none.
-            if let Some(job_id) = self.newest_task(target_id, submitted_at).await? {
+            if let Some(job_id) = self.restore_task(spec, submitted_at).await? {
                 return Ok(Some(Handle::Job { job_id }));
             }
             Ok(match self.instance(target_id).await? {

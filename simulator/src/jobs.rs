@@ -166,6 +166,31 @@ pub(crate) fn dbs_job(id: &str, job: &Job, now: i64, entities: &Value) -> Value 
     json!({ "job": out })
 }
 
+/// RDS: one item of the instant-task list (`querying_instant_tasks.rst`). `end_time` is the
+/// planned end while the task runs, the real end after.
+pub(crate) fn rds_task(id: &str, job: &Job, now: i64, instance_status: &str) -> Value {
+    let end = job
+        .ended
+        .unwrap_or_else(|| job.created.saturating_add(job.duration_ms));
+    let mut out = json!({
+        "id": id,
+        "name": job.name,
+        "instance_id": job.instance_id,
+        "instance_name": job.instance_name,
+        "instance_status": instance_status,
+        "order_id": "",
+        "process": process(job, now),
+        "create_time": timefmt::dbs(job.created),
+        "end_time": timefmt::dbs(end),
+        "status": job.status,
+    });
+    // The documented example (a completed task) carries no `fail_reason`.
+    if job.status == "Failed" {
+        out["fail_reason"] = json!(job.fail_reason);
+    }
+    out
+}
+
 /// DDM: the job body of `GET /v3/{project_id}/jobs/{job_id}` (otc-api.md §1.4).
 pub(crate) fn ddm_job(id: &str, job: &Job, now: i64) -> Value {
     let mut out = json!({

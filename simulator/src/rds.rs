@@ -184,9 +184,10 @@ fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
     Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, &entities)))
 }
 
-/// `GET /v3/{project_id}/tasklist`: instant tasks (otc-api.md §2.4), filtered by `id`,
-/// `instance_id`, `status` and a `start_time`/`end_time` window (epoch ms) on creation.
-/// The envelope (`tasks`, `total_count`) and the `created`/`ended` fields are inferred.
+/// `GET /v3/{project_id}/tasklist`: instant tasks, per the RDS page
+/// `api_v3_recommended/obtaining_task_information/querying_instant_tasks.rst`: filtered by
+/// `id`, `instance_id`, `name`, `status` and a `start_time`/`end_time` window (epoch ms) on
+/// creation; `offset` counts items from 0; the envelope is `{tasks, actions, total_count}`.
 fn list_tasks(cx: &mut Ctx<'_>) -> ApiResult {
     let (offset, limit) =
         jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 10, 50).map_err(param)?;
@@ -200,8 +201,12 @@ fn list_tasks(cx: &mut Ctx<'_>) -> ApiResult {
         }
     };
     let (start, end) = (ms("start_time")?, ms("end_time")?);
-    let (want_id, want_instance, want_status) =
-        (cx.req.q("id"), cx.req.q("instance_id"), cx.req.q("status"));
+    let (want_id, want_instance, want_status, want_name) = (
+        cx.req.q("id"),
+        cx.req.q("instance_id"),
+        cx.req.q("status"),
+        cx.req.q("name"),
+    );
     let mut tasks: Vec<(i64, Value)> = cx
         .st
         .world
@@ -212,28 +217,31 @@ fn list_tasks(cx: &mut Ctx<'_>) -> ApiResult {
         .filter(|(id, _)| want_id.is_none_or(|w| w == id.as_str()))
         .filter(|(_, j)| want_instance.is_none_or(|w| w == j.instance_id))
         .filter(|(_, j)| want_status.is_none_or(|w| w == j.status))
+        .filter(|(_, j)| want_name.is_none_or(|w| w == j.name))
         .filter(|(_, j)| start.is_none_or(|s| j.created >= s) && end.is_none_or(|e| j.created <= e))
         .map(|(id, j)| {
-            let mut t = jobs::dbs_job(id, j, cx.now, &json!({}))["job"].clone();
-            t["instance_id"] = json!(j.instance_id);
-            t["instance_name"] = json!(j.instance_name);
-            t["instance_status"] = json!(
-                cx.st
-                    .world
-                    .rds
-                    .instances
-                    .get(&j.instance_id)
-                    .map_or("", |i| i.status.as_str())
-            );
-            (j.created, t)
+            let status = cx
+                .st
+                .world
+                .rds
+                .instances
+                .get(&j.instance_id)
+                .map_or("", |i| i.status.as_str());
+            (j.created, jobs::rds_task(id, j, cx.now, status))
         })
         .collect();
     tasks.sort_by_key(|t| std::cmp::Reverse(t.0));
     let total = tasks.len();
     let tasks: Vec<Value> = tasks.into_iter().map(|(_, t)| t).collect();
-    Ok(Reply::ok(
-        json!({ "tasks": jobs::page(tasks, offset, limit), "total_count": total }),
-    ))
+    let mut actions: Vec<&str> = tasks.iter().filter_map(|t| t["name"].as_str()).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    let actions: Vec<String> = actions.into_iter().map(str::to_owned).collect();
+    Ok(Reply::ok(json!({
+        "tasks": jobs::page(tasks, offset, limit),
+        "actions": actions,
+        "total_count": total,
+    })))
 }
 
 fn instance_json(id: &str, inst: &RdsInstance, pid: &str) -> Value {

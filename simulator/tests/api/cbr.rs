@@ -7,21 +7,21 @@ use serde_json::{Value, json};
 
 use crate::util::{PID, assert_dbs_error, fixture, start, verbatim};
 
-const BACKUP: &str = "a5200268-74a5-4806-acc6-95793ab0228b";
-const SERVER: &str = "94eba8b2-acc9-4d82-badc-127144cc5526";
+pub(crate) const BACKUP: &str = "a5200268-74a5-4806-acc6-95793ab0228b";
+pub(crate) const SERVER: &str = "94eba8b2-acc9-4d82-badc-127144cc5526";
 
 /// Seed 4, verbatim.
-fn documented_body() -> Value {
+pub(crate) fn documented_body() -> Value {
     verbatim(
         r#"{ "restore" : { "mappings" : [ { "backup_id" : "5d822633-2bbf-4af8-a16e-5ab1c7705235", "volume_id" : "eccbcfdd-f843-4bbb-b2c0-a5ce861f9376" } ], "power_on" : true, "server_id" : "94eba8b2-acc9-4d82-badc-127144cc5526" } }"#,
     )
 }
 
-fn restore_path(backup: &str) -> String {
+pub(crate) fn restore_path(backup: &str) -> String {
     format!("/v3/{PID}/backups/{backup}/restore")
 }
 
-fn logs_path() -> String {
+pub(crate) fn logs_path() -> String {
     format!("/v3/{PID}/operation-logs?operation_type=restore&resource_id={SERVER}")
 }
 

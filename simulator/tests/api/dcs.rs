@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use crate::util::{PID, assert_dcs_error, fixture, start, verbatim};
 
-const INST: &str = "6a8f4c2e-3b1d-4e5f-9a7b-8c6d5e4f3a2b";
-const BACKUP: &str = "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029";
+pub(crate) const INST: &str = "6a8f4c2e-3b1d-4e5f-9a7b-8c6d5e4f3a2b";
+pub(crate) const BACKUP: &str = "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029";
 
 /// Seed 5, verbatim.
-fn documented_body() -> Value {
+pub(crate) fn documented_body() -> Value {
     verbatim(
         r#"{
 "backup_id" : "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029",
@@ -19,7 +19,7 @@ fn documented_body() -> Value {
     )
 }
 
-fn restores_path() -> String {
+pub(crate) fn restores_path() -> String {
     format!("/v2/{PID}/instances/{INST}/restores")
 }
 

@@ -6,14 +6,14 @@ use serde_json::{Value, json};
 
 use crate::util::{PID, assert_ddm_error, fixture, start, verbatim};
 
-const PATH_ID: &str = "1f5c9fd6cd984056ba89c8c87cc03278in09";
-const SOURCE: &str = "733c7e8d73a54c27b8308ec784a8be8cin09";
-const TARGET: &str = "2f0324a93859487eb5566d75951fcd2din09";
-const SOURCE_DN: &str = "7edae0250ebc464897bd92b8d3e8b769in01";
-const TARGET_DN: &str = "f4e2949e9b9b4d60b42c89ed39bfe34cin01";
+pub(crate) const PATH_ID: &str = "1f5c9fd6cd984056ba89c8c87cc03278in09";
+pub(crate) const SOURCE: &str = "733c7e8d73a54c27b8308ec784a8be8cin09";
+pub(crate) const TARGET: &str = "2f0324a93859487eb5566d75951fcd2din09";
+pub(crate) const SOURCE_DN: &str = "7edae0250ebc464897bd92b8d3e8b769in01";
+pub(crate) const TARGET_DN: &str = "f4e2949e9b9b4d60b42c89ed39bfe34cin01";
 
 /// Seed 1, verbatim.
-fn recovery_body() -> Value {
+pub(crate) fn recovery_body() -> Value {
     verbatim(
         r#"{
   "source": {
@@ -34,7 +34,7 @@ fn recovery_body() -> Value {
 }
 
 /// Seed 2, verbatim.
-fn metadata_body() -> Value {
+pub(crate) fn metadata_body() -> Value {
     verbatim(
         r#"{
   "source": {
@@ -50,11 +50,11 @@ fn metadata_body() -> Value {
     )
 }
 
-fn recovery_path(id: &str) -> String {
+pub(crate) fn recovery_path(id: &str) -> String {
     format!("/v3/{PID}/instances/{id}/backups/recovery")
 }
 
-fn metadata_path(id: &str) -> String {
+pub(crate) fn metadata_path(id: &str) -> String {
     format!("/v3/{PID}/instances/{id}/backups/metadata-recovery")
 }
 

@@ -6,6 +6,7 @@ mod catalog;
 mod cbr;
 mod dcs;
 mod ddm;
+mod docs_shape;
 mod faults;
 mod iam;
 mod rds;

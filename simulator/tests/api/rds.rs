@@ -5,17 +5,17 @@ use serde_json::{Value, json};
 
 use crate::util::{PID, assert_dbs_error, fixture, start, verbatim};
 
-const INST: &str = "d8e6ca5a624745bcb546a227aa3ae1cfin01";
+pub(crate) const INST: &str = "d8e6ca5a624745bcb546a227aa3ae1cfin01";
 
 /// The request from otc-api.md §2.1, verbatim.
-fn documented_body() -> Value {
+pub(crate) fn documented_body() -> Value {
     verbatim(
         r#"{"source": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01", "type": "timestamp", "restore_time": 1532001446987},
  "target": {"instance_id": "d8e6ca5a624745bcb546a227aa3ae1cfin01"}}"#,
     )
 }
 
-fn recovery(version: &str) -> String {
+pub(crate) fn recovery(version: &str) -> String {
     format!("/{version}/{PID}/instances/recovery")
 }
 

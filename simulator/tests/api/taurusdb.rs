@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use crate::util::{PID, assert_dbs_error, fixture, start, verbatim};
 
-const SOURCE: &str = "690e08a7c3854c218df0e59de3b0c6cein07";
-const TARGET: &str = "7033e7c3cf93438797d44ad7ae0a7d95in07";
+pub(crate) const SOURCE: &str = "690e08a7c3854c218df0e59de3b0c6cein07";
+pub(crate) const TARGET: &str = "7033e7c3cf93438797d44ad7ae0a7d95in07";
 
 /// Seed 3's four examples, verbatim.
-fn documented_bodies() -> [Value; 4] {
+pub(crate) fn documented_bodies() -> [Value; 4] {
     [
         verbatim(
             r#"{ "target_instance_id" : "7033e7c3cf93438797d44ad7ae0a7d95in07", "source_instance_id" : "690e08a7c3854c218df0e59de3b0c6cein07", "backup_id" : "7ffbf305376b4cbea0ae491257b6aaf9br07", "type" : "backup" }"#,
@@ -27,7 +27,7 @@ fn documented_bodies() -> [Value; 4] {
     ]
 }
 
-fn restore_path() -> String {
+pub(crate) fn restore_path() -> String {
     format!("/v3/{PID}/instances/restore")
 }
 

@@ -37,10 +37,8 @@ fn fixture() -> Fixture {
     let text = std::fs::read_to_string(workspace().join("examples/ddm-pitr.yaml")).expect("spec");
     std::fs::write(dir.path().join("restore.yaml"), &text).expect("write spec");
     let compiled = compile("restore.yaml", &text, &LoadOptions::default()).expect("compiles");
-    let world = rewind_cli::simulate::world_for(
-        &compiled.spec,
-        jiff::Timestamp::now().as_millisecond(),
-    );
+    let world =
+        rewind_cli::simulate::world_for(&compiled.spec, jiff::Timestamp::now().as_millisecond());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -103,7 +101,10 @@ impl Fixture {
             .env_clear()
             .env("NO_COLOR", "1")
             .env("HOME", self.dir.path())
-            .env("OS_CLIENT_CONFIG_FILE", self.dir.path().join("conf/clouds.yaml"))
+            .env(
+                "OS_CLIENT_CONFIG_FILE",
+                self.dir.path().join("conf/clouds.yaml"),
+            )
             .env("OS_CLOUD", cloud)
             .envs(extra.iter().copied())
             .output()
@@ -131,7 +132,11 @@ impl Fixture {
 fn a_clouds_and_secure_yaml_pair_from_os_client_config_file_authenticates_against_the_simulator() {
     let f = fixture();
     let out = f.rewind("sim", &["plan"], &[]);
-    assert_eq!(out.code, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
     assert!(out.stdout.contains("orders-metadata"), "{}", out.stdout);
     f.assert_no_secret(&out);
     let requests = f.sim.requests();
@@ -153,12 +158,19 @@ fn a_clouds_and_secure_yaml_pair_from_os_client_config_file_authenticates_agains
 #[test]
 fn a_missing_cloud_lists_the_defined_ones_and_no_password() {
     let f = fixture();
-    for args in [&["plan"][..], &["plan", "--json"], &["apply", "--auto-approve"]] {
+    for args in [
+        &["plan"][..],
+        &["plan", "--json"],
+        &["apply", "--auto-approve"],
+    ] {
         let out = f.rewind("prod", args, &[("REWIND_LOG", "trace")]);
         assert_eq!(out.code, 1, "{args:?}: {}", out.stdout);
         let shown = format!("{}{}", out.stdout, out.stderr);
         assert!(shown.contains("`prod`"), "{args:?}: {shown}");
-        assert!(shown.contains("defined clouds: sim, staging"), "{args:?}: {shown}");
+        assert!(
+            shown.contains("defined clouds: sim, staging"),
+            "{args:?}: {shown}"
+        );
         assert!(shown.contains("clouds.yaml"), "{args:?}: {shown}");
         f.assert_no_secret(&out);
     }
@@ -182,7 +194,11 @@ fn an_os_client_config_file_that_is_not_there_is_an_error_not_a_fallback() {
         &[("OS_CLIENT_CONFIG_FILE", missing.to_str().expect("UTF-8"))],
     );
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stderr.contains("OS_CLIENT_CONFIG_FILE"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("OS_CLIENT_CONFIG_FILE"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("nope.yaml"), "{}", out.stderr);
     f.assert_no_secret(&out);
     assert!(f.sim.requests().is_empty());

@@ -83,7 +83,10 @@ fn a_completion_script_is_generated_for_each_shell() {
         ("bash", "complete -o nospace"),
         ("zsh", "#compdef rewind"),
         ("fish", "complete --keep-order --exclusive --command rewind"),
-        ("powershell", "Register-ArgumentCompleter -Native -CommandName rewind"),
+        (
+            "powershell",
+            "Register-ArgumentCompleter -Native -CommandName rewind",
+        ),
     ];
     for (shell, marker) in markers {
         let out = rewind(dir.path(), &["completions", shell], &[]);
@@ -93,7 +96,9 @@ fn a_completion_script_is_generated_for_each_shell() {
         assert!(
             out.stdout.contains(&format!("REWIND_COMPLETE=\"{shell}\""))
                 || out.stdout.contains(&format!("REWIND_COMPLETE={shell}"))
-                || out.stdout.contains(&format!("$env:REWIND_COMPLETE = \"{shell}\"")),
+                || out
+                    .stdout
+                    .contains(&format!("$env:REWIND_COMPLETE = \"{shell}\"")),
             "{shell}:\n{}",
             out.stdout
         );
@@ -188,11 +193,17 @@ fn names_from_the_state_are_offered_with_their_status() {
         let mut state =
             SledState::open(&dir.path().join(".rewind"), LockHolder::new("test")).expect("state");
         state
-            .put(&record("orders-dn-1", Kind::RdsRestore, Status::Unknown), "test")
+            .put(
+                &record("orders-dn-1", Kind::RdsRestore, Status::Unknown),
+                "test",
+            )
             .expect("put");
         // Recorded by an older version of the spec: still completable, e.g. for `state rm`.
         state
-            .put(&record("retired-restore", Kind::DcsRestore, Status::Succeeded), "test")
+            .put(
+                &record("retired-restore", Kind::DcsRestore, Status::Succeeded),
+                "test",
+            )
             .expect("put");
     }
     let got = fish_candidates(dir.path(), &["rewind", "state", "rm", ""]);
@@ -202,7 +213,12 @@ fn names_from_the_state_are_offered_with_their_status() {
         .collect();
     assert_eq!(
         names,
-        ["orders-dn-1", "orders-dn-2", "orders-metadata", "retired-restore"]
+        [
+            "orders-dn-1",
+            "orders-dn-2",
+            "orders-metadata",
+            "retired-restore"
+        ]
     );
     let help: BTreeMap<&str, &str> = got.iter().map(|(v, h)| (v.as_str(), h.as_str())).collect();
     assert_eq!(help["orders-dn-1"], "rds.restore, unknown");
@@ -241,7 +257,12 @@ printf '%s\n' "${COMPREPLY[@]}"
         .expect("run bash");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let got: Vec<&str> = stdout.lines().collect();
-    assert_eq!(got, DDM_PITR_OPS, "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        got,
+        DDM_PITR_OPS,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -288,8 +309,19 @@ fn rewind_man_prints_roff_naming_every_subcommand() {
     assert!(page.contains(".TH rewind 1"), "{page}");
     assert!(page.contains(".SH SYNOPSIS") && page.contains(".SH COMMANDS"));
     let all = subcommands(dir.path(), &[]);
-    for expected in ["plan", "apply", "state show", "state rm", "completions", "man", "version"] {
-        assert!(all.iter().any(|s| s == expected), "{expected} missing from --help: {all:?}");
+    for expected in [
+        "plan",
+        "apply",
+        "state show",
+        "state rm",
+        "completions",
+        "man",
+        "version",
+    ] {
+        assert!(
+            all.iter().any(|s| s == expected),
+            "{expected} missing from --help: {all:?}"
+        );
     }
     for sub in &all {
         let heading = format!(".SS \"rewind {sub}\"");
@@ -352,11 +384,18 @@ fn version_names_the_commit_and_build_date_in_text_and_json() {
         }
         _ => eprintln!("skipped the HEAD comparison: no git checkout"),
     }
-    assert!(jiff::civil::Date::strptime("%Y-%m-%d", &date).is_ok(), "{date}");
+    assert!(
+        jiff::civil::Date::strptime("%Y-%m-%d", &date).is_ok(),
+        "{date}"
+    );
     // -V and `rewind version` say the same.
     assert_eq!(rewind(dir.path(), &["-V"], &[]).stdout, out.stdout);
     assert_eq!(rewind(dir.path(), &["version"], &[]).stdout, out.stdout);
-    for args in [&["--version", "--json"][..], &["--json", "--version"], &["version", "--json"]] {
+    for args in [
+        &["--version", "--json"][..],
+        &["--json", "--version"],
+        &["version", "--json"],
+    ] {
         let out = rewind(dir.path(), args, &[]);
         assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
         let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");

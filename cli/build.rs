@@ -39,8 +39,7 @@ fn head_files(dir: &Path) -> Vec<PathBuf> {
     if let Some(git_dir) = git(dir, &["rev-parse", "--absolute-git-dir"]) {
         files.push(Path::new(&git_dir).join("HEAD"));
         let common = git(dir, &["rev-parse", "--git-common-dir"])
-            .map(|c| dir.join(c))
-            .unwrap_or_else(|| PathBuf::from(&git_dir));
+            .map_or_else(|| PathBuf::from(&git_dir), |c| dir.join(c));
         if let Some(branch) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
             files.push(common.join(branch));
         }

@@ -81,7 +81,7 @@ pub enum Command {
     Schema,
     /// Run the OTC API simulator on loopback ports until Ctrl-C.
     Sim(SimArgs),
-    /// Print the shell completion script (restore names are completed from the spec and state).
+    /// Print a shell completion script; restore names are completed from the spec and state.
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `rewind man > /usr/local/share/man/man1/rewind.1`.
     Man,

@@ -28,8 +28,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::DisplayVersion && wants_json(&args) {
-                Printer::new(true, false, true, false)
-                    .out(&commands::version::json().to_string());
+                Printer::new(true, false, true, false).out(&commands::version::json().to_string());
                 return ExitCode::SUCCESS;
             }
             let _ = e.print();

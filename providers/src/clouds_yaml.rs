@@ -149,7 +149,11 @@ fn secure_paths(clouds_paths: &[PathBuf], env: Env<'_>) -> Vec<PathBuf> {
 /// The entry named `cloud`: the first clouds.yaml of `paths` that exists (the others are not
 /// read, as in openstacksdk), deep-merged with the first secure.yaml found, secure winning.
 pub fn find(cloud: &str, paths: &[PathBuf], env: Env<'_>) -> Result<CloudEntry, CloudsYamlError> {
-    let clouds = first_file(paths, env::first(env, &[env::CLIENT_CONFIG_FILE]).as_deref(), env::CLIENT_CONFIG_FILE)?;
+    let clouds = first_file(
+        paths,
+        env::first(env, &[env::CLIENT_CONFIG_FILE]).as_deref(),
+        env::CLIENT_CONFIG_FILE,
+    )?;
     let secure_candidates = secure_paths(paths, env);
     let secure = first_file(
         &secure_candidates,
@@ -169,7 +173,11 @@ pub fn find(cloud: &str, paths: &[PathBuf], env: Env<'_>) -> Result<CloudEntry, 
             searched: paths.to_vec(),
         });
     };
-    let origin = clouds.as_ref().or(secure.as_ref()).map(|(p, _)| p.clone()).unwrap_or_default();
+    let origin = clouds
+        .as_ref()
+        .or(secure.as_ref())
+        .map(|(p, _)| p.clone())
+        .unwrap_or_default();
     entry_from(cloud, &origin, entry)
 }
 
@@ -255,11 +263,18 @@ fn entry_from(cloud: &str, path: &Path, mut value: Value) -> Result<CloudEntry, 
     let text = |map: &Map<String, Value>, key: &str| {
         map.get(key).and_then(Value::as_str).map(str::to_owned)
     };
-    let auth = top.get("auth").and_then(Value::as_object).cloned().unwrap_or_default();
+    let auth = top
+        .get("auth")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     // openstacksdk's backwards-compatible project keys, in its order.
     for (field, aliases) in [
         (&mut entry.auth.project_id, ["tenant_id", "project_id"]),
-        (&mut entry.auth.project_name, ["tenant_name", "project_name"]),
+        (
+            &mut entry.auth.project_name,
+            ["tenant_name", "project_name"],
+        ),
     ] {
         if field.is_none() {
             *field = aliases
@@ -268,7 +283,11 @@ fn entry_from(cloud: &str, path: &Path, mut value: Value) -> Result<CloudEntry, 
         }
     }
     if entry.region_name.is_none() {
-        entry.region_name = match top.get("regions").and_then(Value::as_array).and_then(|r| r.first()) {
+        entry.region_name = match top
+            .get("regions")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+        {
             Some(Value::String(name)) => Some(name.clone()),
             Some(Value::Object(region)) => text(region, "name"),
             _ => None,
@@ -296,7 +315,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: BTreeMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -334,8 +353,14 @@ mod tests {
         assert_eq!(secure[0], "/x/secure.yaml");
         assert_eq!(secure[3], "secure.yaml");
         assert!(secure.contains(&"/home/u/.config/openstack/secure.yaml".to_owned()));
-        assert_eq!(secure.last().map(String::as_str), Some("/etc/openstack/secure.json"));
-        let env = env_of(&[("OS_CLIENT_SECURE_FILE", "/s/sec.yaml"), ("XDG_CONFIG_HOME", "/xdg")]);
+        assert_eq!(
+            secure.last().map(String::as_str),
+            Some("/etc/openstack/secure.json")
+        );
+        let env = env_of(&[
+            ("OS_CLIENT_SECURE_FILE", "/s/sec.yaml"),
+            ("XDG_CONFIG_HOME", "/xdg"),
+        ]);
         let paths = search_paths(&env);
         assert_eq!(paths[3], Path::new("/xdg/openstack/clouds.yaml"));
         assert_eq!(secure_paths(&paths, &env)[0], Path::new("/s/sec.yaml"));
@@ -347,7 +372,8 @@ mod tests {
             r#"{"a": {"auth": {"username": "u", "password": "old"}, "region_name": "eu-de"}, "b": {}}"#,
         )
         .unwrap();
-        let over = serde_json::from_str(r#"{"a": {"auth": {"password": "new"}}, "c": {"x": 1}}"#).unwrap();
+        let over =
+            serde_json::from_str(r#"{"a": {"auth": {"password": "new"}}, "c": {"x": 1}}"#).unwrap();
         merge(&mut base, over);
         assert_eq!(
             Value::Object(base),
@@ -368,13 +394,18 @@ mod tests {
         assert_eq!(e.auth.project_id.as_deref(), Some("abc"));
         assert_eq!(e.auth.project_name.as_deref(), Some("eu-nl"));
         assert_eq!(e.region_name.as_deref(), Some("eu-nl"));
-        let e = entry("project_id: top\nproject_name: eu-de\nregions:\n  - name: eu-de\n    values: {}\n");
+        let e = entry(
+            "project_id: top\nproject_name: eu-de\nregions:\n  - name: eu-de\n    values: {}\n",
+        );
         assert_eq!(e.auth.project_id.as_deref(), Some("top"));
         assert_eq!(e.auth.project_name.as_deref(), Some("eu-de"));
         assert_eq!(e.region_name.as_deref(), Some("eu-de"));
         // An unquoted number is still a password.
         let e = entry("auth:\n  password: 20240101\n");
-        assert_eq!(e.auth.password.as_ref().map(Secret::expose), Some("20240101"));
+        assert_eq!(
+            e.auth.password.as_ref().map(Secret::expose),
+            Some("20240101")
+        );
     }
 
     #[test]
@@ -383,5 +414,94 @@ mod tests {
         let e = entry_from("c", Path::new("clouds.yaml"), doc).unwrap_err();
         assert!(!e.to_string().contains("hunter2"), "{e}");
         assert!(e.to_string().contains("clouds.c"), "{e}");
+    }
+
+    /// A scratch directory under the system temp dir, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!("rewind-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.0.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn the_first_file_found_wins_and_secure_yaml_is_merged_over_it() {
+        let s = Scratch::new("clouds-first");
+        let first = s.write(
+            "a/clouds.yaml",
+            "clouds:\n  one:\n    auth: {username: u1, password: from-clouds}\n    region_name: eu-de\n",
+        );
+        let second = s.write(
+            "b/clouds.yaml",
+            "clouds:\n  two:\n    auth: {username: u2}\n",
+        );
+        s.write(
+            "b/secure.yaml",
+            "clouds:\n  one:\n    auth: {password: from-b}\n",
+        );
+        let secure = s.write(
+            "s/custom-secure.yaml",
+            "clouds:\n  one:\n    auth: {password: from-override}\n",
+        );
+        let paths = vec![first.clone(), second];
+        let none = env_of(&[]);
+        // b/secure.yaml is in the secure search (directory of a candidate), a/ has none.
+        let e = find("one", &paths, &none).unwrap();
+        assert_eq!(e.auth.username.as_deref(), Some("u1"));
+        assert_eq!(e.auth.password.as_ref().map(Secret::expose), Some("from-b"));
+        let over = env_of(&[("OS_CLIENT_SECURE_FILE", secure.to_str().unwrap())]);
+        let e = find("one", &paths, &over).unwrap();
+        assert_eq!(
+            e.auth.password.as_ref().map(Secret::expose),
+            Some("from-override")
+        );
+        // `two` is only in the second file, which openstacksdk never reads.
+        let err = find("two", &paths, &none).unwrap_err();
+        let CloudsYamlError::NotFound { file, defined, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(file.as_deref(), Some(first.as_path()));
+        assert_eq!(defined, &["one".to_owned()]);
+        let shown = err.to_string();
+        assert!(shown.contains("defined clouds: one"), "{shown}");
+        assert!(!shown.contains("from-"), "{shown}");
+    }
+
+    #[test]
+    fn a_named_file_that_is_missing_is_an_error() {
+        let s = Scratch::new("clouds-missing");
+        let present = s.write("clouds.yaml", "clouds:\n  one: {}\n");
+        let missing = s.0.join("nope/secure.yaml");
+        let env = env_of(&[("OS_CLIENT_SECURE_FILE", missing.to_str().unwrap())]);
+        let err = find("one", &[present], &env).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CloudsYamlError::Unreadable {
+                    var: "OS_CLIENT_SECURE_FILE",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = find("one", &[s.0.join("none.yaml")], &env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("no clouds.yaml found"), "{err}");
     }
 }

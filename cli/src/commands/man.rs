@@ -69,11 +69,15 @@ fn command_section(roff: &mut Roff, cmd: &clap::Command) {
     {
         roff.control("TP", []);
         roff.text([bold(arg_label(arg))]);
-        let help = arg
+        let mut help = arg
             .get_long_help()
             .or_else(|| arg.get_help())
             .map(ToString::to_string)
             .unwrap_or_default();
+        // clap drops the final period of one-sentence help; the page reads as prose.
+        if !help.is_empty() && !help.ends_with('.') {
+            help.push('.');
+        }
         let mut text = vec![roman(help)];
         let values: Vec<String> = arg
             .get_possible_values()

@@ -7,6 +7,7 @@ mod cbr;
 mod dcs;
 mod ddm;
 mod faults;
+mod flow;
 mod iam;
 mod rds;
 mod readme;

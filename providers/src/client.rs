@@ -11,6 +11,7 @@ pub use error::ClientError;
 pub use wire::{Reply, redacted};
 
 use crate::api_error::ApiError;
+use crate::budget::{Budget, api_of};
 use crate::config::{CloudConfig, ConfigError, Credentials};
 use crate::endpoint::Endpoint;
 use crate::query::Query;
@@ -36,6 +37,7 @@ pub struct Client {
     overrides: BTreeMap<Service, Endpoint>,
     iam: Option<Endpoint>,
     retry: RetryPolicy,
+    budget: Budget,
     session: Mutex<Option<Arc<Session>>>,
 }
 
@@ -73,6 +75,7 @@ impl Client {
             overrides,
             iam,
             retry: config.retry,
+            budget: Budget::new(config.rate_limits),
             session: Mutex::new(None),
         })
     }
@@ -123,6 +126,7 @@ impl Client {
                     subject_token: None,
                     project_id: Some(&session.project_id),
                     log_body: true,
+                    api: api_of("GET", path),
                 })
                 .await;
             let more = retry + 1 < self.retry.read_attempts;
@@ -190,6 +194,7 @@ impl Client {
                     subject_token: None,
                     project_id: Some(&session.project_id),
                     log_body: true,
+                    api: api_of("POST", path),
                 })
                 .await;
             let more = retry + 1 < self.retry.submit_attempts;
@@ -260,6 +265,8 @@ impl Client {
     }
 
     async fn back_off(&self, target: Target, retry: u32, retry_after: Option<Duration>, why: &str) {
+        // A rehearsal's `Retry-After` is in simulated seconds.
+        let retry_after = retry_after.map(|d| self.budget.limits().real_wait(d));
         let delay = self.retry.delay(retry, retry_after);
         tracing::debug!(
             service = target.label(),

@@ -20,7 +20,7 @@ pub struct CloudEntry {
     pub security_token: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct AuthSection {
     pub auth_url: Option<String>,
     pub username: Option<String>,
@@ -35,6 +35,28 @@ pub struct AuthSection {
     pub project_domain_name: Option<String>,
     pub access_key: Option<String>,
     pub secret_key: Option<Secret>,
+}
+
+/// By hand so that an `auth_url` with a password in it prints without one.
+impl std::fmt::Debug for AuthSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSection")
+            .field(
+                "auth_url",
+                &self.auth_url.as_deref().map(crate::endpoint::redact_url),
+            )
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("token", &self.token)
+            .field("project_id", &self.project_id)
+            .field("project_name", &self.project_name)
+            .field("user_domain_name", &self.user_domain_name)
+            .field("domain_name", &self.domain_name)
+            .field("project_domain_name", &self.project_domain_name)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &self.secret_key)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

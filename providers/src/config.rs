@@ -3,6 +3,7 @@
 use crate::clouds_yaml::{self, CloudEntry, CloudsYamlError};
 use crate::endpoint::{Endpoint, EndpointError};
 use crate::env::{self, Env};
+use crate::budget::RateLimits;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use rewind_engine::kinds::Service;
@@ -49,7 +50,8 @@ impl Credentials {
 
 /// Everything [`crate::connect`] needs. Fields are public so that a caller (the simulator
 /// mode, a test) can build one directly instead of going through [`CloudConfig::resolve`].
-#[derive(Debug, Clone)]
+/// `Debug` shows URLs without user info (they are refused, but may be printed first).
+#[derive(Clone)]
 pub struct CloudConfig {
     pub region: Option<String>,
     /// The project every `{project_id}` path is filled with; when absent it comes from the
@@ -62,6 +64,31 @@ pub struct CloudConfig {
     pub auth_url: Option<String>,
     pub credentials: Credentials,
     pub retry: RetryPolicy,
+    /// The run's request budget per (service, API): `[rate_limits]` in `rewind.toml`.
+    pub rate_limits: RateLimits,
+}
+
+impl std::fmt::Debug for CloudConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let endpoints: BTreeMap<&Service, String> = self
+            .endpoints
+            .iter()
+            .map(|(s, url)| (s, crate::endpoint::redact_url(url)))
+            .collect();
+        f.debug_struct("CloudConfig")
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("project_name", &self.project_name)
+            .field("endpoints", &endpoints)
+            .field(
+                "auth_url",
+                &self.auth_url.as_deref().map(crate::endpoint::redact_url),
+            )
+            .field("credentials", &self.credentials)
+            .field("retry", &self.retry)
+            .field("rate_limits", &self.rate_limits)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,6 +131,7 @@ impl CloudConfig {
             auth_url: None,
             credentials,
             retry: RetryPolicy::default(),
+            rate_limits: RateLimits::default(),
         }
     }
 
@@ -168,6 +196,7 @@ impl CloudConfig {
             auth_url,
             credentials,
             retry: RetryPolicy::default(),
+            rate_limits: RateLimits::default(),
         })
     }
 

@@ -21,47 +21,61 @@ pub enum EndpointError {
     InsecureHttp { url: String },
     #[error("`{url}` must use https:// (or http:// on a loopback host)")]
     Scheme { url: String },
-    #[error("`{url}` must not carry a query, fragment or user info")]
+    #[error("`{url}` must not carry a query or fragment")]
     Extra { url: String },
+    #[error("`{url}` must not carry a user name or password; give credentials as OS_* variables or in clouds.yaml")]
+    UserInfo { url: String },
+}
+
+/// `raw` with any user info replaced by `***` and any query or fragment cut off, so that it
+/// can be printed. Works on text that is not a valid URL too.
+pub fn redact_url(raw: &str) -> String {
+    let (scheme, rest) = match raw.find("://") {
+        Some(i) => raw.split_at(i + 3),
+        None => ("", raw),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("***@{}", &authority[at + 1..]),
+        None => authority.to_owned(),
+    };
+    let tail = match tail.find(['?', '#']) {
+        Some(cut) => format!("{}?***", &tail[..cut]),
+        None => tail.to_owned(),
+    };
+    format!("{scheme}{authority}{tail}")
 }
 
 impl Endpoint {
     /// Parses and checks an endpoint: https, or http only on a loopback host.
     pub fn parse(raw: &str) -> Result<Endpoint, EndpointError> {
         let raw = raw.trim();
+        // Every error names the URL, so it names it without its user info: a password in it
+        // would otherwise reach the terminal and the logs.
+        let shown = redact_url(raw);
         let url = Url::parse(raw).map_err(|e| EndpointError::Invalid {
-            url: raw.to_owned(),
+            url: shown.clone(),
             reason: e.to_string(),
         })?;
         let Some(host) = url.host_str() else {
             return Err(EndpointError::Invalid {
-                url: raw.to_owned(),
+                url: shown,
                 reason: "no host".into(),
             });
         };
+        // User info in a URL would reach every log line that names the URL.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(EndpointError::UserInfo { url: shown });
+        }
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(host) => {}
-            "http" => {
-                return Err(EndpointError::InsecureHttp {
-                    url: raw.to_owned(),
-                });
-            }
-            _ => {
-                return Err(EndpointError::Scheme {
-                    url: raw.to_owned(),
-                });
-            }
+            "http" => return Err(EndpointError::InsecureHttp { url: shown }),
+            _ => return Err(EndpointError::Scheme { url: shown }),
         }
-        // User info in a URL would reach every log line that names the URL.
-        if url.query().is_some()
-            || url.fragment().is_some()
-            || !url.username().is_empty()
-            || url.password().is_some()
-        {
-            return Err(EndpointError::Extra {
-                url: raw.to_owned(),
-            });
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(EndpointError::Extra { url: shown });
         }
         let base = format!("{}{}", origin(&url), url.path().trim_end_matches('/'));
         Ok(Endpoint { base })
@@ -71,9 +85,14 @@ impl Endpoint {
     /// project (`/v3/$(tenant_id)s`) that the documented paths already carry.
     pub fn origin_of(raw: &str) -> Result<Endpoint, EndpointError> {
         let url = Url::parse(raw.trim()).map_err(|e| EndpointError::Invalid {
-            url: raw.to_owned(),
+            url: redact_url(raw.trim()),
             reason: e.to_string(),
         })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(EndpointError::UserInfo {
+                url: redact_url(raw.trim()),
+            });
+        }
         Endpoint::parse(&origin(&url))
     }
 
@@ -227,12 +246,39 @@ mod tests {
         ));
         assert!(matches!(
             Endpoint::parse("https://u:p@gw.example"),
-            Err(EndpointError::Extra { .. })
+            Err(EndpointError::UserInfo { .. })
         ));
         assert!(matches!(
             Endpoint::parse("not a url"),
             Err(EndpointError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn no_error_repeats_the_password_of_a_url() {
+        for raw in [
+            "https://user:hunter2@gw.example/v3",
+            "http://user:hunter2@evil.example",
+            "ftp://user:hunter2@127.0.0.1",
+            "https://user:hunter2@",
+            "https://:hunter2@gw.example?x=1",
+            "user:hunter2@gw.example",
+            "https://gw.example/v3?password=hunter2",
+        ] {
+            let err = Endpoint::parse(raw).expect_err(raw);
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("hunter2"), "{raw}: {shown}");
+            // A catalog URL keeps only its origin; whatever it refuses, it names without the password.
+            if let Err(e) = Endpoint::origin_of(raw) {
+                assert!(!format!("{e} {e:?}").contains("hunter2"), "{raw}: {e}");
+            }
+        }
+        assert_eq!(
+            redact_url("https://u:p@gw.example:8443/x?y#z"),
+            "https://***@gw.example:8443/x?***"
+        );
+        assert_eq!(redact_url("https://gw.example/x"), "https://gw.example/x");
+        assert!(Endpoint::origin_of("https://u:hunter2@rds.example/v3").is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 // - `connect` builds a `Cloud`, which hands the CLI one provider per service.
 
 pub mod api_error;
+pub mod budget;
 pub mod cbr;
 pub mod check;
 pub mod client;
@@ -36,6 +37,7 @@ pub mod taurusdb;
 pub mod wire_time;
 
 pub use api_error::{ApiError, ErrorShape};
+pub use budget::{Budget, RateLimits};
 pub use client::{Client, ClientError};
 pub use cloud::{Cloud, connect};
 pub use config::{CloudConfig, CloudSettings, ConfigError, Credentials};

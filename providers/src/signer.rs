@@ -9,7 +9,8 @@ use std::fmt::Write;
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 
 /// What the signature covers. `headers` are the ones to sign, in any order and case.
-#[derive(Debug, Clone)]
+/// `Debug` shows header names only (one is the security token) and the body's length.
+#[derive(Clone)]
 pub struct SignInput<'a> {
     pub method: &'a str,
     /// The URL path as it goes on the wire (already percent-encoded, with any gateway prefix).
@@ -18,6 +19,19 @@ pub struct SignInput<'a> {
     pub canonical_query: &'a str,
     pub headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
+}
+
+impl std::fmt::Debug for SignInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| *name).collect();
+        f.debug_struct("SignInput")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("canonical_query", &self.canonical_query)
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// The `X-Sdk-Date` value for a moment: `YYYYMMDDTHHMMSSZ` in UTC.

@@ -22,7 +22,7 @@ enum Denied {
 }
 
 /// Checks the request's token or signature, and that it may act in project `pid`.
-/// Returns `"token"` or `"aksk"`.
+/// Returns `"token"` or `"aksk"`, and who is calling (the token's user, or the AK).
 pub(crate) fn authenticate(
     st: &mut State,
     service: Service,
@@ -30,28 +30,28 @@ pub(crate) fn authenticate(
     pid: Option<&str>,
     now: i64,
     request_id: &str,
-) -> Result<&'static str, Reply> {
+) -> Result<(&'static str, String), Reply> {
     let result = if let Some(token) = req.header("x-auth-token") {
-        check_token(st, &token, pid, now).map(|()| "token")
+        check_token(st, &token, pid, now).map(|user| ("token", user))
     } else if let Some(authorization) = req
         .header("authorization")
         .filter(|a| a.trim_start().starts_with(aksk::ALGORITHM))
     {
-        check_signature(st, req, &authorization, pid, now).map(|()| "aksk")
+        check_signature(st, req, &authorization, pid, now).map(|ak| ("aksk", ak))
     } else {
         Err(Denied::NoCredentials)
     };
     result.map_err(|denied| render(service, &denied, request_id))
 }
 
-fn check_token(st: &State, token: &str, pid: Option<&str>, now: i64) -> Result<(), Denied> {
+fn check_token(st: &State, token: &str, pid: Option<&str>, now: i64) -> Result<String, Denied> {
     let info = st.tokens.get(token).ok_or(Denied::BadToken)?;
     if now >= info.expires_ms {
         return Err(Denied::Expired(info.expires_ms));
     }
     match pid {
         Some(pid) if info.project_id.as_deref() != Some(pid) => Err(Denied::WrongProject),
-        _ => Ok(()),
+        _ => Ok(info.user.clone()),
     }
 }
 
@@ -61,7 +61,7 @@ fn check_signature(
     authorization: &str,
     pid: Option<&str>,
     now: i64,
-) -> Result<(), Denied> {
+) -> Result<String, Denied> {
     let keys = &st.world.credentials.access_keys;
     let verdict = aksk::verify(
         authorization,
@@ -80,7 +80,7 @@ fn check_signature(
         Ok(ak) | Err(VerifyError::BadSignature(ak) | VerifyError::UnknownKey(ak)) => ak.clone(),
         Err(_) => return Err(Denied::BadSignature),
     };
-    let failures = st.aksk_failures.entry(access).or_default();
+    let failures = st.aksk_failures.entry(access.clone()).or_default();
     if failures.locked_until > now {
         return Err(Denied::Locked);
     }
@@ -100,7 +100,7 @@ fn check_signature(
     }
     match pid {
         Some(pid) if pid != project => Err(Denied::WrongProject),
-        _ => Ok(()),
+        _ => Ok(access),
     }
 }
 

@@ -106,6 +106,7 @@ fn issue_token(cx: &mut Ctx<'_>) -> ApiResult {
         token.clone(),
         Token {
             project_id: project_scoped.then(|| project_id.clone()),
+            user: user.id.clone(),
             expires_ms: expires,
         },
     );

@@ -24,6 +24,7 @@ mod ddm;
 mod ensure;
 mod errors;
 mod faults;
+mod flow;
 mod http;
 mod iam;
 mod jobs;
@@ -46,6 +47,7 @@ use serde::{Deserialize, Serialize};
 pub use clock::SimClock;
 pub use errors::SimError;
 pub use faults::{FaultRule, Faults};
+pub use flow::{FlowControl, ServiceFlow};
 pub use requests::RequestLogEntry;
 pub use world::{
     AccessKey, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials, DataNodeRelation,

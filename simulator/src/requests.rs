@@ -41,6 +41,12 @@ pub struct RequestLogEntry {
     /// The injected fault, if any: `throttle`, `error`, `drop_response`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// The API the request addressed, `GET /v3/{pid}/jobs` (empty for an unknown route).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api: String,
+    /// Refused by flow control (429 `APIG.0308`) before any handler ran.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rate_limited: bool,
 }
 
 #[derive(Debug, Default)]
@@ -125,6 +131,8 @@ mod tests {
                 auth: "none".into(),
                 body: None,
                 fault: None,
+                api: String::new(),
+                rate_limited: false,
             });
         }
         let entries = log.entries();

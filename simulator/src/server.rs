@@ -26,7 +26,7 @@ use crate::faults::{Decision, Reject};
 use crate::http::{Reply, Req};
 use crate::requests::{RequestLogEntry, redacted_body};
 use crate::state::{Shared, State};
-use crate::{Service, admin, auth, cbr, dcs, ddm, iam, rds, taurusdb};
+use crate::{Service, admin, auth, cbr, dcs, ddm, flow, iam, rds, taurusdb};
 
 /// AK/SK requests are limited to 12 MB (otc-api.md §6.2); nothing larger is ever needed.
 const MAX_BODY: usize = 12 * 1024 * 1024;
@@ -99,6 +99,8 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
         let request_id = st.request_id();
         let mut fault = None;
         let mut auth_kind = "none";
+        let mut api = String::new();
+        let mut rate_limited = false;
         let mut decision = Decision::default();
         let routed = match service {
             Service::Iam => iam::route(req),
@@ -118,12 +120,21 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
                     &request_id,
                 );
             };
+            api = flow::api_of(&req.method, &req.segments, routed.pid.as_deref());
+            let mut caller = None;
             if routed.needs_auth {
                 match auth::authenticate(st, service, req, routed.pid.as_deref(), now, &request_id)
                 {
-                    Ok(kind) => auth_kind = kind,
+                    Ok((kind, who)) => {
+                        auth_kind = kind;
+                        caller = Some(who);
+                    }
                     Err(reply) => break 'reply reply,
                 }
+            }
+            if let Some(reply) = flow_control(st, service, &api, caller.as_deref(), req, now, &request_id) {
+                rate_limited = true;
+                break 'reply reply;
             }
             decision = st.world.faults.decide(&mut st.fault_rng, service, &req.method, &req.segments);
             match decision.reject {
@@ -171,6 +182,8 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
             auth: auth_kind.to_owned(),
             body: redacted_body(&req.body),
             fault: fault.map(str::to_owned),
+            api,
+            rate_limited,
         });
         Outcome {
             reply: reply.with_header(
@@ -181,6 +194,54 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
             drop_response: decision.drop_response,
         }
     })
+}
+
+/// The gateway's flow control, before faults and handlers: `Some` is the 429 to send.
+/// Token issuing is counted per user name, as IAM's own threshold is (IAM.0012).
+fn flow_control(
+    st: &mut State,
+    service: Service,
+    api: &str,
+    caller: Option<&str>,
+    req: &Req,
+    now: i64,
+    request_id: &str,
+) -> Option<Reply> {
+    if !st.world.flow_control.enabled {
+        return None;
+    }
+    let caller = caller.map_or_else(|| anonymous_caller(req), str::to_owned);
+    let limit = st.world.flow_control.limit(service, api);
+    let retry_after = st.flow.take(&caller, service, api, limit, now).err()?;
+    let shape = if service == Service::Iam {
+        Shape::Keystone
+    } else {
+        Shape::Gateway
+    };
+    Some(
+        api_error(
+            shape,
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIG.0308",
+            &format!("The throttling threshold has been reached: policy user over ratelimit,limit:{limit},time:1 minute"),
+            request_id,
+        )
+        .with_header(RETRY_AFTER, retry_after.to_string()),
+    )
+}
+
+/// Who asks for a token: the user named in the body (all anonymous callers share one bucket).
+fn anonymous_caller(req: &Req) -> String {
+    serde_json::from_slice::<serde_json::Value>(&req.body)
+        .ok()
+        .and_then(|b| {
+            let user = &b["auth"]["identity"]["password"]["user"];
+            user["id"]
+                .as_str()
+                .or(user["name"].as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }
 
 fn server_error(service: Service, status: u16, request_id: &str) -> Reply {

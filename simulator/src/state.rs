@@ -52,6 +52,8 @@ pub(crate) struct Token {
     /// `None` for domain-scoped or unscoped tokens, which no project service accepts.
     pub project_id: Option<String>,
     pub expires_ms: i64,
+    /// The user it was issued to: flow control counts calls per user, not per token.
+    pub user: String,
 }
 
 /// Consecutive bad signatures per AK; five lock the key for five minutes (otc-api.md §8).
@@ -73,6 +75,7 @@ pub(crate) struct State {
     pub submissions: BTreeMap<String, u32>,
     pub log: RequestLog,
     pub aksk_failures: BTreeMap<String, AkFailures>,
+    pub flow: crate::flow::Buckets,
 }
 
 impl State {
@@ -86,6 +89,7 @@ impl State {
             submissions: BTreeMap::new(),
             log: RequestLog::default(),
             aksk_failures: BTreeMap::new(),
+            flow: crate::flow::Buckets::default(),
         }
     }
 

@@ -23,6 +23,7 @@ pub struct World {
     pub taurusdb: TaurusdbWorld,
     pub cbr: CbrWorld,
     pub dcs: DcsWorld,
+    pub flow_control: crate::flow::FlowControl,
 }
 
 impl World {
@@ -99,7 +100,7 @@ impl World {
                 ));
             }
         }
-        Ok(())
+        self.flow_control.validate()
     }
 
     /// The IDs of every DDM instance that uses `rds_id` as a data node.

@@ -4,6 +4,7 @@ use super::Client;
 use super::error::{ClientError, is_transient_status};
 use super::wire::{Outgoing, Raw, Target, parse_body};
 use crate::api_error::ApiError;
+use crate::budget::api_of;
 use crate::config::Credentials;
 use crate::endpoint::Endpoint;
 use crate::iam::{self, Scope, TokenInfo};
@@ -255,6 +256,7 @@ impl Client {
                     subject_token,
                     project_id: None,
                     log_body: false,
+                    api: api_of(method.as_str(), path),
                 })
                 .await;
             let more = retry + 1 < self.retry.read_attempts;

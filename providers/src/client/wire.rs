@@ -2,6 +2,7 @@
 
 use super::Client;
 use super::error::ClientError;
+use crate::budget::Priority;
 use crate::config::Credentials;
 use crate::query::Query;
 use crate::retry::parse_retry_after;
@@ -72,6 +73,8 @@ pub(super) struct Outgoing<'a> {
     pub(super) project_id: Option<&'a str>,
     /// Bodies with credentials (IAM) are never logged.
     pub(super) log_body: bool,
+    /// The route template whose budget the request draws on.
+    pub(super) api: String,
 }
 
 impl Client {
@@ -121,6 +124,18 @@ impl Client {
             .filter(|_| out.log_body)
             .map(String::from_utf8_lossy);
         tracing::debug!(service, method = %out.method, url = %url, headers = ?redacted(&headers), body = body_text.as_deref(), "request");
+        let priority = if out.method == Method::POST && matches!(out.target, Target::Service(_)) {
+            Priority::Submit
+        } else {
+            Priority::Read
+        };
+        let budget_service = match out.target {
+            Target::Service(s) => Some(s),
+            Target::Iam => None,
+        };
+        self.budget
+            .acquire(out.target.label(), budget_service, &out.api, priority)
+            .await;
         let started = std::time::Instant::now();
         let mut request = self.http.request(out.method, url).headers(headers);
         if let Some(body) = out.body {
@@ -144,6 +159,11 @@ impl Client {
             not_sent: false,
         })?;
         tracing::debug!(service, status, elapsed = ?started.elapsed(), "response");
+        if status == 429 {
+            // Every worker waits, not just this request: the server's bucket is empty.
+            let wait = retry_after.unwrap_or(self.retry.base);
+            self.budget.pause(out.target.label(), &out.api, wait);
+        }
         if !(200..300).contains(&status) && out.log_body {
             tracing::debug!(service, status, body = %String::from_utf8_lossy(&body), "error response");
         }

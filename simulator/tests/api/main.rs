@@ -8,6 +8,7 @@ mod dcs;
 mod ddm;
 mod docs_shape;
 mod faults;
+mod flow;
 mod iam;
 mod rds;
 mod readme;

@@ -1,0 +1,322 @@
+//! The run's request budget: one token bucket per (service, API), shared by every request, submits first.
+
+use rewind_engine::kinds::Service;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Huawei documents 60 calls per minute per user for each RDS and DDM API.
+pub const DEFAULT_PER_MINUTE: u32 = 60;
+
+/// Path segments that belong to a route, never an ID: the rest (after the version and the
+/// project) is a variable, so every instance's `restore-time` is one API with one budget.
+const ROUTE_WORDS: [&str; 18] = [
+    "auth",
+    "tokens",
+    "catalog",
+    "projects",
+    "instances",
+    "recovery",
+    "metadata-recovery",
+    "restore",
+    "restores",
+    "backups",
+    "jobs",
+    "tasklist",
+    "restore-time",
+    "operation-logs",
+    "restorable-time-interval",
+    "restorable-instances",
+    "related-dn",
+    "restorable-data-node",
+];
+
+/// `[rate_limits]`: calls per minute for each API of a service, for the whole run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimits {
+    /// Off sends every request at once (tests and benchmarks that measure the scheduler).
+    pub enabled: bool,
+    pub per_minute: u32,
+    pub per_service: BTreeMap<Service, u32>,
+    /// Simulated seconds per real second: a rehearsal's clock runs faster, so its minute is
+    /// shorter and a `Retry-After` (in simulated seconds) is too.
+    pub time_scale: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            enabled: true,
+            per_minute: DEFAULT_PER_MINUTE,
+            per_service: BTreeMap::new(),
+            time_scale: 1.0,
+        }
+    }
+}
+
+impl RateLimits {
+    pub fn off() -> RateLimits {
+        RateLimits {
+            enabled: false,
+            ..RateLimits::default()
+        }
+    }
+
+    /// Calls per minute for each API of `service` (IAM has the default).
+    pub fn limit(&self, service: Option<Service>) -> u32 {
+        service
+            .and_then(|s| self.per_service.get(&s).copied())
+            .unwrap_or(self.per_minute)
+            .max(1)
+    }
+
+    fn scale(&self) -> f64 {
+        if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        }
+    }
+
+    /// A server's `Retry-After` as a wait on this machine's clock.
+    pub fn real_wait(&self, asked: Duration) -> Duration {
+        Duration::try_from_secs_f64(asked.as_secs_f64() / self.scale()).unwrap_or(asked)
+    }
+}
+
+/// Which requests go first when an API's budget is short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// A restore POST: every second it waits delays a whole job.
+    Submit,
+    /// A poll or a preflight read.
+    Read,
+}
+
+/// The API a path addresses: its method and route template (`GET /v3/{project_id}/jobs`).
+pub fn api_of(method: &str, path: &str) -> String {
+    let mut api = format!("{method} ");
+    for (i, seg) in path.split('/').filter(|s| !s.is_empty()).enumerate() {
+        api.push('/');
+        if i == 0 || seg == "{project_id}" || ROUTE_WORDS.contains(&seg) {
+            api.push_str(seg);
+        } else {
+            api.push_str("{id}");
+        }
+    }
+    api
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+    paused_until: Option<Instant>,
+    /// Submits waiting for this API; reads yield to them.
+    submits_waiting: u32,
+}
+
+/// Every bucket of a run. Cloning shares them.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limits: RateLimits,
+    buckets: Arc<Mutex<BTreeMap<(String, String), Bucket>>>,
+}
+
+/// What one look at a bucket decided.
+enum Turn {
+    Go,
+    Wait(Duration),
+}
+
+impl Budget {
+    pub fn new(limits: RateLimits) -> Budget {
+        Budget {
+            limits,
+            buckets: Arc::new(Mutex::new(BTreeMap::new())),
+        }
+    }
+
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    /// Waits until `api` of `target` may send one request, and takes it from the budget.
+    pub async fn acquire(&self, target: &str, service: Option<Service>, api: &str, priority: Priority) {
+        if !self.limits.enabled {
+            return;
+        }
+        let key = (target.to_owned(), api.to_owned());
+        let mut registered = false;
+        // Bounded: every wait ends at a refill or at the end of a pause, and both come.
+        loop {
+            let turn = self.look(&key, service, priority, &mut registered);
+            match turn {
+                Turn::Go => return,
+                Turn::Wait(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    fn look(
+        &self,
+        key: &(String, String),
+        service: Option<Service>,
+        priority: Priority,
+        registered: &mut bool,
+    ) -> Turn {
+        let capacity = f64::from(self.limits.limit(service));
+        let per_sec = capacity * self.limits.scale() / 60.0;
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: capacity,
+            at: now,
+            paused_until: None,
+            submits_waiting: 0,
+        });
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * per_sec).min(capacity);
+        bucket.at = now;
+        let paused = bucket.paused_until.filter(|until| *until > now);
+        let yields = priority == Priority::Read && bucket.submits_waiting > 0;
+        if paused.is_none() && !yields && bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            if *registered {
+                bucket.submits_waiting = bucket.submits_waiting.saturating_sub(1);
+            }
+            return Turn::Go;
+        }
+        if priority == Priority::Submit && !*registered {
+            bucket.submits_waiting += 1;
+            *registered = true;
+        }
+        let refill = Duration::try_from_secs_f64(((1.0 - bucket.tokens).max(0.0) / per_sec).max(0.001))
+            .unwrap_or(Duration::from_secs(1));
+        let wait = match paused {
+            Some(until) => until - now,
+            None => refill,
+        };
+        Turn::Wait(wait.max(Duration::from_millis(1)))
+    }
+
+    /// A 429 with `Retry-After` (in the server's seconds): no request of `api` leaves before
+    /// it has passed, whichever worker sends it. The budget also learns that the server's
+    /// bucket is empty.
+    pub fn pause(&self, target: &str, api: &str, asked: Duration) {
+        if !self.limits.enabled {
+            return;
+        }
+        let until = Instant::now() + self.limits.real_wait(asked);
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bucket) = buckets.get_mut(&(target.to_owned(), api.to_owned())) {
+            bucket.tokens = 0.0;
+            bucket.at = Instant::now();
+            bucket.paused_until = Some(bucket.paused_until.map_or(until, |p| p.max(until)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(per_minute: u32) -> RateLimits {
+        RateLimits {
+            per_minute,
+            ..RateLimits::default()
+        }
+    }
+
+    #[test]
+    fn an_api_is_a_method_and_a_route_template() {
+        assert_eq!(
+            api_of("GET", "/v3/{project_id}/instances/abc-1/restore-time"),
+            "GET /v3/{project_id}/instances/{id}/restore-time"
+        );
+        assert_eq!(
+            api_of("POST", "/v3/{project_id}/instances/i9/backups/metadata-recovery"),
+            "POST /v3/{project_id}/instances/{id}/backups/metadata-recovery"
+        );
+        assert_eq!(api_of("GET", "/v3/{project_id}/jobs"), "GET /v3/{project_id}/jobs");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_paces_each_api_at_its_rate() {
+        let budget = Budget::new(limits(60));
+        let start = Instant::now();
+        for _ in 0..65 {
+            budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        }
+        // 60 at once, then one a second.
+        assert_eq!(start.elapsed().as_secs(), 5);
+        let other = Instant::now();
+        budget.acquire("rds", Some(Service::Rds), "GET /b", Priority::Read).await;
+        assert_eq!(other.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_pauses_the_api_for_everyone() {
+        let budget = Budget::new(limits(600));
+        budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        budget.pause("rds", "GET /a", Duration::from_secs(7));
+        let start = Instant::now();
+        budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        assert!(start.elapsed() >= Duration::from_secs(7), "{:?}", start.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rehearsal_scales_the_minute_and_the_retry_after() {
+        let budget = Budget::new(RateLimits {
+            time_scale: 60.0,
+            ..limits(60)
+        });
+        let start = Instant::now();
+        for _ in 0..120 {
+            budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        }
+        // 60 per simulated minute is 60 per real second.
+        assert!(start.elapsed() <= Duration::from_millis(1100), "{:?}", start.elapsed());
+        budget.pause("rds", "GET /a", Duration::from_secs(60));
+        let paused = Instant::now();
+        budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        assert_eq!(paused.elapsed().as_secs(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn submits_go_before_waiting_reads() {
+        let budget = Budget::new(limits(60));
+        for _ in 0..60 {
+            budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        }
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (i, priority) in [Priority::Read, Priority::Read, Priority::Submit].into_iter().enumerate() {
+            let (budget, order) = (budget.clone(), Arc::clone(&order));
+            tasks.push(tokio::spawn(async move {
+                budget.acquire("rds", Some(Service::Rds), "GET /a", priority).await;
+                order.lock().unwrap_or_else(PoisonError::into_inner).push(i);
+            }));
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.ok();
+        }
+        let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_eq!(order.first(), Some(&2), "{order:?}");
+        assert_eq!(order.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn off_never_waits() {
+        let budget = Budget::new(RateLimits::off());
+        let start = Instant::now();
+        for _ in 0..1000 {
+            budget.acquire("rds", None, "GET /a", Priority::Read).await;
+        }
+        budget.pause("rds", "GET /a", Duration::from_secs(60));
+        budget.acquire("rds", None, "GET /a", Priority::Read).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+}

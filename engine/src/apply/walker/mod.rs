@@ -1,6 +1,8 @@
 //! The apply loop: the only code that writes state during apply; workers just make one call each.
 
 mod spawn;
+#[cfg(test)]
+mod tests;
 mod transitions;
 
 use super::{ApplyError, ApplyHooks, ApplyOptions, ApplyOutcome, Event};

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const FAST_POLLING: &str = "[polling]\nfirst = 0.02\nmin = 0.01\nmax = 0.2\nreconcile_delay = 0.05\n";
+const FAST_POLLING: &str =
+    "[polling]\nfirst = 0.02\nmin = 0.01\nmax = 0.2\nreconcile_delay = 0.05\n";
 
 struct Sim {
     sim: Simulator,
@@ -116,7 +117,10 @@ fn every_out_of_range_setting_is_a_located_error_before_any_request() {
         ("[limits]\nrds = 100000\n", "rewind.toml:2:7"),
         ("[simulator]\ntime_scale = 0.0\n", "rewind.toml:2:14"),
         ("[timeouts]\ndefault = \"forever\"\n", "rewind.toml:2:11"),
-        ("[timeouts]\n\"rds.restore\" = \"90 days\"\n", "rewind.toml:2:17"),
+        (
+            "[timeouts]\n\"rds.restore\" = \"90 days\"\n",
+            "rewind.toml:2:17",
+        ),
         ("[timeouts]\nlost_polls = 0\n", "rewind.toml:2:14"),
     ];
     for (text, at) in cases {
@@ -128,7 +132,11 @@ fn every_out_of_range_setting_is_a_located_error_before_any_request() {
         ] {
             let run = sim.rewind(args);
             assert_eq!(run.code, 1, "{args:?} with {text:?}: {run:?}");
-            assert!(run.out.contains(at), "{args:?} with {text:?} not located at {at}: {}", run.out);
+            assert!(
+                run.out.contains(at),
+                "{args:?} with {text:?} not located at {at}: {}",
+                run.out
+            );
         }
     }
     assert!(
@@ -152,7 +160,11 @@ fn an_unreadable_or_non_utf8_rewind_toml_is_an_error_naming_it() {
     std::fs::create_dir(sim.dir.path().join("rewind.toml")).expect("mkdir");
     let run = sim.rewind(&["validate"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.out.contains("cannot read") && run.out.contains("rewind.toml"), "{}", run.out);
+    assert!(
+        run.out.contains("cannot read") && run.out.contains("rewind.toml"),
+        "{}",
+        run.out
+    );
     assert!(sim.sim.requests().is_empty());
 }
 
@@ -174,8 +186,16 @@ fn a_restore_past_its_timeout_exits_1_and_the_next_apply_reattaches_without_a_se
     assert_eq!(sim.posts(), 2);
     let plan = sim.rewind(&["plan", "--offline"]);
     assert_eq!(plan.code, 0, "{plan:?}");
-    assert!(plan.out.contains("> resume    billing-pitr"), "{}", plan.out);
-    assert!(plan.out.contains("> resume    billing-from-backup"), "{}", plan.out);
+    assert!(
+        plan.out.contains("> resume    billing-pitr"),
+        "{}",
+        plan.out
+    );
+    assert!(
+        plan.out.contains("> resume    billing-from-backup"),
+        "{}",
+        plan.out
+    );
     // The jobs finish in the cloud; the next apply sees that and sends nothing new.
     sim.sim.clock().advance(Duration::from_secs(6 * 3600));
     sim.settings(FAST_POLLING);
@@ -199,16 +219,27 @@ fn a_job_the_service_forgot_is_blocked_and_never_resubmitted_or_polled_forever()
     let sim = Sim::new(&example("rds-restore.yaml"), settings, faults);
     let run = sim.rewind(&["apply", "--auto-approve"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.out.contains("the service no longer knows job"), "{}", run.out);
+    assert!(
+        run.out.contains("the service no longer knows job"),
+        "{}",
+        run.out
+    );
     let polls = sim
         .sim
         .requests()
         .iter()
         .filter(|r| r.method == "GET" && r.path.contains("/jobs"))
         .count();
-    assert!((6..=12).contains(&polls), "{polls} job polls for 2 jobs with lost_polls = 3");
+    assert!(
+        (6..=12).contains(&polls),
+        "{polls} job polls for 2 jobs with lost_polls = 3"
+    );
     let plan = sim.rewind(&["plan", "--offline"]);
-    assert!(plan.out.contains("? blocked   billing-pitr"), "{}", plan.out);
+    assert!(
+        plan.out.contains("? blocked   billing-pitr"),
+        "{}",
+        plan.out
+    );
     let again = sim.rewind(&["apply", "--auto-approve"]);
     assert_eq!(again.code, 1, "{again:?}");
     assert_eq!(sim.posts(), 2, "never resubmitted on its own");

@@ -6,8 +6,8 @@ use rewind_engine::compile::compile;
 use rewind_engine::kinds::Service;
 use rewind_engine::plan::{self, Action, Plan, PlanOptions};
 use rewind_engine::provider::{
-    BoxFuture, Check, Handle, Operation, Percent, PollOutcome, Provider, ProviderError,
-    Providers, SubmitError,
+    BoxFuture, Check, Handle, Operation, Percent, PollOutcome, Provider, ProviderError, Providers,
+    SubmitError,
 };
 use rewind_engine::spec::LoadOptions;
 use rewind_engine::state::{StateStore, Status};
@@ -61,13 +61,31 @@ impl Fake {
             .unwrap_or(Script::FinishAfter(0))
     }
     fn submits(&self, name: &str) -> u32 {
-        self.counts.lock().unwrap().submits.get(name).copied().unwrap_or(0)
+        self.counts
+            .lock()
+            .unwrap()
+            .submits
+            .get(name)
+            .copied()
+            .unwrap_or(0)
     }
     fn polls(&self, name: &str) -> u32 {
-        self.counts.lock().unwrap().polls.get(name).copied().unwrap_or(0)
+        self.counts
+            .lock()
+            .unwrap()
+            .polls
+            .get(name)
+            .copied()
+            .unwrap_or(0)
     }
     fn reconciles(&self, name: &str) -> u32 {
-        self.counts.lock().unwrap().reconciles.get(name).copied().unwrap_or(0)
+        self.counts
+            .lock()
+            .unwrap()
+            .reconciles
+            .get(name)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -243,7 +261,11 @@ async fn a_job_past_its_timeout_stays_running_and_the_next_apply_reattaches() {
         "{message}"
     );
     // Bounded: polls stop at the deadline (a 1-60 s cadence over 10 minutes).
-    assert!((1..=600).contains(&fake.polls("slow")), "{}", fake.polls("slow"));
+    assert!(
+        (1..=600).contains(&fake.polls("slow")),
+        "{}",
+        fake.polls("slow")
+    );
     let rec = state.get("slow").unwrap().unwrap();
     assert_eq!(rec.status, Status::Running);
     assert!(rec.handle.is_some());
@@ -291,7 +313,11 @@ async fn a_lost_job_becomes_unknown_is_blocked_and_never_resubmitted() {
     let (outcome, events) = run(&plan_for(&text, &state), &mut state, &fake, &opts()).await;
     assert_eq!(outcome.unknown, vec!["lost"]);
     assert_eq!(outcome.skipped, vec!["after-lost"]);
-    assert_eq!(fake.polls("lost"), 3, "exactly lost_polls polls, then it stops");
+    assert_eq!(
+        fake.polls("lost"),
+        3,
+        "exactly lost_polls polls, then it stops"
+    );
     let rec = state.get("lost").unwrap().unwrap();
     assert_eq!(rec.status, Status::Unknown);
     assert!(
@@ -300,7 +326,11 @@ async fn a_lost_job_becomes_unknown_is_blocked_and_never_resubmitted() {
             .is_some_and(|e| e.contains("the service no longer knows job job-lost")),
         "{rec:?}"
     );
-    assert!(events.iter().any(|e| matches!(e, Event::Unknown { name, .. } if name == "lost")));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Unknown { name, .. } if name == "lost"))
+    );
     // The next plan blocks it; apply submits nothing and polls nothing.
     let p = plan_for(&text, &state);
     assert_eq!(p.step("lost").unwrap().action, Action::Blocked);

@@ -104,7 +104,9 @@ impl ApplyHooks for TerminalHooks {
                 if let (Some(b), Some(pct)) = (self.bars.get(name), percent) {
                     b.set_position(u64::from(pct.whole()));
                     let status = self.status.get(name).map_or("running", String::as_str);
-                    let eta = eta_ms.map(|ms| format!(", {}", eta_text(ms))).unwrap_or_default();
+                    let eta = eta_ms
+                        .map(|ms| format!(", {}", eta_text(ms)))
+                        .unwrap_or_default();
                     b.set_message(format!("{status}  {pct}{eta}"));
                 }
             }

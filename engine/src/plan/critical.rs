@@ -57,7 +57,10 @@ pub fn expected(steps: &[Step], records: &[OpRecord]) -> BTreeMap<String, u64> {
     steps
         .iter()
         .map(|s| {
-            let ms = if matches!(s.action, Action::Unchanged | Action::Blocked | Action::Forget) {
+            let ms = if matches!(
+                s.action,
+                Action::Unchanged | Action::Blocked | Action::Forget
+            ) {
                 0
             } else if let Some(ms) = own.get(s.name.as_str()) {
                 *ms
@@ -92,15 +95,12 @@ pub fn weigh(steps: &mut [Step], records: &[OpRecord]) -> CriticalPath {
     let mut next: Vec<Option<usize>> = vec![None; steps.len()];
     for i in (0..steps.len()).rev() {
         let own = expected.get(&steps[i].name).copied().unwrap_or(0);
-        let best = dependents[i]
-            .iter()
-            .copied()
-            .max_by(|&a, &b| {
-                steps[a]
-                    .path_ms
-                    .cmp(&steps[b].path_ms)
-                    .then_with(|| steps[b].name.cmp(&steps[a].name))
-            });
+        let best = dependents[i].iter().copied().max_by(|&a, &b| {
+            steps[a]
+                .path_ms
+                .cmp(&steps[b].path_ms)
+                .then_with(|| steps[b].name.cmp(&steps[a].name))
+        });
         steps[i].expected_ms = own;
         steps[i].path_ms = own.saturating_add(best.map_or(0, |b| steps[b].path_ms));
         next[i] = best;

@@ -80,7 +80,11 @@ impl Walker<'_> {
         let action = self.runs[i].action;
         let prior = self.runs[i].record.clone();
         match prior {
-            Some(r) if action == Action::Resume && r.status == Status::Running && r.handle.is_some() => {
+            Some(r)
+                if action == Action::Resume
+                    && r.status == Status::Running
+                    && r.handle.is_some() =>
+            {
                 self.runs[i].phase = Phase::Polling;
                 self.spawn_poll(i, provider, Duration::ZERO);
             }
@@ -137,7 +141,10 @@ impl Walker<'_> {
         self.runs[i].record = Some(record);
         self.runs[i].phase = Phase::Submitting;
         let op = self.runs[i].op.clone();
-        self.spawn(i, async move { Msg::Submitted(i, provider.submit(&op).await) });
+        self.spawn(
+            i,
+            async move { Msg::Submitted(i, provider.submit(&op).await) },
+        );
         Ok(())
     }
 

@@ -6,8 +6,8 @@ use crate::compile::compile;
 use crate::kinds::Service;
 use crate::plan::{self, PlanOptions};
 use crate::provider::{
-    BoxFuture, Check, Handle, Operation, Percent, PollOutcome, Provider, ProviderError,
-    Providers, SubmitError,
+    BoxFuture, Check, Handle, Operation, Percent, PollOutcome, Provider, ProviderError, Providers,
+    SubmitError,
 };
 use crate::spec::LoadOptions;
 use crate::state::{JournalEntry, OpRecord, StateError, StateMeta, StateStore};
@@ -25,7 +25,10 @@ impl Provider for Slow {
     fn service(&self) -> Service {
         Service::Rds
     }
-    fn preflight<'a>(&'a self, _: &'a Operation) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
+    fn preflight<'a>(
+        &'a self,
+        _: &'a Operation,
+    ) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
     fn submit<'a>(&'a self, _: &'a Operation) -> BoxFuture<'a, Result<Handle, SubmitError>> {
@@ -128,5 +131,9 @@ async fn five_thousand_polls_hold_one_task_at_a_time() {
     assert_eq!(slow.0.load(Ordering::SeqCst), POLLS);
     // prepare + submit + 5,000 polls, each reaped before the next is spawned.
     assert_eq!(stats.spawned, u64::from(POLLS) + 2);
-    assert!(stats.peak_tasks <= 2, "held {} tasks at once", stats.peak_tasks);
+    assert!(
+        stats.peak_tasks <= 2,
+        "held {} tasks at once",
+        stats.peak_tasks
+    );
 }

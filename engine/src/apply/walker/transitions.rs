@@ -271,9 +271,9 @@ impl Walker<'_> {
                     r.outputs = outputs;
                     r.last_error = None;
                 })?;
-                let elapsed_ms = self.runs[i]
-                    .started
-                    .map_or(0, |s| u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX));
+                let elapsed_ms = self.runs[i].started.map_or(0, |s| {
+                    u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
+                });
                 self.emit(&Event::Succeeded {
                     name: name.clone(),
                     elapsed_ms,
@@ -327,10 +327,10 @@ impl Walker<'_> {
                 if past_deadline {
                     return self.timed_out(i);
                 }
-                let delay = self
-                    .opts
-                    .poll
-                    .next(self.runs[i].not_found, Duration::ZERO, None, false);
+                let delay =
+                    self.opts
+                        .poll
+                        .next(self.runs[i].not_found, Duration::ZERO, None, false);
                 self.poll_again(i, delay)?;
             }
             Err(e) => {
@@ -373,7 +373,11 @@ impl Walker<'_> {
         let after = friendly(self.since_submit(i));
         let message =
             format!("still running in the cloud after {after}; `rewind apply` re-attaches");
-        self.update(i, &format!("timed out after {after}: still running"), |_| {})?;
+        self.update(
+            i,
+            &format!("timed out after {after}: still running"),
+            |_| {},
+        )?;
         self.emit(&Event::TimedOut {
             name: name.clone(),
             message,

@@ -221,7 +221,7 @@ fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSet
                 };
                 if d > MAX_LOST_GRACE {
                     return Err(bad(
-                        format!("[timeouts] lost_grace is out of range: at most 7 days"),
+                        "[timeouts] lost_grace is out of range: at most 7 days".to_owned(),
                         v.span(),
                         hint,
                     ));
@@ -271,7 +271,7 @@ fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
     }
     let (p, r) = (&file.polling, &file.retry);
     let base = PollPolicy::default();
-    let first = seconds("[polling] first", p.first.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.first);
+    seconds("[polling] first", p.first.as_ref(), MAX_POLL_SECS)?;
     let min = seconds("[polling] min", p.min.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.min);
     let max = seconds("[polling] max", p.max.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.max);
     seconds(
@@ -285,7 +285,6 @@ fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
         "[polling] max",
         (max, p.max.as_ref()),
     )?;
-    let _ = first;
     let rbase = RetryPolicy::default();
     let rb = seconds("[retry] base", r.base.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.base);
     let rc = seconds("[retry] cap", r.cap.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.cap);

@@ -6,6 +6,7 @@ use rewind_cli::settings::{SETTINGS_FILE, read_file, resolve};
 use rewind_engine::apply::PollPolicy;
 use rewind_engine::provider::Percent;
 use rewind_providers::RetryPolicy;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -52,10 +53,10 @@ fn settings_text() -> impl Strategy<Value = String> {
     (top, polling, retry, sim, timeouts).prop_map(|((par, lim), polling, retry, sim, timeouts)| {
         let mut s = String::new();
         let mut table = |name: &str, keys: &[&str], values: &[Option<String>]| {
-            s.push_str(&format!("[{name}]\n"));
+            let _ = writeln!(s, "[{name}]");
             for (k, v) in keys.iter().zip(values) {
                 if let Some(v) = v {
-                    s.push_str(&format!("{k} = {v}\n"));
+                    let _ = writeln!(s, "{k} = {v}");
                 }
             }
         };

@@ -182,8 +182,7 @@ fn rds(name: &str, n: u32, after: Option<&str>, extra: &str) -> String {
 
 fn dcs(name: &str, n: u32) -> String {
     format!(
-        "  {name}:\n    kind: dcs.restore\n    instance_id: 3c49d6b8-9ccb-4d6b-a1c5-{:012x}\n    backup_id: 8ba256cb-e5ac-44f6-a3da-c03d8f0e5029\n",
-        n
+        "  {name}:\n    kind: dcs.restore\n    instance_id: 3c49d6b8-9ccb-4d6b-a1c5-{n:012x}\n    backup_id: 8ba256cb-e5ac-44f6-a3da-c03d8f0e5029\n"
     )
 }
 

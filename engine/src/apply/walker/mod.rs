@@ -161,8 +161,8 @@ pub(crate) async fn run(
         }
     }
     w.tasks.abort_all();
-    let stats = w.stats;
-    Ok((w.finish(), stats))
+    let counters = w.stats;
+    Ok((w.finish(), counters))
 }
 
 impl<'a> Walker<'a> {

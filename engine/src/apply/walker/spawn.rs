@@ -71,9 +71,10 @@ impl Walker<'_> {
     /// How long apply waits for operation `i`: its own `timeout:`, else the configured one.
     pub(super) fn timeout(&self, i: usize) -> Duration {
         let step = &self.plan.steps[i];
-        step.timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or_else(|| self.opts.timeouts.for_kind(step.kind))
+        step.timeout_ms.map_or_else(
+            || self.opts.timeouts.for_kind(step.kind),
+            Duration::from_millis,
+        )
     }
 
     fn start(&mut self, i: usize, provider: Arc<dyn Provider>) {

@@ -124,16 +124,16 @@ async fn five_thousand_polls_hold_one_task_at_a_time() {
     };
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let mut hooks = RecordingHooks::default();
-    let (outcome, stats) = run(&p, &mut state, &providers, &mut hooks, &opts, rx)
+    let (outcome, counters) = run(&p, &mut state, &providers, &mut hooks, &opts, rx)
         .await
         .expect("apply");
     assert!(outcome.ok(), "{outcome:?}");
     assert_eq!(slow.0.load(Ordering::SeqCst), POLLS);
     // prepare + submit + 5,000 polls, each reaped before the next is spawned.
-    assert_eq!(stats.spawned, u64::from(POLLS) + 2);
+    assert_eq!(counters.spawned, u64::from(POLLS) + 2);
     assert!(
-        stats.peak_tasks <= 2,
+        counters.peak_tasks <= 2,
         "held {} tasks at once",
-        stats.peak_tasks
+        counters.peak_tasks
     );
 }

@@ -288,7 +288,7 @@ impl Walker<'_> {
             }
             Ok(PollOutcome::Running { percent, handle }) => {
                 let first_progress = self.runs[i].last_percent.is_none_or(|p| !p.is_started())
-                    && percent.is_some_and(|p| p.is_started());
+                    && percent.is_some_and(crate::provider::Percent::is_started);
                 self.runs[i].errors = 0;
                 self.runs[i].not_found = 0;
                 if let Some(h) = handle

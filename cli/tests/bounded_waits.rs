@@ -36,6 +36,10 @@ fn example(name: &str) -> String {
 impl Sim {
     /// A simulator at real speed (so jobs outlast short timeouts) holding what `spec` needs.
     fn new(spec: &str, settings: &str, faults: Faults) -> Sim {
+        Sim::scaled(spec, settings, faults, 1.0)
+    }
+
+    fn scaled(spec: &str, settings: &str, faults: Faults, time_scale: f64) -> Sim {
         let compiled = compile("restore.yaml", spec, &LoadOptions::default())
             .unwrap_or_else(|r| panic!("{}", r.plain()));
         let now = jiff::Timestamp::now().as_millisecond();
@@ -49,7 +53,7 @@ impl Sim {
         let sim = runtime
             .block_on(rewind_sim::start(SimConfig {
                 world,
-                time_scale: 1.0,
+                time_scale,
                 seed: 3,
                 ..SimConfig::default()
             }))
@@ -243,4 +247,43 @@ fn a_job_the_service_forgot_is_blocked_and_never_resubmitted_or_polled_forever()
     let again = sim.rewind(&["apply", "--auto-approve"]);
     assert_eq!(again.code, 1, "{again:?}");
     assert_eq!(sim.posts(), 2, "never resubmitted on its own");
+}
+
+#[test]
+fn json_progress_keeps_decimals_shows_an_eta_and_is_never_100_while_running() {
+    // A 180 s DCS restore at 60x: about 3 s of real time, polled every 10-200 ms.
+    let sim = Sim::scaled(&example("dcs-restore.yaml"), "", Faults::default(), 60.0);
+    let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["apply", "--auto-approve", "--json"])
+        .current_dir(sim.dir.path())
+        .env_clear()
+        .env("HOME", sim.dir.path())
+        .envs(sim.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("rewind runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let progress: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "progress")
+        .collect();
+    let with_eta: Vec<&serde_json::Value> = progress
+        .iter()
+        .filter(|v| v["percent"].is_f64() && v["eta_ms"].is_u64())
+        .collect();
+    assert!(!with_eta.is_empty(), "no progress with an ETA:\n{stdout}");
+    for v in &progress {
+        if let Some(p) = v["percent"].as_f64() {
+            assert!(p < 100.0, "a running restore at 100%: {v}");
+        }
+    }
+    // Decimals are kept: at 10-200 ms polls of a 3 s job, some sample is not a whole percent.
+    assert!(
+        progress
+            .iter()
+            .filter_map(|v| v["percent"].as_f64())
+            .any(|p| p.fract() != 0.0),
+        "{stdout}"
+    );
 }

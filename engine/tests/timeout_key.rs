@@ -19,7 +19,14 @@ fn timeout_ms(text: &str) -> Option<u64> {
         lineage: "t".to_owned(),
         serial: 0,
     };
-    let p = plan::build("t.yaml", &c.spec, &c.graph, &meta, &[], &PlanOptions::default());
+    let p = plan::build(
+        "t.yaml",
+        &c.spec,
+        &c.graph,
+        &meta,
+        &[],
+        &PlanOptions::default(),
+    );
     p.step("db").and_then(|s| s.timeout_ms)
 }
 
@@ -38,7 +45,11 @@ fn bad_timeouts_are_located_at_their_value() {
         let report = compile_err("t.yaml", &text);
         let d = only(&report);
         assert_eq!(d.code.as_str(), "bad_value", "{bad}: {d:?}");
-        assert!(d.message.contains("restores.db.timeout"), "{bad}: {}", d.message);
+        assert!(
+            d.message.contains("restores.db.timeout"),
+            "{bad}: {}",
+            d.message
+        );
         let s = d.span.expect("located");
         assert_eq!((s.line, s.column), (4, 14), "{bad}: {d:?}");
         assert!(text[s.offset..].starts_with(bad), "{bad}: {d:?}");

@@ -221,7 +221,7 @@ fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSet
                 };
                 if d > MAX_LOST_GRACE {
                     return Err(bad(
-                        format!("[timeouts] lost_grace is out of range: at most 7 days"),
+                        "[timeouts] lost_grace is out of range: at most 7 days".to_owned(),
                         v.span(),
                         hint,
                     ));
@@ -232,7 +232,10 @@ fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSet
                 let n = v.get_ref().as_integer().filter(|n| (1..=1000).contains(n));
                 out.lost_polls = n.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
                     bad(
-                        format!("[timeouts] lost_polls = {} is out of range: 1 to 1000", v.get_ref()),
+                        format!(
+                            "[timeouts] lost_polls = {} is out of range: 1 to 1000",
+                            v.get_ref()
+                        ),
                         v.span(),
                         "for example 5",
                     )
@@ -244,7 +247,10 @@ fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSet
                     return Err(bad(
                         format!("[timeouts]: unknown key `{kind}`"),
                         v.span(),
-                        &format!("keys: default, lost_grace, lost_polls, or a kind ({})", names.join(", ")),
+                        &format!(
+                            "keys: default, lost_grace, lost_polls, or a kind ({})",
+                            names.join(", ")
+                        ),
                     ));
                 };
                 out.timeouts.per_kind.insert(k, duration()?);
@@ -265,16 +271,29 @@ fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
     }
     let (p, r) = (&file.polling, &file.retry);
     let base = PollPolicy::default();
-    let first = seconds("[polling] first", p.first.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.first);
+    seconds("[polling] first", p.first.as_ref(), MAX_POLL_SECS)?;
     let min = seconds("[polling] min", p.min.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.min);
     let max = seconds("[polling] max", p.max.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.max);
-    seconds("[polling] reconcile_delay", p.reconcile_delay.as_ref(), MAX_POLL_SECS)?;
-    ordered("[polling] min", (min, p.min.as_ref()), "[polling] max", (max, p.max.as_ref()))?;
-    let _ = first;
+    seconds(
+        "[polling] reconcile_delay",
+        p.reconcile_delay.as_ref(),
+        MAX_POLL_SECS,
+    )?;
+    ordered(
+        "[polling] min",
+        (min, p.min.as_ref()),
+        "[polling] max",
+        (max, p.max.as_ref()),
+    )?;
     let rbase = RetryPolicy::default();
     let rb = seconds("[retry] base", r.base.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.base);
     let rc = seconds("[retry] cap", r.cap.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.cap);
-    ordered("[retry] base", (rb, r.base.as_ref()), "[retry] cap", (rc, r.cap.as_ref()))?;
+    ordered(
+        "[retry] base",
+        (rb, r.base.as_ref()),
+        "[retry] cap",
+        (rc, r.cap.as_ref()),
+    )?;
     if let Some(t) = &file.simulator.time_scale {
         let x = *t.get_ref();
         let (lo, hi) = TIME_SCALE_RANGE;

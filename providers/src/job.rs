@@ -4,7 +4,9 @@ use crate::client::{Client, ClientError};
 use crate::query::Query;
 use crate::wire_time;
 use rewind_engine::kinds::Service;
-use rewind_engine::provider::{Handle, Operation, Percent, PollOutcome, ProviderError, SubmitError};
+use rewind_engine::provider::{
+    Handle, Operation, Percent, PollOutcome, ProviderError, SubmitError,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -74,7 +74,11 @@ fn scale_step_timeouts(mut plan: Plan, time_scale: f64) -> Plan {
     for step in &mut plan.steps {
         if let Some(ms) = step.timeout_ms.as_mut() {
             // Rounded up, and at least 1 ms: a timeout never becomes "no time at all".
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
             let scaled = ((*ms as f64) / time_scale).ceil().max(1.0) as u64;
             *ms = scaled;
         }
@@ -181,7 +185,11 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
                 }
             }
         });
-        let scale = |d: std::time::Duration| d.div_f64(time_scale);
+        // Saturating: a tiny --time-scale must not overflow (and panic) here.
+        let scale = |d: std::time::Duration| {
+            std::time::Duration::try_from_secs_f64(d.as_secs_f64() / time_scale)
+                .unwrap_or(std::time::Duration::MAX)
+        };
         let t = &settings.timeouts;
         let opts = ApplyOptions {
             parallelism: settings.parallelism,

@@ -132,6 +132,10 @@ pub fn duration_text(ms: u64) -> String {
     match secs {
         0..=59 => format!("{secs}s"),
         60..=3599 => format!("{}m", secs.div_ceil(60)),
-        _ => format!("{}h {:02}m", secs / 3600, (secs % 3600).div_ceil(60).min(59)),
+        _ => format!(
+            "{}h {:02}m",
+            secs / 3600,
+            (secs % 3600).div_ceil(60).min(59)
+        ),
     }
 }

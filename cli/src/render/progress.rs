@@ -104,7 +104,9 @@ impl ApplyHooks for TerminalHooks {
                 if let (Some(b), Some(pct)) = (self.bars.get(name), percent) {
                     b.set_position(u64::from(pct.whole()));
                     let status = self.status.get(name).map_or("running", String::as_str);
-                    let eta = eta_ms.map(|ms| format!(", {}", eta_text(ms))).unwrap_or_default();
+                    let eta = eta_ms
+                        .map(|ms| format!(", {}", eta_text(ms)))
+                        .unwrap_or_default();
                     b.set_message(format!("{status}  {pct}{eta}"));
                 }
             }
@@ -169,18 +171,6 @@ impl ApplyHooks for TerminalHooks {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::eta_text;
-
-    #[test]
-    fn remaining_time_reads_as_a_lower_bound() {
-        assert_eq!(eta_text(12_300), "≥ 13s left");
-        assert_eq!(eta_text(250_000), "≥ 4m 10s left");
-        assert_eq!(eta_text(7_260_000), "≥ 2h 01m left");
-    }
-}
-
 /// `--json`: every event as one line, with the format version and a timestamp.
 pub struct JsonHooks {
     printer: Printer,
@@ -202,5 +192,17 @@ impl ApplyHooks for JsonHooks {
             obj.insert("time".into(), jiff::Timestamp::now().to_string().into());
         }
         self.printer.json_line(&v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eta_text;
+
+    #[test]
+    fn remaining_time_reads_as_a_lower_bound() {
+        assert_eq!(eta_text(12_300), "≥ 13s left");
+        assert_eq!(eta_text(250_000), "≥ 4m 10s left");
+        assert_eq!(eta_text(7_260_000), "≥ 2h 01m left");
     }
 }

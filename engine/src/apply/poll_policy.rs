@@ -5,7 +5,11 @@ use std::time::Duration;
 
 /// Seconds as a `Duration`, saturating instead of panicking on NaN, negatives or overflow.
 fn secs(v: f64) -> Duration {
-    Duration::try_from_secs_f64(v).unwrap_or(if v > 0.0 { Duration::MAX } else { Duration::ZERO })
+    Duration::try_from_secs_f64(v).unwrap_or(if v > 0.0 {
+        Duration::MAX
+    } else {
+        Duration::ZERO
+    })
 }
 
 /// Polling cadence. Times are real (wall) durations.
@@ -42,7 +46,11 @@ impl Default for PollPolicy {
 impl PollPolicy {
     /// Every duration divided by `scale` (for simulated time running `scale` times faster).
     pub fn scaled(self, scale: f64) -> PollPolicy {
-        let scale = if scale.is_finite() { scale.max(1e-9) } else { 1.0 };
+        let scale = if scale.is_finite() {
+            scale.max(1e-9)
+        } else {
+            1.0
+        };
         let s = |d: Duration| secs(d.as_secs_f64() / scale);
         PollPolicy {
             first: s(self.first),
@@ -106,7 +114,11 @@ impl PollPolicy {
         };
         let max = self.max.as_secs_f64();
         let min = self.min.as_secs_f64().min(max);
-        secs(if delay.is_nan() { max } else { delay.clamp(min, max) })
+        secs(if delay.is_nan() {
+            max
+        } else {
+            delay.clamp(min, max)
+        })
     }
 }
 
@@ -172,7 +184,10 @@ mod tests {
             .next(1, Duration::from_secs(60), Percent::running(10.0), false)
             .as_secs_f64();
         assert!((480.0..=486.0).contains(&d), "{d}");
-        assert_eq!(p.next(1, Duration::from_secs(10), Percent::running(99.0), false), p.min);
+        assert_eq!(
+            p.next(1, Duration::from_secs(10), Percent::running(99.0), false),
+            p.min
+        );
     }
     #[test]
     fn a_short_job_gets_an_early_second_look_at_its_first_progress() {
@@ -216,7 +231,10 @@ mod tests {
             max: Duration::from_secs(1),
             ..PollPolicy::default()
         };
-        assert_eq!(p.next(3, Duration::ZERO, None, false), Duration::from_secs(1));
+        assert_eq!(
+            p.next(3, Duration::ZERO, None, false),
+            Duration::from_secs(1)
+        );
         let huge = PollPolicy::default().scaled(1e-300);
         let _ = huge.next(3, Duration::from_secs(5), None, false);
     }

@@ -15,18 +15,24 @@ pub struct CriticalPath {
     pub duration_ms: u64,
 }
 
-/// Built-in expected duration of a restore of `kind`, when state has no earlier run of it.
-/// Rough figures for small instances: they only order the launches, so what matters is
-/// that a database restore outweighs a cache restore.
+/// Built-in expected minutes per kind: rough figures for small instances. They only order
+/// the launches, so what matters is that a database restore outweighs a cache restore.
+const DEFAULT_MINUTES: &[(Kind, u64)] = &[
+    (Kind::RdsRestore, 30),
+    (Kind::TaurusdbRestore, 30),
+    (Kind::DdmRestore, 20),
+    (Kind::CbrRestore, 15),
+    (Kind::DdmMetadataRestore, 5),
+    (Kind::DcsRestore, 5),
+];
+
+/// Built-in expected duration of a restore of `kind`, when state has no earlier run of it
+/// (15 minutes for a kind without a figure of its own).
 pub fn default_expected(kind: Kind) -> Duration {
-    let minutes = match kind {
-        Kind::RdsRestore | Kind::TaurusdbRestore => 30,
-        Kind::DdmRestore => 20,
-        Kind::CbrRestore => 15,
-        Kind::DdmMetadataRestore | Kind::DcsRestore => 5,
-        #[allow(unreachable_patterns)]
-        _ => 15,
-    };
+    let minutes = DEFAULT_MINUTES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(15, |(_, m)| *m);
     Duration::from_secs(minutes * 60)
 }
 
@@ -57,7 +63,10 @@ pub fn expected(steps: &[Step], records: &[OpRecord]) -> BTreeMap<String, u64> {
     steps
         .iter()
         .map(|s| {
-            let ms = if matches!(s.action, Action::Unchanged | Action::Blocked | Action::Forget) {
+            let ms = if matches!(
+                s.action,
+                Action::Unchanged | Action::Blocked | Action::Forget
+            ) {
                 0
             } else if let Some(ms) = own.get(s.name.as_str()) {
                 *ms
@@ -92,15 +101,12 @@ pub fn weigh(steps: &mut [Step], records: &[OpRecord]) -> CriticalPath {
     let mut next: Vec<Option<usize>> = vec![None; steps.len()];
     for i in (0..steps.len()).rev() {
         let own = expected.get(&steps[i].name).copied().unwrap_or(0);
-        let best = dependents[i]
-            .iter()
-            .copied()
-            .max_by(|&a, &b| {
-                steps[a]
-                    .path_ms
-                    .cmp(&steps[b].path_ms)
-                    .then_with(|| steps[b].name.cmp(&steps[a].name))
-            });
+        let best = dependents[i].iter().copied().max_by(|&a, &b| {
+            steps[a]
+                .path_ms
+                .cmp(&steps[b].path_ms)
+                .then_with(|| steps[b].name.cmp(&steps[a].name))
+        });
         steps[i].expected_ms = own;
         steps[i].path_ms = own.saturating_add(best.map_or(0, |b| steps[b].path_ms));
         next[i] = best;

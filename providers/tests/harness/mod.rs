@@ -118,7 +118,11 @@ pub async fn poll_to_end(
     op: &Operation,
     mut handle: Handle,
     step_secs: u64,
-) -> (PollOutcome, Handle, Vec<Option<rewind_engine::provider::Percent>>) {
+) -> (
+    PollOutcome,
+    Handle,
+    Vec<Option<rewind_engine::provider::Percent>>,
+) {
     let mut seen = Vec::new();
     for _ in 0..MAX_POLLS {
         match provider.poll(op, &handle).await.expect("poll") {

@@ -1,12 +1,16 @@
 //! The apply loop: the only code that writes state during apply; workers just make one call each.
 
 mod spawn;
+#[cfg(test)]
+mod tests;
 mod transitions;
 
 use super::{ApplyError, ApplyHooks, ApplyOptions, ApplyOutcome, Event};
 use crate::kinds::Service;
 use crate::plan::{Action, Plan};
-use crate::provider::{Handle, Operation, Percent, PollOutcome, ProviderError, Providers, SubmitError};
+use crate::provider::{
+    Handle, Operation, Percent, PollOutcome, ProviderError, Providers, SubmitError,
+};
 use crate::state::{OpRecord, StateStore};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -157,8 +161,8 @@ pub(crate) async fn run(
         }
     }
     w.tasks.abort_all();
-    let stats = w.stats;
-    Ok((w.finish(), stats))
+    let counters = w.stats;
+    Ok((w.finish(), counters))
 }
 
 impl<'a> Walker<'a> {
@@ -212,7 +216,9 @@ impl<'a> Walker<'a> {
         let mut by_rank: Vec<usize> = (0..plan.steps.len()).collect();
         by_rank.sort_by(|&a, &b| {
             let (sa, sb) = (&plan.steps[a], &plan.steps[b]);
-            sb.path_ms.cmp(&sa.path_ms).then_with(|| sa.name.cmp(&sb.name))
+            sb.path_ms
+                .cmp(&sa.path_ms)
+                .then_with(|| sa.name.cmp(&sb.name))
         });
         let mut rank = vec![0; by_rank.len()];
         for (r, &i) in by_rank.iter().enumerate() {

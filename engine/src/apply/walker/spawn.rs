@@ -71,16 +71,21 @@ impl Walker<'_> {
     /// How long apply waits for operation `i`: its own `timeout:`, else the configured one.
     pub(super) fn timeout(&self, i: usize) -> Duration {
         let step = &self.plan.steps[i];
-        step.timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or_else(|| self.opts.timeouts.for_kind(step.kind))
+        step.timeout_ms.map_or_else(
+            || self.opts.timeouts.for_kind(step.kind),
+            Duration::from_millis,
+        )
     }
 
     fn start(&mut self, i: usize, provider: Arc<dyn Provider>) {
         let action = self.runs[i].action;
         let prior = self.runs[i].record.clone();
         match prior {
-            Some(r) if action == Action::Resume && r.status == Status::Running && r.handle.is_some() => {
+            Some(r)
+                if action == Action::Resume
+                    && r.status == Status::Running
+                    && r.handle.is_some() =>
+            {
                 self.runs[i].phase = Phase::Polling;
                 self.spawn_poll(i, provider, Duration::ZERO);
             }
@@ -137,7 +142,10 @@ impl Walker<'_> {
         self.runs[i].record = Some(record);
         self.runs[i].phase = Phase::Submitting;
         let op = self.runs[i].op.clone();
-        self.spawn(i, async move { Msg::Submitted(i, provider.submit(&op).await) });
+        self.spawn(
+            i,
+            async move { Msg::Submitted(i, provider.submit(&op).await) },
+        );
         Ok(())
     }
 

@@ -271,9 +271,9 @@ impl Walker<'_> {
                     r.outputs = outputs;
                     r.last_error = None;
                 })?;
-                let elapsed_ms = self.runs[i]
-                    .started
-                    .map_or(0, |s| u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX));
+                let elapsed_ms = self.runs[i].started.map_or(0, |s| {
+                    u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
+                });
                 self.emit(&Event::Succeeded {
                     name: name.clone(),
                     elapsed_ms,
@@ -288,7 +288,7 @@ impl Walker<'_> {
             }
             Ok(PollOutcome::Running { percent, handle }) => {
                 let first_progress = self.runs[i].last_percent.is_none_or(|p| !p.is_started())
-                    && percent.is_some_and(|p| p.is_started());
+                    && percent.is_some_and(crate::provider::Percent::is_started);
                 self.runs[i].errors = 0;
                 self.runs[i].not_found = 0;
                 if let Some(h) = handle
@@ -327,10 +327,10 @@ impl Walker<'_> {
                 if past_deadline {
                     return self.timed_out(i);
                 }
-                let delay = self
-                    .opts
-                    .poll
-                    .next(self.runs[i].not_found, Duration::ZERO, None, false);
+                let delay =
+                    self.opts
+                        .poll
+                        .next(self.runs[i].not_found, Duration::ZERO, None, false);
                 self.poll_again(i, delay)?;
             }
             Err(e) => {
@@ -373,7 +373,11 @@ impl Walker<'_> {
         let after = friendly(self.since_submit(i));
         let message =
             format!("still running in the cloud after {after}; `rewind apply` re-attaches");
-        self.update(i, &format!("timed out after {after}: still running"), |_| {})?;
+        self.update(
+            i,
+            &format!("timed out after {after}: still running"),
+            |_| {},
+        )?;
         self.emit(&Event::TimedOut {
             name: name.clone(),
             message,

@@ -36,6 +36,26 @@ fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
+/// The advice of each unknown operation whose provider has one of its own.
+fn unknown_advice(
+    plan: &Plan,
+    outcome: &ApplyOutcome,
+    providers: &rewind_engine::provider::Providers,
+) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter(|step| outcome.unknown.contains(&step.name))
+        .filter_map(|step| {
+            let op = rewind_engine::provider::Operation {
+                name: step.name.clone(),
+                spec: step.spec.clone(),
+                request: step.request.clone(),
+            };
+            providers.get(&step.kind.service())?.unknown_advice(&op)
+        })
+        .collect()
+}
+
 fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
     let mut s = format!(
         "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
@@ -201,6 +221,9 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             .map_err(|e| CliError::hint(e.to_string(), "the state may be on a full or read-only disk; the last transition before this error is saved"))?;
         if !printer.json {
             printer.info(&summary(&outcome, printer));
+            for advice in unknown_advice(&plan, &outcome, &providers) {
+                printer.info(&advice);
+            }
         }
         if let Some(r) = rehearsal {
             if !printer.json {

@@ -27,7 +27,10 @@ fn rds_jobs_and_the_instant_task_list() {
     let job = Job::from_value(&running["job"]).expect("a job");
     assert_eq!((job.status.as_str(), job.percent), ("Running", Some(60)));
     assert_eq!(job.created_ms, ms("2018-08-06T10:41:14+0000"));
-    assert_eq!(job.instance_id.as_deref(), Some("a48e43ff268f4c0e879652d65e63d0fbin01"));
+    assert_eq!(
+        job.instance_id.as_deref(),
+        Some("a48e43ff268f4c0e879652d65e63d0fbin01")
+    );
 
     let failed = doc("rds.obtaining_information_about_a_task_with_a_specified_id.failed.json");
     let job = Job::from_value(&failed["job"]).expect("a job");
@@ -39,7 +42,10 @@ fn rds_jobs_and_the_instant_task_list() {
     let task = Job::from_value(&list["tasks"][0]).expect("a task");
     assert_eq!(task.id, "676e9f17f9b74289883a44a47b8101f5");
     assert!(is_restore_task(&task.name), "{}", task.name);
-    assert_eq!(task.instance_id.as_deref(), Some("4d00c7e9d22145deb889937a72b59c8ein01"));
+    assert_eq!(
+        task.instance_id.as_deref(),
+        Some("4d00c7e9d22145deb889937a72b59c8ein01")
+    );
     assert_eq!(task.created_ms, ms("2020-07-15T07:46:10Z"));
     assert!(matches!(task.outcome("t"), PollOutcome::Succeeded { .. }));
 }
@@ -47,15 +53,26 @@ fn rds_jobs_and_the_instant_task_list() {
 #[test]
 fn rds_instances_windows_and_backups() {
     let body = doc("rds.querying_db_instances.json");
-    let inst = find(array(&body["instances"]), "id", "ed7cc6166ec24360a5ed5c5c9c2ed726in01")
-        .expect("instance");
+    let inst = find(
+        array(&body["instances"]),
+        "id",
+        "ed7cc6166ec24360a5ed5c5c9c2ed726in01",
+    )
+    .expect("instance");
     assert_eq!(inst["status"], "ACTIVE");
     assert!(inst["datastore"]["type"].is_string() && inst["volume"]["size"].is_u64());
     let w = doc("rds.querying_the_restoration_time_range.json");
-    assert_eq!(windows(&w["restore_time"]), vec![(1_532_001_446_987, 1_532_742_139_000)]);
+    assert_eq!(
+        windows(&w["restore_time"]),
+        vec![(1_532_001_446_987, 1_532_742_139_000)]
+    );
     let b = doc("rds.obtaining_details_about_backups.json");
-    let backup = find(array(&b["backups"]), "id", "43e4feaab48f11e89039fa163ebaa7e4br01")
-        .expect("backup");
+    let backup = find(
+        array(&b["backups"]),
+        "id",
+        "43e4feaab48f11e89039fa163ebaa7e4br01",
+    )
+    .expect("backup");
     assert_eq!(backup["status"], "COMPLETED");
     let r = doc("rds.restoring_data_to_an_existing_or_original_db_instance.json");
     assert!(r["job_id"].as_str().is_some_and(|s| !s.is_empty()));
@@ -64,33 +81,65 @@ fn rds_instances_windows_and_backups() {
 #[test]
 fn ddm_jobs_instances_windows_and_backups() {
     let list = doc("ddm.querying_information_about_tasks_a_v3_api.json");
-    let jobs: Vec<Job> = array(&list["jobs"]).iter().filter_map(Job::from_value).collect();
+    let jobs: Vec<Job> = array(&list["jobs"])
+        .iter()
+        .filter_map(Job::from_value)
+        .collect();
     assert_eq!(jobs.len(), 3);
     assert!(jobs.iter().all(|j| j.created_ms.is_some()
         && j.instance_id.as_deref() == Some("733c7e8d73a54c27b8308ec784a8be8cin09")));
     assert_eq!(jobs[0].created_ms, ms("2025-05-20T15:05:13+0000"));
     let one = doc("ddm.obtaining_information_about_a_task_with_a_specified_id_a_v3_api.json");
     let job = Job::from_value(&one["job"]).expect("a job");
-    assert_eq!((job.percent, job.created_ms), (Some(60), ms("2018-08-06T09:41:14Z")));
-    assert_eq!(job.instance_id.as_deref(), Some("a48e43ff268f4c0e879652d65e63d0fbin09"));
-    for f in ["ddm.restoring_data_to_a_new_instancea_v3_api.json", "ddm.restoring_metadataa_v3_api.json"] {
-        assert!(doc(f)["job_id"].as_str().is_some_and(|s| !s.is_empty()), "{f}");
+    assert_eq!(
+        (job.percent, job.created_ms),
+        (Some(60), ms("2018-08-06T09:41:14Z"))
+    );
+    assert_eq!(
+        job.instance_id.as_deref(),
+        Some("a48e43ff268f4c0e879652d65e63d0fbin09")
+    );
+    for f in [
+        "ddm.restoring_data_to_a_new_instancea_v3_api.json",
+        "ddm.restoring_metadataa_v3_api.json",
+    ] {
+        assert!(
+            doc(f)["job_id"].as_str().is_some_and(|s| !s.is_empty()),
+            "{f}"
+        );
     }
-    assert_eq!(doc("ddm.querying_details_of_a_ddm_instance_a_v1_api.json")["status"], "RUNNING");
+    assert_eq!(
+        doc("ddm.querying_details_of_a_ddm_instance_a_v1_api.json")["status"],
+        "RUNNING"
+    );
     let b = doc("ddm.querying_backupsa_v3_api.json");
-    assert!(array(&b["backups"]).iter().all(|b| b["id"].is_string() && b["status"].is_string()));
+    assert!(
+        array(&b["backups"])
+            .iter()
+            .all(|b| b["id"].is_string() && b["status"].is_string())
+    );
     let r = doc("ddm.querying_instances_available_for_restorationa_v3_api.json");
-    let cand = find(array(&r["instances"]), "instance_id", "3b65c609427c4b20bc0ae93e161dc7adin09")
-        .expect("candidate");
+    let cand = find(
+        array(&r["instances"]),
+        "instance_id",
+        "3b65c609427c4b20bc0ae93e161dc7adin09",
+    )
+    .expect("candidate");
     assert_eq!(cand["available"], true);
     let w = doc("ddm.querying_the_restoration_time_rangea_v3_api.json");
     assert_eq!(
         windows(&w["restorable_time_intervals"]),
-        vec![(ms("2025-05-20T09:40:40Z").unwrap_or(0), ms("2025-05-21T11:15:43Z").unwrap_or(0))]
+        vec![(
+            ms("2025-05-20T09:40:40Z").unwrap_or(0),
+            ms("2025-05-21T11:15:43Z").unwrap_or(0)
+        )]
     );
-    let dn = doc("ddm.querying_data_nodes_associated_with_an_instance_at_a_restoration_time_pointa_v3_api.json");
+    let dn = doc(
+        "ddm.querying_data_nodes_associated_with_an_instance_at_a_restoration_time_pointa_v3_api.json",
+    );
     assert!(!array(&dn["related_data_nodes"]).is_empty());
-    let t = doc("ddm.querying_data_nodes_available_to_restore_data_to_a_point_in_timea_v3_api.json");
+    let t =
+        doc("ddm.querying_data_nodes_available_to_restore_data_to_a_point_in_timea_v3_api.json");
     assert!(!array(&t["target_data_nodes"]).is_empty());
 }
 
@@ -103,20 +152,41 @@ fn taurusdb_job_instances_and_backups() {
     let d = doc("taurusdb.querying_details_of_a_db_instance.json");
     assert_eq!(d["instance"]["status"], "ACTIVE");
     let l = doc("taurusdb.querying_db_instances.json");
-    assert!(array(&l["instances"]).iter().all(|i| i["id"].is_string() && i["status"].is_string()));
+    assert!(
+        array(&l["instances"])
+            .iter()
+            .all(|i| i["id"].is_string() && i["status"].is_string())
+    );
     let b = doc("taurusdb.querying_backups.json");
-    assert!(array(&b["backups"]).iter().any(|b| b["status"] == "COMPLETED"));
+    assert!(
+        array(&b["backups"])
+            .iter()
+            .any(|b| b["status"] == "COMPLETED")
+    );
 }
 
 #[test]
 fn cbr_operation_logs_and_backups() {
     for (f, log) in [
-        ("cbr.querying_the_task_list.json", doc("cbr.querying_the_task_list.json")["operation_logs"][0].clone()),
-        ("cbr.querying_a_single_task.json", doc("cbr.querying_a_single_task.json")["operation_log"].clone()),
+        (
+            "cbr.querying_the_task_list.json",
+            doc("cbr.querying_the_task_list.json")["operation_logs"][0].clone(),
+        ),
+        (
+            "cbr.querying_a_single_task.json",
+            doc("cbr.querying_a_single_task.json")["operation_log"].clone(),
+        ),
     ] {
         assert_eq!(log["id"], "4827f2da-b008-4507-ab7d-42d0df5ed912", "{f}");
-        assert_eq!(value_ms(&log["created_at"]), ms("2019-05-23T14:31:36.039Z"), "{f}");
-        assert!(matches!(cbr::outcome(&log, None), PollOutcome::Succeeded { .. }), "{f}");
+        assert_eq!(
+            value_ms(&log["created_at"]),
+            ms("2019-05-23T14:31:36.039Z"),
+            "{f}"
+        );
+        assert!(
+            matches!(cbr::outcome(&log, None), PollOutcome::Succeeded { .. }),
+            "{f}"
+        );
         assert_eq!(log["extra_info"]["common"]["progress"], 100, "{f}");
     }
     let b = doc("cbr.querying_a_specified_backup.json");
@@ -133,10 +203,16 @@ fn dcs_restore_records_backups_and_instance() {
     let PollOutcome::Succeeded { outputs } = dcs::outcome(rec, "i") else {
         panic!("a succeeded record")
     };
-    assert_eq!(outputs["restore_id"], "a6155972-800c-4170-a479-3231e907d2f6");
-    assert_eq!(doc("dcs.restoring_a_dcs_instance.json")["restore_id"].is_string(), true);
+    assert_eq!(
+        outputs["restore_id"],
+        "a6155972-800c-4170-a479-3231e907d2f6"
+    );
+    assert!(doc("dcs.restoring_a_dcs_instance.json")["restore_id"].is_string());
     let b = doc("dcs.listing_dcs_instance_backup_records.json");
-    assert_eq!(array(&b["backup_record_response"])[0]["is_support_restore"], "TRUE");
+    assert_eq!(
+        array(&b["backup_record_response"])[0]["is_support_restore"],
+        "TRUE"
+    );
     assert!(doc("dcs.querying_a_dcs_instance.repaired.json")["status"].is_string());
 }
 

@@ -45,7 +45,9 @@ fn assert_dropped_then_looked_late(h: &Harness, service: Service) {
         .collect();
     assert!(!posts.is_empty(), "{service:?}: a restore was submitted");
     assert!(
-        posts.iter().all(|e| e.fault.as_deref() == Some("drop_response")),
+        posts
+            .iter()
+            .all(|e| e.fault.as_deref() == Some("drop_response")),
         "{service:?}: every response was dropped"
     );
     let last_post = posts.iter().map(|e| e.at_ms).max().unwrap_or_default();

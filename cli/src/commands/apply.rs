@@ -36,12 +36,12 @@ fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
-/// The advice of each unknown operation whose provider has one of its own.
+/// The advice of each unknown operation whose provider has one of its own, by name.
 fn unknown_advice(
     plan: &Plan,
     outcome: &ApplyOutcome,
     providers: &rewind_engine::provider::Providers,
-) -> Vec<String> {
+) -> Vec<(String, String)> {
     plan.steps
         .iter()
         .filter(|step| outcome.unknown.contains(&step.name))
@@ -51,12 +51,13 @@ fn unknown_advice(
                 spec: step.spec.clone(),
                 request: step.request.clone(),
             };
-            providers.get(&step.kind.service())?.unknown_advice(&op)
+            let advice = providers.get(&step.kind.service())?.unknown_advice(&op)?;
+            Some((step.name.clone(), advice))
         })
         .collect()
 }
 
-fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
+fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) -> String {
     let mut s = format!(
         "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
         if outcome.ok() {
@@ -80,12 +81,21 @@ fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
             outcome.in_flight.join(", ")
         );
     }
-    if !outcome.unknown.is_empty() {
+    let generic: Vec<&str> = outcome
+        .unknown
+        .iter()
+        .filter(|n| !advised.iter().any(|(a, _)| a == *n))
+        .map(String::as_str)
+        .collect();
+    if !generic.is_empty() {
         let _ = write!(
             s,
             "\nCheck the cloud for {}; then `rewind apply --resubmit NAME` to submit again, or `rewind state rm NAME`.",
-            outcome.unknown.join(", ")
+            generic.join(", ")
         );
+    }
+    for (name, advice) in advised {
+        let _ = write!(s, "\n{name}: {advice}.");
     }
     s
 }
@@ -220,10 +230,8 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             .await
             .map_err(|e| CliError::hint(e.to_string(), "the state may be on a full or read-only disk; the last transition before this error is saved"))?;
         if !printer.json {
-            printer.info(&summary(&outcome, printer));
-            for advice in unknown_advice(&plan, &outcome, &providers) {
-                printer.info(&advice);
-            }
+            let advised = unknown_advice(&plan, &outcome, &providers);
+            printer.info(&summary(&outcome, &advised, printer));
         }
         if let Some(r) = rehearsal {
             if !printer.json {

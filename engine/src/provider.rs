@@ -200,6 +200,12 @@ pub trait Provider: Send + Sync {
         op: &'a Operation,
         submitted_at: i64,
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>>;
+    /// What to tell the user when reconcile found nothing: a service that keeps no record of
+    /// finished restores (TaurusDB) says how to check by hand before anyone resubmits. `None`
+    /// keeps the generic advice.
+    fn unknown_advice(&self, _op: &Operation) -> Option<String> {
+        None
+    }
 }
 
 /// The providers available to a run, one per service.

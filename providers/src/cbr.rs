@@ -46,7 +46,7 @@ fn target_resource(spec: &CbrRestore) -> Option<&str> {
 
 /// The outcome an operation log reports; `handle` is returned with a running one so that
 /// the engine stores the log id once it is known.
-fn outcome(log: &Value, handle: Option<Handle>) -> PollOutcome {
+pub fn outcome(log: &Value, handle: Option<Handle>) -> PollOutcome {
     let id = log["id"].as_str().unwrap_or_default();
     match log["status"].as_str() {
         Some("success") => {

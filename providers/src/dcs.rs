@@ -36,7 +36,7 @@ fn spec(op: &Operation) -> Result<&DcsRestore, ProviderError> {
     }
 }
 
-fn outcome(record: &Value, instance_id: &str) -> PollOutcome {
+pub fn outcome(record: &Value, instance_id: &str) -> PollOutcome {
     let restore_id = record["restore_id"].as_str().unwrap_or_default();
     match record["status"].as_str() {
         Some("succeed") => PollOutcome::Succeeded {

@@ -32,7 +32,14 @@ impl Job {
         Some(Job {
             id: text("id")?,
             name: text("name").unwrap_or_default(),
-            status: text("status")?,
+            // One documented example spells the key `" status"`; a stray space is no reason to
+            // lose a job.
+            status: text("status").or_else(|| {
+                job.as_object()?
+                    .iter()
+                    .find(|(k, _)| k.trim() == "status")
+                    .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            })?,
             percent: percent(&job["process"]),
             fail_reason: text("fail_reason").filter(|r| !r.is_empty()),
             instance_id: job["instance"]["id"]

@@ -65,7 +65,11 @@ impl RdsProvider {
             let earliest = tasks
                 .iter()
                 .filter_map(job::Job::from_value)
-                .filter(|t| t.instance_id.as_deref().is_some_and(|i| instances.contains(&i)))
+                .filter(|t| {
+                    t.instance_id
+                        .as_deref()
+                        .is_some_and(|i| instances.contains(&i))
+                })
                 .filter(|t| is_restore_task(&t.name))
                 .filter(|t| t.created_ms.is_some_and(|c| c >= from))
                 .min_by_key(|t| t.created_ms);

@@ -108,6 +108,20 @@ impl TaurusdbProvider {
     }
 }
 
+/// The advice for an unresolved TaurusDB submit: TaurusDB keeps no task list, so a restore
+/// that finished before rewind looked cannot be told from one that never ran. Resubmitting
+/// blind could restore the database twice, so the console comes first.
+pub fn unknown_advice(name: &str, target: &str) -> String {
+    format!(
+        "TaurusDB keeps no record of finished restores, so rewind cannot tell whether {name} \
+         ran. Do not resubmit yet: check the console first (TaurusDB > Instances > {target} > \
+         Backups & Restorations, and the Task Center) for a restore that started after the \
+         submit. If one ran, the data is restored: leave the record as it is (or take {name} out \
+         of the spec and `rewind state rm {name}`). Only if none ran, `rewind apply --resubmit \
+         {name}`"
+    )
+}
+
 fn spec(op: &Operation) -> Result<&TaurusdbRestore, ProviderError> {
     match &op.spec {
         OpSpec::Taurusdb(spec) => Ok(spec),
@@ -174,6 +188,13 @@ impl Provider for TaurusdbProvider {
 
     /// A target in `RESTORING` is the sign that the POST took effect; the status carries no
     /// time, so `submitted_at` cannot narrow it further.
+    fn unknown_advice(&self, op: &Operation) -> Option<String> {
+        let target = spec(op).map_or("the target instance", |s| s.target_instance_id.as_str());
+        Some(unknown_advice(&op.name, target))
+    }
+
+    /// TaurusDB lists no tasks (its docs have only the job query), so a restore that already
+    /// ended leaves nothing to find: only a target still `RESTORING` is adopted.
     fn reconcile<'a>(
         &'a self,
         op: &'a Operation,

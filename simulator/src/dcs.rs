@@ -147,7 +147,7 @@ fn progress(rec: &DcsRestore, now: i64) -> String {
     }
 }
 
-fn record_json(id: &str, rec: &DcsRestore, inst: Option<&DcsInstance>, now: i64) -> Value {
+fn record_json(id: &str, rec: &DcsRestore, now: i64) -> Value {
     let updated = rec.ended_at.unwrap_or_else(|| {
         if rec.status == "waiting" {
             rec.created_at
@@ -168,8 +168,6 @@ fn record_json(id: &str, rec: &DcsRestore, inst: Option<&DcsInstance>, now: i64)
         "restore_name": rec.restore_name,
         "backup_remark": if rec.backup_remark.is_empty() { json!({}) } else { json!(rec.backup_remark) },
         "status": rec.status,
-        "sourceInstanceID": rec.instance_id,
-        "sourceInstanceName": inst.map(|i| name_or(&i.name, "dcs", &rec.instance_id)).unwrap_or_default(),
     })
 }
 
@@ -188,7 +186,8 @@ fn time_filter(cx: &Ctx<'_>) -> Result<(Option<i64>, Option<i64>), ApiError> {
 }
 
 fn list_restores(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
-    let inst = instance(cx, id)?;
+    // An unknown instance is an error, not an empty list.
+    instance(cx, id)?;
     let (offset, limit) =
         jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 10, 1000).map_err(param)?;
     let (begin, end) = time_filter(cx)?;
@@ -208,7 +207,7 @@ fn list_restores(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     found.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(a.0.cmp(b.0)));
     let all: Vec<Value> = found
         .iter()
-        .map(|(rid, r)| record_json(rid, r, Some(inst), cx.now))
+        .map(|(rid, r)| record_json(rid, r, cx.now))
         .collect();
     let total = all.len();
     Ok(Reply::ok(json!({

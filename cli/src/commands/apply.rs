@@ -35,7 +35,28 @@ fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
-fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
+/// The advice of each unknown operation whose provider has one of its own, by name.
+fn unknown_advice(
+    plan: &Plan,
+    outcome: &ApplyOutcome,
+    providers: &rewind_engine::provider::Providers,
+) -> Vec<(String, String)> {
+    plan.steps
+        .iter()
+        .filter(|step| outcome.unknown.contains(&step.name))
+        .filter_map(|step| {
+            let op = rewind_engine::provider::Operation {
+                name: step.name.clone(),
+                spec: step.spec.clone(),
+                request: step.request.clone(),
+            };
+            let advice = providers.get(&step.kind.service())?.unknown_advice(&op)?;
+            Some((step.name.clone(), advice))
+        })
+        .collect()
+}
+
+fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) -> String {
     let mut s = format!(
         "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
         if outcome.ok() {
@@ -59,12 +80,21 @@ fn summary(outcome: &ApplyOutcome, p: &Printer) -> String {
             outcome.in_flight.join(", ")
         );
     }
-    if !outcome.unknown.is_empty() {
+    let generic: Vec<&str> = outcome
+        .unknown
+        .iter()
+        .filter(|n| !advised.iter().any(|(a, _)| a == *n))
+        .map(String::as_str)
+        .collect();
+    if !generic.is_empty() {
         let _ = write!(
             s,
             "\nCheck the cloud for {}; then `rewind apply --resubmit NAME` to submit again, or `rewind state rm NAME`.",
-            outcome.unknown.join(", ")
+            generic.join(", ")
         );
+    }
+    for (name, advice) in advised {
+        let _ = write!(s, "\n{name}: {advice}.");
     }
     s
 }
@@ -221,7 +251,8 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             .await
             .map_err(|e| CliError::hint(e.to_string(), "the state may be on a full or read-only disk; the last transition before this error is saved"))?;
         if !printer.json {
-            printer.info(&summary(&outcome, printer));
+            let advised = unknown_advice(&plan, &outcome, &providers);
+            printer.info(&summary(&outcome, &advised, printer));
         }
         if let Some(r) = rehearsal {
             if !printer.json {

@@ -62,7 +62,11 @@ fn diff(path: &str, doc: &Value, sim: &Value, out: &mut BTreeSet<String>) {
             }
         }
         _ if kind(doc) != kind(sim) => {
-            out.insert(format!("{path}: {} in the docs, {} here", kind(doc), kind(sim)));
+            out.insert(format!(
+                "{path}: {} in the docs, {} here",
+                kind(doc),
+                kind(sim)
+            ));
         }
         _ => {}
     }
@@ -87,16 +91,38 @@ struct Case {
 
 async fn world_with_jobs() -> (Harness, [String; 4]) {
     let h = start(fixture()).await;
-    let rds = h.post(Rds, &crate::rds::recovery("v3"), crate::rds::documented_body()).await;
+    let rds = h
+        .post(
+            Rds,
+            &crate::rds::recovery("v3"),
+            crate::rds::documented_body(),
+        )
+        .await;
     let ddm = h
-        .post(Ddm, &crate::ddm::recovery_path(crate::ddm::PATH_ID), crate::ddm::recovery_body())
+        .post(
+            Ddm,
+            &crate::ddm::recovery_path(crate::ddm::PATH_ID),
+            crate::ddm::recovery_body(),
+        )
         .await;
     let [tdb, ..] = crate::taurusdb::documented_bodies();
-    let tdb = h.post(Taurusdb, &crate::taurusdb::restore_path(), tdb).await;
-    let cbr = h
-        .post(Cbr, &crate::cbr::restore_path(crate::cbr::BACKUP), crate::cbr::documented_body())
+    let tdb = h
+        .post(Taurusdb, &crate::taurusdb::restore_path(), tdb)
         .await;
-    let dcs = h.post(Dcs, &crate::dcs::restores_path(), crate::dcs::documented_body()).await;
+    let cbr = h
+        .post(
+            Cbr,
+            &crate::cbr::restore_path(crate::cbr::BACKUP),
+            crate::cbr::documented_body(),
+        )
+        .await;
+    let dcs = h
+        .post(
+            Dcs,
+            &crate::dcs::restores_path(),
+            crate::dcs::documented_body(),
+        )
+        .await;
     for r in [&rds, &ddm, &tdb, &cbr, &dcs] {
         assert!(r.status < 300, "{}", r.raw);
     }
@@ -117,8 +143,16 @@ async fn every_route_answers_in_the_documented_shape() {
     let (h, [rds_job, ddm_job, tdb_job, _]) = world_with_jobs().await;
     h.advance(30);
     let running = vec![
-        Case { fixture: "rds.obtaining_information_about_a_task_with_a_specified_id.running.json", service: Rds, path: format!("/v3/{PID}/jobs?id={rds_job}") },
-        Case { fixture: "ddm.obtaining_information_about_a_task_with_a_specified_id_a_v3_api.json", service: Ddm, path: format!("/v3/{PID}/jobs/{ddm_job}") },
+        Case {
+            fixture: "rds.obtaining_information_about_a_task_with_a_specified_id.running.json",
+            service: Rds,
+            path: format!("/v3/{PID}/jobs?id={rds_job}"),
+        },
+        Case {
+            fixture: "ddm.obtaining_information_about_a_task_with_a_specified_id_a_v3_api.json",
+            service: Ddm,
+            path: format!("/v3/{PID}/jobs/{ddm_job}"),
+        },
     ];
     let mut failures = Vec::new();
     check(&h, &running, &mut failures).await;
@@ -127,38 +161,161 @@ async fn every_route_answers_in_the_documented_shape() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let now = h.get(Rds, "/_sim/health").await.body["now_ms"].as_i64().unwrap_or_default();
+    let now = h.get(Rds, "/_sim/health").await.body["now_ms"]
+        .as_i64()
+        .unwrap_or_default();
     let ddm = crate::ddm::SOURCE;
     let rds_inst = crate::rds::INST;
     let tdb_src = crate::taurusdb::SOURCE;
     let dcs = crate::dcs::INST;
     let done = vec![
-        Case { fixture: "rds.obtaining_information_about_a_task_with_a_specified_id.failed.json", service: Rds, path: format!("/v3/{PID}/jobs?id={rds_job}") },
-        Case { fixture: "rds.querying_instant_tasks.json", service: Rds, path: format!("/v3/{PID}/tasklist?offset=0&limit=3&start_time={}&end_time={now}", now - 86_400_000) },
-        Case { fixture: "rds.querying_db_instances.json", service: Rds, path: format!("/v3/{PID}/instances?id={rds_inst}") },
-        Case { fixture: "rds.querying_the_restoration_time_range.json", service: Rds, path: format!("/v3/{PID}/instances/{rds_inst}/restore-time") },
-        Case { fixture: "rds.obtaining_details_about_backups.json", service: Rds, path: format!("/v3/{PID}/backups?instance_id=7edae0250ebc464897bd92b8d3e8b769in01") },
-        Case { fixture: "ddm.querying_information_about_tasks_a_v3_api.json", service: Ddm, path: format!("/v3/{PID}/jobs?start_time={}&end_time={now}", now - 86_400_000) },
-        Case { fixture: "ddm.querying_details_of_a_ddm_instance_a_v1_api.json", service: Ddm, path: format!("/v1/{PID}/instances/{ddm}") },
-        Case { fixture: "ddm.querying_backupsa_v3_api.json", service: Ddm, path: format!("/v3/{PID}/backups?instance_id={ddm}") },
-        Case { fixture: "ddm.querying_details_about_a_backupa_v3_api.json", service: Ddm, path: format!("/v3/{PID}/instances/{}/backups/defa45b24d314e878fde930a61732e9dbr09", crate::ddm::PATH_ID) },
-        Case { fixture: "ddm.querying_instances_available_for_restorationa_v3_api.json", service: Ddm, path: format!("/v3/{PID}/instances/{ddm}/backups/restorable-instances") },
-        Case { fixture: "ddm.querying_the_restoration_time_rangea_v3_api.json", service: Ddm, path: format!("/v3/{PID}/instances/{ddm}/backups/restorable-time-interval") },
-        Case { fixture: "ddm.querying_data_nodes_associated_with_an_instance_at_a_restoration_time_pointa_v3_api.json", service: Ddm, path: format!("/v3/{PID}/instances/{ddm}/backups/related-dn?restore_time={}", now - 7_200_000) },
-        Case { fixture: "ddm.querying_data_nodes_available_to_restore_data_to_a_point_in_timea_v3_api.json", service: Ddm, path: format!("/v3/{PID}/instances/{ddm}/backups/restorable-data-node?source_dn_instance_id={}&target_instance_id={}&restore_time={}", crate::ddm::SOURCE_DN, crate::ddm::TARGET, now - 7_200_000) },
-        Case { fixture: "taurusdb.obtaining_information_about_a_task_with_a_specified_id.json", service: Taurusdb, path: format!("/v3/{PID}/jobs?id={tdb_job}") },
-        Case { fixture: "taurusdb.querying_db_instances.json", service: Taurusdb, path: format!("/v3/{PID}/instances?id={tdb_src}") },
-        Case { fixture: "taurusdb.querying_details_of_a_db_instance.json", service: Taurusdb, path: format!("/v3/{PID}/instances/{tdb_src}") },
-        Case { fixture: "taurusdb.querying_backups.json", service: Taurusdb, path: format!("/v3/{PID}/backups?instance_id={tdb_src}") },
-        Case { fixture: "cbr.querying_the_task_list.json", service: Cbr, path: crate::cbr::logs_path() },
-        Case { fixture: "cbr.querying_a_single_task.json", service: Cbr, path: format!("/v3/{PID}/operation-logs/{cbr_log}") },
-        Case { fixture: "cbr.querying_a_specified_backup.json", service: Cbr, path: format!("/v3/{PID}/backups/{}", crate::cbr::BACKUP) },
-        Case { fixture: "cbr.querying_all_backups.json", service: Cbr, path: format!("/v3/{PID}/backups?resource_id={}", crate::cbr::SERVER) },
-        Case { fixture: "dcs.querying_dcs_instance_restoration_records.json", service: Dcs, path: crate::dcs::restores_path() },
-        Case { fixture: "dcs.listing_dcs_instance_backup_records.json", service: Dcs, path: format!("/v2/{PID}/instances/{dcs}/backups") },
-        Case { fixture: "dcs.querying_a_dcs_instance.repaired.json", service: Dcs, path: format!("/v2/{PID}/instances/{dcs}") },
-        Case { fixture: "iam.querying_project_information_based_on_the_specified_criteria.json", service: Iam, path: "/v3/projects?name=eu-de".to_owned() },
-        Case { fixture: "iam.querying_the_service_catalog.json", service: Iam, path: "/v3/auth/catalog".to_owned() },
+        Case {
+            fixture: "rds.obtaining_information_about_a_task_with_a_specified_id.failed.json",
+            service: Rds,
+            path: format!("/v3/{PID}/jobs?id={rds_job}"),
+        },
+        Case {
+            fixture: "rds.querying_instant_tasks.json",
+            service: Rds,
+            path: format!(
+                "/v3/{PID}/tasklist?offset=0&limit=3&start_time={}&end_time={now}",
+                now - 86_400_000
+            ),
+        },
+        Case {
+            fixture: "rds.querying_db_instances.json",
+            service: Rds,
+            path: format!("/v3/{PID}/instances?id={rds_inst}"),
+        },
+        Case {
+            fixture: "rds.querying_the_restoration_time_range.json",
+            service: Rds,
+            path: format!("/v3/{PID}/instances/{rds_inst}/restore-time"),
+        },
+        Case {
+            fixture: "rds.obtaining_details_about_backups.json",
+            service: Rds,
+            path: format!("/v3/{PID}/backups?instance_id=7edae0250ebc464897bd92b8d3e8b769in01"),
+        },
+        Case {
+            fixture: "ddm.querying_information_about_tasks_a_v3_api.json",
+            service: Ddm,
+            path: format!(
+                "/v3/{PID}/jobs?start_time={}&end_time={now}",
+                now - 86_400_000
+            ),
+        },
+        Case {
+            fixture: "ddm.querying_details_of_a_ddm_instance_a_v1_api.json",
+            service: Ddm,
+            path: format!("/v1/{PID}/instances/{ddm}"),
+        },
+        Case {
+            fixture: "ddm.querying_backupsa_v3_api.json",
+            service: Ddm,
+            path: format!("/v3/{PID}/backups?instance_id={ddm}"),
+        },
+        Case {
+            fixture: "ddm.querying_details_about_a_backupa_v3_api.json",
+            service: Ddm,
+            path: format!(
+                "/v3/{PID}/instances/{}/backups/defa45b24d314e878fde930a61732e9dbr09",
+                crate::ddm::PATH_ID
+            ),
+        },
+        Case {
+            fixture: "ddm.querying_instances_available_for_restorationa_v3_api.json",
+            service: Ddm,
+            path: format!("/v3/{PID}/instances/{ddm}/backups/restorable-instances"),
+        },
+        Case {
+            fixture: "ddm.querying_the_restoration_time_rangea_v3_api.json",
+            service: Ddm,
+            path: format!("/v3/{PID}/instances/{ddm}/backups/restorable-time-interval"),
+        },
+        Case {
+            fixture: "ddm.querying_data_nodes_associated_with_an_instance_at_a_restoration_time_pointa_v3_api.json",
+            service: Ddm,
+            path: format!(
+                "/v3/{PID}/instances/{ddm}/backups/related-dn?restore_time={}",
+                now - 7_200_000
+            ),
+        },
+        Case {
+            fixture: "ddm.querying_data_nodes_available_to_restore_data_to_a_point_in_timea_v3_api.json",
+            service: Ddm,
+            path: format!(
+                "/v3/{PID}/instances/{ddm}/backups/restorable-data-node?source_dn_instance_id={}&target_instance_id={}&restore_time={}",
+                crate::ddm::SOURCE_DN,
+                crate::ddm::TARGET,
+                now - 7_200_000
+            ),
+        },
+        Case {
+            fixture: "taurusdb.obtaining_information_about_a_task_with_a_specified_id.json",
+            service: Taurusdb,
+            path: format!("/v3/{PID}/jobs?id={tdb_job}"),
+        },
+        Case {
+            fixture: "taurusdb.querying_db_instances.json",
+            service: Taurusdb,
+            path: format!("/v3/{PID}/instances?id={tdb_src}"),
+        },
+        Case {
+            fixture: "taurusdb.querying_details_of_a_db_instance.json",
+            service: Taurusdb,
+            path: format!("/v3/{PID}/instances/{tdb_src}"),
+        },
+        Case {
+            fixture: "taurusdb.querying_backups.json",
+            service: Taurusdb,
+            path: format!("/v3/{PID}/backups?instance_id={tdb_src}"),
+        },
+        Case {
+            fixture: "cbr.querying_the_task_list.json",
+            service: Cbr,
+            path: crate::cbr::logs_path(),
+        },
+        Case {
+            fixture: "cbr.querying_a_single_task.json",
+            service: Cbr,
+            path: format!("/v3/{PID}/operation-logs/{cbr_log}"),
+        },
+        Case {
+            fixture: "cbr.querying_a_specified_backup.json",
+            service: Cbr,
+            path: format!("/v3/{PID}/backups/{}", crate::cbr::BACKUP),
+        },
+        Case {
+            fixture: "cbr.querying_all_backups.json",
+            service: Cbr,
+            path: format!("/v3/{PID}/backups?resource_id={}", crate::cbr::SERVER),
+        },
+        Case {
+            fixture: "dcs.querying_dcs_instance_restoration_records.json",
+            service: Dcs,
+            path: crate::dcs::restores_path(),
+        },
+        Case {
+            fixture: "dcs.listing_dcs_instance_backup_records.json",
+            service: Dcs,
+            path: format!("/v2/{PID}/instances/{dcs}/backups"),
+        },
+        Case {
+            fixture: "dcs.querying_a_dcs_instance.repaired.json",
+            service: Dcs,
+            path: format!("/v2/{PID}/instances/{dcs}"),
+        },
+        Case {
+            fixture: "iam.querying_project_information_based_on_the_specified_criteria.json",
+            service: Iam,
+            path: "/v3/projects?name=eu-de".to_owned(),
+        },
+        Case {
+            fixture: "iam.querying_the_service_catalog.json",
+            service: Iam,
+            path: "/v3/auth/catalog".to_owned(),
+        },
     ];
     check(&h, &done, &mut failures).await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -168,7 +325,10 @@ async fn check(h: &Harness, cases: &[Case], failures: &mut Vec<String>) {
     for case in cases {
         let got = h.get(case.service, &case.path).await;
         if got.status != 200 {
-            failures.push(format!("{}: GET {} answered {}: {}", case.fixture, case.path, got.status, got.raw));
+            failures.push(format!(
+                "{}: GET {} answered {}: {}",
+                case.fixture, case.path, got.status, got.raw
+            ));
             continue;
         }
         let mut found = BTreeSet::new();

@@ -260,3 +260,40 @@ async fn restore_time_and_backups_have_the_documented_shapes() {
     let r = h.get(Rds, &format!("/v3/{PID}/instances?limit=101")).await;
     assert_dbs_error(&r, 400, "DBS.200001");
 }
+
+#[tokio::test]
+async fn the_instant_task_list_keeps_a_finished_restore_in_the_documented_form() {
+    let h = start(fixture()).await;
+    let job_id = h.post(Rds, &recovery("v3"), documented_body()).await.body["job_id"]
+        .as_str()
+        .expect("job id")
+        .to_owned();
+    h.advance(301);
+    let list = |q: String| {
+        let h = &h;
+        async move { h.get(Rds, &format!("/v3/{PID}/tasklist?{q}")).await }
+    };
+    let all = list(format!("instance_id={INST}")).await;
+    assert_eq!(all.status, 200, "{}", all.raw);
+    assert_eq!(all.body["total_count"], 1);
+    assert_eq!(all.body["actions"], json!(["RestoreMysqlInInstance"]));
+    let t = &all.body["tasks"][0];
+    assert_eq!(t["id"], job_id.as_str());
+    assert_eq!(t["status"], "Completed");
+    assert_eq!(t["process"], "");
+    assert_eq!(t["create_time"], "2025-05-21T12:00:00+0000");
+    assert_eq!(t["end_time"], "2025-05-21T12:05:00+0000");
+    assert_eq!(t["instance_status"], "ACTIVE");
+    assert!(t.get("created").is_none() && t.get("fail_reason").is_none(), "{t}");
+    // Offset counts items from 0: offset 1 skips the only task, the total stays.
+    let skipped = list(format!("instance_id={INST}&offset=1")).await;
+    assert_eq!(skipped.body["tasks"], json!([]));
+    assert_eq!(skipped.body["total_count"], 1);
+    let by_name = list("name=RestoreMysqlInInstance".to_owned()).await;
+    assert_eq!(by_name.body["total_count"], 1);
+    let other = list("name=CreateMysqlInstance".to_owned()).await;
+    assert_eq!(other.body["total_count"], 0);
+    let later = list("start_time=1747829101000".to_owned()).await;
+    assert_eq!(later.body["total_count"], 0, "created before start_time: {}", later.raw);
+    assert_eq!(list("limit=51".to_owned()).await.status, 400);
+}

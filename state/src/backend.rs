@@ -186,3 +186,32 @@ impl Backend for SledState {
         self.import_doc(&doc)
     }
 }
+
+/// So a boxed backend goes wherever a `&dyn StateStore` or `&mut dyn StateStore` is asked
+/// for.
+impl StateStore for Box<dyn Backend> {
+    fn meta(&self) -> Result<rewind_engine::state::StateMeta, StateError> {
+        (**self).meta()
+    }
+    fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
+        (**self).get(name)
+    }
+    fn list(&self) -> Result<Vec<OpRecord>, StateError> {
+        (**self).list()
+    }
+    fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
+        (**self).put(record, note)
+    }
+    fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError> {
+        (**self).remove(name, note)
+    }
+    fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
+        (**self).journal()
+    }
+    fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
+        (**self).put_run(run)
+    }
+    fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
+        (**self).runs()
+    }
+}

@@ -155,7 +155,25 @@ pub fn user_name() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .into_iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(user_from_passwd)
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The name of this process's real uid in /etc/passwd, for when no USER is set (cron, CI).
+fn user_from_passwd() -> Option<String> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_owned())
+    })
 }
 
 /// This machine's host name.

@@ -122,8 +122,9 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
-    let mut plan = if dir.exists() || args.out.is_some() {
-        let state = super::open_state(&dir, &super::command_line("plan", &loaded))?;
+    let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
+    let mut plan = if shared || dir.exists() || args.out.is_some() {
+        let state = super::open_at(global, &dir, &super::command_line("plan", &loaded))?;
         compute(&loaded, &state, &options)?
     } else {
         compute(

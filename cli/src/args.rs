@@ -86,6 +86,8 @@ pub enum Command {
     /// Inspect or edit state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print a saved plan file, e.g. as a pull-request comment with --format markdown.
+    Show(ShowArgs),
     /// The audit trail: one entry per apply (commit, approver, digests, job IDs, outcome).
     History(HistoryArgs),
     /// Print the JSON Schema of the spec (for editors: yaml-language-server).
@@ -122,8 +124,27 @@ pub struct PlanArgs {
     /// Accept resubmitting an operation whose last submit has an unknown outcome.
     #[arg(long, value_name = "NAME")]
     pub resubmit: Vec<String>,
+    /// `markdown`: a pull-request comment (summary first, overwrites in bold, details folded,
+    /// under GitHub's 65,536 characters).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
     #[command(flatten)]
     pub sim: SimulateArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `rewind plan --out FILE`.
+    #[arg(value_name = "PLANFILE")]
+    pub plan: PathBuf,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }
 
 #[derive(Debug, Args)]

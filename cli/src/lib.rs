@@ -47,6 +47,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Apply(a) => commands::apply::exec(&cli.global, &a, &printer),
         Command::Graph(a) => commands::graph::exec(&cli.global, &a, &printer),
         Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
+        Command::Show(a) => commands::show::exec(&a, &printer),
         Command::History(a) => commands::history::exec(&cli.global, &a, &printer),
         Command::Schema => commands::schema::exec(&printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),

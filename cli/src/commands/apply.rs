@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::watch;
 
-fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
+pub fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     let text = load::read_text(path)?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| {
         CliError::hint(

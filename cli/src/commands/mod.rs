@@ -5,6 +5,7 @@ pub mod graph;
 pub mod history;
 pub mod plan;
 pub mod schema;
+pub mod show;
 pub mod sim;
 pub mod state;
 pub mod validate;

@@ -153,6 +153,8 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     }
     if printer.json {
         printer.out(&serde_json::to_string(&plan).unwrap_or_default());
+    } else if args.format == crate::args::PlanFormat::Markdown {
+        printer.out(&render::markdown::plan(&plan));
     } else {
         printer.out(&render::plan::human(&plan, printer));
         if let Some(out) = &args.out {

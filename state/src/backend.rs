@@ -164,7 +164,11 @@ impl Backend for MemoryState {
         check_empty(self)?;
         self.lineage = doc.lineage;
         self.serial = doc.serial;
-        self.records = doc.records.into_iter().map(|r| (r.name.clone(), r)).collect();
+        self.records = doc
+            .records
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
         self.journal = doc.journal;
         self.runs = doc.runs.into_iter().map(|r| (r.id, r)).collect();
         Ok(())

@@ -71,10 +71,16 @@ impl TestDb {
                 name,
             }),
             Err(e) if services_required() => {
-                panic!("PostgreSQL at {} is required (REWIND_REQUIRE_SERVICES=1): {e}", base_url())
+                panic!(
+                    "PostgreSQL at {} is required (REWIND_REQUIRE_SERVICES=1): {e}",
+                    base_url()
+                )
             }
             Err(e) => {
-                eprintln!("skipped: no PostgreSQL at {} ({e}); set REWIND_TEST_PG", base_url());
+                eprintln!(
+                    "skipped: no PostgreSQL at {} ({e}); set REWIND_TEST_PG",
+                    base_url()
+                );
                 None
             }
         }
@@ -83,7 +89,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Err(e) = admin(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)) {
+        if let Err(e) = admin(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )) {
             eprintln!("could not drop test database {}: {e}", self.name);
         }
     }

@@ -25,7 +25,8 @@ fn spec_text() -> String {
 
 fn command(h: &Harness, url: &str, args: &[&str]) -> Command {
     let mut cmd = h.command(args);
-    cmd.env("REWIND_STATE", url).env("REWIND_LOCK_LEASE", LEASE_SECS);
+    cmd.env("REWIND_STATE", url)
+        .env("REWIND_LOCK_LEASE", LEASE_SECS);
     cmd
 }
 
@@ -68,7 +69,10 @@ fn assert_serials_grow(doc: &serde_json::Value) {
         .filter_map(|j| j["serial"].as_u64())
         .collect();
     let expected: Vec<u64> = (1..=doc["serial"].as_u64().unwrap_or(0)).collect();
-    assert_eq!(serials, expected, "the serial grows by one per transition, no gaps, no repeats");
+    assert_eq!(
+        serials, expected,
+        "the serial grows by one per transition, no gaps, no repeats"
+    );
 }
 
 #[test]
@@ -93,7 +97,11 @@ fn twenty_applies_at_once_run_one_at_a_time_with_no_duplicate_post() {
     for (waits, child) in children {
         let run: Run = child.wait_with_output().expect("apply ends").into();
         if waits || run.ok() {
-            assert!(run.ok(), "a waiting apply must get its turn:\n{}", run.transcript());
+            assert!(
+                run.ok(),
+                "a waiting apply must get its turn:\n{}",
+                run.transcript()
+            );
         } else {
             assert_eq!(run.status, Some(1), "{}", run.transcript());
             assert!(
@@ -128,8 +136,16 @@ fn two_workspaces_apply_at_the_same_time_without_blocking() {
     };
     let (a, b) = (Harness::new(&text, &slow), Harness::new(&text, &slow));
     let started = Instant::now();
-    let ca = spawn(&a, &db.url, &["apply", "--auto-approve", "--workspace", "team-a"]);
-    let cb = spawn(&b, &db.url, &["apply", "--auto-approve", "--workspace", "team-b"]);
+    let ca = spawn(
+        &a,
+        &db.url,
+        &["apply", "--auto-approve", "--workspace", "team-a"],
+    );
+    let cb = spawn(
+        &b,
+        &db.url,
+        &["apply", "--auto-approve", "--workspace", "team-b"],
+    );
     // Neither waits for a lock (no --lock-timeout): had they shared one, one would fail.
     for (h, child) in [(&a, ca), (&b, cb)] {
         let run: Run = child.wait_with_output().expect("apply ends").into();
@@ -138,7 +154,10 @@ fn two_workspaces_apply_at_the_same_time_without_blocking() {
     }
     let ea = export(&a, &db.url, &["--workspace", "team-a"]);
     let eb = export(&b, &db.url, &["--workspace", "team-b"]);
-    assert_ne!(ea["lineage"], eb["lineage"], "workspaces are separate states");
+    assert_ne!(
+        ea["lineage"], eb["lineage"],
+        "workspaces are separate states"
+    );
     assert_serials_grow(&ea);
     assert_serials_grow(&eb);
     eprintln!("two workspaces applied in {:?}", started.elapsed());
@@ -181,7 +200,14 @@ fn a_sigkilled_lock_holder_is_taken_over_after_its_lease_with_no_second_post() {
             let run = rw(
                 &h,
                 &db.url,
-                &["apply", "--auto-approve", "--lock-timeout", "30s", ws[0], ws[1]],
+                &[
+                    "apply",
+                    "--auto-approve",
+                    "--lock-timeout",
+                    "30s",
+                    ws[0],
+                    ws[1],
+                ],
             );
             if run.ok() {
                 converged = true;
@@ -198,9 +224,17 @@ fn a_sigkilled_lock_holder_is_taken_over_after_its_lease_with_no_second_post() {
                 .filter(|r| r["status"] == "unknown")
                 .filter_map(|r| r["name"].as_str().map(str::to_owned))
                 .collect();
-            assert!(!unknown.is_empty(), "apply failed for another reason:\n{}", run.transcript());
+            assert!(
+                !unknown.is_empty(),
+                "apply failed for another reason:\n{}",
+                run.transcript()
+            );
             for name in unknown {
-                assert_eq!(subs.get(&targets(&text)[&name]), None, "{name} was submitted");
+                assert_eq!(
+                    subs.get(&targets(&text)[&name]),
+                    None,
+                    "{name} was submitted"
+                );
                 let r = rw(
                     &h,
                     &db.url,
@@ -235,9 +269,20 @@ fn sled_to_postgres_to_sled_is_equal_record_for_record_and_history_names_the_run
     let sled_b = h.dir.path().join("b");
     let a = sled_a.to_string_lossy().into_owned();
     let b = sled_b.to_string_lossy().into_owned();
-    let run = h.rewind(&["apply", "--auto-approve", "--state", &a, "--approver", "alice@review"]);
+    let run = h.rewind(&[
+        "apply",
+        "--auto-approve",
+        "--state",
+        &a,
+        "--approver",
+        "alice@review",
+    ]);
     assert!(run.ok(), "{}", run.transcript());
-    let run = rw(&h, &db.url, &["state", "migrate", "--state", &a, "--to", &db.url]);
+    let run = rw(
+        &h,
+        &db.url,
+        &["state", "migrate", "--state", &a, "--to", &db.url],
+    );
     assert!(run.ok(), "{}", run.transcript());
     let run = rw(&h, &db.url, &["state", "migrate", "--to", &b]);
     assert!(run.ok(), "{}", run.transcript());
@@ -245,7 +290,11 @@ fn sled_to_postgres_to_sled_is_equal_record_for_record_and_history_names_the_run
     assert_eq!(export(&h, &db.url, &[]), original);
     assert_eq!(export(&h, &db.url, &["--state", &b]), original);
     // A second migration into a written state is refused.
-    let run = rw(&h, &db.url, &["state", "migrate", "--state", &a, "--to", &db.url]);
+    let run = rw(
+        &h,
+        &db.url,
+        &["state", "migrate", "--state", &a, "--to", &db.url],
+    );
     assert_eq!(run.status, Some(1), "{}", run.transcript());
     assert!(run.stderr.contains("not empty"), "{}", run.transcript());
 
@@ -268,7 +317,11 @@ fn sled_to_postgres_to_sled_is_equal_record_for_record_and_history_names_the_run
         assert_eq!(jobs.get(name).and_then(|v| v.as_str()), Some(id), "{entry}");
     }
     let human = rw(&h, &db.url, &["history", "show", "1"]);
-    assert!(human.stdout.contains("approved by: alice@review"), "{}", human.transcript());
+    assert!(
+        human.stdout.contains("approved by: alice@review"),
+        "{}",
+        human.transcript()
+    );
     assert!(human.stdout.contains("commit:"), "{}", human.transcript());
 }
 
@@ -277,7 +330,7 @@ fn history_records_the_git_commit_of_the_spec_repository() {
     let text = spec_text();
     let h = Harness::new(&text, &Options::default());
     let git = |args: &[&str]| {
-        let ok = Command::new("git")
+        Command::new("git")
             .args(args)
             .current_dir(h.dir.path())
             .env("GIT_AUTHOR_NAME", "t")
@@ -285,8 +338,7 @@ fn history_records_the_git_commit_of_the_spec_repository() {
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@t")
             .output()
-            .is_ok_and(|o| o.status.success());
-        ok
+            .is_ok_and(|o| o.status.success())
     };
     if !(git(&["init", "-q"]) && git(&["add", "restore.yaml"]) && git(&["commit", "-qm", "spec"])) {
         eprintln!("skipped: git is not usable here");

@@ -34,7 +34,11 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 
 /// The commit of the repository holding `dir`, and whether its tree has changes.
 fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     match git(dir, &["rev-parse", "HEAD"]) {
         Some(commit) => {
             let dirty = git(dir, &["status", "--porcelain"]).map(|s| !s.is_empty());
@@ -89,7 +93,8 @@ pub fn finish(
     plan: &Plan,
     result: Result<bool, String>,
 ) {
-    let names: std::collections::BTreeSet<&str> = plan.steps.iter().map(|s| s.name.as_str()).collect();
+    let names: std::collections::BTreeSet<&str> =
+        plan.steps.iter().map(|s| s.name.as_str()).collect();
     if let Ok(records) = state.list() {
         run.jobs = records
             .into_iter()
@@ -135,7 +140,11 @@ pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<Ex
                 for r in &runs {
                     let commit = r.git_commit.as_deref().map_or("-".to_owned(), |c| {
                         let short = c.get(..12).unwrap_or(c);
-                        if r.git_dirty == Some(true) { format!("{short}+dirty") } else { short.to_owned() }
+                        if r.git_dirty == Some(true) {
+                            format!("{short}+dirty")
+                        } else {
+                            short.to_owned()
+                        }
                     });
                     let _ = writeln!(
                         out,
@@ -178,7 +187,9 @@ fn show(r: &RunEntry) -> String {
     let _ = writeln!(out, "  plan digest: {}", r.plan_digest);
     let _ = writeln!(out, "  approved by: {}", r.approver);
     let _ = writeln!(out, "  started:     {}", when(r.started_at));
-    let finished = r.finished_at.map_or_else(|| "(not finished)".to_owned(), when);
+    let finished = r
+        .finished_at
+        .map_or_else(|| "(not finished)".to_owned(), when);
     let _ = writeln!(out, "  finished:    {finished}");
     let _ = writeln!(out, "  outcome:     {}", r.outcome);
     let _ = writeln!(out, "  jobs:        {}", r.jobs.len());

@@ -57,12 +57,18 @@ fn open_options(global: Option<&Global>, command: &str) -> Result<OpenOptions, C
             .ok()
             .filter(|s| s.is_finite() && *s >= 0.1)
             .map(Duration::from_secs_f64)
-            .ok_or_else(|| CliError::msg(format!("{LOCK_LEASE_ENV}={v:?} is not seconds (0.1 or more)")))?,
+            .ok_or_else(|| {
+                CliError::msg(format!(
+                    "{LOCK_LEASE_ENV}={v:?} is not seconds (0.1 or more)"
+                ))
+            })?,
         None => postgres::DEFAULT_LEASE,
     };
     Ok(OpenOptions {
         holder: LockHolder::new(command),
-        lock_timeout: global.and_then(|g| g.lock_timeout).unwrap_or(Duration::ZERO),
+        lock_timeout: global
+            .and_then(|g| g.lock_timeout)
+            .unwrap_or(Duration::ZERO),
         lease,
     })
 }
@@ -82,15 +88,17 @@ pub fn default_workspace(spec: &Path) -> String {
     let absolute = std::fs::canonicalize(spec).unwrap_or_else(|_| spec.to_owned());
     let mut dir = absolute.parent();
     while let Some(d) = dir {
-        if d.join(".git").exists() {
-            if let Ok(rel) = absolute.strip_prefix(d) {
-                return rel.to_string_lossy().replace('\\', "/");
-            }
+        if d.join(".git").exists()
+            && let Ok(rel) = absolute.strip_prefix(d)
+        {
+            return rel.to_string_lossy().replace('\\', "/");
         }
         dir = d.parent();
     }
-    spec.file_name()
-        .map_or_else(|| "default".to_owned(), |n| n.to_string_lossy().into_owned())
+    spec.file_name().map_or_else(
+        || "default".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Opens (creating if needed) and locks the state at `state` (a directory or URL), waiting

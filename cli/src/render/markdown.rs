@@ -30,7 +30,9 @@ fn esc(text: &str) -> String {
 
 /// For text inside HTML tags, where Markdown escapes would show as backslashes.
 fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn chars(text: &str) -> usize {
@@ -80,7 +82,12 @@ fn details(s: &Step) -> String {
         html(&s.kind.to_string())
     );
     if s.action.submits() {
-        let _ = writeln!(out, "- request: `{} {}`", s.request.method, s.request.path.replace('`', "'"));
+        let _ = writeln!(
+            out,
+            "- request: `{} {}`",
+            s.request.method,
+            s.request.path.replace('`', "'")
+        );
     }
     if !s.after.is_empty() {
         let after: Vec<String> = s.after.iter().map(|a| esc(a)).collect();
@@ -106,7 +113,11 @@ fn details(s: &Step) -> String {
     if !s.checks.is_empty() {
         out.push_str("- checks:\n");
         for c in &s.checks {
-            let mark = if c.passed { ":white_check_mark:" } else { ":x: **failed**" };
+            let mark = if c.passed {
+                ":white_check_mark:"
+            } else {
+                ":x: **failed**"
+            };
             let _ = writeln!(out, "  - {mark} {}: {}", esc(&c.name), esc(&c.observed));
         }
     }
@@ -172,7 +183,10 @@ pub fn plan(plan: &Plan) -> String {
         }
     }
     for name in &plan.forget {
-        let line = format!("- forget **{}** (no longer in the spec; the cloud is not touched)\n", esc(name));
+        let line = format!(
+            "- forget **{}** (no longer in the spec; the cloud is not touched)\n",
+            esc(name)
+        );
         if used + chars(&line) > budget {
             break;
         }
@@ -180,7 +194,11 @@ pub fn plan(plan: &Plan) -> String {
         out.push_str(&line);
     }
 
-    let shown: Vec<&Step> = plan.steps.iter().filter(|s| s.action != Action::Unchanged).collect();
+    let shown: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action != Action::Unchanged)
+        .collect();
     if !shown.is_empty() {
         out.push_str("\n### Operations, in order\n\n");
         used += 26;
@@ -217,10 +235,18 @@ mod tests {
     use rewind_engine::state::StateStore;
 
     fn plan_of(file: &str, text: &str) -> Plan {
-        let c = compile(file, text, &LoadOptions::default()).unwrap_or_else(|r| panic!("{}", r.plain()));
+        let c = compile(file, text, &LoadOptions::default())
+            .unwrap_or_else(|r| panic!("{}", r.plain()));
         let state = rewind_state::MemoryState::with_lineage("snapshot");
         let meta = state.meta().unwrap();
-        build(&c.file, &c.spec, &c.graph, &meta, &[], &PlanOptions::default())
+        build(
+            &c.file,
+            &c.spec,
+            &c.graph,
+            &meta,
+            &[],
+            &PlanOptions::default(),
+        )
     }
 
     fn example(name: &str) -> Plan {
@@ -240,11 +266,16 @@ mod tests {
 
     #[test]
     fn ten_thousand_operations_stay_under_the_comment_limit() {
-        let mut text = String::from("version: 1\ncloud:\n  region: eu-de\n  project_id: 619d3e78f61b4be68bc5aa0b59edcf7b\nrestores:\n");
+        let mut text = String::from(
+            "version: 1\ncloud:\n  region: eu-de\n  project_id: 619d3e78f61b4be68bc5aa0b59edcf7b\nrestores:\n",
+        );
         for i in 0..10_000 {
             // Every hundredth restores onto its own source; those come first in the list.
             let (target, allow) = if i % 100 == 0 {
-                (format!("{i:032x}in01"), "    allow_overwrite_source: true\n")
+                (
+                    format!("{i:032x}in01"),
+                    "    allow_overwrite_source: true\n",
+                )
             } else {
                 (format!("{:032x}in01", i + 1_000_000), "")
             };
@@ -262,7 +293,10 @@ mod tests {
         // Restores onto their own source come first and are never the ones cut.
         assert_eq!(md.matches("(**its own source**)").count(), 100);
         assert!(md.contains("**100 restore(s) onto their own source**"));
-        assert!(md.contains("more overwritten target(s) not listed"), "says what it cut");
+        assert!(
+            md.contains("more overwritten target(s) not listed"),
+            "says what it cut"
+        );
         assert!(md.contains("operations left out"), "says details were cut");
     }
 

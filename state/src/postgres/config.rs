@@ -7,22 +7,22 @@ use tokio_postgres::Config;
 /// Parses `url`, then fills what it leaves out from `env` the way libpq does: PGHOST,
 /// PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGOPTIONS, PGAPPNAME, PGCONNECT_TIMEOUT.
 pub fn build(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, StateError> {
-    let mut config: Config = url.parse().map_err(|e| {
-        StateError::Storage(format!("bad PostgreSQL URL {}: {e}", redact(url)))
-    })?;
+    let mut config: Config = url
+        .parse()
+        .map_err(|e| StateError::Storage(format!("bad PostgreSQL URL {}: {e}", redact(url))))?;
     if config.get_hosts().is_empty() {
         let hosts = env("PGHOST").unwrap_or_else(|| "localhost".to_owned());
         for host in hosts.split(',').filter(|h| !h.is_empty()) {
             config.host(host);
         }
     }
-    if config.get_ports().is_empty() {
-        if let Some(port) = env("PGPORT") {
-            let port: u16 = port
-                .parse()
-                .map_err(|_| StateError::Storage(format!("PGPORT={port:?} is not a port")))?;
-            config.port(port);
-        }
+    if config.get_ports().is_empty()
+        && let Some(port) = env("PGPORT")
+    {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| StateError::Storage(format!("PGPORT={port:?} is not a port")))?;
+        config.port(port);
     }
     if config.get_user().is_none() {
         let user = env("PGUSER")
@@ -30,20 +30,20 @@ pub fn build(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, 
             .unwrap_or_else(|| "postgres".to_owned());
         config.user(user);
     }
-    if config.get_password().is_none() {
-        if let Some(password) = env("PGPASSWORD") {
-            config.password(password);
-        }
+    if config.get_password().is_none()
+        && let Some(password) = env("PGPASSWORD")
+    {
+        config.password(password);
     }
-    if config.get_dbname().is_none() {
-        if let Some(db) = env("PGDATABASE") {
-            config.dbname(db);
-        }
+    if config.get_dbname().is_none()
+        && let Some(db) = env("PGDATABASE")
+    {
+        config.dbname(db);
     }
-    if config.get_options().is_none() {
-        if let Some(options) = env("PGOPTIONS") {
-            config.options(options);
-        }
+    if config.get_options().is_none()
+        && let Some(options) = env("PGOPTIONS")
+    {
+        config.options(options);
     }
     if config.get_application_name().is_none() {
         config.application_name(env("PGAPPNAME").unwrap_or_else(|| "rewind".to_owned()));

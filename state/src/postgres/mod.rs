@@ -104,7 +104,10 @@ async fn describe_holder(client: &Client, workspace: &str) -> Result<Option<Stri
         let id: String = r.get(0);
         let left: i64 = r.get(6);
         let lease = if left > 0 {
-            format!("lease expires in {:.1}s unless renewed", left as f64 / 1000.0)
+            format!(
+                "lease expires in {:.1}s unless renewed",
+                left as f64 / 1000.0
+            )
         } else {
             "lease expired".to_owned()
         };
@@ -220,7 +223,10 @@ async fn setup(
     if serial != last.unwrap_or(0) {
         return Err(corrupt(
             crate::codec::META_NAME,
-            format!("serial is {serial} but the journal ends at {}", last.unwrap_or(0)),
+            format!(
+                "serial is {serial} but the journal ends at {}",
+                last.unwrap_or(0)
+            ),
         ));
     }
     Ok((
@@ -329,11 +335,21 @@ impl PgState {
                 let _ = tx.send(f(c).await);
             })
         });
-        self.jobs.as_ref().ok_or_else(gone)?.send(job).map_err(|_| gone())?;
+        self.jobs
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(job)
+            .map_err(|_| gone())?;
         rx.recv().map_err(|_| gone())?
     }
 
-    fn write(&self, name: &str, data: Option<String>, to: Option<&'static str>, note: &str) -> Result<u64, StateError> {
+    fn write(
+        &self,
+        name: &str,
+        data: Option<String>,
+        to: Option<&'static str>,
+        note: &str,
+    ) -> Result<u64, StateError> {
         let (name, note) = (name.to_owned(), note.to_owned());
         let at = codec::now_ms();
         self.call(move |c| async move {
@@ -372,7 +388,10 @@ fn status_text(s: rewind_engine::state::Status) -> &'static str {
     s.as_str()
 }
 
-fn parse_status(name: &str, text: Option<String>) -> Result<Option<rewind_engine::state::Status>, StateError> {
+fn parse_status(
+    name: &str,
+    text: Option<String>,
+) -> Result<Option<rewind_engine::state::Status>, StateError> {
     text.map(|t| {
         serde_json::from_value(serde_json::Value::String(t.clone()))
             .map_err(|_| corrupt(name, format!("unknown status {t:?} in the journal")))
@@ -433,7 +452,12 @@ impl StateStore for PgState {
     fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
         let data = String::from_utf8(codec::encode_record(record)?)
             .map_err(|e| storage("encoding a state record", e))?;
-        self.write(&record.name, Some(data), Some(status_text(record.status)), note)
+        self.write(
+            &record.name,
+            Some(data),
+            Some(status_text(record.status)),
+            note,
+        )
     }
 
     fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError> {
@@ -469,7 +493,8 @@ impl StateStore for PgState {
     }
 
     fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
-        let data = String::from_utf8(codec::encode_run(run)?).map_err(|e| storage("encoding a run", e))?;
+        let data =
+            String::from_utf8(codec::encode_run(run)?).map_err(|e| storage("encoding a run", e))?;
         let id = run.id as i64;
         self.call(move |c| async move {
             let n = c
@@ -550,12 +575,23 @@ impl Backend for PgState {
         let records = doc
             .records
             .iter()
-            .map(|r| Ok((r.name.clone(), String::from_utf8(codec::encode_record(r)?).map_err(|e| storage("encoding", e))?)))
+            .map(|r| {
+                Ok((
+                    r.name.clone(),
+                    String::from_utf8(codec::encode_record(r)?)
+                        .map_err(|e| storage("encoding", e))?,
+                ))
+            })
             .collect::<Result<Vec<_>, StateError>>()?;
         let runs = doc
             .runs
             .iter()
-            .map(|r| Ok((r.id as i64, String::from_utf8(codec::encode_run(r)?).map_err(|e| storage("encoding", e))?)))
+            .map(|r| {
+                Ok((
+                    r.id as i64,
+                    String::from_utf8(codec::encode_run(r)?).map_err(|e| storage("encoding", e))?,
+                ))
+            })
             .collect::<Result<Vec<_>, StateError>>()?;
         let journal = doc.journal;
         let (lineage, serial) = (doc.lineage, doc.serial as i64);

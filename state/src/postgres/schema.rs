@@ -153,7 +153,10 @@ pub async fn migrate(client: &Client) -> Result<(), StateError> {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             client.batch_execute(sql).await.map_err(ctx)?;
             client
-                .execute("INSERT INTO rewind_schema (version) VALUES ($1)", &[&(i as i32 + 1)])
+                .execute(
+                    "INSERT INTO rewind_schema (version) VALUES ($1)",
+                    &[&(i as i32 + 1)],
+                )
                 .await
                 .map_err(ctx)?;
             tracing::info!(version = i + 1, "rewind schema migrated");

@@ -39,13 +39,29 @@ fn behaves(state: &mut dyn Backend) {
     assert_eq!(meta.serial, 0);
     assert!(!meta.lineage.is_empty());
     assert!(state.list().unwrap().is_empty());
-    assert_eq!(state.put(&record("b", Status::Submitting), "submit").unwrap(), 1);
-    assert_eq!(state.put(&record("a", Status::Running), "accepted").unwrap(), 2);
-    assert_eq!(state.put(&record("b", Status::Succeeded), "done").unwrap(), 3);
+    assert_eq!(
+        state
+            .put(&record("b", Status::Submitting), "submit")
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        state
+            .put(&record("a", Status::Running), "accepted")
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        state.put(&record("b", Status::Succeeded), "done").unwrap(),
+        3
+    );
     assert_eq!(state.remove("a", "rm").unwrap(), 4);
     // Removing what is absent still journals and bumps: the trait says so.
     assert_eq!(state.remove("zz", "rm absent").unwrap(), 5);
-    assert_eq!(state.get("b").unwrap(), Some(record("b", Status::Succeeded)));
+    assert_eq!(
+        state.get("b").unwrap(),
+        Some(record("b", Status::Succeeded))
+    );
     assert_eq!(state.get("a").unwrap(), None);
     state.put(&record("a-2", Status::Failed), "x").unwrap();
     state.put(&record("B", Status::Running), "x").unwrap();
@@ -53,7 +69,10 @@ fn behaves(state: &mut dyn Backend) {
     // Byte order, as `String` sorts: upper case first.
     assert_eq!(names, ["B", "a-2", "b"]);
     let after = state.meta().unwrap();
-    assert_eq!((after.lineage.as_str(), after.serial), (meta.lineage.as_str(), 7));
+    assert_eq!(
+        (after.lineage.as_str(), after.serial),
+        (meta.lineage.as_str(), 7)
+    );
     let journal = state.journal().unwrap();
     let serials: Vec<u64> = journal.iter().map(|j| j.serial).collect();
     assert_eq!(serials, [1, 2, 3, 4, 5, 6, 7]);
@@ -62,7 +81,15 @@ fn behaves(state: &mut dyn Backend) {
         .map(|j| (j.name.as_str(), j.from, j.to, j.note.as_str()))
         .collect();
     assert_eq!(moves[0], ("b", None, Some(Status::Submitting), "submit"));
-    assert_eq!(moves[2], ("b", Some(Status::Submitting), Some(Status::Succeeded), "done"));
+    assert_eq!(
+        moves[2],
+        (
+            "b",
+            Some(Status::Submitting),
+            Some(Status::Succeeded),
+            "done"
+        )
+    );
     assert_eq!(moves[3], ("a", Some(Status::Running), None, "rm"));
     assert_eq!(moves[4], ("zz", None, None, "rm absent"));
 
@@ -104,7 +131,10 @@ fn locks(location: &Location) {
     let second = backend::open(location, &options("rewind apply -f second.yaml"));
     match second {
         Err(StateError::Locked { holder }) => {
-            assert!(holder.contains(&format!("pid {}", std::process::id())), "{holder}");
+            assert!(
+                holder.contains(&format!("pid {}", std::process::id())),
+                "{holder}"
+            );
             assert!(holder.contains("rewind apply -f first.yaml"), "{holder}");
             assert!(holder.contains("(user "), "{holder}");
         }
@@ -133,7 +163,11 @@ fn sled_conforms() {
     let lineage = state.meta().unwrap().lineage;
     drop(state);
     let state = backend::open(&loc, &options("test")).unwrap();
-    assert_eq!(state.meta().unwrap().lineage, lineage, "lineage survives reopening");
+    assert_eq!(
+        state.meta().unwrap().lineage,
+        lineage,
+        "lineage survives reopening"
+    );
     let mut fresh = backend::open(&Location::Dir(dir.path().join("b")), &options("t")).unwrap();
     imports_exactly(&*state, &mut *fresh);
     drop(state);
@@ -154,7 +188,11 @@ fn postgres_conforms() {
     let lineage = state.meta().unwrap().lineage;
     drop(state);
     let state = backend::open(&loc, &options("test")).unwrap();
-    assert_eq!(state.meta().unwrap().lineage, lineage, "lineage survives reopening");
+    assert_eq!(
+        state.meta().unwrap().lineage,
+        lineage,
+        "lineage survives reopening"
+    );
     let other = Location::Postgres {
         url: db.url.clone(),
         workspace: "staging".into(),
@@ -186,21 +224,38 @@ fn postgres_renews_leases_fences_force_unlocked_holders_and_refuses_newer_schema
         let Err(StateError::Locked { holder: text }) = backend::open(&loc, &options("x")) else {
             panic!("expected Locked");
         };
-        let id = text.split("lock ID ").nth(1).and_then(|t| t.split(' ').next()).unwrap();
+        let id = text
+            .split("lock ID ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .unwrap();
         id.to_owned()
     };
     // A holder that is alive renews its lease: it is still locked after several leases.
-    std::thread::sleep(Duration::from_millis(1000));
-    assert!(matches!(backend::open(&loc, &options("x")), Err(StateError::Locked { .. })));
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(matches!(
+        backend::open(&loc, &options("x")),
+        Err(StateError::Locked { .. })
+    ));
     // Forcibly unlocked from "elsewhere": the old holder is fenced off.
     let released = rewind_state::postgres::force_unlock(&db.url, &lock_id).unwrap();
     assert!(released.is_some_and(|h| h.contains("workspace w")));
     let mut taker = backend::open(&loc, &options("rewind apply again")).unwrap();
-    taker.put(&record("a", Status::Running), "new holder").unwrap();
+    taker
+        .put(&record("a", Status::Running), "new holder")
+        .unwrap();
     let mut holder = holder;
-    let err = holder.put(&record("a", Status::Failed), "old holder").unwrap_err();
-    assert!(err.to_string().contains("no longer holds the lock"), "{err}");
-    assert_eq!(rewind_state::postgres::force_unlock(&db.url, "no-such-id").unwrap(), None);
+    let err = holder
+        .put(&record("a", Status::Failed), "old holder")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no longer holds the lock"),
+        "{err}"
+    );
+    assert_eq!(
+        rewind_state::postgres::force_unlock(&db.url, "no-such-id").unwrap(),
+        None
+    );
     drop(holder);
     drop(taker);
 
@@ -208,5 +263,9 @@ fn postgres_renews_leases_fences_force_unlocked_holders_and_refuses_newer_schema
     rewind_state::testing::execute(&db.url, "INSERT INTO rewind_schema (version) VALUES (999)")
         .unwrap();
     let err = backend::open(&loc, &options("x")).unwrap_err();
-    assert!(err.to_string().contains("version 999, newer than this rewind"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("version 999, newer than this rewind"),
+        "{err}"
+    );
 }

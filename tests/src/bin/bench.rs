@@ -407,7 +407,14 @@ fn team_state_row(
     let c = compiled(&dag_spec(1000));
     let mut state = open();
     let meta = state.meta().expect("meta");
-    let p = plan::build("bench.yaml", &c.spec, &c.graph, &meta, &[], &PlanOptions::default());
+    let p = plan::build(
+        "bench.yaml",
+        &c.spec,
+        &c.graph,
+        &meta,
+        &[],
+        &PlanOptions::default(),
+    );
     let step = &p.steps[0];
     let mut record = rewind_engine::state::OpRecord {
         version: rewind_engine::state::RECORD_VERSION,
@@ -437,26 +444,54 @@ fn team_state_row(
     let mut state = open();
     let meta = state.meta().expect("meta");
     let records = state.list().expect("list");
-    let p = plan::build("bench.yaml", &c.spec, &c.graph, &meta, &records, &PlanOptions::default());
+    let p = plan::build(
+        "bench.yaml",
+        &c.spec,
+        &c.graph,
+        &meta,
+        &records,
+        &PlanOptions::default(),
+    );
     let ms = rt.block_on(async {
         let now = jiff::Timestamp::now().as_millisecond();
         let mut world = world_for(&c.spec, now);
         world.durations = uniform(0.0);
-        let sim = rewind_sim::start(SimConfig { world, time_scale: 1.0, seed: 1, ..SimConfig::default() })
-            .await
-            .expect("simulator starts");
-        let rehearsal = Rehearsal { sim, time_scale: 1.0 };
-        let cloud = rewind_providers::connect(rehearsal.cloud_config().expect("config")).expect("connect");
-        let providers: Providers = Service::ALL.into_iter().map(|s| (s, cloud.provider(s))).collect();
+        let sim = rewind_sim::start(SimConfig {
+            world,
+            time_scale: 1.0,
+            seed: 1,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
+        let rehearsal = Rehearsal {
+            sim,
+            time_scale: 1.0,
+        };
+        let cloud =
+            rewind_providers::connect(rehearsal.cloud_config().expect("config")).expect("connect");
+        let providers: Providers = Service::ALL
+            .into_iter()
+            .map(|s| (s, cloud.provider(s)))
+            .collect();
         let opts = ApplyOptions {
             parallelism: 0,
-            poll: PollPolicy { first: Duration::ZERO, min: Duration::from_millis(1), ..PollPolicy::default() },
+            poll: PollPolicy {
+                first: Duration::ZERO,
+                min: Duration::from_millis(1),
+                ..PollPolicy::default()
+            },
             ..ApplyOptions::default()
         };
         let (_tx, rx) = tokio::sync::watch::channel(false);
-        let mut hooks = TimedHooks { start: Instant::now(), events: Vec::new() };
+        let mut hooks = TimedHooks {
+            start: Instant::now(),
+            events: Vec::new(),
+        };
         let start = Instant::now();
-        let outcome = apply::apply(&p, &mut *state, &providers, &mut hooks, &opts, rx).await.expect("apply");
+        let outcome = apply::apply(&p, &mut *state, &providers, &mut hooks, &opts, rx)
+            .await
+            .expect("apply");
         assert!(outcome.ok(), "instant-job apply failed on {label}");
         let ms = start.elapsed().as_secs_f64() * 1000.0 / c.spec.ops.len() as f64;
         rehearsal.sim.shutdown().await;
@@ -473,19 +508,32 @@ fn team_state(out: &mut String, rt: &tokio::runtime::Runtime) {
         lease: rewind_state::postgres::DEFAULT_LEASE,
     };
     let _ = writeln!(out, "## Team state: sled beside PostgreSQL (loopback)");
-    let _ = writeln!(out, "| backend | durable transitions per second | apply overhead per operation (1000 instant jobs) |");
+    let _ = writeln!(
+        out,
+        "| backend | durable transitions per second | apply overhead per operation (1000 instant jobs) |"
+    );
     let _ = writeln!(out, "|---|---|---|");
     let dir = tempfile::tempdir().expect("temp dir");
     let sled = rewind_state::Location::Dir(dir.path().join("state"));
-    out.push_str(&team_state_row("sled", rt, &|| rewind_state::backend::open(&sled, &options).expect("sled")));
+    out.push_str(&team_state_row("sled", rt, &|| {
+        rewind_state::backend::open(&sled, &options).expect("sled")
+    }));
     match rewind_state::testing::TestDb::create("bench") {
         Some(db) => {
-            let pg = rewind_state::Location::Postgres { url: db.url.clone(), workspace: "bench".into() };
-            out.push_str(&team_state_row("PostgreSQL", rt, &|| rewind_state::backend::open(&pg, &options).expect("postgres")));
+            let pg = rewind_state::Location::Postgres {
+                url: db.url.clone(),
+                workspace: "bench".into(),
+            };
+            out.push_str(&team_state_row("PostgreSQL", rt, &|| {
+                rewind_state::backend::open(&pg, &options).expect("postgres")
+            }));
         }
         None => out.push_str("| PostgreSQL | skipped: no server | |\n"),
     }
-    let _ = writeln!(out, "Target: apply overhead per operation at most 2 ms on PostgreSQL.\n");
+    let _ = writeln!(
+        out,
+        "Target: apply overhead per operation at most 2 ms on PostgreSQL.\n"
+    );
 }
 
 fn plan_scale(out: &mut String) {

@@ -44,9 +44,18 @@ pub struct Global {
         value_name = "FILE"
     )]
     pub file: PathBuf,
-    /// State directory [default: .rewind/ beside the spec; env: REWIND_STATE].
-    #[arg(long, global = true, value_name = "DIR")]
+    /// State: a directory (sled), or postgres://USER@HOST/DB for a state a team shares
+    /// [default: .rewind/ beside the spec; env: REWIND_STATE; rewind.toml: state].
+    #[arg(long, global = true, value_name = "DIR|URL")]
     pub state: Option<PathBuf>,
+    /// PostgreSQL state: the workspace in the database [default: the spec's path inside its
+    /// git repository, else its file name].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub workspace: Option<String>,
+    /// Wait this long for a state another process has locked, e.g. 30s or 5m
+    /// [default: fail at once, naming the holder].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
     /// Override a spec var: --var point_in_time=2026-11-20T03:00:00Z (repeatable).
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -74,9 +83,13 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the dependency graph with the reason for every edge.
     Graph(GraphArgs),
-    /// Inspect or edit local state.
+    /// Inspect or edit state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print a saved plan file, e.g. as a pull-request comment with --format markdown.
+    Show(ShowArgs),
+    /// The audit trail: one entry per apply (commit, approver, digests, job IDs, outcome).
+    History(HistoryArgs),
     /// Print the JSON Schema of the spec (for editors: yaml-language-server).
     Schema,
     /// Run the OTC API simulator on loopback ports until Ctrl-C.
@@ -117,8 +130,27 @@ pub struct PlanArgs {
     /// Accept resubmitting an operation whose last submit has an unknown outcome.
     #[arg(long, value_name = "NAME")]
     pub resubmit: Vec<String>,
+    /// `markdown`: a pull-request comment (summary first, overwrites in bold, details folded,
+    /// under GitHub's 65,536 characters).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
     #[command(flatten)]
     pub sim: SimulateArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `rewind plan --out FILE`.
+    #[arg(value_name = "PLANFILE")]
+    pub plan: PathBuf,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }
 
 #[derive(Debug, Args)]
@@ -141,8 +173,38 @@ pub struct ApplyArgs {
     /// Resubmit an operation whose last submit has an unknown outcome (after checking the cloud).
     #[arg(long, value_name = "NAME")]
     pub resubmit: Vec<String>,
+    /// Who approved this run, for the audit trail [default: USER@HOST].
+    #[arg(long, value_name = "WHO")]
+    pub approver: Option<String>,
     #[command(flatten)]
     pub sim: SimulateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// One run in full: commit, digests, approver, times, every job ID, outcome (--json too).
+    Show {
+        /// The run number from `rewind history`.
+        run: u64,
+    },
+}
+
+/// `30s`, `5m`, `1h30m`, or plain seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return std::time::Duration::try_from_secs_f64(secs).map_err(|e| e.to_string());
+    }
+    let d: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a duration like 30s or 5m: {e}"))?;
+    std::time::Duration::try_from(d).map_err(|e| format!("{text:?}: {e}"))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -168,6 +230,17 @@ pub enum StateCommand {
     Rm { name: String },
     /// The whole state (records and journal) as JSON.
     Export,
+    /// Release a PostgreSQL state lock, whoever holds it, from any machine.
+    ForceUnlock {
+        /// The lock ID that "state is locked by ..." names.
+        lock_id: String,
+    },
+    /// Copy this state into another, empty, backend and check the copy against the source.
+    Migrate {
+        /// Destination: a directory or a postgres:// URL (the workspace is the same name).
+        #[arg(long, value_name = "DIR|URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -408,6 +408,8 @@ pub fn resolve(
     let state_dir = match (state_flag, env(vars::STATE), file.state.clone()) {
         (Some(p), _, _) => p.to_path_buf(),
         (None, Some(e), _) => PathBuf::from(e),
+        // A URL is a server, not a directory beside the spec.
+        (None, None, Some(f)) if rewind_state::backend::is_postgres_url(&f) => PathBuf::from(f),
         (None, None, Some(f)) => spec_dir.join(f),
         (None, None, None) => spec_dir.join(".rewind"),
     };

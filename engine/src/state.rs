@@ -82,6 +82,34 @@ pub struct JournalEntry {
     pub note: String,
 }
 
+/// One apply (or drill) as the audit trail keeps it: which spec ran, who approved it, which
+/// cloud jobs it started and how it ended. Written when the run starts and again when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunEntry {
+    /// Numbered from 1 within a state, in the order runs started.
+    pub id: u64,
+    /// `apply` or `drill`.
+    pub command: String,
+    pub spec_file: String,
+    /// The commit of the git repository holding the spec, when there is one.
+    pub git_commit: Option<String>,
+    /// Whether that repository had uncommitted changes.
+    pub git_dirty: Option<bool>,
+    /// SHA-256 (hex) of the spec file's bytes.
+    pub spec_digest: String,
+    /// SHA-256 (hex) of the plan as JSON.
+    pub plan_digest: String,
+    /// `user@host`, or what `--approver` said.
+    pub approver: String,
+    /// Epoch ms.
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    /// Operation name to the cloud job (or restore) ID it followed.
+    pub jobs: BTreeMap<String, String>,
+    /// `running` until the run ends, then `complete`, `incomplete` or `error: ...`.
+    pub outcome: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("state is locked by {holder}")]
@@ -106,4 +134,9 @@ pub trait StateStore: Send {
     fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError>;
     /// The whole journal, oldest first.
     fn journal(&self) -> Result<Vec<JournalEntry>, StateError>;
+    /// Inserts or replaces run `run.id` in the audit trail and flushes. Runs do not bump the
+    /// serial: they describe transitions, they are not ones.
+    fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError>;
+    /// Every run, by id.
+    fn runs(&self) -> Result<Vec<RunEntry>, StateError>;
 }

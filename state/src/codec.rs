@@ -1,6 +1,6 @@
 //! Bytes on disk to typed values and back; every decode failure becomes `StateError::Corrupt`.
 
-use rewind_engine::state::{JournalEntry, OpRecord, RECORD_VERSION, StateError, Status};
+use rewind_engine::state::{JournalEntry, OpRecord, RECORD_VERSION, RunEntry, StateError, Status};
 use serde::{Deserialize, Serialize};
 
 /// Version of the meta document's shape, kept apart from the record version because the two
@@ -137,4 +137,12 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Result<MetaDoc, StateError> {
 
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
+}
+
+pub(crate) fn encode_run(run: &RunEntry) -> Result<Vec<u8>, StateError> {
+    serde_json::to_vec(run).map_err(|e| storage("encoding a run", e))
+}
+
+pub(crate) fn decode_run(bytes: &[u8]) -> Result<RunEntry, StateError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt("(run)", e.to_string()))
 }

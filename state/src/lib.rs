@@ -1,4 +1,5 @@
-//! State backends for the engine's `StateStore` trait: sled on disk, and memory for tests.
+//! State backends for the engine's `StateStore` trait: sled on disk (default), PostgreSQL for
+//! teams, and memory for tests.
 //!
 //! # Layout on disk
 //!
@@ -16,15 +17,20 @@
 //!
 //! [`MemoryState`] implements the same trait without a disk, for engine and CLI tests.
 
+pub mod backend;
 pub mod backup;
 mod codec;
 pub mod export;
 pub mod lock;
 pub mod memory;
+pub mod postgres;
 pub mod sled_state;
+pub mod testing;
 
+pub use backend::{Backend, Location, OpenOptions};
 pub use backup::BACKUPS_KEPT;
 pub use export::EXPORT_FORMAT_VERSION;
 pub use lock::{LockHolder, LockInfo};
 pub use memory::MemoryState;
+pub use postgres::PgState;
 pub use sled_state::SledState;

@@ -33,6 +33,9 @@ impl LockHolder {
 pub struct LockInfo {
     pub pid: u32,
     pub host: String,
+    /// The OS user; absent in lock files written before it was recorded.
+    #[serde(default)]
+    pub user: String,
     pub command: String,
     /// RFC 3339, UTC, whole seconds.
     pub started_at: String,
@@ -43,6 +46,7 @@ impl LockInfo {
         LockInfo {
             pid: std::process::id(),
             host: host_name(),
+            user: user_name(),
             command: holder.command,
             started_at: format!("{:.0}", jiff::Timestamp::now()),
         }
@@ -51,8 +55,8 @@ impl LockInfo {
     /// The phrase that follows "state is locked by".
     pub fn describe(&self) -> String {
         format!(
-            "pid {} on host {}, `{}`, since {}",
-            self.pid, self.host, self.command, self.started_at
+            "pid {} on host {} (user {}), `{}`, since {}",
+            self.pid, self.host, self.user, self.command, self.started_at
         )
     }
 }
@@ -146,7 +150,34 @@ fn read_holder(path: &Path) -> Result<String, String> {
     }
 }
 
-fn host_name() -> String {
+/// The OS user running this process, for lock holders and approvers.
+pub fn user_name() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The name of this process's real uid in /etc/passwd, for when no USER is set (cron, CI).
+fn user_from_passwd() -> Option<String> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_owned())
+    })
+}
+
+/// This machine's host name.
+pub fn host_name() -> String {
     let from_proc = fs::read_to_string("/proc/sys/kernel/hostname").ok();
     let from_env = || std::env::var("HOSTNAME").ok();
     from_proc

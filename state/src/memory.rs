@@ -1,6 +1,6 @@
 //! `MemoryState`: an in-memory `StateStore` for tests that need no disk.
 
-use rewind_engine::state::{JournalEntry, OpRecord, StateError, StateMeta, StateStore};
+use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMeta, StateStore};
 use std::collections::BTreeMap;
 
 use crate::codec;
@@ -10,10 +10,12 @@ use crate::export;
 /// locking.
 #[derive(Debug, Clone)]
 pub struct MemoryState {
-    lineage: String,
-    serial: u64,
-    records: BTreeMap<String, OpRecord>,
-    journal: Vec<JournalEntry>,
+    pub(crate) lineage: String,
+    pub(crate) serial: u64,
+    pub(crate) records: BTreeMap<String, OpRecord>,
+    pub(crate) journal: Vec<JournalEntry>,
+    pub(crate) runs: BTreeMap<u64, RunEntry>,
+    pub(crate) backups: Vec<serde_json::Value>,
 }
 
 impl MemoryState {
@@ -29,6 +31,8 @@ impl MemoryState {
             serial: 0,
             records: BTreeMap::new(),
             journal: Vec::new(),
+            runs: BTreeMap::new(),
+            backups: Vec::new(),
         }
     }
 
@@ -93,5 +97,14 @@ impl StateStore for MemoryState {
 
     fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
         Ok(self.journal.clone())
+    }
+
+    fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
+        self.runs.insert(run.id, run.clone());
+        Ok(())
+    }
+
+    fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
+        Ok(self.runs.values().cloned().collect())
     }
 }

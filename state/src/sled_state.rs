@@ -1,6 +1,6 @@
 //! `SledState`: the on-disk `StateStore`, one sled database behind an exclusive lock.
 
-use rewind_engine::state::{JournalEntry, OpRecord, StateError, StateMeta, StateStore};
+use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMeta, StateStore};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::fs::{self, File, TryLockError};
 use std::io::ErrorKind;
@@ -16,6 +16,7 @@ const DB_DIR: &str = "db";
 const RECORDS_TREE: &str = "records";
 const JOURNAL_TREE: &str = "journal";
 const META_TREE: &str = "meta";
+const RUNS_TREE: &str = "runs";
 const META_KEY: &str = "state";
 /// The file inside sled's directory that sled itself locks.
 const SLED_LOCKED_FILE: &str = "db";
@@ -31,6 +32,7 @@ pub struct SledState {
     records: sled::Tree,
     journal: sled::Tree,
     meta: sled::Tree,
+    runs: sled::Tree,
     db: sled::Db,
     _release: SledRelease,
     lock: StateLock,
@@ -60,6 +62,7 @@ impl SledState {
             records: open_tree(RECORDS_TREE)?,
             journal: open_tree(JOURNAL_TREE)?,
             meta: open_tree(META_TREE)?,
+            runs: open_tree(RUNS_TREE)?,
             db,
             _release: SledRelease {
                 db_path: db_path.clone(),
@@ -132,6 +135,51 @@ impl SledState {
             ));
         }
         Ok(())
+    }
+
+    /// Writes a whole export into this (empty) state in one transaction, then flushes.
+    pub(crate) fn import_doc(&mut self, doc: &crate::backend::ExportDoc) -> Result<(), StateError> {
+        let meta_doc = MetaDoc {
+            format_version: META_VERSION,
+            lineage: doc.lineage.clone(),
+            serial: doc.serial,
+        };
+        let meta_bytes = codec::encode_meta(&meta_doc)?;
+        let records = doc
+            .records
+            .iter()
+            .map(|r| Ok((r.name.clone(), codec::encode_record(r)?)))
+            .collect::<Result<Vec<_>, StateError>>()?;
+        let journal = doc
+            .journal
+            .iter()
+            .map(|j| Ok((codec::journal_key(j.serial), codec::encode_journal(j)?)))
+            .collect::<Result<Vec<_>, StateError>>()?;
+        let runs = doc
+            .runs
+            .iter()
+            .map(|r| Ok((r.id.to_be_bytes(), codec::encode_run(r)?)))
+            .collect::<Result<Vec<_>, StateError>>()?;
+        let result = (&self.records, &self.journal, &self.meta, &self.runs).transaction(
+            |(rt, jt, mt, ut)| {
+                for (k, v) in &records {
+                    rt.insert(k.as_bytes(), v.as_slice())?;
+                }
+                for (k, v) in &journal {
+                    jt.insert(k, v.as_slice())?;
+                }
+                for (k, v) in &runs {
+                    ut.insert(k, v.as_slice())?;
+                }
+                mt.insert(META_KEY, meta_bytes.as_slice())?;
+                Ok(())
+            },
+        );
+        result.map_err(|e: TransactionError<StateError>| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => storage("importing state", e),
+        })?;
+        self.flush()
     }
 
     fn flush(&self) -> Result<(), StateError> {
@@ -278,6 +326,23 @@ impl StateStore for SledState {
 
     fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError> {
         self.write(name, None, note)
+    }
+
+    fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
+        self.runs
+            .insert(run.id.to_be_bytes(), codec::encode_run(run)?)
+            .map_err(|e| storage("writing a run", e))?;
+        self.flush()
+    }
+
+    fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
+        self.runs
+            .iter()
+            .map(|item| {
+                let (_, value) = item.map_err(|e| storage("reading runs", e))?;
+                codec::decode_run(&value)
+            })
+            .collect()
     }
 
     fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {

@@ -1,5 +1,6 @@
 //! `rewind apply`: plan, confirm, then run every restore exactly once, in dependency order.
 
+use super::history;
 use super::plan::{cloud_config, compute, maybe_simulate, providers, runtime, state_dir};
 use crate::args::{ApplyArgs, Global};
 use crate::error::CliError;
@@ -13,7 +14,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use tokio::sync::watch;
 
-fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
+pub fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     let text = load::read_text(path)?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| {
         CliError::hint(
@@ -132,13 +133,14 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         file: global_file,
         state: global.state.clone(),
         vars: global.vars.clone(),
+        workspace: global.workspace.clone(),
         ..*global
     };
     let loaded = load::load(&global)?;
     let parallelism = args.parallelism.map(|n| n as usize);
     let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
     let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
-    let mut state = super::open_state(&dir, &super::command_line("apply", &loaded))?;
+    let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
     };
@@ -202,7 +204,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             }
         }
         let backup = state.backup()?;
-        tracing::info!(backup = %backup.display(), "state backed up");
+        tracing::info!(backup = %backup, "state backed up");
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let quiet = printer.clone();
         tokio::spawn(async move {
@@ -247,8 +249,10 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             terminal = TerminalHooks::new(printer);
             &mut terminal
         };
-        let outcome = apply::apply(&plan, &mut state, &providers, hooks, &opts, cancel_rx)
-            .await
+        let mut run = history::start(&mut *state, &loaded, &plan, args.approver.as_deref())?;
+        let result = apply::apply(&plan, &mut *state, &providers, hooks, &opts, cancel_rx).await;
+        history::finish(&mut *state, &mut run, &plan, result.as_ref().map_err(ToString::to_string).map(ApplyOutcome::ok));
+        let outcome = result
             .map_err(|e| CliError::hint(e.to_string(), "the state may be on a full or read-only disk; the last transition before this error is saved"))?;
         if !printer.json {
             let advised = unknown_advice(&plan, &outcome, &providers);

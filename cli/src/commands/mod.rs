@@ -4,8 +4,10 @@ pub mod apply;
 pub mod completions;
 pub mod graph;
 pub mod man;
+pub mod history;
 pub mod plan;
 pub mod schema;
+pub mod show;
 pub mod sim;
 pub mod state;
 pub mod validate;
@@ -15,8 +17,10 @@ use crate::args::Global;
 use crate::error::CliError;
 use crate::load::Loaded;
 use crate::settings::{self, Settings};
-use rewind_state::{LockHolder, SledState};
+use rewind_state::backend::{self, Backend, Location, OpenOptions};
+use rewind_state::{LockHolder, postgres};
 use std::path::Path;
+use std::time::Duration;
 
 fn env_lookup(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -39,9 +43,72 @@ pub fn settings_for(
     .map_err(CliError::msg)
 }
 
-/// Opens (creating if needed) and locks the state for one command.
-pub fn open_state(dir: &Path, command: &str) -> Result<SledState, CliError> {
-    Ok(SledState::open(dir, LockHolder::new(command))?)
+/// Opens (creating if needed) and locks the sled state in `dir` for one command.
+pub fn open_state(dir: &Path, command: &str) -> Result<Box<dyn Backend>, CliError> {
+    let options = open_options(None, command)?;
+    Ok(backend::open(&Location::Dir(dir.to_owned()), &options)?)
+}
+
+/// Lock lease of PostgreSQL states, in seconds: short in tests, long enough for a loaded
+/// machine by default.
+pub const LOCK_LEASE_ENV: &str = "REWIND_LOCK_LEASE";
+
+fn open_options(global: Option<&Global>, command: &str) -> Result<OpenOptions, CliError> {
+    let lease = match env_lookup(LOCK_LEASE_ENV) {
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s >= 0.1)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                CliError::msg(format!(
+                    "{LOCK_LEASE_ENV}={v:?} is not seconds (0.1 or more)"
+                ))
+            })?,
+        None => postgres::DEFAULT_LEASE,
+    };
+    Ok(OpenOptions {
+        holder: LockHolder::new(command),
+        lock_timeout: global
+            .and_then(|g| g.lock_timeout)
+            .unwrap_or(Duration::ZERO),
+        lease,
+    })
+}
+
+/// The state location that settings name: a sled directory or a PostgreSQL workspace.
+pub fn location(global: &Global, state: &Path) -> Location {
+    let text = state.to_string_lossy();
+    let workspace = global
+        .workspace
+        .clone()
+        .unwrap_or_else(|| default_workspace(&global.file));
+    Location::parse(&text, workspace)
+}
+
+/// The spec's path inside its git repository (the same on every clone), else its file name.
+pub fn default_workspace(spec: &Path) -> String {
+    let absolute = std::fs::canonicalize(spec).unwrap_or_else(|_| spec.to_owned());
+    let mut dir = absolute.parent();
+    while let Some(d) = dir {
+        if d.join(".git").exists()
+            && let Ok(rel) = absolute.strip_prefix(d)
+        {
+            return rel.to_string_lossy().replace('\\', "/");
+        }
+        dir = d.parent();
+    }
+    spec.file_name().map_or_else(
+        || "default".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Opens (creating if needed) and locks the state at `state` (a directory or URL), waiting
+/// up to `--lock-timeout` for another holder.
+pub fn open_at(global: &Global, state: &Path, command: &str) -> Result<Box<dyn Backend>, CliError> {
+    let options = open_options(Some(global), command)?;
+    Ok(backend::open(&location(global, state), &options)?)
 }
 
 /// The command line as the lock file should name it.

@@ -117,8 +117,9 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
-    let mut plan = if dir.exists() || args.out.is_some() {
-        let state = super::open_state(&dir, &super::command_line("plan", &loaded))?;
+    let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
+    let mut plan = if shared || dir.exists() || args.out.is_some() {
+        let state = super::open_at(global, &dir, &super::command_line("plan", &loaded))?;
         compute(&loaded, &state, &options)?
     } else {
         compute(
@@ -147,6 +148,8 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     }
     if printer.json {
         printer.out(&serde_json::to_string(&plan).unwrap_or_default());
+    } else if args.format == crate::args::PlanFormat::Markdown {
+        printer.out(&render::markdown::plan(&plan));
     } else {
         printer.out(&render::plan::human(&plan, printer));
         if let Some(out) = &args.out {

@@ -1,9 +1,11 @@
-//! `rewind state list|show|rm|export`.
+//! `rewind state list|show|rm|export|migrate|force-unlock`.
 
 use crate::args::{Global, StateCommand};
 use crate::error::CliError;
 use crate::printer::Printer;
 use rewind_engine::state::StateStore;
+use rewind_state::Backend;
+use rewind_state::backend::is_postgres_url;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -15,10 +17,14 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let settings = super::settings_for(dir, global, None)?;
-    if !settings.state_dir.exists() {
+    if let StateCommand::ForceUnlock { lock_id } = cmd {
+        return force_unlock(&settings.state_dir, lock_id, printer);
+    }
+    let shared = is_postgres_url(&settings.state_dir.to_string_lossy());
+    if !shared && !settings.state_dir.exists() {
         return Err(CliError::hint(
             format!("no state at {}", settings.state_dir.display()),
-            "state is created by `rewind apply`; pass --state DIR or -f SPEC to find another",
+            "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
         ));
     }
     let label = match cmd {
@@ -26,8 +32,10 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
         StateCommand::Show { .. } => "rewind state show",
         StateCommand::Rm { .. } => "rewind state rm",
         StateCommand::Export => "rewind state export",
+        StateCommand::ForceUnlock { .. } => "rewind state force-unlock",
+        StateCommand::Migrate { .. } => "rewind state migrate",
     };
-    let mut state = super::open_state(&settings.state_dir, label)?;
+    let mut state = super::open_at(global, &settings.state_dir, label)?;
     match cmd {
         StateCommand::List => {
             let records = state.list()?;
@@ -76,13 +84,67 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
             let backup = state.backup()?;
             state.remove(name, "removed by `rewind state rm`")?;
             printer.info(&format!(
-                "Removed {name} from state (backup: {}). Nothing in the cloud was touched; the next apply treats it as never run.",
-                backup.display()
+                "Removed {name} from state (backup: {backup}). Nothing in the cloud was touched; the next apply treats it as never run."
             ));
         }
         StateCommand::Export => {
             printer.out(&serde_json::to_string_pretty(&state.export()?).unwrap_or_default());
         }
+        StateCommand::Migrate { to } => migrate(global, &*state, to, printer)?,
+        StateCommand::ForceUnlock { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies `source` into the empty state at `to`, then compares the two exports.
+fn migrate(
+    global: &Global,
+    source: &dyn Backend,
+    to: &str,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let export = source.export()?;
+    let mut dest = super::open_at(global, Path::new(to), "rewind state migrate")?;
+    if dest.location() == source.location() {
+        return Err(CliError::msg("--to names the state being migrated"));
+    }
+    dest.import(&export)?;
+    let copied = dest.export()?;
+    if copied != export {
+        return Err(CliError::hint(
+            format!("the copy at {} differs from the source", dest.location()),
+            "the source is unchanged; remove the destination and try again",
+        ));
+    }
+    let records = export["records"].as_array().map_or(0, Vec::len);
+    let journal = export["journal"].as_array().map_or(0, Vec::len);
+    printer.info(&format!(
+        "Copied {records} record(s), {journal} journal entries and serial {} from {} to {}, and checked the copy against the source. Point --state (or REWIND_STATE, or rewind.toml) at the new state; the old one is unchanged.",
+        export["serial"],
+        source.location(),
+        dest.location()
+    ));
+    Ok(())
+}
+
+fn force_unlock(state: &Path, lock_id: &str, printer: &Printer) -> Result<ExitCode, CliError> {
+    let url = state.to_string_lossy();
+    if !is_postgres_url(&url) {
+        return Err(CliError::hint(
+            "force-unlock is for PostgreSQL states",
+            "a sled state's lock is an OS file lock: it is released when its holder exits",
+        ));
+    }
+    match rewind_state::postgres::force_unlock(&url, lock_id)? {
+        Some(holder) => {
+            printer.info(&format!(
+                "Released lock {lock_id} ({holder}). If that process is still running, its next state write fails instead of racing the next holder."
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(CliError::hint(
+            format!("no lock with ID {lock_id}"),
+            "it may have been released already; the \"state is locked by\" message names the ID",
+        )),
+    }
 }

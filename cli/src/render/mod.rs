@@ -1,5 +1,6 @@
 //! Text and JSON views of engine values; they build strings, the printer writes them.
 
 pub mod errors;
+pub mod markdown;
 pub mod plan;
 pub mod progress;

@@ -1,6 +1,7 @@
 //! Integration tests of the state crate: one binary, so child processes re-invoke it.
 
 mod backup;
+mod conformance;
 mod corrupt;
 mod crash;
 mod lock;

@@ -2,7 +2,7 @@
 //!
 //! Run all sections: `cargo run --release -p rewind-tests --bin bench`
 //! One section:      `cargo run --release -p rewind-tests --bin bench -- scheduling`
-//! Sections: scheduling, api, plan, state. Everything runs in this process against the
+//! Sections: scheduling, api, plan, state, pgstate (also run by state). Everything runs in this process against the
 //! simulator on loopback; nothing is timed against a network.
 
 use rewind_cli::simulate::{Rehearsal, world_for};
@@ -397,6 +397,145 @@ async fn apply_overhead() -> f64 {
     ms
 }
 
+/// Durable transitions per second and apply overhead per operation on a store that `open`
+/// makes, compared between sled and PostgreSQL.
+fn team_state_row(
+    label: &str,
+    rt: &tokio::runtime::Runtime,
+    open: &dyn Fn() -> Box<dyn rewind_state::Backend>,
+) -> String {
+    let c = compiled(&dag_spec(1000));
+    let mut state = open();
+    let meta = state.meta().expect("meta");
+    let p = plan::build(
+        "bench.yaml",
+        &c.spec,
+        &c.graph,
+        &meta,
+        &[],
+        &PlanOptions::default(),
+    );
+    let step = &p.steps[0];
+    let mut record = rewind_engine::state::OpRecord {
+        version: rewind_engine::state::RECORD_VERSION,
+        name: String::new(),
+        kind: step.kind,
+        inputs_digest: step.inputs_digest.clone(),
+        request: step.request.clone(),
+        status: rewind_engine::state::Status::Submitting,
+        handle: None,
+        attempts: 1,
+        submitted_at: Some(0),
+        created_at: 0,
+        updated_at: 0,
+        outputs: std::collections::BTreeMap::default(),
+        last_error: None,
+    };
+    let n = 2000;
+    let start = Instant::now();
+    for i in 0..n {
+        record.name = format!("bench-{}", i % 200);
+        state.put(&record, "bench").expect("put");
+    }
+    let per_sec = f64::from(n) / start.elapsed().as_secs_f64();
+    drop(state);
+    // Apply overhead: 1000 instant jobs, wall time per operation, this store doing the
+    // recording (the in-memory figure above is the floor).
+    let mut state = open();
+    let meta = state.meta().expect("meta");
+    let records = state.list().expect("list");
+    let p = plan::build(
+        "bench.yaml",
+        &c.spec,
+        &c.graph,
+        &meta,
+        &records,
+        &PlanOptions::default(),
+    );
+    let ms = rt.block_on(async {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut world = world_for(&c.spec, now);
+        world.durations = uniform(0.0);
+        let sim = rewind_sim::start(SimConfig {
+            world,
+            time_scale: 1.0,
+            seed: 1,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
+        let rehearsal = Rehearsal {
+            sim,
+            time_scale: 1.0,
+        };
+        let cloud =
+            rewind_providers::connect(rehearsal.cloud_config().expect("config")).expect("connect");
+        let providers: Providers = Service::ALL
+            .into_iter()
+            .map(|s| (s, cloud.provider(s)))
+            .collect();
+        let opts = ApplyOptions {
+            parallelism: 0,
+            poll: PollPolicy {
+                first: Duration::ZERO,
+                min: Duration::from_millis(1),
+                ..PollPolicy::default()
+            },
+            ..ApplyOptions::default()
+        };
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        let mut hooks = TimedHooks {
+            start: Instant::now(),
+            events: Vec::new(),
+        };
+        let start = Instant::now();
+        let outcome = apply::apply(&p, &mut *state, &providers, &mut hooks, &opts, rx)
+            .await
+            .expect("apply");
+        assert!(outcome.ok(), "instant-job apply failed on {label}");
+        let ms = start.elapsed().as_secs_f64() * 1000.0 / c.spec.ops.len() as f64;
+        rehearsal.sim.shutdown().await;
+        ms
+    });
+    format!("| {label} | {per_sec:.0} | {ms:.2} ms |\n")
+}
+
+/// The `pgstate` section: PostgreSQL beside sled. Skipped when no server answers.
+fn team_state(out: &mut String, rt: &tokio::runtime::Runtime) {
+    let options = rewind_state::OpenOptions {
+        holder: LockHolder::new("bench"),
+        lock_timeout: Duration::ZERO,
+        lease: rewind_state::postgres::DEFAULT_LEASE,
+    };
+    let _ = writeln!(out, "## Team state: sled beside PostgreSQL (loopback)");
+    let _ = writeln!(
+        out,
+        "| backend | durable transitions per second | apply overhead per operation (1000 instant jobs) |"
+    );
+    let _ = writeln!(out, "|---|---|---|");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sled = rewind_state::Location::Dir(dir.path().join("state"));
+    out.push_str(&team_state_row("sled", rt, &|| {
+        rewind_state::backend::open(&sled, &options).expect("sled")
+    }));
+    match rewind_state::testing::TestDb::create("bench") {
+        Some(db) => {
+            let pg = rewind_state::Location::Postgres {
+                url: db.url.clone(),
+                workspace: "bench".into(),
+            };
+            out.push_str(&team_state_row("PostgreSQL", rt, &|| {
+                rewind_state::backend::open(&pg, &options).expect("postgres")
+            }));
+        }
+        None => out.push_str("| PostgreSQL | skipped: no server | |\n"),
+    }
+    let _ = writeln!(
+        out,
+        "Target: apply overhead per operation at most 2 ms on PostgreSQL.\n"
+    );
+}
+
 fn plan_scale(out: &mut String) {
     let _ = writeln!(out, "## Plan at scale (offline)");
     let _ = writeln!(
@@ -493,6 +632,9 @@ fn main() {
     if run("state") {
         let overhead = rt.block_on(apply_overhead());
         state_cost(&mut out, overhead);
+    }
+    if run("state") || run("pgstate") {
+        team_state(&mut out, &rt);
     }
     print!("{out}");
 }

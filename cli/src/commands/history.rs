@@ -1,0 +1,200 @@
+//! `rewind history [show RUN]`, and the run entry every apply writes to the audit trail.
+
+use crate::args::{Global, HistoryArgs, HistoryCommand};
+use crate::error::CliError;
+use crate::load::Loaded;
+use crate::printer::Printer;
+use rewind_engine::plan::{Plan, sha256_hex};
+use rewind_engine::state::{RunEntry, StateStore};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| format!("{t:.0}"))
+}
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The commit of the repository holding `dir`, and whether its tree has changes.
+fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    match git(dir, &["rev-parse", "HEAD"]) {
+        Some(commit) => {
+            let dirty = git(dir, &["status", "--porcelain"]).map(|s| !s.is_empty());
+            (Some(commit), dirty)
+        }
+        None => (None, None),
+    }
+}
+
+fn default_approver() -> String {
+    format!(
+        "{}@{}",
+        rewind_state::lock::user_name(),
+        rewind_state::lock::host_name()
+    )
+}
+
+/// Journals the start of an apply: commit, digests, approver. Written before the first
+/// submit, so a run that is killed still appears (as `running`).
+pub fn start(
+    state: &mut dyn StateStore,
+    loaded: &Loaded,
+    plan: &Plan,
+    approver: Option<&str>,
+) -> Result<RunEntry, CliError> {
+    let id = state.runs()?.last().map_or(1, |r| r.id + 1);
+    let (git_commit, git_dirty) = git_state(&loaded.dir);
+    let spec_bytes = std::fs::read(&loaded.compiled.file).unwrap_or_default();
+    let plan_json = serde_json::to_vec(plan).map_err(|e| CliError::msg(e.to_string()))?;
+    let run = RunEntry {
+        id,
+        command: "apply".to_owned(),
+        spec_file: loaded.compiled.file.clone(),
+        git_commit,
+        git_dirty,
+        spec_digest: sha256_hex(&spec_bytes),
+        plan_digest: sha256_hex(&plan_json),
+        approver: approver.map_or_else(default_approver, str::to_owned),
+        started_at: now_ms(),
+        finished_at: None,
+        jobs: std::collections::BTreeMap::new(),
+        outcome: "running".to_owned(),
+    };
+    state.put_run(&run)?;
+    Ok(run)
+}
+
+/// Journals how the run ended, with the job of every operation it submitted or followed.
+pub fn finish(
+    state: &mut dyn StateStore,
+    run: &mut RunEntry,
+    plan: &Plan,
+    result: Result<bool, String>,
+) {
+    let names: std::collections::BTreeSet<&str> =
+        plan.steps.iter().map(|s| s.name.as_str()).collect();
+    if let Ok(records) = state.list() {
+        run.jobs = records
+            .into_iter()
+            .filter(|r| names.contains(r.name.as_str()) && r.updated_at >= run.started_at)
+            .filter_map(|r| Some((r.name, r.handle?.id().to_owned())))
+            .collect();
+    }
+    run.finished_at = Some(now_ms());
+    run.outcome = match result {
+        Ok(true) => "complete".to_owned(),
+        Ok(false) => "incomplete".to_owned(),
+        Err(e) => format!("error: {e}"),
+    };
+    if let Err(e) = state.put_run(run) {
+        tracing::warn!(error = %e, run = run.id, "could not record how the run ended");
+    }
+}
+
+pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let settings = super::settings_for(dir, global, None)?;
+    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
+    if !shared && !settings.state_dir.exists() {
+        return Err(CliError::hint(
+            format!("no state at {}", settings.state_dir.display()),
+            "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
+        ));
+    }
+    let state = super::open_at(global, &settings.state_dir, "rewind history")?;
+    let runs = state.runs()?;
+    match &args.command {
+        None => {
+            if printer.json {
+                printer.out(&serde_json::json!({"format_version": 1, "runs": runs}).to_string());
+            } else if runs.is_empty() {
+                printer.info("No runs recorded yet.");
+            } else {
+                let mut out = String::new();
+                for r in &runs {
+                    let commit = r.git_commit.as_deref().map_or("-".to_owned(), |c| {
+                        let short = c.get(..12).unwrap_or(c);
+                        if r.git_dirty == Some(true) {
+                            format!("{short}+dirty")
+                        } else {
+                            short.to_owned()
+                        }
+                    });
+                    let _ = writeln!(
+                        out,
+                        "{:>4}  {}  {:<18} {:<24} {:>3} job(s)  {}",
+                        r.id,
+                        when(r.started_at),
+                        commit,
+                        r.approver,
+                        r.jobs.len(),
+                        r.outcome
+                    );
+                }
+                printer.out(&out);
+            }
+        }
+        Some(HistoryCommand::Show { run }) => {
+            let r = runs.iter().find(|r| r.id == *run).ok_or_else(|| {
+                CliError::hint(format!("no run {run}"), "`rewind history` lists the runs")
+            })?;
+            if printer.json {
+                printer.out(&serde_json::to_string_pretty(r).unwrap_or_default());
+            } else {
+                printer.out(&show(r));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(r: &RunEntry) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Run {}: {} of {}", r.id, r.command, r.spec_file);
+    let commit = match (&r.git_commit, r.git_dirty) {
+        (Some(c), Some(true)) => format!("{c} (with uncommitted changes)"),
+        (Some(c), _) => c.clone(),
+        (None, _) => "(not in a git repository)".to_owned(),
+    };
+    let _ = writeln!(out, "  commit:      {commit}");
+    let _ = writeln!(out, "  spec digest: {}", r.spec_digest);
+    let _ = writeln!(out, "  plan digest: {}", r.plan_digest);
+    let _ = writeln!(out, "  approved by: {}", r.approver);
+    let _ = writeln!(out, "  started:     {}", when(r.started_at));
+    let finished = r
+        .finished_at
+        .map_or_else(|| "(not finished)".to_owned(), when);
+    let _ = writeln!(out, "  finished:    {finished}");
+    let _ = writeln!(out, "  outcome:     {}", r.outcome);
+    let _ = writeln!(out, "  jobs:        {}", r.jobs.len());
+    for (name, job) in &r.jobs {
+        let _ = writeln!(out, "    {name:<32} {job}");
+    }
+    out
+}

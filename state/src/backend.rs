@@ -1,0 +1,221 @@
+//! `Backend`: what the CLI needs of any state beyond the engine's trait, and `open` by location.
+
+use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateStore};
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::codec::storage;
+use crate::lock::LockHolder;
+use crate::postgres::{self, PgOptions, PgState};
+use crate::{MemoryState, SledState};
+
+/// A state store with backups, whole-state copies and a printable location.
+pub trait Backend: StateStore + std::fmt::Debug {
+    /// Where the state lives, with any password removed.
+    fn location(&self) -> String;
+    /// Saves the current export where this backend keeps backups; returns where it went.
+    fn backup(&mut self) -> Result<String, StateError>;
+    /// Replaces an empty state with `doc` (an export), lineage, serial, journal and runs
+    /// included, in one transaction. Refuses a state that has ever been written.
+    fn import(&mut self, doc: &Value) -> Result<(), StateError>;
+    /// The whole state as JSON; see [`crate::export::export`].
+    fn export(&self) -> Result<Value, StateError> {
+        crate::export::export(self)
+    }
+}
+
+/// Where a state lives, as `--state`, `REWIND_STATE` or `rewind.toml` name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A sled directory.
+    Dir(PathBuf),
+    /// A PostgreSQL connection URL and the workspace inside that database.
+    Postgres { url: String, workspace: String },
+}
+
+impl Location {
+    /// `postgres://` or `postgresql://` URLs are PostgreSQL; anything else is a directory.
+    pub fn parse(text: &str, workspace: impl Into<String>) -> Location {
+        if is_postgres_url(text) {
+            Location::Postgres {
+                url: text.to_owned(),
+                workspace: workspace.into(),
+            }
+        } else {
+            Location::Dir(PathBuf::from(text))
+        }
+    }
+
+    /// The location for messages: passwords removed.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Dir(d) => d.display().to_string(),
+            Location::Postgres { url, workspace } => {
+                format!("{} (workspace {workspace})", postgres::redact(url))
+            }
+        }
+    }
+}
+
+pub fn is_postgres_url(text: &str) -> bool {
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
+
+/// How to open a state: who is asking and how long to wait for a held lock.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub holder: LockHolder,
+    /// How long a held lock is waited for before giving up (zero: fail at once).
+    pub lock_timeout: Duration,
+    /// PostgreSQL only: how long a lock lives without renewal.
+    pub lease: Duration,
+}
+
+/// Opens (creating if needed) and locks the state at `location`, waiting up to
+/// `lock_timeout` for a lock another process holds.
+pub fn open(location: &Location, options: &OpenOptions) -> Result<Box<dyn Backend>, StateError> {
+    let deadline = std::time::Instant::now() + options.lock_timeout;
+    loop {
+        let attempt: Result<Box<dyn Backend>, StateError> = match location {
+            Location::Dir(dir) => {
+                SledState::open(dir, options.holder.clone()).map(|s| Box::new(s) as _)
+            }
+            Location::Postgres { url, workspace } => PgState::open(
+                url,
+                workspace,
+                &PgOptions {
+                    holder: options.holder.clone(),
+                    lease: options.lease,
+                },
+            )
+            .map(|s| Box::new(s) as _),
+        };
+        match attempt {
+            Err(StateError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// An export document, read back.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExportDoc {
+    pub format_version: u32,
+    pub lineage: String,
+    pub serial: u64,
+    pub records: Vec<OpRecord>,
+    pub journal: Vec<JournalEntry>,
+    #[serde(default)]
+    pub runs: Vec<RunEntry>,
+}
+
+impl ExportDoc {
+    pub(crate) fn parse(doc: &Value) -> Result<ExportDoc, StateError> {
+        let parsed: ExportDoc = serde_json::from_value(doc.clone())
+            .map_err(|e| storage("reading the state to import", e))?;
+        if parsed.format_version != crate::EXPORT_FORMAT_VERSION {
+            return Err(StateError::Storage(format!(
+                "cannot import export format {} (this build reads {})",
+                parsed.format_version,
+                crate::EXPORT_FORMAT_VERSION
+            )));
+        }
+        if parsed.journal.last().map_or(0, |j| j.serial) != parsed.serial {
+            return Err(StateError::Storage(
+                "the state to import is inconsistent: its serial is not its journal's last".into(),
+            ));
+        }
+        Ok(parsed)
+    }
+}
+
+/// Refuses to import over a state that has been written.
+pub(crate) fn check_empty(store: &dyn StateStore) -> Result<(), StateError> {
+    let meta = store.meta()?;
+    if meta.serial != 0 || !store.list()?.is_empty() || !store.runs()?.is_empty() {
+        return Err(StateError::Storage(format!(
+            "the destination state is not empty (lineage {}, serial {}); migrate only into a new state",
+            meta.lineage, meta.serial
+        )));
+    }
+    Ok(())
+}
+
+impl Backend for MemoryState {
+    fn location(&self) -> String {
+        "(memory)".to_owned()
+    }
+
+    fn backup(&mut self) -> Result<String, StateError> {
+        let doc = crate::export::export(self)?;
+        self.backups.push(doc);
+        if self.backups.len() > crate::BACKUPS_KEPT {
+            self.backups.remove(0);
+        }
+        Ok(format!("memory backup {}", self.backups.len()))
+    }
+
+    fn import(&mut self, doc: &Value) -> Result<(), StateError> {
+        let doc = ExportDoc::parse(doc)?;
+        check_empty(self)?;
+        self.lineage = doc.lineage;
+        self.serial = doc.serial;
+        self.records = doc
+            .records
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
+        self.journal = doc.journal;
+        self.runs = doc.runs.into_iter().map(|r| (r.id, r)).collect();
+        Ok(())
+    }
+}
+
+impl Backend for SledState {
+    fn location(&self) -> String {
+        self.dir().display().to_string()
+    }
+
+    fn backup(&mut self) -> Result<String, StateError> {
+        SledState::backup(self).map(|p| p.display().to_string())
+    }
+
+    fn import(&mut self, doc: &Value) -> Result<(), StateError> {
+        let doc = ExportDoc::parse(doc)?;
+        check_empty(self)?;
+        self.import_doc(&doc)
+    }
+}
+
+/// So a boxed backend goes wherever a `&dyn StateStore` or `&mut dyn StateStore` is asked
+/// for.
+impl StateStore for Box<dyn Backend> {
+    fn meta(&self) -> Result<rewind_engine::state::StateMeta, StateError> {
+        (**self).meta()
+    }
+    fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
+        (**self).get(name)
+    }
+    fn list(&self) -> Result<Vec<OpRecord>, StateError> {
+        (**self).list()
+    }
+    fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
+        (**self).put(record, note)
+    }
+    fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError> {
+        (**self).remove(name, note)
+    }
+    fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
+        (**self).journal()
+    }
+    fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
+        (**self).put_run(run)
+    }
+    fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
+        (**self).runs()
+    }
+}

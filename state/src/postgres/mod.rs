@@ -1,0 +1,689 @@
+//! `PgState`: a workspace of a PostgreSQL database as a `StateStore`, behind a leased lock.
+//!
+//! The engine's `StateStore` is synchronous and is called from inside the CLI's tokio
+//! runtime, where blocking on another runtime panics. So each `PgState` owns a thread with a
+//! private current-thread runtime; calls are sent to it as jobs and answered over a std
+//! channel. The caller blocks for one round trip, as it blocks for sled's fsync.
+
+mod config;
+mod schema;
+
+pub use config::redact;
+pub use schema::SCHEMA_VERSION;
+
+use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMeta, StateStore};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_postgres::{Client, NoTls};
+
+use crate::backend::{Backend, ExportDoc, check_empty};
+use crate::codec::{self, corrupt, storage};
+use crate::lock::{LockHolder, host_name, user_name};
+
+/// How long a lock lives unless its holder renews it; renewed every third of that.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// Longest wait for the connection thread to let go of the lock on drop.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    pub holder: LockHolder,
+    pub lease: Duration,
+}
+
+pub(crate) fn pg_err(context: &str, e: &tokio_postgres::Error) -> StateError {
+    // The database's own message says more than the driver's "db error".
+    match e.as_db_error() {
+        Some(db) => StateError::Storage(format!("{context}: {}", db.message())),
+        None => storage(context, e),
+    }
+}
+
+struct Conns {
+    data: Client,
+    workspace: String,
+    lock_id: String,
+}
+
+type Job = Box<dyn FnOnce(Arc<Conns>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// One workspace of a PostgreSQL state, locked for as long as this value lives.
+pub struct PgState {
+    jobs: Option<mpsc::UnboundedSender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    location: String,
+    workspace: String,
+    lock_id: String,
+}
+
+impl std::fmt::Debug for PgState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgState")
+            .field("location", &self.location)
+            .field("lock_id", &self.lock_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+async fn connect(config: &tokio_postgres::Config, what: &str) -> Result<Client, StateError> {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| pg_err(&format!("connecting to PostgreSQL ({what})"), &e))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %e, "PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The "locked by ..." phrase for the current holder of `workspace`, if any.
+async fn describe_holder(client: &Client, workspace: &str) -> Result<Option<String>, StateError> {
+    let row = client
+        .query_opt(
+            "SELECT lock_id, pid, host, os_user, command, started_at, \
+             (extract(epoch FROM (lease_until - now())) * 1000)::bigint \
+             FROM rewind_locks WHERE workspace = $1",
+            &[&workspace],
+        )
+        .await
+        .map_err(|e| pg_err("reading the lock holder", &e))?;
+    Ok(row.map(|r| {
+        let id: String = r.get(0);
+        let left: i64 = r.get(6);
+        let lease = if left > 0 {
+            format!(
+                "lease expires in {:.1}s unless renewed",
+                left as f64 / 1000.0
+            )
+        } else {
+            "lease expired".to_owned()
+        };
+        format!(
+            "pid {} on host {} (user {}), `{}`, since {}; {lease}; lock ID {id} \
+             (`rewind state force-unlock {id}` if that process is gone)",
+            r.get::<_, i32>(1),
+            r.get::<_, String>(2),
+            r.get::<_, String>(3),
+            r.get::<_, String>(4),
+            r.get::<_, String>(5),
+        )
+    }))
+}
+
+/// Takes the workspace's lock row: fresh, or over a holder whose lease ran out.
+async fn take_lock(
+    client: &Client,
+    workspace: &str,
+    lock_id: &str,
+    options: &PgOptions,
+) -> Result<(), StateError> {
+    let started = format!("{:.0}", jiff::Timestamp::now());
+    // A holder that let go between our insert and our look is retried, a bounded few times.
+    for _ in 0..5 {
+        let taken = client
+            .query_opt(
+                "INSERT INTO rewind_locks AS l \
+                 (workspace, lock_id, pid, host, os_user, command, started_at, lease_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 millisecond') \
+                 ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, \
+                 pid = EXCLUDED.pid, host = EXCLUDED.host, os_user = EXCLUDED.os_user, \
+                 command = EXCLUDED.command, started_at = EXCLUDED.started_at, \
+                 lease_until = EXCLUDED.lease_until \
+                 WHERE l.lease_until < now() RETURNING 1",
+                &[
+                    &workspace,
+                    &lock_id,
+                    &(std::process::id() as i32),
+                    &host_name(),
+                    &user_name(),
+                    &options.holder.command,
+                    &started,
+                    &ms(options.lease),
+                ],
+            )
+            .await
+            .map_err(|e| pg_err("taking the state lock", &e))?;
+        if taken.is_some() {
+            return Ok(());
+        }
+        if let Some(holder) = describe_holder(client, workspace).await? {
+            return Err(StateError::Locked { holder });
+        }
+    }
+    Err(StateError::Locked {
+        holder: "other processes taking and releasing it in quick succession".to_owned(),
+    })
+}
+
+/// Renews the lease every third of it, on the lock's own connection, until dropped.
+async fn renew(lock: Client, lock_id: String, lease: Duration) {
+    let every = (lease / 3).max(Duration::from_millis(50));
+    loop {
+        tokio::time::sleep(every).await;
+        let renewed = lock
+            .execute(
+                "UPDATE rewind_locks SET lease_until = now() + $2::bigint * interval '1 millisecond' \
+                 WHERE lock_id = $1",
+                &[&lock_id, &ms(lease)],
+            )
+            .await;
+        match renewed {
+            Ok(1) => {}
+            Ok(_) => {
+                // Force-unlocked or taken over: every further write is refused by the fence.
+                tracing::warn!(lock_id, "the state lock was taken away; writes will fail");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "renewing the state lock failed; retrying"),
+        }
+    }
+}
+
+async fn setup(
+    url: &str,
+    workspace: &str,
+    lock_id: &str,
+    options: &PgOptions,
+) -> Result<(Conns, Client), StateError> {
+    let config = config::build(url, &env_lookup)?;
+    let data = connect(&config, "data").await?;
+    schema::migrate(&data).await?;
+    data.execute(
+        "INSERT INTO rewind_workspaces (name, lineage, serial) VALUES ($1, $2, 0) \
+         ON CONFLICT (name) DO NOTHING",
+        &[&workspace, &uuid::Uuid::new_v4().to_string()],
+    )
+    .await
+    .map_err(|e| pg_err("creating the workspace", &e))?;
+    // The lock lives on a connection of its own: renewing it never queues behind a write.
+    let lock = connect(&config, "lock").await?;
+    take_lock(&lock, workspace, lock_id, options).await?;
+    let row = data
+        .query_one(
+            "SELECT w.serial, (SELECT max(serial) FROM rewind_journal j WHERE j.workspace = w.name) \
+             FROM rewind_workspaces w WHERE w.name = $1",
+            &[&workspace],
+        )
+        .await
+        .map_err(|e| pg_err("reading state meta", &e))?;
+    let (serial, last): (i64, Option<i64>) = (row.get(0), row.get(1));
+    if serial != last.unwrap_or(0) {
+        return Err(corrupt(
+            crate::codec::META_NAME,
+            format!(
+                "serial is {serial} but the journal ends at {}",
+                last.unwrap_or(0)
+            ),
+        ));
+    }
+    Ok((
+        Conns {
+            data,
+            workspace: workspace.to_owned(),
+            lock_id: lock_id.to_owned(),
+        },
+        lock,
+    ))
+}
+
+impl PgState {
+    /// Connects, migrates the schema if needed, creates the workspace on first use and takes
+    /// its lock; fails at once with the holder when another live process has it.
+    pub fn open(url: &str, workspace: &str, options: &PgOptions) -> Result<PgState, StateError> {
+        let lock_id = uuid::Uuid::new_v4().to_string();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (url_c, ws_c, id_c, opts_c) = (
+            url.to_owned(),
+            workspace.to_owned(),
+            lock_id.clone(),
+            options.clone(),
+        );
+        let thread = std::thread::Builder::new()
+            .name("rewind-pg".to_owned())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(storage("starting the PostgreSQL runtime", e)));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let (conns, lock) = match setup(&url_c, &ws_c, &id_c, &opts_c).await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let conns = Arc::new(conns);
+                    let renewal = tokio::spawn(renew(lock, id_c.clone(), opts_c.lease));
+                    while let Some(job) = rx.recv().await {
+                        job(Arc::clone(&conns)).await;
+                    }
+                    renewal.abort();
+                    let released = conns
+                        .data
+                        .execute("DELETE FROM rewind_locks WHERE lock_id = $1", &[&id_c])
+                        .await;
+                    if let Err(e) = released {
+                        tracing::warn!(error = %e, "could not release the state lock; it expires with its lease");
+                    }
+                });
+            })
+            .map_err(|e| storage("starting the PostgreSQL thread", e))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(StateError::Storage(
+                    "the PostgreSQL thread stopped while connecting".to_owned(),
+                ));
+            }
+        }
+        Ok(PgState {
+            jobs: Some(tx),
+            thread: Some(thread),
+            location: format!("{} (workspace {workspace})", redact(url)),
+            workspace: workspace.to_owned(),
+            lock_id,
+        })
+    }
+
+    /// The workspace this state is.
+    pub fn workspace(&self) -> &str {
+        &self.workspace
+    }
+
+    /// This process's lock ID, as `rewind state force-unlock` takes it.
+    pub fn lock_id(&self) -> &str {
+        &self.lock_id
+    }
+
+    fn call<T, F, Fut>(&self, f: F) -> Result<T, StateError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Conns>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, StateError>> + Send + 'static,
+    {
+        let gone = || StateError::Storage("the PostgreSQL connection thread has stopped".into());
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job: Job = Box::new(move |c| {
+            Box::pin(async move {
+                let _ = tx.send(f(c).await);
+            })
+        });
+        self.jobs
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(job)
+            .map_err(|_| gone())?;
+        rx.recv().map_err(|_| gone())?
+    }
+
+    fn write(
+        &self,
+        name: &str,
+        data: Option<String>,
+        to: Option<&'static str>,
+        note: &str,
+    ) -> Result<u64, StateError> {
+        let (name, note) = (name.to_owned(), note.to_owned());
+        let at = codec::now_ms();
+        self.call(move |c| async move {
+            let row = c
+                .data
+                .query_one(
+                    "SELECT rewind_write($1, $2, $3, $4, $5, $6, $7)",
+                    &[&c.workspace, &c.lock_id, &name, &data, &to, &note, &at],
+                )
+                .await
+                .map_err(|e| pg_err("writing state", &e))?;
+            Ok(row.get::<_, i64>(0) as u64)
+        })
+    }
+}
+
+impl Drop for PgState {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop, which then releases the lock.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let deadline = std::time::Instant::now() + RELEASE_TIMEOUT;
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            } else {
+                tracing::warn!("PostgreSQL thread did not finish; the lock expires with its lease");
+            }
+        }
+    }
+}
+
+fn status_text(s: rewind_engine::state::Status) -> &'static str {
+    s.as_str()
+}
+
+fn parse_status(
+    name: &str,
+    text: Option<String>,
+) -> Result<Option<rewind_engine::state::Status>, StateError> {
+    text.map(|t| {
+        serde_json::from_value(serde_json::Value::String(t.clone()))
+            .map_err(|_| corrupt(name, format!("unknown status {t:?} in the journal")))
+    })
+    .transpose()
+}
+
+impl StateStore for PgState {
+    fn meta(&self) -> Result<StateMeta, StateError> {
+        self.call(|c| async move {
+            let row = c
+                .data
+                .query_one(
+                    "SELECT lineage, serial FROM rewind_workspaces WHERE name = $1",
+                    &[&c.workspace],
+                )
+                .await
+                .map_err(|e| pg_err("reading state meta", &e))?;
+            Ok(StateMeta {
+                lineage: row.get(0),
+                serial: row.get::<_, i64>(1) as u64,
+            })
+        })
+    }
+
+    fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
+        let name = name.to_owned();
+        self.call(move |c| async move {
+            let row = c
+                .data
+                .query_opt(
+                    "SELECT data FROM rewind_records WHERE workspace = $1 AND name = $2",
+                    &[&c.workspace, &name],
+                )
+                .await
+                .map_err(|e| pg_err("reading a state record", &e))?;
+            row.map(|r| codec::decode_record(&name, r.get::<_, &str>(0).as_bytes()))
+                .transpose()
+        })
+    }
+
+    fn list(&self) -> Result<Vec<OpRecord>, StateError> {
+        self.call(|c| async move {
+            let rows = c
+                .data
+                .query(
+                    "SELECT name, data FROM rewind_records WHERE workspace = $1 ORDER BY name",
+                    &[&c.workspace],
+                )
+                .await
+                .map_err(|e| pg_err("reading state records", &e))?;
+            rows.iter()
+                .map(|r| codec::decode_record(r.get(0), r.get::<_, &str>(1).as_bytes()))
+                .collect()
+        })
+    }
+
+    fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
+        let data = String::from_utf8(codec::encode_record(record)?)
+            .map_err(|e| storage("encoding a state record", e))?;
+        self.write(
+            &record.name,
+            Some(data),
+            Some(status_text(record.status)),
+            note,
+        )
+    }
+
+    fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError> {
+        self.write(name, None, None, note)
+    }
+
+    fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
+        self.call(|c| async move {
+            let rows = c
+                .data
+                .query(
+                    "SELECT serial, at, name, from_status, to_status, note FROM rewind_journal \
+                     WHERE workspace = $1 ORDER BY serial",
+                    &[&c.workspace],
+                )
+                .await
+                .map_err(|e| pg_err("reading the journal", &e))?;
+            rows.into_iter()
+                .map(|r| {
+                    let serial = r.get::<_, i64>(0) as u64;
+                    let label = format!("(journal entry {serial})");
+                    Ok(JournalEntry {
+                        serial,
+                        at: r.get(1),
+                        name: r.get(2),
+                        from: parse_status(&label, r.get(3))?,
+                        to: parse_status(&label, r.get(4))?,
+                        note: r.get(5),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
+        let data =
+            String::from_utf8(codec::encode_run(run)?).map_err(|e| storage("encoding a run", e))?;
+        let id = run.id as i64;
+        self.call(move |c| async move {
+            let n = c
+                .data
+                .execute(
+                    "INSERT INTO rewind_runs (workspace, id, data) SELECT $1, $2, $3 \
+                     WHERE EXISTS (SELECT 1 FROM rewind_locks WHERE workspace = $1 AND lock_id = $4) \
+                     ON CONFLICT (workspace, id) DO UPDATE SET data = EXCLUDED.data",
+                    &[&c.workspace, &id, &data, &c.lock_id],
+                )
+                .await
+                .map_err(|e| pg_err("writing a run", &e))?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(StateError::Storage(format!(
+                    "this process no longer holds the lock on workspace {}",
+                    c.workspace
+                )))
+            }
+        })
+    }
+
+    fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
+        self.call(|c| async move {
+            let rows = c
+                .data
+                .query(
+                    "SELECT data FROM rewind_runs WHERE workspace = $1 ORDER BY id",
+                    &[&c.workspace],
+                )
+                .await
+                .map_err(|e| pg_err("reading runs", &e))?;
+            rows.iter()
+                .map(|r| codec::decode_run(r.get::<_, &str>(0).as_bytes()))
+                .collect()
+        })
+    }
+}
+
+impl Backend for PgState {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn backup(&mut self) -> Result<String, StateError> {
+        let doc = crate::export::export(self)?;
+        let serial = self.meta()?.serial as i64;
+        let data = serde_json::to_string(&doc).map_err(|e| storage("encoding a backup", e))?;
+        let keep = crate::BACKUPS_KEPT as i64;
+        let at = codec::now_ms();
+        let id = self.call(move |c| async move {
+            let row = c
+                .data
+                .query_one(
+                    "INSERT INTO rewind_backups (workspace, serial, at, data) VALUES ($1, $2, $3, $4) \
+                     RETURNING id",
+                    &[&c.workspace, &serial, &at, &data],
+                )
+                .await
+                .map_err(|e| pg_err("writing a backup", &e))?;
+            c.data
+                .execute(
+                    "DELETE FROM rewind_backups WHERE workspace = $1 AND id NOT IN \
+                     (SELECT id FROM rewind_backups WHERE workspace = $1 ORDER BY id DESC LIMIT $2)",
+                    &[&c.workspace, &keep],
+                )
+                .await
+                .map_err(|e| pg_err("pruning backups", &e))?;
+            Ok(row.get::<_, i64>(0))
+        })?;
+        Ok(format!("rewind_backups id {id}"))
+    }
+
+    fn import(&mut self, doc: &serde_json::Value) -> Result<(), StateError> {
+        let doc = ExportDoc::parse(doc)?;
+        check_empty(self)?;
+        let records = doc
+            .records
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.name.clone(),
+                    String::from_utf8(codec::encode_record(r)?)
+                        .map_err(|e| storage("encoding", e))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StateError>>()?;
+        let runs = doc
+            .runs
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.id as i64,
+                    String::from_utf8(codec::encode_run(r)?).map_err(|e| storage("encoding", e))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StateError>>()?;
+        let journal = doc.journal;
+        let (lineage, serial) = (doc.lineage, doc.serial as i64);
+        self.call(move |c| async move {
+            let ctx = |e: tokio_postgres::Error| pg_err("importing state", &e);
+            let db = &c.data;
+            db.batch_execute("BEGIN").await.map_err(ctx)?;
+            let result = async {
+                db.execute(
+                    "UPDATE rewind_workspaces SET lineage = $2, serial = $3 WHERE name = $1",
+                    &[&c.workspace, &lineage, &serial],
+                )
+                .await
+                .map_err(ctx)?;
+                for (name, data) in &records {
+                    db.execute(
+                        "INSERT INTO rewind_records (workspace, name, data) VALUES ($1, $2, $3)",
+                        &[&c.workspace, name, data],
+                    )
+                    .await
+                    .map_err(ctx)?;
+                }
+                for j in &journal {
+                    db.execute(
+                        "INSERT INTO rewind_journal (workspace, serial, at, name, from_status, to_status, note) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        &[
+                            &c.workspace,
+                            &(j.serial as i64),
+                            &j.at,
+                            &j.name,
+                            &j.from.map(status_text),
+                            &j.to.map(status_text),
+                            &j.note,
+                        ],
+                    )
+                    .await
+                    .map_err(ctx)?;
+                }
+                for (id, data) in &runs {
+                    db.execute(
+                        "INSERT INTO rewind_runs (workspace, id, data) VALUES ($1, $2, $3)",
+                        &[&c.workspace, id, data],
+                    )
+                    .await
+                    .map_err(ctx)?;
+                }
+                Ok(())
+            }
+            .await;
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            let ended = db.batch_execute(end).await.map_err(ctx);
+            result.and(ended)
+        })
+    }
+}
+
+/// Releases lock `lock_id` whoever holds it, from any machine. Returns the holder it
+/// released, or `None` when no lock has that ID.
+pub fn force_unlock(url: &str, lock_id: &str) -> Result<Option<String>, StateError> {
+    let (url, lock_id) = (url.to_owned(), lock_id.to_owned());
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| storage("starting the PostgreSQL runtime", e))?;
+        rt.block_on(async move {
+            let config = config::build(&url, &env_lookup)?;
+            let client = connect(&config, "force-unlock").await?;
+            schema::migrate(&client).await?;
+            let row = client
+                .query_opt(
+                    "DELETE FROM rewind_locks WHERE lock_id = $1 \
+                     RETURNING workspace, pid, host, os_user, command, started_at",
+                    &[&lock_id],
+                )
+                .await
+                .map_err(|e| pg_err("releasing the lock", &e))?;
+            Ok(row.map(|r| {
+                format!(
+                    "workspace {}: pid {} on host {} (user {}), `{}`, since {}",
+                    r.get::<_, String>(0),
+                    r.get::<_, i32>(1),
+                    r.get::<_, String>(2),
+                    r.get::<_, String>(3),
+                    r.get::<_, String>(4),
+                    r.get::<_, String>(5)
+                )
+            }))
+        })
+    });
+    thread
+        .join()
+        .map_err(|_| StateError::Storage("the PostgreSQL thread panicked".to_owned()))?
+}

@@ -73,17 +73,20 @@ pub fn redact(url: &str) -> String {
         },
         None => authority.to_owned(),
     };
-    let tail = tail
-        .split('&')
-        .map(|part| {
-            let (prefix, kv) = part.split_at(usize::from(part.starts_with('?')));
-            match kv.split_once('=') {
-                Some(("password", _)) => format!("{prefix}password=***"),
-                _ => part.to_owned(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&");
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some(("password", _)) => "password=***".to_owned(),
+                    _ => kv.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            format!("{path}?{query}")
+        }
+        None => tail.to_owned(),
+    };
     format!("{scheme}://{authority}{tail}")
 }
 

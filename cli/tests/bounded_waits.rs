@@ -287,3 +287,64 @@ fn json_progress_keeps_decimals_shows_an_eta_and_is_never_100_while_running() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_job_that_was_running_and_then_forgotten_is_blocked_with_exit_1() {
+    let settings = "[timeouts]\nlost_grace = \"0s\"\nlost_polls = 3\n";
+    let sim = Sim::new(&example("rds-restore.yaml"), settings, Faults::default());
+    let child = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["apply", "--auto-approve"])
+        .current_dir(sim.dir.path())
+        .env_clear()
+        .env("HOME", sim.dir.path())
+        .env("NO_COLOR", "1")
+        .envs(sim.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rewind starts");
+    // Wait (bounded) until both jobs were seen running, then make the service forget them.
+    let seen = |sim: &Sim| {
+        sim.sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with("/jobs") && r.status == 200)
+            .count()
+    };
+    let start = std::time::Instant::now();
+    while seen(&sim) < 2 && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(seen(&sim) >= 2, "the jobs were never polled");
+    sim.sim.set_faults(Faults {
+        rules: vec![FaultRule {
+            service: Some(rewind_sim::Service::Rds),
+            method: Some("GET".into()),
+            path: Some("/v3/*/jobs".into()),
+            error_rate: 1.0,
+            error_status: 404,
+            ..FaultRule::default()
+        }],
+        ..Faults::default()
+    });
+    let out = child.wait_with_output().expect("rewind ends");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("the service no longer knows job"), "{text}");
+    let plan = sim.rewind(&["plan", "--offline"]);
+    assert!(
+        plan.out.contains("? blocked   billing-pitr"),
+        "{}",
+        plan.out
+    );
+    assert!(
+        plan.out.contains("? blocked   billing-from-backup"),
+        "{}",
+        plan.out
+    );
+    assert_eq!(sim.posts(), 2, "never resubmitted");
+}

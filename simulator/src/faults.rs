@@ -35,7 +35,8 @@ pub struct FaultRule {
     pub retry_after_seconds: u64,
     /// Share of matching requests answered `error_status` with no effect.
     pub error_rate: f64,
-    /// 500 or 503 (any 5xx is accepted).
+    /// 500 or 503 (any 5xx is accepted), or 404: a service that has forgotten what the
+    /// request asks about (set at runtime on a job query, it "loses" a job it reported).
     pub error_status: u16,
     /// Real milliseconds added before the reply.
     pub latency_ms: u64,
@@ -85,9 +86,9 @@ impl Faults {
                     return Err(format!("faults.rules[{i}].{name} must be between 0 and 1"));
                 }
             }
-            if !(500..=599).contains(&rule.error_status) {
+            if !(rule.error_status == 404 || (500..=599).contains(&rule.error_status)) {
                 return Err(format!(
-                    "faults.rules[{i}].error_status must be a 5xx status"
+                    "faults.rules[{i}].error_status must be 404 or a 5xx status"
                 ));
             }
             if !rule.job_invisible_seconds.is_finite() || rule.job_invisible_seconds < 0.0 {

@@ -81,6 +81,8 @@ pub enum Command {
     Schema,
     /// Run the OTC API simulator on loopback ports until Ctrl-C.
     Sim(SimArgs),
+    /// List external providers (plugins) found in rewind.toml and on PATH, with their kinds.
+    Providers,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -49,6 +49,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
         Command::Schema => commands::schema::exec(&printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),
+        Command::Providers => commands::providers::exec(&cli.global, &printer),
     };
     match result {
         Ok(code) => code,

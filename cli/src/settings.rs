@@ -29,6 +29,16 @@ pub struct FileSettings {
     pub polling: PollingSettings,
     #[serde(default)]
     pub retry: RetrySettings,
+    /// External providers: `[providers.NAME] command = ["prog", "arg"]`.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+/// One external provider (plugin) and how to start it.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    pub command: Vec<String>,
 }
 
 /// Backoff of retried requests (429, 5xx, network), in seconds.

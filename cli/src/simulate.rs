@@ -38,6 +38,8 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
         .collect();
     for op in spec.ops.values() {
         match &op.spec {
+            // A plugin's world is its own; the simulator knows EVS disks (see `evs_world`).
+            OpSpec::External(_) => {}
             OpSpec::Rds(r) => {
                 world.ensure_rds_instance(&r.source.instance_id, window);
                 world.ensure_rds_instance(&r.target.instance_id, window);
@@ -114,7 +116,7 @@ fn restore_time(spec: &OpSpec) -> Option<i64> {
         OpSpec::Ddm(r) => Some(r.source.restore_time),
         OpSpec::DdmMetadata(r) => r.source.restore_time,
         OpSpec::Taurusdb(r) => r.restore_time,
-        OpSpec::Cbr(_) | OpSpec::Dcs(_) => None,
+        OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
     }
 }
 

@@ -23,6 +23,7 @@ mod dcs;
 mod ddm;
 mod ensure;
 mod errors;
+mod evs;
 mod faults;
 mod http;
 mod iam;
@@ -45,6 +46,7 @@ use serde::{Deserialize, Serialize};
 
 pub use clock::SimClock;
 pub use errors::SimError;
+pub use evs::{EvsSnapshot, EvsVolume, EvsWorld};
 pub use faults::{FaultRule, Faults};
 pub use requests::RequestLogEntry;
 pub use world::{
@@ -64,17 +66,19 @@ pub enum Service {
     Taurusdb,
     Cbr,
     Dcs,
+    Evs,
 }
 
 impl Service {
     /// Every service, in the order the endpoints are printed.
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 7] = [
         Service::Iam,
         Service::Rds,
         Service::Ddm,
         Service::Taurusdb,
         Service::Cbr,
         Service::Dcs,
+        Service::Evs,
     ];
 
     /// The lowercase name used in fault rules and the request log.
@@ -86,6 +90,7 @@ impl Service {
             Service::Taurusdb => "taurusdb",
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
+            Service::Evs => "evs",
         }
     }
 }
@@ -105,6 +110,8 @@ pub struct Ports {
     pub taurusdb: u16,
     pub cbr: u16,
     pub dcs: u16,
+    #[serde(default)]
+    pub evs: u16,
 }
 
 impl Ports {
@@ -118,6 +125,7 @@ impl Ports {
             taurusdb: at(3),
             cbr: at(4),
             dcs: at(5),
+            evs: at(6),
         }
     }
 
@@ -129,6 +137,7 @@ impl Ports {
             Service::Taurusdb => self.taurusdb,
             Service::Cbr => self.cbr,
             Service::Dcs => self.dcs,
+            Service::Evs => self.evs,
         }
     }
 
@@ -140,6 +149,7 @@ impl Ports {
             Service::Taurusdb => self.taurusdb = port,
             Service::Cbr => self.cbr = port,
             Service::Dcs => self.dcs = port,
+            Service::Evs => self.evs = port,
         }
     }
 }

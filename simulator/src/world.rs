@@ -23,6 +23,7 @@ pub struct World {
     pub taurusdb: TaurusdbWorld,
     pub cbr: CbrWorld,
     pub dcs: DcsWorld,
+    pub evs: crate::evs::EvsWorld,
 }
 
 impl World {

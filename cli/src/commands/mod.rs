@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod graph;
 pub mod plan;
+pub mod providers;
 pub mod schema;
 pub mod sim;
 pub mod state;

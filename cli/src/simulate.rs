@@ -38,7 +38,14 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
         .collect();
     for op in spec.ops.values() {
         match &op.spec {
-            // A plugin's world is its own; the simulator knows EVS disks (see `evs_world`).
+            // The simulator serves EVS, so the EVS plugin's rollback can be rehearsed too.
+            OpSpec::External(e) if e.kind.as_str() == "evs.snapshot_rollback" => {
+                if let (Some(v), Some(s)) =
+                    (e.body["volume_id"].as_str(), e.body["snapshot_id"].as_str())
+                {
+                    world.evs.ensure(v, s);
+                }
+            }
             OpSpec::External(_) => {}
             OpSpec::Rds(r) => {
                 world.ensure_rds_instance(&r.source.instance_id, window);
@@ -185,6 +192,16 @@ impl Rehearsal {
             let var = rewind_providers::env::endpoint_var(service);
             if let Some(url) = get(var) {
                 config.endpoints.insert(service, url);
+            }
+        }
+        // Services only plugins serve (EVS) reach the plugin through the same endpoints.
+        for (var, url) in &env {
+            if let Some(name) = var.strip_prefix("REWIND_ENDPOINT_") {
+                let service = Service::parse_any(&name.to_lowercase());
+                config
+                    .endpoints
+                    .entry(service)
+                    .or_insert_with(|| url.clone());
             }
         }
         config.retry = RetryPolicy {

@@ -49,6 +49,8 @@ pub struct Options {
     pub seed: u64,
     /// Extra `rewind.toml` content appended after the fast polling section.
     pub settings: String,
+    /// Plugin kinds the spec uses (for building the simulated world).
+    pub kinds: Vec<rewind_engine::kinds::KindDecl>,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             time_scale: TIME_SCALE,
             seed: 7,
             settings: String::new(),
+            kinds: Vec::new(),
         }
     }
 }
@@ -105,7 +108,11 @@ impl From<Output> for Run {
 impl Harness {
     /// A simulator whose world holds everything `spec_text` references, healthy.
     pub fn new(spec_text: &str, options: &Options) -> Harness {
-        let compiled = compile("restore.yaml", spec_text, &LoadOptions::default())
+        let load = LoadOptions {
+            kinds: options.kinds.clone(),
+            ..LoadOptions::default()
+        };
+        let compiled = compile("restore.yaml", spec_text, &load)
             .unwrap_or_else(|r| panic!("test spec does not compile:\n{}", r.plain()));
         let now = jiff::Timestamp::now().as_millisecond();
         let mut world: World = rewind_cli::simulate::world_for(&compiled.spec, now);

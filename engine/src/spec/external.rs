@@ -1,7 +1,7 @@
 //! Lowering of a plugin kind's body: its declared JSON Schema (a subset) checked in place.
 
 use super::bodies::{COMMON_KEYS, Cx};
-use super::diagnostic::{Code, Diagnostic};
+use super::diagnostic::{Code, Diagnostic, Span};
 use super::obj::{Obj, missing, wrong_type};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value as Yaml};
@@ -12,10 +12,9 @@ use serde_json::{Map, Number, Value};
 /// a located diagnostic; `None` when there was any.
 pub fn lower(decl: &KindDecl, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
     let before = cx.diags.len();
-    let entries: Vec<(&str, &Node)> = o
+    let entries: Vec<(&str, &Node, Span)> = o
         .keys()
         .filter(|(k, _, _)| !COMMON_KEYS.contains(k))
-        .map(|(k, n, _)| (k, n))
         .collect();
     let body = object(&entries, o, &decl.schema, &o.path, cx);
     if cx.diags.len() != before {
@@ -50,11 +49,11 @@ pub fn lower(decl: &KindDecl, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
 }
 
 /// The nodes a footprint pointer names; `*` walks every element of a sequence.
-fn collect<'a>(entries: &[(&str, &'a Node)], segs: &[&str], out: &mut Vec<&'a Node>) {
+fn collect<'a>(entries: &[(&str, &'a Node, Span)], segs: &[&str], out: &mut Vec<&'a Node>) {
     let Some((first, rest)) = segs.split_first() else {
         return;
     };
-    for (k, node) in entries {
+    for (k, node, _) in entries {
         if k == first {
             walk(node, rest, out);
         }
@@ -88,7 +87,7 @@ fn walk<'a>(node: &'a Node, segs: &[&str], out: &mut Vec<&'a Node>) {
 }
 
 fn object(
-    entries: &[(&str, &Node)],
+    entries: &[(&str, &Node, Span)],
     at: &Obj,
     schema: &Value,
     path: &str,
@@ -97,7 +96,7 @@ fn object(
     let props = schema.get("properties").and_then(Value::as_object);
     let extra_ok = schema.get("additionalProperties").and_then(Value::as_bool) == Some(true);
     let mut out = Map::new();
-    for (key, node) in entries {
+    for (key, node, key_span) in entries {
         let child = format!("{path}.{key}");
         match props.and_then(|p| p.get(*key)) {
             Some(sub) => {
@@ -118,7 +117,7 @@ fn object(
                 );
                 cx.diags.push(
                     Diagnostic::new(Code::UnknownKey, format!("unknown key `{key}` in `{path}`"))
-                        .at(node.span)
+                        .at(*key_span)
                         .with_hint(hint),
                 );
             }
@@ -131,7 +130,7 @@ fn object(
         .flatten()
         .filter_map(Value::as_str)
     {
-        if !entries.iter().any(|(k, _)| *k == req) {
+        if !entries.iter().any(|(k, _, _)| *k == req) {
             cx.diags.push(missing(&format!("{path}.{req}"), at.span));
         }
     }
@@ -195,7 +194,7 @@ fn check(node: &Node, schema: &Value, path: &str, cx: &mut Cx) -> Option<Value> 
             let mut local = Vec::new();
             let o = Obj::new(node, path, &mut local)?;
             cx.diags.extend(local);
-            let entries: Vec<(&str, &Node)> = o.keys().map(|(k, n, _)| (k, n)).collect();
+            let entries: Vec<(&str, &Node, Span)> = o.keys().collect();
             object(&entries, &o, schema, path, cx)
         }
         Yaml::Seq(items) => {

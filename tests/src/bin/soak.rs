@@ -100,6 +100,7 @@ fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
         // Dense faults with production backoff would spend the soak asleep.
         settings: "[retry]\nbase = 0.01\ncap = 0.2\n".to_owned(),
         seed,
+        kinds: Vec::new(),
     };
     let h = Harness::new(spec, &options);
     for _ in 0..rng.random_range(2..=6) {

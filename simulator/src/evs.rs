@@ -80,12 +80,12 @@ impl EvsWorld {
                 && now >= until
             {
                 v.rollback_until = None;
-                v.status = if v.fail_rollback {
+                let end = if v.fail_rollback {
                     "error_rollbacking"
                 } else {
                     "available"
-                }
-                .to_owned();
+                };
+                end.clone_into(&mut v.status);
                 v.fail_rollback = false;
                 v.updated_at = until;
             }
@@ -97,7 +97,7 @@ impl EvsWorld {
                     .get(&s.volume_id)
                     .is_none_or(|v| v.rollback_until.is_none())
             {
-                s.status = "available".to_owned();
+                "available".clone_into(&mut s.status);
             }
         }
     }
@@ -123,7 +123,9 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
     })
 }
 
-/// EVS errors: `{"badRequest": {"message", "code"}}` / `{"itemNotFound": {...}}`.
+/// EVS errors: `{"badRequest": {"message", "code"}}` / `{"itemNotFound": {...}}`. They are
+/// replies in EVS's own shape, not `ApiError`s, but read best where a handler returns.
+#[allow(clippy::unnecessary_wraps)]
 fn fail(status: StatusCode, kind: &str, code: &str, message: &str) -> ApiResult {
     Ok(Reply::json(
         status,
@@ -181,13 +183,13 @@ fn rollback(cx: &mut Ctx<'_>, snapshot_id: &str) -> ApiResult {
             vol.status
         ));
     }
-    vol.status = "rollbacking".to_owned();
+    "rollbacking".clone_into(&mut vol.status);
     vol.updated_at = now;
     vol.rollback_until = Some(now + secs * 1000);
     if let Some(n) = name {
         vol.name = n;
     }
-    snap.status = "rollbacking".to_owned();
+    "rollbacking".clone_into(&mut snap.status);
     cx.st.submitted(volume_id);
     Ok(Reply::json(
         StatusCode::ACCEPTED,

@@ -357,7 +357,7 @@ fn sigkill_of_rewind_during_a_plugin_submit_then_apply_converges_once() {
     });
     let child = h.spawn(&["apply", "--auto-approve"]);
     let pid = child.id();
-    wait_for("the rollback POST", || h.submissions().get(VOL).is_some());
+    wait_for("the rollback POST", || h.submissions().contains_key(VOL));
     kill9(pid);
     let killed = wait_bounded(child, Duration::from_secs(30));
     assert_ne!(killed.status, Some(0));
@@ -388,7 +388,7 @@ fn sigkill_of_the_plugin_during_a_poll_then_apply_converges_once() {
     let h = Harness::new(&rollback_spec(VOL, SNAP), &options);
     let child = h.spawn(&["apply", "--auto-approve"]);
     let rewind_pid = child.id();
-    wait_for("the rollback POST", || h.submissions().get(VOL).is_some());
+    wait_for("the rollback POST", || h.submissions().contains_key(VOL));
     let mut plugin = Vec::new();
     wait_for("the plugin process", || {
         plugin = pids_of_children(rewind_pid);

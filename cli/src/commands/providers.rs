@@ -117,7 +117,9 @@ fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
             put("OS_SECRET_KEY", Some(secret_key.expose()));
             put(
                 "OS_SECURITY_TOKEN",
-                security_token.as_ref().map(|t| t.expose()),
+                security_token
+                    .as_ref()
+                    .map(rewind_providers::Secret::expose),
             );
         }
         Credentials::Password {

@@ -20,7 +20,6 @@ pub fn lower(decl: &KindDecl, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
     if cx.diags.len() != before {
         return None;
     }
-    let body = body?;
     let mut footprint = Footprint::default();
     for rule in &decl.footprint {
         let mut found = Vec::new();
@@ -92,7 +91,7 @@ fn object(
     schema: &Value,
     path: &str,
     cx: &mut Cx,
-) -> Option<Value> {
+) -> Value {
     let props = schema.get("properties").and_then(Value::as_object);
     let extra_ok = schema.get("additionalProperties").and_then(Value::as_bool) == Some(true);
     let mut out = Map::new();
@@ -134,20 +133,20 @@ fn object(
             cx.diags.push(missing(&format!("{path}.{req}"), at.span));
         }
     }
-    Some(Value::Object(out))
+    Value::Object(out)
 }
 
 fn type_matches(node: &Node, ty: &str) -> bool {
-    match (ty, &node.value) {
+    matches!(
+        (ty, &node.value),
         ("object", Yaml::Map(_))
-        | ("array", Yaml::Seq(_))
-        | ("string", Yaml::Str(_))
-        | ("integer", Yaml::Int(_))
-        | ("number", Yaml::Int(_) | Yaml::Float(_))
-        | ("boolean", Yaml::Bool(_))
-        | ("null", Yaml::Null) => true,
-        _ => false,
-    }
+            | ("array", Yaml::Seq(_))
+            | ("string", Yaml::Str(_))
+            | ("integer", Yaml::Int(_))
+            | ("number", Yaml::Int(_) | Yaml::Float(_))
+            | ("boolean", Yaml::Bool(_))
+            | ("null", Yaml::Null)
+    )
 }
 
 /// One value against one schema (`type`, `enum`, `properties`, `required`,
@@ -195,7 +194,7 @@ fn check(node: &Node, schema: &Value, path: &str, cx: &mut Cx) -> Option<Value> 
             let o = Obj::new(node, path, &mut local)?;
             cx.diags.extend(local);
             let entries: Vec<(&str, &Node, Span)> = o.keys().collect();
-            object(&entries, &o, schema, path, cx)
+            Some(object(&entries, &o, schema, path, cx))
         }
         Yaml::Seq(items) => {
             let item_schema = schema.get("items").cloned().unwrap_or(Value::Null);

@@ -110,7 +110,7 @@ impl Connection {
         };
         let hello = conn.call(
             "hello",
-            json!({ "protocol_versions": [PROTOCOL_VERSION], "client": "rewind", "client_version": env!("CARGO_PKG_VERSION") }),
+            &json!({ "protocol_versions": [PROTOCOL_VERSION], "client": "rewind", "client_version": env!("CARGO_PKG_VERSION") }),
             timeout,
         )?;
         let version = hello.get("protocol_version").and_then(Value::as_u64);
@@ -137,7 +137,7 @@ impl Connection {
     pub fn call(
         &mut self,
         method: &str,
-        params: Value,
+        params: &Value,
         timeout: Duration,
     ) -> Result<Value, PluginError> {
         let id = self.next_id;
@@ -221,7 +221,7 @@ impl Connection {
 
     /// Asks the plugin to stop, then makes sure it has.
     pub fn shutdown(mut self, timeout: Duration) {
-        let _ = self.call("shutdown", json!({}), timeout);
+        let _ = self.call("shutdown", &json!({}), timeout);
         self.stdin = None;
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {

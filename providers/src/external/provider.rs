@@ -102,7 +102,7 @@ impl ExternalProvider {
                     "not running",
                 )));
             };
-            let result = live.call(method, params, timeout);
+            let result = live.call(method, &params, timeout);
             if let Err(e) = &result
                 && e.broken()
             {
@@ -152,6 +152,7 @@ impl ExternalProvider {
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(provider_error)`-style glue
 fn provider_error(e: PluginError) -> ProviderError {
     let transient = e.broken();
     ProviderError {
@@ -187,7 +188,7 @@ fn poll_outcome(plugin: &str, v: &Value) -> Result<PollOutcome, PluginError> {
             outputs: v
                 .get("outputs")
                 .and_then(Value::as_object)
-                .map(|o| {
+                .map_or_else(BTreeMap::new, |o| {
                     o.iter()
                         .map(|(k, v)| {
                             (
@@ -196,8 +197,7 @@ fn poll_outcome(plugin: &str, v: &Value) -> Result<PollOutcome, PluginError> {
                             )
                         })
                         .collect()
-                })
-                .unwrap_or_else(BTreeMap::new),
+                }),
         }),
         Some("failed") => Ok(PollOutcome::Failed {
             reason: v

@@ -47,7 +47,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Apply(a) => commands::apply::exec(&cli.global, &a, &printer),
         Command::Graph(a) => commands::graph::exec(&cli.global, &a, &printer),
         Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
-        Command::Schema => commands::schema::exec(&printer),
+        Command::Schema => commands::schema::exec(&cli.global, &printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),
         Command::Providers => commands::providers::exec(&cli.global, &printer),
     };

@@ -489,3 +489,73 @@ fn a_plugin_exiting_during_hello_is_a_clear_error() {
         "exited during `hello`",
     );
 }
+
+// ------------------------------------------------------------------ discovery
+
+#[test]
+fn rewind_providers_lists_configured_and_path_plugins() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("rewind.toml"),
+        plugin_settings(&rust_plugin()),
+    )
+    .expect("settings");
+    let path = format!(
+        "{}:{}",
+        repo_root().join("tests/plugins").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let child = Command::new(rewind_tests::rewind_bin())
+        .args(["providers", "--json"])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rewind starts");
+    let run = wait_bounded(child, Duration::from_secs(60));
+    assert!(run.ok(), "{}", run.transcript());
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("providers --json");
+    let found: Vec<(&str, u64, &str)> = doc["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap_or_default(),
+                p["protocol_version"].as_u64().unwrap_or_default(),
+                p["kinds"][0]["name"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("evs", 1, "evs.snapshot_rollback"),
+            ("evspy", 1, "evs.snapshot_rollback"),
+        ],
+        "the configured plugin and the one on PATH: {}",
+        run.transcript()
+    );
+}
+
+#[test]
+fn rewind_schema_includes_plugin_kinds() {
+    let h = mixed_harness(Faults::default());
+    let run = h.rewind(&["schema"]);
+    assert!(run.ok(), "{}", run.transcript());
+    let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("schema is JSON");
+    let variants = schema
+        .pointer("/$defs/Operation/oneOf")
+        .and_then(serde_json::Value::as_array)
+        .expect("operation variants");
+    let evs = variants
+        .iter()
+        .find(|v| {
+            v.pointer("/properties/kind/const") == Some(&serde_json::json!("evs.snapshot_rollback"))
+        })
+        .expect("the plugin kind is a variant");
+    assert!(evs.pointer("/properties/volume_id").is_some(), "{evs}");
+    assert!(variants.iter().any(|v| v.pointer("/properties/kind/const") == Some(&serde_json::json!("rds.restore"))));
+}

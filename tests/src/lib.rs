@@ -212,9 +212,21 @@ impl Harness {
 
 /// The target each operation restores onto: the key the simulator counts submissions by.
 pub fn targets(spec_text: &str) -> BTreeMap<String, String> {
+    targets_with(spec_text, &[])
+}
+
+/// [`targets`] for a spec that uses plugin kinds; a plugin op's target is its `volume_id`.
+pub fn targets_with(
+    spec_text: &str,
+    kinds: &[rewind_engine::kinds::KindDecl],
+) -> BTreeMap<String, String> {
     use rewind_engine::kinds::OpSpec;
-    let compiled = compile("restore.yaml", spec_text, &LoadOptions::default())
-        .unwrap_or_else(|r| panic!("{}", r.plain()));
+    let load = LoadOptions {
+        kinds: kinds.to_vec(),
+        ..LoadOptions::default()
+    };
+    let compiled =
+        compile("restore.yaml", spec_text, &load).unwrap_or_else(|r| panic!("{}", r.plain()));
     compiled
         .spec
         .ops
@@ -223,6 +235,7 @@ pub fn targets(spec_text: &str) -> BTreeMap<String, String> {
             let target = match &op.spec {
                 OpSpec::Cbr(c) => c.server_id.clone().or_else(|| c.volume_id.clone()),
                 OpSpec::Dcs(d) => Some(d.instance_id.clone()),
+                OpSpec::External(e) => e.body["volume_id"].as_str().map(str::to_owned),
                 other => other.source_and_target().map(|(_, t)| t.to_owned()),
             };
             target.map(|t| (name.clone(), t))

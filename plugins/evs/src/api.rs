@@ -156,12 +156,26 @@ impl Evs {
         if let Some(name) = body["name"].as_str() {
             rollback["name"] = json!(name);
         }
-        let at = jiff::Timestamp::now().as_millisecond();
-        let (status, reply) = self.call(
+        let path = format!("/v3/{{project_id}}/os-vendor-snapshots/{snap_id}/rollback");
+        let mut at = jiff::Timestamp::now().as_millisecond();
+        let (mut status, mut reply) = self.call(
             reqwest::Method::POST,
-            &format!("/v3/{{project_id}}/os-vendor-snapshots/{snap_id}/rollback"),
-            Some(json!({ "rollback": rollback })),
+            &path,
+            Some(json!({ "rollback": rollback.clone() })),
         )?;
+        // 429 means the gateway did not run it: wait and send again, a bounded number of times.
+        for attempt in 0..6 {
+            if status != 429 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50 << attempt));
+            at = jiff::Timestamp::now().as_millisecond();
+            (status, reply) = self.call(
+                reqwest::Method::POST,
+                &path,
+                Some(json!({ "rollback": rollback.clone() })),
+            )?;
+        }
         match status {
             200..=299 => Ok(json!({
                 "handle": { "volume_id": vol_id, "snapshot_id": snap_id, "submitted_at": at },

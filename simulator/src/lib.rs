@@ -1,4 +1,4 @@
-//! A faithful simulator of the OTC restore APIs (IAM, RDS, DDM, TaurusDB, CBR, DCS).
+//! A faithful simulator of the OTC restore APIs (IAM, RDS, DDM, TaurusDB, CBR, DCS, EVS).
 
 // # Tour
 // - [`start`] binds one loopback port per [`Service`] and serves each at the root path, the way
@@ -115,7 +115,7 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// Six consecutive ports starting at `base`, in [`Service::ALL`] order.
+    /// Consecutive ports starting at `base`, one per service in [`Service::ALL`] order.
     pub fn from_base(base: u16) -> Ports {
         let at = |i: u16| base.saturating_add(i);
         Ports {

@@ -559,3 +559,72 @@ fn rewind_schema_includes_plugin_kinds() {
     assert!(evs.pointer("/properties/volume_id").is_some(), "{evs}");
     assert!(variants.iter().any(|v| v.pointer("/properties/kind/const") == Some(&serde_json::json!("rds.restore"))));
 }
+
+// ------------------------------------------------------------------ submit outcomes
+
+/// A plugin that answers `hello` properly, then does `on_submit` when asked to submit.
+fn scripted_plugin(dir: &std::path::Path, on_submit: &str) -> Vec<String> {
+    let script = dir.join("plugin.py");
+    std::fs::write(
+        &script,
+        format!(
+            "import json, sys\nfor line in sys.stdin:\n    m = json.loads(line)\n    if m['method'] == 'submit':\n        {on_submit}\n    print(json.dumps({{'jsonrpc': '2.0', 'id': m['id'], 'result': {{'protocol_version': 1}}}}), flush=True)\n"
+        ),
+    )
+    .expect("write plugin");
+    vec!["python3".to_owned(), script.display().to_string()]
+}
+
+fn submit_with(on_submit: &str) -> Result<Handle, SubmitError> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let argv = scripted_plugin(dir.path(), on_submit);
+    let kinds = kinds_of(&rust_plugin());
+    let op = operation(&rollback_spec(VOL, SNAP), &kinds, "disk");
+    let p = ExternalProvider::new(
+        Service::External("evs"),
+        cmd("scripted", argv, &[]),
+        kinds,
+        Timeouts {
+            start: Duration::from_secs(10),
+            call: Duration::from_secs(2),
+            submit: Duration::from_secs(2),
+        },
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        p.prepare().await.expect("hello works");
+        p.submit(&op).await
+    })
+}
+
+#[test]
+fn a_plugin_dying_or_babbling_mid_submit_makes_the_outcome_ambiguous() {
+    for (case, on_submit) in [
+        ("exits", "sys.exit(9)"),
+        ("garbage", "print('{not json', flush=True); continue"),
+        ("hangs", "import time; time.sleep(30)"),
+    ] {
+        match submit_with(on_submit) {
+            Err(SubmitError::Ambiguous { message }) => {
+                assert!(message.contains("plugin `scripted`"), "{case}: {message}");
+            }
+            other => panic!("{case}: a submit that may have run is ambiguous, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_plugin_that_cannot_start_has_provably_not_submitted() {
+    let kinds = kinds_of(&rust_plugin());
+    let op = operation(&rollback_spec(VOL, SNAP), &kinds, "disk");
+    let p = provider(&["/nonexistent/rewind-provider-x".to_owned()], &kinds, &[]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let out = rt.block_on(p.submit(&op));
+    assert!(matches!(out, Err(SubmitError::NotSent { .. })), "{out:?}");
+}

@@ -25,7 +25,8 @@ pub struct PluginCommand {
     pub env: Vec<(String, String)>,
 }
 
-enum Read_ {
+/// What the reader thread saw on the plugin's stdout.
+enum Incoming {
     Line(String),
     TooLong,
     Eof,
@@ -36,7 +37,7 @@ pub struct Connection {
     name: String,
     child: Child,
     stdin: Option<ChildStdin>,
-    lines: Receiver<Read_>,
+    lines: Receiver<Incoming>,
     next_id: u64,
     /// The `hello` result.
     pub hello: Value,
@@ -75,16 +76,16 @@ impl Connection {
                     let mut buf = Vec::new();
                     match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf) {
                         Ok(0) | Err(_) => {
-                            let _ = tx.send(Read_::Eof);
+                            let _ = tx.send(Incoming::Eof);
                             return;
                         }
                         Ok(_) if !buf.ends_with(b"\n") && buf.len() as u64 >= MAX_LINE => {
-                            let _ = tx.send(Read_::TooLong);
+                            let _ = tx.send(Incoming::TooLong);
                             return;
                         }
                         Ok(_) => {
                             let line = String::from_utf8_lossy(&buf).trim().to_owned();
-                            if !line.is_empty() && tx.send(Read_::Line(line)).is_err() {
+                            if !line.is_empty() && tx.send(Incoming::Line(line)).is_err() {
                                 return;
                             }
                         }
@@ -159,14 +160,14 @@ impl Connection {
         for _ in 0..MAX_SKIPPED {
             let left = deadline.saturating_duration_since(Instant::now());
             let text = match self.lines.recv_timeout(left) {
-                Ok(Read_::Line(text)) => text,
-                Ok(Read_::TooLong) => {
+                Ok(Incoming::Line(text)) => text,
+                Ok(Incoming::TooLong) => {
                     return Err(PluginError::garbage(
                         &self.name,
                         &format!("answered `{method}` with a line over 1 MiB"),
                     ));
                 }
-                Ok(Read_::Eof) | Err(RecvTimeoutError::Disconnected) => {
+                Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => {
                     return Err(self.crashed(method));
                 }
                 Err(RecvTimeoutError::Timeout) => {

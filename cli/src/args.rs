@@ -100,6 +100,8 @@ pub enum Command {
     Man,
     /// Print the version, git commit and build date (`--json` for a JSON document).
     Version,
+    /// List external providers (plugins) found in rewind.toml and on PATH, with their kinds.
+    Providers,
 }
 
 #[derive(Debug, Args, Clone, Default)]

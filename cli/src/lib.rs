@@ -57,11 +57,12 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
         Command::Show(a) => commands::show::exec(&a, &printer),
         Command::History(a) => commands::history::exec(&cli.global, &a, &printer),
-        Command::Schema => commands::schema::exec(&printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),
         Command::Completions(a) => commands::completions::exec(&a, &printer),
         Command::Man => commands::man::exec(&printer),
         Command::Version => Ok(commands::version::exec(&printer)),
+        Command::Schema => commands::schema::exec(&cli.global, &printer),
+        Command::Providers => commands::providers::exec(&cli.global, &printer),
     };
     match result {
         Ok(code) => code,

@@ -64,15 +64,29 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
 
 pub fn load(global: &Global) -> Result<Loaded, CliError> {
     let text = read_text(&global.file)?;
-    let options = LoadOptions {
+    let mut options = LoadOptions {
         vars: vars(&global.vars)?,
+        ..LoadOptions::default()
     };
     let name = global.file.display().to_string();
-    let compiled = compile(&name, &text, &options)?;
     let dir = global
         .file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut compiled = compile(&name, &text, &options);
+    // Plugins are started only for a spec that names a kind rewind does not build in.
+    if let Err(report) = &compiled
+        && report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::UnknownKind)
+    {
+        options.kinds = crate::commands::providers::kinds_for(&dir)?;
+        if !options.kinds.is_empty() {
+            compiled = compile(&name, &text, &options);
+        }
+    }
+    let compiled = compiled?;
     Ok(Loaded { compiled, dir })
 }

@@ -39,6 +39,16 @@ pub struct FileSettings {
     /// `default`, `lost_grace`, `lost_polls`, and a timeout per kind (`"rds.restore" = "2h"`).
     #[serde(default)]
     pub timeouts: BTreeMap<String, Spanned<toml::Value>>,
+    /// External providers: `[providers.NAME] command = ["prog", "arg"]`.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+/// One external provider (plugin) and how to start it.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    pub command: Vec<String>,
 }
 
 /// Backoff of retried requests (429, 5xx, network), in seconds.

@@ -38,6 +38,15 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
         .collect();
     for op in spec.ops.values() {
         match &op.spec {
+            // The simulator serves EVS, so the EVS plugin's rollback can be rehearsed too.
+            OpSpec::External(e) if e.kind.as_str() == "evs.snapshot_rollback" => {
+                if let (Some(v), Some(s)) =
+                    (e.body["volume_id"].as_str(), e.body["snapshot_id"].as_str())
+                {
+                    world.evs.ensure(v, s);
+                }
+            }
+            OpSpec::External(_) => {}
             OpSpec::Rds(r) => {
                 world.ensure_rds_instance(&r.source.instance_id, window);
                 world.ensure_rds_instance(&r.target.instance_id, window);
@@ -114,7 +123,7 @@ fn restore_time(spec: &OpSpec) -> Option<i64> {
         OpSpec::Ddm(r) => Some(r.source.restore_time),
         OpSpec::DdmMetadata(r) => r.source.restore_time,
         OpSpec::Taurusdb(r) => r.restore_time,
-        OpSpec::Cbr(_) | OpSpec::Dcs(_) => None,
+        OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
     }
 }
 
@@ -183,6 +192,16 @@ impl Rehearsal {
             let var = rewind_providers::env::endpoint_var(service);
             if let Some(url) = get(var) {
                 config.endpoints.insert(service, url);
+            }
+        }
+        // Services only plugins serve (EVS) reach the plugin through the same endpoints.
+        for (var, url) in &env {
+            if let Some(name) = var.strip_prefix("REWIND_ENDPOINT_") {
+                let service = Service::parse_any(&name.to_lowercase());
+                config
+                    .endpoints
+                    .entry(service)
+                    .or_insert_with(|| url.clone());
             }
         }
         config.retry = RetryPolicy {

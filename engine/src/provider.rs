@@ -31,6 +31,8 @@ pub enum Handle {
         submitted_at: i64,
         operation_log_id: Option<String>,
     },
+    /// An external provider's opaque handle, kept as the JSON text the plugin gave.
+    External { handle: String },
 }
 
 impl Handle {
@@ -43,6 +45,7 @@ impl Handle {
                 ..
             } => id,
             Handle::CbrRestore { backup_id, .. } => backup_id,
+            Handle::External { handle } => handle,
         }
     }
 }

@@ -211,3 +211,69 @@ pub fn spec_schema_json() -> String {
     s.push('\n');
     s
 }
+
+/// The schema as a JSON value.
+pub fn spec_schema() -> serde_json::Value {
+    serde_json::to_value(schema_for!(RestoreSpec)).unwrap_or_default()
+}
+
+/// The body part of one built-in kind's operation schema: its properties without the keys
+/// every operation shares (`$ref`s still point into the spec schema's `$defs`).
+pub fn kind_body_schema(schema: &serde_json::Value, kind: &str) -> Option<serde_json::Value> {
+    let variants = schema.pointer("/$defs/Operation/oneOf")?.as_array()?;
+    let mut variant = variants
+        .iter()
+        .find(|v| v.pointer("/properties/kind/const").and_then(|c| c.as_str()) == Some(kind))?
+        .clone();
+    let obj = variant.as_object_mut()?;
+    if let Some(props) = obj.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for key in crate::spec::COMMON_KEYS {
+            props.remove(*key);
+        }
+    }
+    if let Some(req) = obj.get_mut("required").and_then(|r| r.as_array_mut()) {
+        req.retain(|k| k.as_str() != Some("kind"));
+    }
+    Some(variant)
+}
+
+/// The spec schema with plugin kinds added as more operation variants, so editors validate
+/// a mixed spec.
+pub fn spec_schema_json_with(kinds: &[crate::kinds::KindDecl]) -> String {
+    use serde_json::{Value, json};
+    let mut schema = spec_schema();
+    if let Some(Value::Array(variants)) = schema.pointer_mut("/$defs/Operation/oneOf") {
+        for decl in kinds.iter().filter(|d| d.provider.is_some()) {
+            let mut props = serde_json::Map::new();
+            props.insert(
+                "kind".into(),
+                json!({ "type": "string", "const": decl.name }),
+            );
+            if let Some(Value::Object(body)) = decl.schema.get("properties") {
+                props.extend(body.clone());
+            }
+            props.insert(
+                "depends_on".into(),
+                json!({ "type": ["array", "null"], "items": { "type": "string" } }),
+            );
+            props.insert(
+                "allow_overwrite_source".into(),
+                json!({ "type": ["boolean", "null"] }),
+            );
+            let mut required = vec![json!("kind")];
+            if let Some(Value::Array(r)) = decl.schema.get("required") {
+                required.extend(r.iter().cloned());
+            }
+            variants.push(json!({
+                "description": format!("{} (plugin {})", decl.description, decl.provider.as_deref().unwrap_or("")),
+                "type": "object",
+                "properties": props,
+                "additionalProperties": false,
+                "required": required,
+            }));
+        }
+    }
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -31,6 +31,7 @@ impl Cloud {
             Service::Taurusdb => Arc::new(taurusdb::TaurusdbProvider::new(client)),
             Service::Cbr => Arc::new(cbr::CbrProvider::new(client)),
             Service::Dcs => Arc::new(dcs::DcsProvider::new(client)),
+            Service::External(name) => Arc::new(crate::external::Unserved(name)),
         }
     }
 

@@ -104,6 +104,7 @@ impl Endpoint {
             Service::Taurusdb => "gaussdb-mysql",
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
+            Service::External(name) => name,
         };
         Endpoint {
             base: format!("https://{host}.{region}.{}", domain(region)),
@@ -143,6 +144,7 @@ pub fn catalog_type(service: Service) -> &'static str {
         Service::Taurusdb => "gaussdb-mysql",
         Service::Cbr => "cbr",
         Service::Dcs => "dcsv2",
+        Service::External(name) => name,
     }
 }
 

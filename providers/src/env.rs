@@ -60,6 +60,9 @@ pub fn endpoint_var(service: rewind_engine::kinds::Service) -> &'static str {
         Service::Taurusdb => ENDPOINT_TAURUSDB,
         Service::Cbr => ENDPOINT_CBR,
         Service::Dcs => ENDPOINT_DCS,
+        Service::External(name) => {
+            rewind_engine::kinds::intern(&format!("REWIND_ENDPOINT_{}", name.to_uppercase()))
+        }
     }
 }
 

@@ -26,6 +26,7 @@ pub mod dcs;
 pub mod ddm;
 pub mod endpoint;
 pub mod env;
+pub mod external;
 pub mod iam;
 pub mod job;
 pub mod query;

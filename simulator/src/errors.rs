@@ -49,6 +49,7 @@ impl Shape {
             Service::Ddm => Shape::Ddm,
             Service::Cbr => Shape::Cbr,
             Service::Dcs => Shape::Dcs,
+            Service::Evs => Shape::Gateway,
         }
     }
 }

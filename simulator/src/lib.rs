@@ -1,4 +1,4 @@
-//! A faithful simulator of the OTC restore APIs (IAM, RDS, DDM, TaurusDB, CBR, DCS).
+//! A faithful simulator of the OTC restore APIs (IAM, RDS, DDM, TaurusDB, CBR, DCS, EVS).
 
 // # Tour
 // - [`start`] binds one loopback port per [`Service`] and serves each at the root path, the way
@@ -23,6 +23,7 @@ mod dcs;
 mod ddm;
 mod ensure;
 mod errors;
+mod evs;
 mod faults;
 mod flow;
 mod http;
@@ -46,6 +47,7 @@ use serde::{Deserialize, Serialize};
 
 pub use clock::SimClock;
 pub use errors::SimError;
+pub use evs::{EvsSnapshot, EvsVolume, EvsWorld};
 pub use faults::{FaultRule, Faults};
 pub use flow::{FlowControl, ServiceFlow};
 pub use requests::RequestLogEntry;
@@ -66,17 +68,19 @@ pub enum Service {
     Taurusdb,
     Cbr,
     Dcs,
+    Evs,
 }
 
 impl Service {
     /// Every service, in the order the endpoints are printed.
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 7] = [
         Service::Iam,
         Service::Rds,
         Service::Ddm,
         Service::Taurusdb,
         Service::Cbr,
         Service::Dcs,
+        Service::Evs,
     ];
 
     /// The lowercase name used in fault rules and the request log.
@@ -88,6 +92,7 @@ impl Service {
             Service::Taurusdb => "taurusdb",
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
+            Service::Evs => "evs",
         }
     }
 }
@@ -107,10 +112,12 @@ pub struct Ports {
     pub taurusdb: u16,
     pub cbr: u16,
     pub dcs: u16,
+    #[serde(default)]
+    pub evs: u16,
 }
 
 impl Ports {
-    /// Six consecutive ports starting at `base`, in [`Service::ALL`] order.
+    /// Consecutive ports starting at `base`, one per service in [`Service::ALL`] order.
     pub fn from_base(base: u16) -> Ports {
         let at = |i: u16| base.saturating_add(i);
         Ports {
@@ -120,6 +127,7 @@ impl Ports {
             taurusdb: at(3),
             cbr: at(4),
             dcs: at(5),
+            evs: at(6),
         }
     }
 
@@ -131,6 +139,7 @@ impl Ports {
             Service::Taurusdb => self.taurusdb,
             Service::Cbr => self.cbr,
             Service::Dcs => self.dcs,
+            Service::Evs => self.evs,
         }
     }
 
@@ -142,6 +151,7 @@ impl Ports {
             Service::Taurusdb => self.taurusdb = port,
             Service::Cbr => self.cbr = port,
             Service::Dcs => self.dcs = port,
+            Service::Evs => self.evs = port,
         }
     }
 }

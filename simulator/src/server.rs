@@ -26,7 +26,7 @@ use crate::faults::{Decision, Reject};
 use crate::http::{Reply, Req};
 use crate::requests::{RequestLogEntry, redacted_body};
 use crate::state::{Shared, State};
-use crate::{Service, admin, auth, cbr, dcs, ddm, flow, iam, rds, taurusdb};
+use crate::{Service, admin, auth, cbr, dcs, ddm, evs, flow, iam, rds, taurusdb};
 
 /// AK/SK requests are limited to 12 MB (otc-api.md §6.2); nothing larger is ever needed.
 const MAX_BODY: usize = 12 * 1024 * 1024;
@@ -109,6 +109,7 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
             Service::Taurusdb => taurusdb::route(req),
             Service::Cbr => cbr::route(req),
             Service::Dcs => dcs::route(req),
+            Service::Evs => evs::route(req),
         };
         let reply = 'reply: {
             let Some(routed) = routed else {
@@ -251,6 +252,7 @@ fn server_error(service: Service, status: u16, request_id: &str) -> Reply {
         Service::Rds | Service::Taurusdb | Service::Ddm => ("DBS.300002", "Server failure."),
         Service::Cbr => ("BackupService.9999", "Internal error."),
         Service::Dcs => ("DCS.5000", "The system is busy. Please try again later."),
+        Service::Evs => ("EVS.5000", "Internal error."),
     };
     api_error(Shape::of(service), status, code, msg, request_id)
 }

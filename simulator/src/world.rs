@@ -24,6 +24,7 @@ pub struct World {
     pub cbr: CbrWorld,
     pub dcs: DcsWorld,
     pub flow_control: crate::flow::FlowControl,
+    pub evs: crate::evs::EvsWorld,
 }
 
 impl World {

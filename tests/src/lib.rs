@@ -49,6 +49,8 @@ pub struct Options {
     pub seed: u64,
     /// Extra `rewind.toml` content appended after the fast polling section.
     pub settings: String,
+    /// Plugin kinds the spec uses (for building the simulated world).
+    pub kinds: Vec<rewind_engine::kinds::KindDecl>,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             time_scale: TIME_SCALE,
             seed: 7,
             settings: String::new(),
+            kinds: Vec::new(),
         }
     }
 }
@@ -105,7 +108,11 @@ impl From<Output> for Run {
 impl Harness {
     /// A simulator whose world holds everything `spec_text` references, healthy.
     pub fn new(spec_text: &str, options: &Options) -> Harness {
-        let compiled = compile("restore.yaml", spec_text, &LoadOptions::default())
+        let load = LoadOptions {
+            kinds: options.kinds.clone(),
+            ..LoadOptions::default()
+        };
+        let compiled = compile("restore.yaml", spec_text, &load)
             .unwrap_or_else(|r| panic!("test spec does not compile:\n{}", r.plain()));
         let now = jiff::Timestamp::now().as_millisecond();
         let mut world: World = rewind_cli::simulate::world_for(&compiled.spec, now);
@@ -205,9 +212,21 @@ impl Harness {
 
 /// The target each operation restores onto: the key the simulator counts submissions by.
 pub fn targets(spec_text: &str) -> BTreeMap<String, String> {
+    targets_with(spec_text, &[])
+}
+
+/// [`targets`] for a spec that uses plugin kinds; a plugin op's target is its `volume_id`.
+pub fn targets_with(
+    spec_text: &str,
+    kinds: &[rewind_engine::kinds::KindDecl],
+) -> BTreeMap<String, String> {
     use rewind_engine::kinds::OpSpec;
-    let compiled = compile("restore.yaml", spec_text, &LoadOptions::default())
-        .unwrap_or_else(|r| panic!("{}", r.plain()));
+    let load = LoadOptions {
+        kinds: kinds.to_vec(),
+        ..LoadOptions::default()
+    };
+    let compiled =
+        compile("restore.yaml", spec_text, &load).unwrap_or_else(|r| panic!("{}", r.plain()));
     compiled
         .spec
         .ops
@@ -216,6 +235,7 @@ pub fn targets(spec_text: &str) -> BTreeMap<String, String> {
             let target = match &op.spec {
                 OpSpec::Cbr(c) => c.server_id.clone().or_else(|| c.volume_id.clone()),
                 OpSpec::Dcs(d) => Some(d.instance_id.clone()),
+                OpSpec::External(e) => e.body["volume_id"].as_str().map(str::to_owned),
                 other => other.source_and_target().map(|(_, t)| t.to_owned()),
             };
             target.map(|t| (name.clone(), t))

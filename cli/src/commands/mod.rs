@@ -6,6 +6,7 @@ pub mod graph;
 pub mod man;
 pub mod history;
 pub mod plan;
+pub mod providers;
 pub mod schema;
 pub mod show;
 pub mod sim;

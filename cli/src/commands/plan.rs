@@ -63,10 +63,12 @@ pub fn cloud_config(
 }
 
 pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {
+    let plugins = super::providers::external(&config);
     let cloud = rewind_providers::connect(config).map_err(|e| CliError::msg(e.to_string()))?;
     Ok(rewind_engine::kinds::Service::ALL
         .into_iter()
         .map(|s| (s, cloud.provider(s)))
+        .chain(plugins)
         .collect())
 }
 

@@ -1,12 +1,12 @@
 //! What each kind reads and overwrites: the raw material of inferred graph edges.
 
 use super::OpSpec;
+use super::names::intern;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The class of a cloud object; IDs are only unique within a class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ResourceClass {
     RdsInstance,
     DdmInstance,
@@ -19,9 +19,51 @@ pub enum ResourceClass {
     Volume,
     DcsInstance,
     DcsBackup,
+    /// A resource type only plugins know (e.g. `evs_snapshot`), by its snake_case name.
+    External(&'static str),
 }
 
 impl ResourceClass {
+    pub const BUILTIN: [ResourceClass; 11] = [
+        ResourceClass::RdsInstance,
+        ResourceClass::DdmInstance,
+        ResourceClass::TaurusdbInstance,
+        ResourceClass::DdmBackup,
+        ResourceClass::RdsBackup,
+        ResourceClass::TaurusdbBackup,
+        ResourceClass::CbrBackup,
+        ResourceClass::Server,
+        ResourceClass::Volume,
+        ResourceClass::DcsInstance,
+        ResourceClass::DcsBackup,
+    ];
+
+    /// The snake_case name kind declarations use (`rds_instance`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ResourceClass::RdsInstance => "rds_instance",
+            ResourceClass::DdmInstance => "ddm_instance",
+            ResourceClass::TaurusdbInstance => "taurusdb_instance",
+            ResourceClass::DdmBackup => "ddm_backup",
+            ResourceClass::RdsBackup => "rds_backup",
+            ResourceClass::TaurusdbBackup => "taurusdb_backup",
+            ResourceClass::CbrBackup => "cbr_backup",
+            ResourceClass::Server => "server",
+            ResourceClass::Volume => "volume",
+            ResourceClass::DcsInstance => "dcs_instance",
+            ResourceClass::DcsBackup => "dcs_backup",
+            ResourceClass::External(name) => name,
+        }
+    }
+
+    /// A resource type by its snake_case name; an unknown name is a plugin's own type.
+    pub fn parse_key(key: &str) -> ResourceClass {
+        ResourceClass::BUILTIN
+            .into_iter()
+            .find(|c| c.key() == key)
+            .unwrap_or_else(|| ResourceClass::External(intern(key)))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceClass::RdsInstance => "rds instance",
@@ -35,7 +77,22 @@ impl ResourceClass {
             ResourceClass::Volume => "volume",
             ResourceClass::DcsInstance => "dcs instance",
             ResourceClass::DcsBackup => "dcs backup",
+            ResourceClass::External(name) => name,
         }
+    }
+}
+
+/// Serde uses the snake_case key, as the derive did before plugin types existed.
+impl Serialize for ResourceClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceClass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(ResourceClass::parse_key(&key))
     }
 }
 
@@ -131,6 +188,7 @@ impl OpSpec {
                     .push(Resource::new(C::DcsInstance, &r.instance_id));
                 fp.reads.push(Resource::new(C::DcsBackup, &r.backup_id));
             }
+            OpSpec::External(e) => fp = e.footprint.clone(),
         }
         fp.reads.sort();
         fp.reads.dedup();

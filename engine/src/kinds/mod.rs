@@ -1,23 +1,29 @@
-//! The six restore kinds: their typed bodies, mirroring each API's request fields.
+//! The restore kinds: the six built-in typed bodies, plugin kinds, and their declarations.
 
+mod decl;
 mod footprint;
+mod names;
 mod request;
 
+pub use decl::{Access, FootprintRule, KindDecl, builtin_decls};
 pub use footprint::{Footprint, Resource, ResourceClass};
+pub use names::intern;
 pub use request::ApiRequest;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The cloud service that runs a kind; also the unit of per-service concurrency limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// A plugin kind `evs.rollback` runs on the external service `evs` (the part before the dot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Service {
     Rds,
     Ddm,
     Taurusdb,
     Cbr,
     Dcs,
+    /// A service served by an external provider (plugin); the name is interned.
+    External(&'static str),
 }
 
 impl Service {
@@ -36,11 +42,18 @@ impl Service {
             Service::Taurusdb => "taurusdb",
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
+            Service::External(name) => name,
         }
     }
 
+    /// A built-in service by name; plugin services are never parsed from user text.
     pub fn parse(s: &str) -> Option<Service> {
         Service::ALL.into_iter().find(|svc| svc.as_str() == s)
+    }
+
+    /// A built-in service by name, else the external service of that name.
+    pub fn parse_any(s: &str) -> Service {
+        Service::parse(s).unwrap_or_else(|| Service::External(intern(s)))
     }
 }
 
@@ -51,20 +64,16 @@ impl fmt::Display for Service {
 }
 
 /// A restore kind as written in the spec (`kind: rds.restore`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
-    #[serde(rename = "rds.restore")]
     RdsRestore,
-    #[serde(rename = "ddm.restore")]
     DdmRestore,
-    #[serde(rename = "ddm.metadata_restore")]
     DdmMetadataRestore,
-    #[serde(rename = "taurusdb.restore")]
     TaurusdbRestore,
-    #[serde(rename = "cbr.restore")]
     CbrRestore,
-    #[serde(rename = "dcs.restore")]
     DcsRestore,
+    /// A kind declared by an external provider, e.g. `evs.snapshot_rollback` (interned).
+    External(&'static str),
 }
 
 impl Kind {
@@ -85,11 +94,18 @@ impl Kind {
             Kind::TaurusdbRestore => "taurusdb.restore",
             Kind::CbrRestore => "cbr.restore",
             Kind::DcsRestore => "dcs.restore",
+            Kind::External(name) => name,
         }
     }
 
+    /// A built-in kind by name; plugin kinds are looked up in their declarations.
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// A built-in kind by name, else the external kind of that name.
+    pub fn parse_any(s: &str) -> Kind {
+        Kind::parse(s).unwrap_or_else(|| Kind::External(intern(s)))
     }
 
     pub fn service(self) -> Service {
@@ -99,9 +115,15 @@ impl Kind {
             Kind::TaurusdbRestore => Service::Taurusdb,
             Kind::CbrRestore => Service::Cbr,
             Kind::DcsRestore => Service::Dcs,
+            Kind::External(name) => {
+                Service::External(intern(name.split_once('.').map_or(name, |(svc, _)| svc)))
+            }
         }
     }
 }
+
+names::string_serde!(Kind, Kind::parse_any);
+names::string_serde!(Service, Service::parse_any);
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -254,6 +276,19 @@ pub enum OpSpec {
     Cbr(CbrRestore),
     #[serde(rename = "dcs.restore")]
     Dcs(DcsRestore),
+    /// A plugin kind: its body as JSON, checked against the kind's declared schema.
+    #[serde(untagged)]
+    External(ExternalOp),
+}
+
+/// The body of a plugin kind, with the footprint its declaration derived at load time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalOp {
+    pub kind: Kind,
+    /// The body as written (secrets only as `env:NAME` references, never values).
+    pub body: serde_json::Value,
+    #[serde(default)]
+    pub footprint: Footprint,
 }
 
 impl OpSpec {
@@ -265,6 +300,7 @@ impl OpSpec {
             OpSpec::Taurusdb(_) => Kind::TaurusdbRestore,
             OpSpec::Cbr(_) => Kind::CbrRestore,
             OpSpec::Dcs(_) => Kind::DcsRestore,
+            OpSpec::External(e) => e.kind,
         }
     }
 
@@ -276,7 +312,7 @@ impl OpSpec {
             OpSpec::Ddm(r) => Some((&r.source.instance_id, &r.target.instance_id)),
             OpSpec::DdmMetadata(r) => Some((&r.instance_id, &r.target.instance_id)),
             OpSpec::Taurusdb(r) => Some((&r.source_instance_id, &r.target_instance_id)),
-            OpSpec::Cbr(_) | OpSpec::Dcs(_) => None,
+            OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
         }
     }
 }

@@ -24,6 +24,15 @@ impl OpSpec {
     /// The request body and path exactly as the API page documents them.
     pub fn request(&self) -> ApiRequest {
         let (service, path, body) = match self {
+            // A plugin's wire request is its own business: the plan shows the body it is given.
+            OpSpec::External(e) => {
+                return ApiRequest {
+                    service: e.kind.service(),
+                    method: "SUBMIT".to_owned(),
+                    path: e.kind.as_str().to_owned(),
+                    body: e.body.clone(),
+                };
+            }
             OpSpec::Rds(r) => {
                 let mut source = Map::new();
                 source.insert("instance_id".into(), json!(r.source.instance_id));

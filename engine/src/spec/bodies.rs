@@ -39,6 +39,8 @@ pub fn body_keys(kind: Kind) -> &'static [&'static str] {
             "details",
         ],
         Kind::DcsRestore => &["instance_id", "backup_id", "remark"],
+        // A plugin kind's keys are in its declared schema.
+        Kind::External(_) => &[],
     }
 }
 
@@ -256,6 +258,7 @@ pub fn lower(kind: Kind, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
         Kind::TaurusdbRestore => taurusdb(o, cx).map(OpSpec::Taurusdb),
         Kind::CbrRestore => cbr(o, cx).map(OpSpec::Cbr),
         Kind::DcsRestore => dcs(o, cx).map(OpSpec::Dcs),
+        Kind::External(_) => None,
     }
 }
 

@@ -7,7 +7,7 @@ use super::obj::{Obj, missing, wrong_type};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, Spec};
-use crate::kinds::{Kind, Service};
+use crate::kinds::{Kind, KindDecl, Service};
 use std::collections::{BTreeMap, BTreeSet};
 
 const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "restores"];
@@ -102,6 +102,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
             node,
             &raw,
             references.clone(),
+            &opts.kinds,
             &mut op_diags,
         );
         // Fields of an operation caught in a reference loop stay unresolved; the loop is
@@ -239,27 +240,42 @@ fn op(
     node: &Node,
     raw: &BTreeMap<String, &Node>,
     references: Vec<Reference>,
+    plugin_kinds: &[KindDecl],
     diags: &mut Vec<Diagnostic>,
 ) -> (Option<OpDecl>, Vec<(String, Span)>) {
+    let known_kinds: Vec<&str> = Kind::ALL
+        .map(Kind::as_str)
+        .into_iter()
+        .chain(plugin_kinds.iter().map(|d| d.name.as_str()))
+        .collect();
     let path = format!("restores.{name}");
     let Some(o) = Obj::new(node, &path, diags) else {
         return (None, Vec::new());
     };
     let kind = match o.get("kind") {
         None => {
-            diags.push(missing(&o.child_path("kind"), span).with_hint(format!(
-                "add `kind:`, one of {}",
-                Kind::ALL.map(Kind::as_str).join(", ")
-            )));
+            diags.push(
+                missing(&o.child_path("kind"), span)
+                    .with_hint(format!("add `kind:`, one of {}", known_kinds.join(", "))),
+            );
             None
         }
         Some(k) => {
             if let Value::Str(s) = &k.value {
-                let parsed = Kind::parse(s);
+                let parsed = Kind::parse(s).or_else(|| {
+                    plugin_kinds
+                        .iter()
+                        .find(|d| d.name == *s)
+                        .map(KindDecl::kind)
+                });
                 if parsed.is_none() {
-                    let names = Kind::ALL.map(Kind::as_str);
-                    let hint = did_you_mean(s, names).map_or_else(
-                        || format!("known kinds: {}", names.join(", ")),
+                    let hint = did_you_mean(s, known_kinds.iter().copied()).map_or_else(
+                        || {
+                            format!(
+                                "known kinds: {} (plugin kinds come from `rewind providers`)",
+                                known_kinds.join(", ")
+                            )
+                        },
                         |m| format!("did you mean `{m}`?"),
                     );
                     diags.push(
@@ -318,7 +334,14 @@ fn op(
         id_spans: BTreeMap::new(),
     };
     let before = cx.diags.len();
-    let Some(spec) = kind.and_then(|k| bodies::lower(k, &o, &mut cx)) else {
+    let lowered = kind.and_then(|k| match k {
+        Kind::External(n) => plugin_kinds
+            .iter()
+            .find(|d| d.name == n)
+            .and_then(|d| super::external::lower(d, &o, &mut cx)),
+        _ => bodies::lower(k, &o, &mut cx),
+    });
+    let Some(spec) = lowered else {
         // An operation is never dropped in silence: if lowering said nothing, say something.
         if cx.diags.len() == before && kind.is_some() {
             cx.diags.push(

@@ -2,6 +2,7 @@
 
 mod bodies;
 pub mod diagnostic;
+mod external;
 mod interp;
 mod lower;
 mod obj;
@@ -80,4 +81,6 @@ pub struct Reference {
 pub struct LoadOptions {
     /// `--var NAME=VALUE` overrides.
     pub vars: BTreeMap<String, String>,
+    /// Kinds declared by plugins (built-in kinds need no declaration here).
+    pub kinds: Vec<crate::kinds::KindDecl>,
 }

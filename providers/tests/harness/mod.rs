@@ -178,5 +178,6 @@ pub fn sim_service(service: Service) -> rewind_sim::Service {
         Service::Taurusdb => rewind_sim::Service::Taurusdb,
         Service::Cbr => rewind_sim::Service::Cbr,
         Service::Dcs => rewind_sim::Service::Dcs,
+        Service::External(name) => panic!("the simulator serves no plugin service {name}"),
     }
 }

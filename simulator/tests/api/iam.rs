@@ -191,7 +191,8 @@ async fn the_printed_environment_matches_the_ports() {
             "REWIND_ENDPOINT_DDM",
             "REWIND_ENDPOINT_TAURUSDB",
             "REWIND_ENDPOINT_CBR",
-            "REWIND_ENDPOINT_DCS"
+            "REWIND_ENDPOINT_DCS",
+            "REWIND_ENDPOINT_EVS"
         ]
     );
     assert_eq!(env[0].1, format!("http://127.0.0.1:{}/v3", sim.ports().iam));
@@ -200,7 +201,7 @@ async fn the_printed_environment_matches_the_ports() {
         .iter()
         .map(|s| sim.ports().get(*s))
         .collect();
-    assert_eq!(ports.len(), 6, "every service has its own port");
+    assert_eq!(ports.len(), 7, "every service has its own port");
     let creds = sim.credentials_env();
     assert_eq!(creds[0], ("OS_PROJECT_ID".to_owned(), PID.to_owned()));
     assert_eq!(creds[2], ("OS_USERNAME".to_owned(), "rewind".to_owned()));

@@ -7,12 +7,42 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rewind_engine::kinds::KindDecl;
 use rewind_sim::{FaultRule, Faults, Service};
-use rewind_tests::{Harness, Options, repo_root, targets};
+use rewind_tests::{Harness, Options, repo_root, targets_with};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// Seven restores of five kinds, with the DDM-after-RDS shape.
+/// An EVS rollback through the plugin (`plugins/evs`), beside the built-in kinds.
+const EVS_OP: &str = "  data-disk:
+    kind: evs.snapshot_rollback
+    snapshot_id: b836dc3d-4e10-4ea4-a34c-8f6b0460a583
+    volume_id: 5aa119a8-d25b-45a7-8d1b-88e127885635
+";
+
+/// The EVS plugin beside this binary, its kinds, and the `rewind.toml` lines that name it.
+fn evs_plugin() -> (Vec<KindDecl>, String) {
+    let exe = std::env::current_exe().expect("soak path");
+    let name = format!("rewind-provider-evs-e2e{}", std::env::consts::EXE_SUFFIX);
+    let path = exe.parent().map(|d| d.join(name)).expect("soak directory");
+    let argv = vec![path.display().to_string()];
+    let cmd = rewind_providers::external::PluginCommand {
+        name: "evs".to_owned(),
+        argv: argv.clone(),
+        env: Vec::new(),
+    };
+    let kinds = rewind_providers::external::describe(&cmd, Duration::from_secs(20))
+        .unwrap_or_else(|e| {
+            panic!("{e} (build it with the soak: cargo build -p rewind-tests --bins)")
+        })
+        .kinds;
+    (
+        kinds,
+        format!("[providers.evs]\ncommand = [{:?}]\n", argv[0]),
+    )
+}
+
+/// Eight restores of six kinds (one a plugin's), with the DDM-after-RDS shape.
 fn soak_spec() -> String {
     let read =
         |n: &str| std::fs::read_to_string(repo_root().join("examples").join(n)).expect("example");
@@ -27,6 +57,7 @@ fn soak_spec() -> String {
         let body = text.split("restores:\n").nth(1).expect("restores block");
         spec.push_str(body);
     }
+    spec.push_str(EVS_OP);
     spec.replace("${var.point_in_time}", "2026-11-20T03:00:00Z")
 }
 
@@ -38,6 +69,7 @@ fn random_faults(rng: &mut StdRng) -> Faults {
         Service::Taurusdb,
         Service::Cbr,
         Service::Dcs,
+        Service::Evs,
     ] {
         rules.push(FaultRule {
             service: Some(service),
@@ -92,14 +124,15 @@ fn statuses(h: &Harness) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn round(spec: &str, rng: &mut StdRng, seed: u64, t: &mut Tally) {
-    let targets = targets(spec);
+fn round(spec: &str, plugin: &(Vec<KindDecl>, String), rng: &mut StdRng, seed: u64, t: &mut Tally) {
+    let targets = targets_with(spec, &plugin.0);
     let options = Options {
         faults: random_faults(rng),
         time_scale: 300.0,
         // Dense faults with production backoff would spend the soak asleep.
-        settings: "[retry]\nbase = 0.01\ncap = 0.2\n".to_owned(),
+        settings: format!("[retry]\nbase = 0.01\ncap = 0.2\n{}", plugin.1),
         seed,
+        kinds: plugin.0.clone(),
     };
     let h = Harness::new(spec, &options);
     for _ in 0..rng.random_range(2..=6) {
@@ -184,6 +217,7 @@ fn main() {
     let seed = flag("--seed", 1);
     let limit = Duration::from_secs(flag("--max-minutes", 9) * 60);
     let spec = soak_spec();
+    let plugin = evs_plugin();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut t = Tally::default();
     let start = Instant::now();
@@ -192,7 +226,7 @@ fn main() {
             eprintln!("time limit reached after {r} rounds");
             break;
         }
-        round(&spec, &mut rng, seed * 1000 + r, &mut t);
+        round(&spec, &plugin, &mut rng, seed * 1000 + r, &mut t);
         eprint!("\rround {}/{rounds}: {} kills so far", r + 1, t.kills);
     }
     eprintln!();

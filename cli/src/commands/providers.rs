@@ -1,0 +1,237 @@
+//! `rewind providers`, and the plugins of a run: discovery, their kinds, their providers.
+
+use crate::args::Global;
+use crate::error::CliError;
+use crate::printer::{Printer, Style};
+use crate::settings;
+use rewind_engine::kinds::{KindDecl, Service};
+use rewind_engine::provider::Provider;
+use rewind_providers::CloudConfig;
+use rewind_providers::Credentials;
+use rewind_providers::external::{self, Described, ExternalProvider, PluginCommand, Timeouts};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Seconds each plugin call may take (all calls); for slow plugins and for tests.
+pub const TIMEOUT_VAR: &str = "REWIND_PLUGIN_TIMEOUT";
+
+/// The plugins described while loading the spec, for the providers of the same run.
+static FOUND: OnceLock<Vec<(PluginCommand, Described)>> = OnceLock::new();
+
+fn timeouts() -> Timeouts {
+    let secs = std::env::var(TIMEOUT_VAR)
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0);
+    match secs {
+        Some(s) => {
+            let d = Duration::from_secs_f64(s);
+            Timeouts {
+                start: d,
+                call: d,
+                submit: d,
+            }
+        }
+        None => Timeouts::default(),
+    }
+}
+
+fn find(dir: &Path) -> Result<Vec<PluginCommand>, CliError> {
+    let file = settings::read_file(dir)?;
+    let configured: BTreeMap<String, Vec<String>> = file
+        .providers
+        .into_iter()
+        .map(|(name, p)| (name, p.command))
+        .collect();
+    let path = std::env::var("PATH").ok();
+    Ok(external::discover(&configured, path.as_deref()))
+}
+
+fn describe_all(dir: &Path) -> Vec<(PluginCommand, Result<Described, CliError>)> {
+    let Ok(found) = find(dir) else {
+        return Vec::new();
+    };
+    found
+        .into_iter()
+        .map(|cmd| {
+            let d = external::describe(&cmd, timeouts().start).map_err(|e| {
+                CliError::hint(
+                    e.to_string(),
+                    format!(
+                        "check the plugin's command ({}); its stderr is in the log (REWIND_LOG=info)",
+                        cmd.argv.join(" ")
+                    ),
+                )
+            });
+            (cmd, d)
+        })
+        .collect()
+}
+
+/// Starts every plugin found for the spec in `dir` and returns their kinds. A plugin that
+/// does not answer properly is an error naming it.
+pub fn kinds_for(dir: &Path) -> Result<Vec<KindDecl>, CliError> {
+    find(dir)?;
+    let mut ok = Vec::new();
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for (cmd, described) in describe_all(dir) {
+        let described = described?;
+        for k in &described.kinds {
+            if let Some(first) = owner.insert(k.name.clone(), described.name.clone()) {
+                return Err(CliError::msg(format!(
+                    "plugins `{first}` and `{}` both declare kind `{}`",
+                    described.name, k.name
+                )));
+            }
+        }
+        ok.push((cmd, described));
+    }
+    let kinds = ok.iter().flat_map(|(_, d)| d.kinds.clone()).collect();
+    let _ = FOUND.set(ok);
+    Ok(kinds)
+}
+
+/// What a plugin process needs to reach the same cloud as rewind: its environment.
+fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    let mut put = |k: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            env.push((k.to_owned(), v.to_owned()));
+        }
+    };
+    put("OS_AUTH_URL", config.auth_url.as_deref());
+    put("OS_PROJECT_ID", config.project_id.as_deref());
+    put("OS_PROJECT_NAME", config.project_name.as_deref());
+    put("OS_REGION_NAME", config.region.as_deref());
+    match &config.credentials {
+        Credentials::Token { token } => put("OS_AUTH_TOKEN", Some(token.expose())),
+        Credentials::AkSk {
+            access_key,
+            secret_key,
+            security_token,
+        } => {
+            put("OS_ACCESS_KEY", Some(access_key));
+            put("OS_SECRET_KEY", Some(secret_key.expose()));
+            put(
+                "OS_SECURITY_TOKEN",
+                security_token
+                    .as_ref()
+                    .map(rewind_providers::Secret::expose),
+            );
+        }
+        Credentials::Password {
+            username,
+            password,
+            domain_name,
+        } => {
+            put("OS_USERNAME", Some(username));
+            put("OS_PASSWORD", Some(password.expose()));
+            put("OS_USER_DOMAIN_NAME", Some(domain_name));
+        }
+    }
+    for (service, url) in &config.endpoints {
+        env.push((
+            rewind_providers::env::endpoint_var(*service).to_owned(),
+            url.clone(),
+        ));
+    }
+    env
+}
+
+/// One provider per plugin service (`evs` of `evs.snapshot_rollback`), for this run.
+pub fn external(config: &CloudConfig) -> Vec<(Service, Arc<dyn Provider>)> {
+    let env = plugin_env(config);
+    let mut out: Vec<(Service, Arc<dyn Provider>)> = Vec::new();
+    for (cmd, described) in FOUND.get().into_iter().flatten() {
+        let mut by_service: BTreeMap<Service, Vec<KindDecl>> = BTreeMap::new();
+        for k in &described.kinds {
+            by_service
+                .entry(k.kind().service())
+                .or_default()
+                .push(k.clone());
+        }
+        for (service, kinds) in by_service {
+            let mut cmd = cmd.clone();
+            cmd.env.extend(env.iter().cloned());
+            out.push((
+                service,
+                Arc::new(ExternalProvider::new(service, cmd, kinds, timeouts())),
+            ));
+        }
+    }
+    out
+}
+
+/// `rewind providers`: every plugin found, its protocol version and kinds.
+pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
+    let dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    find(&dir)?;
+    let all = describe_all(&dir);
+    let mut failed = false;
+    let mut doc = Vec::new();
+    if all.is_empty() && !printer.json {
+        printer.info("no providers found: add [providers.NAME] command = [...] to rewind.toml, or put rewind-provider-NAME on PATH");
+    }
+    for (cmd, described) in all {
+        match described {
+            Ok(d) => {
+                if printer.json {
+                    doc.push(serde_json::json!({
+                        "name": d.name,
+                        "command": cmd.argv,
+                        "protocol_version": d.protocol_version,
+                        "capabilities": d.capabilities,
+                        "kinds": d.kinds,
+                    }));
+                } else {
+                    printer.out(&format!(
+                        "{} (protocol {}, {})",
+                        printer.paint(&d.name, Style::Bold),
+                        d.protocol_version,
+                        cmd.argv.join(" ")
+                    ));
+                    for k in &d.kinds {
+                        let writes: Vec<String> = k
+                            .footprint
+                            .iter()
+                            .map(|r| {
+                                format!("{} {:?} {}", r.resource, r.access, r.pointer)
+                                    .to_lowercase()
+                            })
+                            .collect();
+                        printer.out(&format!("  {}  {}", k.name, k.description));
+                        if !writes.is_empty() {
+                            printer.out(&format!("    footprint: {}", writes.join(", ")));
+                        }
+                        if !k.outputs.is_empty() {
+                            printer.out(&format!("    outputs: {}", k.outputs.join(", ")));
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failed = true;
+                if printer.json {
+                    doc.push(serde_json::json!({ "name": cmd.name, "command": cmd.argv, "error": e.to_string() }));
+                } else {
+                    crate::render::errors::print(&e, printer);
+                }
+            }
+        }
+    }
+    if printer.json {
+        printer.out(&serde_json::json!({ "providers": doc }).to_string());
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

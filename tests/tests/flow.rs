@@ -14,6 +14,7 @@ use rewind_sim::SimConfig;
 use rewind_state::MemoryState;
 use rewind_tests::{Harness, Options, repo_root, targets};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 fn examples() -> Vec<String> {
@@ -21,7 +22,11 @@ fn examples() -> Vec<String> {
         .expect("examples dir")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml"))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yaml"))
+        })
         .collect();
     names.sort();
     names
@@ -31,9 +36,10 @@ fn examples() -> Vec<String> {
 fn many_rds_restores(count: usize) -> String {
     let mut spec = String::from("version: 1\ncloud:\n  region: eu-de\nrestores:\n");
     for i in 0..count {
-        spec.push_str(&format!(
+        let _ = write!(
+            spec,
             "  r{i:02}:\n    kind: rds.restore\n    source:\n      instance_id: d8e6ca5a624745bcb546a227aa3ae1cfin01\n      type: timestamp\n      restore_time: 2026-11-20T03:00:00Z\n    target:\n      instance_id: {i:032x}in01\n"
-        ));
+        );
     }
     spec
 }

@@ -219,3 +219,19 @@ fn no_password_from_a_url_appears_in_any_output() {
         assert!(!o.contains(secret), "a URL password leaked into:\n{o}");
     }
 }
+
+#[test]
+fn a_zero_rate_limit_is_a_located_error_before_any_request() {
+    let text = std::fs::read_to_string(repo_root().join("examples").join("rds-restore.yaml"))
+        .expect("example");
+    let options = Options {
+        settings: "[rate_limits]\nrds = 0\n".into(),
+        ..Options::default()
+    };
+    let h = Harness::new(&text, &options);
+    let run = h.rewind(&["plan"]);
+    assert_eq!(run.status, Some(1), "{}", run.transcript());
+    assert!(run.stderr.contains("rewind.toml"), "{}", run.transcript());
+    assert!(run.stderr.contains("nonzero"), "{}", run.transcript());
+    assert!(h.sim.requests().is_empty(), "nothing is sent");
+}

@@ -42,6 +42,8 @@ pub struct FileSettings {
     /// External providers: `[providers.NAME] command = ["prog", "arg"]`.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
+    #[serde(default)]
+    pub rate_limits: RateLimitSettings,
 }
 
 /// One external provider (plugin) and how to start it.
@@ -49,6 +51,48 @@ pub struct FileSettings {
 #[serde(deny_unknown_fields)]
 pub struct ProviderSettings {
     pub command: Vec<String>,
+}
+
+/// `[rate_limits]`: calls per minute for each API, shared by every request of a run.
+/// Zero is refused by the type; `enabled = false` sends without pacing.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: Option<bool>,
+    /// For every service without its own value (and IAM); 60 when absent.
+    pub default: Option<std::num::NonZeroU32>,
+    pub rds: Option<std::num::NonZeroU32>,
+    pub ddm: Option<std::num::NonZeroU32>,
+    pub taurusdb: Option<std::num::NonZeroU32>,
+    pub cbr: Option<std::num::NonZeroU32>,
+    pub dcs: Option<std::num::NonZeroU32>,
+}
+
+impl RateLimitSettings {
+    /// The providers' budget; `time_scale` is the rehearsal's (1 against the cloud).
+    pub fn limits(&self, time_scale: f64) -> rewind_providers::RateLimits {
+        let mut limits = rewind_providers::RateLimits {
+            enabled: self.enabled.unwrap_or(true),
+            time_scale,
+            ..rewind_providers::RateLimits::default()
+        };
+        if let Some(n) = self.default {
+            limits.per_minute = n.get();
+        }
+        let own = [
+            (Service::Rds, self.rds),
+            (Service::Ddm, self.ddm),
+            (Service::Taurusdb, self.taurusdb),
+            (Service::Cbr, self.cbr),
+            (Service::Dcs, self.dcs),
+        ];
+        for (service, n) in own {
+            if let Some(n) = n {
+                limits.per_service.insert(service, n.get());
+            }
+        }
+        limits
+    }
 }
 
 /// Backoff of retried requests (429, 5xx, network), in seconds.
@@ -127,6 +171,7 @@ pub struct Settings {
     pub retry_base: Option<Duration>,
     pub retry_cap: Option<Duration>,
     pub timeouts: TimeoutSettings,
+    pub rate_limits: RateLimitSettings,
 }
 
 impl Settings {
@@ -472,6 +517,7 @@ pub fn resolve(
         retry_base: secs(&file.retry.base),
         retry_cap: secs(&file.retry.cap),
         timeouts,
+        rate_limits: file.rate_limits,
     })
 }
 

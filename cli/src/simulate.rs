@@ -4,7 +4,7 @@ use crate::args::SimulateArgs;
 use crate::error::CliError;
 use rewind_engine::kinds::{OpSpec, Service};
 use rewind_engine::spec::Spec;
-use rewind_providers::{CloudConfig, Credentials, RetryPolicy, Secret};
+use rewind_providers::{CloudConfig, Credentials, RateLimits, RetryPolicy, Secret};
 use rewind_sim::{LastRestore, SimConfig, Simulator, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -208,6 +208,11 @@ impl Rehearsal {
             base: Duration::from_millis(20),
             cap: Duration::from_millis(500),
             ..RetryPolicy::default()
+        };
+        // The simulator's minute is `time_scale` times shorter; so is the budget's.
+        config.rate_limits = RateLimits {
+            time_scale: self.time_scale,
+            ..RateLimits::default()
         };
         Ok(config)
     }

@@ -32,6 +32,11 @@ const ROUTE_WORDS: [&str; 18] = [
     "restorable-data-node",
 ];
 
+/// The budget refills this much slower than the limit: the gateway counts on its own clock,
+/// and a budget that ran exactly at the limit was refused now and then for a few
+/// hundredths of a call.
+const HEADROOM: f64 = 0.97;
+
 /// `[rate_limits]`: calls per minute for each API of a service, for the whole run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimits {
@@ -111,10 +116,17 @@ pub fn api_of(method: &str, path: &str) -> String {
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
-    at: Instant,
+    /// Refilled up to here. `None` until the first answer came back: the server's bucket
+    /// starts when the first request arrives, which is later than when it was sent, and a
+    /// budget that refilled from the send would run ahead of the server's for good.
+    at: Option<Instant>,
     paused_until: Option<Instant>,
     /// Submits waiting for this API; reads yield to them.
     submits_waiting: u32,
+    /// Calls per second the server was seen to allow, below the configured rate: learned
+    /// from 429s (halved from what `Retry-After` implies), and raised again by each answer
+    /// that was not one. `None` once back at the configured rate.
+    learned: Option<f64>,
 }
 
 /// Every bucket of a run. Cloning shares them.
@@ -143,7 +155,13 @@ impl Budget {
     }
 
     /// Waits until `api` of `target` may send one request, and takes it from the budget.
-    pub async fn acquire(&self, target: &str, service: Option<Service>, api: &str, priority: Priority) {
+    pub async fn acquire(
+        &self,
+        target: &str,
+        service: Option<Service>,
+        api: &str,
+        priority: Priority,
+    ) {
         if !self.limits.enabled {
             return;
         }
@@ -166,19 +184,30 @@ impl Budget {
         priority: Priority,
         registered: &mut bool,
     ) -> Turn {
-        let capacity = f64::from(self.limits.limit(service));
-        let per_sec = capacity * self.limits.scale() / 60.0;
+        let limit = f64::from(self.limits.limit(service));
+        let configured = limit * self.limits.scale() / 60.0 * HEADROOM;
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let bucket = buckets.entry(key.clone()).or_insert(Bucket {
-            tokens: capacity,
-            at: now,
+            tokens: limit,
+            at: None,
             paused_until: None,
             submits_waiting: 0,
+            learned: None,
         });
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_sec).min(capacity);
-        bucket.at = now;
+        // A throttled API gets no burst: one call at a time at the learned rate.
+        if bucket.learned.is_some_and(|r| r >= configured) {
+            bucket.learned = None;
+        }
+        let (per_sec, capacity) = match bucket.learned {
+            Some(rate) => (rate.min(configured), 1.0),
+            None => (configured, limit),
+        };
+        if let Some(at) = bucket.at {
+            let elapsed = now.saturating_duration_since(at).as_secs_f64();
+            bucket.tokens = (bucket.tokens + elapsed * per_sec).min(capacity);
+            bucket.at = Some(now);
+        }
         let paused = bucket.paused_until.filter(|until| *until > now);
         let yields = priority == Priority::Read && bucket.submits_waiting > 0;
         if paused.is_none() && !yields && bucket.tokens >= 1.0 {
@@ -192,13 +221,37 @@ impl Budget {
             bucket.submits_waiting += 1;
             *registered = true;
         }
-        let refill = Duration::try_from_secs_f64(((1.0 - bucket.tokens).max(0.0) / per_sec).max(0.001))
-            .unwrap_or(Duration::from_secs(1));
+        // Before the first answer nothing refills; look again soon.
+        let per_sec = if bucket.at.is_some() {
+            per_sec
+        } else {
+            per_sec.max(1000.0)
+        };
+        let refill =
+            Duration::try_from_secs_f64(((1.0 - bucket.tokens).max(0.0) / per_sec).max(0.001))
+                .unwrap_or(Duration::from_secs(1));
         let wait = match paused {
             Some(until) => until - now,
             None => refill,
         };
         Turn::Wait(wait.max(Duration::from_millis(1)))
+    }
+
+    /// An exchange of `api` ended: from now on its budget refills. One that was not a 429
+    /// raises a learned rate back towards the configured one.
+    pub fn answered(&self, target: &str, api: &str, throttled: bool) {
+        if !self.limits.enabled {
+            return;
+        }
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bucket) = buckets.get_mut(&(target.to_owned(), api.to_owned())) {
+            if bucket.at.is_none() {
+                bucket.at = Some(Instant::now());
+            }
+            if !throttled {
+                bucket.learned = bucket.learned.map(|r| r * 1.05);
+            }
+        }
     }
 
     /// A 429 with `Retry-After` (in the server's seconds): no request of `api` leaves before
@@ -208,11 +261,17 @@ impl Budget {
         if !self.limits.enabled {
             return;
         }
-        let until = Instant::now() + self.limits.real_wait(asked);
+        let wait = self.limits.real_wait(asked);
+        let until = Instant::now() + wait;
+        // One call per `Retry-After` is what the server can spare, shared with whoever else
+        // was waiting: aim at half of it.
+        let implied = 0.5 / wait.as_secs_f64().max(0.001);
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(bucket) = buckets.get_mut(&(target.to_owned(), api.to_owned())) {
-            bucket.tokens = 0.0;
-            bucket.at = Instant::now();
+            bucket.learned = Some(bucket.learned.map_or(implied, |r| r.min(implied) * 0.5));
+            // The first call goes when the pause ends; refill starts there.
+            bucket.tokens = 1.0;
+            bucket.at = Some(until);
             bucket.paused_until = Some(bucket.paused_until.map_or(until, |p| p.max(until)));
         }
     }
@@ -236,10 +295,16 @@ mod tests {
             "GET /v3/{project_id}/instances/{id}/restore-time"
         );
         assert_eq!(
-            api_of("POST", "/v3/{project_id}/instances/i9/backups/metadata-recovery"),
+            api_of(
+                "POST",
+                "/v3/{project_id}/instances/i9/backups/metadata-recovery"
+            ),
             "POST /v3/{project_id}/instances/{id}/backups/metadata-recovery"
         );
-        assert_eq!(api_of("GET", "/v3/{project_id}/jobs"), "GET /v3/{project_id}/jobs");
+        assert_eq!(
+            api_of("GET", "/v3/{project_id}/jobs"),
+            "GET /v3/{project_id}/jobs"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -247,23 +312,67 @@ mod tests {
         let budget = Budget::new(limits(60));
         let start = Instant::now();
         for _ in 0..65 {
-            budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+            budget
+                .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                .await;
+            budget.answered("rds", "GET /a", false);
         }
         // 60 at once, then one a second.
         assert_eq!(start.elapsed().as_secs(), 5);
         let other = Instant::now();
-        budget.acquire("rds", Some(Service::Rds), "GET /b", Priority::Read).await;
+        budget
+            .acquire("rds", Some(Service::Rds), "GET /b", Priority::Read)
+            .await;
         assert_eq!(other.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_refills_before_the_first_answer() {
+        let budget = Budget::new(limits(60));
+        for _ in 0..60 {
+            budget
+                .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                .await;
+        }
+        tokio::time::advance(Duration::from_secs(30)).await;
+        budget.answered("rds", "GET /a", false);
+        let start = Instant::now();
+        budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
+        // The 30 s before the answer do not count: the server's minute began at its arrival.
+        assert_eq!(start.elapsed().as_secs(), 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_retry_after_pauses_the_api_for_everyone() {
         let budget = Budget::new(limits(600));
-        budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
         budget.pause("rds", "GET /a", Duration::from_secs(7));
         let start = Instant::now();
-        budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
-        assert!(start.elapsed() >= Duration::from_secs(7), "{:?}", start.elapsed());
+        budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
+        assert_eq!(start.elapsed().as_secs(), 7);
+        // Then one call per two `Retry-After`s, and each answer that is no 429 speeds it up.
+        budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
+        assert_eq!(start.elapsed().as_secs(), 21);
+        for _ in 0..100 {
+            budget.answered("rds", "GET /a", false);
+        }
+        let fast = Instant::now();
+        budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
+        assert!(
+            fast.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            fast.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -274,13 +383,22 @@ mod tests {
         });
         let start = Instant::now();
         for _ in 0..120 {
-            budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+            budget
+                .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                .await;
+            budget.answered("rds", "GET /a", false);
         }
         // 60 per simulated minute is 60 per real second.
-        assert!(start.elapsed() <= Duration::from_millis(1100), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() <= Duration::from_millis(1100),
+            "{:?}",
+            start.elapsed()
+        );
         budget.pause("rds", "GET /a", Duration::from_secs(60));
         let paused = Instant::now();
-        budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+        budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
         assert_eq!(paused.elapsed().as_secs(), 1);
     }
 
@@ -288,14 +406,22 @@ mod tests {
     async fn submits_go_before_waiting_reads() {
         let budget = Budget::new(limits(60));
         for _ in 0..60 {
-            budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read).await;
+            budget
+                .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                .await;
         }
+        budget.answered("rds", "GET /a", false);
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
-        for (i, priority) in [Priority::Read, Priority::Read, Priority::Submit].into_iter().enumerate() {
+        for (i, priority) in [Priority::Read, Priority::Read, Priority::Submit]
+            .into_iter()
+            .enumerate()
+        {
             let (budget, order) = (budget.clone(), Arc::clone(&order));
             tasks.push(tokio::spawn(async move {
-                budget.acquire("rds", Some(Service::Rds), "GET /a", priority).await;
+                budget
+                    .acquire("rds", Some(Service::Rds), "GET /a", priority)
+                    .await;
                 order.lock().unwrap_or_else(PoisonError::into_inner).push(i);
             }));
             tokio::task::yield_now().await;

@@ -1,9 +1,9 @@
 //! `CloudConfig`: region, project, endpoints and credentials resolved from settings, env and clouds.yaml.
 
+use crate::budget::RateLimits;
 use crate::clouds_yaml::{self, CloudEntry, CloudsYamlError};
 use crate::endpoint::{Endpoint, EndpointError};
 use crate::env::{self, Env};
-use crate::budget::RateLimits;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use rewind_engine::kinds::Service;

@@ -23,7 +23,9 @@ pub enum EndpointError {
     Scheme { url: String },
     #[error("`{url}` must not carry a query or fragment")]
     Extra { url: String },
-    #[error("`{url}` must not carry a user name or password; give credentials as OS_* variables or in clouds.yaml")]
+    #[error(
+        "`{url}` must not carry a user name or password; give credentials as OS_* variables or in clouds.yaml"
+    )]
     UserInfo { url: String },
 }
 

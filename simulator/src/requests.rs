@@ -47,6 +47,9 @@ pub struct RequestLogEntry {
     /// Refused by flow control (429 `APIG.0308`) before any handler ran.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rate_limited: bool,
+    /// The `Retry-After` sent with a 429, in (simulated) seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -133,6 +136,7 @@ mod tests {
                 fault: None,
                 api: String::new(),
                 rate_limited: false,
+                retry_after: None,
             });
         }
         let entries = log.entries();

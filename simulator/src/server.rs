@@ -101,6 +101,7 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
         let mut auth_kind = "none";
         let mut api = String::new();
         let mut rate_limited = false;
+        let mut retry_after = None;
         let mut decision = Decision::default();
         let routed = match service {
             Service::Iam => iam::route(req),
@@ -133,8 +134,11 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
                     Err(reply) => break 'reply reply,
                 }
             }
-            if let Some(reply) = flow_control(st, service, &api, caller.as_deref(), req, now, &request_id) {
+            if let Some((reply, wait)) =
+                flow_control(st, service, &api, caller.as_deref(), req, now, &request_id)
+            {
                 rate_limited = true;
+                retry_after = Some(wait);
                 break 'reply reply;
             }
             decision = st.world.faults.decide(&mut st.fault_rng, service, &req.method, &req.segments);
@@ -185,6 +189,7 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
             fault: fault.map(str::to_owned),
             api,
             rate_limited,
+            retry_after,
         });
         Outcome {
             reply: reply.with_header(
@@ -197,7 +202,8 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
     })
 }
 
-/// The gateway's flow control, before faults and handlers: `Some` is the 429 to send.
+/// The gateway's flow control, before faults and handlers: `Some` is the 429 to send and
+/// its `Retry-After`.
 /// Token issuing is counted per user name, as IAM's own threshold is (IAM.0012).
 fn flow_control(
     st: &mut State,
@@ -207,7 +213,7 @@ fn flow_control(
     req: &Req,
     now: i64,
     request_id: &str,
-) -> Option<Reply> {
+) -> Option<(Reply, u64)> {
     if !st.world.flow_control.enabled {
         return None;
     }
@@ -219,7 +225,7 @@ fn flow_control(
     } else {
         Shape::Gateway
     };
-    Some(
+    Some((
         api_error(
             shape,
             StatusCode::TOO_MANY_REQUESTS,
@@ -228,7 +234,8 @@ fn flow_control(
             request_id,
         )
         .with_header(RETRY_AFTER, retry_after.to_string()),
-    )
+        retry_after,
+    ))
 }
 
 /// Who asks for a token: the user named in the body (all anonymous callers share one bucket).

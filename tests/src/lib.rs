@@ -20,6 +20,15 @@ pub const TIME_SCALE: f64 = 1000.0;
 pub const FAST_POLLING: &str =
     "[polling]\nfirst = 0.02\nmin = 0.01\nmax = 0.2\nreconcile_delay = 0.05\n";
 
+/// The simulator's flow control (60 calls per simulated minute per API) in the real minutes
+/// rewind counts in, so that the budget matches the simulator exactly. Left out when a test
+/// writes its own `[rate_limits]`.
+pub fn matching_rate_limits(time_scale: f64) -> String {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a small positive count
+    let per_minute = (60.0 * time_scale).clamp(1.0, 1e9) as u64;
+    format!("[rate_limits]\ndefault = {per_minute}\n")
+}
+
 /// The repository root (for `examples/`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -134,7 +143,12 @@ impl Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let spec = dir.path().join("restore.yaml");
         std::fs::write(&spec, spec_text).expect("write spec");
-        let settings = format!("{FAST_POLLING}{}", options.settings);
+        let limits = if options.settings.contains("[rate_limits]") {
+            String::new()
+        } else {
+            matching_rate_limits(options.time_scale)
+        };
+        let settings = format!("{FAST_POLLING}{limits}{}", options.settings);
         std::fs::write(dir.path().join("rewind.toml"), settings).expect("write rewind.toml");
         let env = sim
             .endpoints()

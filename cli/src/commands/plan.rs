@@ -42,7 +42,9 @@ pub fn cloud_config(
     rehearsal: Option<&Rehearsal>,
 ) -> Result<CloudConfig, CliError> {
     if let Some(r) = rehearsal {
-        return r.cloud_config();
+        let mut config = r.cloud_config()?;
+        config.rate_limits = settings.rate_limits.limits(r.time_scale);
+        return Ok(config);
     }
     let spec_cloud = &loaded.compiled.spec.cloud;
     let mut endpoints = settings.endpoints.clone();
@@ -59,6 +61,7 @@ pub fn cloud_config(
         )
     })?;
     config.retry = settings.retry_policy(config.retry);
+    config.rate_limits = settings.rate_limits.limits(1.0);
     Ok(config)
 }
 

@@ -141,7 +141,12 @@ impl Client {
         if let Some(body) = out.body {
             request = request.body(body.to_vec());
         }
-        let response = request.send().await.map_err(|e| send_error(&e))?;
+        let response = request.send().await;
+        // Refused or answered, the exchange is over: the budget may refill from here.
+        let throttled = matches!(&response, Ok(r) if r.status().as_u16() == 429);
+        self.budget
+            .answered(out.target.label(), &out.api, throttled);
+        let response = response.map_err(|e| send_error(&e))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()

@@ -51,12 +51,13 @@ async fn over_the_limit_an_api_answers_429_before_the_handler_runs() {
         .collect();
     assert_eq!(
         marked,
-        [
-            "GET /v3/{pid}/jobs",
-            "POST /v3/{pid}/instances/recovery"
-        ]
+        ["GET /v3/{pid}/jobs", "POST /v3/{pid}/instances/recovery"]
     );
-    assert!(log.iter().filter(|e| e.rate_limited).all(|e| e.status == 429 && e.fault.is_none()));
+    assert!(
+        log.iter()
+            .filter(|e| e.rate_limited)
+            .all(|e| e.status == 429 && e.fault.is_none())
+    );
     h.advance(30);
     assert_ne!(h.get(Rds, &jobs).await.status, 429);
 }
@@ -87,5 +88,8 @@ async fn the_world_file_sets_limits_per_service_and_api() {
     assert_eq!(world.flow_control.limit(Rds, "GET /v3/{pid}/backups"), 100);
     assert_eq!(world.flow_control.limit(Iam, "POST /v3/auth/tokens"), 100);
     let err = World::from_yaml("flow_control:\n  per_minute: 0\n").expect_err("0 is refused");
-    assert!(err.to_string().contains("flow_control: per_minute"), "{err}");
+    assert!(
+        err.to_string().contains("flow_control: per_minute"),
+        "{err}"
+    );
 }

@@ -2,7 +2,7 @@
 //!
 //! Run all sections: `cargo run --release -p rewind-tests --bin bench`
 //! One section:      `cargo run --release -p rewind-tests --bin bench -- scheduling`
-//! Sections: scheduling, api, plan, state, pgstate (also run by state). Everything runs in this process against the
+//! Sections: scheduling, api, plan, state, pgstate (also run by state), throttled. Everything runs in this process against the
 //! simulator on loopback; nothing is timed against a network.
 
 use rewind_cli::simulate::{Rehearsal, world_for};
@@ -79,6 +79,9 @@ pub fn dag_spec(ops: usize) -> String {
     }
     s
 }
+
+#[path = "bench/throttled.rs"]
+mod throttled;
 
 fn compiled(text: &str) -> Compiled {
     compile("bench.yaml", text, &LoadOptions::default())
@@ -164,16 +167,40 @@ fn phases(compiled: &Compiled, timeline: &[(Duration, apply::Event)]) -> (f64, f
     (wait / count, submit / count, run / count)
 }
 
-/// Applies `c` in this process against a fresh simulator.
+/// Applies `c` in this process against a fresh simulator, flow control and budget off: these
+/// sections measure the scheduler, and their figures stay comparable with the recorded ones.
 async fn apply_in_process(
     c: &Compiled,
     durations: Durations,
     time_scale: f64,
     opts: &ApplyOptions,
 ) -> Run {
+    apply_throttled(
+        c,
+        durations,
+        time_scale,
+        opts,
+        false,
+        rewind_providers::RateLimits::off(),
+    )
+    .await
+}
+
+/// `flow` turns on the simulator's default flow control; `budget` is rewind's.
+async fn apply_throttled(
+    c: &Compiled,
+    durations: Durations,
+    time_scale: f64,
+    opts: &ApplyOptions,
+    flow: bool,
+    budget: rewind_providers::RateLimits,
+) -> Run {
     let now = jiff::Timestamp::now().as_millisecond();
     let mut world = world_for(&c.spec, now);
     world.durations = durations;
+    if !flow {
+        world.flow_control = rewind_sim::FlowControl::off();
+    }
     let sim = rewind_sim::start(SimConfig {
         world,
         time_scale,
@@ -183,7 +210,8 @@ async fn apply_in_process(
     .await
     .expect("simulator starts");
     let rehearsal = Rehearsal { sim, time_scale };
-    let config = rehearsal.cloud_config().expect("cloud config");
+    let mut config = rehearsal.cloud_config().expect("cloud config");
+    config.rate_limits = budget;
     let cloud = rewind_providers::connect(config).expect("connect");
     let providers: Providers = Service::ALL
         .into_iter()
@@ -628,6 +656,9 @@ fn main() {
     }
     if run("api") {
         rt.block_on(api_efficiency(&mut out));
+    }
+    if run("throttled") {
+        rt.block_on(throttled::section(&mut out));
     }
     if run("state") {
         let overhead = rt.block_on(apply_overhead());

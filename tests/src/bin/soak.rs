@@ -100,6 +100,7 @@ struct Tally {
     rounds: u32,
     kills: u32,
     faults: usize,
+    rate_limited: usize,
     restores: usize,
     duplicates: u32,
     lost: usize,
@@ -180,6 +181,7 @@ fn round(spec: &str, plugin: &(Vec<KindDecl>, String), rng: &mut StdRng, seed: u
         .iter()
         .filter(|e| e.fault.is_some())
         .count();
+    t.rate_limited += h.sim.requests().iter().filter(|e| e.rate_limited).count();
     t.duplicates += subs.values().map(|n| n.saturating_sub(1)).sum::<u32>();
     t.lost += targets
         .keys()
@@ -238,6 +240,10 @@ fn main() {
     println!(
         "| faults injected (429, 5xx, dropped responses) | {} |",
         t.faults
+    );
+    println!(
+        "| refused by the simulator's flow control (on: 60/min per API) | {} |",
+        t.rate_limited
     );
     println!("| restores | {} |", t.restores);
     println!("| duplicate submissions (must be 0) | {} |", t.duplicates);

@@ -385,7 +385,10 @@ async fn submit_and_token_answers_have_the_documented_shape() {
     for (fixture, service, path, body) in posts {
         let got = h.post(service, &path, body).await;
         if got.status >= 300 {
-            failures.push(format!("{fixture}: POST {path} answered {}: {}", got.status, got.raw));
+            failures.push(format!(
+                "{fixture}: POST {path} answered {}: {}",
+                got.status, got.raw
+            ));
             continue;
         }
         let mut found = BTreeSet::new();
@@ -394,8 +397,16 @@ async fn submit_and_token_answers_have_the_documented_shape() {
         if found != allowed {
             failures.push(format!(
                 "{fixture}:\n  new: {}\n  fixed: {}",
-                found.difference(&allowed).cloned().collect::<Vec<_>>().join("\n       "),
-                allowed.difference(&found).cloned().collect::<Vec<_>>().join(", ")
+                found
+                    .difference(&allowed)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n       "),
+                allowed
+                    .difference(&found)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }

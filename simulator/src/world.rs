@@ -1,4 +1,4 @@
-//! The simulated cloud's world and its YAML form: credentials, durations, windows, the DBS job record; each service's collections live in `world/<service>.rs`.
+//! The simulated world and its YAML form; each service's collections live in `world/<svc>.rs`.
 
 use serde::{Deserialize, Serialize};
 

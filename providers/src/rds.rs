@@ -2,6 +2,7 @@
 
 use crate::check::{self, check};
 use crate::client::Client;
+use crate::dbs;
 use crate::job;
 use crate::query::Query;
 use crate::wire_time::CLOCK_SKEW_MS;
@@ -156,16 +157,6 @@ impl RdsProvider {
         }
         Ok(checks)
     }
-
-    async fn poll_instance(&self, target_id: &str) -> Result<PollOutcome, ProviderError> {
-        match self.instance(target_id).await? {
-            Ok(inst) => Ok(job::instance_outcome(inst["status"].as_str(), target_id)),
-            Err(why) => Err(ProviderError {
-                message: format!("rds: target instance {target_id}: {why}"),
-                transient: false,
-            }),
-        }
-    }
 }
 
 /// The instant-task list: `offset` counts items from 0, `limit` is at most 50, the total is
@@ -225,26 +216,8 @@ impl Provider for RdsProvider {
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
             let target_id = &spec(op)?.target.instance_id;
-            match handle {
-                Handle::Job { job_id } if job::is_instance_handle(job_id) => {
-                    self.poll_instance(target_id).await
-                }
-                Handle::Job { job_id } => {
-                    let query = Query::new().with("id", job_id);
-                    job::poll(
-                        &self.client,
-                        Service::Rds,
-                        "/v3/{project_id}/jobs",
-                        &query,
-                        target_id,
-                    )
-                    .await
-                }
-                other => Err(ProviderError {
-                    message: format!("rds: cannot follow a {other:?} handle"),
-                    transient: false,
-                }),
-            }
+            let instance = self.instance(target_id);
+            dbs::poll(&self.client, Service::Rds, handle, target_id, instance).await
         })
     }
 
@@ -264,12 +237,7 @@ impl Provider for RdsProvider {
             if let Some(job_id) = self.restore_task(spec, submitted_at).await? {
                 return Ok(Some(Handle::Job { job_id }));
             }
-            Ok(match self.instance(target_id).await? {
-                Ok(inst) if inst["status"].as_str() == Some("RESTORING") => {
-                    Some(job::instance_handle(target_id))
-                }
-                _ => None,
-            })
+            dbs::adopt_restoring(target_id, self.instance(target_id)).await
         })
     }
 }

@@ -16,11 +16,47 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct RdsProvider {
     client: Arc<Client>,
+    /// Every instance, read once by the first preflight that needs one: one paged list read
+    /// answers the preflight checks of every operation of a run. Polls and reconcile never
+    /// use it (they need the status now).
+    inventory: Arc<tokio::sync::OnceCell<Result<Vec<Value>, String>>>,
 }
+
+/// The instance list: `offset` from 0, `limit` at most 100 (`querying_db_instances.rst`).
+const INSTANCES: check::Paged<'static> = check::Paged {
+    service: Service::Rds,
+    path: "/v3/{project_id}/instances",
+    items: "instances",
+    total: "total_count",
+    page: 100,
+    max_pages: 20,
+};
 
 impl RdsProvider {
     pub fn new(client: Arc<Client>) -> RdsProvider {
-        RdsProvider { client }
+        RdsProvider {
+            client,
+            inventory: Arc::default(),
+        }
+    }
+
+    /// An instance as preflight sees it: from the shared inventory, or by its own query when
+    /// the inventory does not hold it (a list cut at `max_pages`, or created since).
+    async fn preflight_instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
+        let all = self
+            .inventory
+            .get_or_try_init(|| async {
+                check::fetch_all(&self.client, INSTANCES, &Query::new())
+                    .await
+                    .map(|r| r.map(|(items, _)| items))
+            })
+            .await?;
+        if let Ok(list) = all
+            && let Some(inst) = check::find(list, "id", id)
+        {
+            return Ok(Ok(inst.clone()));
+        }
+        self.instance(id).await
     }
 
     async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
@@ -85,8 +121,8 @@ impl RdsProvider {
     async fn checks(&self, spec: &RdsRestore) -> Result<Vec<Check>, ProviderError> {
         let source_id = &spec.source.instance_id;
         let target_id = &spec.target.instance_id;
-        let source = self.instance(source_id).await?;
-        let target = self.instance(target_id).await?;
+        let source = self.preflight_instance(source_id).await?;
+        let target = self.preflight_instance(target_id).await?;
         let mut checks = vec![
             check::exists(format!("source instance {source_id} exists"), &source),
             check::status(

@@ -654,15 +654,15 @@ async fn rds_reconcile_finds_a_restore_that_already_finished() {
 
 #[tokio::test]
 async fn one_instance_list_read_answers_every_rds_preflight_of_a_run() {
-    let (w, at) = healthy_world();
-    let h = Harness::start(w).await;
+    let (world, at) = healthy_world();
+    let h = Harness::start(world).await;
     let cloud = h.cloud();
-    let p = cloud.provider(Service::Rds);
-    let a = operation("a", rds_pitr(RDS_SRC, RDS_TGT, at));
-    let b = operation("b", rds_pitr(RDS_SRC, RDS_SRC, at));
-    let (ca, cb) = tokio::join!(p.preflight(&a), p.preflight(&b));
-    assert_all_passed(&ca.expect("preflight a"));
-    assert_all_passed(&cb.expect("preflight b"));
+    let rds = cloud.provider(Service::Rds);
+    let first = operation("a", rds_pitr(RDS_SRC, RDS_TGT, at));
+    let second = operation("b", rds_pitr(RDS_SRC, RDS_SRC, at));
+    let (checks_a, checks_b) = tokio::join!(rds.preflight(&first), rds.preflight(&second));
+    assert_all_passed(&checks_a.expect("preflight a"));
+    assert_all_passed(&checks_b.expect("preflight b"));
     let lists = h
         .sim
         .requests()

@@ -22,6 +22,7 @@ pub mod client;
 pub mod cloud;
 pub mod clouds_yaml;
 pub mod config;
+pub mod dbs;
 pub mod dcs;
 pub mod ddm;
 pub mod endpoint;

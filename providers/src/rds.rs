@@ -2,6 +2,7 @@
 
 use crate::check::{self, check};
 use crate::client::Client;
+use crate::dbs;
 use crate::job;
 use crate::query::Query;
 use crate::wire_time::CLOCK_SKEW_MS;
@@ -15,11 +16,47 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct RdsProvider {
     client: Arc<Client>,
+    /// Every instance, read once by the first preflight that needs one: one paged list read
+    /// answers the preflight checks of every operation of a run. Polls and reconcile never
+    /// use it (they need the status now).
+    inventory: Arc<tokio::sync::OnceCell<Result<Vec<Value>, String>>>,
 }
+
+/// The instance list: `offset` from 0, `limit` at most 100 (`querying_db_instances.rst`).
+const INSTANCES: check::Paged<'static> = check::Paged {
+    service: Service::Rds,
+    path: "/v3/{project_id}/instances",
+    items: "instances",
+    total: "total_count",
+    page: 100,
+    max_pages: 20,
+};
 
 impl RdsProvider {
     pub fn new(client: Arc<Client>) -> RdsProvider {
-        RdsProvider { client }
+        RdsProvider {
+            client,
+            inventory: Arc::default(),
+        }
+    }
+
+    /// An instance as preflight sees it: from the shared inventory, or by its own query when
+    /// the inventory does not hold it (a list cut at `max_pages`, or created since).
+    async fn preflight_instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
+        let all = self
+            .inventory
+            .get_or_try_init(|| async {
+                check::fetch_all(&self.client, INSTANCES, &Query::new())
+                    .await
+                    .map(|r| r.map(|(items, _)| items))
+            })
+            .await?;
+        if let Ok(list) = all
+            && let Some(inst) = check::find(list, "id", id)
+        {
+            return Ok(Ok(inst.clone()));
+        }
+        self.instance(id).await
     }
 
     async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
@@ -84,8 +121,8 @@ impl RdsProvider {
     async fn checks(&self, spec: &RdsRestore) -> Result<Vec<Check>, ProviderError> {
         let source_id = &spec.source.instance_id;
         let target_id = &spec.target.instance_id;
-        let source = self.instance(source_id).await?;
-        let target = self.instance(target_id).await?;
+        let source = self.preflight_instance(source_id).await?;
+        let target = self.preflight_instance(target_id).await?;
         let mut checks = vec![
             check::exists(format!("source instance {source_id} exists"), &source),
             check::status(
@@ -156,16 +193,6 @@ impl RdsProvider {
         }
         Ok(checks)
     }
-
-    async fn poll_instance(&self, target_id: &str) -> Result<PollOutcome, ProviderError> {
-        match self.instance(target_id).await? {
-            Ok(inst) => Ok(job::instance_outcome(inst["status"].as_str(), target_id)),
-            Err(why) => Err(ProviderError {
-                message: format!("rds: target instance {target_id}: {why}"),
-                transient: false,
-            }),
-        }
-    }
 }
 
 /// The instant-task list: `offset` counts items from 0, `limit` is at most 50, the total is
@@ -225,26 +252,8 @@ impl Provider for RdsProvider {
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
             let target_id = &spec(op)?.target.instance_id;
-            match handle {
-                Handle::Job { job_id } if job::is_instance_handle(job_id) => {
-                    self.poll_instance(target_id).await
-                }
-                Handle::Job { job_id } => {
-                    let query = Query::new().with("id", job_id);
-                    job::poll(
-                        &self.client,
-                        Service::Rds,
-                        "/v3/{project_id}/jobs",
-                        &query,
-                        target_id,
-                    )
-                    .await
-                }
-                other => Err(ProviderError {
-                    message: format!("rds: cannot follow a {other:?} handle"),
-                    transient: false,
-                }),
-            }
+            let instance = self.instance(target_id);
+            dbs::poll(&self.client, Service::Rds, handle, target_id, instance).await
         })
     }
 
@@ -264,12 +273,7 @@ impl Provider for RdsProvider {
             if let Some(job_id) = self.restore_task(spec, submitted_at).await? {
                 return Ok(Some(Handle::Job { job_id }));
             }
-            Ok(match self.instance(target_id).await? {
-                Ok(inst) if inst["status"].as_str() == Some("RESTORING") => {
-                    Some(job::instance_handle(target_id))
-                }
-                _ => None,
-            })
+            dbs::adopt_restoring(target_id, self.instance(target_id)).await
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::check::{self, check};
 use crate::client::Client;
+use crate::dbs;
 use crate::job;
 use crate::query::Query;
 use rewind_engine::kinds::{OpSpec, RestoreType, Service, TaurusdbRestore};
@@ -96,16 +97,6 @@ impl TaurusdbProvider {
         }
         Ok(checks)
     }
-
-    async fn poll_instance(&self, target_id: &str) -> Result<PollOutcome, ProviderError> {
-        match self.instance(target_id).await? {
-            Ok(inst) => Ok(job::instance_outcome(inst["status"].as_str(), target_id)),
-            Err(why) => Err(ProviderError {
-                message: format!("taurusdb: target instance {target_id}: {why}"),
-                transient: false,
-            }),
-        }
-    }
 }
 
 /// The advice for an unresolved TaurusDB submit: TaurusDB keeps no task list, so a restore
@@ -163,31 +154,11 @@ impl Provider for TaurusdbProvider {
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
             let target_id = &spec(op)?.target_instance_id;
-            match handle {
-                Handle::Job { job_id } if job::is_instance_handle(job_id) => {
-                    self.poll_instance(target_id).await
-                }
-                Handle::Job { job_id } => {
-                    let query = Query::new().with("id", job_id);
-                    job::poll(
-                        &self.client,
-                        Service::Taurusdb,
-                        "/v3/{project_id}/jobs",
-                        &query,
-                        target_id,
-                    )
-                    .await
-                }
-                other => Err(ProviderError {
-                    message: format!("taurusdb: cannot follow a {other:?} handle"),
-                    transient: false,
-                }),
-            }
+            let instance = self.instance(target_id);
+            dbs::poll(&self.client, Service::Taurusdb, handle, target_id, instance).await
         })
     }
 
-    /// A target in `RESTORING` is the sign that the POST took effect; the status carries no
-    /// time, so `submitted_at` cannot narrow it further.
     fn unknown_advice(&self, op: &Operation) -> Option<String> {
         let target = spec(op).map_or("the target instance", |s| s.target_instance_id.as_str());
         Some(unknown_advice(&op.name, target))
@@ -202,12 +173,7 @@ impl Provider for TaurusdbProvider {
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
         Box::pin(async move {
             let target_id = &spec(op)?.target_instance_id;
-            Ok(match self.instance(target_id).await? {
-                Ok(inst) if inst["status"].as_str() == Some("RESTORING") => {
-                    Some(job::instance_handle(target_id))
-                }
-                _ => None,
-            })
+            dbs::adopt_restoring(target_id, self.instance(target_id)).await
         })
     }
 }

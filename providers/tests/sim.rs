@@ -648,3 +648,23 @@ async fn rds_reconcile_finds_a_restore_that_already_finished() {
         None
     );
 }
+
+#[tokio::test]
+async fn one_instance_list_read_answers_every_rds_preflight_of_a_run() {
+    let (world, at) = healthy_world();
+    let h = Harness::start(world).await;
+    let cloud = h.cloud();
+    let rds = cloud.provider(Service::Rds);
+    let first = operation("a", rds_pitr(RDS_SRC, RDS_TGT, at));
+    let second = operation("b", rds_pitr(RDS_SRC, RDS_SRC, at));
+    let (checks_a, checks_b) = tokio::join!(rds.preflight(&first), rds.preflight(&second));
+    assert_all_passed(&checks_a.expect("preflight a"));
+    assert_all_passed(&checks_b.expect("preflight b"));
+    let lists = h
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/instances"))
+        .count();
+    assert_eq!(lists, 1, "four instance lookups, one list read");
+}

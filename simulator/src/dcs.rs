@@ -233,7 +233,8 @@ fn list_backups(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         .map(|(bid, b)| {
             json!({
                 "backup_id": bid,
-                "period": "",
+                // As in the restore records, the documented example spells "none" `{}`.
+                "period": json!({}),
                 "backup_name": name_or(&b.name, "backup", bid),
                 "instance_id": b.instance_id,
                 "size": b.size,
@@ -241,11 +242,11 @@ fn list_backups(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
                 "created_at": timefmt::dcs(b.created_at),
                 "updated_at": timefmt::dcs(b.created_at),
                 "progress": if b.status == "succeed" { "100.00" } else { "0.00" },
-                "error_code": "",
+                "error_code": json!({}),
                 "remark": b.remark,
                 "status": b.status,
                 "is_support_restore": b.is_support_restore,
-                "execution_at": 0,
+                "execution_at": timefmt::dcs(b.created_at),
                 "backup_format": "rdb",
             })
         })

@@ -654,8 +654,10 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         "project_id": cx.pid,
         "engine_version": d.version,
         "nodes": [
-            { "status": node_status, "port": "5066", "ip": "192.168.0.31" },
-            { "status": node_status, "port": "5066", "ip": "192.168.0.32" },
+            { "status": node_status, "port": "5066", "ip": "192.168.0.31",
+              "group_id": format!("{id}gr09"), "node_id": format!("{id}no01") },
+            { "status": node_status, "port": "5066", "ip": "192.168.0.32",
+              "group_id": format!("{id}gr09"), "node_id": format!("{id}no02") },
         ],
         "admin_user_name": "root",
         "enable_ssl": false,

@@ -177,7 +177,11 @@ pub(crate) fn catalog(origins: &BTreeMap<Service, String>, pid: &str, region: &s
 
 fn show_catalog(cx: &Ctx<'_>) -> Reply {
     let creds = &cx.st.world.credentials;
-    Reply::ok(json!({ "catalog": catalog(cx.origins, &creds.project.id, &creds.region()) }))
+    let own = cx.origins.get(&Service::Iam).map_or("", String::as_str);
+    Reply::ok(json!({
+        "catalog": catalog(cx.origins, &creds.project.id, &creds.region()),
+        "links": { "self": format!("{own}/v3/auth/catalog") },
+    }))
 }
 
 fn list_projects(cx: &Ctx<'_>) -> Reply {
@@ -195,10 +199,15 @@ fn list_projects(cx: &Ctx<'_>) -> Reply {
                 "is_domain": false,
                 "parent_id": creds.domain.id,
                 "description": "",
+                "links": { "self": format!("{}/v3/projects/{}", cx.origins.get(&Service::Iam).map_or("", String::as_str), p.id) },
             })
         })
         .collect();
-    Reply::ok(json!({ "projects": projects }))
+    let own = cx.origins.get(&Service::Iam).map_or("", String::as_str);
+    Reply::ok(json!({
+        "links": { "self": format!("{own}/v3/projects"), "previous": null, "next": null },
+        "projects": projects,
+    }))
 }
 
 fn version(cx: &Ctx<'_>) -> Value {

@@ -261,8 +261,19 @@ fn instance_json(id: &str, inst: &RdsInstance, pid: &str) -> Value {
         "enterprise_project_id": "0",
         "time_zone": "UTC",
         "backup_strategy": { "start_time": "02:00-03:00", "keep_days": 7 },
-        "nodes": [{ "id": format!("{id}no01"), "name": format!("{}_node0", name_or(&inst.name, "rds", id)), "role": "master", "status": inst.status }],
+        "nodes": [{ "id": format!("{id}no01"), "name": format!("{}_node0", name_or(&inst.name, "rds", id)), "role": "master", "status": inst.status, "availability_zone": "eu-de-01" }],
         "related_instance": [],
+        // The world models neither creation time nor network placement; fixed values keep
+        // the documented shape (`querying_db_instances.rst`).
+        "created": "2025-01-01T00:00:00+0000",
+        "updated": "2025-01-01T00:00:00+0000",
+        "db_user_name": "root",
+        "disk_encryption_id": "",
+        "flavor_ref": "rds.mysql.n1.large",
+        "maintenance_window": "02:00-06:00",
+        "security_group_id": "sg-sim",
+        "subnet_id": "subnet-sim",
+        "switch_strategy": "",
     })
 }
 

@@ -119,11 +119,11 @@ fn a_taurusdb_restore_that_ended_before_the_first_look_blocks_with_console_advic
     let second = h.apply(&[]);
     assert_eq!(second.status, Some(1), "blocked: {}", second.transcript());
     let all = format!("{}{}", second.stdout, second.stderr);
-    assert!(all.contains("outcome is unknown"), "{}", second.transcript());
+    assert!(all.contains("blocked"), "{}", second.transcript());
     assert!(
         all.contains("Do not resubmit yet: check the console first")
-            && !all.contains("Check the cloud for ledger; then `rewind apply --resubmit NAME`"),
-        "the summary leads with the console, not --resubmit: {}",
+            && !all.contains("check the cloud, then run `rewind apply --resubmit"),
+        "the blocked step leads with the console, not --resubmit: {}",
         second.transcript()
     );
     assert_one_submit_each(&h, &text);

@@ -1,7 +1,9 @@
 //! `rewind apply`: plan, confirm, then run every restore exactly once, in dependency order.
 
 use super::history;
-use super::plan::{cloud_config, compute, maybe_simulate, providers, runtime, state_dir};
+use super::plan::{
+    advise_blocked, cloud_config, compute, maybe_simulate, providers, runtime, state_dir,
+};
 use crate::args::{ApplyArgs, Global};
 use crate::error::CliError;
 use crate::load;
@@ -169,6 +171,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         if !args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
         }
+        advise_blocked(&mut plan, &providers);
         if printer.json {
             printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file, "critical_path": plan.critical_path}));
         } else {

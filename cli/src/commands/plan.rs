@@ -139,6 +139,7 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
             let rehearsal = maybe_simulate(&loaded, &args.sim, &settings).await?;
             let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
+            advise_blocked(&mut plan, &providers);
             if let Some(r) = rehearsal {
                 r.sim.shutdown().await;
             }
@@ -176,4 +177,29 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A blocked step whose provider has advice of its own (TaurusDB: check the console before
+/// resubmitting) shows that advice instead of the generic `--resubmit` note.
+pub fn advise_blocked(
+    plan: &mut rewind_engine::plan::Plan,
+    providers: &rewind_engine::provider::Providers,
+) {
+    for step in &mut plan.steps {
+        if step.action != rewind_engine::plan::Action::Blocked {
+            continue;
+        }
+        let op = rewind_engine::provider::Operation {
+            name: step.name.clone(),
+            spec: step.spec.clone(),
+            request: step.request.clone(),
+        };
+        if let Some(advice) = providers
+            .get(&step.kind.service())
+            .and_then(|p| p.unknown_advice(&op))
+        {
+            step.notes.retain(|n| !n.contains("--resubmit"));
+            step.notes.push(advice);
+        }
+    }
 }

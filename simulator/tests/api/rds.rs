@@ -284,7 +284,10 @@ async fn the_instant_task_list_keeps_a_finished_restore_in_the_documented_form()
     assert_eq!(t["create_time"], "2025-05-21T12:00:00+0000");
     assert_eq!(t["end_time"], "2025-05-21T12:05:00+0000");
     assert_eq!(t["instance_status"], "ACTIVE");
-    assert!(t.get("created").is_none() && t.get("fail_reason").is_none(), "{t}");
+    assert!(
+        t.get("created").is_none() && t.get("fail_reason").is_none(),
+        "{t}"
+    );
     // Offset counts items from 0: offset 1 skips the only task, the total stays.
     let skipped = list(format!("instance_id={INST}&offset=1")).await;
     assert_eq!(skipped.body["tasks"], json!([]));
@@ -294,6 +297,10 @@ async fn the_instant_task_list_keeps_a_finished_restore_in_the_documented_form()
     let other = list("name=CreateMysqlInstance".to_owned()).await;
     assert_eq!(other.body["total_count"], 0);
     let later = list("start_time=1747829101000".to_owned()).await;
-    assert_eq!(later.body["total_count"], 0, "created before start_time: {}", later.raw);
+    assert_eq!(
+        later.body["total_count"], 0,
+        "created before start_time: {}",
+        later.raw
+    );
     assert_eq!(list("limit=51".to_owned()).await.status, 400);
 }

@@ -4,7 +4,7 @@ use super::connection::{Connection, PluginCommand};
 use super::error::{Failure, PluginError};
 use rewind_engine::kinds::{KindDecl, OpSpec, Service};
 use rewind_engine::provider::{
-    BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
+    BoxFuture, Check, Handle, Percent, Operation, PollOutcome, Provider, ProviderError, SubmitError,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -175,8 +175,8 @@ fn poll_outcome(plugin: &str, v: &Value) -> Result<PollOutcome, PluginError> {
         Some("running") => Ok(PollOutcome::Running {
             percent: v
                 .get("percent")
-                .and_then(Value::as_u64)
-                .map(|p| p.min(100) as u8),
+                .and_then(Value::as_f64)
+                .and_then(Percent::running),
             handle: match v.get("handle") {
                 Some(h) if !h.is_null() => Some(Handle::External {
                     handle: h.to_string(),

@@ -10,7 +10,7 @@ use crate::provider::{
     SubmitError,
 };
 use crate::spec::LoadOptions;
-use crate::state::{JournalEntry, OpRecord, StateError, StateMeta, StateStore};
+use crate::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMeta, StateStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -92,6 +92,12 @@ impl StateStore for Latest {
         Ok(0)
     }
     fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
+        Ok(Vec::new())
+    }
+    fn put_run(&mut self, _: &RunEntry) -> Result<(), StateError> {
+        Ok(())
+    }
+    fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
         Ok(Vec::new())
     }
 }

@@ -112,8 +112,9 @@ fn a_taurusdb_restore_that_ended_before_the_first_look_blocks_with_console_advic
     assert_dropped_then_looked_late(&h, Service::Taurusdb);
     let all = format!("{}{}", first.stdout, first.stderr);
     assert!(
-        all.contains("Do not resubmit yet: check the console first"),
-        "{}",
+        all.contains("Do not resubmit yet: check the console first")
+            && !all.contains("check the cloud, then `rewind apply --resubmit"),
+        "the unknown outcome leads with the console, not --resubmit: {}",
         first.transcript()
     );
     let second = h.apply(&[]);

@@ -3,8 +3,8 @@
 pub mod apply;
 pub mod completions;
 pub mod graph;
-pub mod man;
 pub mod history;
+pub mod man;
 pub mod plan;
 pub mod providers;
 pub mod schema;

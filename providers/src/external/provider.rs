@@ -4,7 +4,7 @@ use super::connection::{Connection, PluginCommand};
 use super::error::{Failure, PluginError};
 use rewind_engine::kinds::{KindDecl, OpSpec, Service};
 use rewind_engine::provider::{
-    BoxFuture, Check, Handle, Percent, Operation, PollOutcome, Provider, ProviderError, SubmitError,
+    BoxFuture, Check, Handle, Operation, Percent, PollOutcome, Provider, ProviderError, SubmitError,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

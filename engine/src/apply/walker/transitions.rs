@@ -54,9 +54,12 @@ impl Walker<'_> {
                         .as_ref()
                         .and_then(|r| r.last_error.clone())
                         .unwrap_or_else(|| "the last submit's outcome is unknown".to_owned());
+                    let generic =
+                        format!("run `rewind apply --resubmit {name}` after checking the cloud");
+                    let reason = self.unknown_hint(i, &reason, &generic);
                     self.emit(&Event::Unknown {
                         name: name.clone(),
-                        reason: format!("{reason}; run `rewind apply --resubmit {name}` after checking the cloud"),
+                        reason,
                     });
                     self.skip_dependents(i, &name);
                 }
@@ -73,6 +76,19 @@ impl Walker<'_> {
 
     fn provider(&self, i: usize) -> Option<Arc<dyn Provider>> {
         self.providers.get(&self.runs[i].service).cloned()
+    }
+
+    /// What to do about an `unknown` outcome. A service that keeps no record of finished
+    /// restores (TaurusDB) gives its own console advice, so `--resubmit` is not offered as the
+    /// obvious next step there.
+    fn unknown_hint(&self, i: usize, reason: &str, generic: &str) -> String {
+        match self
+            .provider(i)
+            .and_then(|p| p.unknown_advice(&self.runs[i].op))
+        {
+            Some(advice) => format!("{reason}; {advice}"),
+            None => format!("{reason}; {generic}"),
+        }
     }
 
     fn update(
@@ -218,11 +234,13 @@ impl Walker<'_> {
                 }
             }
             Ok(None) => {
-                let reason =
-                    "no job was found for the last submit; it may or may not have run".to_owned();
+                let found_nothing =
+                    "no job was found for the last submit; it may or may not have run";
+                let generic = format!("check the cloud, then `rewind apply --resubmit {name}`");
+                let reason = self.unknown_hint(i, found_nothing, &generic);
                 self.update(i, "unknown: reconcile found nothing", |r| {
                     r.status = Status::Unknown;
-                    r.last_error = Some(reason.clone());
+                    r.last_error = Some(found_nothing.to_owned());
                 })?;
                 self.emit(&Event::Reconciled {
                     name: name.clone(),
@@ -230,9 +248,7 @@ impl Walker<'_> {
                 });
                 self.emit(&Event::Unknown {
                     name: name.clone(),
-                    reason: format!(
-                        "{reason}; check the cloud, then `rewind apply --resubmit {name}`"
-                    ),
+                    reason,
                 });
                 self.finish_run(i);
                 self.outcome.unknown.push(name.clone());
@@ -401,11 +417,13 @@ impl Walker<'_> {
             r.status = Status::Unknown;
             r.last_error = Some(reason.clone());
         })?;
+        let generic = format!(
+            "check the cloud, then `rewind apply --resubmit {name}` or `rewind state rm {name}`"
+        );
+        let reason = self.unknown_hint(i, &reason, &generic);
         self.emit(&Event::Unknown {
             name: name.clone(),
-            reason: format!(
-                "{reason}; check the cloud, then `rewind apply --resubmit {name}` or `rewind state rm {name}`"
-            ),
+            reason,
         });
         self.finish_run(i);
         self.outcome.unknown.push(name.clone());

@@ -138,28 +138,108 @@ fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
         .get(id)
         .filter(|j| j.visible_at <= cx.now)
         .ok_or_else(|| ApiError::bad_request("DBS.200543", "The job does not exist."))?;
-    Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, &json!({}))))
+    let iid = &job.instance_id;
+    let version = cx
+        .st
+        .world
+        .taurusdb
+        .instances
+        .get(iid)
+        .map_or("8.0", |i| i.version.as_str());
+    let entities = json!({
+        "instance": {
+            "endpoint": "192.168.0.20:3306",
+            "type": "Cluster",
+            "datastore": { "type": DATASTORE, "version": version },
+        },
+        "resource_ids": [format!("{iid}.vm"), format!("{iid}.volume")],
+    });
+    Ok(Reply::ok(jobs::dbs_job(id, job, cx.now, &entities)))
 }
 
+/// Types follow the docs' examples where their tables disagree (`port`, `keep_days`,
+/// `enterprise_project_id`, the node sizes): see FIDELITY.md.
 fn instance_json(id: &str, inst: &TaurusdbInstance, pid: &str) -> Value {
+    let name = name_or(&inst.name, "taurusdb", id);
+    let node = |n: u8, role: &str| {
+        json!({
+            "id": format!("{id}no0{n}"), "name": format!("{name}_node0{n}"), "type": role,
+            "status": inst.status, "port": 3306, "private_read_ips": [format!("192.168.0.16{n}")],
+            "volume": { "type": "POOL", "used": 0.07 }, "az_code": "eu-de-01",
+            "region_code": "eu-de", "flavor_id": "3169caaf-6c2f-41d5-aadd-c8fc3d83597e",
+            "flavor_ref": FLAVOR, "max_connections": 10000, "vcpus": 4, "ram": 32,
+            "need_restart": false, "priority": 1, "created": CREATED, "updated": CREATED,
+        })
+    };
+    json!({
+        "id": id,
+        "name": name,
+        "alias": "",
+        "status": inst.status,
+        "project_id": pid,
+        "enterprise_project_id": 0,
+        "type": "Cluster",
+        "charge_info": { "charge_mode": "postPaid", "order_id": "" },
+        "node_count": 2,
+        "datastore": { "type": DATASTORE, "version": inst.version, "kernel_version": KERNEL },
+        "created": CREATED,
+        "updated": CREATED,
+        "public_ips": [],
+        "private_write_ips": ["192.168.0.20"],
+        "db_user_name": "root",
+        "port": 3306,
+        "vpc_id": VPC,
+        "subnet_id": SUBNET,
+        "security_group_id": SECGROUP,
+        "backup_strategy": { "start_time": "02:00-03:00", "keep_days": 7 },
+        "nodes": [node(1, "master"), node(2, "slave")],
+        "time_zone": "UTC",
+        "backup_used_space": 0.24,
+        "az_mode": "single",
+        "master_az_code": "eu-de-01",
+        "maintenance_window": "18:00-22:00",
+        "tags": [],
+        "configuration_id": format!("{id}pr07"),
+        "dedicated_resource_id": "",
+        "proxies": [{ "pool_id": format!("{id}po01"), "address": "192.168.0.76", "name": "proxy" }],
+    })
+}
+
+/// The list item is its own shape in the docs (`MysqlInstanceListInfo`): no nodes, no
+/// project, and `private_ips` where the detail says `private_write_ips`.
+fn list_item_json(id: &str, inst: &TaurusdbInstance) -> Value {
     json!({
         "id": id,
         "name": name_or(&inst.name, "taurusdb", id),
         "status": inst.status,
-        "project_id": pid,
+        "port": 3306,
         "type": "Cluster",
-        "port": "3306",
-        "private_write_ips": ["192.168.0.20"],
-        "datastore": { "type": DATASTORE, "version": inst.version },
-        "node_count": 2,
+        "private_ips": ["192.168.0.20"],
+        "db_user_name": "root",
+        "region": "eu-de",
+        "datastore": { "type": DATASTORE, "version": inst.version, "kernel_version": KERNEL },
+        "created": CREATED,
+        "updated": CREATED,
+        "volume": { "type": "POOL", "size": 100 },
+        "vpc_id": VPC,
+        "subnet_id": SUBNET,
+        "security_group_id": SECGROUP,
+        "flavor_ref": FLAVOR,
+        "flavor_info": { "vcpus": 4, "ram": 32 },
+        "backup_strategy": { "start_time": "02:00-03:00", "keep_days": 7 },
+        "charge_info": { "charge_mode": "postPaid" },
+        "enterprise_project_id": 0,
         "time_zone": "UTC",
-        "enterprise_project_id": "0",
-        "backup_strategy": { "start_time": "02:00-03:00", "keep_days": "7" },
-        "nodes": [
-            { "id": format!("{id}no07"), "name": format!("{}_node01", name_or(&inst.name, "taurusdb", id)), "type": "master", "status": inst.status },
-        ],
+        "tags": [],
     })
 }
+
+const KERNEL: &str = "2.0.29.1";
+const CREATED: &str = "2024-01-01T00:00:00+0000";
+const FLAVOR: &str = "gaussdb.mysql.xlarge.x86.8";
+const VPC: &str = "3cedfc54-b105-4652-a4e0-847b11576b58";
+const SUBNET: &str = "c1cfa53c-65d3-431e-8552-326bf310c7ad";
+const SECGROUP: &str = "fc577a1a-f202-424a-977f-24faec3fdd55";
 
 fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let inst = cx
@@ -185,7 +265,7 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .instances
         .iter()
         .filter(|(id, _)| want_id.is_none_or(|w| w == id.as_str()))
-        .map(|(id, i)| instance_json(id, i, &cx.pid))
+        .map(|(id, i)| list_item_json(id, i))
         .collect();
     let total = all.len();
     Ok(Reply::ok(

@@ -68,7 +68,10 @@ async fn a_job_runs_to_completed() {
         .clone();
     assert_eq!(j["status"], "Running");
     assert_eq!(j["name"], "RestoreOldInstance");
-    assert_eq!(j["entities"], json!({}));
+    assert_eq!(
+        j["entities"]["resource_ids"][0],
+        json!(format!("{TARGET}.vm"))
+    );
     let inst = h
         .get(Taurusdb, &format!("/v3/{PID}/instances/{TARGET}"))
         .await;

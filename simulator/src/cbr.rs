@@ -214,6 +214,11 @@ fn restore(cx: &mut Ctx<'_>, backup_id: &str) -> ApiResult {
     Ok(Reply::empty(StatusCode::ACCEPTED))
 }
 
+/// The docs' examples give every backup an expiry; the simulator keeps backups 30 days.
+fn expires(created_at: i64) -> i64 {
+    created_at.saturating_add(30 * 86_400_000)
+}
+
 fn child_json(child: &CbrChildBackup, parent_id: &str, parent: &CbrBackup, pid: &str) -> Value {
     json!({
         "id": child.id,
@@ -223,7 +228,7 @@ fn child_json(child: &CbrChildBackup, parent_id: &str, parent: &CbrBackup, pid: 
         "created_at": timefmt::cbr(parent.created_at),
         "updated_at": timefmt::cbr(parent.created_at),
         "protected_at": timefmt::cbr(parent.created_at),
-        "expired_at": null,
+        "expired_at": timefmt::cbr(expires(parent.created_at)),
         "description": "",
         "image_type": "backup",
         "project_id": pid,
@@ -235,7 +240,14 @@ fn child_json(child: &CbrChildBackup, parent_id: &str, parent: &CbrBackup, pid: 
         "resource_type": child.resource_type,
         "status": child.status,
         "vault_id": parent.vault_id,
-        "extend_info": { "bootable": false, "encrypted": false, "auto_trigger": false, "support_lld": false, "incremental": false },
+        "extend_info": {
+            "bootable": false,
+            "encrypted": false,
+            "auto_trigger": false,
+            "support_lld": false,
+            "incremental": false,
+            "snapshot_id": derived_uuid(&format!("snapshot/{}", child.id)),
+        },
         "children": [],
     })
 }
@@ -254,7 +266,7 @@ fn backup_json(id: &str, b: &CbrBackup, pid: &str) -> Value {
         "created_at": timefmt::cbr(b.created_at),
         "updated_at": timefmt::cbr(b.created_at),
         "protected_at": timefmt::cbr(b.created_at),
-        "expired_at": null,
+        "expired_at": timefmt::cbr(expires(b.created_at)),
         "description": "",
         "image_type": "backup",
         "project_id": pid,
@@ -275,6 +287,7 @@ fn backup_json(id: &str, b: &CbrBackup, pid: &str) -> Value {
             "contain_system_disk": b.resource_type == SERVER,
             "support_lld": false,
             "incremental": false,
+            "system_disk": false,
         },
         "children": children,
     })
@@ -288,7 +301,12 @@ fn show_backup(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         .find_backup(id)
         .ok_or_else(|| backup_missing(id))?;
     let body = match parent {
-        None => backup_json(id, b, &cx.pid),
+        // Only the single-backup example carries it (as a number); no table names it.
+        None => {
+            let mut body = backup_json(id, b, &cx.pid);
+            body["enterprise_project_id"] = json!(0);
+            body
+        }
         Some(pid) => {
             let child = b
                 .children
@@ -349,6 +367,7 @@ fn log_json(id: &str, log: &OperationLog, now: i64, pid: &str) -> Value {
         "ended_at": log.ended_at.map(timefmt::cbr),
         "error_info": { "code": code, "message": message },
         "extra_info": {
+            "backup": { "backup_id": log.backup_id, "backup_name": log.backup_name },
             "common": { "progress": progress, "request_id": log.request_id, "task_id": id },
             "restore": {
                 "backup_id": log.backup_id,

@@ -260,7 +260,7 @@ fn list_backups(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
 
 fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let inst = instance(cx, id)?;
-    Ok(Reply::ok(json!({
+    let mut body = json!({
         "instance_id": id,
         "name": name_or(&inst.name, "dcs", id),
         "engine": inst.engine,
@@ -275,9 +275,66 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         "max_memory": u64::from(inst.capacity) * 1024,
         "used_memory": 2,
         "vpc_id": "vpc-default",
+        "vpc_name": "vpc-default",
         "subnet_id": "subnet-sim",
-        "project_id": cx.pid,
+        "subnet_name": "subnet-sim",
+        "subnet_cidr": "192.168.0.0/24",
+        "security_group_id": "securitygroup-sim",
+        "security_group_name": "securitygroup-sim",
         "created_at": "2025-01-01T00:00:00.000Z",
-        "description": "",
-    })))
+    });
+    let rest = json!({
+        // The docs' example answers null for what nobody set; `free` too (its last value).
+        "description": null,
+        "publicip_id": null,
+        "publicip_address": null,
+        "enable_publicip": false,
+        "enable_ssl": false,
+        "service_task_id": null,
+        "service_upgrade": false,
+        "instance_backup_policy": null,
+        "access_user": null,
+        "order_id": null,
+        "crr_role": null,
+        "active_active": null,
+        "proxy_links": null,
+        "free": null,
+        "is_free": false,
+        "libos": false,
+        "charging_mode": 0,
+        "enterprise_project_id": "0",
+        "enterprise_project_name": "default",
+        "user_id": "d53977d1adfb49c5b025ba7d33a13fd7",
+        "user_name": "simuser",
+        "capacity_minor": "",
+        "maintain_begin": "18:00:00",
+        "maintain_end": "19:00:00",
+        "no_password_access": "true",
+        "az_codes": ["eu-de-01"],
+        "available_zones": ["d539378ec1314c85b76fefa3f7071458"],
+        "features": {
+            "support_acl": true,
+            "support_transparent_client_ip": true,
+            "support_ssl": false,
+            "support_audit_log": false,
+        },
+        "domain_name_info": {
+            "support_public_resolve": true,
+            "is_latest_rules": true,
+            "zone_name": "dcs.sim.local",
+            "history_domain_names": null,
+        },
+        "transparent_client_ip_enable": true,
+        "sub_status": "normal",
+        "cpu_type": "x86_64",
+        "cloud_service_type_code": "hws.service.type.dcs",
+        "cloud_resource_type_code": "hws.resource.type.dcs3",
+        "inquery_spec_code": format!("redis.{}.xu1.large.{}", inst.cache_mode, inst.capacity),
+        "task": if inst.status == "RESTORING" { "RESTORING" } else { "" },
+    });
+    // Two halves: the whole object is past `json!`'s recursion limit.
+    if let (Some(b), Value::Object(r)) = (body.as_object_mut(), rest) {
+        b.extend(r);
+    }
+    Ok(Reply::ok(body))
 }

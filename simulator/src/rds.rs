@@ -244,7 +244,7 @@ fn list_tasks(cx: &mut Ctx<'_>) -> ApiResult {
     })))
 }
 
-fn instance_json(id: &str, inst: &RdsInstance, pid: &str) -> Value {
+fn instance_json(id: &str, inst: &RdsInstance) -> Value {
     json!({
         "id": id,
         "name": name_or(&inst.name, "rds", id),
@@ -257,7 +257,6 @@ fn instance_json(id: &str, inst: &RdsInstance, pid: &str) -> Value {
         "datastore": { "type": datastore_type(&inst.engine), "version": inst.version },
         "volume": { "type": "ULTRAHIGH", "size": inst.volume_size },
         "vpc_id": inst.vpc_name,
-        "project_id": pid,
         "enterprise_project_id": "0",
         "time_zone": "UTC",
         "backup_strategy": { "start_time": "02:00-03:00", "keep_days": 7 },
@@ -289,7 +288,7 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .iter()
         .filter(|(id, _)| want_id.is_none_or(|w| w == id.as_str()))
         .filter(|(id, i)| want_name.is_none_or(|w| w == name_or(&i.name, "rds", id)))
-        .map(|(id, i)| instance_json(id, i, &cx.pid))
+        .map(|(id, i)| instance_json(id, i))
         .collect();
     let total = all.len();
     Ok(Reply::ok(

@@ -628,3 +628,35 @@ fn a_plugin_that_cannot_start_has_provably_not_submitted() {
     let out = rt.block_on(p.submit(&op));
     assert!(matches!(out, Err(SubmitError::NotSent { .. })), "{out:?}");
 }
+
+#[test]
+fn a_limit_may_name_a_plugin_service_and_an_unknown_one_is_located() {
+    let h = mixed_harness(Faults::default());
+    let toml = h.dir.path().join("rewind.toml");
+    let base = std::fs::read_to_string(&toml).expect("read rewind.toml");
+    std::fs::write(&toml, format!("{base}\n[limits]\nevs = 1\n")).expect("write rewind.toml");
+    let v = h.rewind(&["validate"]);
+    assert!(
+        v.ok(),
+        "a plugin service is a valid limit: {}",
+        v.transcript()
+    );
+    let first = h.apply(&[]);
+    assert!(first.ok(), "{}", first.transcript());
+    assert_eq!(h.submissions().get(VOL).copied(), Some(1));
+
+    let with_bad = format!("{base}\n[limits]\nevz = 1\n");
+    let line = with_bad.lines().count();
+    std::fs::write(&toml, &with_bad).expect("write rewind.toml");
+    for command in ["validate", "plan"] {
+        let run = h.rewind(&[command]);
+        assert_eq!(run.status, Some(1), "{command}: {}", run.transcript());
+        assert!(
+            run.stderr.contains(&format!("rewind.toml:{line}:1"))
+                && run.stderr.contains("unknown service `evz`")
+                && run.stderr.contains("evs"),
+            "{command}: located, with the known plugin service as a hint: {}",
+            run.transcript()
+        );
+    }
+}

@@ -116,6 +116,7 @@ pub fn state_dir(
 pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
     let settings = super::settings_for(&loaded.dir, global, None)?;
+    super::providers::check_limits(&loaded.dir)?;
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
     };

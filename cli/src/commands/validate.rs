@@ -11,6 +11,7 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
     // rewind.toml is checked too: a bad setting must fail here, not mid-apply.
     super::settings_for(&loaded.dir, global, None)?;
+    super::providers::check_limits(&loaded.dir)?;
     let c = &loaded.compiled;
     if printer.json {
         let mut doc = errors::json(&rewind_engine::spec::Report::new(

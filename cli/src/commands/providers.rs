@@ -118,6 +118,22 @@ pub fn check_limits(dir: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The plugins described for this run whose `hello` offers `validate`, with their kinds.
+pub fn validating() -> Vec<(PluginCommand, Vec<KindDecl>)> {
+    FOUND
+        .get()
+        .into_iter()
+        .flatten()
+        .filter(|(_, d)| d.capabilities.iter().any(|c| c == external::VALIDATE))
+        .map(|(cmd, d)| (cmd.clone(), d.kinds.clone()))
+        .collect()
+}
+
+/// Seconds a `validate` call may take.
+pub fn validate_timeout() -> Duration {
+    timeouts().call
+}
+
 /// What a plugin process needs to reach the same cloud as rewind: its environment.
 fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
     let mut env = Vec::new();

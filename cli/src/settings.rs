@@ -410,7 +410,19 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
             "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay, [retry] base/cap, [timeouts] default/lost_grace/lost_polls/<kind>",
         )
     })?;
-    for key in file.limits.keys().chain(file.endpoints.keys()) {
+    // A `[limits]` key may name a plugin service; which ones exist is known only once the
+    // plugins are described (`check_limit_services`), so here only its shape is checked.
+    for key in file.limits.keys() {
+        if Service::parse(key).is_none() && !is_service_name(key) {
+            let offset = key_offset(&text, key).unwrap_or(0);
+            return Err(fail(
+                format!("unknown service `{key}`"),
+                Some(offset..offset + key.len()),
+                "services: rds, ddm, taurusdb, cbr, dcs, or a plugin's (the part of its kind names before the dot)",
+            ));
+        }
+    }
+    for key in file.endpoints.keys() {
         if Service::parse(key).is_none() {
             let offset = key_offset(&text, key).unwrap_or(0);
             return Err(fail(
@@ -422,6 +434,50 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
     }
     check_ranges(&file).map_err(|b| fail(b.message, b.span, &b.hint))?;
     Ok(file)
+}
+
+/// A name a plugin kind's service part could have: lowercase letters, digits, `_`.
+fn is_service_name(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Checks, once the plugins are described, that every `[limits]` key names a built-in
+/// service or one of `plugin_services`; a key that names neither is located in the file.
+pub fn check_limit_services(
+    spec_dir: &Path,
+    plugin_services: &std::collections::BTreeSet<String>,
+) -> Result<(), Report> {
+    let file = read_file(spec_dir)?;
+    let Some(key) = file
+        .limits
+        .keys()
+        .find(|k| Service::parse(k).is_none() && !plugin_services.contains(*k))
+    else {
+        return Ok(());
+    };
+    let path = spec_dir.join(SETTINGS_FILE);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let offset = key_offset(&text, key).unwrap_or(0);
+    let (line, column) = line_col(&text, offset);
+    let known: Vec<&str> = Service::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .chain(plugin_services.iter().map(String::as_str))
+        .collect();
+    let d = Diagnostic::new(Code::Config, format!("unknown service `{key}`"))
+        .with_hint(format!(
+            "services: {} (plugin services come from `rewind providers`)",
+            known.join(", ")
+        ))
+        .at(Span::new(offset, key.len().max(1), line, column));
+    Err(Report::new(
+        &path.display().to_string(),
+        Arc::from(text.as_str()),
+        vec![d],
+    ))
 }
 
 /// Where `key = ...` is written as a key (not in a comment or a value).
@@ -484,7 +540,7 @@ pub fn resolve(
     let limits = file
         .limits
         .iter()
-        .filter_map(|(k, v)| Some((Service::parse(k)?, *v.get_ref())))
+        .map(|(k, v)| (Service::parse_any(k), *v.get_ref()))
         .collect();
     // `read_file` checked every value; a file built another way is checked here again.
     check_ranges(&file).map_err(|b| b.message)?;
@@ -570,10 +626,30 @@ mod tests {
         let d = &err.diagnostics[0];
         assert_eq!(d.span.map(|s| (s.line, s.column)), Some((2, 1)));
         assert!(d.message.contains("paralelism"), "{}", d.message);
-        let err = file("[limits]\nrsd = 2\n").unwrap_err();
+        let err = file("[limits]\n\"rds-x\" = 2\n").unwrap_err();
         assert_eq!(err.diagnostics[0].span.map(|s| s.line), Some(2));
         assert!(
             file("parallelism = 4\n[limits]\nrds = 2\n[simulator]\ntime_scale = 60.0\n").is_ok()
         );
+    }
+
+    #[test]
+    fn a_plugin_service_limit_is_honoured_once_the_plugin_is_known() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            "parallelism = 4\n[limits]\nrds = 2\nevs = 1\n",
+        )
+        .unwrap();
+        let f = read_file(dir.path()).unwrap();
+        let s = resolve(dir.path(), f, None, None, &|_| None).unwrap();
+        assert_eq!(s.limits.get(&Service::External("evs")), Some(&1));
+        assert_eq!(s.limits.get(&Service::Rds), Some(&2));
+        let evs: std::collections::BTreeSet<String> = ["evs".to_owned()].into();
+        assert!(check_limit_services(dir.path(), &evs).is_ok());
+        let err = check_limit_services(dir.path(), &std::collections::BTreeSet::new()).unwrap_err();
+        let d = &err.diagnostics[0];
+        assert_eq!(d.span.map(|s| (s.line, s.column)), Some((4, 1)));
+        assert!(d.message.contains("`evs`"), "{}", d.message);
     }
 }

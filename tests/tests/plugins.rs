@@ -628,3 +628,133 @@ fn a_plugin_that_cannot_start_has_provably_not_submitted() {
     let out = rt.block_on(p.submit(&op));
     assert!(matches!(out, Err(SubmitError::NotSent { .. })), "{out:?}");
 }
+
+#[test]
+fn a_limit_may_name_a_plugin_service_and_an_unknown_one_is_located() {
+    let h = mixed_harness(Faults::default());
+    let toml = h.dir.path().join("rewind.toml");
+    let base = std::fs::read_to_string(&toml).expect("read rewind.toml");
+    std::fs::write(&toml, format!("{base}\n[limits]\nevs = 1\n")).expect("write rewind.toml");
+    let v = h.rewind(&["validate"]);
+    assert!(
+        v.ok(),
+        "a plugin service is a valid limit: {}",
+        v.transcript()
+    );
+    let first = h.apply(&[]);
+    assert!(first.ok(), "{}", first.transcript());
+    assert_eq!(h.submissions().get(VOL).copied(), Some(1));
+
+    let with_bad = format!("{base}\n[limits]\nevz = 1\n");
+    let line = with_bad.lines().count();
+    std::fs::write(&toml, &with_bad).expect("write rewind.toml");
+    for command in ["validate", "plan"] {
+        let run = h.rewind(&[command]);
+        assert_eq!(run.status, Some(1), "{command}: {}", run.transcript());
+        assert!(
+            run.stderr.contains(&format!("rewind.toml:{line}:1"))
+                && run.stderr.contains("unknown service `evz`")
+                && run.stderr.contains("evs"),
+            "{command}: located, with the known plugin service as a hint: {}",
+            run.transcript()
+        );
+    }
+}
+
+// ------------------------------------------------------------------ validate
+
+fn harness_with(argv: &[String]) -> Harness {
+    let options = Options {
+        kinds: kinds_of(argv),
+        settings: plugin_settings(argv),
+        ..Options::default()
+    };
+    Harness::new(&mixed_spec(), &options)
+}
+
+/// `rewind validate` and `plan` ask the plugin's `validate`: an error at the body field it
+/// names (exit 1), a warning with its place (exit 0).
+fn plugin_validate_is_called_and_located(argv: &[String]) {
+    let h = harness_with(argv);
+    let same = mixed_spec().replace(
+        &format!("snapshot_id: {SNAP}"),
+        &format!("snapshot_id: {VOL}"),
+    );
+    std::fs::write(&h.spec, same).expect("write spec");
+    for command in ["validate", "plan"] {
+        let run = h.rewind(&[command]);
+        assert_eq!(run.status, Some(1), "{command}: {}", run.transcript());
+        assert!(
+            run.stderr.contains("restore.yaml:12:18")
+                && run
+                    .stderr
+                    .contains("snapshot_id names a snapshot, not the disk itself"),
+            "{command}: the plugin's finding, at snapshot_id: {}",
+            run.transcript()
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.transcript());
+    }
+    // The plugin op's server_id is the spec's last line (the CBR op names the server too).
+    let spec = mixed_spec();
+    let last = spec
+        .rfind("server_id:")
+        .expect("the plugin op names its server");
+    let odd = format!("{}server_id: web-1\n", &spec[..last]);
+    std::fs::write(&h.spec, odd).expect("write spec");
+    let run = h.rewind(&["validate"]);
+    assert!(run.ok(), "a warning does not fail: {}", run.transcript());
+    assert!(
+        run.stderr.contains("warning:")
+            && run.stderr.contains("restore.yaml:14:16")
+            && run.stderr.contains("server_id is a UUID"),
+        "the warning, located: {}",
+        run.transcript()
+    );
+}
+
+#[test]
+fn rust_plugin_validate_findings_are_located() {
+    plugin_validate_is_called_and_located(&rust_plugin());
+}
+
+#[test]
+fn python_plugin_validate_findings_are_located() {
+    plugin_validate_is_called_and_located(&python_plugin());
+}
+
+#[test]
+fn a_plugin_without_the_validate_capability_is_not_asked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("plugin.py");
+    std::fs::write(
+        &script,
+        r#"import json, sys
+KIND = {"name": "quiet.thing", "description": "x", "schema": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "footprint": [], "outputs": []}
+for line in sys.stdin:
+    m = json.loads(line)
+    if m["method"] == "validate":
+        sys.exit(3)
+    result = {"protocol_version": 1, "name": "quiet", "capabilities": ["preflight"]}
+    if m["method"] == "describe":
+        result = {"kinds": [KIND]}
+    print(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": result}), flush=True)
+"#,
+    )
+    .expect("write plugin");
+    std::fs::write(
+        dir.path().join("restore.yaml"),
+        "version: 1\nrestores:\n  x:\n    kind: quiet.thing\n    id: abc\n",
+    )
+    .expect("write spec");
+    std::fs::write(
+        dir.path().join("rewind.toml"),
+        format!(
+            "[providers.quiet]\ncommand = [\"python3\", {:?}]\n",
+            script.display().to_string()
+        ),
+    )
+    .expect("write settings");
+    let run = run_validate(dir.path());
+    assert!(run.ok(), "validate is not called: {}", run.transcript());
+}

@@ -141,6 +141,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     let loaded = load::load(&global)?;
     let parallelism = args.parallelism.map(|n| n as usize);
     let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
+    super::providers::check_limits(&loaded.dir)?;
     let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
     let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
     let options = PlanOptions {

@@ -116,6 +116,8 @@ pub fn state_dir(
 pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
     let settings = super::settings_for(&loaded.dir, global, None)?;
+    super::providers::check_limits(&loaded.dir)?;
+    super::validate::plugin_checks(global, &loaded, printer)?;
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
     };

@@ -94,6 +94,46 @@ pub fn kinds_for(dir: &Path) -> Result<Vec<KindDecl>, CliError> {
     Ok(kinds)
 }
 
+/// Checks `[limits]` keys that are not built-in services against the plugins' services,
+/// describing the plugins first if loading the spec did not need them.
+pub fn check_limits(dir: &Path) -> Result<(), CliError> {
+    let file = settings::read_file(dir)?;
+    if file.limits.keys().all(|k| Service::parse(k).is_some()) {
+        return Ok(());
+    }
+    let services: std::collections::BTreeSet<String> = match FOUND.get() {
+        Some(found) => found
+            .iter()
+            .flat_map(|(_, d)| d.kinds.iter().map(|k| k.name.clone()))
+            .collect::<Vec<_>>(),
+        None => kinds_for(dir)?
+            .into_iter()
+            .map(|k| k.name)
+            .collect::<Vec<_>>(),
+    }
+    .into_iter()
+    .filter_map(|name| name.split_once('.').map(|(svc, _)| svc.to_owned()))
+    .collect();
+    settings::check_limit_services(dir, &services)?;
+    Ok(())
+}
+
+/// The plugins described for this run whose `hello` offers `validate`, with their kinds.
+pub fn validating() -> Vec<(PluginCommand, Vec<KindDecl>)> {
+    FOUND
+        .get()
+        .into_iter()
+        .flatten()
+        .filter(|(_, d)| d.capabilities.iter().any(|c| c == external::VALIDATE))
+        .map(|(cmd, d)| (cmd.clone(), d.kinds.clone()))
+        .collect()
+}
+
+/// Seconds a `validate` call may take.
+pub fn validate_timeout() -> Duration {
+    timeouts().call
+}
+
 /// What a plugin process needs to reach the same cloud as rewind: its environment.
 fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
     let mut env = Vec::new();

@@ -4,6 +4,7 @@
 // It shares no code with rewind: all it knows of rewind is docs/PROVIDER_PROTOCOL.md.
 
 mod api;
+mod validate;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
@@ -59,10 +60,10 @@ fn dispatch(api: &mut api::Evs, method: &str, params: &Value) -> Result<Value, F
         "hello" => Ok(json!({
             "protocol_version": 1,
             "name": "evs",
-            "capabilities": ["preflight", "reconcile"],
+            "capabilities": ["preflight", "reconcile", "validate"],
         })),
         "describe" => Ok(json!({ "kinds": [kind()] })),
-        "validate" => Ok(json!({ "checks": [] })),
+        "validate" => Ok(validate::checks(&params["body"])),
         "preflight" => api.preflight(&params["body"]),
         "submit" => api.submit(&params["body"]),
         "poll" => api.poll(&params["handle"]),

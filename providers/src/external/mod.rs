@@ -7,11 +7,13 @@ mod connection;
 mod discover;
 mod error;
 mod provider;
+mod validate;
 
 pub use connection::{Connection, PROTOCOL_VERSION, PluginCommand};
 pub use discover::{Described, describe, discover};
 pub use error::{Failure, PluginError};
 pub use provider::{ExternalProvider, Timeouts};
+pub use validate::{CAPABILITY as VALIDATE, Finding, Severity, validate};
 
 use rewind_engine::kinds::Service;
 use rewind_engine::provider::{

@@ -460,6 +460,9 @@ fn team_state_row(
         let now = jiff::Timestamp::now().as_millisecond();
         let mut world = world_for(&c.spec, now);
         world.durations = uniform(0.0);
+        // This row measures the store, not throttling: flow control and the budget stay off,
+        // as in the other state section.
+        world.flow_control = rewind_sim::FlowControl::off();
         let sim = rewind_sim::start(SimConfig {
             world,
             time_scale: 1.0,
@@ -472,8 +475,9 @@ fn team_state_row(
             sim,
             time_scale: 1.0,
         };
-        let cloud =
-            rewind_providers::connect(rehearsal.cloud_config().expect("config")).expect("connect");
+        let mut config = rehearsal.cloud_config().expect("config");
+        config.rate_limits.enabled = false;
+        let cloud = rewind_providers::connect(config).expect("connect");
         let providers: Providers = Service::ALL
             .into_iter()
             .map(|s| (s, cloud.provider(s)))

@@ -112,6 +112,11 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
                 world.ensure_dcs_instance(&r.instance_id);
                 world.ensure_dcs_backup(&r.instance_id, &r.backup_id);
             }
+            // TODO(issue 10): the world for creates and DDS.
+            OpSpec::RdsNew(_)
+            | OpSpec::DdsNew(_)
+            | OpSpec::DdsRecovery(_)
+            | OpSpec::DdsCollections(_) => {}
         }
     }
     world
@@ -123,6 +128,18 @@ fn restore_time(spec: &OpSpec) -> Option<i64> {
         OpSpec::Ddm(r) => Some(r.source.restore_time),
         OpSpec::DdmMetadata(r) => r.source.restore_time,
         OpSpec::Taurusdb(r) => r.restore_time,
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.restore_time,
+        OpSpec::DdsRecovery(r) => r.source.restore_time,
+        OpSpec::DdsCollections(r) => r
+            .restore_collections
+            .iter()
+            .filter_map(|d| d.restore_database_time)
+            .chain(
+                r.restore_collections
+                    .iter()
+                    .flat_map(|d| d.collections.iter().map(|c| c.restore_collection_time)),
+            )
+            .min(),
         OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
     }
 }

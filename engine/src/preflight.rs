@@ -18,11 +18,7 @@ pub async fn run(plan: &mut Plan, providers: &Providers, parallelism: usize) {
         let Some(provider) = providers.get(&step.kind.service()).cloned() else {
             continue;
         };
-        let op = Operation {
-            name: step.name.clone(),
-            spec: step.spec.clone(),
-            request: step.request.clone(),
-        };
+        let op = Operation::new(step.name.clone(), step.spec.clone(), step.request.clone());
         let gate = gate.clone();
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await;

@@ -1,6 +1,6 @@
 //! The `Provider` trait: how the engine talks to one cloud service, without knowing HTTP.
 
-use crate::kinds::{ApiRequest, OpSpec, Service};
+use crate::kinds::{ApiRequest, OpSpec, Secret, SecretRef, Service};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -9,11 +9,46 @@ use std::pin::Pin;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a provider is asked to act on: the resolved operation and its rendered request.
+/// `request.body` shows every secret as `(sensitive)`; the values travel apart, in
+/// `secrets`, and reach the wire only through [`Operation::wire_body`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operation {
     pub name: String,
     pub spec: OpSpec,
     pub request: ApiRequest,
+    /// JSON pointer into `request.body` -> the secret's value, resolved at submit time.
+    #[serde(skip)]
+    pub secrets: BTreeMap<String, Secret>,
+}
+
+impl Operation {
+    pub fn new(name: String, spec: OpSpec, request: ApiRequest) -> Operation {
+        Operation {
+            name,
+            spec,
+            request,
+            secrets: BTreeMap::new(),
+        }
+    }
+
+    /// The body to send: `request.body` with each secret's value in its place. Never log it,
+    /// and never put it in an error message.
+    pub fn wire_body(&self) -> serde_json::Value {
+        let mut body = self.request.body.clone();
+        for (pointer, secret) in &self.secrets {
+            if let Some(slot) = body.pointer_mut(pointer) {
+                *slot = serde_json::Value::String(secret.expose().to_owned());
+            }
+        }
+        body
+    }
+}
+
+/// Looks up secret values at submit time (the CLI reads the environment or a file). The engine
+/// holds them in memory only, for the one POST that needs them.
+pub trait Secrets: Send + Sync {
+    /// The value of `reference`, or why it cannot be had (never including the value).
+    fn resolve(&self, reference: &SecretRef) -> Result<Secret, String>;
 }
 
 /// How to follow a submitted restore; persisted in state.
@@ -33,6 +68,12 @@ pub enum Handle {
     },
     /// An external provider's opaque handle, kept as the JSON text the plugin gave.
     External { handle: String },
+    /// A restore into a new instance: the instance it creates, and the creation job when
+    /// known (a create adopted by its name has no job: its instance status is followed).
+    Create {
+        instance_id: String,
+        job_id: Option<String>,
+    },
 }
 
 impl Handle {
@@ -46,6 +87,10 @@ impl Handle {
             } => id,
             Handle::CbrRestore { backup_id, .. } => backup_id,
             Handle::External { handle } => handle,
+            Handle::Create {
+                job_id: Some(id), ..
+            } => id,
+            Handle::Create { instance_id, .. } => instance_id,
         }
     }
 }

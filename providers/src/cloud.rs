@@ -31,6 +31,8 @@ impl Cloud {
             Service::Taurusdb => Arc::new(taurusdb::TaurusdbProvider::new(client)),
             Service::Cbr => Arc::new(cbr::CbrProvider::new(client)),
             Service::Dcs => Arc::new(dcs::DcsProvider::new(client)),
+            // TODO(issue 10): the DDS provider.
+            Service::Dds => Arc::new(crate::external::Unserved("dds")),
             Service::External(name) => Arc::new(crate::external::Unserved(name)),
         }
     }

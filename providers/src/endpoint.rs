@@ -106,6 +106,7 @@ impl Endpoint {
             Service::Taurusdb => "gaussdb-mysql",
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
+            Service::Dds => "dds",
             Service::External(name) => name,
         };
         Endpoint {
@@ -146,6 +147,7 @@ pub fn catalog_type(service: Service) -> &'static str {
         Service::Taurusdb => "gaussdb-mysql",
         Service::Cbr => "cbr",
         Service::Dcs => "dcsv2",
+        Service::Dds => "ddsv3",
         Service::External(name) => name,
     }
 }

@@ -47,6 +47,7 @@ pub const ENDPOINT_CBR: &str = "REWIND_ENDPOINT_CBR";
 pub const ENDPOINT_DCS: &str = "REWIND_ENDPOINT_DCS";
 
 // Read by the CLI, kept here so that every name lives in one module.
+pub const ENDPOINT_DDS: &str = "REWIND_ENDPOINT_DDS";
 pub const STATE: &str = "REWIND_STATE";
 pub const PARALLELISM: &str = "REWIND_PARALLELISM";
 pub const LOG: &str = "REWIND_LOG";
@@ -60,6 +61,7 @@ pub fn endpoint_var(service: rewind_engine::kinds::Service) -> &'static str {
         Service::Taurusdb => ENDPOINT_TAURUSDB,
         Service::Cbr => ENDPOINT_CBR,
         Service::Dcs => ENDPOINT_DCS,
+        Service::Dds => ENDPOINT_DDS,
         Service::External(name) => {
             rewind_engine::kinds::intern(&format!("REWIND_ENDPOINT_{}", name.to_uppercase()))
         }

@@ -66,11 +66,7 @@ fn operation(spec: &str, kinds: &[KindDecl], name: &str) -> Operation {
     };
     let compiled = compile("restore.yaml", spec, &load).unwrap_or_else(|r| panic!("{}", r.plain()));
     let op = &compiled.spec.ops[name];
-    Operation {
-        name: name.to_owned(),
-        spec: op.spec.clone(),
-        request: op.spec.request(),
-    }
+    Operation::new(name.to_owned(), op.spec.clone(), op.spec.request())
 }
 
 fn provider(argv: &[String], kinds: &[KindDecl], env: &[(String, String)]) -> ExternalProvider {

@@ -48,11 +48,11 @@ fn unknown_advice(
         .iter()
         .filter(|step| outcome.unknown.contains(&step.name))
         .filter_map(|step| {
-            let op = rewind_engine::provider::Operation {
-                name: step.name.clone(),
-                spec: step.spec.clone(),
-                request: step.request.clone(),
-            };
+            let op = rewind_engine::provider::Operation::new(
+                step.name.clone(),
+                step.spec.clone(),
+                step.request.clone(),
+                );
             let advice = providers.get(&step.kind.service())?.unknown_advice(&op)?;
             Some((step.name.clone(), advice))
         })

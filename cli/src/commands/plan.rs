@@ -191,11 +191,11 @@ pub fn advise_blocked(
         if step.action != rewind_engine::plan::Action::Blocked {
             continue;
         }
-        let op = rewind_engine::provider::Operation {
-            name: step.name.clone(),
-            spec: step.spec.clone(),
-            request: step.request.clone(),
-        };
+        let op = rewind_engine::provider::Operation::new(
+            step.name.clone(),
+            step.spec.clone(),
+            step.request.clone(),
+            );
         if let Some(advice) = providers
             .get(&step.kind.service())
             .and_then(|p| p.unknown_advice(&op))

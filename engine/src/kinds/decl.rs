@@ -170,6 +170,22 @@ pub fn builtin_decls() -> Vec<KindDecl> {
                     rule("/instance_id", C::DcsInstance, Writes),
                     rule("/backup_id", C::DcsBackup, Reads),
                 ],
+                Kind::RdsRestoreNew => vec![
+                    rule("/restore_point/instance_id", C::RdsInstance, Reads),
+                    rule("/restore_point/backup_id", C::RdsBackup, Reads),
+                ],
+                Kind::DdsRestoreNew => vec![
+                    rule("/restore_point/instance_id", C::DdsInstance, Reads),
+                    rule("/restore_point/backup_id", C::DdsBackup, Reads),
+                ],
+                Kind::DdsRestore => vec![
+                    rule("/target/instance_id", C::DdsInstance, Writes),
+                    rule("/source/instance_id", C::DdsInstance, Reads),
+                    rule("/source/backup_id", C::DdsBackup, Reads),
+                ],
+                Kind::DdsRestoreCollections => {
+                    vec![rule("/instance_id", C::DdsInstance, Writes)]
+                }
                 Kind::External(_) => Vec::new(),
             };
             KindDecl {
@@ -178,9 +194,45 @@ pub fn builtin_decls() -> Vec<KindDecl> {
                 schema: crate::schema::kind_body_schema(&schema, kind.as_str())
                     .unwrap_or_else(|| json!({ "type": "object" })),
                 footprint,
-                outputs: Vec::new(),
+                outputs: builtin_outputs(kind).iter().map(|o| (*o).to_owned()).collect(),
                 provider: None,
             }
         })
         .collect()
+}
+
+/// The values a succeeded run of a built-in kind reports, for `${restores.X.outputs.NAME}`.
+pub fn builtin_outputs(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::RdsRestoreNew | Kind::DdsRestoreNew => {
+            &["instance_id", "name", "job_id", "private_ip", "port"]
+        }
+        Kind::RdsRestore
+        | Kind::DdmRestore
+        | Kind::DdmMetadataRestore
+        | Kind::TaurusdbRestore
+        | Kind::DdsRestore
+        | Kind::DdsRestoreCollections => &["instance_id", "job_id"],
+        Kind::DcsRestore => &["instance_id", "restore_id"],
+        Kind::CbrRestore => &["operation_log_id"],
+        Kind::External(_) => &[],
+    }
+}
+
+/// Body keys of a built-in kind that take only a secret reference.
+pub fn builtin_sensitive(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::RdsRestoreNew | Kind::DdsRestoreNew => &["password"],
+        _ => &[],
+    }
+}
+
+/// The placeholder an output has until its operation has run: the reference itself.
+pub fn output_template(op: &str, output: &str) -> String {
+    format!("${{restores.{op}.outputs.{output}}}")
+}
+
+/// Whether a value still holds an output placeholder (it is "known after apply").
+pub fn is_unknown(value: &str) -> bool {
+    value.contains("${restores.")
 }

@@ -19,12 +19,14 @@ pub enum ResourceClass {
     Volume,
     DcsInstance,
     DcsBackup,
+    DdsInstance,
+    DdsBackup,
     /// A resource type only plugins know (e.g. `evs_snapshot`), by its snake_case name.
     External(&'static str),
 }
 
 impl ResourceClass {
-    pub const BUILTIN: [ResourceClass; 11] = [
+    pub const BUILTIN: [ResourceClass; 13] = [
         ResourceClass::RdsInstance,
         ResourceClass::DdmInstance,
         ResourceClass::TaurusdbInstance,
@@ -36,6 +38,8 @@ impl ResourceClass {
         ResourceClass::Volume,
         ResourceClass::DcsInstance,
         ResourceClass::DcsBackup,
+        ResourceClass::DdsInstance,
+        ResourceClass::DdsBackup,
     ];
 
     /// The snake_case name kind declarations use (`rds_instance`).
@@ -52,6 +56,8 @@ impl ResourceClass {
             ResourceClass::Volume => "volume",
             ResourceClass::DcsInstance => "dcs_instance",
             ResourceClass::DcsBackup => "dcs_backup",
+            ResourceClass::DdsInstance => "dds_instance",
+            ResourceClass::DdsBackup => "dds_backup",
             ResourceClass::External(name) => name,
         }
     }
@@ -77,6 +83,8 @@ impl ResourceClass {
             ResourceClass::Volume => "volume",
             ResourceClass::DcsInstance => "dcs instance",
             ResourceClass::DcsBackup => "dcs backup",
+            ResourceClass::DdsInstance => "dds instance",
+            ResourceClass::DdsBackup => "dds backup",
             ResourceClass::External(name) => name,
         }
     }
@@ -187,6 +195,34 @@ impl OpSpec {
                 fp.writes
                     .push(Resource::new(C::DcsInstance, &r.instance_id));
                 fp.reads.push(Resource::new(C::DcsBackup, &r.backup_id));
+            }
+            OpSpec::DdsRecovery(r) => {
+                fp.writes
+                    .push(Resource::new(C::DdsInstance, &r.target.instance_id));
+                fp.reads
+                    .push(Resource::new(C::DdsInstance, &r.source.instance_id));
+                if let Some(b) = &r.source.backup_id {
+                    fp.reads.push(Resource::new(C::DdsBackup, b));
+                }
+            }
+            OpSpec::DdsCollections(r) => {
+                fp.writes
+                    .push(Resource::new(C::DdsInstance, &r.instance_id));
+            }
+            // The instance it creates is written under its output's name; the graph adds
+            // it (see `graph::build`), because only the graph knows the operation's name.
+            OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => {
+                let (instance, backup) = if matches!(self, OpSpec::RdsNew(_)) {
+                    (C::RdsInstance, C::RdsBackup)
+                } else {
+                    (C::DdsInstance, C::DdsBackup)
+                };
+                if let Some(i) = &r.restore_point.instance_id {
+                    fp.reads.push(Resource::new(instance, i));
+                }
+                if let Some(b) = &r.restore_point.backup_id {
+                    fp.reads.push(Resource::new(backup, b));
+                }
             }
             OpSpec::External(e) => fp = e.footprint.clone(),
         }

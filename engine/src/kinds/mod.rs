@@ -1,11 +1,19 @@
-//! The restore kinds: the six built-in typed bodies, plugin kinds, and their declarations.
+//! The restore kinds: the built-in typed bodies, plugin kinds, and their declarations.
 
+mod create;
 mod decl;
 mod footprint;
 mod names;
 mod request;
 
-pub use decl::{Access, FootprintRule, KindDecl, builtin_decls};
+pub use create::{
+    DdsCollection, DdsCollections, DdsDatabase, RestoreNew, RestorePoint, SENSITIVE, Secret,
+    SecretRef,
+};
+pub use decl::{
+    Access, FootprintRule, KindDecl, builtin_decls, builtin_outputs, builtin_sensitive, is_unknown,
+    output_template,
+};
 pub use footprint::{Footprint, Resource, ResourceClass};
 pub use names::intern;
 pub use request::ApiRequest;
@@ -22,17 +30,20 @@ pub enum Service {
     Taurusdb,
     Cbr,
     Dcs,
+    /// DDS (Document Database Service, MongoDB).
+    Dds,
     /// A service served by an external provider (plugin); the name is interned.
     External(&'static str),
 }
 
 impl Service {
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Rds,
         Service::Ddm,
         Service::Taurusdb,
         Service::Cbr,
         Service::Dcs,
+        Service::Dds,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +53,7 @@ impl Service {
             Service::Taurusdb => "taurusdb",
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
+            Service::Dds => "dds",
             Service::External(name) => name,
         }
     }
@@ -72,18 +84,30 @@ pub enum Kind {
     TaurusdbRestore,
     CbrRestore,
     DcsRestore,
+    /// RDS restore into a new instance (`POST /v3/{project_id}/instances` + `restore_point`).
+    RdsRestoreNew,
+    /// DDS restore into a new instance.
+    DdsRestoreNew,
+    /// DDS restore to the original instance.
+    DdsRestore,
+    /// DDS database and collection point-in-time restore.
+    DdsRestoreCollections,
     /// A kind declared by an external provider, e.g. `evs.snapshot_rollback` (interned).
     External(&'static str),
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 10] = [
         Kind::RdsRestore,
         Kind::DdmRestore,
         Kind::DdmMetadataRestore,
         Kind::TaurusdbRestore,
         Kind::CbrRestore,
         Kind::DcsRestore,
+        Kind::RdsRestoreNew,
+        Kind::DdsRestoreNew,
+        Kind::DdsRestore,
+        Kind::DdsRestoreCollections,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +118,10 @@ impl Kind {
             Kind::TaurusdbRestore => "taurusdb.restore",
             Kind::CbrRestore => "cbr.restore",
             Kind::DcsRestore => "dcs.restore",
+            Kind::RdsRestoreNew => "rds.restore_new",
+            Kind::DdsRestoreNew => "dds.restore_new",
+            Kind::DdsRestore => "dds.restore",
+            Kind::DdsRestoreCollections => "dds.restore_collections",
             Kind::External(name) => name,
         }
     }
@@ -108,9 +136,15 @@ impl Kind {
         Kind::parse(s).unwrap_or_else(|| Kind::External(intern(s)))
     }
 
+    /// Whether the kind creates the instance it restores into (its ID is an output).
+    pub fn creates(self) -> bool {
+        matches!(self, Kind::RdsRestoreNew | Kind::DdsRestoreNew)
+    }
+
     pub fn service(self) -> Service {
         match self {
-            Kind::RdsRestore => Service::Rds,
+            Kind::RdsRestore | Kind::RdsRestoreNew => Service::Rds,
+            Kind::DdsRestoreNew | Kind::DdsRestore | Kind::DdsRestoreCollections => Service::Dds,
             Kind::DdmRestore | Kind::DdmMetadataRestore => Service::Ddm,
             Kind::TaurusdbRestore => Service::Taurusdb,
             Kind::CbrRestore => Service::Cbr,
@@ -276,6 +310,15 @@ pub enum OpSpec {
     Cbr(CbrRestore),
     #[serde(rename = "dcs.restore")]
     Dcs(DcsRestore),
+    #[serde(rename = "rds.restore_new")]
+    RdsNew(RestoreNew),
+    #[serde(rename = "dds.restore_new")]
+    DdsNew(RestoreNew),
+    /// Same body as `rds.restore`: `{source, target}`.
+    #[serde(rename = "dds.restore")]
+    DdsRecovery(RdsRestore),
+    #[serde(rename = "dds.restore_collections")]
+    DdsCollections(DdsCollections),
     /// A plugin kind: its body as JSON, checked against the kind's declared schema.
     #[serde(untagged)]
     External(ExternalOp),
@@ -300,6 +343,10 @@ impl OpSpec {
             OpSpec::Taurusdb(_) => Kind::TaurusdbRestore,
             OpSpec::Cbr(_) => Kind::CbrRestore,
             OpSpec::Dcs(_) => Kind::DcsRestore,
+            OpSpec::RdsNew(_) => Kind::RdsRestoreNew,
+            OpSpec::DdsNew(_) => Kind::DdsRestoreNew,
+            OpSpec::DdsRecovery(_) => Kind::DdsRestore,
+            OpSpec::DdsCollections(_) => Kind::DdsRestoreCollections,
             OpSpec::External(e) => e.kind,
         }
     }
@@ -308,11 +355,32 @@ impl OpSpec {
     /// kind has such a notion: `(source, target)` instance IDs.
     pub fn source_and_target(&self) -> Option<(&str, &str)> {
         match self {
-            OpSpec::Rds(r) => Some((&r.source.instance_id, &r.target.instance_id)),
+            OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => {
+                Some((&r.source.instance_id, &r.target.instance_id))
+            }
             OpSpec::Ddm(r) => Some((&r.source.instance_id, &r.target.instance_id)),
             OpSpec::DdmMetadata(r) => Some((&r.instance_id, &r.target.instance_id)),
             OpSpec::Taurusdb(r) => Some((&r.source_instance_id, &r.target_instance_id)),
-            OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
+            OpSpec::Cbr(_)
+            | OpSpec::Dcs(_)
+            | OpSpec::RdsNew(_)
+            | OpSpec::DdsNew(_)
+            | OpSpec::DdsCollections(_)
+            | OpSpec::External(_) => None,
+        }
+    }
+}
+
+impl OpSpec {
+    /// The secret references the operation uses, by JSON pointer into its request body.
+    pub fn secret_refs(&self) -> Vec<(String, &SecretRef)> {
+        match self {
+            OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r
+                .password
+                .iter()
+                .map(|p| ("/password".to_owned(), p))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Rendering an operation into the exact HTTP request its API documents.
 
-use super::{OpSpec, Service};
+use super::{OpSpec, RdsRestore, RestoreNew, SENSITIVE, Service};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -33,26 +33,48 @@ impl OpSpec {
                     body: e.body.clone(),
                 };
             }
-            OpSpec::Rds(r) => {
-                let mut source = Map::new();
-                source.insert("instance_id".into(), json!(r.source.instance_id));
-                source.insert("type".into(), json!(r.source.restore_type.as_str()));
-                opt(
-                    &mut source,
-                    "backup_id",
-                    r.source.backup_id.as_ref().map(|v| json!(v)),
-                );
-                opt(
-                    &mut source,
-                    "restore_time",
-                    r.source.restore_time.map(|v| json!(v)),
-                );
-                (
-                    Service::Rds,
-                    "/v3/{project_id}/instances/recovery".to_owned(),
-                    json!({ "source": source, "target": { "instance_id": r.target.instance_id } }),
-                )
-            }
+            OpSpec::Rds(r) => (
+                Service::Rds,
+                "/v3/{project_id}/instances/recovery".to_owned(),
+                recovery_body(r),
+            ),
+            OpSpec::DdsRecovery(r) => (
+                Service::Dds,
+                "/v3/{project_id}/instances/recovery".to_owned(),
+                recovery_body(r),
+            ),
+            OpSpec::RdsNew(r) => (
+                Service::Rds,
+                "/v3/{project_id}/instances".to_owned(),
+                create_body(r),
+            ),
+            OpSpec::DdsNew(r) => (
+                Service::Dds,
+                "/v3/{project_id}/instances".to_owned(),
+                create_body(r),
+            ),
+            OpSpec::DdsCollections(r) => (
+                Service::Dds,
+                format!(
+                    "/v3/{{project_id}}/instances/{}/restore/collections",
+                    r.instance_id
+                ),
+                json!({ "restore_collections": r.restore_collections.iter().map(|d| {
+                    let mut db = Map::new();
+                    db.insert("database".into(), json!(d.database));
+                    if !d.collections.is_empty() {
+                        db.insert("collections".into(), json!(d.collections.iter().map(|c| {
+                            let mut m = Map::new();
+                            m.insert("old_name".into(), json!(c.old_name));
+                            opt(&mut m, "new_name", c.new_name.as_ref().map(|v| json!(v)));
+                            m.insert("restore_collection_time".into(), json!(c.restore_collection_time));
+                            Value::Object(m)
+                        }).collect::<Vec<_>>()));
+                    }
+                    opt(&mut db, "restore_database_time", d.restore_database_time.map(|v| json!(v)));
+                    Value::Object(db)
+                }).collect::<Vec<_>>() }),
+            ),
             OpSpec::Ddm(r) => (
                 Service::Ddm,
                 format!(
@@ -171,4 +193,51 @@ impl OpSpec {
             body,
         }
     }
+}
+
+/// `{source{instance_id,type,backup_id|restore_time}, target{instance_id}}`: RDS and DDS alike.
+fn recovery_body(r: &RdsRestore) -> Value {
+    let mut source = Map::new();
+    source.insert("instance_id".into(), json!(r.source.instance_id));
+    source.insert("type".into(), json!(r.source.restore_type.as_str()));
+    opt(
+        &mut source,
+        "backup_id",
+        r.source.backup_id.as_ref().map(|v| json!(v)),
+    );
+    opt(
+        &mut source,
+        "restore_time",
+        r.source.restore_time.map(|v| json!(v)),
+    );
+    json!({ "source": source, "target": { "instance_id": r.target.instance_id } })
+}
+
+/// The create body: `name`, the create fields as written, the password placeholder, then
+/// `restore_point`. The password's value is put in by the provider, on the wire only.
+fn create_body(r: &RestoreNew) -> Value {
+    let mut body = Map::new();
+    body.insert("name".into(), json!(r.name));
+    for (k, v) in &r.create {
+        body.insert(k.clone(), v.clone());
+    }
+    if r.password.is_some() {
+        body.insert("password".into(), json!(SENSITIVE));
+    }
+    let p = &r.restore_point;
+    let mut point = Map::new();
+    opt(
+        &mut point,
+        "instance_id",
+        p.instance_id.as_ref().map(|v| json!(v)),
+    );
+    opt(
+        &mut point,
+        "type",
+        p.restore_type.map(|t| json!(t.as_str())),
+    );
+    opt(&mut point, "backup_id", p.backup_id.as_ref().map(|v| json!(v)));
+    opt(&mut point, "restore_time", p.restore_time.map(|v| json!(v)));
+    body.insert("restore_point".into(), Value::Object(point));
+    Value::Object(body)
 }

@@ -24,6 +24,10 @@ const DEFAULT_MINUTES: &[(Kind, u64)] = &[
     (Kind::CbrRestore, 15),
     (Kind::DdmMetadataRestore, 5),
     (Kind::DcsRestore, 5),
+    (Kind::RdsRestoreNew, 40),
+    (Kind::DdsRestoreNew, 40),
+    (Kind::DdsRestore, 30),
+    (Kind::DdsRestoreCollections, 15),
 ];
 
 /// Built-in expected duration of a restore of `kind`, when state has no earlier run of it

@@ -46,6 +46,8 @@ pub enum Code {
     OverwriteSource,
     UnsupportedVersion,
     Config,
+    /// A secret written as a literal, or a secret reference where no secret belongs.
+    Secret,
 }
 
 impl Code {
@@ -68,6 +70,7 @@ impl Code {
             Code::OverwriteSource => "overwrite_source",
             Code::UnsupportedVersion => "unsupported_version",
             Code::Config => "config",
+            Code::Secret => "secret",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `${var.NAME}` and `${restores.NAME.path}` templates inside string values.
+//! `${var.NAME}`, `${restores.NAME.path}`, `${secrets.NAME}` and `${env.VAR}` templates.
 
 /// One piece of a string value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +10,8 @@ pub enum Piece {
         op: String,
         path: Vec<String>,
     },
+    /// `${secrets.NAME}` or `${env.VAR}`, kept as the reference `secrets.NAME` / `env.VAR`.
+    Secret(String),
 }
 
 /// Splits a string into literal text and `${...}` expressions; `$${` is a literal `${`.
@@ -54,6 +56,8 @@ fn expression(expr: &str) -> Result<Piece, String> {
     };
     match parts.as_slice() {
         ["var", name] if valid(name) => Ok(Piece::Var((*name).to_owned())),
+        ["secrets", name] if valid(name) => Ok(Piece::Secret(format!("secrets.{name}"))),
+        ["env", name] if env_name(name) => Ok(Piece::Secret(format!("env.{name}"))),
         ["restores", op, path @ ..] if valid(op) && !path.is_empty() && path.iter().all(valid) => {
             Ok(Piece::Ref {
                 op: (*op).to_owned(),
@@ -61,9 +65,18 @@ fn expression(expr: &str) -> Result<Piece, String> {
             })
         }
         _ => Err(format!(
-            "`${{{expr}}}` is not a reference; use `${{var.NAME}}` or `${{restores.NAME.field.path}}`"
+            "`${{{expr}}}` is not a reference; use `${{var.NAME}}`, `${{restores.NAME.field.path}}`, `${{secrets.NAME}}` or `${{env.VAR}}`"
         )),
     }
+}
+
+/// An environment variable name as POSIX shells accept it.
+pub(super) fn env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -90,6 +103,14 @@ mod tests {
         );
         assert!(parse("${var.t").is_err());
         assert!(parse("${restores.x}").is_err());
-        assert!(parse("${env.HOME}").is_err());
+        assert_eq!(
+            parse("${env.HOME}").unwrap(),
+            vec![Piece::Secret("env.HOME".into())]
+        );
+        assert_eq!(
+            parse("${secrets.db}").unwrap(),
+            vec![Piece::Secret("secrets.db".into())]
+        );
+        assert!(parse("${env.1X}").is_err());
     }
 }

@@ -6,11 +6,11 @@ use super::interp::{self, Piece};
 use super::obj::{Obj, missing, wrong_type};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
-use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, Spec};
-use crate::kinds::{Kind, KindDecl, Service};
+use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, SecretSource, Spec};
+use crate::kinds::{Kind, KindDecl, Service, builtin_outputs};
 use std::collections::{BTreeMap, BTreeSet};
 
-const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "restores"];
+const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "secrets", "restores"];
 
 /// Lowers a parsed document. Always returns what could be lowered, plus every problem found.
 pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
@@ -40,6 +40,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
     if let Some(c) = top.opt_obj("cloud", &mut diags) {
         spec.cloud = cloud(&c, &mut diags);
     }
+    spec.secrets = super::secrets::section(&top, &mut diags);
     let vars = vars(&top, opts, &mut diags);
     spec.vars = vars
         .iter()
@@ -69,9 +70,15 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
         raw.insert(name.to_owned(), node);
         name_spans.insert(name.to_owned(), span);
     }
+    let kinds: BTreeMap<String, KindInfo> = raw
+        .iter()
+        .map(|(name, node)| (name.clone(), KindInfo::of(node, &opts.kinds)))
+        .collect();
     let mut resolver = Resolver {
         raw: &raw,
         vars: &vars,
+        secrets: &spec.secrets,
+        kinds: &kinds,
         done: BTreeMap::new(),
         active: Vec::new(),
         refs: BTreeMap::new(),
@@ -404,6 +411,8 @@ fn dangling(op: &str, span: Span, raw: &BTreeMap<String, &Node>) -> Diagnostic {
 struct Resolver<'a> {
     raw: &'a BTreeMap<String, &'a Node>,
     vars: &'a BTreeMap<String, Node>,
+    secrets: &'a BTreeMap<String, SecretSource>,
+    kinds: &'a BTreeMap<String, KindInfo>,
     done: BTreeMap<String, Node>,
     active: Vec<String>,
     refs: BTreeMap<String, Vec<Reference>>,
@@ -427,20 +436,32 @@ impl Resolver<'_> {
         }
         let raw = *self.raw.get(name)?;
         self.active.push(name.to_owned());
-        let node = self.interp(raw, name);
+        let node = self.interp(raw, name, None);
         self.active.pop();
         self.done.insert(name.to_owned(), node.clone());
         Some(node)
     }
 
-    fn interp(&mut self, node: &Node, op: &str) -> Node {
+    /// `key` is the mapping key the value sits under, for the secrets rule.
+    fn interp(&mut self, node: &Node, op: &str, key: Option<&str>) -> Node {
         let value = match &node.value {
-            Value::Str(s) if s.contains('$') => return self.template(s, node, op),
-            Value::Seq(items) => Value::Seq(items.iter().map(|n| self.interp(n, op)).collect()),
+            Value::Str(s) if s.contains('$') => return self.template(s, node, op, key),
+            Value::Seq(items) => Value::Seq(
+                items
+                    .iter()
+                    .map(|n| self.interp(n, op, key))
+                    .collect(),
+            ),
             Value::Map(entries) => Value::Map(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), self.interp(v, op)))
+                    .map(|(k, v)| {
+                        let key = match &k.value {
+                            Value::Str(s) => Some(s.as_str()),
+                            _ => None,
+                        };
+                        (k.clone(), self.interp(v, op, key))
+                    })
                     .collect(),
             ),
             other => other.clone(),
@@ -451,7 +472,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn template(&mut self, s: &str, node: &Node, op: &str) -> Node {
+    fn template(&mut self, s: &str, node: &Node, op: &str, key: Option<&str>) -> Node {
         let pieces = match interp::parse(s) {
             Ok(p) => p,
             Err(msg) => {
@@ -467,6 +488,7 @@ impl Resolver<'_> {
                 Piece::Lit(l) => Some(Value::Str(l.clone())),
                 Piece::Var(name) => self.var(name, node.span),
                 Piece::Ref { op: target, path } => self.reference(op, target, path, node.span),
+                Piece::Secret(name) => self.secret(op, name, pieces.len(), key, node.span),
             };
             if let Some(v) = v {
                 values.push(v);
@@ -502,6 +524,89 @@ impl Resolver<'_> {
         None
     }
 
+    /// A secret reference stays as written (`${secrets.NAME}`): only sensitive fields take
+    /// one, as their whole value, and the value is looked up at submit time.
+    fn secret(
+        &mut self,
+        op: &str,
+        name: &str,
+        pieces: usize,
+        key: Option<&str>,
+        span: Span,
+    ) -> Option<Value> {
+        let sensitive = self
+            .kinds
+            .get(op)
+            .is_some_and(|k| key.is_some_and(|key| k.sensitive.iter().any(|s| s == key)));
+        let problem = if !sensitive {
+            Some((
+                format!("`${{{name}}}` is a secret, and `{}` is not a sensitive field", key.unwrap_or("this value")),
+                "secrets go only in sensitive fields such as `password`; use `${var.NAME}` for other values".to_owned(),
+            ))
+        } else if pieces != 1 {
+            Some((
+                format!("`${{{name}}}` must be the whole value"),
+                "write the reference alone; rewind never builds a secret out of parts".to_owned(),
+            ))
+        } else if let Some(declared) = name.strip_prefix("secrets.")
+            && !self.secrets.contains_key(declared)
+        {
+            let hint = did_you_mean(declared, self.secrets.keys().map(String::as_str))
+                .map_or_else(
+                    || format!("declare it: `secrets: {{ {declared}: {{ env: VARIABLE }} }}`"),
+                    |s| format!("did you mean `{s}`?"),
+                );
+            Some((format!("unknown secret `{declared}`"), hint))
+        } else {
+            None
+        };
+        if let Some((msg, hint)) = problem {
+            self.diags
+                .push(Diagnostic::new(Code::Secret, msg).at(span).with_hint(hint));
+            return None;
+        }
+        Some(Value::Str(format!("${{{name}}}")))
+    }
+
+    /// `${restores.OP.outputs.NAME}`: a value known only after `OP` has run. It stays a
+    /// template, rendered at submit time; here it only gets checked and becomes an edge.
+    fn output(&mut self, target: &str, path: &[String], span: Span) -> Option<Value> {
+        let declared = self.kinds.get(target).map(|k| k.outputs.clone()).unwrap_or_default();
+        let name = match path {
+            [_, name] => name,
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DanglingReference,
+                        format!("`restores.{target}.{}` is not an output", path.join(".")),
+                    )
+                    .at(span)
+                    .with_hint(format!(
+                        "write `${{restores.{target}.outputs.NAME}}`; outputs: {}",
+                        declared.join(", ")
+                    )),
+                );
+                return None;
+            }
+        };
+        if !declared.iter().any(|d| d == name) {
+            let hint = did_you_mean(name, declared.iter().map(String::as_str)).map_or_else(
+                || format!("`{target}` reports: {}", declared.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            );
+            self.diags.push(
+                Diagnostic::new(
+                    Code::DanglingReference,
+                    format!("`restores.{target}` has no output `{name}`"),
+                )
+                .at(span)
+                .with_hint(hint),
+            );
+            return None;
+        }
+        Some(Value::Str(crate::kinds::output_template(target, name)))
+    }
+
     fn reference(&mut self, op: &str, target: &str, path: &[String], span: Span) -> Option<Value> {
         let dotted = path.join(".");
         if !self.raw.contains_key(target) {
@@ -513,6 +618,9 @@ impl Resolver<'_> {
             path: dotted.clone(),
             span,
         });
+        if path.first().is_some_and(|p| p == "outputs") && target != op {
+            return self.output(target, path, span);
+        }
         if target == op {
             self.diags.push(
                 Diagnostic::new(
@@ -564,6 +672,48 @@ impl Resolver<'_> {
             return None;
         }
         Some(cur.value.clone())
+    }
+}
+
+/// What the resolver needs to know of an operation's kind before its body is lowered.
+struct KindInfo {
+    outputs: Vec<String>,
+    /// Keys whose value must be a secret reference.
+    sensitive: Vec<String>,
+}
+
+impl KindInfo {
+    fn of(node: &Node, plugins: &[KindDecl]) -> KindInfo {
+        let kind = match &node.value {
+            Value::Map(entries) => entries.iter().find_map(|(k, v)| match (&k.value, &v.value) {
+                (Value::Str(k), Value::Str(v)) if k == "kind" => Some(v.clone()),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let Some(kind) = kind else {
+            return KindInfo { outputs: Vec::new(), sensitive: Vec::new() };
+        };
+        if let Some(builtin) = Kind::parse(&kind) {
+            return KindInfo {
+                outputs: builtin_outputs(builtin).iter().map(|o| (*o).to_owned()).collect(),
+                sensitive: crate::kinds::builtin_sensitive(builtin)
+                    .iter()
+                    .map(|o| (*o).to_owned())
+                    .collect(),
+            };
+        }
+        plugins.iter().find(|d| d.name == kind).map_or(
+            KindInfo { outputs: Vec::new(), sensitive: Vec::new() },
+            |d| KindInfo {
+                outputs: d.outputs.clone(),
+                sensitive: d
+                    .sensitive_pointers()
+                    .iter()
+                    .filter_map(|p| p.rsplit('/').next().map(str::to_owned))
+                    .collect(),
+            },
+        )
     }
 }
 

@@ -6,6 +6,7 @@ mod external;
 mod interp;
 mod lower;
 mod obj;
+mod secrets;
 mod suggest;
 mod value;
 pub mod yaml;
@@ -32,6 +33,18 @@ pub struct Spec {
     /// Operations whose body did not lower: kept for their ordering edges, so that a cycle
     /// through them is still reported alongside their other errors.
     pub broken: BTreeMap<String, BrokenOp>,
+    /// `secrets:`: where each named secret comes from (never its value).
+    pub secrets: BTreeMap<String, SecretSource>,
+}
+
+/// Where a secret's value is read from, at submit time and in memory only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretSource {
+    /// An environment variable.
+    Env(String),
+    /// A file whose contents (without a trailing newline) are the value.
+    File(String),
 }
 
 /// What is known of an operation whose body has errors.

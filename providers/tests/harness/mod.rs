@@ -98,11 +98,8 @@ pub fn cloud_from(env: &BTreeMap<String, String>) -> Cloud {
 }
 
 pub fn operation(name: &str, spec: OpSpec) -> Operation {
-    Operation {
-        name: name.to_owned(),
-        request: spec.request(),
-        spec,
-    }
+    let request = spec.request();
+    Operation::new(name.to_owned(), spec, request)
 }
 
 pub fn provider(cloud: &Cloud, op: &Operation) -> Arc<dyn Provider> {
@@ -178,6 +175,8 @@ pub fn sim_service(service: Service) -> rewind_sim::Service {
         Service::Taurusdb => rewind_sim::Service::Taurusdb,
         Service::Cbr => rewind_sim::Service::Cbr,
         Service::Dcs => rewind_sim::Service::Dcs,
-        Service::External(name) => panic!("the simulator serves no plugin service {name}"),
+        Service::Dds | Service::External(_) => {
+            panic!("the simulator has no {service} in this harness yet")
+        }
     }
 }

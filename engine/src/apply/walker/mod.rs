@@ -189,11 +189,11 @@ impl<'a> Walker<'a> {
                 }
             }
             runs.push(Run {
-                op: Arc::new(Operation {
-                    name: step.name.clone(),
-                    spec: step.spec.clone(),
-                    request: step.request.clone(),
-                }),
+                op: Arc::new(Operation::new(
+                    step.name.clone(),
+                    step.spec.clone(),
+                    step.request.clone(),
+                )),
                 service: step.kind.service(),
                 action: step.action,
                 phase: Phase::Waiting,

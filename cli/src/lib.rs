@@ -7,6 +7,7 @@ mod error;
 mod load;
 mod printer;
 mod render;
+mod secrets;
 pub mod settings;
 pub mod simulate;
 

@@ -52,7 +52,7 @@ fn unknown_advice(
                 step.name.clone(),
                 step.spec.clone(),
                 step.request.clone(),
-                );
+            );
             let advice = providers.get(&step.kind.service())?.unknown_advice(&op)?;
             Some((step.name.clone(), advice))
         })
@@ -164,6 +164,24 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             )
         })?;
     }
+    // Every secret a submit needs is read once now, so that a missing one stops the run
+    // before any restore starts, not halfway through it.
+    let secrets = std::sync::Arc::new(crate::secrets::SpecSecrets::new(
+        loaded.compiled.spec.secrets.clone(),
+        loaded.dir.clone(),
+        args.sim.simulate,
+    ));
+    let missing = crate::secrets::missing(&plan, &secrets);
+    if !missing.is_empty() {
+        return Err(CliError::hint(
+            format!(
+                "{} secret(s) cannot be read; nothing was restored:\n  {}",
+                missing.len(),
+                missing.join("\n  ")
+            ),
+            "set the environment variables, or fix the `secrets:` entries of the spec",
+        ));
+    }
     let rt = runtime()?;
     rt.block_on(async {
         let rehearsal = maybe_simulate(&loaded, &args.sim, &settings).await?;
@@ -241,6 +259,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             },
             lost_grace: scale(t.lost_grace),
             lost_polls: t.lost_polls,
+            secrets: rewind_engine::apply::SecretsHandle(Some(secrets.clone())),
             ..ApplyOptions::default()
         };
         let plan = scale_step_timeouts(plan, time_scale);

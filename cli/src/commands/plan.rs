@@ -195,7 +195,7 @@ pub fn advise_blocked(
             step.name.clone(),
             step.spec.clone(),
             step.request.clone(),
-            );
+        );
         if let Some(advice) = providers
             .get(&step.kind.service())
             .and_then(|p| p.unknown_advice(&op))

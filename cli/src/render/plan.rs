@@ -28,6 +28,30 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
     if s.action.submits() {
         let _ = writeln!(out, "      {} {}", s.request.method, s.request.path);
     }
+    if let (
+        Some(class),
+        rewind_engine::kinds::OpSpec::RdsNew(r) | rewind_engine::kinds::OpSpec::DdsNew(r),
+    ) = (s.spec.created_class(), &s.spec)
+    {
+        let line = format!(
+            "creates {} {:?} (its ID is known after apply)",
+            class.as_str(),
+            r.name
+        );
+        let _ = writeln!(out, "      {}", p.paint(&line, Style::Green));
+    }
+    for pointer in &s.unknown {
+        let template = s
+            .request
+            .body
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        let _ = writeln!(out, "      {pointer} = (known after apply) from {template}");
+    }
+    for (pointer, secret) in s.spec.secret_refs() {
+        let _ = writeln!(out, "      {pointer} = (sensitive) from {secret}");
+    }
     for o in &s.overwrites {
         let mut line = format!("overwrites {}", o.resource);
         if o.is_source {

@@ -1,6 +1,7 @@
 //! Apply: walk the plan as a ready queue and drive each restore submit -> poll -> done, durably.
 
 mod events;
+mod outputs;
 mod poll_policy;
 mod walker;
 
@@ -34,6 +35,22 @@ pub struct ApplyOptions {
     pub lost_grace: Duration,
     /// ...and after this many "not found" answers in a row.
     pub lost_polls: u32,
+    /// Where the values of secret references come from, at submit time.
+    pub secrets: SecretsHandle,
+}
+
+/// The run's secret source; `None` when the spec uses no secrets.
+#[derive(Clone, Default)]
+pub struct SecretsHandle(pub Option<std::sync::Arc<dyn crate::provider::Secrets>>);
+
+impl std::fmt::Debug for SecretsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "SecretsHandle(..)"
+        } else {
+            "SecretsHandle(none)"
+        })
+    }
 }
 
 /// Built-in wait for one operation, when neither the spec nor `rewind.toml` sets one.
@@ -78,6 +95,7 @@ impl Default for ApplyOptions {
             timeouts: Timeouts::default(),
             lost_grace: DEFAULT_LOST_GRACE,
             lost_polls: DEFAULT_LOST_POLLS,
+            secrets: SecretsHandle::default(),
         }
     }
 }

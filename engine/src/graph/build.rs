@@ -1,7 +1,7 @@
 //! Graph construction: explicit edges, footprint inference, write conflicts and cycle reports.
 
 use super::{Edge, EdgeReason, Graph};
-use crate::kinds::Resource;
+use crate::kinds::{Resource, output_template};
 use crate::spec::{Code, Diagnostic, Span, Spec};
 use petgraph::algo::{DfsSpace, has_path_connecting, tarjan_scc};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -70,7 +70,13 @@ pub fn build(spec: &Spec) -> (Graph, Vec<Diagnostic>) {
     let mut writers: BTreeMap<Resource, Vec<&str>> = BTreeMap::new();
     let mut readers: BTreeMap<Resource, Vec<&str>> = BTreeMap::new();
     for (name, op) in &spec.ops {
-        let fp = op.spec.footprint();
+        let mut fp = op.spec.footprint();
+        // A create writes the instance it makes, whose ID is its output: whoever names that
+        // output reads what this operation writes, and runs after it.
+        if let Some(class) = op.spec.created_class() {
+            fp.writes
+                .push(Resource::new(class, &output_template(name, "instance_id")));
+        }
         for w in fp.writes {
             writers.entry(w).or_default().push(name);
         }

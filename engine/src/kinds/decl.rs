@@ -194,7 +194,10 @@ pub fn builtin_decls() -> Vec<KindDecl> {
                 schema: crate::schema::kind_body_schema(&schema, kind.as_str())
                     .unwrap_or_else(|| json!({ "type": "object" })),
                 footprint,
-                outputs: builtin_outputs(kind).iter().map(|o| (*o).to_owned()).collect(),
+                outputs: builtin_outputs(kind)
+                    .iter()
+                    .map(|o| (*o).to_owned())
+                    .collect(),
                 provider: None,
             }
         })

@@ -122,7 +122,11 @@ impl Resource {
 
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.class.as_str(), self.id)
+        if super::is_unknown(&self.id) {
+            write!(f, "{} {} (known after apply)", self.class.as_str(), self.id)
+        } else {
+            write!(f, "{} {}", self.class.as_str(), self.id)
+        }
     }
 }
 
@@ -134,6 +138,15 @@ pub struct Footprint {
 }
 
 impl OpSpec {
+    /// The class of the instance this operation creates, for kinds that create one.
+    pub fn created_class(&self) -> Option<ResourceClass> {
+        match self {
+            OpSpec::RdsNew(_) => Some(ResourceClass::RdsInstance),
+            OpSpec::DdsNew(_) => Some(ResourceClass::DdsInstance),
+            _ => None,
+        }
+    }
+
     pub fn footprint(&self) -> Footprint {
         use ResourceClass as C;
         let mut fp = Footprint::default();

@@ -236,7 +236,11 @@ fn create_body(r: &RestoreNew) -> Value {
         "type",
         p.restore_type.map(|t| json!(t.as_str())),
     );
-    opt(&mut point, "backup_id", p.backup_id.as_ref().map(|v| json!(v)));
+    opt(
+        &mut point,
+        "backup_id",
+        p.backup_id.as_ref().map(|v| json!(v)),
+    );
     opt(&mut point, "restore_time", p.restore_time.map(|v| json!(v)));
     body.insert("restore_point".into(), Value::Object(point));
     Value::Object(body)

@@ -102,8 +102,12 @@ pub struct Step {
     pub spec: OpSpec,
     /// The exact request apply will send (when the action submits).
     pub request: ApiRequest,
-    /// SHA-256 of `request`.
+    /// SHA-256 of `request` (and the names of the secrets it uses).
     pub inputs_digest: String,
+    /// JSON pointers into `request.body` of values known only after apply: each still holds
+    /// its template, `${restores.OP.outputs.NAME}`, rendered at submit time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
     /// Operations that must succeed first.
     pub after: Vec<String>,
     pub overwrites: Vec<Overwrite>,
@@ -204,6 +208,48 @@ pub fn request_digest(request: &ApiRequest) -> String {
     )
 }
 
+/// The identity of an operation's inputs: its rendered request (templates of values known
+/// only after apply included, as written), plus the *names* of the secrets it uses. A
+/// rotated password leaves it unchanged; pointing at another secret does not.
+pub fn inputs_digest(spec: &OpSpec, request: &ApiRequest) -> String {
+    let refs = spec.secret_refs();
+    if refs.is_empty() {
+        return request_digest(request);
+    }
+    let mut text = serde_json::to_string(request).unwrap_or_default();
+    for (pointer, secret) in refs {
+        text.push('\n');
+        text.push_str(&pointer);
+        text.push('=');
+        text.push_str(&secret.name);
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// JSON pointers of the values in `body` that are known only after apply.
+pub fn unknown_pointers(body: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if crate::kinds::is_unknown(s) => out.push(at.to_owned()),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{at}/{i}"), out);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    walk(item, &format!("{at}/{key}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, "", &mut out);
+    out
+}
+
 fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
     let source = spec.source_and_target().map(|(s, _)| s.to_owned());
     let fp = spec.footprint();
@@ -237,7 +283,8 @@ pub fn build(
             continue;
         };
         let request = op.spec.request();
-        let inputs_digest = request_digest(&request);
+        let inputs_digest = inputs_digest(&op.spec, &request);
+        let unknown = unknown_pointers(&request.body);
         let after = graph.predecessors(&name);
         digest.update(name.as_bytes());
         digest.update(inputs_digest.as_bytes());
@@ -286,6 +333,7 @@ pub fn build(
             spec: op.spec.clone(),
             request,
             inputs_digest,
+            unknown,
             after,
             overwrites: overwrites(&op.spec),
             changes,

@@ -446,12 +446,9 @@ impl Resolver<'_> {
     fn interp(&mut self, node: &Node, op: &str, key: Option<&str>) -> Node {
         let value = match &node.value {
             Value::Str(s) if s.contains('$') => return self.template(s, node, op, key),
-            Value::Seq(items) => Value::Seq(
-                items
-                    .iter()
-                    .map(|n| self.interp(n, op, key))
-                    .collect(),
-            ),
+            Value::Seq(items) => {
+                Value::Seq(items.iter().map(|n| self.interp(n, op, key)).collect())
+            }
             Value::Map(entries) => Value::Map(
                 entries
                     .iter()
@@ -551,11 +548,10 @@ impl Resolver<'_> {
         } else if let Some(declared) = name.strip_prefix("secrets.")
             && !self.secrets.contains_key(declared)
         {
-            let hint = did_you_mean(declared, self.secrets.keys().map(String::as_str))
-                .map_or_else(
-                    || format!("declare it: `secrets: {{ {declared}: {{ env: VARIABLE }} }}`"),
-                    |s| format!("did you mean `{s}`?"),
-                );
+            let hint = did_you_mean(declared, self.secrets.keys().map(String::as_str)).map_or_else(
+                || format!("declare it: `secrets: {{ {declared}: {{ env: VARIABLE }} }}`"),
+                |s| format!("did you mean `{s}`?"),
+            );
             Some((format!("unknown secret `{declared}`"), hint))
         } else {
             None
@@ -571,7 +567,11 @@ impl Resolver<'_> {
     /// `${restores.OP.outputs.NAME}`: a value known only after `OP` has run. It stays a
     /// template, rendered at submit time; here it only gets checked and becomes an edge.
     fn output(&mut self, target: &str, path: &[String], span: Span) -> Option<Value> {
-        let declared = self.kinds.get(target).map(|k| k.outputs.clone()).unwrap_or_default();
+        let declared = self
+            .kinds
+            .get(target)
+            .map(|k| k.outputs.clone())
+            .unwrap_or_default();
         let name = match path {
             [_, name] => name,
             _ => {
@@ -685,18 +685,26 @@ struct KindInfo {
 impl KindInfo {
     fn of(node: &Node, plugins: &[KindDecl]) -> KindInfo {
         let kind = match &node.value {
-            Value::Map(entries) => entries.iter().find_map(|(k, v)| match (&k.value, &v.value) {
-                (Value::Str(k), Value::Str(v)) if k == "kind" => Some(v.clone()),
-                _ => None,
-            }),
+            Value::Map(entries) => entries
+                .iter()
+                .find_map(|(k, v)| match (&k.value, &v.value) {
+                    (Value::Str(k), Value::Str(v)) if k == "kind" => Some(v.clone()),
+                    _ => None,
+                }),
             _ => None,
         };
         let Some(kind) = kind else {
-            return KindInfo { outputs: Vec::new(), sensitive: Vec::new() };
+            return KindInfo {
+                outputs: Vec::new(),
+                sensitive: Vec::new(),
+            };
         };
         if let Some(builtin) = Kind::parse(&kind) {
             return KindInfo {
-                outputs: builtin_outputs(builtin).iter().map(|o| (*o).to_owned()).collect(),
+                outputs: builtin_outputs(builtin)
+                    .iter()
+                    .map(|o| (*o).to_owned())
+                    .collect(),
                 sensitive: crate::kinds::builtin_sensitive(builtin)
                     .iter()
                     .map(|o| (*o).to_owned())
@@ -704,7 +712,10 @@ impl KindInfo {
             };
         }
         plugins.iter().find(|d| d.name == kind).map_or(
-            KindInfo { outputs: Vec::new(), sensitive: Vec::new() },
+            KindInfo {
+                outputs: Vec::new(),
+                sensitive: Vec::new(),
+            },
             |d| KindInfo {
                 outputs: d.outputs.clone(),
                 sensitive: d

@@ -54,14 +54,20 @@ pub fn section(top: &Obj, diags: &mut Vec<Diagnostic>) -> BTreeMap<String, Secre
                 out.insert(name.to_owned(), SecretSource::File(file));
             }
             (Some(_), Some((_, span))) => diags.push(
-                Diagnostic::new(Code::BadValue, format!("`{path}` sets both `env` and `file`"))
-                    .at(span)
-                    .with_hint("keep one source per secret"),
+                Diagnostic::new(
+                    Code::BadValue,
+                    format!("`{path}` sets both `env` and `file`"),
+                )
+                .at(span)
+                .with_hint("keep one source per secret"),
             ),
             (None, None) => diags.push(
-                Diagnostic::new(Code::MissingField, format!("`{path}` needs `env` or `file`"))
-                    .at(entry.span)
-                    .with_hint("for example `{ env: RESTORE_DB_PASSWORD }`"),
+                Diagnostic::new(
+                    Code::MissingField,
+                    format!("`{path}` needs `env` or `file`"),
+                )
+                .at(entry.span)
+                .with_hint("for example `{ env: RESTORE_DB_PASSWORD }`"),
             ),
         }
     }
@@ -70,11 +76,7 @@ pub fn section(top: &Obj, diags: &mut Vec<Diagnostic>) -> BTreeMap<String, Secre
 
 /// The reference in a sensitive field: exactly `${secrets.NAME}` or `${env.VAR}` (left
 /// unresolved by interpolation). A literal is refused, naming where it is written.
-pub fn reference(
-    o: &Obj,
-    key: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Option<SecretRef>> {
+pub fn reference(o: &Obj, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Option<SecretRef>> {
     let Some(node) = o.get(key).filter(|n| !matches!(n.value, Value::Null)) else {
         return Some(None);
     };

@@ -1,10 +1,11 @@
 //! Starting work: the ready queue, slots, and the tasks that make one provider call each.
 
 use super::{Msg, Phase, Walker, now_ms};
+use crate::apply::outputs;
 use crate::apply::{ApplyError, Event};
 use crate::kinds::Service;
 use crate::plan::Action;
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{Operation, Provider, ProviderError};
 use crate::state::{OpRecord, RECORD_VERSION, Status};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -53,6 +54,18 @@ impl Walker<'_> {
                 continue;
             };
             self.ready.remove(&r);
+            // Values known only after apply are known now: every predecessor succeeded.
+            if !self.plan.steps[i].unknown.is_empty() {
+                match self.rendered(i) {
+                    Ok(op) => self.runs[i].op = Arc::new(op),
+                    Err(why) => {
+                        let name = self.runs[i].op.name.clone();
+                        self.fail(i, &why)?;
+                        self.skip_dependents(i, &name);
+                        continue;
+                    }
+                }
+            }
             self.active += 1;
             *self.active_per_service.entry(service).or_default() += 1;
             let now = Instant::now();
@@ -112,6 +125,39 @@ impl Walker<'_> {
         }
     }
 
+    /// Operation `i` with the outputs of the operations it waits for filled in.
+    fn rendered(&self, i: usize) -> Result<Operation, String> {
+        let lookup = |op: &str, output: &str| {
+            self.runs
+                .iter()
+                .find(|r| r.op.name == op)
+                .and_then(|r| r.record.as_ref())
+                .and_then(|r| r.outputs.get(output).cloned())
+        };
+        outputs::render(&self.runs[i].op, &lookup)
+    }
+
+    /// The operation's secrets, looked up now and held in memory for this one submit.
+    fn with_secrets(&self, i: usize) -> Result<Operation, String> {
+        let mut op = (*self.runs[i].op).clone();
+        let refs = op.spec.secret_refs();
+        if refs.is_empty() {
+            return Ok(op);
+        }
+        let Some(source) = &self.opts.secrets.0 else {
+            return Err("this run has no way to read secrets".to_owned());
+        };
+        let mut secrets = BTreeMap::new();
+        for (pointer, reference) in refs {
+            let value = source
+                .resolve(reference)
+                .map_err(|why| format!("secret {reference}: {why}"))?;
+            secrets.insert(pointer, value);
+        }
+        op.secrets = secrets;
+        Ok(op)
+    }
+
     /// Records `submitting` (durably, before the POST), then sends it.
     pub(super) fn submit(
         &mut self,
@@ -119,6 +165,11 @@ impl Walker<'_> {
         provider: Arc<dyn Provider>,
         prior: Option<&OpRecord>,
     ) -> Result<(), ApplyError> {
+        // A secret that cannot be read fails the operation before anything is recorded or sent.
+        let op = match self.with_secrets(i) {
+            Ok(op) => op,
+            Err(why) => return self.fail(i, &why),
+        };
         let step = &self.plan.steps[i];
         let now = now_ms();
         let record = OpRecord {
@@ -126,7 +177,8 @@ impl Walker<'_> {
             name: step.name.clone(),
             kind: step.kind,
             inputs_digest: step.inputs_digest.clone(),
-            request: step.request.clone(),
+            // What is sent, outputs filled in; secrets only as `(sensitive)`.
+            request: self.runs[i].op.request.clone(),
             status: Status::Submitting,
             handle: None,
             attempts: prior.map_or(0, |p| p.attempts) + 1,
@@ -141,7 +193,6 @@ impl Walker<'_> {
         self.state.put(&record, "submitting")?;
         self.runs[i].record = Some(record);
         self.runs[i].phase = Phase::Submitting;
-        let op = self.runs[i].op.clone();
         self.spawn(
             i,
             async move { Msg::Submitted(i, provider.submit(&op).await) },

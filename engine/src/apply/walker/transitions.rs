@@ -282,9 +282,13 @@ impl Walker<'_> {
         let past_deadline = self.runs[i].deadline.is_some_and(|d| Instant::now() >= d);
         match result {
             Ok(PollOutcome::Succeeded { outputs }) => {
+                let handle = self.runs[i].record.as_ref().and_then(|r| r.handle.clone());
+                let mut all =
+                    crate::apply::outputs::defaults(&self.runs[i].op.spec, handle.as_ref());
+                all.extend(outputs);
                 self.update(i, "succeeded", |r| {
                     r.status = Status::Succeeded;
-                    r.outputs = outputs;
+                    r.outputs = all;
                     r.last_error = None;
                 })?;
                 let elapsed_ms = self.runs[i].started.map_or(0, |s| {

@@ -1,0 +1,96 @@
+//! Secret values for submits: read from the environment or a file, in memory only.
+
+use rewind_engine::kinds::{Secret, SecretRef};
+use rewind_engine::provider::Secrets;
+use rewind_engine::spec::SecretSource;
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+
+/// The secrets of one spec. In a rehearsal (`--simulate`) a secret that is not set gets a
+/// throwaway value, so that a rehearsal needs no real password.
+pub struct SpecSecrets {
+    sources: BTreeMap<String, SecretSource>,
+    /// Relative secret files are read from the spec's directory.
+    dir: PathBuf,
+    rehearsal: bool,
+}
+
+impl SpecSecrets {
+    pub fn new(sources: BTreeMap<String, SecretSource>, dir: PathBuf, rehearsal: bool) -> Self {
+        SpecSecrets {
+            sources,
+            dir,
+            rehearsal,
+        }
+    }
+
+    fn read(&self, reference: &SecretRef) -> Result<String, String> {
+        if let Some(var) = reference.name.strip_prefix("env.") {
+            return env(var);
+        }
+        let name = reference
+            .name
+            .strip_prefix("secrets.")
+            .unwrap_or(&reference.name);
+        match self.sources.get(name) {
+            Some(SecretSource::Env(var)) => env(var),
+            Some(SecretSource::File(path)) => {
+                let path = self.dir.join(path);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    format!("cannot read secret file {}: {}", path.display(), e.kind())
+                })?;
+                Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+            }
+            None => Err(format!("the spec declares no secret `{name}`")),
+        }
+    }
+}
+
+fn env(var: &str) -> Result<String, String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => Err(format!("environment variable {var} is empty")),
+        Err(std::env::VarError::NotPresent) => {
+            Err(format!("environment variable {var} is not set"))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("environment variable {var} is not valid UTF-8"))
+        }
+    }
+}
+
+/// A password that meets every engine's rules, for rehearsals only.
+fn throwaway() -> String {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("Rw9-{:016x}", h.finish())
+}
+
+impl Secrets for SpecSecrets {
+    fn resolve(&self, reference: &SecretRef) -> Result<Secret, String> {
+        match self.read(reference) {
+            Ok(v) => Ok(Secret::new(v)),
+            Err(_) if self.rehearsal => Ok(Secret::new(throwaway())),
+            Err(why) => Err(why),
+        }
+    }
+}
+
+/// Every secret the plan's submits need, checked before anything runs: each problem as
+/// "`OP` needs ${secrets.X}: why".
+pub fn missing(plan: &rewind_engine::plan::Plan, secrets: &SpecSecrets) -> Vec<String> {
+    let mut out = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.action.submits()) {
+        for (_, reference) in step.spec.secret_refs() {
+            if let Err(why) = secrets.resolve(reference) {
+                out.push(format!("`{}` needs {reference}: {why}", step.name));
+            }
+        }
+    }
+    out
+}

@@ -328,10 +328,13 @@ pub enum OpSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternalOp {
     pub kind: Kind,
-    /// The body as written (secrets only as `env:NAME` references, never values).
+    /// The body as written (secrets only as references, never values).
     pub body: serde_json::Value,
     #[serde(default)]
     pub footprint: Footprint,
+    /// The secret references at the body's sensitive fields, by JSON pointer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<(String, SecretRef)>,
 }
 
 impl OpSpec {
@@ -380,6 +383,7 @@ impl OpSpec {
                 .iter()
                 .map(|p| ("/password".to_owned(), p))
                 .collect(),
+            OpSpec::External(e) => e.secrets.iter().map(|(p, r)| (p.clone(), r)).collect(),
             _ => Vec::new(),
         }
     }

@@ -5,7 +5,7 @@ use super::diagnostic::{Code, Diagnostic, Span};
 use super::obj::{Obj, missing, wrong_type};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value as Yaml};
-use crate::kinds::{Access, ExternalOp, Footprint, KindDecl, OpSpec, Resource};
+use crate::kinds::{Access, ExternalOp, Footprint, KindDecl, OpSpec, Resource, SecretRef};
 use serde_json::{Map, Number, Value};
 
 /// Checks the body of `o` against `decl.schema` and derives its footprint. Every problem is
@@ -40,11 +40,51 @@ pub fn lower(decl: &KindDecl, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
         list.sort();
         list.dedup();
     }
+    let mut secrets = Vec::new();
+    for pointer in decl.sensitive_pointers() {
+        let segs: Vec<&str> = pointer.split('/').skip(1).collect();
+        secret_slots(&body, &segs, String::new(), &mut secrets);
+    }
+    secrets.sort();
     Some(OpSpec::External(ExternalOp {
         kind: decl.kind(),
         body,
         footprint,
+        secrets,
     }))
+}
+
+/// A sensitive value's reference: `${secrets.NAME}`, `${env.VAR}`, or the older `env:VAR`.
+fn secret_ref(text: &str) -> Option<SecretRef> {
+    if let Some(var) = text.strip_prefix("env:") {
+        return super::secrets::as_reference(&format!("${{env.{var}}}"))
+            .map(|name| SecretRef { name });
+    }
+    super::secrets::as_reference(text).map(|name| SecretRef { name })
+}
+
+/// Every concrete pointer a sensitive pointer (with `*` for array elements) names in `body`.
+fn secret_slots(v: &Value, segs: &[&str], at: String, out: &mut Vec<(String, SecretRef)>) {
+    let Some((first, rest)) = segs.split_first() else {
+        if let Some(r) = v.as_str().and_then(secret_ref) {
+            out.push((at, r));
+        }
+        return;
+    };
+    match v {
+        Value::Object(map) => {
+            if let Some(child) = map.get(*first) {
+                let key = first.replace('~', "~0").replace('/', "~1");
+                secret_slots(child, rest, format!("{at}/{key}"), out);
+            }
+        }
+        Value::Array(items) if *first == "*" => {
+            for (i, item) in items.iter().enumerate() {
+                secret_slots(item, rest, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The nodes a footprint pointer names; `*` walks every element of a sequence.
@@ -163,7 +203,7 @@ fn check(node: &Node, schema: &Value, path: &str, cx: &mut Cx) -> Option<Value> 
         return None;
     }
     if schema.get("sensitive").and_then(Value::as_bool) == Some(true) {
-        let ok = matches!(&node.value, Yaml::Str(s) if s.strip_prefix("env:").is_some_and(|n| !n.is_empty()));
+        let ok = matches!(&node.value, Yaml::Str(s) if secret_ref(s).is_some());
         if !ok {
             cx.diags.push(
                 Diagnostic::new(
@@ -171,7 +211,7 @@ fn check(node: &Node, schema: &Value, path: &str, cx: &mut Cx) -> Option<Value> 
                     format!("`{path}` is sensitive: it takes a secret reference, not a value"),
                 )
                 .at(node.span)
-                .with_hint("write `env:NAME`; the provider reads the variable at submit time, and the value never reaches state or plans"),
+                .with_hint("write `${secrets.NAME}` (declared under `secrets:`) or `${env.VAR}`; the value is read at submit time and never reaches state or plans"),
             );
             return None;
         }

@@ -122,12 +122,17 @@ impl ExternalProvider {
         })
     }
 
-    /// The body sent to the plugin: sensitive `env:NAME` references resolved, in memory only.
+    /// The body sent to the plugin: secrets in place (resolved by the run, or, for a caller
+    /// that resolved none, older `env:NAME` references read here), in memory only.
     fn params(&self, op: &Operation) -> Result<Value, String> {
         let OpSpec::External(ext) = &op.spec else {
             return Err(format!("`{}` is not a plugin kind", op.name));
         };
-        let mut body = ext.body.clone();
+        let mut body = if op.secrets.is_empty() {
+            ext.body.clone()
+        } else {
+            op.wire_body()
+        };
         if let Some(decl) = self.kinds.iter().find(|d| d.kind() == ext.kind) {
             for pointer in decl.sensitive_pointers() {
                 if let Some(slot) = body.pointer_mut(&pointer)

@@ -222,12 +222,19 @@ impl miette::Diagnostic for DiagnosticView {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        // The line of a literal secret holds the secret: the location alone must do.
+        if self.diag.code == Code::Secret {
+            return None;
+        }
         self.diag
             .span
             .map(|_| self.source.as_ref() as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.diag.code == Code::Secret {
+            return None;
+        }
         let primary = self
             .diag
             .span

@@ -207,7 +207,7 @@ fn check(node: &Node, schema: &Value, path: &str, cx: &mut Cx) -> Option<Value> 
         if !ok {
             cx.diags.push(
                 Diagnostic::new(
-                    Code::BadValue,
+                    Code::Secret,
                     format!("`{path}` is sensitive: it takes a secret reference, not a value"),
                 )
                 .at(node.span)

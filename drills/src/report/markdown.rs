@@ -28,14 +28,14 @@ pub fn render(r: &DrillReport) -> String {
         .iter()
         .map(|p| p.result.output.chars().count())
         .sum();
-    for (i, (passed_too, cap)) in STEPS.iter().enumerate() {
-        let (page, _) = page(r, *passed_too, *cap, i > 0, full_chars);
+    for (passed_too, cap) in &STEPS {
+        let (page, _) = page(r, *passed_too, *cap, full_chars);
         if page.chars().count() <= MAX_CHARS {
             return page;
         }
     }
     // Even without outputs the tables are too long (thousands of probes): cut the page itself.
-    let (page, _) = page(r, false, 0, true, full_chars);
+    let (page, _) = page(r, false, 0, full_chars);
     let note = "\n\n> **Cut:** this report was longer than 65,536 characters; the rest is in `report.json`.\n";
     let keep = MAX_CHARS - note.chars().count();
     let mut out: String = page.chars().take(keep).collect();
@@ -44,13 +44,7 @@ pub fn render(r: &DrillReport) -> String {
 }
 
 /// One rendering; returns the page and how many output characters it shows.
-fn page(
-    r: &DrillReport,
-    passed_too: bool,
-    cap: usize,
-    note_cut: bool,
-    full_chars: usize,
-) -> (String, usize) {
+fn page(r: &DrillReport, passed_too: bool, cap: usize, full_chars: usize) -> (String, usize) {
     let mut s = String::new();
     let verdict = if r.passed { "PASSED ✅" } else { "FAILED ❌" };
     let _ = writeln!(s, "# Drill `{}`: {verdict}\n", md_cell(&r.drill));
@@ -195,9 +189,9 @@ fn page(
             );
         }
     }
-    if !outputs.is_empty() || (note_cut && full_chars > 0) {
+    if !outputs.is_empty() || shown < full_chars {
         s.push_str("\n## Probe output\n");
-        if note_cut && shown < full_chars {
+        if shown < full_chars {
             let _ = writeln!(
                 s,
                 "\n> **Cut:** probe outputs were shortened to keep this page under 65,536 characters \

@@ -5,6 +5,7 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 mod model;
+pub mod sample;
 mod timefmt;
 
 use std::path::{Path, PathBuf};

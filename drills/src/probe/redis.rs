@@ -128,6 +128,9 @@ fn render(v: &Value) -> String {
             }
         }
         Value::ServerError(e) => format!("(error) {e:?}"),
+        Value::Int(n) => format!("(integer) {n}"),
+        Value::Okay => "OK".into(),
+        Value::SimpleString(s) => s.clone(),
         other => scalar(other).map_or_else(|| format!("{other:?}"), |s| format!("{s:?}")),
     }
 }

@@ -224,6 +224,8 @@ fn timeline(s: &mut String, r: &DrillReport) {
     if let (Some(first), Some(b)) = (r.rto.first_submit_at, r.rto.result.budget) {
         span = span.max(off(t0, first) + b.as_millis() as f64);
     }
+    // A little room past the last bar or mark, so nothing ends on the frame.
+    span *= 1.03;
     let plot = WIDTH - LABEL - RIGHT;
     let x = |ms: f64| LABEL + plot * ms / span;
 
@@ -375,10 +377,12 @@ enum Row<'a> {
 }
 
 fn mark(s: &mut String, class: &str, x: f64, bottom: f64, label: &str) {
+    // Near the right edge a centred label would be cut off by the frame.
+    let anchor = if x > WIDTH - 90.0 { "end" } else { "middle" };
     let _ = writeln!(
         s,
         "<line class=\"mark {class}\" x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\"/>\
-         <text class=\"mark-label {class}\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+         <text class=\"mark-label {class}\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
         TOP - 6.0,
         bottom + (if class == "budget" { 14.0 } else { 26.0 }) - 4.0,
         xml(label)

@@ -125,7 +125,7 @@ async fn run(dir: PathBuf, failing: bool) -> Result<rewind_drills::DrillReport, 
                     json!({"name": name, "timeout": "5s", "tcp": {}}),
                     &node,
                 )
-                .await
+                .await;
             }
             ("node-a-orders", true, _) => {
                 let p = json!({"name": name, "mysql": {"database": DB, "query": "SELECT COUNT(*) FROM orders", "expect": "= 1200"}});
@@ -141,7 +141,7 @@ async fn run(dir: PathBuf, failing: bool) -> Result<rewind_drills::DrillReport, 
                     json!({"name": name, "timeout": "5s", "tcp": {}}),
                     &cache,
                 )
-                .await
+                .await;
             }
             ("cache-keys", _, true) => {
                 let p = json!({"name": name, "redis": {"db": REDIS_DB, "command": "DBSIZE", "expect": format!(">= {KEYS}")}});

@@ -57,7 +57,7 @@ async fn mysql_probes_check_seeded_rows() {
         .to_string();
 
     let target = mysql_target(&addr);
-    let count = format!("SELECT COUNT(*) FROM orders");
+    let count = "SELECT COUNT(*) FROM orders";
     let cases = [
         json!({"name": "count", "mysql": {"database": db, "query": count, "expect": "= 3"}}),
         json!({"name": "wrong-count", "mysql": {"database": db, "query": count, "expect": "= 4"}}),

@@ -1,5 +1,6 @@
 //! The `exec` probe: a command given the target in `REWIND_TARGET_*`, passing on exit 0.
 
+use std::fmt::Write as _;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -129,7 +130,12 @@ async fn capture(mut pipe: impl AsyncRead + Unpin) -> String {
     }
     let mut text = String::from_utf8_lossy(&kept).into_owned();
     if dropped > 0 {
-        text.push_str(&format!("\n[… {dropped} more bytes not kept …]\n"));
+        let _ = write!(
+            text,
+            "
+[… {dropped} more bytes not kept …]
+"
+        );
     }
     text
 }

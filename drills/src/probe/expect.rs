@@ -19,6 +19,9 @@ pub enum Expect {
     Checksum(String),
 }
 
+/// Builds a comparison from its bound.
+type MakeBound = fn(i64) -> Expect;
+
 /// What a probe observed, reduced to what expectations look at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observed {
@@ -47,7 +50,7 @@ impl Expect {
             }
             return Ok(Self::Checksum(value.to_owned()));
         }
-        let ops: [(&str, fn(i64) -> Self); 6] = [
+        let ops: [(&str, MakeBound); 6] = [
             (">=", Self::Ge),
             ("<=", Self::Le),
             ("==", Self::Eq),

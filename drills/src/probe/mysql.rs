@@ -1,5 +1,7 @@
 //! The `mysql` probe: one query on the restored MySQL/MariaDB, held to an expectation.
 
+use std::fmt::Write as _;
+
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, Value};
 
@@ -79,10 +81,11 @@ async fn query(conn: &mut Conn, c: &MysqlCheck) -> Outcome {
     let mut output = render(&columns, &shown);
     if count > shown.len() as u64 {
         let at_least = if more { "at least " } else { "" };
-        output.push_str(&format!(
-            "… {at_least}{count} rows in all, {} shown\n",
+        let _ = writeln!(
+            output,
+            "… {at_least}{count} rows in all, {} shown",
             shown.len()
-        ));
+        );
     }
     let seen = Observed { count, scalar };
     match c.expect.check(&seen) {
@@ -111,12 +114,13 @@ fn cell(v: Value) -> Option<String> {
         Value::UInt(n) => n.to_string(),
         Value::Float(x) => x.to_string(),
         Value::Double(x) => x.to_string(),
-        Value::Date(y, mo, d, h, mi, s, us) => {
-            format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")
+        Value::Date(year, month, day, hour, minute, second, micros) => {
+            format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}.{micros:06}")
         }
-        Value::Time(neg, d, h, mi, s, us) => {
-            let sign = if neg { "-" } else { "" };
-            format!("{sign}{}:{mi:02}:{s:02}.{us:06}", u32::from(h) + d * 24)
+        Value::Time(negative, days, hours, minutes, seconds, micros) => {
+            let sign = if negative { "-" } else { "" };
+            let hours = u32::from(hours) + days * 24;
+            format!("{sign}{hours}:{minutes:02}:{seconds:02}.{micros:06}")
         }
     })
 }

@@ -26,11 +26,11 @@ pub(crate) fn md_cell(text: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ⏎ ");
+    // `<` could open an HTML tag; `>` is harmless inside a cell and reads better unescaped.
     one_line
         .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// A code fence longer than any backtick run in `text`, so captured output cannot close it.

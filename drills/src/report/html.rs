@@ -205,102 +205,104 @@ fn tick_step(span_ms: f64) -> f64 {
         .unwrap_or(86_400_000.0)
 }
 
-fn timeline(s: &mut String, r: &DrillReport) {
-    let t0 = r
+fn timeline(out: &mut String, report: &DrillReport) {
+    let t0 = report
         .operations
         .iter()
         .map(|o| o.submitted_at)
-        .chain([r.started_at])
+        .chain([report.started_at])
         .min()
-        .unwrap_or(r.started_at);
-    let mut end = r.finished_at;
-    for o in &r.operations {
+        .unwrap_or(report.started_at);
+    let mut end = report.finished_at;
+    for o in &report.operations {
         end = end.max(o.finished_at.unwrap_or(o.submitted_at));
     }
-    for p in &r.probes {
+    for p in &report.probes {
         end = end.max(p.result.finished_at());
     }
     let mut span = off(t0, end).max(1000.0);
-    if let (Some(first), Some(b)) = (r.rto.first_submit_at, r.rto.result.budget) {
-        span = span.max(off(t0, first) + b.as_millis() as f64);
+    if let (Some(first), Some(budget)) = (report.rto.first_submit_at, report.rto.result.budget) {
+        span = span.max(off(t0, first) + budget.as_millis() as f64);
     }
     // A little room past the last bar or mark, so nothing ends on the frame.
     span *= 1.03;
     let plot = WIDTH - LABEL - RIGHT;
-    let x = |ms: f64| LABEL + plot * ms / span;
+    let xpos = |ms: f64| LABEL + plot * ms / span;
 
     // Rows: each restore, then the probes on its target; probes of unknown operations last.
     let mut rows: Vec<Row> = Vec::new();
-    for op in &r.operations {
+    for op in &report.operations {
         rows.push(Row::Restore(op));
         rows.extend(
-            r.probes
+            report
+                .probes
                 .iter()
                 .filter(|p| p.operation == op.name)
                 .map(Row::Probe),
         );
     }
     rows.extend(
-        r.probes
+        report
+            .probes
             .iter()
-            .filter(|p| !r.operations.iter().any(|o| o.name == p.operation))
+            .filter(|p| !report.operations.iter().any(|o| o.name == p.operation))
             .map(Row::Probe),
     );
     let height = TOP + ROW * rows.len().max(1) as f64 + 30.0;
     let _ = writeln!(
-        s,
+        out,
         "<svg class=\"timeline\" id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" \
          width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-label=\"Timeline of restores and probes\" data-t0=\"{t0}\" data-span-ms=\"{span}\">"
     );
-    s.push_str("<g class=\"axis\">");
+    out.push_str("<g class=\"axis\">");
     let step = tick_step(span);
-    let mut t = 0.0;
+    let mut tick = 0.0;
     for _ in 0..=20 {
-        if t > span {
+        if tick > span {
             break;
         }
         let _ = write!(
-            s,
+            out,
             "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2:.1}\"/><text x=\"{0:.1}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>",
-            x(t),
+            xpos(tick),
             TOP - 8.0,
             height - 22.0,
             TOP - 14.0,
-            if t == 0.0 {
+            if tick == 0.0 {
                 "0".to_owned()
             } else {
-                format!("+{}", human_duration(Duration::from_millis(t as u64)))
+                format!("+{}", human_duration(Duration::from_millis(tick as u64)))
             }
         );
-        t += step;
+        tick += step;
     }
-    s.push_str("</g>\n");
+    out.push_str("</g>\n");
 
-    let rto_probe = r.rto_probe().map(|p| (&p.operation, &p.result.name));
+    let rto_probe = report.rto_probe().map(|p| (&p.operation, &p.result.name));
     for (i, row) in rows.iter().enumerate() {
-        let y = TOP + ROW * i as f64;
-        let by = y + (ROW - BAR) / 2.0;
+        let row_y = TOP + ROW * i as f64;
+        let by = row_y + (ROW - BAR) / 2.0;
         match row {
             Row::Restore(op) => {
                 let start = off(t0, op.submitted_at);
-                let stop = op.finished_at.map_or(off(t0, end), |f| off(t0, f));
-                let w = (x(stop) - x(start)).max(2.0);
+                let finish = op.finished_at.map_or(off(t0, end), |f| off(t0, f));
+                let bar_w = (xpos(finish) - xpos(start)).max(2.0);
                 let crit = op.on_critical_path;
                 let took = op.finished_at.map_or_else(
                     || "unfinished".to_owned(),
-                    |_| human_duration(Duration::from_millis((stop - start) as u64)),
+                    |_| human_duration(Duration::from_millis((finish - start) as u64)),
                 );
                 let _ = writeln!(
-                    s,
+                    out,
                     "<text class=\"label restore\" x=\"8\" y=\"{ty:.1}\">{label}</text>\
-                     <rect class=\"bar restore {outcome}{critc}\" x=\"{bx:.1}\" y=\"{by:.1}\" width=\"{w:.1}\" height=\"{BAR}\" \
+                     <rect class=\"bar restore {outcome}{critc}\" x=\"{bx:.1}\" y=\"{by:.1}\" width=\"{bar_w:.1}\" height=\"{BAR}\" \
                      data-name=\"{name}\" data-kind=\"{kind}\" data-outcome=\"{outcome}\" data-critical=\"{crit}\" \
-                     data-start-ms=\"{start}\" data-end-ms=\"{stop}\"><title>{name} ({kind}): {outcome}, {took}{ct}</title></rect>",
-                    ty = y + ROW / 2.0 + 4.0,
+                     data-start-ms=\"{start}\" data-end-ms=\"{finish}\"><title>{name} ({kind}): {outcome}, {took}{ct}</title></rect>",
+                    ty = row_y + ROW / 2.0 + 4.0,
                     label = xml(&clip(&op.name, 30)),
                     outcome = op.outcome.as_str(),
                     critc = if crit { " critical" } else { "" },
-                    bx = x(start),
+                    bx = xpos(start),
                     name = xml(&op.name),
                     kind = xml(&op.kind),
                     ct = if crit { " · critical path" } else { "" },
@@ -309,8 +311,8 @@ fn timeline(s: &mut String, r: &DrillReport) {
             Row::Probe(p) => {
                 let res = &p.result;
                 let start = off(t0, res.started_at);
-                let stop = off(t0, res.finished_at());
-                let w = (x(stop) - x(start)).max(2.0);
+                let finish = off(t0, res.finished_at());
+                let bar_w = (xpos(finish) - xpos(start)).max(2.0);
                 let status = if res.passed {
                     "pass"
                 } else if res.warned {
@@ -320,15 +322,15 @@ fn timeline(s: &mut String, r: &DrillReport) {
                 };
                 let crit = rto_probe == Some((&p.operation, &res.name));
                 let _ = writeln!(
-                    s,
+                    out,
                     "<text class=\"label probe\" x=\"20\" y=\"{ty:.1}\">↳ {label}</text>\
-                     <rect class=\"bar probe {status}{critc}\" x=\"{bx:.1}\" y=\"{by:.1}\" width=\"{w:.1}\" height=\"{BAR}\" \
+                     <rect class=\"bar probe {status}{critc}\" x=\"{bx:.1}\" y=\"{by:.1}\" width=\"{bar_w:.1}\" height=\"{BAR}\" \
                      data-name=\"{name}\" data-operation=\"{op}\" data-kind=\"{kind}\" data-status=\"{status}\" data-critical=\"{crit}\" \
-                     data-start-ms=\"{start}\" data-end-ms=\"{stop}\"><title>probe {name} on {op}: {status}, {took}: {detail}</title></rect>",
-                    ty = y + ROW / 2.0 + 4.0,
+                     data-start-ms=\"{start}\" data-end-ms=\"{finish}\"><title>probe {name} on {op}: {status}, {took}: {detail}</title></rect>",
+                    ty = row_y + ROW / 2.0 + 4.0,
                     label = xml(&clip(&res.name, 28)),
                     critc = if crit { " critical" } else { "" },
-                    bx = x(start),
+                    bx = xpos(start),
                     name = xml(&res.name),
                     op = xml(&p.operation),
                     kind = res.kind,
@@ -340,29 +342,29 @@ fn timeline(s: &mut String, r: &DrillReport) {
     }
 
     let bottom = height - 22.0;
-    if let Some(first) = r.rto.first_submit_at {
+    if let Some(first) = report.rto.first_submit_at {
         let base = off(t0, first);
-        if let Some(b) = r.rto.result.budget {
+        if let Some(budget) = report.rto.result.budget {
             mark(
-                s,
+                out,
                 "budget",
-                x(base + b.as_millis() as f64),
+                xpos(base + budget.as_millis() as f64),
                 bottom,
-                &format!("RTO budget {}", human_duration(b)),
+                &format!("RTO budget {}", human_duration(budget)),
             );
         }
-        if let Some(m) = r.rto.result.measured {
+        if let Some(m) = report.rto.result.measured {
             mark(
-                s,
+                out,
                 "rto",
-                x(base + m.as_millis() as f64),
+                xpos(base + m.as_millis() as f64),
                 bottom,
                 &format!("RTO {}", human_duration(m)),
             );
         }
     }
-    s.push_str("</svg>\n");
-    s.push_str(
+    out.push_str("</svg>\n");
+    out.push_str(
         "<p class=\"legend\"><span><i class=\"sw\" style=\"background:var(--restore)\"></i>restore</span>\
          <span><i class=\"sw\" style=\"background:var(--ok)\"></i>probe passed</span>\
          <span><i class=\"sw\" style=\"background:var(--warn)\"></i>probe warned</span>\

@@ -92,18 +92,16 @@ pub fn render(r: &DrillReport) -> String {
             )
         })
         .collect();
-    let done: String = r
-        .cleanup
-        .iter()
-        .map(|c| {
-            format!(
-                "{} ({}): {}\n",
-                c.instance_id,
-                c.operation,
-                c.action.describe()
-            )
-        })
-        .collect();
+    let mut done = String::new();
+    for c in &r.cleanup {
+        let _ = writeln!(
+            done,
+            "{} ({}): {}",
+            c.instance_id,
+            c.operation,
+            c.action.describe()
+        );
+    }
     drill.push(Case {
         class: format!("drill.{}", r.drill),
         name: "clean-up".into(),

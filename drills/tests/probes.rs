@@ -332,3 +332,33 @@ async fn exec_timeout_kills_the_command_and_its_children() {
     }
     assert!(!alive, "the sleep child still runs");
 }
+
+#[tokio::test]
+async fn a_rejected_password_never_reaches_the_result() {
+    let secret = "wr0ng-Pa55-for-drill";
+    let my = common::mysql_addr();
+    let redis_addr = common::redis_addr();
+    let mysql_target = Target::new(my.host.clone(), my.port, "in01")
+        .with_user("rewind_no_such_user")
+        .with_password(Password::new(secret));
+    let redis_target = Target::new(redis_addr.host.clone(), redis_addr.port, "dcs")
+        .with_password(Password::new(secret));
+    let m = run_probe(
+        &spec(
+            &json!({"name": "m", "timeout": "5s", "mysql": {"query": "SELECT 1", "expect": "= 1"}}),
+        ),
+        &mysql_target,
+    )
+    .await;
+    let r = run_probe(
+        &spec(&json!({"name": "r", "timeout": "5s", "redis": {"command": "PING", "expect": "non-empty"}})),
+        &redis_target,
+    )
+    .await;
+    for res in [&m, &r] {
+        let all = format!("{res:?} {}", serde_json::to_string(res).expect("json"));
+        assert!(!all.contains(secret), "{all}");
+    }
+    // A made-up user cannot log in, so the probe fails, with or without a server.
+    assert!(!m.passed, "{m:?}");
+}

@@ -5,6 +5,7 @@ pub mod expect;
 pub mod mysql;
 mod output;
 pub mod redis;
+mod schema;
 mod spec;
 pub mod tcp;
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use expect::Expect;
 pub use output::MAX_OUTPUT_BYTES;
+pub use schema::probe_schema;
 pub use spec::{
     Check, ExecCheck, MysqlCheck, OnError, ProbeSpec, ProbeSpecError, RedisCheck, TcpCheck,
 };
@@ -63,7 +65,7 @@ pub struct ProbeResult {
     /// Captured output (query rows, the reply, a command's stdout and stderr), bounded in size.
     pub output: String,
     pub started_at: jiff::Timestamp,
-    #[serde(with = "crate::report::ms")]
+    #[serde(with = "crate::report::ms", rename = "duration_ms")]
     pub duration: Duration,
     /// The probe ran out of its `timeout:`.
     #[serde(default)]

@@ -107,6 +107,10 @@ fn err(path: impl Into<String>, message: impl Into<String>) -> ProbeSpecError {
 }
 
 const KINDS: [&str; 4] = ["mysql", "redis", "tcp", "exec"];
+pub(crate) const MYSQL_FIELDS: &[&str] = &["database", "query", "expect"];
+pub(crate) const REDIS_FIELDS: &[&str] = &["db", "command", "expect", "key_exists"];
+pub(crate) const TCP_FIELDS: &[&str] = &["port"];
+pub(crate) const EXEC_FIELDS: &[&str] = &["command", "env", "cwd"];
 
 impl ProbeSpec {
     /// Parses one probe. Paths in errors are relative to the probe (`name`, `mysql.expect`…);
@@ -248,7 +252,7 @@ fn expect(obj: &Map<String, Value>, kind: &str) -> Result<Option<Expect>, ProbeS
 }
 
 fn mysql(body: &Value) -> Result<MysqlCheck, ProbeSpecError> {
-    let obj = fields(body, "mysql", &["database", "query", "expect"])?;
+    let obj = fields(body, "mysql", MYSQL_FIELDS)?;
     let query = string(obj, "mysql", "query")?.ok_or_else(|| err("mysql.query", "is required"))?;
     let expect = expect(obj, "mysql")?.ok_or_else(|| err("mysql.expect", "is required"))?;
     Ok(MysqlCheck {
@@ -259,7 +263,7 @@ fn mysql(body: &Value) -> Result<MysqlCheck, ProbeSpecError> {
 }
 
 fn redis(body: &Value) -> Result<RedisCheck, ProbeSpecError> {
-    let obj = fields(body, "redis", &["db", "command", "expect", "key_exists"])?;
+    let obj = fields(body, "redis", REDIS_FIELDS)?;
     let db = match obj.get("db") {
         None => 0,
         Some(v) => v
@@ -301,7 +305,7 @@ fn tcp(body: &Value) -> Result<TcpCheck, ProbeSpecError> {
     if body.is_null() || body == &Value::Bool(true) {
         return Ok(TcpCheck::default());
     }
-    let obj = fields(body, "tcp", &["port"])?;
+    let obj = fields(body, "tcp", TCP_FIELDS)?;
     let port = match obj.get("port") {
         None => None,
         Some(v) => Some(
@@ -315,7 +319,7 @@ fn tcp(body: &Value) -> Result<TcpCheck, ProbeSpecError> {
 }
 
 fn exec(body: &Value) -> Result<ExecCheck, ProbeSpecError> {
-    let obj = fields(body, "exec", &["command", "env", "cwd"])?;
+    let obj = fields(body, "exec", EXEC_FIELDS)?;
     let command = match obj.get("command") {
         None => return Err(err("exec.command", "is required")),
         Some(Value::String(s)) if !s.trim().is_empty() => vec!["sh".into(), "-c".into(), s.clone()],

@@ -18,13 +18,13 @@ use crate::target::Target;
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs the command within `timeout`; past it the whole process group is killed, so a
-/// `sh -c` wrapper cannot leave its children running.
+/// `sh -c` wrapper cannot leave its children running. Returns the outcome and whether it timed out.
 pub(crate) async fn check(
     c: &ExecCheck,
     probe: &str,
     target: &Target,
     timeout: Duration,
-) -> Outcome {
+) -> (Outcome, bool) {
     let clock = Instant::now();
     let mut cmd = Command::new(&c.command[0]);
     cmd.args(&c.command[1..])
@@ -49,7 +49,12 @@ pub(crate) async fn check(
     cmd.process_group(0);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
-        Err(e) => return Outcome::error(format!("cannot start `{}`: {e}", c.command[0])),
+        Err(e) => {
+            return (
+                Outcome::error(format!("cannot start `{}`: {e}", c.command[0])),
+                false,
+            );
+        }
     };
     let stdout = child.stdout.take().map(|s| tokio::spawn(capture(s)));
     let stderr = child.stderr.take().map(|s| tokio::spawn(capture(s)));
@@ -77,6 +82,7 @@ pub(crate) async fn check(
             output.push('\n');
         }
     }
+    let passed = matches!(&status, Ok(Ok(s)) if s.success());
     let detail = match status {
         Err(_) => format!(
             "timed out after {} (timeout: {}); the command was killed",
@@ -90,11 +96,14 @@ pub(crate) async fn check(
             None => format!("ended by a signal ({s})"),
         },
     };
-    Outcome {
-        passed: detail == "exit 0",
-        detail,
-        output,
-    }
+    (
+        Outcome {
+            passed,
+            detail,
+            output,
+        },
+        timed_out,
+    )
 }
 
 #[cfg(unix)]

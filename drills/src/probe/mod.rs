@@ -108,11 +108,7 @@ pub async fn run_probe(spec: &ProbeSpec, target: &Target) -> ProbeResult {
     let clock = Instant::now();
     let (outcome, timed_out) = match &spec.check {
         // `exec` keeps its own clock: on timeout it must kill the child's process group.
-        Check::Exec(c) => {
-            let o = exec::check(c, &spec.name, target, spec.timeout).await;
-            let timed_out = o.detail.starts_with("timed out");
-            (o, timed_out)
-        }
+        Check::Exec(c) => exec::check(c, &spec.name, target, spec.timeout).await,
         check => {
             let run = async {
                 match check {

@@ -198,8 +198,15 @@ fn an_output_of_another_operation_is_accepted_as_an_instance_id() {
         json!({"backup_id": "43e4feaab48f11e89039fa163ebaa7e4br01"}),
         "a DDS backup restore sends type only when written"
     );
-    assert_eq!(new["flavor"][0]["size"], json!("30"), "size goes out as the doc's string");
-    assert!(new.get("password").is_none(), "the DDS password is optional");
+    assert_eq!(
+        new["flavor"][0]["size"],
+        json!("30"),
+        "size goes out as the doc's string"
+    );
+    assert!(
+        new.get("password").is_none(),
+        "the DDS password is optional"
+    );
 }
 
 /// A valid `rds.restore_new`, to break one line at a time.
@@ -238,9 +245,18 @@ fn a_literal_password_is_a_located_error() {
     let text = replace("\"${secrets.pw}\"", "Demo@12345678");
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "secret", locate(&text, "db", "password:", "Demo"), "Demo@12345678");
+    assert_at(
+        &text,
+        d,
+        "secret",
+        locate(&text, "db", "password:", "Demo"),
+        "Demo@12345678",
+    );
     assert!(!r.plain().contains("Demo@12345678"), "{}", r.plain());
-    assert!(d.hint.as_deref().unwrap_or("").contains("secrets:"), "{d:?}");
+    assert!(
+        d.hint.as_deref().unwrap_or("").contains("secrets:"),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -248,7 +264,13 @@ fn a_missing_password_is_reported_at_the_operation() {
     let text = replace("    password: \"${secrets.pw}\"\n", "");
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "missing_field", locate(&text, "db", "", "kind"), "kind");
+    assert_at(
+        &text,
+        d,
+        "missing_field",
+        locate(&text, "db", "", "kind"),
+        "kind",
+    );
     assert!(d.message.contains("restores.db.password"), "{d:?}");
 }
 
@@ -260,7 +282,13 @@ fn a_missing_restore_point_is_a_located_error() {
     );
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "missing_field", locate(&text, "db", "", "kind"), "kind");
+    assert_at(
+        &text,
+        d,
+        "missing_field",
+        locate(&text, "db", "", "kind"),
+        "kind",
+    );
     assert!(d.message.contains("restores.db.restore_point"), "{d:?}");
 }
 
@@ -270,17 +298,32 @@ fn a_bad_volume_size_is_a_located_error() {
         let text = replace("size: 40 }", &format!("size: {size} }}"));
         let r = compile_err("t.yaml", &text);
         let d = only(&r);
-        assert_at(&text, d, "bad_value", locate(&text, "db", "volume:", size), size);
+        assert_at(
+            &text,
+            d,
+            "bad_value",
+            locate(&text, "db", "volume:", size),
+            size,
+        );
         assert!(d.message.contains("volume.size"), "{d:?}");
     }
 }
 
 #[test]
 fn collation_on_a_mysql_flavor_is_a_located_error() {
-    let text = replace("    password:", "    collation: Chinese_PRC_CI_AS\n    password:");
+    let text = replace(
+        "    password:",
+        "    collation: Chinese_PRC_CI_AS\n    password:",
+    );
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "bad_value", locate(&text, "db", "", "collation"), "collation");
+    assert_at(
+        &text,
+        d,
+        "bad_value",
+        locate(&text, "db", "", "collation"),
+        "collation",
+    );
     assert!(d.message.contains("MySQL"), "{d:?}");
     let label = d.labels.first().expect("a label at the flavor");
     assert_eq!(label.span.line, locate(&text, "db", "", "rds.mysql").line);
@@ -298,7 +341,13 @@ fn an_unknown_key_suggests_the_right_one() {
         .iter()
         .find(|d| d.code.as_str() == "unknown_key")
         .expect("unknown key");
-    assert_at(&text, unknown, "unknown_key", locate(&text, "db", "", "flavour_ref"), "flavour_ref");
+    assert_at(
+        &text,
+        unknown,
+        "unknown_key",
+        locate(&text, "db", "", "flavour_ref"),
+        "flavour_ref",
+    );
     assert_eq!(unknown.hint.as_deref(), Some("did you mean `flavor_ref`?"));
     // And the required field it was meant to be is missing.
     assert!(
@@ -316,7 +365,13 @@ fn an_unknown_key_suggests_the_right_one() {
         .iter()
         .find(|d| d.code.as_str() == "unknown_key")
         .expect("unknown key");
-    assert_at(&text, d, "unknown_key", locate(&text, "db", "restore_point:", "backupid"), "backupid");
+    assert_at(
+        &text,
+        d,
+        "unknown_key",
+        locate(&text, "db", "restore_point:", "backupid"),
+        "backupid",
+    );
     assert_eq!(d.hint.as_deref(), Some("did you mean `backup_id`?"));
 }
 
@@ -329,7 +384,13 @@ fn type_and_restore_point_conflicts_are_located() {
     );
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "type_mismatch", locate(&text, "db", "restore_time:", "1532"), "1532001446987");
+    assert_at(
+        &text,
+        d,
+        "type_mismatch",
+        locate(&text, "db", "restore_time:", "1532"),
+        "1532001446987",
+    );
     // `type: timestamp` with a backup.
     let text = replace(
         "      backup_id:",
@@ -338,18 +399,45 @@ fn type_and_restore_point_conflicts_are_located() {
     let r = compile_err("t.yaml", &text);
     let sites: Vec<_> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(sites, ["type_mismatch", "type_mismatch"], "{}", r.plain());
-    assert_at(&text, &r.diagnostics[0], "type_mismatch", locate(&text, "db", "type:", "timestamp"), "timestamp");
-    assert_at(&text, &r.diagnostics[1], "type_mismatch", locate(&text, "db", "backup_id:", "37a3"), "37a3");
+    assert_at(
+        &text,
+        &r.diagnostics[0],
+        "type_mismatch",
+        locate(&text, "db", "type:", "timestamp"),
+        "timestamp",
+    );
+    assert_at(
+        &text,
+        &r.diagnostics[1],
+        "type_mismatch",
+        locate(&text, "db", "backup_id:", "37a3"),
+        "37a3",
+    );
     // Neither.
-    let text = replace("      backup_id: 37a3d791431045a782d72496d384150abr01\n", "");
+    let text = replace(
+        "      backup_id: 37a3d791431045a782d72496d384150abr01\n",
+        "",
+    );
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "missing_field", locate(&text, "db", "restore_point:", "instance_id"), "instance_id");
+    assert_at(
+        &text,
+        d,
+        "missing_field",
+        locate(&text, "db", "restore_point:", "instance_id"),
+        "instance_id",
+    );
     // A DDS point in time needs its source instance.
     let text = "version: 1\nrestores:\n  m:\n    kind: dds.restore_new\n    name: drill-mongo\n    restore_point: { restore_time: 1607689584000 }\n    availability_zone: az1\n    vpc_id: dcdadabc-efed-4518-8b34-4af66fcd97e7\n    subnet_id: 4a9348f2-f232-4700-a440-2f1641d80960\n    security_group_id: c57b9db2-cccb-4c0d-b058-7ea51dda0c99\n    flavor: [{ type: replica, num: 1, spec_code: dds.mongodb.c3.large.2.repset }]\n";
     let r = compile_err("t.yaml", text);
     let d = only(&r);
-    assert_at(text, d, "missing_field", locate(text, "m", "restore_point:", "{"), "{ restore_time");
+    assert_at(
+        text,
+        d,
+        "missing_field",
+        locate(text, "m", "restore_point:", "{"),
+        "{ restore_time",
+    );
     assert!(d.message.contains("restore_point.instance_id"), "{d:?}");
 }
 
@@ -358,46 +446,101 @@ fn an_unknown_secret_is_located_with_a_suggestion() {
     let text = replace("\"${secrets.pw}\"", "\"${secrets.pww}\"");
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "secret", locate(&text, "db", "password:", "\"$"), "\"${secrets.pww}\"");
+    assert_at(
+        &text,
+        d,
+        "secret",
+        locate(&text, "db", "password:", "\"$"),
+        "\"${secrets.pww}\"",
+    );
     assert_eq!(d.hint.as_deref(), Some("did you mean `pw`?"));
     let text = replace("\"${secrets.pw}\"", "\"${secrets.nope}\"");
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "secret", locate(&text, "db", "password:", "\"$"), "\"${secrets.nope}\"");
+    assert_at(
+        &text,
+        d,
+        "secret",
+        locate(&text, "db", "password:", "\"$"),
+        "\"${secrets.nope}\"",
+    );
     assert!(d.message.contains("unknown secret `nope`"), "{d:?}");
 }
 
 #[test]
 fn a_secret_in_a_field_that_is_not_sensitive_is_located() {
-    let text = replace("availability_zone: eu-de-01", "availability_zone: \"${secrets.pw}\"");
+    let text = replace(
+        "availability_zone: eu-de-01",
+        "availability_zone: \"${secrets.pw}\"",
+    );
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "secret", locate(&text, "db", "availability_zone:", "\"$"), "\"${secrets.pw}\"");
+    assert_at(
+        &text,
+        d,
+        "secret",
+        locate(&text, "db", "availability_zone:", "\"$"),
+        "\"${secrets.pw}\"",
+    );
     assert!(d.message.contains("availability_zone"), "{d:?}");
 }
 
 #[test]
 fn engine_rules_of_the_documented_fields_are_checked() {
     // SQL Server replicates synchronously only.
-    let text = replace("    password:", "    ha: { mode: ha, replication_mode: async }\n    password:")
-        .replace("rds.mysql.n1.large", "rds.mssql.x1.large.4.ha");
+    let text = replace(
+        "    password:",
+        "    ha: { mode: ha, replication_mode: async }\n    password:",
+    )
+    .replace("rds.mysql.n1.large", "rds.mssql.x1.large.4.ha");
     let r = compile_err("t.yaml", &text);
     let d = only(&r);
-    assert_at(&text, d, "bad_value", locate(&text, "db", "replication_mode:", "async"), "async");
+    assert_at(
+        &text,
+        d,
+        "bad_value",
+        locate(&text, "db", "replication_mode:", "async"),
+        "async",
+    );
     // A PostgreSQL port outside 2100..9500 (fine for MySQL).
     let text = replace("    password:", "    port: 10000\n    password:")
         .replace("rds.mysql.n1.large", "rds.pg.x1.large.4");
     let r = compile_err("t.yaml", &text);
-    assert_at(&text, only(&r), "bad_value", locate(&text, "db", "port:", "10000"), "10000");
+    assert_at(
+        &text,
+        only(&r),
+        "bad_value",
+        locate(&text, "db", "port:", "10000"),
+        "10000",
+    );
     // Backup windows are one hour, minutes as documented.
-    let text = replace("    password:", "    backup_strategy: { start_time: \"19:10-20:10\", keep_days: 2 }\n    password:");
+    let text = replace(
+        "    password:",
+        "    backup_strategy: { start_time: \"19:10-20:10\", keep_days: 2 }\n    password:",
+    );
     let r = compile_err("t.yaml", &text);
-    assert_at(&text, only(&r), "bad_value", locate(&text, "db", "start_time:", "\"19"), "\"19:10");
+    assert_at(
+        &text,
+        only(&r),
+        "bad_value",
+        locate(&text, "db", "start_time:", "\"19"),
+        "\"19:10",
+    );
     // A bad instance name, and a subnet that is not a UUID.
-    let text = replace("name: drill-db", "name: 1db").replace("0e2eda62-1d42-4d64-a9d1-4e9aa9cd994f", "subnet-1");
+    let text = replace("name: drill-db", "name: 1db")
+        .replace("0e2eda62-1d42-4d64-a9d1-4e9aa9cd994f", "subnet-1");
     let r = compile_err("t.yaml", &text);
-    let codes: Vec<_> = r.diagnostics.iter().map(|d| (d.code.as_str(), d.span.map(|s| s.line))).collect();
-    assert_eq!(codes, [("bad_value", Some(7)), ("bad_id", Some(15))], "{}", r.plain());
+    let codes: Vec<_> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.span.map(|s| s.line)))
+        .collect();
+    assert_eq!(
+        codes,
+        [("bad_value", Some(7)), ("bad_id", Some(15))],
+        "{}",
+        r.plain()
+    );
 }
 
 #[test]
@@ -405,18 +548,40 @@ fn dds_restore_collections_rules() {
     let base = "version: 1\nrestores:\n  c:\n    kind: dds.restore_collections\n    instance_id: d5833c2854a4486cb7960f829269e211in02\n    restore_collections:\n      - database: test\n";
     // Neither a database time nor collections.
     let r = compile_err("t.yaml", base);
-    assert_at(base, only(&r), "missing_field", locate(base, "c", "- ", "database"), "database");
+    assert_at(
+        base,
+        only(&r),
+        "missing_field",
+        locate(base, "c", "- ", "database"),
+        "database",
+    );
     // Both.
-    let text = format!("{base}        restore_database_time: 1607762955000\n        collections: [{{ old_name: test, restore_collection_time: 1607762955000 }}]\n");
+    let text = format!(
+        "{base}        restore_database_time: 1607762955000\n        collections: [{{ old_name: test, restore_collection_time: 1607762955000 }}]\n"
+    );
     let r = compile_err("t.yaml", &text);
-    assert_at(&text, only(&r), "type_mismatch", locate(&text, "c", "restore_database_time:", "16"), "1607762955000");
+    assert_at(
+        &text,
+        only(&r),
+        "type_mismatch",
+        locate(&text, "c", "restore_database_time:", "16"),
+        "1607762955000",
+    );
     // A collection without its time; an RDS instance ID.
     let text = format!("{base}        collections: [{{ old_name: test, new_name: test_bak }}]\n")
         .replace("211in02", "211in01");
     let r = compile_err("t.yaml", &text);
     let codes: Vec<_> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["bad_id", "missing_field"], "{}", r.plain());
-    assert!(r.diagnostics[0].hint.as_deref().unwrap_or("").contains("RDS"), "{}", r.plain());
+    assert!(
+        r.diagnostics[0]
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("RDS"),
+        "{}",
+        r.plain()
+    );
 }
 
 #[test]

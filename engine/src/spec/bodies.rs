@@ -91,7 +91,7 @@ pub struct Cx<'d> {
 }
 
 impl Cx<'_> {
-    pub(super) fn id_at(&mut self, value: String, span: Span, path: &str, shape: IdShape) -> Option<String> {
+    fn id_at(&mut self, value: String, span: Span, path: &str, shape: IdShape) -> Option<String> {
         // Another operation's output: its shape is the API's business, known after apply.
         if crate::kinds::is_unknown(&value) {
             self.id_spans.entry(value.clone()).or_insert(span);

@@ -44,7 +44,9 @@ impl Svc {
             Svc::Rds => check_id(id, at, "", IdShape::Backup).is_ok(),
             Svc::Dds => {
                 id.len() == 36
-                    && id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
                     && id.as_bytes()[..32].iter().all(u8::is_ascii_hexdigit)
             }
         }
@@ -141,15 +143,17 @@ pub(super) fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
         }
         None => None,
     };
-    let flavor = o
-        .get("flavor_ref")
-        .and_then(|n| match &n.value {
-            Value::Str(s) if !is_unknown(s) => Some((s.clone(), n.span)),
-            _ => None,
-        });
-    let create = fields(o, RDS_FIELDS, RDS_REQUIRED, cx, |key, node, key_span, path, cx| {
-        rds_field(key, node, key_span, path, flavor.as_ref(), cx)
+    let flavor = o.get("flavor_ref").and_then(|n| match &n.value {
+        Value::Str(s) if !is_unknown(s) => Some((s.clone(), n.span)),
+        _ => None,
     });
+    let create = fields(
+        o,
+        RDS_FIELDS,
+        RDS_REQUIRED,
+        cx,
+        |key, node, key_span, path, cx| rds_field(key, node, key_span, path, flavor.as_ref(), cx),
+    );
     Some(RestoreNew {
         name: name?,
         restore_point: restore_point?,
@@ -189,7 +193,10 @@ fn instance_name(o: &Obj, cx: &mut Cx) -> Option<String> {
     cx.diags.push(
         Diagnostic::new(
             Code::BadValue,
-            format!("`{}` = {name:?} is not a valid instance name", o.child_path("name")),
+            format!(
+                "`{}` = {name:?} is not a valid instance name",
+                o.child_path("name")
+            ),
         )
         .at(span)
         .with_hint("4 to 64 characters, starting with a letter: letters, digits, `-` and `_`"),
@@ -320,7 +327,12 @@ fn rds_field(
             if is_unknown(&v) || v.parse::<std::net::IpAddr>().is_ok() {
                 return Some(json!(v));
             }
-            bad(cx, span, format!("`{path}` = {v:?} is not an IP address"), "a free address in the subnet, e.g. 192.168.0.147")
+            bad(
+                cx,
+                span,
+                format!("`{path}` = {v:?} is not an IP address"),
+                "a free address in the subnet, e.g. 192.168.0.147",
+            )
         }
         "collation" => {
             let v = text(node, path, cx)?;
@@ -360,7 +372,12 @@ fn dds_field(key: &str, node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
             if v == "0" || v == "1" {
                 return Some(json!(v));
             }
-            bad(cx, span, format!("`{path}` must be \"0\" (SSL off) or \"1\" (SSL on), found {v:?}"), "write `ssl_option: \"1\"` to enable SSL")
+            bad(
+                cx,
+                span,
+                format!("`{path}` must be \"0\" (SSL off) or \"1\" (SSL on), found {v:?}"),
+                "write `ssl_option: \"1\"` to enable SSL",
+            )
         }
         // availability_zone, disk_encryption_id
         _ => text(node, path, cx),
@@ -368,8 +385,11 @@ fn dds_field(key: &str, node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
 }
 
 fn bad(cx: &mut Cx, span: Span, msg: String, hint: &str) -> Option<Json> {
-    cx.diags
-        .push(Diagnostic::new(Code::BadValue, msg).at(span).with_hint(hint));
+    cx.diags.push(
+        Diagnostic::new(Code::BadValue, msg)
+            .at(span)
+            .with_hint(hint),
+    );
     None
 }
 
@@ -377,7 +397,12 @@ fn bad(cx: &mut Cx, span: Span, msg: String, hint: &str) -> Option<Json> {
 fn text(node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
     let (v, span) = as_str(node, path, cx.diags)?;
     if v.trim().is_empty() {
-        return bad(cx, span, format!("`{path}` must not be empty"), "the API refuses an empty value");
+        return bad(
+            cx,
+            span,
+            format!("`{path}` must not be empty"),
+            "the API refuses an empty value",
+        );
     }
     Some(json!(v))
 }
@@ -398,7 +423,12 @@ fn int(node: &Node, path: &str, cx: &mut Cx) -> Option<i64> {
             if let Ok(i) = s.parse() {
                 Some(i)
             } else {
-                bad(cx, node.span, format!("`{path}` is too large"), "write a smaller number");
+                bad(
+                    cx,
+                    node.span,
+                    format!("`{path}` is too large"),
+                    "write a smaller number",
+                );
                 None
             }
         }
@@ -459,7 +489,12 @@ fn ha(node: &Node, path: &str, engine: Option<(Engine, Span)>, cx: &mut Cx) -> O
         if m.eq_ignore_ascii_case("ha") {
             Some(m)
         } else {
-            bad(cx, span, format!("`{path}.mode` = {m:?} is not `ha`"), "the only mode is `ha` (primary/standby)");
+            bad(
+                cx,
+                span,
+                format!("`{path}.mode` = {m:?} is not `ha`"),
+                "the only mode is `ha` (primary/standby)",
+            );
             None
         }
     });
@@ -484,7 +519,10 @@ fn port(node: &Node, path: &str, engine: Option<(Engine, Span)>, cx: &mut Cx) ->
             (1024..=65535).contains(&p) && p != 12017 && p != 33071,
             "MySQL ports are 1024 to 65535, except 12017 and 33071",
         ),
-        Some(Engine::Postgres) => ((2100..=9500).contains(&p), "PostgreSQL ports are 2100 to 9500"),
+        Some(Engine::Postgres) => (
+            (2100..=9500).contains(&p),
+            "PostgreSQL ports are 2100 to 9500",
+        ),
         Some(Engine::SqlServer) => (
             p == 1433 || ((2100..=9500).contains(&p) && p != 5355 && p != 5985),
             "SQL Server ports are 1433, or 2100 to 9500 except 5355 and 5985",
@@ -494,7 +532,12 @@ fn port(node: &Node, path: &str, engine: Option<(Engine, Span)>, cx: &mut Cx) ->
     if ok {
         return Some(json!(p.to_string()));
     }
-    bad(cx, node.span, format!("`{path}` = {p} is not allowed"), rule)
+    bad(
+        cx,
+        node.span,
+        format!("`{path}` = {p} is not allowed"),
+        rule,
+    )
 }
 
 /// `hh:mm-HH:MM`, one hour long; minutes 00/15/30/45 for RDS, 00 for DDS.
@@ -528,24 +571,43 @@ fn backup_strategy(node: &Node, path: &str, svc: Svc, cx: &mut Cx) -> Option<Jso
             return Some(s);
         }
         let hint = match svc {
-            Svc::Rds => "one hour in UTC, `hh:mm-HH:MM` with minutes 00, 15, 30 or 45, e.g. 19:00-20:00",
+            Svc::Rds => {
+                "one hour in UTC, `hh:mm-HH:MM` with minutes 00, 15, 30 or 45, e.g. 19:00-20:00"
+            }
             Svc::Dds => "one hour in UTC on the hour, `hh:00-HH:00`, e.g. 23:00-00:00",
         };
-        bad(cx, span, format!("`{path}.start_time` = {s:?} is not a backup window"), hint);
+        bad(
+            cx,
+            span,
+            format!("`{path}.start_time` = {s:?} is not a backup window"),
+            hint,
+        );
         None
     });
     let mut out = Map::new();
     let mut ok = true;
-    if let Some(n) = b.get("keep_days").filter(|n| !matches!(n.value, Value::Null)) {
+    if let Some(n) = b
+        .get("keep_days")
+        .filter(|n| !matches!(n.value, Value::Null))
+    {
         let kpath = b.child_path("keep_days");
-        let low = if svc == Svc::Rds { 1 } else { 0 };
+        let low = i64::from(svc == Svc::Rds);
         match int(n, &kpath, cx) {
             Some(d) if (low..=732).contains(&d) => {
-                let v = if svc == Svc::Rds { json!(d) } else { json!(d.to_string()) };
+                let v = if svc == Svc::Rds {
+                    json!(d)
+                } else {
+                    json!(d.to_string())
+                };
                 out.insert("keep_days".into(), v);
             }
             Some(d) => {
-                bad(cx, n.span, format!("`{kpath}` = {d} is out of range ({low} to 732)"), "retention in days");
+                bad(
+                    cx,
+                    n.span,
+                    format!("`{kpath}` = {d} is out of range ({low} to 732)"),
+                    "retention in days",
+                );
                 ok = false;
             }
             None => ok = false,
@@ -587,7 +649,12 @@ fn dds_flavor(node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
         return None;
     };
     if items.is_empty() {
-        return bad(cx, node.span, format!("`{path}` must not be empty"), "one entry per node type, e.g. `- { type: replica, num: 1, spec_code: ... }`");
+        return bad(
+            cx,
+            node.span,
+            format!("`{path}` must not be empty"),
+            "one entry per node type, e.g. `- { type: replica, num: 1, spec_code: ... }`",
+        );
     }
     let mut out = Vec::new();
     let mut ok = true;
@@ -616,11 +683,21 @@ fn dds_flavor_item(item: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
             let npath = f.child_path("num");
             match int(n, &npath, cx) {
                 Some(k) if ty.as_deref() == Some("mongos") && !(2..=32).contains(&k) => {
-                    bad(cx, n.span, format!("`{npath}` = {k}: mongos nodes number 2 to 32"), "set `num` between 2 and 32");
+                    bad(
+                        cx,
+                        n.span,
+                        format!("`{npath}` = {k}: mongos nodes number 2 to 32"),
+                        "set `num` between 2 and 32",
+                    );
                     ok = false;
                 }
                 Some(k) if k < 1 => {
-                    bad(cx, n.span, format!("`{npath}` = {k} must be at least 1"), "config, replica and single nodes take `num: 1`");
+                    bad(
+                        cx,
+                        n.span,
+                        format!("`{npath}` = {k} must be at least 1"),
+                        "config, replica and single nodes take `num: 1`",
+                    );
                     ok = false;
                 }
                 Some(k) => {
@@ -640,14 +717,24 @@ fn dds_flavor_item(item: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
         let spath = f.child_path("size");
         match int(n, &spath, cx) {
             Some(_) if ty.as_deref() == Some("mongos") => {
-                bad(cx, n.span, format!("`{spath}`: mongos nodes have no storage"), "remove `size` from the mongos entry");
+                bad(
+                    cx,
+                    n.span,
+                    format!("`{spath}`: mongos nodes have no storage"),
+                    "remove `size` from the mongos entry",
+                );
                 ok = false;
             }
             Some(s) if (10..=2000).contains(&s) && s % 10 == 0 => {
                 m.insert("size".into(), json!(s.to_string()));
             }
             Some(s) => {
-                bad(cx, n.span, format!("`{spath}` = {s} GB is not allowed"), "10 to 2000 GB in steps of 10, and at least the source's");
+                bad(
+                    cx,
+                    n.span,
+                    format!("`{spath}` = {s} GB is not allowed"),
+                    "10 to 2000 GB in steps of 10, and at least the source's",
+                );
                 ok = false;
             }
             None => ok = false,
@@ -673,7 +760,12 @@ pub(super) fn dds_collections(o: &Obj, cx: &mut Cx) -> Option<DdsCollections> {
             None
         }
         Some(([], span)) => {
-            bad(cx, span, format!("`{}` must not be empty", o.child_path(key)), "list the databases to restore");
+            bad(
+                cx,
+                span,
+                format!("`{}` must not be empty", o.child_path(key)),
+                "list the databases to restore",
+            );
             None
         }
         Some((items, _)) => {
@@ -696,7 +788,10 @@ pub(super) fn dds_collections(o: &Obj, cx: &mut Cx) -> Option<DdsCollections> {
 
 fn dds_database(item: &Node, path: &str, cx: &mut Cx) -> Option<DdsDatabase> {
     let d = Obj::new(item, path, cx.diags)?;
-    d.check_keys(&["database", "collections", "restore_database_time"], cx.diags);
+    d.check_keys(
+        &["database", "collections", "restore_database_time"],
+        cx.diags,
+    );
     let database = d.required("database", cx.diags).and_then(|n| {
         let v = text(n, &d.child_path("database"), cx)?;
         v.as_str().map(str::to_owned)
@@ -754,7 +849,10 @@ fn dds_database(item: &Node, path: &str, cx: &mut Cx) -> Option<DdsDatabase> {
 
 fn dds_collection(item: &Node, path: &str, cx: &mut Cx) -> Option<DdsCollection> {
     let c = Obj::new(item, path, cx.diags)?;
-    c.check_keys(&["old_name", "new_name", "restore_collection_time"], cx.diags);
+    c.check_keys(
+        &["old_name", "new_name", "restore_collection_time"],
+        cx.diags,
+    );
     let old_name = c.str_field("old_name", cx.diags).map(|(v, _)| v);
     let new_name = c.opt_str("new_name", cx.diags).map(|(v, _)| v);
     let time = cx.time(&c, "restore_collection_time");

@@ -612,3 +612,31 @@ fn the_schema_marks_the_password_sensitive_and_knows_the_secrets_section() {
         assert!(required.contains(&key), "{key}: {required:?}");
     }
 }
+
+#[test]
+fn rds_restore_takes_the_documented_uuid_backup_id_through_the_shared_lowering() {
+    check_example(
+        "rds.restore",
+        "rds-restore-1.json",
+        "    allow_overwrite_source: true\n",
+    );
+}
+
+#[test]
+fn a_password_may_come_straight_from_the_environment() {
+    let text = replace("\"${secrets.pw}\"", "\"${env.REWIND_DB_PASSWORD}\"");
+    let c = compile_ok("env.yaml", &text);
+    let refs = c.spec.ops["db"].spec.secret_refs();
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].1.name, "env.REWIND_DB_PASSWORD");
+    // A reference glued to text is refused: a secret is never built out of parts.
+    let text = replace("\"${secrets.pw}\"", "\"x${secrets.pw}\"");
+    let r = compile_err("t.yaml", &text);
+    assert_at(
+        &text,
+        only(&r),
+        "secret",
+        locate(&text, "db", "password:", "\"x"),
+        "\"x${",
+    );
+}

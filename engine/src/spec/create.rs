@@ -1,23 +1,17 @@
 //! Lowering of the kinds that create an instance (`rds.restore_new`, `dds.restore_new`) and of `dds.restore_collections`.
-//!
-//! `restore_point.type` rendering, decided so that every documented example renders as written:
-//! RDS always sends `type` (inferred from `backup_id` / `restore_time` when omitted, as
-//! `rds.restore` does for `source.type`); DDS sends it when written, and for a point in time
-//! (the API requires it there), but not for a backup restore that omits it (the DDS backup
-//! examples send `backup_id` alone).
 
 mod collections;
 mod fields;
 
 pub(super) use collections::dds_collections;
 
-use super::bodies::{Cx, restore_type, span_of};
+use super::bodies::{Cx, body_keys, restore_type, span_of};
 use super::diagnostic::{Code, Diagnostic, Span};
 use super::obj::{Obj, missing};
 use super::secrets;
 use super::value::{IdShape, InstanceService, check_id};
 use super::yaml::{Node, Value};
-use crate::kinds::{RestoreNew, RestorePoint, RestoreType, is_unknown};
+use crate::kinds::{Kind, RestoreNew, RestorePoint, RestoreType, is_unknown};
 use fields::{dds_field, rds_field};
 use serde_json::{Map, Value as Json};
 
@@ -61,7 +55,7 @@ impl Svc {
                 "RDS backup IDs are 32 lowercase hex characters plus `brNN` (37a3d791431045a782d72496d384150abr01), or a UUID"
             }
             Svc::Dds => {
-                "DDS backup IDs are 36 lowercase hex characters or letters (43e4feaab48f11e89039fa163ebaa7e4br01), or a UUID"
+                "DDS backup IDs are 32 lowercase hex characters plus 4 letters or digits (43e4feaab48f11e89039fa163ebaa7e4br01), or a UUID"
             }
         }
     }
@@ -91,38 +85,12 @@ impl Cx<'_> {
     }
 }
 
-const RDS_FIELDS: &[&str] = &[
-    "ha",
-    "configuration_id",
-    "port",
-    "backup_strategy",
-    "disk_encryption_id",
-    "flavor_ref",
-    "volume",
-    "availability_zone",
-    "vpc_id",
-    "subnet_id",
-    "data_vip",
-    "security_group_id",
-    "collation",
-];
 const RDS_REQUIRED: &[&str] = &[
     "flavor_ref",
     "volume",
     "availability_zone",
     "vpc_id",
     "subnet_id",
-];
-const DDS_FIELDS: &[&str] = &[
-    "availability_zone",
-    "vpc_id",
-    "subnet_id",
-    "security_group_id",
-    "disk_encryption_id",
-    "flavor",
-    "backup_strategy",
-    "enterprise_project_id",
-    "ssl_option",
 ];
 const DDS_REQUIRED: &[&str] = &[
     "availability_zone",
@@ -152,7 +120,7 @@ pub(super) fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
     });
     let create = fields(
         o,
-        RDS_FIELDS,
+        Kind::RdsRestoreNew,
         RDS_REQUIRED,
         cx,
         |key, node, key_span, path, cx| rds_field(key, node, key_span, path, flavor.as_ref(), cx),
@@ -170,9 +138,13 @@ pub(super) fn dds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
     let name = instance_name(o, cx);
     let restore_point = restore_point(o, Svc::Dds, cx);
     let password = secrets::reference(o, "password", cx.diags);
-    let create = fields(o, DDS_FIELDS, DDS_REQUIRED, cx, |key, node, _, path, cx| {
-        dds_field(key, node, path, cx)
-    });
+    let create = fields(
+        o,
+        Kind::DdsRestoreNew,
+        DDS_REQUIRED,
+        cx,
+        |key, node, _, path, cx| dds_field(key, node, path, cx),
+    );
     Some(RestoreNew {
         name: name?,
         restore_point: restore_point?,
@@ -207,6 +179,11 @@ fn instance_name(o: &Obj, cx: &mut Cx) -> Option<String> {
     None
 }
 
+/// `restore_point.type` is rendered so that every documented example renders as written: RDS
+/// always sends it (inferred from `backup_id` / `restore_time` when omitted, as `rds.restore`
+/// does for `source.type`); DDS sends it when written and for a point in time (the API
+/// requires it there), but not for a backup restore that omits it (the DDS backup examples
+/// send `backup_id` alone).
 fn restore_point(o: &Obj, svc: Svc, cx: &mut Cx) -> Option<RestorePoint> {
     let p = o.obj("restore_point", cx.diags)?;
     p.check_keys(
@@ -250,15 +227,19 @@ fn restore_point(o: &Obj, svc: Svc, cx: &mut Cx) -> Option<RestorePoint> {
 /// The create fields in spec order, each lowered by `one`; every required one must be there.
 fn fields(
     o: &Obj,
-    known: &[&str],
+    kind: Kind,
     required: &[&str],
     cx: &mut Cx,
     mut one: impl FnMut(&str, &Node, Span, &str, &mut Cx) -> Option<Json>,
 ) -> Option<Map<String, Json>> {
+    // Everything the kind accepts besides the typed three is a create field.
+    let known = |key: &str| {
+        body_keys(kind).contains(&key) && !["name", "restore_point", "password"].contains(&key)
+    };
     let mut out = Map::new();
     let mut ok = true;
     for (key, node, key_span) in o.keys() {
-        if !known.contains(&key) || matches!(node.value, Value::Null) {
+        if !known(key) || matches!(node.value, Value::Null) {
             continue;
         }
         match one(key, node, key_span, &o.child_path(key), cx) {

@@ -13,6 +13,27 @@ enum Time {
     Text(String),
 }
 
+/// An integer, or the same number written as a string (the API documents some numbers as
+/// strings; rewind sends each as its API page types it).
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum IntOrText {
+    Int(i64),
+    Text(String),
+}
+
+/// Where a secret comes from, read at submit time and in memory only: never a literal.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[allow(dead_code)]
+enum SecretSource {
+    /// An environment variable's name.
+    Env(String),
+    /// A file whose contents (without a trailing newline) are the value.
+    File(String),
+}
+
 /// A rewind restore spec (`restore.yaml`).
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +44,8 @@ struct RestoreSpec {
     cloud: Option<Cloud>,
     /// Values usable as `${var.NAME}`; override with `--var NAME=VALUE`.
     vars: Option<BTreeMap<String, serde_json::Value>>,
+    /// Named secrets, usable as `${secrets.NAME}` in sensitive fields only.
+    secrets: Option<BTreeMap<String, SecretSource>>,
     /// The restore operations, by name.
     restores: BTreeMap<String, Operation>,
 }
@@ -47,6 +70,7 @@ struct Endpoints {
     taurusdb: Option<String>,
     cbr: Option<String>,
     dcs: Option<String>,
+    dds: Option<String>,
 }
 
 /// One restore operation; the fields of each kind mirror its API body.
@@ -134,6 +158,179 @@ enum Operation {
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
     },
+    /// RDS restore into a new instance (MySQL, PostgreSQL, SQL Server): `POST /v3/{project_id}/instances` with `restore_point`.
+    #[serde(rename = "rds.restore_new")]
+    RdsNew {
+        /// The new instance's name: 4 to 64 characters, starting with a letter; letters, digits, `-`, `_`. rewind makes sure it is unique before the create.
+        name: String,
+        restore_point: RdsRestorePoint,
+        /// The root password: `${secrets.NAME}` or `${env.VAR}`, never a literal.
+        #[schemars(extend("sensitive" = true))]
+        password: String,
+        ha: Option<Ha>,
+        /// Parameter template ID.
+        configuration_id: Option<String>,
+        /// A string in the API (an integer is accepted): MySQL 1024-65535, PostgreSQL 2100-9500, SQL Server 1433 or 2100-9500.
+        port: Option<IntOrText>,
+        backup_strategy: Option<BackupStrategy>,
+        disk_encryption_id: Option<String>,
+        /// Specification code, e.g. `rds.mysql.n1.large`; also tells rewind the engine.
+        flavor_ref: String,
+        volume: Volume,
+        /// AZ ID; one per node, comma-separated, for primary/standby instances.
+        availability_zone: String,
+        vpc_id: String,
+        subnet_id: String,
+        /// Floating IP address of the new instance.
+        data_vip: Option<String>,
+        security_group_id: Option<String>,
+        /// SQL Server only (`rds.mssql...` flavors).
+        collation: Option<String>,
+        depends_on: Option<Vec<String>>,
+        allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
+    },
+    /// DDS (MongoDB) restore into a new instance: `POST /v3/{project_id}/instances` with `restore_point`.
+    #[serde(rename = "dds.restore_new")]
+    DdsNew {
+        /// The new instance's name: 4 to 64 characters, starting with a letter; letters, digits, `-`, `_`. rewind makes sure it is unique before the create.
+        name: String,
+        restore_point: DdsRestorePoint,
+        /// The root password, optional: `${secrets.NAME}` or `${env.VAR}`, never a literal.
+        #[schemars(extend("sensitive" = true))]
+        password: Option<String>,
+        availability_zone: String,
+        vpc_id: String,
+        subnet_id: String,
+        security_group_id: String,
+        disk_encryption_id: Option<String>,
+        flavor: Vec<DdsFlavor>,
+        backup_strategy: Option<BackupStrategy>,
+        enterprise_project_id: Option<String>,
+        /// `"1"` enables SSL (the default), `"0"` disables it.
+        ssl_option: Option<IntOrText>,
+        depends_on: Option<Vec<String>>,
+        allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
+    },
+    /// DDS restore to the original instance: `POST /v3/{project_id}/instances/recovery`.
+    #[serde(rename = "dds.restore")]
+    DdsRestore {
+        source: RdsSource,
+        target: InstanceRef,
+        depends_on: Option<Vec<String>>,
+        allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
+    },
+    /// DDS database and collection point-in-time restore (replica sets): `POST .../instances/{instance_id}/restore/collections`.
+    #[serde(rename = "dds.restore_collections")]
+    DdsCollections {
+        /// Path parameter: the DDS instance (suffix `in02`).
+        instance_id: String,
+        restore_collections: Vec<DdsDatabase>,
+        depends_on: Option<Vec<String>>,
+        allow_overwrite_source: Option<bool>,
+        /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
+        timeout: Option<String>,
+    },
+}
+
+/// Where the new RDS instance's data comes from.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct RdsRestorePoint {
+    /// The source RDS instance.
+    instance_id: String,
+    /// `backup` or `timestamp`; inferred when omitted, always sent.
+    #[serde(rename = "type")]
+    restore_type: Option<String>,
+    backup_id: Option<String>,
+    restore_time: Option<Time>,
+}
+
+/// Where the new DDS instance's data comes from: `backup_id`, or `instance_id` and `restore_time`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DdsRestorePoint {
+    /// The source DDS instance; required for a point in time.
+    instance_id: Option<String>,
+    /// `backup` or `timestamp`; sent when written, and always for a point in time.
+    #[serde(rename = "type")]
+    restore_type: Option<String>,
+    backup_id: Option<String>,
+    restore_time: Option<Time>,
+}
+
+/// Primary/standby configuration.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Ha {
+    /// `ha` (case-insensitive).
+    mode: String,
+    /// MySQL: `async` or `semisync`; PostgreSQL: `async` or `sync`; SQL Server: `sync`.
+    replication_mode: String,
+}
+
+/// Automated backups of the new instance.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct BackupStrategy {
+    /// One hour in UTC, `hh:mm-HH:MM` (DDS: on the hour), e.g. `23:00-00:00`.
+    start_time: String,
+    /// Retention in days: RDS 1-732 (sent as a number), DDS 0-732 (sent as a string).
+    keep_days: Option<IntOrText>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Volume {
+    /// `CLOUDSSD` or `ESSD`.
+    #[serde(rename = "type")]
+    volume_type: String,
+    /// GB: 40 to 4000, a multiple of 10, at least the source's.
+    size: IntOrText,
+}
+
+/// One node type of a DDS instance.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DdsFlavor {
+    /// `mongos`, `shard`, `config` (cluster), `replica` or `single`.
+    #[serde(rename = "type")]
+    node_type: String,
+    /// Node count, sent as a number; not sent for shard nodes.
+    num: Option<IntOrText>,
+    /// Disk size in GB, sent as a string: 10 to 2000, a multiple of 10; none for mongos.
+    size: Option<IntOrText>,
+    spec_code: String,
+}
+
+/// One database to restore: `restore_database_time` (whole database) or `collections`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DdsDatabase {
+    database: String,
+    collections: Option<Vec<DdsCollection>>,
+    restore_database_time: Option<Time>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DdsCollection {
+    old_name: String,
+    new_name: Option<String>,
+    restore_collection_time: Time,
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -1,5 +1,6 @@
 //! Lowering of each kind's body: API field names, ID shapes, `type` inference and agreement.
 
+use super::create::{self, Svc};
 use super::diagnostic::{Code, Diagnostic, Span};
 use super::obj::{Obj, as_str, missing};
 use super::suggest::did_you_mean;
@@ -108,14 +109,14 @@ impl Cx<'_> {
         }
     }
 
-    fn id(&mut self, o: &Obj, key: &str, shape: IdShape) -> Option<String> {
+    pub(super) fn id(&mut self, o: &Obj, key: &str, shape: IdShape) -> Option<String> {
         let (v, span) = o.str_field(key, self.diags)?;
         self.id_at(v, span, &o.child_path(key), shape)
     }
 
     /// `Some(None)` when absent, `None` when present but invalid.
     #[allow(clippy::option_option)]
-    fn opt_id(&mut self, o: &Obj, key: &str, shape: IdShape) -> Option<Option<String>> {
+    pub(super) fn opt_id(&mut self, o: &Obj, key: &str, shape: IdShape) -> Option<Option<String>> {
         if o.get(key).is_none_or(|n| matches!(n.value, Value::Null)) {
             return Some(None);
         }
@@ -124,7 +125,7 @@ impl Cx<'_> {
     }
 
     #[allow(clippy::option_option)]
-    fn opt_time(&mut self, o: &Obj, key: &str) -> Option<Option<i64>> {
+    pub(super) fn opt_time(&mut self, o: &Obj, key: &str) -> Option<Option<i64>> {
         let Some(node) = o.get(key).filter(|n| !matches!(n.value, Value::Null)) else {
             return Some(None);
         };
@@ -137,7 +138,7 @@ impl Cx<'_> {
         }
     }
 
-    fn time(&mut self, o: &Obj, key: &str) -> Option<i64> {
+    pub(super) fn time(&mut self, o: &Obj, key: &str) -> Option<i64> {
         let node = o.required(key, self.diags)?;
         match time_ms(node, &o.child_path(key)) {
             Ok(t) => Some(t),
@@ -163,7 +164,7 @@ impl Cx<'_> {
 }
 
 /// Works out `type` from what is given, or checks that a given `type` agrees.
-fn restore_type(
+pub(super) fn restore_type(
     o: &Obj,
     backup: Option<Span>,
     time: Option<Span>,
@@ -279,7 +280,7 @@ fn restore_type(
     ok.then_some(ty)
 }
 
-fn span_of(o: &Obj, key: &str) -> Option<Span> {
+pub(super) fn span_of(o: &Obj, key: &str) -> Option<Span> {
     o.get(key)
         .filter(|n| !matches!(n.value, Value::Null))
         .map(|n| n.span)
@@ -291,17 +292,16 @@ pub fn lower(kind: Kind, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
     allowed.extend_from_slice(body_keys(kind));
     o.check_keys(&allowed, cx.diags);
     match kind {
-        Kind::RdsRestore => rds(o, cx).map(OpSpec::Rds),
+        Kind::RdsRestore => recovery(o, Svc::Rds, cx).map(OpSpec::Rds),
         Kind::DdmRestore => ddm(o, cx).map(OpSpec::Ddm),
         Kind::DdmMetadataRestore => ddm_metadata(o, cx).map(OpSpec::DdmMetadata),
         Kind::TaurusdbRestore => taurusdb(o, cx).map(OpSpec::Taurusdb),
         Kind::CbrRestore => cbr(o, cx).map(OpSpec::Cbr),
         Kind::DcsRestore => dcs(o, cx).map(OpSpec::Dcs),
-        // Lowered in `spec::create` (TODO: being written).
-        Kind::RdsRestoreNew
-        | Kind::DdsRestoreNew
-        | Kind::DdsRestore
-        | Kind::DdsRestoreCollections => None,
+        Kind::RdsRestoreNew => create::rds_new(o, cx).map(OpSpec::RdsNew),
+        Kind::DdsRestoreNew => create::dds_new(o, cx).map(OpSpec::DdsNew),
+        Kind::DdsRestore => recovery(o, Svc::Dds, cx).map(OpSpec::DdsRecovery),
+        Kind::DdsRestoreCollections => create::dds_collections(o, cx).map(OpSpec::DdsCollections),
         Kind::External(_) => None,
     }
 }
@@ -314,15 +314,16 @@ fn instance_target(o: &Obj, shape: IdShape, cx: &mut Cx) -> Option<InstanceRef> 
     })
 }
 
-fn rds(o: &Obj, cx: &mut Cx) -> Option<RdsRestore> {
-    let target = instance_target(o, RDS, cx);
+/// `{source, target}` to an existing instance: `rds.restore` and `dds.restore` alike.
+fn recovery(o: &Obj, svc: Svc, cx: &mut Cx) -> Option<RdsRestore> {
+    let target = instance_target(o, svc.instance(), cx);
     let s = o.obj("source", cx.diags)?;
     s.check_keys(
         &["instance_id", "type", "backup_id", "restore_time"],
         cx.diags,
     );
-    let instance_id = cx.id(&s, "instance_id", RDS);
-    let backup_id = cx.opt_id(&s, "backup_id", IdShape::Backup);
+    let instance_id = cx.id(&s, "instance_id", svc.instance());
+    let backup_id = cx.opt_backup(&s, "backup_id", svc);
     let restore_time = cx.opt_time(&s, "restore_time");
     let ty = restore_type(
         &s,

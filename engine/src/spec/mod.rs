@@ -1,6 +1,7 @@
 //! The restore spec: YAML in, validated operations out, with every mistake located.
 
 mod bodies;
+mod create;
 pub mod diagnostic;
 mod external;
 mod interp;

@@ -87,6 +87,7 @@ pub enum InstanceService {
     Rds,
     Ddm,
     Taurusdb,
+    Dds,
 }
 
 impl InstanceService {
@@ -95,6 +96,7 @@ impl InstanceService {
             InstanceService::Rds => &["in01", "in03", "in04"],
             InstanceService::Ddm => &["in09"],
             InstanceService::Taurusdb => &["in07"],
+            InstanceService::Dds => &["in02"],
         }
     }
 
@@ -103,6 +105,7 @@ impl InstanceService {
             InstanceService::Rds => "an RDS instance (suffix in01, in03 or in04)",
             InstanceService::Ddm => "a DDM instance (suffix in09)",
             InstanceService::Taurusdb => "a TaurusDB instance (suffix in07)",
+            InstanceService::Dds => "a DDS instance (suffix in02)",
         }
     }
 
@@ -111,6 +114,7 @@ impl InstanceService {
             "in01" | "in03" | "in04" => Some("RDS"),
             "in07" => Some("TaurusDB"),
             "in09" => Some("DDM"),
+            "in02" => Some("DDS"),
             _ => None,
         }
     }

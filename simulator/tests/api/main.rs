@@ -6,6 +6,7 @@ mod catalog;
 mod cbr;
 mod dcs;
 mod ddm;
+mod dds;
 mod docs_shape;
 mod faults;
 mod flow;

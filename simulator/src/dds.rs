@@ -124,42 +124,53 @@ fn instance_json(id: &str, inst: &DdsInstance) -> Value {
         "normal"
     };
     let stem = id.trim_end_matches("in02");
+    let sharded = inst.mode == "Sharding";
     let mut groups = Vec::new();
     let mut n = 0;
     for (kind, count) in node_groups(&inst.mode) {
         let mut nodes = Vec::new();
         for i in 0..*count {
             n += 1;
-            // The first node a client connects to (primary, or the first mongos) carries the
-            // world's address, so that a probe reaches a real server.
-            let first = i == 0 && (*kind == "mongos" || inst.mode != "Sharding");
-            let ip = match (&inst.address, first) {
+            // The node a client connects to (primary, or the first mongos) carries the world's
+            // address, so that a probe reaches a real server.
+            let entry = i == 0 && (*kind == "mongos" || !sharded);
+            let ip = match (&inst.address, entry) {
                 (Some(a), true) => a.ip.clone(),
                 _ => format!("192.168.0.{}", 20 + n),
             };
             let role = match (*kind, i) {
-                ("mongos", _) => "",
+                ("mongos", _) => "master",
                 (_, 0) => "Primary",
                 (_, 1) => "Secondary",
                 _ => "Hidden",
             };
-            nodes.push(json!({
+            let suffix = if *kind == "replica" { "repset" } else { kind };
+            let mut node = json!({
                 "id": format!("{stem}no{n:02}"),
                 "name": format!("{name}_{kind}_node_{}", i + 1),
                 "status": node_status,
                 "role": role,
-                "private_ip": ip,
-                "public_ip": "",
-                "spec_code": format!("dds.mongodb.s2.medium.4.{}", if *kind == "replica" { "repset" } else { kind }),
+                "spec_code": format!("dds.mongodb.s2.medium.4.{suffix}"),
                 "availability_zone": "eu-de-01",
-            }));
+            });
+            // A cluster's shard and config nodes are reached through mongos: the page's
+            // example lists no addresses for them.
+            if !sharded || *kind == "mongos" {
+                node["private_ip"] = json!(ip);
+                node["public_ip"] = json!("");
+            }
+            nodes.push(node);
         }
-        let volume = if *kind == "mongos" {
-            json!({})
-        } else {
-            json!({ "size": inst.volume_size.to_string(), "used": "0.33" })
-        };
-        groups.push(json!({ "type": kind, "volume": volume, "nodes": nodes }));
+        let mut group = json!({ "type": kind, "nodes": nodes });
+        if *kind != "mongos" {
+            group["volume"] = json!({ "size": inst.volume_size.to_string(), "used": "0.33" });
+        }
+        if sharded && *kind != "mongos" {
+            group["id"] = json!(format!("{stem}gr{n:02}"));
+            group["name"] = json!(format!("{kind}_1"));
+            group["status"] = json!(node_status);
+        }
+        groups.push(group);
     }
     json!({
         "id": id,

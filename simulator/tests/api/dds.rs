@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use crate::util::{Harness, PID, assert_dbs_error, fixture, start, verbatim};
 
 /// The instance of the recovery page's examples, a 4.0 replica set.
-const REPLICA: &str = "d8e6ca5a624745bcb546a227aa3ae1cfin02";
+pub(crate) const REPLICA: &str = "d8e6ca5a624745bcb546a227aa3ae1cfin02";
 /// The instance of the collections, restore-time and PITR-to-new examples.
-const PITR: &str = "d5833c2854a4486cb7960f829269e211in02";
+pub(crate) const PITR: &str = "d5833c2854a4486cb7960f829269e211in02";
 const SINGLE: &str = "520c58ba00a3497e97ce0b9604874dd6in02";
 const OLD_CLUSTER: &str = "39b6a1a278844ac48119d86512e0000bin02";
 const RECOVERY_BACKUP: &str = "2f4ddb93-b901-4b08-93d8-1d2e472f30fe";
@@ -102,7 +102,7 @@ async fn instance(h: &Harness, query: &str) -> Value {
     r.body
 }
 
-const NEW_REPLICA: &str = r#"{
+pub(crate) const NEW_REPLICA: &str = r#"{
   "name": "test-replicaset",
   "availability_zone": "bbb",
   "vpc_id": "674e9b42-cd8d-4d25-a2e6-5abcc565b961",

@@ -14,5 +14,6 @@ mod iam;
 mod rds;
 mod rds_new;
 mod readme;
+mod shape_new;
 mod taurusdb;
 mod util;

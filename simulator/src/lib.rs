@@ -7,8 +7,11 @@
 //   restore records, operation logs and fault rules. It loads from YAML ([`World::from_yaml`])
 //   and is built in code by the `ensure_*` helpers (`ensure.rs`).
 // - Every request goes through one pipeline (`server.rs`): route → authenticate (`auth.rs`,
-//   `aksk.rs`) → faults (`faults.rs`) → the service handler (`iam.rs`, `rds.rs`, `ddm.rs`,
-//   `taurusdb.rs`, `cbr.rs`, `dcs.rs`) → request log (`requests.rs`).
+//   `aksk.rs`) → faults (`faults.rs`) → the service handler (`iam.rs`, `rds.rs` and
+//   `rds_new.rs`, `ddm.rs`, `taurusdb.rs`, `cbr.rs`, `dcs.rs`, `dds.rs` and `dds_restore.rs`,
+//   `evs.rs`) → request log (`requests.rs`).
+// - Create bodies lose their `password` before parsing (`secret.rs`), so no error can quote
+//   it; accepted creates and deletes are listed in order (`ledger.rs`) for tests to count.
 // - Time is a controllable [`SimClock`] (`clock.rs`). Jobs never run in the background: before
 //   each request the world is settled to the current simulated time (`lifecycle.rs`), so tests
 //   advance the clock instead of sleeping.

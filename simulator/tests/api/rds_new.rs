@@ -626,3 +626,31 @@ async fn a_create_whose_response_is_dropped_exists_and_is_found_by_name() {
     assert_eq!(admin.body[0]["service"], "rds");
     assert_no_password(&h).await;
 }
+
+#[tokio::test]
+async fn a_world_instance_reports_its_address_and_a_bad_address_is_refused() {
+    let mut world = world();
+    world.rds.instances.get_mut(PG).expect("pg").address = Some(Address {
+        ip: "127.0.0.1".to_owned(),
+        port: 15432,
+    });
+    let h = start(world.clone()).await;
+    let r = h.get(Rds, &format!("/v3/{PID}/instances?id={PG}")).await;
+    let inst = &r.body["instances"][0];
+    assert_eq!(inst["private_ips"], json!(["127.0.0.1"]));
+    assert_eq!(inst["port"], 15432);
+    let r = h.get(Rds, &format!("/v3/{PID}/instances?id={MSSQL}")).await;
+    assert_eq!(r.body["instances"][0]["port"], 1433);
+    assert_eq!(r.body["instances"][0]["db_user_name"], "rdsuser");
+    world.new_instance_addresses.insert(
+        "bad".to_owned(),
+        Address {
+            ip: "localhost".to_owned(),
+            port: 1,
+        },
+    );
+    let err = world
+        .validate()
+        .expect_err("a host name is not an IP address");
+    assert!(err.to_string().contains("localhost"), "{err}");
+}

@@ -13,7 +13,7 @@ pub const DEFAULT_PER_MINUTE: u32 = 60;
 
 /// Path segments that are part of a route, never an ID. Everything else after the version
 /// segment is a variable, so `/v3/p1/instances/i1/restore-time` is one API for every instance.
-const ROUTE_WORDS: [&str; 18] = [
+const ROUTE_WORDS: [&str; 20] = [
     "auth",
     "tokens",
     "catalog",
@@ -32,6 +32,8 @@ const ROUTE_WORDS: [&str; 18] = [
     "restorable-instances",
     "related-dn",
     "restorable-data-node",
+    "flavors",
+    "collections",
 ];
 
 /// The world file's `flow_control:` section.
@@ -196,6 +198,20 @@ mod tests {
             api("GET", "/v3/p1/instances/b/restore-time")
         );
         assert_eq!(api("POST", "/v3/auth/tokens"), "POST /v3/auth/tokens");
+        // The routes of restores to new instances, deletes, flavors and DDS.
+        assert_eq!(api("POST", "/v3/p1/instances"), "POST /v3/{pid}/instances");
+        assert_eq!(
+            api("DELETE", "/v3/p1/instances/a1in01"),
+            "DELETE /v3/{pid}/instances/{id}"
+        );
+        assert_eq!(
+            api("GET", "/v3/p1/flavors/mysql"),
+            "GET /v3/{pid}/flavors/{id}"
+        );
+        assert_eq!(
+            api("POST", "/v3/p1/instances/m1in02/restore/collections"),
+            "POST /v3/{pid}/instances/{id}/restore/collections"
+        );
     }
 
     #[test]

@@ -243,3 +243,24 @@ async fn backups_list_and_instance_detail_have_the_documented_shapes() {
     assert_eq!(r.body["status"], "RUNNING");
     assert_eq!(r.body["engine"], "Redis");
 }
+
+#[tokio::test]
+async fn an_instance_reports_the_world_address_as_ip_and_port() {
+    let mut world = fixture();
+    let default = start(world.clone()).await;
+    let r = default
+        .get(Dcs, &format!("/v2/{PID}/instances/{INST}"))
+        .await;
+    assert_eq!(
+        (r.body["ip"].as_str(), r.body["port"].as_u64()),
+        (Some("192.168.0.40"), Some(6379))
+    );
+    world.dcs.instances.get_mut(INST).expect("instance").address = Some(rewind_sim::Address {
+        ip: "127.0.0.1".to_owned(),
+        port: 16379,
+    });
+    let h = start(world).await;
+    let r = h.get(Dcs, &format!("/v2/{PID}/instances/{INST}")).await;
+    assert_eq!(r.body["ip"], "127.0.0.1");
+    assert_eq!(r.body["port"], 16379);
+}

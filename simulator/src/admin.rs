@@ -1,4 +1,4 @@
-//! The `/_sim/` admin API, served on every port: log, world, submissions, faults, clock.
+//! The `/_sim/` admin API, served on every port: log, world, submissions, creates, deletes, faults, clock.
 
 use std::time::Duration;
 
@@ -38,6 +38,14 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
         ("GET", ["_sim", "submissions"]) => {
             let subs = shared.with_state(|st| st.submissions.clone());
             Reply::ok(json!(subs))
+        }
+        ("GET", ["_sim", "creations"]) => {
+            let list = shared.with_state(|st| st.ledger.creations.clone());
+            Reply::ok(serde_json::to_value(list).unwrap_or(Value::Null))
+        }
+        ("GET", ["_sim", "deletions"]) => {
+            let list = shared.with_state(|st| st.ledger.deletions.clone());
+            Reply::ok(serde_json::to_value(list).unwrap_or(Value::Null))
         }
         ("GET", ["_sim", "endpoints"]) => {
             let mut out = serde_json::Map::new();

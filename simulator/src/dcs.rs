@@ -260,6 +260,10 @@ fn list_backups(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
 
 fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let inst = instance(cx, id)?;
+    let (ip, port) = inst
+        .address
+        .as_ref()
+        .map_or(("192.168.0.40", 6379), |a| (a.ip.as_str(), a.port));
     let mut body = json!({
         "instance_id": id,
         "name": name_or(&inst.name, "dcs", id),
@@ -269,8 +273,8 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         "capacity": inst.capacity,
         "cache_mode": inst.cache_mode,
         "spec_code": format!("redis.{}.xu1.large.{}", inst.cache_mode, inst.capacity),
-        "ip": "192.168.0.40",
-        "port": 6379,
+        "ip": ip,
+        "port": port,
         "domain_name": format!("redis-{}.dcs.sim.local", id.chars().take(8).collect::<String>()),
         "max_memory": u64::from(inst.capacity) * 1024,
         "used_memory": 2,

@@ -29,7 +29,7 @@ pub enum SimError {
 pub(crate) enum Shape {
     /// DDM: `{"errCode","externalMessage"}`.
     Ddm,
-    /// RDS v3 and TaurusDB: `{"error_code","error_msg"}`.
+    /// RDS v3, TaurusDB and DDS: `{"error_code","error_msg"}`.
     Dbs,
     /// CBR: `{"error_code","error_msg"}`.
     Cbr,
@@ -45,7 +45,7 @@ impl Shape {
     pub(crate) fn of(service: Service) -> Shape {
         match service {
             Service::Iam => Shape::Keystone,
-            Service::Rds | Service::Taurusdb => Shape::Dbs,
+            Service::Rds | Service::Taurusdb | Service::Dds => Shape::Dbs,
             Service::Ddm => Shape::Ddm,
             Service::Cbr => Shape::Cbr,
             Service::Dcs => Shape::Dcs,

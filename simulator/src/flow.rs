@@ -13,7 +13,7 @@ pub const DEFAULT_PER_MINUTE: u32 = 60;
 
 /// Path segments that are part of a route, never an ID. Everything else after the version
 /// segment is a variable, so `/v3/p1/instances/i1/restore-time` is one API for every instance.
-const ROUTE_WORDS: [&str; 18] = [
+const ROUTE_WORDS: [&str; 20] = [
     "auth",
     "tokens",
     "catalog",
@@ -32,6 +32,8 @@ const ROUTE_WORDS: [&str; 18] = [
     "restorable-instances",
     "related-dn",
     "restorable-data-node",
+    "flavors",
+    "collections",
 ];
 
 /// The world file's `flow_control:` section.

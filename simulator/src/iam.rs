@@ -152,6 +152,7 @@ pub(crate) fn catalog(origins: &BTreeMap<Service, String>, pid: &str, region: &s
         ),
         ("cbr", "cbr", format!("{}/v3/{pid}", origin(Service::Cbr))),
         ("dcsv2", "dcs", format!("{}/v2/{pid}", origin(Service::Dcs))),
+        ("dds", "dds", format!("{}/v3/{pid}", origin(Service::Dds))),
     ];
     let list: Vec<Value> = entries
         .iter()

@@ -1,4 +1,4 @@
-//! A faithful simulator of the OTC restore APIs (IAM, RDS, DDM, TaurusDB, CBR, DCS, EVS).
+//! A faithful simulator of the OTC restore APIs (IAM, RDS, DDM, TaurusDB, CBR, DCS, EVS, DDS).
 
 // # Tour
 // - [`start`] binds one loopback port per [`Service`] and serves each at the root path, the way
@@ -21,6 +21,7 @@ mod cbr;
 mod clock;
 mod dcs;
 mod ddm;
+mod dds;
 mod ensure;
 mod errors;
 mod evs;
@@ -29,9 +30,12 @@ mod flow;
 mod http;
 mod iam;
 mod jobs;
+mod ledger;
 mod lifecycle;
 mod rds;
+mod rds_new;
 mod requests;
+mod secret;
 mod server;
 mod state;
 mod taurusdb;
@@ -50,12 +54,14 @@ pub use errors::SimError;
 pub use evs::{EvsSnapshot, EvsVolume, EvsWorld};
 pub use faults::{FaultRule, Faults};
 pub use flow::{FlowControl, ServiceFlow};
+pub use ledger::{Creation, Deletion};
 pub use requests::RequestLogEntry;
 pub use world::{
-    AccessKey, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials, DataNodeRelation,
-    DcsBackup, DcsInstance, DcsRestore, DcsWorld, DdmBackup, DdmInstance, DdmWorld, Domain,
-    Durations, Job, JobEffect, LastRestore, OperationLog, Project, RdsBackup, RdsInstance,
-    RdsWorld, TaurusdbBackup, TaurusdbInstance, TaurusdbWorld, User, Window, World,
+    AccessKey, Address, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials,
+    DataNodeRelation, DcsBackup, DcsInstance, DcsRestore, DcsWorld, DdmBackup, DdmInstance,
+    DdmWorld, DdsBackup, DdsInstance, DdsWorld, Domain, Durations, Job, JobDurations, JobEffect,
+    LastRestore, OperationLog, Project, RdsBackup, RdsFlavor, RdsInstance, RdsWorld,
+    TaurusdbBackup, TaurusdbInstance, TaurusdbWorld, User, Window, World,
 };
 
 /// One simulated cloud service; each gets its own port.
@@ -69,11 +75,12 @@ pub enum Service {
     Cbr,
     Dcs,
     Evs,
+    Dds,
 }
 
 impl Service {
     /// Every service, in the order the endpoints are printed.
-    pub const ALL: [Service; 7] = [
+    pub const ALL: [Service; 8] = [
         Service::Iam,
         Service::Rds,
         Service::Ddm,
@@ -81,6 +88,7 @@ impl Service {
         Service::Cbr,
         Service::Dcs,
         Service::Evs,
+        Service::Dds,
     ];
 
     /// The lowercase name used in fault rules and the request log.
@@ -93,6 +101,7 @@ impl Service {
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
             Service::Evs => "evs",
+            Service::Dds => "dds",
         }
     }
 }
@@ -114,6 +123,8 @@ pub struct Ports {
     pub dcs: u16,
     #[serde(default)]
     pub evs: u16,
+    #[serde(default)]
+    pub dds: u16,
 }
 
 impl Ports {
@@ -128,6 +139,7 @@ impl Ports {
             cbr: at(4),
             dcs: at(5),
             evs: at(6),
+            dds: at(7),
         }
     }
 
@@ -140,6 +152,7 @@ impl Ports {
             Service::Cbr => self.cbr,
             Service::Dcs => self.dcs,
             Service::Evs => self.evs,
+            Service::Dds => self.dds,
         }
     }
 
@@ -152,6 +165,7 @@ impl Ports {
             Service::Cbr => self.cbr = port,
             Service::Dcs => self.dcs = port,
             Service::Evs => self.evs = port,
+            Service::Dds => self.dds = port,
         }
     }
 }
@@ -316,6 +330,16 @@ impl Simulator {
     /// Accepted restore POSTs per target ID.
     pub fn submissions(&self) -> BTreeMap<String, u32> {
         self.shared.with_state(|st| st.submissions.clone())
+    }
+
+    /// Accepted restores to new instances (RDS and DDS), in order.
+    pub fn creations(&self) -> Vec<Creation> {
+        self.shared.with_state(|st| st.ledger.creations.clone())
+    }
+
+    /// Accepted instance deletes (RDS and DDS), in order.
+    pub fn deletions(&self) -> Vec<Deletion> {
+        self.shared.with_state(|st| st.ledger.deletions.clone())
     }
 
     /// The request log, secrets redacted.

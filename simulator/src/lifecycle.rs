@@ -13,6 +13,7 @@ enum Kind {
     Rds,
     Ddm,
     Taurusdb,
+    Dds,
     Cbr,
     Dcs,
 }
@@ -24,6 +25,7 @@ pub(crate) fn settle(world: &mut World, now: i64) {
         (Kind::Rds, &world.rds.jobs),
         (Kind::Ddm, &world.ddm.jobs),
         (Kind::Taurusdb, &world.taurusdb.jobs),
+        (Kind::Dds, &world.dds.jobs),
     ] {
         for (id, job) in jobs {
             if job.status == "Running" && job.due() <= now {
@@ -44,7 +46,7 @@ pub(crate) fn settle(world: &mut World, now: i64) {
     due.sort();
     for (_, kind, id) in due {
         match kind {
-            Kind::Rds | Kind::Ddm | Kind::Taurusdb => finish_job(world, kind, &id),
+            Kind::Rds | Kind::Ddm | Kind::Taurusdb | Kind::Dds => finish_job(world, kind, &id),
             Kind::Cbr => finish_operation_log(world, &id),
             Kind::Dcs => finish_dcs_restore(world, &id),
         }
@@ -65,6 +67,7 @@ fn finish_job(world: &mut World, kind: Kind, id: &str) {
     let jobs = match kind {
         Kind::Rds => &mut world.rds.jobs,
         Kind::Ddm => &mut world.ddm.jobs,
+        Kind::Dds => &mut world.dds.jobs,
         _ => &mut world.taurusdb.jobs,
     };
     let Some(job) = jobs.get_mut(id) else { return };
@@ -145,6 +148,37 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                 }
             }
         }
+        JobEffect::RdsCreate {
+            instance_id,
+            restore_time,
+            backup_id,
+            ..
+        } => {
+            if let Some(inst) = world.rds.instances.get_mut(instance_id) {
+                set(&mut inst.status, if ok { "ACTIVE" } else { "CREATE FAIL" });
+                if ok {
+                    inst.last_restore = Some(LastRestore {
+                        restore_time: *restore_time,
+                        backup_id: backup_id.clone(),
+                        completed_at: at,
+                    });
+                }
+            }
+        }
+        JobEffect::RdsDelete { instance_id } => {
+            if ok {
+                world.rds.instances.remove(instance_id);
+                world
+                    .rds
+                    .backups
+                    .retain(|_, b| &b.instance_id != instance_id);
+            } else if let Some(inst) = world.rds.instances.get_mut(instance_id) {
+                inst.deleting = false;
+            }
+        }
+        JobEffect::DdsRestore { .. }
+        | JobEffect::DdsCollections { .. }
+        | JobEffect::DdsDelete { .. } => crate::dds::finish(world, effect, ok, at),
         JobEffect::DdmMetadataRestore {
             source_instance_id,
             target_instance_id,

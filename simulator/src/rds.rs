@@ -29,11 +29,11 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
             Routed::project(pid, move |cx| restore_time(cx, &id))
         }
         ("GET", ["v3", pid, "backups"]) => Routed::project(pid, list_backups),
-        _ => return None,
+        _ => return crate::rds_new::route(req),
     })
 }
 
-fn param(msg: impl Into<String>) -> ApiError {
+pub(crate) fn param(msg: impl Into<String>) -> ApiError {
     ApiError::bad_request("DBS.200001", msg)
 }
 
@@ -55,7 +55,7 @@ pub(crate) fn instance_busy(id: &str, status: &str) -> ApiError {
 }
 
 /// The engine's display spelling in `datastore.type`.
-fn datastore_type(engine: &str) -> &str {
+pub(crate) fn datastore_type(engine: &str) -> &str {
     match engine {
         "mysql" => "MySQL",
         "postgresql" => "PostgreSQL",
@@ -64,7 +64,7 @@ fn datastore_type(engine: &str) -> &str {
     }
 }
 
-fn capitalised(engine: &str) -> String {
+pub(crate) fn capitalised(engine: &str) -> String {
     let mut chars = engine.chars();
     chars
         .next()
@@ -124,7 +124,7 @@ fn recovery(cx: &mut Ctx<'_>, accepted: StatusCode) -> ApiResult {
     Ok(Reply::json(accepted, json!({ "job_id": job_id })))
 }
 
-fn check_point(
+pub(crate) fn check_point(
     cx: &Ctx<'_>,
     source_id: &str,
     source: &RdsInstance,
@@ -244,36 +244,77 @@ fn list_tasks(cx: &mut Ctx<'_>) -> ApiResult {
     })))
 }
 
-fn instance_json(id: &str, inst: &RdsInstance) -> Value {
-    json!({
+/// The port an engine listens on unless told otherwise (`restoring_data_to_a_new_db_instance.rst`).
+pub(crate) fn default_port(engine: &str) -> u16 {
+    match engine {
+        "postgresql" => 5432,
+        "sqlserver" => 1433,
+        _ => 3306,
+    }
+}
+
+/// The spec-code part naming the engine: `rds.{mysql|pg|mssql}.…`.
+pub(crate) fn flavor_engine(engine: &str) -> &'static str {
+    match engine {
+        "postgresql" => "pg",
+        "sqlserver" => "mssql",
+        _ => "mysql",
+    }
+}
+
+pub(crate) fn instance_json(id: &str, inst: &RdsInstance) -> Value {
+    let name = name_or(&inst.name, "rds", id);
+    let (ip, port) = inst.address.as_ref().map_or_else(
+        || ("192.168.0.10".to_owned(), default_port(&inst.engine)),
+        |a| (a.ip.clone(), a.port),
+    );
+    let flavor = if inst.flavor_ref.is_empty() {
+        format!("rds.{}.n1.large", flavor_engine(&inst.engine))
+    } else {
+        inst.flavor_ref.clone()
+    };
+    let volume_type = if inst.volume_type.is_empty() {
+        "ULTRAHIGH"
+    } else {
+        inst.volume_type.as_str()
+    };
+    // The world models no modification time; a created instance reports its creation.
+    let created = inst
+        .created
+        .map_or_else(|| "2025-01-01T00:00:00+0000".to_owned(), timefmt::dbs);
+    let mut out = json!({
         "id": id,
-        "name": name_or(&inst.name, "rds", id),
+        "name": name,
         "status": inst.status,
-        "private_ips": ["192.168.0.10"],
+        "private_ips": [ip],
         "public_ips": [],
-        "port": 3306,
-        "type": "Single",
+        "port": port,
+        "type": inst.instance_type,
         "region": "eu-de",
         "datastore": { "type": datastore_type(&inst.engine), "version": inst.version },
-        "volume": { "type": "ULTRAHIGH", "size": inst.volume_size },
+        "volume": { "type": volume_type, "size": inst.volume_size },
         "vpc_id": inst.vpc_name,
         "enterprise_project_id": "0",
         "time_zone": "UTC",
         "backup_strategy": { "start_time": "02:00-03:00", "keep_days": 7 },
-        "nodes": [{ "id": format!("{id}no01"), "name": format!("{}_node0", name_or(&inst.name, "rds", id)), "role": "master", "status": inst.status, "availability_zone": "eu-de-01" }],
+        "nodes": [{ "id": format!("{id}no01"), "name": format!("{name}_node0"), "role": "master", "status": inst.status, "availability_zone": "eu-de-01" }],
         "related_instance": [],
-        // The world models neither creation time nor network placement; fixed values keep
-        // the documented shape (`querying_db_instances.rst`).
-        "created": "2025-01-01T00:00:00+0000",
-        "updated": "2025-01-01T00:00:00+0000",
-        "db_user_name": "root",
-        "disk_encryption_id": "",
-        "flavor_ref": "rds.mysql.n1.large",
+        // The world models no network placement; fixed values keep the documented shape
+        // (`querying_db_instances.rst`).
+        "created": created,
+        "updated": created,
+        "db_user_name": if inst.engine == "sqlserver" { "rdsuser" } else { "root" },
+        "disk_encryption_id": inst.disk_encryption_id,
+        "flavor_ref": flavor,
         "maintenance_window": "02:00-06:00",
         "security_group_id": "sg-sim",
         "subnet_id": "subnet-sim",
         "switch_strategy": "",
-    })
+    });
+    if let Some(c) = &inst.collation {
+        out["collation"] = json!(c);
+    }
+    out
 }
 
 fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
@@ -286,14 +327,23 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .rds
         .instances
         .iter()
-        .filter(|(id, _)| want_id.is_none_or(|w| w == id.as_str()))
-        .filter(|(id, i)| want_name.is_none_or(|w| w == name_or(&i.name, "rds", id)))
+        .filter(|(id, _)| want_id.is_none_or(|w| matches(w, id)))
+        .filter(|(id, i)| want_name.is_none_or(|w| matches(w, &name_or(&i.name, "rds", id))))
         .map(|(id, i)| instance_json(id, i))
         .collect();
     let total = all.len();
     Ok(Reply::ok(
         json!({ "instances": jobs::page(all, offset, limit), "total_count": total }),
     ))
+}
+
+/// The `id`/`name` filters: exact, or a substring after a leading `*`
+/// (`querying_db_instances.rst`).
+pub(crate) fn matches(want: &str, have: &str) -> bool {
+    match want.strip_prefix('*') {
+        Some(part) => have.contains(part),
+        None => want == have,
+    }
 }
 
 /// Clips windows to one UTC day when `date=yyyy-mm-dd` is given.

@@ -22,7 +22,10 @@ const SECRET_KEYS: [&str; 8] = [
     "passcode",
 ];
 
-/// One request as the simulator saw it; secrets are replaced by `"***"`.
+/// What a secret value reads as in the log, as everywhere else in rewind.
+pub(crate) const SENSITIVE: &str = "(sensitive)";
+
+/// One request as the simulator saw it; secrets are replaced by `"(sensitive)"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestLogEntry {
     pub seq: u64,
@@ -94,7 +97,7 @@ fn redact(value: &mut Value) {
                 // Only scalars are masked: Keystone nests the user *inside* "password".
                 let scalar = !(v.is_object() || v.is_array());
                 if scalar && SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
-                    *v = Value::String("***".to_owned());
+                    *v = Value::String(SENSITIVE.to_owned());
                 } else {
                     redact(v);
                 }
@@ -114,7 +117,10 @@ mod tests {
         let body =
             br#"{"auth":{"identity":{"password":{"user":{"name":"u","password":"hunter2"}}}}}"#;
         let v = redacted_body(body).unwrap();
-        assert_eq!(v["auth"]["identity"]["password"]["user"]["password"], "***");
+        assert_eq!(
+            v["auth"]["identity"]["password"]["user"]["password"],
+            SENSITIVE
+        );
         assert_eq!(v["auth"]["identity"]["password"]["user"]["name"], "u");
         assert!(!v.to_string().contains("hunter2"));
     }

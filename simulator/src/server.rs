@@ -26,7 +26,7 @@ use crate::faults::{Decision, Reject};
 use crate::http::{Reply, Req};
 use crate::requests::{RequestLogEntry, redacted_body};
 use crate::state::{Shared, State};
-use crate::{Service, admin, auth, cbr, dcs, ddm, evs, flow, iam, rds, taurusdb};
+use crate::{Service, admin, auth, cbr, dcs, ddm, dds, evs, flow, iam, rds, taurusdb};
 
 /// AK/SK requests are limited to 12 MB (otc-api.md §6.2); nothing larger is ever needed.
 const MAX_BODY: usize = 12 * 1024 * 1024;
@@ -111,6 +111,7 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
             Service::Cbr => cbr::route(req),
             Service::Dcs => dcs::route(req),
             Service::Evs => evs::route(req),
+            Service::Dds => dds::route(req),
         };
         let reply = 'reply: {
             let Some(routed) = routed else {
@@ -256,7 +257,9 @@ fn server_error(service: Service, status: u16, request_id: &str) -> Reply {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (code, msg) = match service {
         Service::Iam => ("", "The service is temporarily unavailable."),
-        Service::Rds | Service::Taurusdb | Service::Ddm => ("DBS.300002", "Server failure."),
+        Service::Rds | Service::Taurusdb | Service::Ddm | Service::Dds => {
+            ("DBS.300002", "Server failure.")
+        }
         Service::Cbr => ("BackupService.9999", "Internal error."),
         Service::Dcs => ("DCS.5000", "The system is busy. Please try again later."),
         Service::Evs => ("EVS.5000", "Internal error."),

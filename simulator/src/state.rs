@@ -76,6 +76,7 @@ pub(crate) struct State {
     pub log: RequestLog,
     pub aksk_failures: BTreeMap<String, AkFailures>,
     pub flow: crate::flow::Buckets,
+    pub ledger: crate::ledger::Ledger,
 }
 
 impl State {
@@ -90,6 +91,7 @@ impl State {
             log: RequestLog::default(),
             aksk_failures: BTreeMap::new(),
             flow: crate::flow::Buckets::default(),
+            ledger: crate::ledger::Ledger::default(),
         }
     }
 
@@ -119,6 +121,11 @@ impl State {
     /// Counts an accepted restore POST against its target.
     pub(crate) fn submitted(&mut self, target: &str) {
         *self.submissions.entry(target.to_owned()).or_insert(0) += 1;
+    }
+
+    /// An RDS or DDS instance ID: 32 hex digits and the service's suffix (`in01`, `in02`).
+    pub(crate) fn instance_id(&mut self, suffix: &str) -> String {
+        format!("{}{suffix}", self.hex_id())
     }
 
     pub(crate) fn settle(&mut self, now: i64) {

@@ -1,5 +1,7 @@
 //! The simulated world and its YAML form; each service's collections live in `world/<svc>.rs`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::errors::SimError;
@@ -9,12 +11,14 @@ use crate::timefmt::{ms, opt_ms};
 mod cbr;
 mod dcs;
 mod ddm;
+mod dds;
 mod rds;
 mod taurusdb;
 
 pub use cbr::*;
 pub use dcs::*;
 pub use ddm::*;
+pub use dds::*;
 pub use rds::*;
 pub use taurusdb::*;
 
@@ -35,6 +39,14 @@ pub struct World {
     pub dcs: DcsWorld,
     pub flow_control: crate::flow::FlowControl,
     pub evs: crate::evs::EvsWorld,
+    pub dds: DdsWorld,
+    /// Durations of the creates, deletes and DDS restores (apart from `durations`, whose
+    /// struct other crates build field by field).
+    pub job_durations: JobDurations,
+    /// The address a restore to a new instance reports, by the new instance's name; the key
+    /// `"*"` is the default. Unlisted names get a made-up private IP and the engine's port.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub new_instance_addresses: BTreeMap<String, Address>,
 }
 
 impl World {
@@ -111,7 +123,56 @@ impl World {
                 ));
             }
         }
+        for (id, b) in &self.dds.backups {
+            if !self.dds.instances.contains_key(&b.instance_id) {
+                return bad(format!(
+                    "dds backup {id} names unknown instance {}",
+                    b.instance_id
+                ));
+            }
+        }
+        for (kind, secs) in self.job_durations.all() {
+            if !secs.is_finite() || secs < 0.0 {
+                return bad(format!(
+                    "job_durations.{kind} must be a number of seconds >= 0"
+                ));
+            }
+        }
+        let addresses = self
+            .rds
+            .instances
+            .iter()
+            .filter_map(|(id, i)| Some((id, i.address.as_ref()?)))
+            .chain(
+                self.dds
+                    .instances
+                    .iter()
+                    .filter_map(|(id, i)| Some((id, i.address.as_ref()?))),
+            )
+            .chain(
+                self.dcs
+                    .instances
+                    .iter()
+                    .filter_map(|(id, i)| Some((id, i.address.as_ref()?))),
+            )
+            .chain(self.new_instance_addresses.iter());
+        for (at, address) in addresses {
+            if address.ip.parse::<std::net::IpAddr>().is_err() {
+                return bad(format!(
+                    "the address of {at}: ip {:?} is not an IP address",
+                    address.ip
+                ));
+            }
+        }
         self.flow_control.validate()
+    }
+
+    /// The address a new instance named `name` reports, if the world maps one.
+    pub(crate) fn new_address(&self, name: &str) -> Option<Address> {
+        self.new_instance_addresses
+            .get(name)
+            .or_else(|| self.new_instance_addresses.get("*"))
+            .cloned()
     }
 
     /// The IDs of every DDM instance that uses `rds_id` as a data node.
@@ -279,6 +340,52 @@ impl Durations {
     }
 }
 
+/// Simulated seconds of the jobs added with restores to new instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobDurations {
+    pub rds_create: f64,
+    pub rds_delete: f64,
+    pub dds_create: f64,
+    pub dds_restore: f64,
+    pub dds_collections: f64,
+    pub dds_delete: f64,
+}
+
+impl Default for JobDurations {
+    fn default() -> Self {
+        JobDurations {
+            rds_create: 600.0,
+            rds_delete: 60.0,
+            dds_create: 600.0,
+            dds_restore: 300.0,
+            dds_collections: 180.0,
+            dds_delete: 60.0,
+        }
+    }
+}
+
+impl JobDurations {
+    pub(crate) fn all(&self) -> [(&'static str, f64); 6] {
+        [
+            ("rds_create", self.rds_create),
+            ("rds_delete", self.rds_delete),
+            ("dds_create", self.dds_create),
+            ("dds_restore", self.dds_restore),
+            ("dds_collections", self.dds_collections),
+            ("dds_delete", self.dds_delete),
+        ]
+    }
+}
+
+/// Where an instance's database really answers, so probes in tests reach a real server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub ip: String,
+    pub port: u16,
+}
+
 pub(crate) fn secs_to_ms(secs: f64) -> i64 {
     (secs.max(0.0) * 1000.0).round() as i64
 }
@@ -387,6 +494,34 @@ pub enum JobEffect {
         restore_time: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         backup_id: Option<String>,
+    },
+    /// A restore to a new RDS instance: the instance goes `BUILD` → `ACTIVE` / `CREATE FAIL`.
+    RdsCreate {
+        source_instance_id: String,
+        instance_id: String,
+        #[serde(default, with = "opt_ms", skip_serializing_if = "Option::is_none")]
+        restore_time: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup_id: Option<String>,
+    },
+    RdsDelete {
+        instance_id: String,
+    },
+    /// DDS restore to the original instance, or to a new one (`created`).
+    DdsRestore {
+        source_instance_id: String,
+        target_instance_id: String,
+        created: bool,
+        #[serde(default, with = "opt_ms", skip_serializing_if = "Option::is_none")]
+        restore_time: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup_id: Option<String>,
+    },
+    DdsCollections {
+        instance_id: String,
+    },
+    DdsDelete {
+        instance_id: String,
     },
 }
 

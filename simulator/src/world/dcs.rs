@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::Address;
 use crate::timefmt::{ms, opt_ms};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -26,6 +27,9 @@ pub struct DcsInstance {
     pub cache_mode: String,
     /// GB.
     pub capacity: u32,
+    /// Where Redis answers; `None` reports `192.168.0.40:6379`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
 }
 
 impl Default for DcsInstance {
@@ -37,6 +41,7 @@ impl Default for DcsInstance {
             engine_version: "6.0".to_owned(),
             cache_mode: "ha".to_owned(),
             capacity: 1,
+            address: None,
         }
     }
 }

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Job, LastRestore, Window};
-use crate::timefmt::ms;
+use super::{Address, Job, LastRestore, Window};
+use crate::timefmt::{ms, opt_ms};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -13,6 +13,38 @@ pub struct RdsWorld {
     pub instances: BTreeMap<String, RdsInstance>,
     pub backups: BTreeMap<String, RdsBackup>,
     pub jobs: BTreeMap<String, Job>,
+    /// The flavors `GET /v3/{project_id}/flavors/{engine}` lists and restores to a new
+    /// instance accept; empty means the built-in catalog (`rds_new.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flavors: Vec<RdsFlavor>,
+}
+
+/// One DB instance class (`querying_database_specifications.rst`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RdsFlavor {
+    /// `rds.mysql.n1.large.2.ha`: the engine is the second dotted part (`mysql`, `pg`, `mssql`).
+    pub spec_code: String,
+    /// Engine versions the flavor serves, `["5.7", "8.0"]`.
+    pub version_name: Vec<String>,
+    /// `single`, `ha` or `replica`.
+    #[serde(default = "single")]
+    pub instance_mode: String,
+    #[serde(default = "two")]
+    pub vcpus: u32,
+    /// GB.
+    #[serde(default = "four")]
+    pub ram: u32,
+}
+
+fn single() -> String {
+    "single".to_owned()
+}
+fn two() -> u32 {
+    2
+}
+fn four() -> u32 {
+    4
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +62,29 @@ pub struct RdsInstance {
     pub restore_windows: Vec<Window>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_restore: Option<LastRestore>,
+    /// Where the database answers; `None` reports `192.168.0.10` and the engine's port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// `Single` or `Ha`.
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    /// Empty reports the engine's `n1.large` class.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub flavor_ref: String,
+    /// Empty reports `ULTRAHIGH`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub volume_type: String,
+    /// SQL Server only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub disk_encryption_id: String,
+    /// When a restore to a new instance created it.
+    #[serde(with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    pub created: Option<i64>,
+    /// A delete job is running; the instance disappears when it ends.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
 }
 
 impl Default for RdsInstance {
@@ -43,6 +98,14 @@ impl Default for RdsInstance {
             vpc_name: "vpc-default".to_owned(),
             restore_windows: Vec::new(),
             last_restore: None,
+            address: None,
+            instance_type: "Single".to_owned(),
+            flavor_ref: String::new(),
+            volume_type: String::new(),
+            collation: None,
+            disk_encryption_id: String::new(),
+            created: None,
+            deleting: false,
         }
     }
 }

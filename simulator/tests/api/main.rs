@@ -11,6 +11,7 @@ mod faults;
 mod flow;
 mod iam;
 mod rds;
+mod rds_new;
 mod readme;
 mod taurusdb;
 mod util;

@@ -28,18 +28,28 @@ pub const SHAPE: Shape = Shape {
     address,
 };
 
-/// Where clients connect: the primary of a replica set or single node, else a mongos;
-/// `private_ip` is set only on those nodes by default.
+/// Where clients connect: a mongos of a cluster, else the primary of a replica set or the
+/// single node (`private_ip` is set only on those nodes by default).
 fn address(instance: &Value) -> (Option<String>, Option<String>) {
-    let nodes: Vec<&Value> = check::array(&instance["groups"])
-        .iter()
-        .flat_map(|g| check::array(&g["nodes"]).iter())
-        .filter(|n| n["private_ip"].as_str().is_some_and(|ip| !ip.is_empty()))
-        .collect();
-    let pick = nodes
-        .iter()
-        .find(|n| n["role"].as_str() == Some("Primary"))
-        .or_else(|| nodes.first());
+    let with_ip = |types: &[&str]| -> Vec<&Value> {
+        check::array(&instance["groups"])
+            .iter()
+            .filter(|g| g["type"].as_str().is_some_and(|t| types.contains(&t)))
+            .flat_map(|g| check::array(&g["nodes"]).iter())
+            .filter(|n| n["private_ip"].as_str().is_some_and(|ip| !ip.is_empty()))
+            .collect()
+    };
+    let members = with_ip(&["replica", "single"]);
+    let pick = with_ip(&["mongos"])
+        .first()
+        .copied()
+        .or_else(|| {
+            members
+                .iter()
+                .find(|n| n["role"].as_str() == Some("Primary"))
+                .copied()
+        })
+        .or_else(|| members.first().copied());
     (
         pick.and_then(|n| n["private_ip"].as_str().map(str::to_owned)),
         text_of(&instance["port"]),
@@ -197,6 +207,7 @@ impl DdsProvider {
                 &["normal"],
             ),
         ];
+        checks.extend(idle_check(target_id, &target));
         let (time, backup) = match spec.source.restore_type {
             RestoreType::Timestamp => (spec.source.restore_time, None),
             RestoreType::Backup => (None, spec.source.backup_id.as_deref()),
@@ -214,6 +225,7 @@ impl DdsProvider {
             &inst,
             &["normal"],
         )];
+        checks.extend(idle_check(id, &inst));
         if let Ok(inst) = &inst {
             let mode = inst["mode"].as_str().unwrap_or("?");
             checks.push(check(
@@ -238,6 +250,21 @@ impl DdsProvider {
         }
         Ok(checks)
     }
+}
+
+/// DDS refuses a restore while another operation runs on the instance (its `actions`).
+fn idle_check(id: &str, inst: &Result<Value, String>) -> Option<Check> {
+    let inst = inst.as_ref().ok()?;
+    let acts = actions(inst);
+    Some(check(
+        format!("instance {id} runs no other operation"),
+        acts.is_empty(),
+        if acts.is_empty() {
+            "no actions".to_owned()
+        } else {
+            acts.join(", ")
+        },
+    ))
 }
 
 /// Each node type's new disk (`flavor[].size`) is at least the source's largest of that
@@ -434,7 +461,7 @@ mod tests {
             (Some("192.168.0.174".into()), Some("8635".into()))
         );
         let cluster = json!({"port": 8635, "groups": [
-            {"type": "shard", "nodes": [{"role": "Primary", "private_ip": ""}]},
+            {"type": "shard", "nodes": [{"role": "Primary", "private_ip": "10.2.2.2"}]},
             {"type": "mongos", "nodes": [{"role": "master", "private_ip": "10.1.1.1"}]}]});
         assert_eq!(address(&cluster).0.as_deref(), Some("10.1.1.1"));
     }

@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn engine_differences() {
         assert!(engine_fields(&spec(json!({"port": "3306"})), "MySQL").passed);
-        assert!(!engine_fields(&spec(json!({"port": "3306"})), "PostgreSQL").passed);
+        assert!(!engine_fields(&spec(json!({"port": "1500"})), "PostgreSQL").passed);
         assert!(engine_fields(&spec(json!({"port": 1433})), "SQLServer").passed);
         assert!(!engine_fields(&spec(json!({"port": 5355})), "SQLServer").passed);
         let ha = json!({"ha": {"mode": "ha", "replication_mode": "semisync"}});

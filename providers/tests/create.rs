@@ -1,5 +1,6 @@
 //! `rds.restore_new` against the simulator: lifecycles per engine, the name as idempotency key, preflight, secrets on the wire.
 
+#[allow(dead_code)]
 mod harness;
 
 use harness::{Harness, assert_all_passed, failed, operation, poll_to_end, provider, succeeded};
@@ -149,7 +150,7 @@ async fn mysql_restore_new_runs_to_its_outputs_and_the_wire_carries_the_password
         .sim
         .requests()
         .into_iter()
-        .find(|r| r.method == "POST")
+        .find(|r| r.method == "POST" && r.path.ends_with("/instances"))
         .expect("the POST is logged");
     assert_eq!(post.body.as_ref(), Some(&op.request.body));
     assert_eq!(post.body.as_ref().map(|b| b["password"].clone()), Some(json!("(sensitive)")));

@@ -2,7 +2,8 @@
 
 use crate::world::{
     CbrBackup, CbrChildBackup, CbrServer, DcsBackup, DcsInstance, DdmBackup, DdmInstance,
-    RdsBackup, RdsInstance, TaurusdbBackup, TaurusdbInstance, Window, World, name_or,
+    DdsBackup, DdsInstance, RdsBackup, RdsInstance, TaurusdbBackup, TaurusdbInstance, Window,
+    World, name_or,
 };
 
 /// Backups made by the builders are an hour old, so they predate any sensible restore time.
@@ -228,6 +229,43 @@ impl World {
                 ..DcsBackup::default()
             });
     }
+
+    /// A `normal` 4.0 replica set whose restorable windows cover `window` (so it supports
+    /// point-in-time, database and collection restores).
+    pub fn ensure_dds_instance(&mut self, id: &str, window: (i64, i64)) {
+        let inst = self
+            .dds
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| DdsInstance {
+                name: name_or("", "dds", id),
+                ..DdsInstance::default()
+            });
+        cover(&mut inst.restore_windows, window);
+    }
+
+    /// A `COMPLETED` backup of `instance_id` (the instance is created, without windows, if
+    /// missing).
+    pub fn ensure_dds_backup(&mut self, instance_id: &str, backup_id: &str) {
+        self.dds
+            .instances
+            .entry(instance_id.to_owned())
+            .or_insert_with(|| DdsInstance {
+                name: name_or("", "dds", instance_id),
+                ..DdsInstance::default()
+            });
+        let at = self.backup_time();
+        self.dds
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| DdsBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                begin_time: at,
+                end_time: at + 60_000,
+                ..DdsBackup::default()
+            });
+    }
 }
 
 #[cfg(test)]
@@ -267,6 +305,11 @@ mod tests {
         assert_eq!(w.cbr.backups["b2"].resource_type, "OS::Cinder::Volume");
         w.ensure_dcs_backup("i1", "bk1");
         assert_eq!(w.dcs.instances["i1"].status, "RUNNING");
+        w.ensure_dds_instance("m1in02", (1_000, 2_000));
+        w.ensure_dds_backup("m1in02", "mb1");
+        w.ensure_dds_backup("m2in02", "mb2");
+        assert_eq!(w.dds.instances["m1in02"].restore_windows.len(), 1);
+        assert_eq!(w.dds.instances["m2in02"].mode, "ReplicaSet");
         assert!(w.validate().is_ok());
     }
 }

@@ -198,6 +198,20 @@ mod tests {
             api("GET", "/v3/p1/instances/b/restore-time")
         );
         assert_eq!(api("POST", "/v3/auth/tokens"), "POST /v3/auth/tokens");
+        // The routes of restores to new instances, deletes, flavors and DDS.
+        assert_eq!(api("POST", "/v3/p1/instances"), "POST /v3/{pid}/instances");
+        assert_eq!(
+            api("DELETE", "/v3/p1/instances/a1in01"),
+            "DELETE /v3/{pid}/instances/{id}"
+        );
+        assert_eq!(
+            api("GET", "/v3/p1/flavors/mysql"),
+            "GET /v3/{pid}/flavors/{id}"
+        );
+        assert_eq!(
+            api("POST", "/v3/p1/instances/m1in02/restore/collections"),
+            "POST /v3/{pid}/instances/{id}/restore/collections"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod clock;
 mod dcs;
 mod ddm;
 mod dds;
+mod dds_restore;
 mod ensure;
 mod errors;
 mod evs;

@@ -32,7 +32,6 @@ pub(crate) fn check_rds_password(password: &str, engine: &str) -> Result<(), Str
 
 /// DDS: 8 to 32 characters of upper, lower, digits and `~!@#%^*-_=+?` (all four kinds), per
 /// `creating_a_db_instance.rst`.
-#[allow(dead_code)] // used by dds.rs (next commit)
 pub(crate) fn check_dds_password(password: &str) -> Result<(), String> {
     check(password, "~!@#%^*-_=+?", 8, 32, 4)
 }

@@ -25,6 +25,16 @@ pub(crate) fn dbs(ms: i64) -> String {
     format!("{}+0000", seconds_part(ms))
 }
 
+/// DDS instance times: `2019-01-17T07:05:52` (no zone; UTC).
+pub(crate) fn dds_local(ms: i64) -> String {
+    seconds_part(ms)
+}
+
+/// DDS backup and create times: `2018-08-06 12:41:14` (UTC).
+pub(crate) fn dds_spaced(ms: i64) -> String {
+    ts(ms).strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// CBR: `2019-05-23T14:31:36.007+00:00`.
 pub(crate) fn cbr(ms: i64) -> String {
     format!("{}.{:03}+00:00", seconds_part(ms), ms.rem_euclid(1000))
@@ -51,7 +61,8 @@ pub(crate) fn rfc3339(ms: i64) -> String {
 }
 
 /// Parses a query-string instant: epoch milliseconds, RFC 3339, `yyyy-mm-ddThh:mm:ssZ`
-/// (CBR filters), or `yyyyMMddHHmmss` (DCS filters), the last two read as UTC.
+/// (CBR filters), `yyyyMMddHHmmss` (DCS filters) or `yyyy-mm-dd hh:mm:ss` (DDS filters), the
+/// last three read as UTC.
 pub(crate) fn parse_instant(text: &str) -> Option<i64> {
     let text = text.trim();
     if text.len() != 14
@@ -62,7 +73,12 @@ pub(crate) fn parse_instant(text: &str) -> Option<i64> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Some(t.as_millisecond());
     }
-    for format in ["%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S"] {
+    for format in [
+        "%Y%m%d%H%M%S",
+        "%Y-%m-%dT%H:%M:%SZ",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(dt) = jiff::civil::DateTime::strptime(format, text)
             && let Ok(zoned) = dt.to_zoned(jiff::tz::TimeZone::UTC)
         {

@@ -519,6 +519,9 @@ pub enum JobEffect {
     },
     DdsCollections {
         instance_id: String,
+        /// Collections the restore adds, per database (`new_name`, or `old_name` restored).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        restored: BTreeMap<String, Vec<String>>,
     },
     DdsDelete {
         instance_id: String,

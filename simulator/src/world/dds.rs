@@ -25,6 +25,8 @@ pub struct DdsInstance {
     pub mode: String,
     /// The compatible MongoDB version: `3.4`, `4.0`, `4.2`, `4.4`, `5.0`.
     pub version: String,
+    /// Storage per shard or replica set, GB.
+    pub volume_size: u32,
     pub restore_windows: Vec<Window>,
     /// Databases and their collections, for database and collection PITR.
     pub databases: BTreeMap<String, Vec<String>>,
@@ -52,6 +54,7 @@ impl Default for DdsInstance {
             status: "normal".to_owned(),
             mode: "ReplicaSet".to_owned(),
             version: "4.0".to_owned(),
+            volume_size: 10,
             restore_windows: Vec::new(),
             databases: BTreeMap::new(),
             address: None,
@@ -71,7 +74,7 @@ pub struct DdsBackup {
     pub name: String,
     /// `BUILDING`, `COMPLETED`, `FAILED` or `DELETING`.
     pub status: String,
-    /// `Auto` or `Manual`.
+    /// `auto` or `manual` (the filter matches either spelling).
     #[serde(rename = "type")]
     pub backup_type: String,
     #[serde(with = "ms")]
@@ -80,6 +83,7 @@ pub struct DdsBackup {
     pub end_time: i64,
     /// KB.
     pub size: u64,
+    pub description: String,
 }
 
 impl Default for DdsBackup {
@@ -88,10 +92,11 @@ impl Default for DdsBackup {
             instance_id: String::new(),
             name: String::new(),
             status: "COMPLETED".to_owned(),
-            backup_type: "Auto".to_owned(),
+            backup_type: "auto".to_owned(),
             begin_time: 0,
             end_time: 0,
             size: 2_048,
+            description: String::new(),
         }
     }
 }

@@ -41,7 +41,7 @@ fn merged(items: &[Value]) -> Option<Value> {
 }
 
 /// Where `sim` differs from `doc` in keys or types, as `path: what` lines.
-fn diff(path: &str, doc: &Value, sim: &Value, out: &mut BTreeSet<String>) {
+pub(crate) fn diff(path: &str, doc: &Value, sim: &Value, out: &mut BTreeSet<String>) {
     match (doc, sim) {
         (Value::Object(d), Value::Object(s)) => {
             for (k, dv) in d {

@@ -594,3 +594,35 @@ async fn name_filters_match_exactly_or_after_a_star() {
         fuzzy.raw
     );
 }
+
+#[tokio::test]
+async fn a_create_whose_response_is_dropped_exists_and_is_found_by_name() {
+    let h = start(world()).await;
+    h.sim.set_faults(rewind_sim::Faults {
+        rules: vec![rewind_sim::FaultRule {
+            method: Some("POST".into()),
+            path: Some("/v3/*/instances".into()),
+            drop_response_rate: 1.0,
+            times: Some(1),
+            ..rewind_sim::FaultRule::default()
+        }],
+        token_ttl_seconds: None,
+    });
+    let sent = h
+        .client
+        .post(format!("{}{}", h.sim.url(Rds), instances()))
+        .header("X-Auth-Token", &h.token)
+        .json(&body("ambiguous", INST, "rds.mysql.n1.large", 40, PASSWORD))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the client sees no response");
+    // The create took effect: a client that lost the answer finds it by name and adopts it.
+    let found = by_name(&h, "ambiguous").await;
+    assert_eq!(found["total_count"], 1);
+    assert_eq!(found["instances"][0]["status"], "BUILD");
+    assert_eq!(h.sim.creations().len(), 1);
+    let admin = h.get(Rds, "/_sim/creations").await;
+    assert_eq!(admin.body[0]["name"], "ambiguous");
+    assert_eq!(admin.body[0]["service"], "rds");
+    assert_no_password(&h).await;
+}

@@ -133,10 +133,13 @@ impl DdsProvider {
         backup_id: Option<&str>,
     ) -> Result<(), ProviderError> {
         if let (Some(time), Some(id)) = (restore_time, source_id) {
-            if let Ok(inst) = source {
-                checks.push(Self::pitr_check(inst));
+            let pitr = source.as_ref().ok().map(Self::pitr_check);
+            // The window query serves only the modes that restore to a point in time.
+            let supported = pitr.as_ref().is_none_or(|c| c.passed);
+            checks.extend(pitr);
+            if supported {
+                checks.push(self.window_check(id, time).await?);
             }
-            checks.push(self.window_check(id, time).await?);
         }
         if let Some(backup_id) = backup_id {
             let backup = self.backup(source_id, backup_id).await?;
@@ -233,6 +236,9 @@ impl DdsProvider {
                 mode == "ReplicaSet",
                 mode,
             ));
+            if mode != "ReplicaSet" {
+                return Ok(checks);
+            }
         }
         let mut times: Vec<i64> = spec
             .restore_collections

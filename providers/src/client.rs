@@ -196,9 +196,8 @@ impl Client {
         shown: Option<&Value>,
     ) -> Result<Reply, SubmitError> {
         let target = Target::Service(service);
-        let bytes = serde_json::to_vec(body).map_err(|_| {
-            not_sent(target, "the request body could not be serialized")
-        })?;
+        let bytes = serde_json::to_vec(body)
+            .map_err(|_| not_sent(target, "the request body could not be serialized"))?;
         if let Some(shown) = shown {
             tracing::debug!(service = target.label(), path, body = %shown, "request body (secrets shown as (sensitive))");
         }

@@ -183,18 +183,20 @@ impl Shape {
         if let Some(job_id) = job_id {
             return match read_job(client, service, job_id).await? {
                 Err(detail) => Ok(PollOutcome::NotFound { detail }),
-                Ok(job) if job.status == "Completed" => match self.by_id(client, instance_id).await? {
-                    Ok(inst) => Ok(PollOutcome::Succeeded {
-                        outputs: self.outputs(&inst, instance_id),
-                    }),
-                    Err(why) => Err(ProviderError {
-                        message: format!(
-                            "{service}: job {job_id} completed, but the new instance \
+                Ok(job) if job.status == "Completed" => {
+                    match self.by_id(client, instance_id).await? {
+                        Ok(inst) => Ok(PollOutcome::Succeeded {
+                            outputs: self.outputs(&inst, instance_id),
+                        }),
+                        Err(why) => Err(ProviderError {
+                            message: format!(
+                                "{service}: job {job_id} completed, but the new instance \
                              {instance_id} is not listed yet: {why}"
-                        ),
-                        transient: true,
-                    }),
-                },
+                            ),
+                            transient: true,
+                        }),
+                    }
+                }
                 Ok(job) => Ok(job.outcome(instance_id)),
             };
         }
@@ -332,7 +334,8 @@ mod tests {
             failed: &["FAILED"],
             address: rds_address,
         };
-        let inst = json!({"id": "i1", "name": "drill-a", "private_ips": ["10.0.0.5"], "port": 3306});
+        let inst =
+            json!({"id": "i1", "name": "drill-a", "private_ips": ["10.0.0.5"], "port": 3306});
         let out = shape.outputs(&inst, "i1");
         assert_eq!(out["private_ip"], "10.0.0.5");
         assert_eq!(out["port"], "3306");

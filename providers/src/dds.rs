@@ -115,8 +115,13 @@ impl DdsProvider {
         if let Some(id) = instance_id {
             query = query.with("instance_id", id);
         }
-        let found =
-            check::fetch(&self.client, Service::Dds, "/v3/{project_id}/backups", &query).await?;
+        let found = check::fetch(
+            &self.client,
+            Service::Dds,
+            "/v3/{project_id}/backups",
+            &query,
+        )
+        .await?;
         Ok(found.and_then(|body| {
             check::find(check::array(&body["backups"]), "id", backup_id)
                 .cloned()
@@ -283,7 +288,11 @@ fn disk_check(spec: &RestoreNew, source: &Value) -> Option<Check> {
             *e = (*e).max(size);
         }
     }
-    let flavors = spec.create.get("flavor").map(check::array).unwrap_or_default();
+    let flavors = spec
+        .create
+        .get("flavor")
+        .map(check::array)
+        .unwrap_or_default();
     let mut seen = Vec::new();
     let mut ok = true;
     for f in flavors {
@@ -317,10 +326,12 @@ async fn follow(
                 }),
             }
         }
-        Handle::Job { job_id } => Ok(match create::read_job(client, Service::Dds, job_id).await? {
-            Ok(job) => job.outcome(target_id),
-            Err(detail) => PollOutcome::NotFound { detail },
-        }),
+        Handle::Job { job_id } => Ok(
+            match create::read_job(client, Service::Dds, job_id).await? {
+                Ok(job) => job.outcome(target_id),
+                Err(detail) => PollOutcome::NotFound { detail },
+            },
+        ),
         other => Err(ProviderError {
             message: format!("dds: cannot follow a {other:?} handle"),
             transient: false,
@@ -480,7 +491,10 @@ mod tests {
             PollOutcome::Running { .. }
         ));
         let failed = json!({"status": "normal", "actions": ["RESTORE_FAILED_HANGUP"]});
-        assert!(matches!(by_actions(&failed, "i"), PollOutcome::Failed { .. }));
+        assert!(matches!(
+            by_actions(&failed, "i"),
+            PollOutcome::Failed { .. }
+        ));
         let done = json!({"status": "normal", "actions": []});
         assert!(matches!(
             by_actions(&done, "i"),
@@ -490,7 +504,8 @@ mod tests {
 
     #[test]
     fn disks_compare_by_node_type() {
-        let source = json!({"groups": [{"type": "replica", "volume": {"size": "20", "used": "1"}}]});
+        let source =
+            json!({"groups": [{"type": "replica", "volume": {"size": "20", "used": "1"}}]});
         let spec = |size: &str| RestoreNew {
             name: "n".into(),
             restore_point: rewind_engine::kinds::RestorePoint {
@@ -500,10 +515,11 @@ mod tests {
                 restore_time: None,
             },
             password: None,
-            create: json!({"flavor": [{"type": "replica", "num": 1, "size": size, "spec_code": "x"}]})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
+            create:
+                json!({"flavor": [{"type": "replica", "num": 1, "size": size, "spec_code": "x"}]})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
         };
         assert!(!disk_check(&spec("10"), &source).unwrap().passed);
         assert!(disk_check(&spec("20"), &source).unwrap().passed);

@@ -15,7 +15,7 @@ pub const SHAPE: Shape = Shape {
     name_ignores_case: true,
     ready: &["ACTIVE"],
     failed: &["CREATE FAIL", "FAILED"],
-    address: address,
+    address,
 };
 
 fn address(instance: &Value) -> (Option<String>, Option<String>) {
@@ -86,7 +86,11 @@ async fn flavor_check(
     version: &str,
 ) -> Result<Check, ProviderError> {
     let Some(flavor) = spec.create.get("flavor_ref").and_then(Value::as_str) else {
-        return Ok(check("flavor_ref is given", false, "no flavor_ref in the spec"));
+        return Ok(check(
+            "flavor_ref is given",
+            false,
+            "no flavor_ref in the spec",
+        ));
     };
     let name = format!("flavor {flavor} exists for {engine} {version}");
     let path = format!("/v3/{{project_id}}/flavors/{engine}");
@@ -200,7 +204,10 @@ fn port_range(engine: &str) -> &'static str {
 /// The new volume must be at least the source's (the page's constraints).
 fn volume_check(spec: &RestoreNew, source: &Value) -> Check {
     let name = "new volume is at least the source's";
-    let want = spec.create.get("volume").and_then(|v| number_of(&v["size"]));
+    let want = spec
+        .create
+        .get("volume")
+        .and_then(|v| number_of(&v["size"]));
     let have = number_of(&source["volume"]["size"]);
     match (have, want) {
         (Some(s), Some(n)) => check(name, n >= s, format!("{s} GB -> {n} GB")),
@@ -237,7 +244,7 @@ mod tests {
     use rewind_engine::kinds::RestorePoint;
     use serde_json::json;
 
-    fn spec(create: Value) -> RestoreNew {
+    fn spec(create: &Value) -> RestoreNew {
         RestoreNew {
             name: "drill-a".into(),
             restore_point: RestorePoint {
@@ -253,22 +260,22 @@ mod tests {
 
     #[test]
     fn engine_differences() {
-        assert!(engine_fields(&spec(json!({"port": "3306"})), "MySQL").passed);
-        assert!(!engine_fields(&spec(json!({"port": "1500"})), "PostgreSQL").passed);
-        assert!(engine_fields(&spec(json!({"port": 1433})), "SQLServer").passed);
-        assert!(!engine_fields(&spec(json!({"port": 5355})), "SQLServer").passed);
+        assert!(engine_fields(&spec(&json!({"port": "3306"})), "MySQL").passed);
+        assert!(!engine_fields(&spec(&json!({"port": "1500"})), "PostgreSQL").passed);
+        assert!(engine_fields(&spec(&json!({"port": 1433})), "SQLServer").passed);
+        assert!(!engine_fields(&spec(&json!({"port": 5355})), "SQLServer").passed);
         let ha = json!({"ha": {"mode": "ha", "replication_mode": "semisync"}});
-        assert!(engine_fields(&spec(ha.clone()), "MySQL").passed);
-        assert!(!engine_fields(&spec(ha), "SQLServer").passed);
-        assert!(!engine_fields(&spec(json!({"collation": "x"})), "MySQL").passed);
-        assert!(engine_fields(&spec(json!({"collation": "x"})), "SQLServer").passed);
+        assert!(engine_fields(&spec(&ha), "MySQL").passed);
+        assert!(!engine_fields(&spec(&ha), "SQLServer").passed);
+        assert!(!engine_fields(&spec(&json!({"collation": "x"})), "MySQL").passed);
+        assert!(engine_fields(&spec(&json!({"collation": "x"})), "SQLServer").passed);
     }
 
     #[test]
     fn volume_sizes() {
         let source = json!({"volume": {"size": 100}});
-        assert!(!volume_check(&spec(json!({"volume": {"size": 40}})), &source).passed);
-        assert!(volume_check(&spec(json!({"volume": {"size": "100"}})), &source).passed);
-        assert!(!volume_check(&spec(json!({})), &source).passed);
+        assert!(!volume_check(&spec(&json!({"volume": {"size": 40}})), &source).passed);
+        assert!(volume_check(&spec(&json!({"volume": {"size": "100"}})), &source).passed);
+        assert!(!volume_check(&spec(&json!({})), &source).passed);
     }
 }

@@ -73,14 +73,20 @@ fn create_fields(extra: Value) -> serde_json::Map<String, Value> {
     .as_object()
     .cloned()
     .unwrap_or_default();
-    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
-        m.insert(k, v);
+    if let Value::Object(extra) = extra {
+        m.extend(extra);
     }
     m
 }
 
 /// A restore of `source` at `time` (or from `backup`) into `name`, the password resolved.
-fn op(name: &str, source: &str, time: Option<i64>, backup: Option<&str>, extra: Value) -> Operation {
+fn op(
+    name: &str,
+    source: &str,
+    time: Option<i64>,
+    backup: Option<&str>,
+    extra: Value,
+) -> Operation {
     let spec = OpSpec::RdsNew(RestoreNew {
         name: name.to_owned(),
         restore_point: RestorePoint {
@@ -115,7 +121,10 @@ fn posts(h: &Harness) -> usize {
 /// Nothing the simulator recorded holds the password.
 fn assert_password_nowhere(h: &Harness) {
     let log = serde_json::to_string(&h.sim.requests()).expect("log serializes");
-    assert!(!log.contains(PASSWORD), "the request log holds the password");
+    assert!(
+        !log.contains(PASSWORD),
+        "the request log holds the password"
+    );
 }
 
 #[tokio::test]
@@ -153,7 +162,10 @@ async fn mysql_restore_new_runs_to_its_outputs_and_the_wire_carries_the_password
         .find(|r| r.method == "POST" && r.path.ends_with("/instances"))
         .expect("the POST is logged");
     assert_eq!(post.body.as_ref(), Some(&op.request.body));
-    assert_eq!(post.body.as_ref().map(|b| b["password"].clone()), Some(json!("(sensitive)")));
+    assert_eq!(
+        post.body.as_ref().map(|b| b["password"].clone()),
+        Some(json!("(sensitive)"))
+    );
     assert_password_nowhere(&h);
 }
 
@@ -206,12 +218,18 @@ async fn a_taken_name_fails_preflight_and_is_rejected_without_a_post() {
     let op = op("drill-a", MYSQL, Some(now - 2 * HOUR), None, json!({}));
     let p = provider(&cloud, &op);
     let checks = p.preflight(&op).await.expect("preflight");
-    assert_eq!(failed(&checks), ["name drill-a is not taken in the project"]);
+    assert_eq!(
+        failed(&checks),
+        ["name drill-a is not taken in the project"]
+    );
     let err = p.submit(&op).await.expect_err("the name is taken");
     let SubmitError::Rejected { message, .. } = &err else {
         panic!("expected a rejection, got {err:?}");
     };
-    assert!(message.contains("8d3e4f5061728394a5b6c7d8e9f0a1b2in01"), "{message}");
+    assert!(
+        message.contains("8d3e4f5061728394a5b6c7d8e9f0a1b2in01"),
+        "{message}"
+    );
     assert_eq!(posts(&h), 0);
     assert!(h.sim.creations().is_empty());
 }

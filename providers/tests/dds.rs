@@ -172,7 +172,10 @@ async fn restore_new_runs_to_the_primary_address_and_the_password_stays_off_the_
     assert_eq!(h.sim.creations().len(), 1);
     // The simulator checks the password (four kinds of character), so it went out; its log
     // holds the rendered body, `(sensitive)` in its place.
-    assert_eq!(posts(&h, "/instances"), [op.request.body.clone()]);
+    assert_eq!(
+        posts(&h, "/instances"),
+        std::slice::from_ref(&op.request.body)
+    );
     let log = serde_json::to_string(&h.sim.requests()).expect("log serializes");
     assert!(!log.contains(PASSWORD));
 }
@@ -191,7 +194,11 @@ async fn restore_new_from_a_backup_finds_its_source_through_the_backup() {
     let p = provider(&cloud, &op);
     let checks = p.preflight(&op).await.expect("preflight");
     assert_all_passed(&checks);
-    assert!(checks.iter().any(|c| c.name == format!("source instance {RS} exists")));
+    assert!(
+        checks
+            .iter()
+            .any(|c| c.name == format!("source instance {RS} exists"))
+    );
     let handle = p.submit(&op).await.expect("submit");
     let (outcome, _, _) = poll_to_end(&h, p.as_ref(), &op, handle, 60).await;
     assert!(succeeded(&outcome).contains_key("private_ip"));
@@ -337,7 +344,7 @@ async fn collection_pitr_runs_and_its_body_is_the_rendered_one() {
     assert_eq!(succeeded(&outcome)["instance_id"], RS);
     assert_eq!(
         posts(&h, "/restore/collections"),
-        [op.request.body.clone()]
+        std::slice::from_ref(&op.request.body)
     );
 
     let single = collections(SINGLE, now(&h) - 2 * HOUR);
@@ -384,9 +391,6 @@ async fn an_ambiguous_restore_is_adopted_from_the_instance_actions() {
         }
     }
     assert!(running > 0);
-    assert_eq!(
-        succeeded(&outcome.expect("finished"))["instance_id"],
-        RS
-    );
+    assert_eq!(succeeded(&outcome.expect("finished"))["instance_id"], RS);
     assert_eq!(posts(&h, "/instances/recovery").len(), 1);
 }

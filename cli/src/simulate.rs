@@ -112,14 +112,72 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
                 world.ensure_dcs_instance(&r.instance_id);
                 world.ensure_dcs_backup(&r.instance_id, &r.backup_id);
             }
-            // TODO(issue 10): the world for creates and DDS.
-            OpSpec::RdsNew(_)
-            | OpSpec::DdsNew(_)
-            | OpSpec::DdsRecovery(_)
-            | OpSpec::DdsCollections(_) => {}
+            OpSpec::RdsNew(r) => {
+                if let Some(source) = &r.restore_point.instance_id {
+                    let fresh = !world.rds.instances.contains_key(source);
+                    world.ensure_rds_instance(source, window);
+                    // The new instance runs the source's engine, so a source made up here runs
+                    // the engine the spec's flavor names.
+                    if fresh
+                        && let Some(i) = world.rds.instances.get_mut(source)
+                        && let Some((engine, version)) = r
+                            .create
+                            .get("flavor_ref")
+                            .and_then(|f| f.as_str())
+                            .and_then(rds_engine_of)
+                    {
+                        engine.clone_into(&mut i.engine);
+                        version.clone_into(&mut i.version);
+                    }
+                    if let Some(b) = &r.restore_point.backup_id {
+                        world.ensure_rds_backup(source, b);
+                    }
+                }
+            }
+            OpSpec::DdsNew(r) => match (&r.restore_point.instance_id, &r.restore_point.backup_id) {
+                (Some(source), backup) => {
+                    world.ensure_dds_instance(source, window);
+                    if let Some(b) = backup {
+                        world.ensure_dds_backup(source, b);
+                    }
+                }
+                // A backup names its instance; one is made up for it.
+                (None, Some(b)) => world.ensure_dds_backup(&format!("{b}-source"), b),
+                (None, None) => {}
+            },
+            OpSpec::DdsRecovery(r) => {
+                world.ensure_dds_instance(&r.source.instance_id, window);
+                world.ensure_dds_instance(&r.target.instance_id, window);
+                if let Some(b) = &r.source.backup_id {
+                    world.ensure_dds_backup(&r.source.instance_id, b);
+                }
+            }
+            OpSpec::DdsCollections(r) => {
+                world.ensure_dds_instance(&r.instance_id, window);
+                if let Some(i) = world.dds.instances.get_mut(&r.instance_id) {
+                    for d in &r.restore_collections {
+                        let collections = i.databases.entry(d.database.clone()).or_default();
+                        for c in &d.collections {
+                            if !collections.contains(&c.old_name) {
+                                collections.push(c.old_name.clone());
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
     world
+}
+
+/// The engine and a version its flavors serve, from an RDS flavor code (`rds.pg.n1.large`).
+fn rds_engine_of(flavor: &str) -> Option<(&'static str, &'static str)> {
+    match flavor.split('.').nth(1)? {
+        "mysql" => Some(("mysql", "8.0")),
+        "pg" => Some(("postgresql", "14")),
+        "mssql" => Some(("sqlserver", "2019_SE")),
+        _ => None,
+    }
 }
 
 fn restore_time(spec: &OpSpec) -> Option<i64> {

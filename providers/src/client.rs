@@ -19,7 +19,7 @@ use crate::retry::RetryPolicy;
 use error::{before_sending, is_transient_status, not_sent};
 use reqwest::Method;
 use rewind_engine::kinds::Service;
-use rewind_engine::provider::{ProviderError, SubmitError};
+use rewind_engine::provider::{Operation, ProviderError, SubmitError};
 use serde_json::Value;
 use session::Session;
 use std::collections::BTreeMap;
@@ -170,8 +170,37 @@ impl Client {
         path: &str,
         body: &Value,
     ) -> Result<Reply, SubmitError> {
+        self.post_shown(service, path, body, None).await
+    }
+
+    /// POSTs the request of `op` with its secrets in place ([`Operation::wire_body`]). Logs
+    /// show the rendered body, where each secret reads `(sensitive)`, and any error text that
+    /// echoes a secret's value has it replaced.
+    pub async fn post_op(&self, service: Service, op: &Operation) -> Result<Reply, SubmitError> {
+        if op.secrets.is_empty() {
+            return self.post(service, &op.request.path, &op.request.body).await;
+        }
+        let wire = op.wire_body();
+        let result = self
+            .post_shown(service, &op.request.path, &wire, Some(&op.request.body))
+            .await;
+        result.map_err(|e| scrub(e, op))
+    }
+
+    /// `post`, logging `shown` in place of the body when given (the body carries secrets).
+    async fn post_shown(
+        &self,
+        service: Service,
+        path: &str,
+        body: &Value,
+        shown: Option<&Value>,
+    ) -> Result<Reply, SubmitError> {
         let target = Target::Service(service);
-        let bytes = serde_json::to_vec(body).map_err(|e| not_sent(target, &e.to_string()))?;
+        let bytes = serde_json::to_vec(body)
+            .map_err(|_| not_sent(target, "the request body could not be serialized"))?;
+        if let Some(shown) = shown {
+            tracing::debug!(service = target.label(), path, body = %shown, "request body (secrets shown as (sensitive))");
+        }
         let mut session = self
             .session()
             .await
@@ -193,7 +222,7 @@ impl Client {
                     token: session.token.as_ref(),
                     subject_token: None,
                     project_id: Some(&session.project_id),
-                    log_body: true,
+                    log_body: shown.is_none(),
                     api: api_of("POST", path),
                 })
                 .await;
@@ -276,5 +305,34 @@ impl Client {
             "retrying"
         );
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// `e` with every secret value of `op` replaced by `(sensitive)`: an API that quotes the
+/// request in its error must not carry a password into state or the terminal.
+fn scrub(e: SubmitError, op: &Operation) -> SubmitError {
+    let clean = |text: String| {
+        op.secrets
+            .values()
+            .map(rewind_engine::kinds::Secret::expose)
+            .filter(|v| !v.is_empty())
+            .fold(text, |t, v| t.replace(v, rewind_engine::kinds::SENSITIVE))
+    };
+    match e {
+        SubmitError::Rejected {
+            status,
+            code,
+            message,
+        } => SubmitError::Rejected {
+            status,
+            code: clean(code),
+            message: clean(message),
+        },
+        SubmitError::Ambiguous { message } => SubmitError::Ambiguous {
+            message: clean(message),
+        },
+        SubmitError::NotSent { message } => SubmitError::NotSent {
+            message: clean(message),
+        },
     }
 }

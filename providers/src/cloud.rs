@@ -2,12 +2,12 @@
 
 use crate::client::Client;
 use crate::config::{CloudConfig, ConfigError};
-use crate::{cbr, dcs, ddm, rds, taurusdb};
+use crate::{cbr, dcs, ddm, dds, rds, taurusdb};
 use rewind_engine::kinds::Service;
 use rewind_engine::provider::Provider;
 use std::sync::Arc;
 
-/// A connected cloud: the shared client and the five providers.
+/// A connected cloud: the shared client and the six providers.
 #[derive(Debug, Clone)]
 pub struct Cloud {
     client: Arc<Client>,
@@ -31,8 +31,7 @@ impl Cloud {
             Service::Taurusdb => Arc::new(taurusdb::TaurusdbProvider::new(client)),
             Service::Cbr => Arc::new(cbr::CbrProvider::new(client)),
             Service::Dcs => Arc::new(dcs::DcsProvider::new(client)),
-            // TODO(issue 10): the DDS provider.
-            Service::Dds => Arc::new(crate::external::Unserved("dds")),
+            Service::Dds => Arc::new(dds::DdsProvider::new(client)),
             Service::External(name) => Arc::new(crate::external::Unserved(name)),
         }
     }

@@ -198,6 +198,13 @@ mod tests {
             Endpoint::default_for(Service::Dcs, "eu-ch2").as_str(),
             "https://dcs.eu-ch2.sc.otc.t-systems.com"
         );
+        // The IMS endpoint table (before it moved to the web) lists `ddsv3` at
+        // `https://dds.eu-de.otc.t-systems.com/v3/$(tenant_id)s`, as the DDS pages' examples do.
+        assert_eq!(
+            Endpoint::default_for(Service::Dds, "eu-de").as_str(),
+            "https://dds.eu-de.otc.t-systems.com"
+        );
+        assert_eq!(catalog_type(Service::Dds), "ddsv3");
         assert_eq!(
             Endpoint::default_iam("eu-de").as_str(),
             "https://iam.eu-de.otc.t-systems.com/v3"

@@ -134,8 +134,8 @@ pub async fn submit(
     service: Service,
     op: &Operation,
 ) -> Result<Handle, SubmitError> {
-    let request = checked_request(service, op)?;
-    let reply = client.post(service, &request.path, &request.body).await?;
+    checked_request(service, op)?;
+    let reply = client.post_op(service, op).await?;
     // Legacy DDM APIs spell it `jobId` (otc-api.md §1.4).
     let job_id = reply.body["job_id"]
         .as_str()

@@ -1,10 +1,11 @@
-//! `RdsProvider`: `rds.restore` (PITR or backup onto an existing instance), polled as an RDS job.
+//! `RdsProvider`: `rds.restore` (PITR or backup onto an existing instance), polled as an RDS job; `rds.restore_new` goes to `rds_new`.
 
 use crate::check::{self, check};
 use crate::client::Client;
 use crate::dbs;
 use crate::job;
 use crate::query::Query;
+use crate::rds_new;
 use crate::wire_time::CLOCK_SKEW_MS;
 use rewind_engine::kinds::{OpSpec, RdsRestore, RestoreType, Service};
 use rewind_engine::provider::{
@@ -238,11 +239,21 @@ impl Provider for RdsProvider {
         &'a self,
         op: &'a Operation,
     ) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
-        Box::pin(async move { self.checks(spec(op)?).await })
+        Box::pin(async move {
+            if let OpSpec::RdsNew(new) = &op.spec {
+                return rds_new::preflight(&self.client, new).await;
+            }
+            self.checks(spec(op)?).await
+        })
     }
 
     fn submit<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Handle, SubmitError>> {
-        Box::pin(job::submit(&self.client, Service::Rds, op))
+        Box::pin(async move {
+            if let OpSpec::RdsNew(new) = &op.spec {
+                return rds_new::SHAPE.submit(&self.client, op, &new.name).await;
+            }
+            job::submit(&self.client, Service::Rds, op).await
+        })
     }
 
     fn poll<'a>(
@@ -251,6 +262,9 @@ impl Provider for RdsProvider {
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(async move {
+            if let OpSpec::RdsNew(_) = &op.spec {
+                return rds_new::SHAPE.poll(&self.client, handle).await;
+            }
             let target_id = &spec(op)?.target.instance_id;
             let instance = self.instance(target_id);
             dbs::poll(&self.client, Service::Rds, handle, target_id, instance).await
@@ -266,6 +280,9 @@ impl Provider for RdsProvider {
         submitted_at: i64,
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
         Box::pin(async move {
+            if let OpSpec::RdsNew(new) = &op.spec {
+                return rds_new::SHAPE.reconcile(&self.client, &new.name).await;
+            }
             let spec = spec(op)?;
             let target_id = &spec.target.instance_id;
             // The instant-task list knows restores that already finished, which the instance

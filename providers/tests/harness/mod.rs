@@ -175,7 +175,8 @@ pub fn sim_service(service: Service) -> rewind_sim::Service {
         Service::Taurusdb => rewind_sim::Service::Taurusdb,
         Service::Cbr => rewind_sim::Service::Cbr,
         Service::Dcs => rewind_sim::Service::Dcs,
-        Service::Dds | Service::External(_) => {
+        Service::Dds => rewind_sim::Service::Dds,
+        Service::External(_) => {
             panic!("the simulator has no {service} in this harness yet")
         }
     }

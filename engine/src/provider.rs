@@ -86,11 +86,13 @@ impl Handle {
                 ..
             } => id,
             Handle::CbrRestore { backup_id, .. } => backup_id,
-            Handle::External { handle } => handle,
             Handle::Create {
                 job_id: Some(id), ..
             } => id,
-            Handle::Create { instance_id, .. } => instance_id,
+            Handle::External { handle: id }
+            | Handle::Create {
+                instance_id: id, ..
+            } => id,
         }
     }
 }

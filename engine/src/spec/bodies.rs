@@ -20,7 +20,7 @@ pub const COMMON_KEYS: &[&str] = &["kind", "depends_on", "allow_overwrite_source
 /// these in a test, so the two cannot drift apart.
 pub fn body_keys(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::RdsRestore => &["source", "target"],
+        Kind::RdsRestore | Kind::DdsRestore => &["source", "target"],
         Kind::DdmRestore => &["instance_id", "source", "target", "data_node_relations"],
         Kind::DdmMetadataRestore => &["instance_id", "source", "target"],
         Kind::TaurusdbRestore => &[
@@ -72,7 +72,6 @@ pub fn body_keys(kind: Kind) -> &'static [&'static str] {
             "enterprise_project_id",
             "ssl_option",
         ],
-        Kind::DdsRestore => &["source", "target"],
         Kind::DdsRestoreCollections => &["instance_id", "restore_collections"],
         // A plugin kind's keys are in its declared schema.
         Kind::External(_) => &[],

@@ -572,22 +572,19 @@ impl Resolver<'_> {
             .get(target)
             .map(|k| k.outputs.clone())
             .unwrap_or_default();
-        let name = match path {
-            [_, name] => name,
-            _ => {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::DanglingReference,
-                        format!("`restores.{target}.{}` is not an output", path.join(".")),
-                    )
-                    .at(span)
-                    .with_hint(format!(
-                        "write `${{restores.{target}.outputs.NAME}}`; outputs: {}",
-                        declared.join(", ")
-                    )),
-                );
-                return None;
-            }
+        let [_, name] = path else {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::DanglingReference,
+                    format!("`restores.{target}.{}` is not an output", path.join(".")),
+                )
+                .at(span)
+                .with_hint(format!(
+                    "write `${{restores.{target}.outputs.NAME}}`; outputs: {}",
+                    declared.join(", ")
+                )),
+            );
+            return None;
         };
         if !declared.iter().any(|d| d == name) {
             let hint = did_you_mean(name, declared.iter().map(String::as_str)).map_or_else(

@@ -76,6 +76,7 @@ pub fn section(top: &Obj, diags: &mut Vec<Diagnostic>) -> BTreeMap<String, Secre
 
 /// The reference in a sensitive field: exactly `${secrets.NAME}` or `${env.VAR}` (left
 /// unresolved by interpolation). A literal is refused, naming where it is written.
+#[allow(clippy::option_option)] // absent (`Some(None)`) and invalid (`None`) differ
 pub fn reference(o: &Obj, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Option<SecretRef>> {
     let Some(node) = o.get(key).filter(|n| !matches!(n.value, Value::Null)) else {
         return Some(None);
@@ -85,13 +86,11 @@ pub fn reference(o: &Obj, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Opti
         diags.push(wrong_type(node, &path, "a secret reference"));
         return None;
     };
-    match as_reference(text) {
-        Some(name) => Some(Some(SecretRef { name })),
-        None => {
-            diags.push(literal(&path, node.span));
-            None
-        }
-    }
+    let Some(name) = as_reference(text) else {
+        diags.push(literal(&path, node.span));
+        return None;
+    };
+    Some(Some(SecretRef { name }))
 }
 
 /// `secrets.NAME` / `env.VAR` when `text` is exactly one such reference.

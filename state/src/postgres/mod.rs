@@ -6,9 +6,11 @@
 //! channel. The caller blocks for one round trip, as it blocks for sled's fsync.
 
 mod config;
+mod lease;
 mod schema;
 
 pub use config::redact;
+pub use lease::force_unlock;
 pub use schema::SCHEMA_VERSION;
 
 use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMeta, StateStore};
@@ -17,11 +19,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::backend::{Backend, ExportDoc, check_empty};
 use crate::codec::{self, corrupt, storage};
-use crate::lock::{LockHolder, host_name, user_name};
+use crate::lock::LockHolder;
 
 /// How long a lock lives unless its holder renews it; renewed every third of that.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
@@ -42,8 +44,42 @@ pub(crate) fn pg_err(context: &str, e: &tokio_postgres::Error) -> StateError {
     }
 }
 
+/// The statements every apply runs, prepared once per connection: a call is then one
+/// round trip (bind, execute) instead of two (parse and describe first).
+struct Hot {
+    write: Statement,
+    write_many: Statement,
+    get: Statement,
+    meta: Statement,
+}
+
+impl Hot {
+    async fn prepare(client: &Client) -> Result<Hot, StateError> {
+        let ctx = |e: tokio_postgres::Error| pg_err("preparing state statements", &e);
+        Ok(Hot {
+            write: client
+                .prepare("SELECT rewind_write($1, $2, $3, $4, $5, $6, $7)")
+                .await
+                .map_err(ctx)?,
+            write_many: client
+                .prepare("SELECT rewind_write_many($1, $2, $3, $4, $5, $6, $7)")
+                .await
+                .map_err(ctx)?,
+            get: client
+                .prepare("SELECT data FROM rewind_records WHERE workspace = $1 AND name = $2")
+                .await
+                .map_err(ctx)?,
+            meta: client
+                .prepare("SELECT lineage, serial FROM rewind_workspaces WHERE name = $1")
+                .await
+                .map_err(ctx)?,
+        })
+    }
+}
+
 struct Conns {
     data: Client,
+    hot: Hot,
     workspace: String,
     lock_id: String,
 }
@@ -89,109 +125,6 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The "locked by ..." phrase for the current holder of `workspace`, if any.
-async fn describe_holder(client: &Client, workspace: &str) -> Result<Option<String>, StateError> {
-    let row = client
-        .query_opt(
-            "SELECT lock_id, pid, host, os_user, command, started_at, \
-             (extract(epoch FROM (lease_until - now())) * 1000)::bigint \
-             FROM rewind_locks WHERE workspace = $1",
-            &[&workspace],
-        )
-        .await
-        .map_err(|e| pg_err("reading the lock holder", &e))?;
-    Ok(row.map(|r| {
-        let id: String = r.get(0);
-        let left: i64 = r.get(6);
-        let lease = if left > 0 {
-            format!(
-                "lease expires in {:.1}s unless renewed",
-                left as f64 / 1000.0
-            )
-        } else {
-            "lease expired".to_owned()
-        };
-        format!(
-            "pid {} on host {} (user {}), `{}`, since {}; {lease}; lock ID {id} \
-             (`rewind state force-unlock {id}` if that process is gone)",
-            r.get::<_, i32>(1),
-            r.get::<_, String>(2),
-            r.get::<_, String>(3),
-            r.get::<_, String>(4),
-            r.get::<_, String>(5),
-        )
-    }))
-}
-
-/// Takes the workspace's lock row: fresh, or over a holder whose lease ran out.
-async fn take_lock(
-    client: &Client,
-    workspace: &str,
-    lock_id: &str,
-    options: &PgOptions,
-) -> Result<(), StateError> {
-    let started = format!("{:.0}", jiff::Timestamp::now());
-    // A holder that let go between our insert and our look is retried, a bounded few times.
-    for _ in 0..5 {
-        let taken = client
-            .query_opt(
-                "INSERT INTO rewind_locks AS l \
-                 (workspace, lock_id, pid, host, os_user, command, started_at, lease_until) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 millisecond') \
-                 ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, \
-                 pid = EXCLUDED.pid, host = EXCLUDED.host, os_user = EXCLUDED.os_user, \
-                 command = EXCLUDED.command, started_at = EXCLUDED.started_at, \
-                 lease_until = EXCLUDED.lease_until \
-                 WHERE l.lease_until < now() RETURNING 1",
-                &[
-                    &workspace,
-                    &lock_id,
-                    &(std::process::id() as i32),
-                    &host_name(),
-                    &user_name(),
-                    &options.holder.command,
-                    &started,
-                    &ms(options.lease),
-                ],
-            )
-            .await
-            .map_err(|e| pg_err("taking the state lock", &e))?;
-        if taken.is_some() {
-            return Ok(());
-        }
-        if let Some(holder) = describe_holder(client, workspace).await? {
-            return Err(StateError::Locked { holder });
-        }
-    }
-    Err(StateError::Locked {
-        holder: "other processes taking and releasing it in quick succession".to_owned(),
-    })
-}
-
-/// Renews the lease every third of it, on the lock's own connection, until dropped.
-async fn renew(lock: Client, lock_id: String, lease: Duration) {
-    let every = (lease / 3).max(Duration::from_millis(50));
-    loop {
-        tokio::time::sleep(every).await;
-        let renewed = lock
-            .execute(
-                "UPDATE rewind_locks SET lease_until = now() + $2::bigint * interval '1 millisecond' \
-                 WHERE lock_id = $1",
-                &[&lock_id, &ms(lease)],
-            )
-            .await;
-        match renewed {
-            Ok(1) => {}
-            Ok(_) => {
-                // Force-unlocked or taken over: every further write is refused by the fence.
-                tracing::warn!(lock_id, "the state lock was taken away; writes will fail");
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "renewing the state lock failed; retrying"),
-        }
-    }
-}
-
 async fn setup(
     url: &str,
     workspace: &str,
@@ -210,7 +143,7 @@ async fn setup(
     .map_err(|e| pg_err("creating the workspace", &e))?;
     // The lock lives on a connection of its own: renewing it never queues behind a write.
     let lock = connect(&config, "lock").await?;
-    take_lock(&lock, workspace, lock_id, options).await?;
+    lease::take_lock(&lock, workspace, lock_id, options).await?;
     let row = data
         .query_one(
             "SELECT w.serial, (SELECT max(serial) FROM rewind_journal j WHERE j.workspace = w.name) \
@@ -229,9 +162,11 @@ async fn setup(
             ),
         ));
     }
+    let hot = Hot::prepare(&data).await?;
     Ok((
         Conns {
             data,
+            hot,
             workspace: workspace.to_owned(),
             lock_id: lock_id.to_owned(),
         },
@@ -275,7 +210,7 @@ impl PgState {
                     };
                     let _ = ready_tx.send(Ok(()));
                     let conns = Arc::new(conns);
-                    let renewal = tokio::spawn(renew(lock, id_c.clone(), opts_c.lease));
+                    let renewal = tokio::spawn(lease::renew(lock, id_c.clone(), opts_c.lease));
                     while let Some(job) = rx.recv().await {
                         job(Arc::clone(&conns)).await;
                     }
@@ -356,7 +291,7 @@ impl PgState {
             let row = c
                 .data
                 .query_one(
-                    "SELECT rewind_write($1, $2, $3, $4, $5, $6, $7)",
+                    &c.hot.write,
                     &[&c.workspace, &c.lock_id, &name, &data, &to, &note, &at],
                 )
                 .await
@@ -404,10 +339,7 @@ impl StateStore for PgState {
         self.call(|c| async move {
             let row = c
                 .data
-                .query_one(
-                    "SELECT lineage, serial FROM rewind_workspaces WHERE name = $1",
-                    &[&c.workspace],
-                )
+                .query_one(&c.hot.meta, &[&c.workspace])
                 .await
                 .map_err(|e| pg_err("reading state meta", &e))?;
             Ok(StateMeta {
@@ -422,10 +354,7 @@ impl StateStore for PgState {
         self.call(move |c| async move {
             let row = c
                 .data
-                .query_opt(
-                    "SELECT data FROM rewind_records WHERE workspace = $1 AND name = $2",
-                    &[&c.workspace, &name],
-                )
+                .query_opt(&c.hot.get, &[&c.workspace, &name])
                 .await
                 .map_err(|e| pg_err("reading a state record", &e))?;
             row.map(|r| codec::decode_record(&name, r.get::<_, &str>(0).as_bytes()))
@@ -540,6 +469,40 @@ impl Backend for PgState {
         self.location.clone()
     }
 
+    /// One statement, so one transaction and one commit: all of the batch or none of it.
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::with_capacity(batch.len());
+        let mut data = Vec::with_capacity(batch.len());
+        let mut to = Vec::with_capacity(batch.len());
+        let mut notes = Vec::with_capacity(batch.len());
+        for (record, note) in batch {
+            names.push(record.name.clone());
+            data.push(
+                String::from_utf8(codec::encode_record(record)?)
+                    .map_err(|e| storage("encoding a state record", e))?,
+            );
+            to.push(status_text(record.status));
+            notes.push((*note).to_owned());
+        }
+        let at = codec::now_ms();
+        let count = batch.len() as u64;
+        let last = self.call(move |c| async move {
+            let row = c
+                .data
+                .query_one(
+                    &c.hot.write_many,
+                    &[&c.workspace, &c.lock_id, &names, &data, &to, &notes, &at],
+                )
+                .await
+                .map_err(|e| pg_err("writing state", &e))?;
+            Ok(row.get::<_, i64>(0) as u64)
+        })?;
+        Ok((last + 1 - count..=last).collect())
+    }
+
     fn backup(&mut self) -> Result<String, StateError> {
         let doc = crate::export::export(self)?;
         let serial = self.meta()?.serial as i64;
@@ -580,6 +543,7 @@ impl Backend for PgState {
                     r.name.clone(),
                     String::from_utf8(codec::encode_record(r)?)
                         .map_err(|e| storage("encoding", e))?,
+                    status_text(r.status),
                 ))
             })
             .collect::<Result<Vec<_>, StateError>>()?;
@@ -606,10 +570,11 @@ impl Backend for PgState {
                 )
                 .await
                 .map_err(ctx)?;
-                for (name, data) in &records {
+                for (name, data, status) in &records {
                     db.execute(
-                        "INSERT INTO rewind_records (workspace, name, data) VALUES ($1, $2, $3)",
-                        &[&c.workspace, name, data],
+                        "INSERT INTO rewind_records (workspace, name, data, status) \
+                         VALUES ($1, $2, $3, $4)",
+                        &[&c.workspace, name, data, status],
                     )
                     .await
                     .map_err(ctx)?;
@@ -647,43 +612,4 @@ impl Backend for PgState {
             result.and(ended)
         })
     }
-}
-
-/// Releases lock `lock_id` whoever holds it, from any machine. Returns the holder it
-/// released, or `None` when no lock has that ID.
-pub fn force_unlock(url: &str, lock_id: &str) -> Result<Option<String>, StateError> {
-    let (url, lock_id) = (url.to_owned(), lock_id.to_owned());
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| storage("starting the PostgreSQL runtime", e))?;
-        rt.block_on(async move {
-            let config = config::build(&url, &env_lookup)?;
-            let client = connect(&config, "force-unlock").await?;
-            schema::migrate(&client).await?;
-            let row = client
-                .query_opt(
-                    "DELETE FROM rewind_locks WHERE lock_id = $1 \
-                     RETURNING workspace, pid, host, os_user, command, started_at",
-                    &[&lock_id],
-                )
-                .await
-                .map_err(|e| pg_err("releasing the lock", &e))?;
-            Ok(row.map(|r| {
-                format!(
-                    "workspace {}: pid {} on host {} (user {}), `{}`, since {}",
-                    r.get::<_, String>(0),
-                    r.get::<_, i32>(1),
-                    r.get::<_, String>(2),
-                    r.get::<_, String>(3),
-                    r.get::<_, String>(4),
-                    r.get::<_, String>(5)
-                )
-            }))
-        })
-    });
-    thread
-        .join()
-        .map_err(|_| StateError::Storage("the PostgreSQL thread panicked".to_owned()))?
 }

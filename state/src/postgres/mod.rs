@@ -5,8 +5,10 @@
 //! private current-thread runtime; calls are sent to it as jobs and answered over a std
 //! channel. The caller blocks for one round trip, as it blocks for sled's fsync.
 
+mod bulk;
 mod config;
 mod lease;
+mod records;
 mod schema;
 
 pub use config::redact;
@@ -21,7 +23,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls, Statement};
 
-use crate::backend::{Backend, ExportDoc, check_empty};
 use crate::codec::{self, corrupt, storage};
 use crate::lock::LockHolder;
 
@@ -49,7 +50,7 @@ pub(crate) fn pg_err(context: &str, e: &tokio_postgres::Error) -> StateError {
 struct Hot {
     write: Statement,
     write_many: Statement,
-    get: Statement,
+    list: Statement,
     meta: Statement,
 }
 
@@ -65,8 +66,8 @@ impl Hot {
                 .prepare("SELECT rewind_write_many($1, $2, $3, $4, $5, $6, $7)")
                 .await
                 .map_err(ctx)?,
-            get: client
-                .prepare("SELECT data FROM rewind_records WHERE workspace = $1 AND name = $2")
+            list: client
+                .prepare("SELECT name, data FROM rewind_records WHERE workspace = $1 ORDER BY name")
                 .await
                 .map_err(ctx)?,
             meta: client
@@ -93,6 +94,7 @@ pub struct PgState {
     location: String,
     workspace: String,
     lock_id: String,
+    records: records::Records,
 }
 
 impl std::fmt::Debug for PgState {
@@ -244,6 +246,7 @@ impl PgState {
             location: format!("{} (workspace {workspace})", redact(url)),
             workspace: workspace.to_owned(),
             lock_id,
+            records: records::Records::default(),
         })
     }
 
@@ -285,19 +288,46 @@ impl PgState {
         to: Option<&'static str>,
         note: &str,
     ) -> Result<u64, StateError> {
-        let (name, note) = (name.to_owned(), note.to_owned());
+        let (key, note) = (name.to_owned(), note.to_owned());
+        let text = data.clone();
         let at = codec::now_ms();
-        self.call(move |c| async move {
+        let written = self.call(move |c| async move {
             let row = c
                 .data
                 .query_one(
                     &c.hot.write,
-                    &[&c.workspace, &c.lock_id, &name, &data, &to, &note, &at],
+                    &[&c.workspace, &c.lock_id, &key, &data, &to, &note, &at],
                 )
                 .await
                 .map_err(|e| pg_err("writing state", &e))?;
             Ok(row.get::<_, i64>(0) as u64)
-        })
+        });
+        match &written {
+            Ok(_) => self.records.wrote(name, text),
+            // Committed or not: unknown (a lost connection), so the copy is reloaded.
+            Err(_) => self.records.forget(),
+        }
+        written
+    }
+
+    /// The workspace's records as stored, by name, from the copy (loaded on first use).
+    fn stored(&self) -> Result<Vec<(String, String)>, StateError> {
+        if let Some(all) = self.records.all() {
+            return Ok(all);
+        }
+        let rows = self.call(|c| async move {
+            let rows = c
+                .data
+                .query(&c.hot.list, &[&c.workspace])
+                .await
+                .map_err(|e| pg_err("reading state records", &e))?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect::<Vec<_>>())
+        })?;
+        self.records.load(rows.clone());
+        Ok(rows)
     }
 }
 
@@ -350,32 +380,22 @@ impl StateStore for PgState {
     }
 
     fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
-        let name = name.to_owned();
-        self.call(move |c| async move {
-            let row = c
-                .data
-                .query_opt(&c.hot.get, &[&c.workspace, &name])
-                .await
-                .map_err(|e| pg_err("reading a state record", &e))?;
-            row.map(|r| codec::decode_record(&name, r.get::<_, &str>(0).as_bytes()))
-                .transpose()
-        })
+        let text = match self.records.get(name) {
+            Some(text) => text,
+            None => self
+                .stored()?
+                .into_iter()
+                .find_map(|(n, text)| (n == name).then_some(text)),
+        };
+        text.map(|t| codec::decode_record(name, t.as_bytes()))
+            .transpose()
     }
 
     fn list(&self) -> Result<Vec<OpRecord>, StateError> {
-        self.call(|c| async move {
-            let rows = c
-                .data
-                .query(
-                    "SELECT name, data FROM rewind_records WHERE workspace = $1 ORDER BY name",
-                    &[&c.workspace],
-                )
-                .await
-                .map_err(|e| pg_err("reading state records", &e))?;
-            rows.iter()
-                .map(|r| codec::decode_record(r.get(0), r.get::<_, &str>(1).as_bytes()))
-                .collect()
-        })
+        self.stored()?
+            .iter()
+            .map(|(name, text)| codec::decode_record(name, text.as_bytes()))
+            .collect()
     }
 
     fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
@@ -460,156 +480,6 @@ impl StateStore for PgState {
             rows.iter()
                 .map(|r| codec::decode_run(r.get::<_, &str>(0).as_bytes()))
                 .collect()
-        })
-    }
-}
-
-impl Backend for PgState {
-    fn location(&self) -> String {
-        self.location.clone()
-    }
-
-    /// One statement, so one transaction and one commit: all of the batch or none of it.
-    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
-        if batch.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut names = Vec::with_capacity(batch.len());
-        let mut data = Vec::with_capacity(batch.len());
-        let mut to = Vec::with_capacity(batch.len());
-        let mut notes = Vec::with_capacity(batch.len());
-        for (record, note) in batch {
-            names.push(record.name.clone());
-            data.push(
-                String::from_utf8(codec::encode_record(record)?)
-                    .map_err(|e| storage("encoding a state record", e))?,
-            );
-            to.push(status_text(record.status));
-            notes.push((*note).to_owned());
-        }
-        let at = codec::now_ms();
-        let count = batch.len() as u64;
-        let last = self.call(move |c| async move {
-            let row = c
-                .data
-                .query_one(
-                    &c.hot.write_many,
-                    &[&c.workspace, &c.lock_id, &names, &data, &to, &notes, &at],
-                )
-                .await
-                .map_err(|e| pg_err("writing state", &e))?;
-            Ok(row.get::<_, i64>(0) as u64)
-        })?;
-        Ok((last + 1 - count..=last).collect())
-    }
-
-    fn backup(&mut self) -> Result<String, StateError> {
-        let doc = crate::export::export(self)?;
-        let serial = self.meta()?.serial as i64;
-        let data = serde_json::to_string(&doc).map_err(|e| storage("encoding a backup", e))?;
-        let keep = crate::BACKUPS_KEPT as i64;
-        let at = codec::now_ms();
-        let id = self.call(move |c| async move {
-            let row = c
-                .data
-                .query_one(
-                    "INSERT INTO rewind_backups (workspace, serial, at, data) VALUES ($1, $2, $3, $4) \
-                     RETURNING id",
-                    &[&c.workspace, &serial, &at, &data],
-                )
-                .await
-                .map_err(|e| pg_err("writing a backup", &e))?;
-            c.data
-                .execute(
-                    "DELETE FROM rewind_backups WHERE workspace = $1 AND id NOT IN \
-                     (SELECT id FROM rewind_backups WHERE workspace = $1 ORDER BY id DESC LIMIT $2)",
-                    &[&c.workspace, &keep],
-                )
-                .await
-                .map_err(|e| pg_err("pruning backups", &e))?;
-            Ok(row.get::<_, i64>(0))
-        })?;
-        Ok(format!("rewind_backups id {id}"))
-    }
-
-    fn import(&mut self, doc: &serde_json::Value) -> Result<(), StateError> {
-        let doc = ExportDoc::parse(doc)?;
-        check_empty(self)?;
-        let records = doc
-            .records
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.name.clone(),
-                    String::from_utf8(codec::encode_record(r)?)
-                        .map_err(|e| storage("encoding", e))?,
-                    status_text(r.status),
-                ))
-            })
-            .collect::<Result<Vec<_>, StateError>>()?;
-        let runs = doc
-            .runs
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.id as i64,
-                    String::from_utf8(codec::encode_run(r)?).map_err(|e| storage("encoding", e))?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StateError>>()?;
-        let journal = doc.journal;
-        let (lineage, serial) = (doc.lineage, doc.serial as i64);
-        self.call(move |c| async move {
-            let ctx = |e: tokio_postgres::Error| pg_err("importing state", &e);
-            let db = &c.data;
-            db.batch_execute("BEGIN").await.map_err(ctx)?;
-            let result = async {
-                db.execute(
-                    "UPDATE rewind_workspaces SET lineage = $2, serial = $3 WHERE name = $1",
-                    &[&c.workspace, &lineage, &serial],
-                )
-                .await
-                .map_err(ctx)?;
-                for (name, data, status) in &records {
-                    db.execute(
-                        "INSERT INTO rewind_records (workspace, name, data, status) \
-                         VALUES ($1, $2, $3, $4)",
-                        &[&c.workspace, name, data, status],
-                    )
-                    .await
-                    .map_err(ctx)?;
-                }
-                for j in &journal {
-                    db.execute(
-                        "INSERT INTO rewind_journal (workspace, serial, at, name, from_status, to_status, note) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        &[
-                            &c.workspace,
-                            &(j.serial as i64),
-                            &j.at,
-                            &j.name,
-                            &j.from.map(status_text),
-                            &j.to.map(status_text),
-                            &j.note,
-                        ],
-                    )
-                    .await
-                    .map_err(ctx)?;
-                }
-                for (id, data) in &runs {
-                    db.execute(
-                        "INSERT INTO rewind_runs (workspace, id, data) VALUES ($1, $2, $3)",
-                        &[&c.workspace, id, data],
-                    )
-                    .await
-                    .map_err(ctx)?;
-                }
-                Ok(())
-            }
-            .await;
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            let ended = db.batch_execute(end).await.map_err(ctx);
-            result.and(ended)
         })
     }
 }

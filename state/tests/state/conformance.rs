@@ -345,3 +345,44 @@ fn postgres_renews_leases_fences_force_unlocked_holders_and_refuses_newer_schema
         "{err}"
     );
 }
+
+/// Reads come from the holder's copy of the records, which keeps sled's behaviour: one
+/// unreadable record fails only its own reads (and `list`), stays removable, and never hides
+/// the others. Its journal `from` is the status column, which the damage did not touch.
+#[test]
+fn postgres_reads_one_unreadable_record_as_sled_does() {
+    let Some(db) = TestDb::create("unreadable") else {
+        return;
+    };
+    let loc = Location::Postgres {
+        url: db.url.clone(),
+        workspace: "w".into(),
+    };
+    let mut state = backend::open(&loc, &options("test")).unwrap();
+    state
+        .put(&record("good", Status::Succeeded), "done")
+        .unwrap();
+    state.put(&record("bad", Status::Running), "run").unwrap();
+    drop(state);
+    rewind_state::testing::execute(
+        &db.url,
+        "UPDATE rewind_records SET data = '{not json' WHERE name = 'bad'",
+    )
+    .unwrap();
+    let mut state = backend::open(&loc, &options("test")).unwrap();
+    assert_eq!(
+        state.get("good").unwrap().map(|r| r.status),
+        Some(Status::Succeeded)
+    );
+    let err = state.get("bad").unwrap_err();
+    assert!(err.to_string().contains("\"bad\""), "{err}");
+    assert!(state.list().is_err(), "list names the unreadable record");
+    let serial = state.remove("bad", "rm").unwrap();
+    assert_eq!(state.get("bad").unwrap(), None);
+    assert_eq!(state.list().unwrap().len(), 1);
+    let last = state.journal().unwrap().pop().unwrap();
+    assert_eq!(
+        (last.serial, last.from, last.to),
+        (serial, Some(Status::Running), None)
+    );
+}

@@ -562,9 +562,21 @@ fn team_state(out: &mut String, rt: &tokio::runtime::Runtime) {
                 url: db.url.clone(),
                 workspace: "bench".into(),
             };
+            let floor = |when: &str| match rewind_state::testing::commit_floor(&db.url, 200) {
+                Ok(d) => format!("{when}: {:.2} ms", d.as_secs_f64() * 1000.0),
+                Err(e) => format!("{when}: not measured ({e})"),
+            };
+            let before = floor("before");
             out.push_str(&team_state_row("PostgreSQL", rt, &|| {
                 rewind_state::backend::open(&pg, &options).expect("postgres")
             }));
+            let after = floor("after");
+            let _ = writeln!(
+                out,
+                "\nThe server's floor, one bare durable commit (a one-row UPDATE with \
+                 synchronous_commit on), {before}, {after}. Each operation makes three \
+                 transitions (submitting, running, succeeded), one commit each.\n"
+            );
         }
         None => out.push_str("| PostgreSQL | skipped: no server | | |\n"),
     }

@@ -312,7 +312,12 @@ impl PgState {
 
     /// The workspace's records as stored, by name, from the copy (loaded on first use).
     fn stored(&self) -> Result<Vec<(String, String)>, StateError> {
-        if let Some(all) = self.records.all() {
+        let copy = self.records.with(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        });
+        if let Some(all) = copy {
             return Ok(all);
         }
         let rows = self.call(|c| async move {
@@ -380,7 +385,7 @@ impl StateStore for PgState {
     }
 
     fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
-        let text = match self.records.get(name) {
+        let text = match self.records.with(|m| m.get(name).cloned()) {
             Some(text) => text,
             None => self
                 .stored()?

@@ -17,16 +17,9 @@ impl Records {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `None` when the copy is not loaded yet; else the stored text of `name`, if any.
-    pub(super) fn get(&self, name: &str) -> Option<Option<String>> {
-        self.lock().as_ref().map(|m| m.get(name).cloned())
-    }
-
-    /// Every `(name, text)`, by name, when loaded.
-    pub(super) fn all(&self) -> Option<Vec<(String, String)>> {
-        self.lock()
-            .as_ref()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    /// `f` of the copy, or `None` when it is not loaded yet.
+    pub(super) fn with<R>(&self, f: impl FnOnce(&BTreeMap<String, String>) -> R) -> Option<R> {
+        self.lock().as_ref().map(f)
     }
 
     pub(super) fn load(&self, rows: Vec<(String, String)>) {

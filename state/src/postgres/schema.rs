@@ -102,7 +102,7 @@ $fn$;
     // force-unlock's DELETE or a takeover's new `lock_id` still does); and `rewind_write_many`
     // writes several transitions, each with its own serial and journal entry, in one
     // transaction: one commit, one WAL flush.
-    r#"
+    r"
 ALTER TABLE rewind_records ADD COLUMN status text;
 CREATE FUNCTION rewind_status_of(p_data text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $fn$
@@ -157,7 +157,7 @@ BEGIN
     RETURN s;
 END
 $fn$;
-"#,
+",
 ];
 
 /// The schema version this build writes and reads.

@@ -23,6 +23,9 @@ pub const SETTINGS_FILE: &str = "rewind.toml";
 pub struct FileSettings {
     /// State directory, relative to the spec's directory.
     pub state: Option<String>,
+    /// PostgreSQL states: seconds a lock lives unless its holder renews it
+    /// (`REWIND_LOCK_LEASE` overrides it).
+    pub lock_lease: Option<Spanned<f64>>,
     pub parallelism: Option<Spanned<usize>>,
     /// Per-service concurrency limits.
     #[serde(default)]
@@ -361,8 +364,25 @@ fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
         }
     }
     timeouts(&file.timeouts)?;
+    if let Some(lease) = seconds("lock_lease", file.lock_lease.as_ref(), MAX_LOCK_LEASE_SECS)?
+        && lease < MIN_LOCK_LEASE
+    {
+        return Err(bad(
+            format!(
+                "lock_lease = {} is too short: at least 0.1 seconds",
+                lease.as_secs_f64()
+            ),
+            file.lock_lease.as_ref().map_or(0..0, Spanned::span),
+            "for example 30.0 (the default)",
+        ));
+    }
     Ok(())
 }
+
+/// Bounds of `lock_lease`: renewals every third of it must fit, and a dead holder's lock
+/// must free within the hour.
+pub const MIN_LOCK_LEASE: Duration = Duration::from_millis(100);
+const MAX_LOCK_LEASE_SECS: f64 = 3600.0;
 
 /// Reads `rewind.toml` beside the spec. Only a missing file means "no settings": a file
 /// that cannot be read, is not UTF-8, or holds a bad value is a located error.
@@ -407,7 +427,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         fail(
             e.message().to_owned(),
             e.span(),
-            "keys: state, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay, [retry] base/cap, [timeouts] default/lost_grace/lost_polls/<kind>",
+            "keys: state, lock_lease, parallelism, [limits], [endpoints], [simulator] time_scale/seed, [polling] first/min/max/reconcile_delay, [retry] base/cap, [timeouts] default/lost_grace/lost_polls/<kind>",
         )
     })?;
     // A `[limits]` key may name a plugin service; which ones exist is known only once the
@@ -631,6 +651,21 @@ mod tests {
         assert!(
             file("parallelism = 4\n[limits]\nrds = 2\n[simulator]\ntime_scale = 60.0\n").is_ok()
         );
+    }
+
+    #[test]
+    fn lock_lease_is_seconds_within_bounds() {
+        let ok = file("lock_lease = 45.0\n").unwrap();
+        assert_eq!(ok.lock_lease.map(|l| *l.get_ref()), Some(45.0));
+        for text in [
+            "state = \"x\"\nlock_lease = 0.05\n",
+            "state = \"x\"\nlock_lease = 7200.0\n",
+        ] {
+            let err = file(text).unwrap_err();
+            let d = &err.diagnostics[0];
+            assert!(d.message.contains("lock_lease"), "{}", d.message);
+            assert_eq!(d.span.map(|s| s.line), Some(2));
+        }
     }
 
     #[test]

@@ -24,6 +24,13 @@ pub trait Backend: StateStore + std::fmt::Debug {
     fn export(&self) -> Result<Value, StateError> {
         crate::export::export(self)
     }
+    /// Writes each `(record, note)` as its own transition, in order (its record, its journal
+    /// entry, its serial), and makes them all durable together before it returns their
+    /// serials: one commit and one flush for the batch instead of one each. Meant for the
+    /// transitions a walker makes in one scheduling tick. The default writes them one by one.
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        batch.iter().map(|(r, note)| self.put(r, note)).collect()
+    }
 }
 
 /// Where a state lives, as `--state`, `REWIND_STATE` or `rewind.toml` name it.
@@ -188,6 +195,10 @@ impl Backend for SledState {
         let doc = ExportDoc::parse(doc)?;
         check_empty(self)?;
         self.import_doc(&doc)
+    }
+
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        SledState::put_batch(self, batch)
     }
 }
 

@@ -197,6 +197,28 @@ impl SledState {
         record: Option<&OpRecord>,
         note: &str,
     ) -> Result<u64, StateError> {
+        let serial = self.transition(name, record, note)?;
+        self.flush()?;
+        Ok(serial)
+    }
+
+    /// Each put its own sled transaction, then one flush for them all; see
+    /// [`crate::Backend::put_batch`].
+    pub fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        let serials = batch
+            .iter()
+            .map(|(r, note)| self.transition(&r.name, Some(r), note))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.flush()?;
+        Ok(serials)
+    }
+
+    fn transition(
+        &mut self,
+        name: &str,
+        record: Option<&OpRecord>,
+        note: &str,
+    ) -> Result<u64, StateError> {
         let value = record.map(codec::encode_record).transpose()?;
         let to = record.map(|r| r.status);
         let at = codec::now_ms();
@@ -229,7 +251,6 @@ impl SledState {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => storage("writing state", e),
         })?;
-        self.flush()?;
         Ok(serial)
     }
 }

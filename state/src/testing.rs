@@ -57,6 +57,53 @@ fn run_sql(base: String, sql: String) -> Result<(), String> {
     .map_err(|_| "admin thread panicked".to_owned())?
 }
 
+/// The server's floor for one durable transition: the mean of `n` one-row `UPDATE`s, each
+/// its own transaction committed with `synchronous_commit = on`, on one connection to `url`.
+/// Almost all of it is the WAL flush, so it shows what the disk allows at the moment.
+pub fn commit_floor(url: &str, n: u32) -> Result<Duration, String> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async move {
+            let config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+            let (client, conn) = config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            tokio::spawn(conn);
+            let e = |e: tokio_postgres::Error| e.to_string();
+            // A regular table: a temporary one is not WAL-logged, so it would not flush.
+            client
+                .batch_execute(
+                    "SET synchronous_commit = on; \
+                     CREATE TABLE IF NOT EXISTS rewind_commit_floor (n bigint); \
+                     INSERT INTO rewind_commit_floor VALUES (0)",
+                )
+                .await
+                .map_err(e)?;
+            let update = client
+                .prepare("UPDATE rewind_commit_floor SET n = n + 1")
+                .await
+                .map_err(e)?;
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                client.execute(&update, &[]).await.map_err(e)?;
+            }
+            let took = start.elapsed() / n.max(1);
+            client
+                .batch_execute("DROP TABLE rewind_commit_floor")
+                .await
+                .map_err(e)?;
+            Ok(took)
+        })
+    })
+    .join()
+    .map_err(|_| "commit-floor thread panicked".to_owned())?
+}
+
 impl TestDb {
     /// Creates `rewind_test_<tag>_<random>`; `None` (after printing why) when the server does
     /// not answer and services are not required.

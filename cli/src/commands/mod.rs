@@ -54,20 +54,38 @@ pub fn open_state(dir: &Path, command: &str) -> Result<Box<dyn Backend>, CliErro
 /// machine by default.
 pub const LOCK_LEASE_ENV: &str = "REWIND_LOCK_LEASE";
 
-fn open_options(global: Option<&Global>, command: &str) -> Result<OpenOptions, CliError> {
-    let lease = match env_lookup(LOCK_LEASE_ENV) {
-        Some(v) => v
+/// The lock lease: `REWIND_LOCK_LEASE`, else `rewind.toml`'s `lock_lease` (`file`), else the
+/// default.
+fn lock_lease(env: Option<String>, file: Option<f64>) -> Result<Duration, CliError> {
+    match (env, file) {
+        (Some(v), _) => v
             .parse::<f64>()
             .ok()
-            .filter(|s| s.is_finite() && *s >= 0.1)
+            .filter(|s| s.is_finite() && *s >= settings::MIN_LOCK_LEASE.as_secs_f64())
             .map(Duration::from_secs_f64)
             .ok_or_else(|| {
                 CliError::msg(format!(
                     "{LOCK_LEASE_ENV}={v:?} is not seconds (0.1 or more)"
                 ))
-            })?,
-        None => postgres::DEFAULT_LEASE,
+            }),
+        // `read_file` range-checked it.
+        (None, Some(secs)) => Ok(Duration::from_secs_f64(secs)),
+        (None, None) => Ok(postgres::DEFAULT_LEASE),
+    }
+}
+
+fn open_options(global: Option<&Global>, command: &str) -> Result<OpenOptions, CliError> {
+    // Every caller with a `Global` has read this `rewind.toml` already, so it reads cleanly.
+    let file = match global {
+        Some(g) => {
+            let dir = g.file.parent().filter(|p| !p.as_os_str().is_empty());
+            settings::read_file(dir.unwrap_or(Path::new(".")))?
+                .lock_lease
+                .map(|l| *l.get_ref())
+        }
+        None => None,
     };
+    let lease = lock_lease(env_lookup(LOCK_LEASE_ENV), file)?;
     Ok(OpenOptions {
         holder: LockHolder::new(command),
         lock_timeout: global
@@ -115,4 +133,18 @@ pub fn open_at(global: &Global, state: &Path, command: &str) -> Result<Box<dyn B
 /// The command line as the lock file should name it.
 pub fn command_line(name: &str, loaded: &Loaded) -> String {
     format!("rewind {name} -f {}", loaded.compiled.file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lease_comes_from_the_environment_then_the_file_then_the_default() {
+        let secs = |env: Option<&str>, file| lock_lease(env.map(str::to_owned), file).unwrap();
+        assert_eq!(secs(Some("2.5"), Some(45.0)), Duration::from_millis(2500));
+        assert_eq!(secs(None, Some(45.0)), Duration::from_secs(45));
+        assert_eq!(secs(None, None), postgres::DEFAULT_LEASE);
+        assert!(lock_lease(Some("0.01".into()), None).is_err());
+    }
 }

@@ -5,10 +5,14 @@
 //! private current-thread runtime; calls are sent to it as jobs and answered over a std
 //! channel. The caller blocks for one round trip, as it blocks for sled's fsync.
 
+mod bulk;
 mod config;
+mod lease;
+mod records;
 mod schema;
 
 pub use config::redact;
+pub use lease::force_unlock;
 pub use schema::SCHEMA_VERSION;
 
 use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMeta, StateStore};
@@ -17,11 +21,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, Statement};
 
-use crate::backend::{Backend, ExportDoc, check_empty};
 use crate::codec::{self, corrupt, storage};
-use crate::lock::{LockHolder, host_name, user_name};
+use crate::lock::LockHolder;
 
 /// How long a lock lives unless its holder renews it; renewed every third of that.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
@@ -42,8 +45,42 @@ pub(crate) fn pg_err(context: &str, e: &tokio_postgres::Error) -> StateError {
     }
 }
 
+/// The statements every apply runs, prepared once per connection: a call is then one
+/// round trip (bind, execute) instead of two (parse and describe first).
+struct Hot {
+    write: Statement,
+    write_many: Statement,
+    list: Statement,
+    meta: Statement,
+}
+
+impl Hot {
+    async fn prepare(client: &Client) -> Result<Hot, StateError> {
+        let ctx = |e: tokio_postgres::Error| pg_err("preparing state statements", &e);
+        Ok(Hot {
+            write: client
+                .prepare("SELECT rewind_write($1, $2, $3, $4, $5, $6, $7)")
+                .await
+                .map_err(ctx)?,
+            write_many: client
+                .prepare("SELECT rewind_write_many($1, $2, $3, $4, $5, $6, $7)")
+                .await
+                .map_err(ctx)?,
+            list: client
+                .prepare("SELECT name, data FROM rewind_records WHERE workspace = $1 ORDER BY name")
+                .await
+                .map_err(ctx)?,
+            meta: client
+                .prepare("SELECT lineage, serial FROM rewind_workspaces WHERE name = $1")
+                .await
+                .map_err(ctx)?,
+        })
+    }
+}
+
 struct Conns {
     data: Client,
+    hot: Hot,
     workspace: String,
     lock_id: String,
 }
@@ -57,6 +94,7 @@ pub struct PgState {
     location: String,
     workspace: String,
     lock_id: String,
+    records: records::Records,
 }
 
 impl std::fmt::Debug for PgState {
@@ -89,109 +127,6 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The "locked by ..." phrase for the current holder of `workspace`, if any.
-async fn describe_holder(client: &Client, workspace: &str) -> Result<Option<String>, StateError> {
-    let row = client
-        .query_opt(
-            "SELECT lock_id, pid, host, os_user, command, started_at, \
-             (extract(epoch FROM (lease_until - now())) * 1000)::bigint \
-             FROM rewind_locks WHERE workspace = $1",
-            &[&workspace],
-        )
-        .await
-        .map_err(|e| pg_err("reading the lock holder", &e))?;
-    Ok(row.map(|r| {
-        let id: String = r.get(0);
-        let left: i64 = r.get(6);
-        let lease = if left > 0 {
-            format!(
-                "lease expires in {:.1}s unless renewed",
-                left as f64 / 1000.0
-            )
-        } else {
-            "lease expired".to_owned()
-        };
-        format!(
-            "pid {} on host {} (user {}), `{}`, since {}; {lease}; lock ID {id} \
-             (`rewind state force-unlock {id}` if that process is gone)",
-            r.get::<_, i32>(1),
-            r.get::<_, String>(2),
-            r.get::<_, String>(3),
-            r.get::<_, String>(4),
-            r.get::<_, String>(5),
-        )
-    }))
-}
-
-/// Takes the workspace's lock row: fresh, or over a holder whose lease ran out.
-async fn take_lock(
-    client: &Client,
-    workspace: &str,
-    lock_id: &str,
-    options: &PgOptions,
-) -> Result<(), StateError> {
-    let started = format!("{:.0}", jiff::Timestamp::now());
-    // A holder that let go between our insert and our look is retried, a bounded few times.
-    for _ in 0..5 {
-        let taken = client
-            .query_opt(
-                "INSERT INTO rewind_locks AS l \
-                 (workspace, lock_id, pid, host, os_user, command, started_at, lease_until) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 millisecond') \
-                 ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, \
-                 pid = EXCLUDED.pid, host = EXCLUDED.host, os_user = EXCLUDED.os_user, \
-                 command = EXCLUDED.command, started_at = EXCLUDED.started_at, \
-                 lease_until = EXCLUDED.lease_until \
-                 WHERE l.lease_until < now() RETURNING 1",
-                &[
-                    &workspace,
-                    &lock_id,
-                    &(std::process::id() as i32),
-                    &host_name(),
-                    &user_name(),
-                    &options.holder.command,
-                    &started,
-                    &ms(options.lease),
-                ],
-            )
-            .await
-            .map_err(|e| pg_err("taking the state lock", &e))?;
-        if taken.is_some() {
-            return Ok(());
-        }
-        if let Some(holder) = describe_holder(client, workspace).await? {
-            return Err(StateError::Locked { holder });
-        }
-    }
-    Err(StateError::Locked {
-        holder: "other processes taking and releasing it in quick succession".to_owned(),
-    })
-}
-
-/// Renews the lease every third of it, on the lock's own connection, until dropped.
-async fn renew(lock: Client, lock_id: String, lease: Duration) {
-    let every = (lease / 3).max(Duration::from_millis(50));
-    loop {
-        tokio::time::sleep(every).await;
-        let renewed = lock
-            .execute(
-                "UPDATE rewind_locks SET lease_until = now() + $2::bigint * interval '1 millisecond' \
-                 WHERE lock_id = $1",
-                &[&lock_id, &ms(lease)],
-            )
-            .await;
-        match renewed {
-            Ok(1) => {}
-            Ok(_) => {
-                // Force-unlocked or taken over: every further write is refused by the fence.
-                tracing::warn!(lock_id, "the state lock was taken away; writes will fail");
-                return;
-            }
-            Err(e) => tracing::warn!(error = %e, "renewing the state lock failed; retrying"),
-        }
-    }
-}
-
 async fn setup(
     url: &str,
     workspace: &str,
@@ -210,7 +145,7 @@ async fn setup(
     .map_err(|e| pg_err("creating the workspace", &e))?;
     // The lock lives on a connection of its own: renewing it never queues behind a write.
     let lock = connect(&config, "lock").await?;
-    take_lock(&lock, workspace, lock_id, options).await?;
+    lease::take_lock(&lock, workspace, lock_id, options).await?;
     let row = data
         .query_one(
             "SELECT w.serial, (SELECT max(serial) FROM rewind_journal j WHERE j.workspace = w.name) \
@@ -229,9 +164,11 @@ async fn setup(
             ),
         ));
     }
+    let hot = Hot::prepare(&data).await?;
     Ok((
         Conns {
             data,
+            hot,
             workspace: workspace.to_owned(),
             lock_id: lock_id.to_owned(),
         },
@@ -275,7 +212,7 @@ impl PgState {
                     };
                     let _ = ready_tx.send(Ok(()));
                     let conns = Arc::new(conns);
-                    let renewal = tokio::spawn(renew(lock, id_c.clone(), opts_c.lease));
+                    let renewal = tokio::spawn(lease::renew(lock, id_c.clone(), opts_c.lease));
                     while let Some(job) = rx.recv().await {
                         job(Arc::clone(&conns)).await;
                     }
@@ -309,6 +246,7 @@ impl PgState {
             location: format!("{} (workspace {workspace})", redact(url)),
             workspace: workspace.to_owned(),
             lock_id,
+            records: records::Records::default(),
         })
     }
 
@@ -350,19 +288,51 @@ impl PgState {
         to: Option<&'static str>,
         note: &str,
     ) -> Result<u64, StateError> {
-        let (name, note) = (name.to_owned(), note.to_owned());
+        let (key, note) = (name.to_owned(), note.to_owned());
+        let text = data.clone();
         let at = codec::now_ms();
-        self.call(move |c| async move {
+        let written = self.call(move |c| async move {
             let row = c
                 .data
                 .query_one(
-                    "SELECT rewind_write($1, $2, $3, $4, $5, $6, $7)",
-                    &[&c.workspace, &c.lock_id, &name, &data, &to, &note, &at],
+                    &c.hot.write,
+                    &[&c.workspace, &c.lock_id, &key, &data, &to, &note, &at],
                 )
                 .await
                 .map_err(|e| pg_err("writing state", &e))?;
             Ok(row.get::<_, i64>(0) as u64)
-        })
+        });
+        match &written {
+            Ok(_) => self.records.wrote(name, text),
+            // Committed or not: unknown (a lost connection), so the copy is reloaded.
+            Err(_) => self.records.forget(),
+        }
+        written
+    }
+
+    /// The workspace's records as stored, by name, from the copy (loaded on first use).
+    fn stored(&self) -> Result<Vec<(String, String)>, StateError> {
+        let copy = self.records.with(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        });
+        if let Some(all) = copy {
+            return Ok(all);
+        }
+        let rows = self.call(|c| async move {
+            let rows = c
+                .data
+                .query(&c.hot.list, &[&c.workspace])
+                .await
+                .map_err(|e| pg_err("reading state records", &e))?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect::<Vec<_>>())
+        })?;
+        self.records.load(rows.clone());
+        Ok(rows)
     }
 }
 
@@ -404,10 +374,7 @@ impl StateStore for PgState {
         self.call(|c| async move {
             let row = c
                 .data
-                .query_one(
-                    "SELECT lineage, serial FROM rewind_workspaces WHERE name = $1",
-                    &[&c.workspace],
-                )
+                .query_one(&c.hot.meta, &[&c.workspace])
                 .await
                 .map_err(|e| pg_err("reading state meta", &e))?;
             Ok(StateMeta {
@@ -418,35 +385,22 @@ impl StateStore for PgState {
     }
 
     fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
-        let name = name.to_owned();
-        self.call(move |c| async move {
-            let row = c
-                .data
-                .query_opt(
-                    "SELECT data FROM rewind_records WHERE workspace = $1 AND name = $2",
-                    &[&c.workspace, &name],
-                )
-                .await
-                .map_err(|e| pg_err("reading a state record", &e))?;
-            row.map(|r| codec::decode_record(&name, r.get::<_, &str>(0).as_bytes()))
-                .transpose()
-        })
+        let text = match self.records.with(|m| m.get(name).cloned()) {
+            Some(text) => text,
+            None => self
+                .stored()?
+                .into_iter()
+                .find_map(|(n, text)| (n == name).then_some(text)),
+        };
+        text.map(|t| codec::decode_record(name, t.as_bytes()))
+            .transpose()
     }
 
     fn list(&self) -> Result<Vec<OpRecord>, StateError> {
-        self.call(|c| async move {
-            let rows = c
-                .data
-                .query(
-                    "SELECT name, data FROM rewind_records WHERE workspace = $1 ORDER BY name",
-                    &[&c.workspace],
-                )
-                .await
-                .map_err(|e| pg_err("reading state records", &e))?;
-            rows.iter()
-                .map(|r| codec::decode_record(r.get(0), r.get::<_, &str>(1).as_bytes()))
-                .collect()
-        })
+        self.stored()?
+            .iter()
+            .map(|(name, text)| codec::decode_record(name, text.as_bytes()))
+            .collect()
     }
 
     fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
@@ -533,157 +487,4 @@ impl StateStore for PgState {
                 .collect()
         })
     }
-}
-
-impl Backend for PgState {
-    fn location(&self) -> String {
-        self.location.clone()
-    }
-
-    fn backup(&mut self) -> Result<String, StateError> {
-        let doc = crate::export::export(self)?;
-        let serial = self.meta()?.serial as i64;
-        let data = serde_json::to_string(&doc).map_err(|e| storage("encoding a backup", e))?;
-        let keep = crate::BACKUPS_KEPT as i64;
-        let at = codec::now_ms();
-        let id = self.call(move |c| async move {
-            let row = c
-                .data
-                .query_one(
-                    "INSERT INTO rewind_backups (workspace, serial, at, data) VALUES ($1, $2, $3, $4) \
-                     RETURNING id",
-                    &[&c.workspace, &serial, &at, &data],
-                )
-                .await
-                .map_err(|e| pg_err("writing a backup", &e))?;
-            c.data
-                .execute(
-                    "DELETE FROM rewind_backups WHERE workspace = $1 AND id NOT IN \
-                     (SELECT id FROM rewind_backups WHERE workspace = $1 ORDER BY id DESC LIMIT $2)",
-                    &[&c.workspace, &keep],
-                )
-                .await
-                .map_err(|e| pg_err("pruning backups", &e))?;
-            Ok(row.get::<_, i64>(0))
-        })?;
-        Ok(format!("rewind_backups id {id}"))
-    }
-
-    fn import(&mut self, doc: &serde_json::Value) -> Result<(), StateError> {
-        let doc = ExportDoc::parse(doc)?;
-        check_empty(self)?;
-        let records = doc
-            .records
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.name.clone(),
-                    String::from_utf8(codec::encode_record(r)?)
-                        .map_err(|e| storage("encoding", e))?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StateError>>()?;
-        let runs = doc
-            .runs
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.id as i64,
-                    String::from_utf8(codec::encode_run(r)?).map_err(|e| storage("encoding", e))?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StateError>>()?;
-        let journal = doc.journal;
-        let (lineage, serial) = (doc.lineage, doc.serial as i64);
-        self.call(move |c| async move {
-            let ctx = |e: tokio_postgres::Error| pg_err("importing state", &e);
-            let db = &c.data;
-            db.batch_execute("BEGIN").await.map_err(ctx)?;
-            let result = async {
-                db.execute(
-                    "UPDATE rewind_workspaces SET lineage = $2, serial = $3 WHERE name = $1",
-                    &[&c.workspace, &lineage, &serial],
-                )
-                .await
-                .map_err(ctx)?;
-                for (name, data) in &records {
-                    db.execute(
-                        "INSERT INTO rewind_records (workspace, name, data) VALUES ($1, $2, $3)",
-                        &[&c.workspace, name, data],
-                    )
-                    .await
-                    .map_err(ctx)?;
-                }
-                for j in &journal {
-                    db.execute(
-                        "INSERT INTO rewind_journal (workspace, serial, at, name, from_status, to_status, note) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        &[
-                            &c.workspace,
-                            &(j.serial as i64),
-                            &j.at,
-                            &j.name,
-                            &j.from.map(status_text),
-                            &j.to.map(status_text),
-                            &j.note,
-                        ],
-                    )
-                    .await
-                    .map_err(ctx)?;
-                }
-                for (id, data) in &runs {
-                    db.execute(
-                        "INSERT INTO rewind_runs (workspace, id, data) VALUES ($1, $2, $3)",
-                        &[&c.workspace, id, data],
-                    )
-                    .await
-                    .map_err(ctx)?;
-                }
-                Ok(())
-            }
-            .await;
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            let ended = db.batch_execute(end).await.map_err(ctx);
-            result.and(ended)
-        })
-    }
-}
-
-/// Releases lock `lock_id` whoever holds it, from any machine. Returns the holder it
-/// released, or `None` when no lock has that ID.
-pub fn force_unlock(url: &str, lock_id: &str) -> Result<Option<String>, StateError> {
-    let (url, lock_id) = (url.to_owned(), lock_id.to_owned());
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| storage("starting the PostgreSQL runtime", e))?;
-        rt.block_on(async move {
-            let config = config::build(&url, &env_lookup)?;
-            let client = connect(&config, "force-unlock").await?;
-            schema::migrate(&client).await?;
-            let row = client
-                .query_opt(
-                    "DELETE FROM rewind_locks WHERE lock_id = $1 \
-                     RETURNING workspace, pid, host, os_user, command, started_at",
-                    &[&lock_id],
-                )
-                .await
-                .map_err(|e| pg_err("releasing the lock", &e))?;
-            Ok(row.map(|r| {
-                format!(
-                    "workspace {}: pid {} on host {} (user {}), `{}`, since {}",
-                    r.get::<_, String>(0),
-                    r.get::<_, i32>(1),
-                    r.get::<_, String>(2),
-                    r.get::<_, String>(3),
-                    r.get::<_, String>(4),
-                    r.get::<_, String>(5)
-                )
-            }))
-        })
-    });
-    thread
-        .join()
-        .map_err(|_| StateError::Storage("the PostgreSQL thread panicked".to_owned()))?
 }

@@ -117,6 +117,66 @@ fn behaves(state: &mut dyn Backend) {
     assert!(err.to_string().contains("not empty"), "{err}");
 }
 
+/// A batch is several transitions, each with its own serial and journal entry, in order.
+fn batches(state: &mut dyn Backend) {
+    let before = state.meta().unwrap().serial;
+    assert_eq!(state.put_batch(&[]).unwrap(), Vec::<u64>::new());
+    assert_eq!(
+        state.meta().unwrap().serial,
+        before,
+        "an empty batch writes nothing"
+    );
+    let (a1, b1, a2) = (
+        record("batch-a", Status::Submitting),
+        record("batch-b", Status::Submitting),
+        record("batch-a", Status::Running),
+    );
+    let serials = state
+        .put_batch(&[
+            (&a1, "submitting"),
+            (&b1, "submitting"),
+            (&a2, "submitted: j-1"),
+        ])
+        .unwrap();
+    assert_eq!(serials, [before + 1, before + 2, before + 3]);
+    assert_eq!(state.meta().unwrap().serial, before + 3);
+    assert_eq!(state.get("batch-a").unwrap(), Some(a2));
+    assert_eq!(state.get("batch-b").unwrap(), Some(b1));
+    let journal = state.journal().unwrap();
+    let tail: Vec<_> = journal[journal.len() - 3..]
+        .iter()
+        .map(|j| (j.serial, j.name.as_str(), j.from, j.to, j.note.as_str()))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            (
+                before + 1,
+                "batch-a",
+                None,
+                Some(Status::Submitting),
+                "submitting"
+            ),
+            (
+                before + 2,
+                "batch-b",
+                None,
+                Some(Status::Submitting),
+                "submitting"
+            ),
+            (
+                before + 3,
+                "batch-a",
+                Some(Status::Submitting),
+                Some(Status::Running),
+                "submitted: j-1"
+            ),
+        ]
+    );
+    state.remove("batch-a", "rm").unwrap();
+    state.remove("batch-b", "rm").unwrap();
+}
+
 fn imports_exactly(source: &dyn Backend, fresh: &mut dyn Backend) {
     let export = source.export().unwrap();
     fresh.import(&export).unwrap();
@@ -149,6 +209,7 @@ fn locks(location: &Location) {
 #[test]
 fn memory_conforms() {
     behaves(&mut MemoryState::new());
+    batches(&mut MemoryState::new());
     let mut source = MemoryState::new();
     behaves(&mut source);
     imports_exactly(&source, &mut MemoryState::new());
@@ -160,6 +221,7 @@ fn sled_conforms() {
     let loc = Location::Dir(dir.path().join("a"));
     let mut state = backend::open(&loc, &options("test")).unwrap();
     behaves(&mut *state);
+    batches(&mut *state);
     let lineage = state.meta().unwrap().lineage;
     drop(state);
     let state = backend::open(&loc, &options("test")).unwrap();
@@ -185,6 +247,7 @@ fn postgres_conforms() {
     };
     let mut state = backend::open(&loc, &options("test")).unwrap();
     behaves(&mut *state);
+    batches(&mut *state);
     let lineage = state.meta().unwrap().lineage;
     drop(state);
     let state = backend::open(&loc, &options("test")).unwrap();
@@ -252,6 +315,19 @@ fn postgres_renews_leases_fences_force_unlocked_holders_and_refuses_newer_schema
         err.to_string().contains("no longer holds the lock"),
         "{err}"
     );
+    // A fenced batch is refused whole: not even the transitions before the fence check stay.
+    let serial = taker.meta().unwrap().serial;
+    let (b, c) = (
+        record("b", Status::Submitting),
+        record("c", Status::Submitting),
+    );
+    let err = holder.put_batch(&[(&b, "old"), (&c, "old")]).unwrap_err();
+    assert!(
+        err.to_string().contains("no longer holds the lock"),
+        "{err}"
+    );
+    assert_eq!(taker.meta().unwrap().serial, serial);
+    assert_eq!(taker.get("b").unwrap(), None);
     assert_eq!(
         rewind_state::postgres::force_unlock(&db.url, "no-such-id").unwrap(),
         None
@@ -267,5 +343,46 @@ fn postgres_renews_leases_fences_force_unlocked_holders_and_refuses_newer_schema
         err.to_string()
             .contains("version 999, newer than this rewind"),
         "{err}"
+    );
+}
+
+/// Reads come from the holder's copy of the records, which keeps sled's behaviour: one
+/// unreadable record fails only its own reads (and `list`), stays removable, and never hides
+/// the others. Its journal `from` is the status column, which the damage did not touch.
+#[test]
+fn postgres_reads_one_unreadable_record_as_sled_does() {
+    let Some(db) = TestDb::create("unreadable") else {
+        return;
+    };
+    let loc = Location::Postgres {
+        url: db.url.clone(),
+        workspace: "w".into(),
+    };
+    let mut state = backend::open(&loc, &options("test")).unwrap();
+    state
+        .put(&record("good", Status::Succeeded), "done")
+        .unwrap();
+    state.put(&record("bad", Status::Running), "run").unwrap();
+    drop(state);
+    rewind_state::testing::execute(
+        &db.url,
+        "UPDATE rewind_records SET data = '{not json' WHERE name = 'bad'",
+    )
+    .unwrap();
+    let mut state = backend::open(&loc, &options("test")).unwrap();
+    assert_eq!(
+        state.get("good").unwrap().map(|r| r.status),
+        Some(Status::Succeeded)
+    );
+    let err = state.get("bad").unwrap_err();
+    assert!(err.to_string().contains("\"bad\""), "{err}");
+    assert!(state.list().is_err(), "list names the unreadable record");
+    let serial = state.remove("bad", "rm").unwrap();
+    assert_eq!(state.get("bad").unwrap(), None);
+    assert_eq!(state.list().unwrap().len(), 1);
+    let last = state.journal().unwrap().pop().unwrap();
+    assert_eq!(
+        (last.serial, last.from, last.to),
+        (serial, Some(Status::Running), None)
     );
 }

@@ -77,6 +77,9 @@ pub enum Handle {
 }
 
 impl Handle {
+    // Each arm returns the field that identifies its kind of handle; merging them would only
+    // rename the bindings.
+    #[allow(clippy::match_same_arms)]
     pub fn id(&self) -> &str {
         match self {
             Handle::Job { job_id } => job_id,
@@ -84,11 +87,11 @@ impl Handle {
             Handle::CbrRestore {
                 operation_log_id: Some(id),
                 ..
-            } => id,
-            Handle::CbrRestore { backup_id, .. } => backup_id,
-            Handle::Create {
+            }
+            | Handle::Create {
                 job_id: Some(id), ..
             } => id,
+            Handle::CbrRestore { backup_id, .. } => backup_id,
             Handle::External { handle: id }
             | Handle::Create {
                 instance_id: id, ..

@@ -182,12 +182,11 @@ fn rds_engine_of(flavor: &str) -> Option<(&'static str, &'static str)> {
 
 fn restore_time(spec: &OpSpec) -> Option<i64> {
     match spec {
-        OpSpec::Rds(r) => r.source.restore_time,
+        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.restore_time,
         OpSpec::Ddm(r) => Some(r.source.restore_time),
         OpSpec::DdmMetadata(r) => r.source.restore_time,
         OpSpec::Taurusdb(r) => r.restore_time,
         OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.restore_time,
-        OpSpec::DdsRecovery(r) => r.source.restore_time,
         OpSpec::DdsCollections(r) => r
             .restore_collections
             .iter()

@@ -80,5 +80,8 @@ async fn a_create_logs_its_body_without_the_password() {
         text.contains("drill-logged") && text.contains("(sensitive)"),
         "the create body is logged, redacted"
     );
-    assert!(!text.contains(PASSWORD), "the password leaked into the logs");
+    assert!(
+        !text.contains(PASSWORD),
+        "the password leaked into the logs"
+    );
 }

@@ -182,12 +182,11 @@ fn rds_engine_of(flavor: &str) -> Option<(&'static str, &'static str)> {
 
 fn restore_time(spec: &OpSpec) -> Option<i64> {
     match spec {
-        OpSpec::Rds(r) => r.source.restore_time,
+        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.restore_time,
         OpSpec::Ddm(r) => Some(r.source.restore_time),
         OpSpec::DdmMetadata(r) => r.source.restore_time,
         OpSpec::Taurusdb(r) => r.restore_time,
         OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.restore_time,
-        OpSpec::DdsRecovery(r) => r.source.restore_time,
         OpSpec::DdsCollections(r) => r
             .restore_collections
             .iter()
@@ -290,5 +289,94 @@ impl Rehearsal {
             ..RateLimits::default()
         };
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_engine::kinds::{
+        DdsCollection, DdsCollections, DdsDatabase, RestoreNew, RestorePoint, RestoreType,
+    };
+    use rewind_engine::spec::{OpDecl, Span};
+    use serde_json::json;
+
+    fn decl(name: &str, spec: OpSpec) -> (String, OpDecl) {
+        (
+            name.to_owned(),
+            OpDecl {
+                name: name.to_owned(),
+                spec,
+                span: Span::new(0, 0, 1, 1),
+                depends_on: Vec::new(),
+                references: Vec::new(),
+                allow_overwrite_source: false,
+                timeout: None,
+                id_spans: BTreeMap::new(),
+            },
+        )
+    }
+
+    #[test]
+    fn the_world_holds_the_sources_of_creates_and_the_dds_instances() {
+        let now = 1_800_000_000_000;
+        let create = |flavor: &str| {
+            json!({ "flavor_ref": flavor })
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let point = |id: &str, backup: Option<&str>| RestorePoint {
+            instance_id: Some(id.to_owned()),
+            restore_type: backup.map(|_| RestoreType::Backup),
+            backup_id: backup.map(str::to_owned),
+            restore_time: backup.is_none().then_some(now - 3_600_000),
+        };
+        let new = |name: &str, p: RestorePoint, create| RestoreNew {
+            name: name.to_owned(),
+            restore_point: p,
+            password: None,
+            create,
+        };
+        let mut spec = Spec::default();
+        spec.ops.extend([
+            decl(
+                "pg",
+                OpSpec::RdsNew(new(
+                    "drill-pg",
+                    point("pgin03", None),
+                    create("rds.pg.n1.large"),
+                )),
+            ),
+            decl(
+                "mongo",
+                OpSpec::DdsNew(new("drill-m", point("m1in02", Some("mb1")), create("x"))),
+            ),
+            decl(
+                "coll",
+                OpSpec::DdsCollections(DdsCollections {
+                    instance_id: "m2in02".to_owned(),
+                    restore_collections: vec![DdsDatabase {
+                        database: "shop".to_owned(),
+                        restore_database_time: None,
+                        collections: vec![DdsCollection {
+                            old_name: "orders".to_owned(),
+                            new_name: None,
+                            restore_collection_time: now - 7_200_000,
+                        }],
+                    }],
+                }),
+            ),
+        ]);
+        let world = world_for(&spec, now);
+        let pg = &world.rds.instances["pgin03"];
+        assert_eq!(
+            (pg.engine.as_str(), pg.version.as_str()),
+            ("postgresql", "14")
+        );
+        assert!(world.dds.backups.contains_key("mb1"));
+        assert_eq!(world.dds.instances["m2in02"].databases["shop"], ["orders"]);
+        assert!(!world.dds.instances["m2in02"].restore_windows.is_empty());
+        assert!(world.validate().is_ok());
     }
 }

@@ -177,10 +177,20 @@ impl Client {
     /// show the rendered body, where each secret reads `(sensitive)`, and any error text that
     /// echoes a secret's value has it replaced.
     pub async fn post_op(&self, service: Service, op: &Operation) -> Result<Reply, SubmitError> {
+        let wire = op.wire_body();
+        // A placeholder left on the wire means a secret was never resolved: sending it would
+        // set `(sensitive)` as a password.
+        if let Some(at) = placeholder(&wire, String::new()) {
+            return Err(SubmitError::NotSent {
+                message: format!(
+                    "{}: the secret at {at} was not resolved, so nothing was sent",
+                    op.name
+                ),
+            });
+        }
         if op.secrets.is_empty() {
             return self.post(service, &op.request.path, &op.request.body).await;
         }
-        let wire = op.wire_body();
         let result = self
             .post_shown(service, &op.request.path, &wire, Some(&op.request.body))
             .await;
@@ -334,5 +344,20 @@ fn scrub(e: SubmitError, op: &Operation) -> SubmitError {
         SubmitError::NotSent { message } => SubmitError::NotSent {
             message: clean(message),
         },
+    }
+}
+
+/// The JSON pointer of the first `(sensitive)` string in `v`, if any.
+fn placeholder(v: &Value, at: String) -> Option<String> {
+    match v {
+        Value::String(s) if s == rewind_engine::kinds::SENSITIVE => Some(at),
+        Value::Object(m) => m
+            .iter()
+            .find_map(|(k, v)| placeholder(v, format!("{at}/{k}"))),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| placeholder(v, format!("{at}/{i}"))),
+        _ => None,
     }
 }

@@ -333,3 +333,18 @@ async fn preflight_names_a_small_volume_a_time_outside_the_window_and_an_unknown
     );
     assert_eq!(posts(&h), 0);
 }
+
+#[tokio::test]
+async fn an_unresolved_password_is_never_sent() {
+    let h = Harness::start(world()).await;
+    let cloud = h.cloud();
+    let mut op = op("drill-a", MYSQL, None, Some(BACKUP), json!({}));
+    op.secrets.clear();
+    let p = provider(&cloud, &op);
+    let err = p.submit(&op).await.expect_err("no password to send");
+    let SubmitError::NotSent { message } = &err else {
+        panic!("expected NotSent, got {err:?}");
+    };
+    assert!(message.contains("/password"), "{message}");
+    assert_eq!(posts(&h), 0);
+}

@@ -25,6 +25,7 @@ pub mod config;
 pub mod dbs;
 pub mod dcs;
 pub mod ddm;
+pub mod discover;
 pub mod endpoint;
 pub mod env;
 pub mod external;

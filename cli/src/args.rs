@@ -150,6 +150,18 @@ pub enum InitService {
 }
 
 impl InitService {
+    /// The service as people write it.
+    pub fn display(self) -> &'static str {
+        match self {
+            InitService::Ddm => "DDM",
+            InitService::Rds => "RDS",
+            InitService::Taurusdb => "TaurusDB",
+            InitService::Dds => "DDS",
+            InitService::Dcs => "DCS",
+            InitService::Cbr => "CBR",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             InitService::Ddm => "ddm",

@@ -57,24 +57,40 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, point: Point) -> Result<Sca
         InitService::Ddm => return Err(CliError::msg("ddm is scaffolded elsewhere")),
     };
     // Where the data comes from: a window-checked time or the newest backup.
-    let (type_, from, note) = match point {
+    let (type_, from, note, stamp) = match point {
         Point::At(at) => {
             let windows = d.windows(svc, id, at).await.map_err(cloud)?;
-            inside(&format!("{} instance {id}", service.name()), at, &windows)?;
+            inside(
+                &format!("{} instance {id}", service.display()),
+                at,
+                &windows,
+            )?;
             out.vars
                 .push(entry("at", s(time_text(at))).note("The point in time restored to."));
             let note =
                 format!("Inside the window of GET /v3/{{project_id}}/instances/{id}/restore-time");
-            ("timestamp", entry("restore_time", s("${var.at}")), note)
+            let stamp = wire_time::format(at, "%Y%m%d%H%M");
+            (
+                "timestamp",
+                entry("restore_time", s("${var.at}")),
+                note,
+                stamp,
+            )
         }
         Point::LatestBackup => {
             let path = format!("GET /v3/{{project_id}}/backups?instance_id={id}");
             let list = d.backups(svc, id).await.map_err(cloud)?;
-            let (backup, _) = newest(&list, "id", "end_time", &["COMPLETED", "AVAILABLE"])
+            let (backup, ended) = newest(&list, "id", "end_time", &["COMPLETED", "AVAILABLE"])
                 .or_else(|| newest(&list, "id", "begin_time", &["COMPLETED", "AVAILABLE"]))
                 .ok_or_else(|| no_backup(&format!("instance {id}"), &path))?;
             let note = format!("Newest completed backup in {path}");
-            ("backup", entry("backup_id", s(backup)), note)
+            // Named for when the backup was taken, so the name says what the data is.
+            let stamp = if ended == i64::MIN {
+                "backup".to_owned()
+            } else {
+                wire_time::format(ended, "%Y%m%d%H%M")
+            };
+            ("backup", entry("backup_id", s(backup)), note, stamp)
         }
     };
     let mut taken = BTreeSet::new();
@@ -83,10 +99,6 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, point: Point) -> Result<Sca
             let path = format!("GET /v3/{{project_id}}/instances?id={id}");
             let inst = d.instance(Service::Rds, id).await.map_err(cloud)?;
             let source_name = inst["name"].as_str().unwrap_or(id).to_owned();
-            let stamp = match point {
-                Point::At(at) => wire_time::format(at, "%Y%m%d%H%M"),
-                Point::LatestBackup => "backup".to_owned(),
-            };
             out.vars
                 .push(entry("name", s(instance_name(&source_name, &stamp))).note(
                     "Name of the new instance: rewind makes sure it is unique before creating it.",

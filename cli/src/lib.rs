@@ -39,6 +39,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     ExitCode::SUCCESS
                 }
+                // `rewind init` promises 2 for usage mistakes (it has no "changes pending").
+                _ if args.get(1).is_some_and(|a| a.as_os_str() == "init") => ExitCode::from(2),
                 _ => ExitCode::from(1),
             };
         }
@@ -64,6 +66,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Version => Ok(commands::version::exec(&printer)),
         Command::Schema => commands::schema::exec(&cli.global, &printer),
         Command::Providers => commands::providers::exec(&cli.global, &printer),
+        Command::Init(a) => commands::init::exec(&a, &printer),
     };
     match result {
         Ok(code) => code,

@@ -27,6 +27,7 @@ pub mod dbs;
 pub mod dcs;
 pub mod ddm;
 pub mod dds;
+pub mod discover;
 pub mod endpoint;
 pub mod env;
 pub mod external;

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod completions;
 pub mod graph;
 pub mod history;
+pub mod init;
 pub mod man;
 pub mod plan;
 pub mod providers;

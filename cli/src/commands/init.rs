@@ -1,0 +1,247 @@
+//! `rewind init`: reads the cloud (or a rehearsal simulator) and writes a spec that validates as it stands.
+
+mod ddm;
+mod names;
+mod single;
+mod world;
+mod yaml;
+
+use crate::args::{InitArgs, InitService};
+use crate::error::CliError;
+use crate::printer::Printer;
+use crate::simulate::Rehearsal;
+use rewind_providers::discover::Discover;
+use rewind_providers::{CloudConfig, CloudSettings, wire_time};
+use std::io::Write;
+use std::process::ExitCode;
+use yaml::{Entry, Y, entry, s};
+
+/// What a scaffold holds before it is rendered: each part already in its final order.
+#[derive(Debug, Default)]
+pub struct Scaffold {
+    pub header: Vec<String>,
+    pub vars: Vec<Entry>,
+    pub secrets: Vec<Entry>,
+    pub restores: Vec<Entry>,
+}
+
+impl Scaffold {
+    fn render(self) -> String {
+        let mut top = vec![entry("version", Y::Int(1))];
+        if !self.vars.is_empty() {
+            top.push(entry("vars", Y::Map(self.vars)));
+        }
+        if !self.secrets.is_empty() {
+            top.push(
+                entry("secrets", Y::Map(self.secrets)).note(
+                    "Values come from the environment at apply time; they never reach a file.",
+                ),
+            );
+        }
+        top.push(entry("restores", Y::Map(self.restores)));
+        yaml::document(&self.header, &top)
+    }
+}
+
+/// The restore point asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    At(i64),
+    LatestBackup,
+}
+
+/// A usage mistake: exit status 2, before anything is read from the cloud.
+fn usage(message: impl Into<String>) -> CliError {
+    CliError::hint(message, "see `rewind init --help`")
+}
+
+fn point(args: &InitArgs) -> Result<Point, CliError> {
+    match (&args.at, args.backup) {
+        (Some(text), None) => {
+            let ts: jiff::Timestamp = text.trim().parse().map_err(|e| {
+                usage(format!(
+                    "--at {text:?} is not a time like 2026-11-30T02:00:00Z: {e}"
+                ))
+            })?;
+            Ok(Point::At(ts.as_millisecond()))
+        }
+        (None, Some(_)) => Ok(Point::LatestBackup),
+        (Some(_), Some(_)) => Err(usage("give --at TIME or --backup latest, not both")),
+        (None, None) => Err(usage(
+            "give the restore point: --at TIME or --backup latest",
+        )),
+    }
+}
+
+fn check_usage(args: &InitArgs) -> Result<Point, CliError> {
+    let point = point(args)?;
+    let service = args.service;
+    if args.target_ddm.is_some() && service != InitService::Ddm {
+        return Err(usage("--target-ddm applies to `rewind init ddm` only"));
+    }
+    match (service, point) {
+        (InitService::Ddm, Point::LatestBackup) => {
+            return Err(usage(
+                "`rewind init ddm` restores a point in time: give --at TIME",
+            ));
+        }
+        (InitService::Dcs | InitService::Cbr, Point::At(_)) => {
+            return Err(usage(format!(
+                "{} restores backups, not points in time: give --backup latest",
+                service.name()
+            )));
+        }
+        _ => {}
+    }
+    if args.instance.trim().is_empty() {
+        return Err(usage("--instance must name an instance ID"));
+    }
+    Ok(point)
+}
+
+pub fn exec(args: &InitArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let point = match check_usage(args) {
+        Ok(p) => p,
+        Err(e) => {
+            crate::render::errors::print(&e, printer);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let out = args.out.as_str();
+    if out != "-" && !args.force && std::path::Path::new(out).exists() {
+        return Err(CliError::hint(
+            format!("{out} exists already; rewind init does not overwrite it"),
+            "pass --force to replace it, or -o OTHER.yaml (-o - prints to stdout)",
+        ));
+    }
+    let text = super::plan::runtime()?.block_on(scaffold(args, point))?;
+    if out == "-" {
+        printer.out(&text);
+        return Ok(ExitCode::SUCCESS);
+    }
+    write_file(out, &text, args.force)?;
+    printer.info(&format!(
+        "wrote {out}; next: `rewind validate -f {out}`, then `rewind plan -f {out}`"
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_file(path: &str, text: &str, force: bool) -> Result<(), CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        // Another process may have written it since the check above.
+        options.create_new(true);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| CliError::msg(format!("cannot write {path}: {e}")))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| CliError::msg(format!("cannot write {path}: {e}")))
+}
+
+async fn scaffold(args: &InitArgs, point: Point) -> Result<String, CliError> {
+    let rehearsal = if args.simulate {
+        Some(world::start(args, point).await?)
+    } else {
+        None
+    };
+    let config = cloud_config(rehearsal.as_ref())?;
+    let cloud = rewind_providers::connect(config).map_err(|e| CliError::msg(e.to_string()))?;
+    let d = Discover::new(std::sync::Arc::clone(cloud.client()));
+    let mut scaffold = match (args.service, point) {
+        (InitService::Ddm, Point::At(at)) => ddm::scaffold(&d, args, at).await?,
+        _ => single::scaffold(&d, args, point).await?,
+    };
+    let mut header = vec![format!(
+        "Scaffolded by `rewind init {}` from {}.",
+        args.service.name(),
+        if args.simulate {
+            "the rehearsal simulator"
+        } else {
+            "the cloud"
+        }
+    )];
+    header.extend(["Check it, then: rewind validate && rewind plan".to_owned()]);
+    header.append(&mut scaffold.header);
+    scaffold.header = header;
+    if let Some(r) = rehearsal {
+        r.sim.shutdown().await;
+    }
+    Ok(scaffold.render())
+}
+
+fn cloud_config(rehearsal: Option<&Rehearsal>) -> Result<CloudConfig, CliError> {
+    if let Some(r) = rehearsal {
+        return r.cloud_config();
+    }
+    CloudConfig::resolve(
+        &CloudSettings::default(),
+        rewind_providers::env::process_env,
+    )
+    .map_err(|e| {
+        CliError::hint(
+            e.to_string(),
+            "set OS_* credentials (see the README), or --simulate to try it against the simulator",
+        )
+    })
+}
+
+/// A cloud answer turned into an error of this command (exit status 1).
+pub fn cloud(e: rewind_providers::discover::DiscoverError) -> CliError {
+    CliError::msg(e.message)
+}
+
+/// RFC 3339 in UTC, as specs write times.
+pub fn time_text(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
+/// Fails clearly unless `ms` lies in one of `windows`.
+pub fn inside(what: &str, ms: i64, windows: &[(i64, i64)]) -> Result<(), CliError> {
+    if windows.iter().any(|(a, b)| (*a..=*b).contains(&ms)) {
+        return Ok(());
+    }
+    let shown: Vec<String> = windows
+        .iter()
+        .map(|(a, b)| format!("{} .. {}", wire_time::show(*a), wire_time::show(*b)))
+        .collect();
+    Err(CliError::hint(
+        format!(
+            "--at {} is outside the restorable window of {what}: {}",
+            wire_time::show(ms),
+            if shown.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!("[{}]", shown.join(", "))
+            }
+        ),
+        "pick a time inside the window, or restore a backup with --backup latest",
+    ))
+}
+
+/// The secret every created instance's root password comes from.
+pub fn password_secret() -> Entry {
+    entry(
+        "node_password",
+        Y::Map(vec![entry("env", s("REWIND_NODE_PASSWORD"))]),
+    )
+    .note(
+        "export REWIND_NODE_PASSWORD=... before `rewind apply` (the new instances' root password)",
+    )
+}
+
+/// A string field of a cloud answer, or an error naming where it should have been.
+pub fn field(v: &serde_json::Value, pointer: &str, from: &str) -> Result<String, CliError> {
+    v.pointer(pointer)
+        .and_then(|x| {
+            x.as_str()
+                .map(str::to_owned)
+                .or_else(|| x.as_i64().map(|i| i.to_string()))
+        })
+        .filter(|x| !x.is_empty())
+        .ok_or_else(|| CliError::msg(format!("{from} gave no `{}`", &pointer[1..])))
+}

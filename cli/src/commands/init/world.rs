@@ -1,0 +1,88 @@
+//! The rehearsal world of `rewind init --simulate`: the asked-for instance, healthy, with deterministic neighbours.
+
+use super::Point;
+use super::names::{hex32, uuid};
+use crate::args::{InitArgs, InitService};
+use crate::error::CliError;
+use crate::simulate::{DEFAULT_TIME_SCALE, Rehearsal};
+use rewind_sim::{SimConfig, World};
+
+const DAY_MS: i64 = 86_400_000;
+/// Restorable windows reach this far back from now.
+const WINDOW_DAYS: i64 = 7;
+
+/// A world holding `args.instance` (a DDM instance gets two RDS data nodes, an empty target
+/// DDM and two spare RDS instances; others get a backup), unless `--world` names one.
+pub fn build(args: &InitArgs, now: i64) -> World {
+    let mut world = World::healthy(now);
+    let window = (now - WINDOW_DAYS * DAY_MS, now);
+    let id = args.instance.as_str();
+    let seeded = |what: &str| hex32(&format!("{id}/{what}"));
+    match args.service {
+        InitService::Ddm => {
+            let nodes: Vec<String> = (1..=2)
+                .map(|n| format!("{}in01", seeded(&format!("dn{n}"))))
+                .collect();
+            world.ensure_ddm_instance(id, &nodes, window);
+            world.ensure_ddm_instance(&format!("{}in09", seeded("target")), &[], window);
+            for n in 1..=2 {
+                world.ensure_rds_instance(&format!("{}in01", seeded(&format!("spare{n}"))), window);
+            }
+        }
+        InitService::Rds => {
+            world.ensure_rds_instance(id, window);
+            world.ensure_rds_backup(id, &format!("{}br01", seeded("backup")));
+            if let Some(t) = &args.target {
+                world.ensure_rds_instance(t, window);
+            }
+        }
+        InitService::Taurusdb => {
+            world.ensure_taurusdb_instance(id, window);
+            world.ensure_taurusdb_backup(id, &format!("{}br07", seeded("backup")));
+            if let Some(t) = &args.target {
+                world.ensure_taurusdb_instance(t, window);
+            }
+        }
+        InitService::Dcs => {
+            world.ensure_dcs_instance(id);
+            world.ensure_dcs_backup(id, &uuid(&format!("{id}/backup")));
+        }
+        InitService::Cbr => {
+            let child = (uuid(&format!("{id}/child")), uuid(&format!("{id}/volume")));
+            world.ensure_cbr_backup(&uuid(&format!("{id}/backup")), Some(id), None, &[child]);
+        }
+        // The DDS world is the simulator's own (--world FILE).
+        InitService::Dds => {}
+    }
+    world
+}
+
+/// Starts the simulator over the generated world, or `--world FILE`.
+pub async fn start(args: &InitArgs, _point: Point) -> Result<Rehearsal, CliError> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let world = match &args.world {
+        Some(path) => {
+            let text = crate::load::read_text(path)?;
+            World::from_yaml(&text).map_err(|e| {
+                CliError::hint(
+                    format!("world file {}: {e}", path.display()),
+                    "see simulator/README.md for the format",
+                )
+            })?
+        }
+        None => build(args, now),
+    };
+    let config = SimConfig {
+        world,
+        time_scale: DEFAULT_TIME_SCALE,
+        seed: 1,
+        ..SimConfig::default()
+    };
+    let sim = rewind_sim::start(config)
+        .await
+        .map_err(|e| CliError::msg(format!("cannot start the simulator: {e}")))?;
+    Ok(Rehearsal {
+        sim,
+        time_scale: DEFAULT_TIME_SCALE,
+    })
+}

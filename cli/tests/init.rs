@@ -65,11 +65,7 @@ fn init_ddm(sb: &Sandbox, at: &str, extra: &[&str]) -> Run {
     sb.run(&args)
 }
 
-// Needs the `kinds` branch (lowering of rds.restore_new) and a simulator that reports UUIDs for
-// vpc_id/subnet_id/security_group_id (it reports vpc-default, subnet-sim, sg-sim today, which
-// rds.restore_new rejects). Run with --ignored once both are merged.
 #[test]
-#[ignore = "needs the kinds branch and UUID network IDs from the simulator"]
 fn ddm_new_writes_a_spec_with_outputs_and_secrets_that_validates_and_applies() {
     let sb = Sandbox::new();
     let at = recent();

@@ -273,8 +273,9 @@ pub(crate) fn instance_json(id: &str, inst: &RdsInstance) -> Value {
     } else {
         inst.flavor_ref.clone()
     };
+    // A storage type the create API accepts, so that an instance can be restored "like" itself.
     let volume_type = if inst.volume_type.is_empty() {
-        "ULTRAHIGH"
+        "CLOUDSSD"
     } else {
         inst.volume_type.as_str()
     };
@@ -293,7 +294,7 @@ pub(crate) fn instance_json(id: &str, inst: &RdsInstance) -> Value {
         "region": "eu-de",
         "datastore": { "type": datastore_type(&inst.engine), "version": inst.version },
         "volume": { "type": volume_type, "size": inst.volume_size },
-        "vpc_id": inst.vpc_name,
+        "vpc_id": network_id("vpc", &inst.vpc_name),
         "enterprise_project_id": "0",
         "time_zone": "UTC",
         "backup_strategy": { "start_time": "02:00-03:00", "keep_days": 7 },
@@ -307,14 +308,33 @@ pub(crate) fn instance_json(id: &str, inst: &RdsInstance) -> Value {
         "disk_encryption_id": inst.disk_encryption_id,
         "flavor_ref": flavor,
         "maintenance_window": "02:00-06:00",
-        "security_group_id": "sg-sim",
-        "subnet_id": "subnet-sim",
+        "security_group_id": network_id("sg", &inst.vpc_name),
+        "subnet_id": network_id("subnet", &inst.vpc_name),
         "switch_strategy": "",
     });
     if let Some(c) = &inst.collation {
         out["collation"] = json!(c);
     }
     out
+}
+
+/// A stable UUID for a network object of the instance's VPC: the real API answers IDs, and a
+/// spec copied from these answers (`rewind init`) must pass the ID checks.
+fn network_id(kind: &str, vpc: &str) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut a = DefaultHasher::new();
+    (kind, vpc, 1u8).hash(&mut a);
+    let mut b = DefaultHasher::new();
+    (kind, vpc, 2u8).hash(&mut b);
+    let (x, y) = (a.finish(), b.finish());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        x >> 32,
+        (x >> 16) & 0xffff,
+        x & 0xfff,
+        y >> 52,
+        y & 0xffff_ffff_ffff
+    )
 }
 
 fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {

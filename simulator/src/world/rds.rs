@@ -71,7 +71,7 @@ pub struct RdsInstance {
     /// Empty reports the engine's `n1.large` class.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub flavor_ref: String,
-    /// Empty reports `ULTRAHIGH`.
+    /// Empty reports `CLOUDSSD`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub volume_type: String,
     /// SQL Server only.

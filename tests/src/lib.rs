@@ -185,6 +185,7 @@ impl Harness {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("NO_COLOR", "1")
+            .envs(EXAMPLE_SECRETS.iter().copied())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null());
         cmd
@@ -224,6 +225,13 @@ impl Harness {
     }
 }
 
+/// The secrets the examples read from the environment, with test values that pass every
+/// engine's password rules. Tests grep for them to prove they never reach disk or output.
+pub const EXAMPLE_SECRETS: &[(&str, &str)] = &[
+    ("REWIND_NODE_PASSWORD", "Node-Pw-4c1e7a9b"),
+    ("REWIND_MONGO_PASSWORD", "Mongo-Pw-8d2f6b3e"),
+];
+
 /// The target each operation restores onto: the key the simulator counts submissions by.
 pub fn targets(spec_text: &str) -> BTreeMap<String, String> {
     targets_with(spec_text, &[])
@@ -249,6 +257,7 @@ pub fn targets_with(
             let target = match &op.spec {
                 OpSpec::Cbr(c) => c.server_id.clone().or_else(|| c.volume_id.clone()),
                 OpSpec::Dcs(d) => Some(d.instance_id.clone()),
+                OpSpec::DdsCollections(d) => Some(d.instance_id.clone()),
                 OpSpec::External(e) => e.body["volume_id"].as_str().map(str::to_owned),
                 other => other.source_and_target().map(|(_, t)| t.to_owned()),
             };

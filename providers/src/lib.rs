@@ -15,6 +15,7 @@
 // - `connect` builds a `Cloud`, which hands the CLI one provider per service.
 
 pub mod api_error;
+pub mod batch;
 pub mod budget;
 pub mod cbr;
 pub mod check;

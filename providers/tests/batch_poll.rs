@@ -259,3 +259,57 @@ async fn cbr_restores_in_flight_share_one_operation_log_read_per_round() {
         );
     }
 }
+
+#[tokio::test]
+async fn ddm_jobs_in_flight_share_one_job_list_read_per_round() {
+    let ddm_target = |i: usize| format!("{i:032x}in09");
+    let mut w = world();
+    let (win, at) = window(harness::now(&w));
+    w.ensure_rds_instance(RDS_SRC, win);
+    w.ensure_ddm_instance(DDM_SRC, &[RDS_SRC.to_owned()], win);
+    for i in 0..JOBS {
+        w.ensure_ddm_instance(&ddm_target(i), &[], win);
+        w.ensure_rds_instance(&rds_target(i), win);
+    }
+    let h = Harness::start(w).await;
+    let cloud = cloud(&h);
+    let mut jobs = Vec::new();
+    let mut p = None;
+    for i in 0..JOBS {
+        let OpSpec::Ddm(mut spec) = ddm_restore(at) else {
+            panic!("ddm_restore builds a ddm.restore");
+        };
+        spec.target.instance_id = ddm_target(i);
+        spec.data_node_relations[0].target_instance_id = rds_target(i);
+        let op = operation(&format!("d{i}"), OpSpec::Ddm(spec));
+        let prov = provider(&cloud, &op);
+        let handle = prov.submit(&op).await.expect("submit");
+        jobs.push((op, handle, None));
+        p = Some(prov);
+    }
+    let p = p.expect("a provider");
+    h.advance(30);
+    let per_round = run_rounds(
+        &h,
+        &p,
+        &mut jobs,
+        &|path| path.ends_with("/jobs"),
+        &|path| path.contains("/jobs/"),
+    )
+    .await;
+    assert!(per_round.len() >= 3, "{per_round:?}");
+    for (listed, single) in &per_round[1..] {
+        assert_eq!(
+            (*listed, *single),
+            (1, 0),
+            "one job-list read per round: {per_round:?}"
+        );
+    }
+    for (op, _, outcome) in &jobs {
+        assert!(
+            matches!(outcome, Some(PollOutcome::Succeeded { .. })),
+            "{} ended {outcome:?}",
+            op.name
+        );
+    }
+}

@@ -3,6 +3,7 @@
 use crate::batch::{Batch, ListRead};
 use crate::check::{self, Paged, check};
 use crate::client::Client;
+use crate::rank::Ranks;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
 use crate::wire_time::{self, CLOCK_SKEW_MS};
@@ -21,6 +22,8 @@ const MAX_PAGES: usize = 10;
 #[derive(Debug, Clone)]
 pub struct CbrProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
     /// Restores in flight, observed together through the restore operation logs.
     batch: Batch,
     /// Every available backup, read once by the first preflight: one paged list read
@@ -128,6 +131,7 @@ fn refined(log: &Value, backup_id: &str, submitted_at: i64) -> Option<Handle> {
 impl CbrProvider {
     pub fn new(client: Arc<Client>) -> CbrProvider {
         CbrProvider {
+            ranks: Ranks::default(),
             batch: Batch::new(client.rate_limits()),
             client,
             inventory: Arc::default(),
@@ -317,7 +321,7 @@ impl Provider for CbrProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             let spec = spec(op)?;
             let Handle::CbrRestore {
                 backup_id,
@@ -354,7 +358,7 @@ impl Provider for CbrProvider {
                 .await?;
             self.batch.learn(&key, None, &outcome);
             Ok(outcome)
-        })
+        }))
     }
 
     fn reconcile<'a>(

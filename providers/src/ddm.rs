@@ -3,6 +3,7 @@
 use crate::batch::{self, Batch, ListRead};
 use crate::check::{self, Paged, check};
 use crate::client::Client;
+use crate::rank::Ranks;
 use crate::job::{self, Job};
 use crate::query::Query;
 use crate::wire_time::{self, CLOCK_SKEW_MS};
@@ -24,6 +25,8 @@ const FUTURE_SLACK_MS: i64 = 86_400_000;
 #[derive(Debug, Clone)]
 pub struct DdmProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
     /// Jobs in flight, observed together through the job list.
     batch: Batch,
     /// Every DDM instance, read once by the first preflight that needs one (as RDS does); an
@@ -76,6 +79,7 @@ fn spec(op: &Operation) -> Result<Spec<'_>, ProviderError> {
 impl DdmProvider {
     pub fn new(client: Arc<Client>) -> DdmProvider {
         DdmProvider {
+            ranks: Ranks::default(),
             batch: Batch::new(client.rate_limits()),
             client,
             inventory: Arc::default(),
@@ -392,7 +396,7 @@ impl Provider for DdmProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             let spec = spec(op)?;
             let Handle::Job { job_id } = handle else {
                 return Err(ProviderError {
@@ -406,7 +410,7 @@ impl Provider for DdmProvider {
             let single = batch::job_query(&self.client, Service::Ddm, &path, &query, target);
             let list = |from| self.job_list(from);
             batch::poll_job(&self.batch, job_id, target, list, single).await
-        })
+        }))
     }
 
     fn reconcile<'a>(

@@ -32,6 +32,7 @@ pub mod external;
 pub mod iam;
 pub mod job;
 pub mod query;
+pub mod rank;
 pub mod rds;
 pub mod retry;
 pub mod secret;

@@ -3,6 +3,7 @@
 use crate::batch::{self, Batch, ListRead};
 use crate::check::{self, check};
 use crate::client::Client;
+use crate::rank::Ranks;
 use crate::dbs;
 use crate::job;
 use crate::query::Query;
@@ -17,6 +18,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct RdsProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
     /// Every instance, read once by the first preflight that needs one: one paged list read
     /// answers the preflight checks of every operation of a run. Polls and reconcile never
     /// use it (they need the status now).
@@ -38,6 +41,7 @@ const INSTANCES: check::Paged<'static> = check::Paged {
 impl RdsProvider {
     pub fn new(client: Arc<Client>) -> RdsProvider {
         RdsProvider {
+            ranks: Ranks::default(),
             batch: Batch::new(client.rate_limits()),
             client,
             inventory: Arc::default(),
@@ -262,7 +266,7 @@ impl Provider for RdsProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             let target_id = &spec(op)?.target.instance_id;
             // A job is one task of the instant-task list, which every job in flight shares.
             if let Handle::Job { job_id } = handle
@@ -276,7 +280,7 @@ impl Provider for RdsProvider {
             }
             let instance = self.instance(target_id);
             dbs::poll(&self.client, Service::Rds, handle, target_id, instance).await
-        })
+        }))
     }
 
     /// The instant-task list first; failing that (a service that does not serve it), a target

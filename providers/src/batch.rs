@@ -341,7 +341,10 @@ mod tests {
         let snap = answers[9].clone().expect("a list answer");
         assert!(snap.get("j5").is_some() && snap.get("j1").is_none());
         // The window reached back to the earliest job known when the round began.
-        assert!(snap.get("j5").is_some_and(|v| v["from"].as_i64() <= Some(999)));
+        assert!(
+            snap.get("j5")
+                .is_some_and(|v| v["from"].as_i64() <= Some(999))
+        );
         // A minute later the answer is stale: a new round.
         tokio::time::advance(Duration::from_secs(60)).await;
         batch

@@ -2,9 +2,9 @@
 
 use crate::check::{self, Paged, check};
 use crate::client::Client;
-use crate::rank::Ranks;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
+use crate::rank::Ranks;
 use crate::wire_time::{self, CLOCK_SKEW_MS};
 use rewind_engine::kinds::{DcsRestore, OpSpec, Service};
 use rewind_engine::provider::{

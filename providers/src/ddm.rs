@@ -3,9 +3,9 @@
 use crate::batch::{self, Batch, ListRead};
 use crate::check::{self, Paged, check};
 use crate::client::Client;
-use crate::rank::Ranks;
 use crate::job::{self, Job};
 use crate::query::Query;
+use crate::rank::Ranks;
 use crate::wire_time::{self, CLOCK_SKEW_MS};
 use rewind_engine::kinds::{DdmMetadataRestore, DdmRestore, OpSpec, Service};
 use rewind_engine::provider::{

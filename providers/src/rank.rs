@@ -125,12 +125,7 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         ranks.record("b", &running(90.0));
         assert!(ranks.rank("b") < ranks.rank("a"));
-        ranks.record(
-            "a",
-            &PollOutcome::Failed {
-                reason: "x".into(),
-            },
-        );
+        ranks.record("a", &PollOutcome::Failed { reason: "x".into() });
         assert_eq!(ranks.rank("a"), 11_000);
     }
 }

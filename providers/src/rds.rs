@@ -3,10 +3,10 @@
 use crate::batch::{self, Batch, ListRead};
 use crate::check::{self, check};
 use crate::client::Client;
-use crate::rank::Ranks;
 use crate::dbs;
 use crate::job;
 use crate::query::Query;
+use crate::rank::Ranks;
 use crate::wire_time::CLOCK_SKEW_MS;
 use rewind_engine::kinds::{OpSpec, RdsRestore, RestoreType, Service};
 use rewind_engine::provider::{

@@ -2,10 +2,10 @@
 
 use crate::check::{self, check};
 use crate::client::Client;
-use crate::rank::Ranks;
 use crate::dbs;
 use crate::job;
 use crate::query::Query;
+use crate::rank::Ranks;
 use rewind_engine::kinds::{OpSpec, RestoreType, Service, TaurusdbRestore};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,

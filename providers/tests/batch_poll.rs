@@ -151,7 +151,9 @@ async fn rds_jobs_in_flight_share_one_task_list_read_per_round() {
         assert_eq!(outputs["job_id"], handle.id());
     }
     let polls_without_batch = per_round.len() * JOBS;
-    let sent = gets(&h, |path| path.ends_with("/tasklist") || path.ends_with("/jobs"));
+    let sent = gets(&h, |path| {
+        path.ends_with("/tasklist") || path.ends_with("/jobs")
+    });
     assert!(
         sent * 2 < polls_without_batch,
         "{sent} GETs for {polls_without_batch} polls"

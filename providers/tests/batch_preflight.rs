@@ -67,7 +67,10 @@ async fn one_backup_list_answers_the_preflight_of_many_cbr_restores() {
     // A backup the list lacks is asked for by id, and its check says why it fails.
     let op = operation(
         "missing",
-        cbr_volume_restore("22222222-0000-4000-8000-000000000000".into(), cbr_volume_of(0)),
+        cbr_volume_restore(
+            "22222222-0000-4000-8000-000000000000".into(),
+            cbr_volume_of(0),
+        ),
     );
     let checks = p.preflight(&op).await.expect("preflight");
     assert_eq!(failed(&checks).len(), 1, "{checks:?}");
@@ -96,11 +99,10 @@ async fn ddm_preflight_reads_the_instance_list_once_and_falls_back_to_the_detail
     // no instance (the simulator does not serve it), each instance's detail is read.
     assert_eq!(listed, 1);
     let details = gets(&h, |p| p.starts_with("/v1/") && p.contains("/instances/"));
-    let served_by_list = h
-        .sim
-        .requests()
-        .iter()
-        .any(|r| r.path.starts_with("/v1/") && r.path.ends_with("/instances") && r.status == 200);
+    let served_by_list =
+        h.sim.requests().iter().any(|r| {
+            r.path.starts_with("/v1/") && r.path.ends_with("/instances") && r.status == 200
+        });
     if served_by_list {
         assert_eq!(details, 0);
     } else {

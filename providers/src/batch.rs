@@ -25,6 +25,11 @@ use tokio::time::Instant;
 /// answer is never staler than the soonest a job would have been polled again anyway.
 pub const FRESH: Duration = Duration::from_millis(500);
 
+/// Jobs in flight from which a list round is read. With two, a list read saves at most one
+/// GET a round, yet reaches back to the older job and can take several pages in a busy
+/// project; from three on it pays off whatever the page count.
+pub const BATCH_FROM: usize = 3;
+
 /// A job not polled for this long (its apply timed out or ended) no longer counts as in flight.
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 
@@ -134,8 +139,8 @@ impl Batch {
         &self.counters
     }
 
-    /// Records a poll of job `key` (created at or after `since_ms`) and, when another job is
-    /// in flight too, returns the list answer of the current round, reading it if no fresh
+    /// Records a poll of job `key` (created at or after `since_ms`) and, when at least
+    /// [`BATCH_FROM`] jobs are in flight, returns the list answer of the current round, reading it if no fresh
     /// one exists: `list(from)` reads every item created at or after `from`.
     pub async fn observe<F, Fut>(&self, key: &str, since_ms: i64, list: F) -> Option<Arc<Snapshot>>
     where
@@ -154,7 +159,7 @@ impl Batch {
             });
             job.since_ms = job.since_ms.min(since_ms);
             job.last_poll = now;
-            if !self.enabled || inner.unsupported || inner.jobs.len() < 2 {
+            if !self.enabled || inner.unsupported || inner.jobs.len() < BATCH_FROM {
                 return None;
             }
             let from = inner.jobs.values().map(|j| j.since_ms).min()?;
@@ -335,8 +340,8 @@ mod tests {
         for t in tasks {
             answers.push(t.await.ok().flatten());
         }
-        // The first poll was alone; every later one took the one round.
-        assert!(answers[0].is_none());
+        // The first two polls were too few; every later one took the one round.
+        assert!(answers[0].is_none() && answers[1].is_none());
         assert_eq!(calls.load(Ordering::Relaxed), 1);
         let snap = answers[9].clone().expect("a list answer");
         assert!(snap.get("j5").is_some() && snap.get("j1").is_none());
@@ -362,10 +367,11 @@ mod tests {
         let list = |_| async { Ok(Ok(vec![])) };
         batch.observe("a", 0, list).await;
         batch.observe("b", 0, list).await;
-        assert_eq!(batch.in_flight(), 2);
+        batch.observe("e", 0, list).await;
+        assert_eq!(batch.in_flight(), 3);
         batch.learn("a", None, &PollOutcome::Failed { reason: "x".into() });
         batch.learn("b", Some(5_000_000), &running());
-        assert_eq!(batch.in_flight(), 1);
+        assert_eq!(batch.in_flight(), 2);
         let calls = AtomicU32::new(0);
         let refuse = |_| async {
             calls.fetch_add(1, Ordering::Relaxed);
@@ -383,8 +389,9 @@ mod tests {
         let batch = Batch::new(&RateLimits::default());
         let list = |_| async { Ok(Ok(vec![])) };
         batch.observe("a", 0, list).await;
+        batch.observe("b", 0, list).await;
         tokio::time::advance(FORGET_AFTER + Duration::from_secs(1)).await;
-        assert!(batch.observe("b", 0, list).await.is_none());
+        assert!(batch.observe("c", 0, list).await.is_none());
         assert_eq!(batch.in_flight(), 1);
     }
 }

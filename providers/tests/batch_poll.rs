@@ -134,7 +134,7 @@ async fn rds_jobs_in_flight_share_one_task_list_read_per_round() {
     )
     .await;
     assert!(per_round.len() >= 3, "{per_round:?}");
-    // The first round registers the jobs: the first is alone and asks on its own.
+    // The first round registers the jobs: the first two are too few and ask on their own.
     let (first_list, first_single) = per_round[0];
     assert!(first_list <= 1 && first_single >= 1, "{per_round:?}");
     for (listed, single) in &per_round[1..] {
@@ -165,20 +165,24 @@ async fn a_job_the_list_lacks_is_asked_for_on_its_own() {
     let mut w = world();
     let (win, at) = window(harness::now(&w));
     w.ensure_rds_instance(RDS_SRC, win);
-    w.ensure_rds_instance(RDS_TGT, win);
+    w.ensure_rds_instance(&rds_target(0), win);
+    w.ensure_rds_instance(&rds_target(1), win);
     let h = Harness::start(w).await;
     let cloud = cloud(&h);
-    let op = operation("real", rds_pitr(RDS_SRC, RDS_TGT, at));
-    let p = provider(&cloud, &op);
-    let real = p.submit(&op).await.expect("submit");
+    let ops: Vec<Operation> = (0..2)
+        .map(|i| operation(&format!("real{i}"), rds_pitr(RDS_SRC, &rds_target(i), at)))
+        .collect();
+    let p = provider(&cloud, &ops[0]);
+    let mut jobs = Vec::new();
+    for op in &ops {
+        let handle = p.submit(op).await.expect("submit");
+        jobs.push((op.clone(), handle, None));
+    }
     h.advance(30);
     let lost = Handle::Job {
         job_id: "0000dead".to_owned(),
     };
-    let mut jobs = vec![
-        (op.clone(), real, None),
-        (operation("lost", op.spec.clone()), lost, None),
-    ];
+    jobs.push((operation("lost", ops[0].spec.clone()), lost, None));
     for _ in 0..3 {
         round(&p, &mut jobs).await;
     }
@@ -191,7 +195,7 @@ async fn a_job_the_list_lacks_is_asked_for_on_its_own() {
         .filter(|r| r.method == "GET" && r.query.contains("0000dead"))
         .count();
     assert!(by_id >= 3, "{by_id}");
-    let outcome = p.poll(&jobs[1].0, &jobs[1].1).await.expect("poll");
+    let outcome = p.poll(&jobs[2].0, &jobs[2].1).await.expect("poll");
     assert!(
         matches!(outcome, PollOutcome::NotFound { .. }),
         "{outcome:?}"

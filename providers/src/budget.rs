@@ -1,7 +1,12 @@
 //! The run's request budget: one token bucket per (service, API), shared by every request, submits first.
+//
+// Waiters of one API go in order: submits, then polls by their job's earliest possible end
+// (the rank a provider sets with [`ranked`]), then every other read; first come first served
+// among equals.
 
 use rewind_engine::kinds::Service;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -99,6 +104,27 @@ pub enum Priority {
     Read,
 }
 
+tokio::task_local! {
+    /// The rank of the poll this task is sending: the earliest possible end of its job.
+    static RANK: i64;
+}
+
+/// Runs `f` with its reads ranked `rank` (lower goes first): a provider's poll of a job whose
+/// earliest possible end is `rank` (milliseconds on any clock the provider keeps alike).
+pub async fn ranked<F: std::future::Future>(rank: i64, f: F) -> F::Output {
+    RANK.scope(rank, f).await
+}
+
+/// A waiter's place: class (0 submits, 1 reads), rank, arrival.
+type Place = (u8, i64, u64);
+
+fn place(priority: Priority, seq: u64) -> Place {
+    match priority {
+        Priority::Submit => (0, 0, seq),
+        Priority::Read => (1, RANK.try_with(|r| *r).unwrap_or(i64::MAX), seq),
+    }
+}
+
 /// The API a path addresses: its method and route template (`GET /v3/{project_id}/jobs`).
 pub fn api_of(method: &str, path: &str) -> String {
     let mut api = format!("{method} ");
@@ -121,8 +147,8 @@ struct Bucket {
     /// budget that refilled from the send would run ahead of the server's for good.
     at: Option<Instant>,
     paused_until: Option<Instant>,
-    /// Submits waiting for this API; reads yield to them.
-    submits_waiting: u32,
+    /// Requests waiting for this API, in the order they are to go.
+    waiting: BTreeSet<Place>,
     /// Calls per second the server was seen to allow, below the configured rate: learned
     /// from 429s (halved from what `Retry-After` implies), and raised again by each answer
     /// that was not one. `None` once back at the configured rate.
@@ -134,6 +160,31 @@ struct Bucket {
 pub struct Budget {
     limits: RateLimits,
     buckets: Arc<Mutex<BTreeMap<(String, String), Bucket>>>,
+    arrivals: Arc<AtomicU64>,
+}
+
+/// Takes a waiter's place out of its bucket however its wait ends (a dropped poll too), so
+/// that no one waits behind a request that is gone.
+struct Waiting<'a> {
+    budget: &'a Budget,
+    key: &'a (String, String),
+    place: Place,
+    registered: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.registered {
+            let mut buckets = self
+                .budget
+                .buckets
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(bucket) = buckets.get_mut(self.key) {
+                bucket.waiting.remove(&self.place);
+            }
+        }
+    }
 }
 
 /// What one look at a bucket decided.
@@ -147,6 +198,7 @@ impl Budget {
         Budget {
             limits,
             buckets: Arc::new(Mutex::new(BTreeMap::new())),
+            arrivals: Arc::default(),
         }
     }
 
@@ -166,10 +218,16 @@ impl Budget {
             return;
         }
         let key = (target.to_owned(), api.to_owned());
-        let mut registered = false;
-        // Bounded: every wait ends at a refill or at the end of a pause, and both come.
+        let mut waiting = Waiting {
+            budget: self,
+            key: &key,
+            place: place(priority, self.arrivals.fetch_add(1, Ordering::Relaxed)),
+            registered: false,
+        };
+        // Bounded: every wait ends at a refill or at the end of a pause, and both come; a
+        // waiter behind another looks again each millisecond until that one went.
         loop {
-            let turn = self.look(&key, service, priority, &mut registered);
+            let turn = self.look(&key, service, waiting.place, &mut waiting.registered);
             match turn {
                 Turn::Go => return,
                 Turn::Wait(wait) => tokio::time::sleep(wait).await,
@@ -181,7 +239,7 @@ impl Budget {
         &self,
         key: &(String, String),
         service: Option<Service>,
-        priority: Priority,
+        place: Place,
         registered: &mut bool,
     ) -> Turn {
         let limit = f64::from(self.limits.limit(service));
@@ -192,7 +250,7 @@ impl Budget {
             tokens: limit,
             at: None,
             paused_until: None,
-            submits_waiting: 0,
+            waiting: BTreeSet::new(),
             learned: None,
         });
         // A throttled API gets no burst: one call at a time at the learned rate.
@@ -209,17 +267,21 @@ impl Budget {
             bucket.at = Some(now);
         }
         let paused = bucket.paused_until.filter(|until| *until > now);
-        let yields = priority == Priority::Read && bucket.submits_waiting > 0;
-        if paused.is_none() && !yields && bucket.tokens >= 1.0 {
+        let behind = bucket.waiting.first().is_some_and(|first| *first < place);
+        if paused.is_none() && !behind && bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             if *registered {
-                bucket.submits_waiting = bucket.submits_waiting.saturating_sub(1);
+                bucket.waiting.remove(&place);
+                *registered = false;
             }
             return Turn::Go;
         }
-        if priority == Priority::Submit && !*registered {
-            bucket.submits_waiting += 1;
+        if !*registered {
+            bucket.waiting.insert(place);
             *registered = true;
+        }
+        if paused.is_none() && behind && bucket.tokens >= 1.0 {
+            return Turn::Wait(Duration::from_millis(1));
         }
         // Before the first answer nothing refills; look again soon.
         let per_sec = if bucket.at.is_some() {
@@ -432,6 +494,69 @@ mod tests {
         let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
         assert_eq!(order.first(), Some(&2), "{order:?}");
         assert_eq!(order.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polls_go_by_their_jobs_earliest_end_and_other_reads_last() {
+        let budget = Budget::new(limits(60));
+        for _ in 0..60 {
+            budget
+                .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                .await;
+        }
+        budget.answered("rds", "GET /a", false);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for rank in [None, Some(30), Some(10), Some(20)] {
+            let (budget, order) = (budget.clone(), Arc::clone(&order));
+            tasks.push(tokio::spawn(async move {
+                let read = budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read);
+                match rank {
+                    Some(rank) => ranked(rank, read).await,
+                    None => read.await,
+                }
+                order
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(rank);
+            }));
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.ok();
+        }
+        let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_eq!(order, [Some(10), Some(20), Some(30), None]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_that_gives_up_blocks_no_one() {
+        let budget = Budget::new(limits(60));
+        for _ in 0..60 {
+            budget
+                .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                .await;
+        }
+        budget.answered("rds", "GET /a", false);
+        let first = {
+            let budget = budget.clone();
+            tokio::spawn(async move {
+                ranked(
+                    0,
+                    budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read),
+                )
+                .await;
+            })
+        };
+        tokio::task::yield_now().await;
+        first.abort();
+        let start = Instant::now();
+        ranked(
+            5,
+            budget.acquire("rds", Some(Service::Rds), "GET /a", Priority::Read),
+        )
+        .await;
+        assert_eq!(start.elapsed().as_secs(), 1);
     }
 
     #[tokio::test(start_paused = true)]

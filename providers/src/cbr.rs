@@ -1,9 +1,11 @@
 //! `CbrProvider`: `cbr.restore`, which answers 202 with no id, followed through operation logs.
 
+use crate::batch::{Batch, ListRead};
 use crate::check::{self, Paged, check};
 use crate::client::Client;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
+use crate::rank::Ranks;
 use crate::wire_time::{self, CLOCK_SKEW_MS};
 use rewind_engine::kinds::{CbrRestore, OpSpec, Service};
 use rewind_engine::provider::{
@@ -20,7 +22,25 @@ const MAX_PAGES: usize = 10;
 #[derive(Debug, Clone)]
 pub struct CbrProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
+    /// Restores in flight, observed together through the restore operation logs.
+    batch: Batch,
+    /// Every available backup, read once by the first preflight: one paged list read
+    /// answers the checks of every restore of a run. A backup it lacks (not available, or
+    /// past the last page read) is asked for by id, which says why.
+    inventory: Arc<tokio::sync::OnceCell<Result<Vec<Value>, String>>>,
 }
+
+/// The backup list (`GET /v3/{project_id}/backups`, offset/limit, total in `count`).
+const BACKUPS: Paged<'static> = Paged {
+    service: Service::Cbr,
+    path: "/v3/{project_id}/backups",
+    items: "backups",
+    total: "count",
+    page: PAGE,
+    max_pages: 20,
+};
 
 fn spec(op: &Operation) -> Result<&CbrRestore, ProviderError> {
     match &op.spec {
@@ -75,9 +95,47 @@ pub fn outcome(log: &Value, handle: Option<Handle>) -> PollOutcome {
     }
 }
 
+/// The newest restore log of `spec`'s backup (and target, when the log names one) among
+/// `logs`, created at or after `since` less clock skew.
+fn pick_log<'a>(logs: &'a [Value], spec: &CbrRestore, since: i64) -> Option<&'a Value> {
+    let from = since - CLOCK_SKEW_MS;
+    let target = target_resource(spec);
+    logs.iter()
+        .filter(|log| {
+            let restore = &log["extra_info"]["restore"];
+            let same_target = match (target, restore["target_resource_id"].as_str()) {
+                (Some(want), Some(seen)) if !seen.is_empty() => want == seen,
+                _ => true,
+            };
+            restore["backup_id"].as_str() == Some(spec.backup_id.as_str())
+                && same_target
+                && log["operation_type"]
+                    .as_str()
+                    .is_none_or(|t| t == "restore")
+        })
+        .filter_map(|log| Some((wire_time::value_ms(&log["created_at"])?, log)))
+        .filter(|(created, _)| *created >= from)
+        .max_by_key(|(created, _)| *created)
+        .map(|(_, log)| log)
+}
+
+/// The handle that names `log`, for the engine to store once the log is found.
+fn refined(log: &Value, backup_id: &str, submitted_at: i64) -> Option<Handle> {
+    log["id"].as_str().map(|id| Handle::CbrRestore {
+        backup_id: backup_id.to_owned(),
+        submitted_at,
+        operation_log_id: Some(id.to_owned()),
+    })
+}
+
 impl CbrProvider {
     pub fn new(client: Arc<Client>) -> CbrProvider {
-        CbrProvider { client }
+        CbrProvider {
+            ranks: Ranks::default(),
+            batch: Batch::new(client.rate_limits()),
+            client,
+            inventory: Arc::default(),
+        }
     }
 
     /// The newest restore log of this backup (and target, when the log names one) created at
@@ -88,15 +146,25 @@ impl CbrProvider {
         spec: &CbrRestore,
         since: i64,
     ) -> Result<Option<Value>, ProviderError> {
-        let from = since - CLOCK_SKEW_MS;
-        let target = target_resource(spec);
+        // Narrow the search to the restored resource: with many restores in flight, paging
+        // through every restore log on each poll costs a request per page per restore.
+        let logs = self
+            .restore_logs(since - CLOCK_SKEW_MS, target_resource(spec))
+            .await?
+            .map_err(|why| ProviderError {
+                message: format!("cbr: operation logs: {why}"),
+                transient: false,
+            })?;
+        Ok(pick_log(&logs, spec, since).cloned())
+    }
+
+    /// Restore operation logs created at or after `from` (epoch ms), of `resource` if given.
+    async fn restore_logs(&self, from: i64, resource: Option<&str>) -> ListRead {
         let mut query = Query::new()
             .with("operation_type", "restore")
             .with("start_time", wire_time::format(from, "%Y-%m-%dT%H:%M:%SZ"));
-        // Narrow the search to the restored resource: with many restores in flight, paging
-        // through every restore log on each poll costs a request per page per restore.
-        if let Some(target) = target {
-            query = query.with("resource_id", target);
+        if let Some(resource) = resource {
+            query = query.with("resource_id", resource);
         }
         let list = Paged {
             service: Service::Cbr,
@@ -106,42 +174,73 @@ impl CbrProvider {
             page: PAGE,
             max_pages: MAX_PAGES,
         };
-        let logs = check::fetch_all(&self.client, list, &query)
-            .await?
-            .map_err(|why| ProviderError {
-                message: format!("cbr: operation logs: {why}"),
-                transient: false,
-            })?
-            .0;
-        let newest = logs
-            .into_iter()
-            .filter(|log| {
-                let restore = &log["extra_info"]["restore"];
-                let same_target = match (target, restore["target_resource_id"].as_str()) {
-                    (Some(want), Some(seen)) if !seen.is_empty() => want == seen,
-                    _ => true,
-                };
-                restore["backup_id"].as_str() == Some(spec.backup_id.as_str())
-                    && same_target
-                    && log["operation_type"]
-                        .as_str()
-                        .is_none_or(|t| t == "restore")
+        check::fetch_all(&self.client, list, &query)
+            .await
+            .map(|r| r.map(|(items, _)| items))
+    }
+
+    /// A poll that no list round answered: the log by its id, or searched for.
+    async fn poll_alone(
+        &self,
+        spec: &CbrRestore,
+        backup_id: &str,
+        submitted_at: i64,
+        operation_log_id: Option<&str>,
+    ) -> Result<PollOutcome, ProviderError> {
+        if let Some(id) = operation_log_id {
+            let path = format!("/v3/{{project_id}}/operation-logs/{}", encode(id));
+            let body = match self.client.get(Service::Cbr, &path, &Query::new()).await {
+                Ok(reply) => reply.body,
+                Err(e) if job::is_not_found(&e) => {
+                    return Ok(PollOutcome::NotFound {
+                        detail: e.to_string(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            };
+            return Ok(outcome(&body["operation_log"], None));
+        }
+        Ok(match self.find_log(spec, submitted_at).await? {
+            Some(log) => {
+                let refined = refined(&log, backup_id, submitted_at);
+                outcome(&log, refined)
+            }
+            // The log may appear a little after the 202; the walker decides when "not
+            // there" means lost.
+            None => PollOutcome::NotFound {
+                detail: format!("cbr: no restore operation log for backup {backup_id}"),
+            },
+        })
+    }
+
+    /// A backup as preflight sees it: from the shared inventory, or by its own query.
+    async fn preflight_backup(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
+        let all = self
+            .inventory
+            .get_or_try_init(|| async {
+                let query = Query::new().with("status", "available");
+                check::fetch_all(&self.client, BACKUPS, &query)
+                    .await
+                    .map(|r| r.map(|(items, _)| items))
             })
-            .filter_map(|log| Some((wire_time::value_ms(&log["created_at"])?, log)))
-            .filter(|(created, _)| *created >= from)
-            .max_by_key(|(created, _)| *created);
-        Ok(newest.map(|(_, log)| log))
+            .await?;
+        if let Ok(list) = all
+            && let Some(backup) = check::find(list, "id", id)
+        {
+            return Ok(Ok(backup.clone()));
+        }
+        let path = format!("/v3/{{project_id}}/backups/{}", encode(id));
+        let found = check::fetch(&self.client, Service::Cbr, &path, &Query::new()).await?;
+        Ok(found.and_then(|body| {
+            Some(body["backup"].clone())
+                .filter(Value::is_object)
+                .ok_or_else(|| "not found".to_owned())
+        }))
     }
 
     async fn checks(&self, spec: &CbrRestore) -> Result<Vec<Check>, ProviderError> {
         let backup_id = &spec.backup_id;
-        let path = format!("/v3/{{project_id}}/backups/{}", encode(backup_id));
-        let found = check::fetch(&self.client, Service::Cbr, &path, &Query::new()).await?;
-        let backup = found.and_then(|body| {
-            Some(body["backup"].clone())
-                .filter(Value::is_object)
-                .ok_or_else(|| "not found".to_owned())
-        });
+        let backup = self.preflight_backup(backup_id).await?;
         let mut checks = vec![check::status(
             format!("backup {backup_id} exists and is available"),
             &backup,
@@ -222,7 +321,7 @@ impl Provider for CbrProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             let spec = spec(op)?;
             let Handle::CbrRestore {
                 backup_id,
@@ -235,35 +334,31 @@ impl Provider for CbrProvider {
                     transient: false,
                 });
             };
-            if let Some(id) = operation_log_id {
-                let path = format!("/v3/{{project_id}}/operation-logs/{}", encode(id));
-                let body = match self.client.get(Service::Cbr, &path, &Query::new()).await {
-                    Ok(reply) => reply.body,
-                    Err(e) if job::is_not_found(&e) => {
-                        return Ok(PollOutcome::NotFound {
-                            detail: e.to_string(),
-                        });
-                    }
-                    Err(e) => return Err(e.into()),
+            // One key for the restore, before and after its log id is known.
+            let key = format!("{backup_id}@{submitted_at}");
+            let list = |from| self.restore_logs(from, None);
+            if let Some(snapshot) = self
+                .batch
+                .observe(&key, submitted_at - CLOCK_SKEW_MS, list)
+                .await
+            {
+                let found = match operation_log_id {
+                    Some(id) => snapshot.get(id).map(|log| (log, None)),
+                    None => pick_log(snapshot.items(), spec, *submitted_at)
+                        .map(|log| (log, refined(log, backup_id, *submitted_at))),
                 };
-                return Ok(outcome(&body["operation_log"], None));
-            }
-            Ok(match self.find_log(spec, *submitted_at).await? {
-                Some(log) => {
-                    let refined = log["id"].as_str().map(|id| Handle::CbrRestore {
-                        backup_id: backup_id.clone(),
-                        submitted_at: *submitted_at,
-                        operation_log_id: Some(id.to_owned()),
-                    });
-                    outcome(&log, refined)
+                if let Some((log, refined)) = found {
+                    let outcome = outcome(log, refined);
+                    self.batch.learn(&key, None, &outcome);
+                    return Ok(outcome);
                 }
-                // The log may appear a little after the 202; the walker decides when "not
-                // there" means lost.
-                None => PollOutcome::NotFound {
-                    detail: format!("cbr: no restore operation log for backup {backup_id}"),
-                },
-            })
-        })
+            }
+            let outcome = self
+                .poll_alone(spec, backup_id, *submitted_at, operation_log_id.as_deref())
+                .await?;
+            self.batch.learn(&key, None, &outcome);
+            Ok(outcome)
+        }))
     }
 
     fn reconcile<'a>(
@@ -274,13 +369,7 @@ impl Provider for CbrProvider {
         Box::pin(async move {
             let spec = spec(op)?;
             let log = self.find_log(spec, submitted_at).await?;
-            Ok(log.and_then(|log| {
-                log["id"].as_str().map(|id| Handle::CbrRestore {
-                    backup_id: spec.backup_id.clone(),
-                    submitted_at,
-                    operation_log_id: Some(id.to_owned()),
-                })
-            }))
+            Ok(log.and_then(|log| refined(&log, &spec.backup_id, submitted_at)))
         })
     }
 }

@@ -80,6 +80,11 @@ impl Client {
         })
     }
 
+    /// The run's `[rate_limits]` (batch polling follows its switch and its time scale).
+    pub fn rate_limits(&self) -> &crate::budget::RateLimits {
+        self.budget.limits()
+    }
+
     /// The project every `{project_id}` is filled with (authenticating if needed).
     pub async fn project_id(&self) -> Result<String, ClientError> {
         Ok(self.session().await?.project_id.clone())

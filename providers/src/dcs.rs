@@ -4,6 +4,7 @@ use crate::check::{self, Paged, check};
 use crate::client::Client;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
+use crate::rank::Ranks;
 use crate::wire_time::{self, CLOCK_SKEW_MS};
 use rewind_engine::kinds::{DcsRestore, OpSpec, Service};
 use rewind_engine::provider::{
@@ -20,6 +21,8 @@ const MAX_PAGES: usize = 10;
 #[derive(Debug, Clone)]
 pub struct DcsProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
 }
 
 fn spec(op: &Operation) -> Result<&DcsRestore, ProviderError> {
@@ -63,7 +66,10 @@ pub fn outcome(record: &Value, instance_id: &str) -> PollOutcome {
 
 impl DcsProvider {
     pub fn new(client: Arc<Client>) -> DcsProvider {
-        DcsProvider { client }
+        DcsProvider {
+            client,
+            ranks: Ranks::default(),
+        }
     }
 
     /// The instance's restore records (a 204 means there are none yet).
@@ -181,7 +187,7 @@ impl Provider for DcsProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             let spec = spec(op)?;
             let Handle::Restore { restore_id } = handle else {
                 return Err(ProviderError {
@@ -201,7 +207,7 @@ impl Provider for DcsProvider {
                 },
                 |r| outcome(r, &spec.instance_id),
             ))
-        })
+        }))
     }
 
     fn reconcile<'a>(

@@ -1,9 +1,11 @@
 //! `DdmProvider`: `ddm.restore` (to a new instance) and `ddm.metadata_restore`, polled as DDM jobs.
 
+use crate::batch::{self, Batch, ListRead};
 use crate::check::{self, Paged, check};
 use crate::client::Client;
 use crate::job::{self, Job};
 use crate::query::Query;
+use crate::rank::Ranks;
 use crate::wire_time::{self, CLOCK_SKEW_MS};
 use rewind_engine::kinds::{DdmMetadataRestore, DdmRestore, OpSpec, Service};
 use rewind_engine::provider::{
@@ -23,6 +25,13 @@ const FUTURE_SLACK_MS: i64 = 86_400_000;
 #[derive(Debug, Clone)]
 pub struct DdmProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
+    /// Jobs in flight, observed together through the job list.
+    batch: Batch,
+    /// Every DDM instance, read once by the first preflight that needs one (as RDS does); an
+    /// instance it lacks is asked for by id.
+    inventory: Arc<tokio::sync::OnceCell<Result<Vec<Value>, String>>>,
 }
 
 enum Spec<'a> {
@@ -69,11 +78,45 @@ fn spec(op: &Operation) -> Result<Spec<'_>, ProviderError> {
 
 impl DdmProvider {
     pub fn new(client: Arc<Client>) -> DdmProvider {
-        DdmProvider { client }
+        DdmProvider {
+            ranks: Ranks::default(),
+            batch: Batch::new(client.rate_limits()),
+            client,
+            inventory: Arc::default(),
+        }
+    }
+
+    /// An instance as preflight sees it: from the instance list
+    /// (`querying_ddm_instances_a_v1_api.rst`: `GET /v1/{project_id}/instances`, offset and
+    /// limit up to 128, `total_record`), read once for every operation, or by its own query
+    /// when the list lacks it or cannot be read.
+    async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
+        let all = self
+            .inventory
+            .get_or_try_init(|| async {
+                let list = Paged {
+                    service: Service::Ddm,
+                    path: "/v1/{project_id}/instances",
+                    items: "instances",
+                    total: "total_record",
+                    page: PAGE,
+                    max_pages: MAX_PAGES,
+                };
+                check::fetch_all(&self.client, list, &Query::new())
+                    .await
+                    .map(|r| r.map(|(items, _)| items))
+            })
+            .await?;
+        if let Ok(list) = all
+            && let Some(inst) = check::find(list, "id", id)
+        {
+            return Ok(Ok(inst.clone()));
+        }
+        self.instance_detail(id).await
     }
 
     /// `GET /v1/{project_id}/instances/{id}`: the instance detail, or why it is missing.
-    async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
+    async fn instance_detail(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
         let path = format!("/v1/{{project_id}}/instances/{id}");
         check::fetch(&self.client, Service::Ddm, &path, &Query::new()).await
     }
@@ -268,6 +311,17 @@ impl DdmProvider {
         Ok(checks)
     }
 
+    /// Every job created from `from` (epoch ms) until a day past now: one round of batch
+    /// polling.
+    async fn job_list(&self, from: i64) -> ListRead {
+        let query = Query::new()
+            .with("start_time", from)
+            .with("end_time", wire_time::now_ms().max(from) + FUTURE_SLACK_MS);
+        self.all_pages("/v3/{project_id}/jobs", &query, "jobs")
+            .await
+            .map(|r| r.map(|(items, _)| items))
+    }
+
     /// The job a submit at `since` created, from the job list
     /// (`querying_information_about_tasks_a_v3_api.rst`), which keeps jobs after they end: the
     /// earliest job created at or after `since` (less clock skew) on an instance the request
@@ -342,7 +396,7 @@ impl Provider for DdmProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             let spec = spec(op)?;
             let Handle::Job { job_id } = handle else {
                 return Err(ProviderError {
@@ -351,15 +405,12 @@ impl Provider for DdmProvider {
                 });
             };
             let path = format!("/v3/{{project_id}}/jobs/{}", crate::query::encode(job_id));
-            job::poll(
-                &self.client,
-                Service::Ddm,
-                &path,
-                &Query::new(),
-                spec.target_id(),
-            )
-            .await
-        })
+            let target = spec.target_id();
+            let query = Query::new();
+            let single = batch::job_query(&self.client, Service::Ddm, &path, &query, target);
+            let list = |from| self.job_list(from);
+            batch::poll_job(&self.batch, job_id, target, list, single).await
+        }))
     }
 
     fn reconcile<'a>(

@@ -15,6 +15,7 @@
 // - `connect` builds a `Cloud`, which hands the CLI one provider per service.
 
 pub mod api_error;
+pub mod batch;
 pub mod budget;
 pub mod cbr;
 pub mod check;
@@ -34,6 +35,7 @@ pub mod external;
 pub mod iam;
 pub mod job;
 pub mod query;
+pub mod rank;
 pub mod rds;
 pub mod rds_new;
 pub mod retry;

@@ -1,10 +1,12 @@
 //! `RdsProvider`: `rds.restore` (PITR or backup onto an existing instance), polled as an RDS job; `rds.restore_new` goes to `rds_new`.
 
+use crate::batch::{self, Batch, ListRead};
 use crate::check::{self, check};
 use crate::client::Client;
 use crate::dbs;
 use crate::job;
 use crate::query::Query;
+use crate::rank::Ranks;
 use crate::rds_new;
 use crate::wire_time::CLOCK_SKEW_MS;
 use rewind_engine::kinds::{OpSpec, RdsRestore, RestoreType, Service};
@@ -17,10 +19,14 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct RdsProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
     /// Every instance, read once by the first preflight that needs one: one paged list read
     /// answers the preflight checks of every operation of a run. Polls and reconcile never
     /// use it (they need the status now).
     inventory: Arc<tokio::sync::OnceCell<Result<Vec<Value>, String>>>,
+    /// Jobs in flight, observed together through the instant-task list.
+    batch: Batch,
 }
 
 /// The instance list: `offset` from 0, `limit` at most 100 (`querying_db_instances.rst`).
@@ -36,6 +42,8 @@ const INSTANCES: check::Paged<'static> = check::Paged {
 impl RdsProvider {
     pub fn new(client: Arc<Client>) -> RdsProvider {
         RdsProvider {
+            ranks: Ranks::default(),
+            batch: Batch::new(client.rate_limits()),
             client,
             inventory: Arc::default(),
         }
@@ -58,6 +66,14 @@ impl RdsProvider {
             return Ok(Ok(inst.clone()));
         }
         self.instance(id).await
+    }
+
+    /// Every instant task created at or after `from` (epoch ms): one round of batch polling.
+    async fn task_list(&self, from: i64) -> ListRead {
+        let query = Query::new().with("start_time", from);
+        check::fetch_all(&self.client, TASKLIST, &query)
+            .await
+            .map(|r| r.map(|(items, _)| items))
     }
 
     async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
@@ -261,14 +277,24 @@ impl Provider for RdsProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             if let OpSpec::RdsNew(_) = &op.spec {
                 return rds_new::SHAPE.poll(&self.client, handle).await;
             }
             let target_id = &spec(op)?.target.instance_id;
+            // A job is one task of the instant-task list, which every job in flight shares.
+            if let Handle::Job { job_id } = handle
+                && !job::is_instance_handle(job_id)
+            {
+                let query = Query::new().with("id", job_id);
+                let path = "/v3/{project_id}/jobs";
+                let single = batch::job_query(&self.client, Service::Rds, path, &query, target_id);
+                let list = |from| self.task_list(from);
+                return batch::poll_job(&self.batch, job_id, target_id, list, single).await;
+            }
             let instance = self.instance(target_id);
             dbs::poll(&self.client, Service::Rds, handle, target_id, instance).await
-        })
+        }))
     }
 
     /// The instant-task list first; failing that (a service that does not serve it), a target

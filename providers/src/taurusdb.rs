@@ -5,6 +5,7 @@ use crate::client::Client;
 use crate::dbs;
 use crate::job;
 use crate::query::Query;
+use crate::rank::Ranks;
 use rewind_engine::kinds::{OpSpec, RestoreType, Service, TaurusdbRestore};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -15,11 +16,16 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct TaurusdbProvider {
     client: Arc<Client>,
+    /// Each job's earliest possible end, which ranks its polls in the budget.
+    ranks: Ranks,
 }
 
 impl TaurusdbProvider {
     pub fn new(client: Arc<Client>) -> TaurusdbProvider {
-        TaurusdbProvider { client }
+        TaurusdbProvider {
+            client,
+            ranks: Ranks::default(),
+        }
     }
 
     async fn instance(&self, id: &str) -> Result<Result<Value, String>, ProviderError> {
@@ -152,11 +158,11 @@ impl Provider for TaurusdbProvider {
         op: &'a Operation,
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(self.ranks.poll(&op.name, async move {
             let target_id = &spec(op)?.target_instance_id;
             let instance = self.instance(target_id);
             dbs::poll(&self.client, Service::Taurusdb, handle, target_id, instance).await
-        })
+        }))
     }
 
     fn unknown_advice(&self, op: &Operation) -> Option<String> {

@@ -102,7 +102,12 @@ fn a_budget_above_the_simulators_limit_still_converges_with_one_post_per_restore
             rewind_sim::Service::Rds,
             rewind_sim::ServiceFlow {
                 per_minute: None,
-                apis: BTreeMap::from([("GET /v3/{pid}/jobs".to_owned(), 10)]),
+                // The task list too, tighter: with many jobs in flight, one read of it answers the
+                // polls of every job (batch polling), so it is asked far less often.
+                apis: BTreeMap::from([
+                    ("GET /v3/{pid}/jobs".to_owned(), 10),
+                    ("GET /v3/{pid}/tasklist".to_owned(), 2),
+                ]),
             },
         );
         let sim = rewind_sim::start(SimConfig {
@@ -170,7 +175,9 @@ fn a_budget_above_the_simulators_limit_still_converges_with_one_post_per_restore
     // a minority even though the budget would send far more.
     let accepted = log
         .iter()
-        .filter(|e| e.api == "GET /v3/{pid}/jobs" && e.status == 200)
+        .filter(|e| {
+            (e.api == "GET /v3/{pid}/jobs" || e.api == "GET /v3/{pid}/tasklist") && e.status == 200
+        })
         .count();
     assert!(
         limited.len() < accepted,

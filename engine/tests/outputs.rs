@@ -165,9 +165,9 @@ fn an_output_reference_is_an_edge_and_unknown_in_the_plan() {
 #[test]
 fn an_unknown_output_name_is_a_located_error() {
     let text = spec().replace("node-a.outputs.instance_id", "node-a.outputs.instance");
-    let err = compile("t.yaml", &text, &LoadOptions::default())
-        .err()
-        .expect("refused");
+    let Err(err) = compile("t.yaml", &text, &LoadOptions::default()) else {
+        panic!("refused")
+    };
     let plain = err.plain();
     assert!(
         plain.contains("`restores.node-a` has no output `instance`"),

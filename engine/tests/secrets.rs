@@ -73,29 +73,38 @@ fn the_older_env_form_and_the_env_reference_both_work() {
 
 #[test]
 fn a_literal_secret_and_a_secret_out_of_place_are_located_errors() {
-    let plain = load(&vault("hunter2")).err().expect("refused").plain();
+    let Err(report) = load(&vault("hunter2")) else {
+        panic!("refused")
+    };
+    let plain = report.plain();
     assert!(plain.contains("restore.yaml:8:12"), "{plain}");
     assert!(plain.contains("sensitive"), "{plain}");
     assert!(plain.contains("token"), "{plain}");
 
     let text =
         vault("${secrets.vault_token}").replace("target: t1", "target: \"${secrets.vault_token}\"");
-    let plain = load(&text).err().expect("refused").plain();
+    let Err(report) = load(&text) else {
+        panic!("refused")
+    };
+    let plain = report.plain();
     assert!(
         plain.contains("`target` is not a sensitive field"),
         "{plain}"
     );
     assert!(plain.contains("restore.yaml:7:13"), "{plain}");
 
-    let plain = load(&vault("${secrets.valt_token}"))
-        .err()
-        .expect("refused")
-        .plain();
+    let Err(report) = load(&vault("${secrets.valt_token}")) else {
+        panic!("refused")
+    };
+    let plain = report.plain();
     assert!(plain.contains("unknown secret `valt_token`"), "{plain}");
     assert!(plain.contains("did you mean `vault_token`?"), "{plain}");
 
     let text = vault("${secrets.vault_token}").replace("{ env: VAULT_TOKEN }", "hunter2");
-    let plain = load(&text).err().expect("refused").plain();
+    let Err(report) = load(&text) else {
+        panic!("refused")
+    };
+    let plain = report.plain();
     assert!(
         plain.contains("`secrets.vault_token` is a literal"),
         "{plain}"

@@ -284,3 +284,29 @@ fn help_teaches_with_examples() {
     assert!(run.stdout.contains("rewind init ddm --instance"), "{run:?}");
     assert!(run.stdout.contains("--targets existing"), "{run:?}");
 }
+
+#[test]
+fn dds_new_from_a_point_in_time_validates_and_applies() {
+    let sb = Sandbox::new();
+    let at = recent();
+    let source = "d5833c2854a4486cb7960f829269e211in02";
+    let run = sb.run(&[
+        "init",
+        "dds",
+        "--simulate",
+        "--instance",
+        source,
+        "--at",
+        &at,
+        "-o",
+        "dds.yaml",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(sb.file("dds.yaml")).expect("written");
+    assert!(text.contains("kind: dds.restore_new"), "{text}");
+    assert!(text.contains("${secrets.node_password}"), "{text}");
+    let validate = sb.run(&["validate", "-f", "dds.yaml"]);
+    assert_eq!(validate.code, 0, "{validate:?}\n{text}");
+    let apply = sb.run(&["apply", "-f", "dds.yaml", "--simulate", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}\n{text}");
+}

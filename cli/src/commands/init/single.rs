@@ -140,10 +140,38 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, point: Point) -> Result<Sca
             )
         }
         (InitService::Dds, Targets::New) => {
-            return Err(CliError::hint(
-                "`rewind init dds --targets new` is not scaffolded yet",
-                "use --targets existing --target ID (dds.restore), or write dds.restore_new by hand (see examples/dds-restore.yaml)",
-            ));
+            let path = format!("GET /v3/{{project_id}}/instances?id={id}");
+            let inst = d.instance(Service::Dds, id).await.map_err(cloud)?;
+            let source_name = inst["name"].as_str().unwrap_or(id).to_owned();
+            out.vars
+                .push(entry("name", s(instance_name(&source_name, &stamp))).note(
+                    "Name of the new instance: rewind makes sure it is unique before creating it.",
+                ));
+            out.secrets.push(password_secret());
+            let f = |p: &str| field(&inst, p, &path);
+            let op = op_name(&source_name, &mut taken);
+            (
+                op,
+                vec![
+                    entry("kind", s("dds.restore_new")),
+                    entry("name", s("${var.name}")),
+                    entry(
+                        "restore_point",
+                        Y::Map(vec![
+                            entry("instance_id", s(id)).note("The source (--instance)."),
+                            entry("type", s(type_)),
+                            from.note(note),
+                        ]),
+                    ),
+                    entry("availability_zone", s(dds_zone(&inst, &path)?))
+                        .note(format!("Copied from the source: {path}")),
+                    entry("vpc_id", s(f("/vpc_id")?)),
+                    entry("subnet_id", s(f("/subnet_id")?)),
+                    entry("security_group_id", s(f("/security_group_id")?)),
+                    entry("flavor", dds_flavor(&inst, &path)?),
+                    entry("password", s("${secrets.node_password}")),
+                ],
+            )
         }
         (InitService::Taurusdb, _) => {
             let t = target(args)?;
@@ -275,4 +303,47 @@ async fn cbr(d: &Discover, id: &str, mut out: Scaffold) -> Result<Scaffold, CliE
     let op = op_name(&format!("cbr-{}", short(id)), &mut BTreeSet::new());
     out.restores.push(entry(&op, Y::Map(body)));
     Ok(out)
+}
+
+/// The zone of a DDS instance's first node (the instance itself names none).
+fn dds_zone(inst: &Value, path: &str) -> Result<String, CliError> {
+    inst["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["nodes"].as_array().into_iter().flatten())
+        .find_map(|n| n["availability_zone"].as_str().filter(|z| !z.is_empty()))
+        .map(str::to_owned)
+        .ok_or_else(|| CliError::msg(format!("{path} gave no node `availability_zone`")))
+}
+
+/// The create `flavor` of a replica set or single node like the source: one group, its
+/// node specification and disk size. A cluster's layout is the user's to choose.
+fn dds_flavor(inst: &Value, path: &str) -> Result<Y, CliError> {
+    let groups = inst["groups"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let [group] = groups else {
+        return Err(CliError::hint(
+            format!("{path}: the source is a cluster ({} groups)", groups.len()),
+            "write its `flavor` (mongos, shard, config) by hand; see examples/dds-restore.yaml",
+        ));
+    };
+    let kind = group["type"].as_str().unwrap_or_default().to_owned();
+    let spec_code = group["nodes"][0]["spec_code"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| CliError::msg(format!("{path} gave no node `spec_code`")))?;
+    let size = group["volume"]["size"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| group["volume"]["size"].as_i64().map(|n| n.to_string()))
+        .ok_or_else(|| CliError::msg(format!("{path} gave no `volume.size`")))?;
+    Ok(Y::List(vec![Y::Map(vec![
+        entry("type", s(&kind)),
+        entry("num", Y::Int(1)),
+        entry("size", s(&size)),
+        entry("spec_code", s(spec_code)),
+    ])]))
 }

@@ -51,8 +51,13 @@ pub fn build(args: &InitArgs, now: i64) -> World {
             let child = (uuid(&format!("{id}/child")), uuid(&format!("{id}/volume")));
             world.ensure_cbr_backup(&uuid(&format!("{id}/backup")), Some(id), None, &[child]);
         }
-        // The DDS world is the simulator's own (--world FILE).
-        InitService::Dds => {}
+        InitService::Dds => {
+            world.ensure_dds_instance(id, window);
+            world.ensure_dds_backup(id, &format!("{}br02", seeded("backup")));
+            if let Some(t) = &args.target {
+                world.ensure_dds_instance(t, window);
+            }
+        }
     }
     world
 }

@@ -180,7 +180,7 @@ restores:
         .collect();
     assert!(at.contains(&(Code::WrongType, 5, 13)), "{at:?}");
     assert!(
-        at.contains(&(Code::BadValue, 6, 12)),
+        at.contains(&(Code::Secret, 6, 12)),
         "a literal secret: {at:?}"
     );
     assert!(at.contains(&(Code::BadValue, 7, 11)), "enum: {at:?}");

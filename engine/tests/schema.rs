@@ -116,6 +116,17 @@ fn check(root: &Value, schema: &Value, node: &Node, path: &str, out: &mut Vec<St
         });
         match branch {
             Some(b) => check(root, b, node, path, out),
+            // A union without a `kind` (a secret's `env` | `file`): some branch must fit.
+            None if kind.is_none() => {
+                let fits = branches.iter().any(|b| {
+                    let mut local = Vec::new();
+                    check(root, b, node, path, &mut local);
+                    local.is_empty()
+                });
+                if !fits {
+                    out.push(format!("{path}: fits no branch of the union"));
+                }
+            }
             None => out.push(format!("{path}: no schema branch for kind {kind:?}")),
         }
         return;

@@ -130,6 +130,12 @@ pub trait StateStore: Send {
     /// Writes `record`, appends a journal entry, bumps the serial and flushes. Returns the new
     /// serial.
     fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError>;
+    /// Writes each `(record, note)` as its own transition, in order (its record, its journal
+    /// entry, its serial), all made durable together before it returns their serials: one
+    /// commit for the transitions of one scheduling tick. The default writes them one by one.
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        batch.iter().map(|(r, note)| self.put(r, note)).collect()
+    }
     /// Removes a record (no-op if absent), journals it, bumps the serial and flushes.
     fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError>;
     /// The whole journal, oldest first.

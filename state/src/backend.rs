@@ -24,13 +24,6 @@ pub trait Backend: StateStore + std::fmt::Debug {
     fn export(&self) -> Result<Value, StateError> {
         crate::export::export(self)
     }
-    /// Writes each `(record, note)` as its own transition, in order (its record, its journal
-    /// entry, its serial), and makes them all durable together before it returns their
-    /// serials: one commit and one flush for the batch instead of one each. Meant for the
-    /// transitions a walker makes in one scheduling tick. The default writes them one by one.
-    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
-        batch.iter().map(|(r, note)| self.put(r, note)).collect()
-    }
 }
 
 /// Where a state lives, as `--state`, `REWIND_STATE` or `rewind.toml` name it.
@@ -196,10 +189,6 @@ impl Backend for SledState {
         check_empty(self)?;
         self.import_doc(&doc)
     }
-
-    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
-        SledState::put_batch(self, batch)
-    }
 }
 
 /// So a boxed backend goes wherever a `&dyn StateStore` or `&mut dyn StateStore` is asked
@@ -216,6 +205,9 @@ impl StateStore for Box<dyn Backend> {
     }
     fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
         (**self).put(record, note)
+    }
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        (**self).put_batch(batch)
     }
     fn remove(&mut self, name: &str, note: &str) -> Result<u64, StateError> {
         (**self).remove(name, note)

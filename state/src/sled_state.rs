@@ -203,7 +203,7 @@ impl SledState {
     }
 
     /// Each put its own sled transaction, then one flush for them all; see
-    /// [`crate::Backend::put_batch`].
+    /// [`StateStore::put_batch`].
     pub fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
         let serials = batch
             .iter()
@@ -307,6 +307,10 @@ fn wait_for_sled_release(db_path: &Path) -> Result<(), StateError> {
 }
 
 impl StateStore for SledState {
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        SledState::put_batch(self, batch)
+    }
+
     fn meta(&self) -> Result<StateMeta, StateError> {
         let stored = self
             .meta

@@ -6,13 +6,12 @@ use super::{PgState, pg_err, status_text};
 use crate::backend::{Backend, ExportDoc, check_empty};
 use crate::codec::{self, storage};
 
-impl Backend for PgState {
-    fn location(&self) -> String {
-        self.location.clone()
-    }
-
+impl PgState {
     /// One statement, so one transaction and one commit: all of the batch or none of it.
-    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+    pub(super) fn write_batch(
+        &mut self,
+        batch: &[(&OpRecord, &str)],
+    ) -> Result<Vec<u64>, StateError> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -54,6 +53,12 @@ impl Backend for PgState {
             self.records.wrote(&name, Some(text));
         }
         Ok((last + 1 - count..=last).collect())
+    }
+}
+
+impl Backend for PgState {
+    fn location(&self) -> String {
+        self.location.clone()
     }
 
     fn backup(&mut self) -> Result<String, StateError> {

@@ -370,6 +370,10 @@ fn parse_status(
 }
 
 impl StateStore for PgState {
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        self.write_batch(batch)
+    }
+
     fn meta(&self) -> Result<StateMeta, StateError> {
         self.call(|c| async move {
             let row = c

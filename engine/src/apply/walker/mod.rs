@@ -90,6 +90,10 @@ struct Walker<'a> {
     outcome: ApplyOutcome,
     stop_launching: bool,
     stats: LoopStats,
+    /// This tick's transitions, committed together before its calls start.
+    pending: Vec<(OpRecord, String)>,
+    /// This tick's calls, started once its transitions are durable.
+    deferred: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Msg> + Send>>>,
 }
 
 /// Executes `plan` against `providers`, recording every transition in `state` before the next
@@ -125,6 +129,7 @@ pub(crate) async fn run(
         if !w.stop_launching {
             w.launch()?;
         }
+        w.flush()?;
         let submits_in_flight = w.runs.iter().any(|r| r.phase == Phase::Submitting);
         if w.active == 0 || (w.outcome.interrupted && !submits_in_flight) {
             break;
@@ -149,7 +154,14 @@ pub(crate) async fn run(
         }
         tokio::select! {
             msg = rx.recv() => match msg {
-                Some(m) => w.handle(m)?,
+                Some(m) => {
+                    w.handle(m)?;
+                    // Group commit: every answer already here joins this tick, so their
+                    // transitions share one commit.
+                    while let Ok(m) = rx.try_recv() {
+                        w.handle(m)?;
+                    }
+                }
                 None => break,
             },
             changed = cancel.changed(), if !w.outcome.interrupted => {
@@ -242,6 +254,8 @@ impl<'a> Walker<'a> {
             outcome: ApplyOutcome::default(),
             stop_launching: false,
             stats: LoopStats::default(),
+            pending: Vec::new(),
+            deferred: Vec::new(),
         }
     }
 

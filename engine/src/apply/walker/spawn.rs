@@ -188,9 +188,10 @@ impl Walker<'_> {
             outputs: BTreeMap::new(),
             last_error: None,
         };
-        // Durable before the POST: a crash from here on leaves `submitting`, which the next
-        // run reconciles instead of resubmitting.
-        self.state.put(&record, "submitting")?;
+        // Durable before the POST (the tick's writes are committed before its calls start): a
+        // crash from here on leaves `submitting`, which the next run reconciles instead of
+        // resubmitting.
+        self.write(&record, "submitting");
         self.runs[i].record = Some(record);
         self.runs[i].phase = Phase::Submitting;
         self.spawn(
@@ -245,13 +246,34 @@ impl Walker<'_> {
         });
     }
 
-    /// Runs one call; its answer comes back to the loop as a message.
+    /// Queues one call; it starts at the end of the tick, once the tick's state writes are
+    /// durable, and its answer comes back to the loop as a message.
     fn spawn(&mut self, _i: usize, call: impl Future<Output = Msg> + Send + 'static) {
-        let tx = self.tx.clone();
-        self.tasks.spawn(async move {
-            let _ = tx.send(call.await);
-        });
-        self.stats.spawned += 1;
+        self.deferred.push(Box::pin(call));
+    }
+
+    /// A transition to record; committed with the rest of the tick's, before any call starts.
+    pub(super) fn write(&mut self, record: &OpRecord, note: &str) {
+        self.pending.push((record.clone(), note.to_owned()));
+    }
+
+    /// Ends a tick: commits its transitions in one batch, then starts its calls. A failed
+    /// commit starts none of them.
+    pub(super) fn flush(&mut self) -> Result<(), ApplyError> {
+        if !self.pending.is_empty() {
+            let batch: Vec<(&OpRecord, &str)> =
+                self.pending.iter().map(|(r, n)| (r, n.as_str())).collect();
+            self.state.put_batch(&batch)?;
+            self.pending.clear();
+        }
+        for call in std::mem::take(&mut self.deferred) {
+            let tx = self.tx.clone();
+            self.tasks.spawn(async move {
+                let _ = tx.send(call.await);
+            });
+            self.stats.spawned += 1;
+        }
         self.stats.peak_tasks = self.stats.peak_tasks.max(self.tasks.len());
+        Ok(())
     }
 }

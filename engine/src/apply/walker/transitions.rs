@@ -100,7 +100,7 @@ impl Walker<'_> {
         if let Some(mut r) = self.runs[i].record.clone() {
             f(&mut r);
             r.updated_at = now_ms();
-            self.state.put(&r, note)?;
+            self.write(&r, note);
             self.runs[i].record = Some(r);
         }
         Ok(())

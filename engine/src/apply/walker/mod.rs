@@ -127,7 +127,7 @@ pub(crate) async fn run(
     w.seed()?;
     loop {
         if !w.stop_launching {
-            w.launch()?;
+            w.launch();
         }
         w.flush()?;
         let submits_in_flight = w.runs.iter().any(|r| r.phase == Phase::Submitting);

@@ -28,7 +28,7 @@ impl Walker<'_> {
     }
 
     /// Launches ready operations into free slots, longest remaining path first.
-    pub(super) fn launch(&mut self) -> Result<(), ApplyError> {
+    pub(super) fn launch(&mut self) {
         let candidates: Vec<usize> = self.ready.iter().copied().collect();
         for r in candidates {
             if !self.has_total_room() {
@@ -49,7 +49,7 @@ impl Walker<'_> {
             let Some(provider) = self.providers.get(&service).cloned() else {
                 self.ready.remove(&r);
                 let name = self.runs[i].op.name.clone();
-                self.fail(i, &format!("no provider for service {service}"))?;
+                self.fail(i, &format!("no provider for service {service}"));
                 self.skip_dependents(i, &name);
                 continue;
             };
@@ -60,7 +60,7 @@ impl Walker<'_> {
                     Ok(op) => self.runs[i].op = Arc::new(op),
                     Err(why) => {
                         let name = self.runs[i].op.name.clone();
-                        self.fail(i, &why)?;
+                        self.fail(i, &why);
                         self.skip_dependents(i, &name);
                         continue;
                     }
@@ -78,7 +78,6 @@ impl Walker<'_> {
             });
             self.start(i, provider);
         }
-        Ok(())
     }
 
     /// How long apply waits for operation `i`: its own `timeout:`, else the configured one.
@@ -164,11 +163,14 @@ impl Walker<'_> {
         i: usize,
         provider: Arc<dyn Provider>,
         prior: Option<&OpRecord>,
-    ) -> Result<(), ApplyError> {
+    ) {
         // A secret that cannot be read fails the operation before anything is recorded or sent.
         let op = match self.with_secrets(i) {
             Ok(op) => op,
-            Err(why) => return self.fail(i, &why),
+            Err(why) => {
+                self.fail(i, &why);
+                return;
+            }
         };
         let step = &self.plan.steps[i];
         let now = now_ms();
@@ -198,7 +200,6 @@ impl Walker<'_> {
             i,
             async move { Msg::Submitted(i, provider.submit(&op).await) },
         );
-        Ok(())
     }
 
     /// Polls after `delay`, but no later than the operation's deadline; a call that is still

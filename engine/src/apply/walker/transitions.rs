@@ -91,19 +91,14 @@ impl Walker<'_> {
         }
     }
 
-    fn update(
-        &mut self,
-        i: usize,
-        note: &str,
-        f: impl FnOnce(&mut OpRecord),
-    ) -> Result<(), ApplyError> {
+    /// Changes the record of `i` and queues the transition (committed at the end of the tick).
+    fn update(&mut self, i: usize, note: &str, f: impl FnOnce(&mut OpRecord)) {
         if let Some(mut r) = self.runs[i].record.clone() {
             f(&mut r);
             r.updated_at = now_ms();
             self.write(&r, note);
             self.runs[i].record = Some(r);
         }
-        Ok(())
     }
 
     fn since(&self, i: usize) -> i64 {
@@ -123,7 +118,7 @@ impl Walker<'_> {
                     self.runs[i].phase = Phase::Waiting;
                 } else if let Some(p) = self.provider(i) {
                     let prior = self.runs[i].record.clone();
-                    self.submit(i, p, prior.as_ref())?;
+                    self.submit(i, p, prior.as_ref());
                 }
             }
             Msg::Prepared(i, Err(e)) => {
@@ -145,7 +140,7 @@ impl Walker<'_> {
                 self.update(i, &format!("submitted: {id}"), |r| {
                     r.status = Status::Running;
                     r.handle = Some(handle);
-                })?;
+                });
                 self.runs[i].phase = Phase::Polling;
                 let name = self.runs[i].op.name.clone();
                 self.emit(&Event::Submitted { name, handle: id });
@@ -164,19 +159,19 @@ impl Walker<'_> {
                 }),
             ) => {
                 let reason = format!("HTTP {status} {code}: {message}");
-                self.fail(i, &reason)?;
+                self.fail(i, &reason);
                 let name = self.runs[i].op.name.clone();
                 self.skip_dependents(i, &name);
             }
             Msg::Submitted(i, Err(SubmitError::NotSent { message })) => {
-                self.fail(i, &format!("not submitted: {message}"))?;
+                self.fail(i, &format!("not submitted: {message}"));
                 let name = self.runs[i].op.name.clone();
                 self.skip_dependents(i, &name);
             }
             Msg::Submitted(i, Err(SubmitError::Ambiguous { message })) => {
                 self.update(i, "ambiguous submit: reconciling", |r| {
                     r.last_error = Some(message.clone());
-                })?;
+                });
                 let name = self.runs[i].op.name.clone();
                 self.emit(&Event::Warning {
                     name,
@@ -193,17 +188,13 @@ impl Walker<'_> {
                     self.spawn_reconcile(i, p, since, self.opts.reconcile_delay);
                 }
             }
-            Msg::Reconciled(i, result) => self.reconciled(i, result)?,
+            Msg::Reconciled(i, result) => self.reconciled(i, result),
             Msg::Polled(i, result) => self.polled(i, result)?,
         }
         Ok(())
     }
 
-    fn reconciled(
-        &mut self,
-        i: usize,
-        result: Result<Option<Handle>, ProviderError>,
-    ) -> Result<(), ApplyError> {
+    fn reconciled(&mut self, i: usize, result: Result<Option<Handle>, ProviderError>) {
         let name = self.runs[i].op.name.clone();
         self.runs[i].reconciles += 1;
         match result {
@@ -213,7 +204,7 @@ impl Walker<'_> {
                     r.status = Status::Running;
                     r.handle = Some(handle);
                     r.last_error = None;
-                })?;
+                });
                 self.emit(&Event::Reconciled {
                     name,
                     handle: Some(id),
@@ -241,7 +232,7 @@ impl Walker<'_> {
                 self.update(i, "unknown: reconcile found nothing", |r| {
                     r.status = Status::Unknown;
                     r.last_error = Some(found_nothing.to_owned());
-                })?;
+                });
                 self.emit(&Event::Reconciled {
                     name: name.clone(),
                     handle: None,
@@ -269,7 +260,6 @@ impl Walker<'_> {
                 }
             }
         }
-        Ok(())
     }
 
     fn polled(
@@ -290,7 +280,7 @@ impl Walker<'_> {
                     r.status = Status::Succeeded;
                     r.outputs = all;
                     r.last_error = None;
-                })?;
+                });
                 let elapsed_ms = self.runs[i].started.map_or(0, |s| {
                     u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
                 });
@@ -303,7 +293,7 @@ impl Walker<'_> {
                 self.succeed_deps(i);
             }
             Ok(PollOutcome::Failed { reason }) => {
-                self.fail(i, &reason)?;
+                self.fail(i, &reason);
                 self.skip_dependents(i, &name);
             }
             Ok(PollOutcome::Running { percent, handle }) => {
@@ -315,7 +305,7 @@ impl Walker<'_> {
                     && self.runs[i].record.as_ref().and_then(|r| r.handle.as_ref()) != Some(&h)
                 {
                     let id = h.id().to_owned();
-                    self.update(i, &format!("following {id}"), |r| r.handle = Some(h))?;
+                    self.update(i, &format!("following {id}"), |r| r.handle = Some(h));
                 }
                 let elapsed = self.since_submit(i);
                 if percent != self.runs[i].last_percent {
@@ -329,7 +319,8 @@ impl Walker<'_> {
                     });
                 }
                 if past_deadline {
-                    return self.timed_out(i);
+                    self.timed_out(i);
+                    return Ok(());
                 }
                 let delay =
                     self.opts
@@ -342,10 +333,12 @@ impl Walker<'_> {
                 let lost = self.runs[i].not_found >= self.opts.lost_polls.max(1)
                     && self.since_submit(i) >= self.opts.lost_grace;
                 if lost {
-                    return self.lost(i, &detail);
+                    self.lost(i, &detail);
+                    return Ok(());
                 }
                 if past_deadline {
-                    return self.timed_out(i);
+                    self.timed_out(i);
+                    return Ok(());
                 }
                 let delay =
                     self.opts
@@ -357,10 +350,11 @@ impl Walker<'_> {
                 if self.failed_call(i, "poll", &e) {
                     self.update(i, "stopped following after repeated poll errors", |r| {
                         r.last_error = Some(e.message.clone());
-                    })?;
+                    });
                     self.leave_in_flight(i);
                 } else if past_deadline {
-                    return self.timed_out(i);
+                    self.timed_out(i);
+                    return Ok(());
                 } else {
                     let delay =
                         self.opts
@@ -388,7 +382,7 @@ impl Walker<'_> {
 
     /// Stops waiting for a job past its timeout: it stays `running` with its handle, so the
     /// next apply re-attaches to it.
-    fn timed_out(&mut self, i: usize) -> Result<(), ApplyError> {
+    fn timed_out(&mut self, i: usize) {
         let name = self.runs[i].op.name.clone();
         let after = friendly(self.since_submit(i));
         let message =
@@ -397,19 +391,18 @@ impl Walker<'_> {
             i,
             &format!("timed out after {after}: still running"),
             |_| {},
-        )?;
+        );
         self.emit(&Event::TimedOut {
             name: name.clone(),
             message,
         });
         self.outcome.timed_out.push(name);
         self.leave_in_flight(i);
-        Ok(())
     }
 
     /// The service has answered "not found" long enough: the job is lost. It becomes
     /// `unknown`, which the next plan blocks until the user decides.
-    fn lost(&mut self, i: usize, detail: &str) -> Result<(), ApplyError> {
+    fn lost(&mut self, i: usize, detail: &str) {
         let name = self.runs[i].op.name.clone();
         let id = self.runs[i]
             .record
@@ -420,7 +413,7 @@ impl Walker<'_> {
         self.update(i, "unknown: the service no longer knows the job", |r| {
             r.status = Status::Unknown;
             r.last_error = Some(reason.clone());
-        })?;
+        });
         let generic = format!(
             "check the cloud, then `rewind apply --resubmit {name}` or `rewind state rm {name}`"
         );
@@ -432,7 +425,6 @@ impl Walker<'_> {
         self.finish_run(i);
         self.outcome.unknown.push(name.clone());
         self.skip_dependents(i, &name);
-        Ok(())
     }
 
     /// Counts a failed read and warns about it; true when apply should stop following.
@@ -477,12 +469,12 @@ impl Walker<'_> {
         self.skip_dependents(i, &name);
     }
 
-    pub(super) fn fail(&mut self, i: usize, reason: &str) -> Result<(), ApplyError> {
+    pub(super) fn fail(&mut self, i: usize, reason: &str) {
         let name = self.runs[i].op.name.clone();
         self.update(i, "failed", |r| {
             r.status = Status::Failed;
             r.last_error = Some(reason.to_owned());
-        })?;
+        });
         self.emit(&Event::Failed {
             name: name.clone(),
             reason: reason.to_owned(),
@@ -492,7 +484,6 @@ impl Walker<'_> {
         if self.opts.fail_fast {
             self.stop_launching = true;
         }
-        Ok(())
     }
 
     fn succeed_deps(&mut self, i: usize) {

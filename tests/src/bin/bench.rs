@@ -575,7 +575,8 @@ fn team_state(out: &mut String, rt: &tokio::runtime::Runtime) {
                 out,
                 "\nThe server's floor, one bare durable commit (a one-row UPDATE with \
                  synchronous_commit on), {before}, {after}. Each operation makes three \
-                 transitions (submitting, running, succeeded), one commit each.\n"
+                 transitions (submitting, running, succeeded); apply commits the transitions \
+                 of one scheduling tick together (group commit).\n"
             );
         }
         None => out.push_str("| PostgreSQL | skipped: no server | | |\n"),

@@ -7,6 +7,7 @@ mod external;
 mod interp;
 mod lower;
 mod obj;
+mod resolve;
 mod secrets;
 mod suggest;
 mod value;

@@ -155,11 +155,17 @@ pub(crate) async fn run(
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(m) => {
-                    w.handle(m)?;
                     // Group commit: every answer already here joins this tick, so their
                     // transitions share one commit.
-                    while let Ok(m) = rx.try_recv() {
-                        w.handle(m)?;
+                    let mut handled = w.handle(m);
+                    while handled.is_ok() && let Ok(m) = rx.try_recv() {
+                        handled = w.handle(m);
+                    }
+                    if let Err(e) = handled {
+                        // Keep what this tick learned (a handle, an end state) before stopping.
+                        let _ = w.commit();
+                        w.tasks.abort_all();
+                        return Err(e);
                     }
                 }
                 None => break,

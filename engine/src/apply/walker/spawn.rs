@@ -253,6 +253,18 @@ impl Walker<'_> {
         self.deferred.push(Box::pin(call));
     }
 
+    /// Commits the tick's transitions, starting nothing: also what an apply that stops on an
+    /// error does, so that what it learned is kept.
+    pub(super) fn commit(&mut self) -> Result<(), ApplyError> {
+        if !self.pending.is_empty() {
+            let batch: Vec<(&OpRecord, &str)> =
+                self.pending.iter().map(|(r, n)| (r, n.as_str())).collect();
+            self.state.put_batch(&batch)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
     /// A transition to record; committed with the rest of the tick's, before any call starts.
     pub(super) fn write(&mut self, record: &OpRecord, note: &str) {
         self.pending.push((record.clone(), note.to_owned()));
@@ -261,12 +273,7 @@ impl Walker<'_> {
     /// Ends a tick: commits its transitions in one batch, then starts its calls. A failed
     /// commit starts none of them.
     pub(super) fn flush(&mut self) -> Result<(), ApplyError> {
-        if !self.pending.is_empty() {
-            let batch: Vec<(&OpRecord, &str)> =
-                self.pending.iter().map(|(r, n)| (r, n.as_str())).collect();
-            self.state.put_batch(&batch)?;
-            self.pending.clear();
-        }
+        self.commit()?;
         for call in std::mem::take(&mut self.deferred) {
             let tx = self.tx.clone();
             self.tasks.spawn(async move {

@@ -136,11 +136,6 @@ impl Kind {
         Kind::parse(s).unwrap_or_else(|| Kind::External(intern(s)))
     }
 
-    /// Whether the kind creates the instance it restores into (its ID is an output).
-    pub fn creates(self) -> bool {
-        matches!(self, Kind::RdsRestoreNew | Kind::DdsRestoreNew)
-    }
-
     pub fn service(self) -> Service {
         match self {
             Kind::RdsRestore | Kind::RdsRestoreNew => Service::Rds,

@@ -123,11 +123,7 @@ async fn new_node(
 ) -> Result<Vec<Entry>, CliError> {
     let path = format!("GET /v3/{{project_id}}/instances?id={id}");
     let inst = d.instance(Service::Rds, id).await.map_err(cloud)?;
-    let f = |p: &str| field(&inst, p, &path);
-    let size = inst["volume"]["size"]
-        .as_i64()
-        .ok_or_else(|| CliError::msg(format!("{path} gave no `volume.size`")))?;
-    Ok(vec![
+    Ok([
         entry("kind", s("rds.restore_new")),
         entry("name", s(format!("${{var.{name_var}}}")))
             .note("The new instance's name: rewind makes sure it is unique before creating it."),
@@ -139,6 +135,20 @@ async fn new_node(
                 entry("restore_time", s("${var.at}")),
             ]),
         ),
+    ]
+    .into_iter()
+    .chain(rds_create_fields(&inst, &path)?)
+    .collect())
+}
+
+/// The create fields of an `rds.restore_new` like `inst` (flavor, volume, zone, network),
+/// read from the answer at `path`, and the password secret.
+pub fn rds_create_fields(inst: &Value, path: &str) -> Result<Vec<Entry>, CliError> {
+    let f = |p: &str| field(inst, p, path);
+    let size = inst["volume"]["size"]
+        .as_i64()
+        .ok_or_else(|| CliError::msg(format!("{path} gave no `volume.size`")))?;
+    Ok(vec![
         entry("flavor_ref", s(f("/flavor_ref")?)).note(format!("Copied from the source: {path}")),
         entry(
             "volume",
@@ -147,7 +157,7 @@ async fn new_node(
                 entry("size", Y::Int(size)),
             ]),
         ),
-        entry("availability_zone", s(availability_zone(&inst, &path)?)),
+        entry("availability_zone", s(availability_zone(inst, path)?)),
         entry("vpc_id", s(f("/vpc_id")?)),
         entry("subnet_id", s(f("/subnet_id")?)),
         entry("security_group_id", s(f("/security_group_id")?)),

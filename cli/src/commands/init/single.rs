@@ -1,6 +1,6 @@
 //! `rewind init rds|taurusdb|dds|dcs|cbr`: one restore, from the newest backup or a checked point in time.
 
-use super::ddm::availability_zone;
+use super::ddm::rds_create_fields;
 use super::names::{instance_name, op_name, short};
 use super::yaml::{Entry, Y, entry, s};
 use super::{Point, Scaffold, cloud, field, inside, password_secret, time_text};
@@ -104,40 +104,14 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, point: Point) -> Result<Sca
                     "Name of the new instance: rewind makes sure it is unique before creating it.",
                 ));
             out.secrets.push(password_secret());
-            let f = |p: &str| field(&inst, p, &path);
-            let size = inst["volume"]["size"]
-                .as_i64()
-                .ok_or_else(|| CliError::msg(format!("{path} gave no `volume.size`")))?;
             let op = op_name(&source_name, &mut taken);
-            (
-                op,
-                vec![
-                    entry("kind", s("rds.restore_new")),
-                    entry("name", s("${var.name}")),
-                    entry(
-                        "restore_point",
-                        Y::Map(vec![
-                            entry("instance_id", s(id)).note("The source (--instance)."),
-                            entry("type", s(type_)),
-                            from.note(note),
-                        ]),
-                    ),
-                    entry("flavor_ref", s(f("/flavor_ref")?))
-                        .note(format!("Copied from the source: {path}")),
-                    entry(
-                        "volume",
-                        Y::Map(vec![
-                            entry("type", s(f("/volume/type")?)),
-                            entry("size", Y::Int(size)),
-                        ]),
-                    ),
-                    entry("availability_zone", s(availability_zone(&inst, &path)?)),
-                    entry("vpc_id", s(f("/vpc_id")?)),
-                    entry("subnet_id", s(f("/subnet_id")?)),
-                    entry("security_group_id", s(f("/security_group_id")?)),
-                    entry("password", s("${secrets.node_password}")),
-                ],
-            )
+            let mut body = vec![
+                entry("kind", s("rds.restore_new")),
+                entry("name", s("${var.name}")),
+                new_restore_point(id, type_, from.note(note)),
+            ];
+            body.extend(rds_create_fields(&inst, &path)?);
+            (op, body)
         }
         (InitService::Dds, Targets::New) => {
             let path = format!("GET /v3/{{project_id}}/instances?id={id}");
@@ -155,14 +129,7 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, point: Point) -> Result<Sca
                 vec![
                     entry("kind", s("dds.restore_new")),
                     entry("name", s("${var.name}")),
-                    entry(
-                        "restore_point",
-                        Y::Map(vec![
-                            entry("instance_id", s(id)).note("The source (--instance)."),
-                            entry("type", s(type_)),
-                            from.note(note),
-                        ]),
-                    ),
+                    new_restore_point(id, type_, from.note(note)),
                     entry("availability_zone", s(dds_zone(&inst, &path)?))
                         .note(format!("Copied from the source: {path}")),
                     entry("vpc_id", s(f("/vpc_id")?)),
@@ -303,6 +270,18 @@ async fn cbr(d: &Discover, id: &str, mut out: Scaffold) -> Result<Scaffold, CliE
     let op = op_name(&format!("cbr-{}", short(id)), &mut BTreeSet::new());
     out.restores.push(entry(&op, Y::Map(body)));
     Ok(out)
+}
+
+/// `restore_point` of a create from `id`: its type and where the point comes from.
+fn new_restore_point(id: &str, type_: &str, from: Entry) -> Entry {
+    entry(
+        "restore_point",
+        Y::Map(vec![
+            entry("instance_id", s(id)).note("The source (--instance)."),
+            entry("type", s(type_)),
+            from,
+        ]),
+    )
 }
 
 /// The zone of a DDS instance's first node (the instance itself names none).

@@ -26,7 +26,7 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
     let earliest = spec
         .ops
         .values()
-        .filter_map(|o| restore_time(&o.spec))
+        .filter_map(|o| o.spec.restore_time())
         .min()
         .unwrap_or(now_ms);
     let window = (earliest.min(now_ms) - DAY_MS, now_ms);
@@ -177,27 +177,6 @@ fn rds_engine_of(flavor: &str) -> Option<(&'static str, &'static str)> {
         "pg" => Some(("postgresql", "14")),
         "mssql" => Some(("sqlserver", "2019_SE")),
         _ => None,
-    }
-}
-
-fn restore_time(spec: &OpSpec) -> Option<i64> {
-    match spec {
-        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.restore_time,
-        OpSpec::Ddm(r) => Some(r.source.restore_time),
-        OpSpec::DdmMetadata(r) => r.source.restore_time,
-        OpSpec::Taurusdb(r) => r.restore_time,
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.restore_time,
-        OpSpec::DdsCollections(r) => r
-            .restore_collections
-            .iter()
-            .filter_map(|d| d.restore_database_time)
-            .chain(
-                r.restore_collections
-                    .iter()
-                    .flat_map(|d| d.collections.iter().map(|c| c.restore_collection_time)),
-            )
-            .min(),
-        OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
     }
 }
 

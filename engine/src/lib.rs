@@ -23,6 +23,7 @@
 
 pub mod apply;
 pub mod compile;
+pub mod drill;
 pub mod graph;
 pub mod kinds;
 pub mod plan;

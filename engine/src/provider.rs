@@ -259,6 +259,76 @@ pub trait Provider: Send + Sync {
     fn unknown_advice(&self, _op: &Operation) -> Option<String> {
         None
     }
+
+    // Drills: what a probe connects to, and how scratch instances are found and deleted.
+    // A service that cannot do one says so (`unsupported`), and the drill reports it.
+
+    /// The instance `id` as the cloud reports it (`None`: the cloud does not know it).
+    fn instance<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<InstanceInfo>, ProviderError>> {
+        let _ = id;
+        Box::pin(async move { Err(unsupported(self.service(), "look up an instance")) })
+    }
+    /// The instance named exactly `name`, if there is one: how a crashed drill's create is
+    /// found.
+    fn instance_by_name<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<InstanceInfo>, ProviderError>> {
+        let _ = name;
+        Box::pin(async move { Err(unsupported(self.service(), "look up an instance by name")) })
+    }
+    /// Sends one DELETE for instance `id`. An instance already gone is [`DeleteOutcome::Gone`].
+    fn delete_instance<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<DeleteOutcome, ProviderError>> {
+        let _ = id;
+        Box::pin(async move { Err(unsupported(self.service(), "delete an instance")) })
+    }
+    /// The recovery point `op` restored, in epoch ms: its `restore_time`, or the end time of
+    /// the backup it restored. `None` when the service does not say.
+    fn recovery_point<'a>(
+        &'a self,
+        op: &'a Operation,
+    ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
+        Box::pin(async move { Ok(op.spec.restore_time()) })
+    }
+}
+
+/// The error of a drill call a provider does not implement.
+pub fn unsupported(service: Service, what: &str) -> ProviderError {
+    ProviderError {
+        message: format!("the {service} provider cannot {what}"),
+        transient: false,
+    }
+}
+
+/// An instance as its service reports it, for drill probes and clean-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceInfo {
+    pub id: String,
+    pub name: String,
+    /// The service's own status word (`ACTIVE`, `BUILD`, `RUNNING`, `normal`...).
+    pub status: String,
+    /// The private IP (RDS, DDS) or IP (DCS) and port the service reports.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+/// What one DELETE did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DeleteOutcome {
+    /// The service accepted the delete (the instance may take a while to go).
+    Accepted { job_id: Option<String> },
+    /// There is no such instance (any more).
+    Gone,
+    /// The service refused for now because of the instance's state (RDS `DBS.200019` while
+    /// it is being created or restored): try again once it is stable.
+    Busy { detail: String },
 }
 
 /// The providers available to a run, one per service.

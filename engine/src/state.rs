@@ -108,6 +108,10 @@ pub struct RunEntry {
     pub jobs: BTreeMap<String, String>,
     /// `running` until the run ends, then `complete`, `incomplete` or `error: ...`.
     pub outcome: String,
+    /// A drill run's record (with `command = "drill"`): its timings, budgets and scratch
+    /// instances. Older states have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<crate::drill::DrillRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -81,6 +81,7 @@ pub fn start(
         finished_at: None,
         jobs: std::collections::BTreeMap::new(),
         outcome: "running".to_owned(),
+        drill: None,
     };
     state.put_run(&run)?;
     Ok(run)

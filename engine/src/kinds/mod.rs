@@ -370,6 +370,46 @@ impl OpSpec {
 }
 
 impl OpSpec {
+    /// The point in time it restores to (epoch ms), when the spec names one; a restore from a
+    /// backup names none (its backup's end time is the recovery point).
+    pub fn restore_time(&self) -> Option<i64> {
+        match self {
+            OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.restore_time,
+            OpSpec::Ddm(r) => Some(r.source.restore_time),
+            OpSpec::DdmMetadata(r) => r.source.restore_time,
+            OpSpec::Taurusdb(r) => r.restore_time,
+            OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.restore_time,
+            OpSpec::DdsCollections(r) => r
+                .restore_collections
+                .iter()
+                .filter_map(|d| d.restore_database_time)
+                .chain(
+                    r.restore_collections
+                        .iter()
+                        .flat_map(|d| d.collections.iter().map(|c| c.restore_collection_time)),
+                )
+                .min(),
+            OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
+        }
+    }
+
+    /// The existing instance a restore overwrites, with its service: what a drill's probes
+    /// check. A create has none (its instance is an output), nor has CBR or a plugin kind.
+    pub fn existing_target(&self) -> Option<(Service, &str)> {
+        match self {
+            OpSpec::Rds(r) => Some((Service::Rds, &r.target.instance_id)),
+            OpSpec::DdsRecovery(r) => Some((Service::Dds, &r.target.instance_id)),
+            OpSpec::Ddm(r) => Some((Service::Ddm, &r.target.instance_id)),
+            OpSpec::DdmMetadata(r) => Some((Service::Ddm, &r.target.instance_id)),
+            OpSpec::Taurusdb(r) => Some((Service::Taurusdb, &r.target_instance_id)),
+            OpSpec::Dcs(r) => Some((Service::Dcs, &r.instance_id)),
+            OpSpec::DdsCollections(r) => Some((Service::Dds, &r.instance_id)),
+            OpSpec::Cbr(_) | OpSpec::RdsNew(_) | OpSpec::DdsNew(_) | OpSpec::External(_) => None,
+        }
+    }
+}
+
+impl OpSpec {
     /// The secret references the operation uses, by JSON pointer into its request body.
     pub fn secret_refs(&self) -> Vec<(String, &SecretRef)> {
         match self {

@@ -37,6 +37,8 @@ pub struct Spec {
     pub broken: BTreeMap<String, BrokenOp>,
     /// `secrets:`: where each named secret comes from (never its value).
     pub secrets: BTreeMap<String, SecretSource>,
+    /// `drills:`, by name.
+    pub drills: BTreeMap<String, crate::drill::DrillDecl>,
 }
 
 /// Where a secret's value is read from, at submit time and in memory only.
@@ -98,4 +100,10 @@ pub struct LoadOptions {
     pub vars: BTreeMap<String, String>,
     /// Kinds declared by plugins (built-in kinds need no declaration here).
     pub kinds: Vec<crate::kinds::KindDecl>,
+    /// Checks one probe of `drills:` (the engine does no I/O, so the probe crate's parser is
+    /// handed in): `Err((path below the probe, message))`. `None` accepts any mapping.
+    pub probe_check: Option<ProbeCheck>,
 }
+
+/// See [`LoadOptions::probe_check`].
+pub type ProbeCheck = fn(&serde_json::Value) -> Result<(), (String, String)>;

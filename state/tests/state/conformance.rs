@@ -30,6 +30,7 @@ fn run(id: u64) -> RunEntry {
         finished_at: None,
         jobs: BTreeMap::from([("a".to_owned(), "job-1".to_owned())]),
         outcome: "running".into(),
+        drill: None,
     }
 }
 

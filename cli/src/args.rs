@@ -105,6 +105,81 @@ pub enum Command {
     /// Write a spec from what the cloud holds: the data nodes, windows, backups and targets.
     #[command(long_about = INIT_LONG, after_help = INIT_AFTER)]
     Init(InitArgs),
+    /// Rehearse a restore on scratch instances, verify the data, measure RTO and RPO, clean up.
+    #[command(long_about = DRILL_LONG, after_help = DRILL_AFTER)]
+    Drill(DrillArgs),
+}
+
+const DRILL_LONG: &str = "\
+Run one of the spec's `drills:`: its restores onto scratch instances (new ones it creates, or
+existing ones it lists under `scratch:`; anything else is refused before any request), then
+its probes against the restored targets, then its clean-up policy. RTO (first submit to the
+last passed probe, along the critical path) and RPO (drill start to the restored recovery
+point) are checked against the drill's budgets and journaled in state; report.md,
+report.json, junit.xml and report.html are written on every drill, pass or fail.
+
+Examples:
+  # Rehearse against the built-in simulator (nothing real is touched)
+  rewind drill nightly -f examples/drill.yaml --simulate
+  # In the cloud; keep the scratch instances whatever the policy says
+  rewind drill nightly --keep
+  # Past drills of this state, with RTO/RPO trends
+  rewind drill history
+  # Delete every scratch instance a crashed or kept drill left behind
+  rewind drill cleanup";
+
+const DRILL_AFTER: &str = "\
+Exit status:
+  0  the drill passed: every restore and failing probe held, budgets met, clean-up done
+  1  the drill failed (the reports say why), or it could not start (bad spec, locked state,
+     leftovers of an earlier drill: run `rewind drill cleanup`)";
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DrillArgs {
+    #[command(subcommand)]
+    pub command: Option<DrillCommand>,
+    #[command(flatten)]
+    pub run: DrillRunArgs,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct DrillRunArgs {
+    /// The drill (a key of `drills:`); may be left out when the spec has only one.
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Keep every scratch instance, whatever the drill's clean-up policy says.
+    #[arg(long)]
+    pub keep: bool,
+    /// Write the reports here [default: the drill's `report_dir:`, else
+    /// <state dir>/drills/NAME/RUN].
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Skip preflight checks before the restores.
+    #[arg(long)]
+    pub offline: bool,
+    /// Who ran this drill, for the audit trail [default: USER@HOST].
+    #[arg(long, value_name = "WHO")]
+    pub approver: Option<String>,
+    #[command(flatten)]
+    pub sim: SimulateArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCommand {
+    /// Past drills: outcome, RTO and RPO against their budgets, and the trend per drill.
+    History {
+        /// Only this drill.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Delete the scratch instances that drills left behind: crashed ones, failed deletes,
+    /// and kept ones whose time is up.
+    Cleanup {
+        /// Also delete instances kept with `keep` (no end) or whose keep time has not run out.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 const INIT_LONG: &str = "\

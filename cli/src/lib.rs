@@ -67,6 +67,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Schema => commands::schema::exec(&cli.global, &printer),
         Command::Providers => commands::providers::exec(&cli.global, &printer),
         Command::Init(a) => commands::init::exec(&a, &printer),
+        Command::Drill(a) => commands::drill::exec(&cli.global, &a, &printer),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,7 @@ pub mod probe;
 pub mod report;
 mod secret;
 mod target;
+pub mod testing;
 
 pub use measure::{Budget, OperationRto, Rpo, RpoPoint, Rto, measure_rpo, measure_rto};
 pub use probe::{

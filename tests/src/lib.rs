@@ -60,6 +60,9 @@ pub struct Options {
     pub settings: String,
     /// Plugin kinds the spec uses (for building the simulated world).
     pub kinds: Vec<rewind_engine::kinds::KindDecl>,
+    /// Where instances answer (a probe's real server), by existing instance ID or by the
+    /// name of an instance a restore creates.
+    pub addresses: BTreeMap<String, rewind_sim::Address>,
 }
 
 impl Default for Options {
@@ -70,6 +73,7 @@ impl Default for Options {
             seed: 7,
             settings: String::new(),
             kinds: Vec::new(),
+            addresses: BTreeMap::new(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl Harness {
         let now = jiff::Timestamp::now().as_millisecond();
         let mut world: World = rewind_cli::simulate::world_for(&compiled.spec, now);
         world.faults = options.faults.clone();
+        map_addresses(&mut world, &options.addresses);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -222,6 +227,24 @@ impl Harness {
     /// The state directory rewind uses in this harness.
     pub fn state_dir(&self) -> PathBuf {
         self.dir.path().join(".rewind")
+    }
+}
+
+/// Points each instance of `addresses` (by ID), or each instance created under that name, at
+/// the address given.
+pub fn map_addresses(world: &mut World, addresses: &BTreeMap<String, rewind_sim::Address>) {
+    for (key, address) in addresses {
+        if let Some(i) = world.rds.instances.get_mut(key) {
+            i.address = Some(address.clone());
+        } else if let Some(i) = world.dds.instances.get_mut(key) {
+            i.address = Some(address.clone());
+        } else if let Some(i) = world.dcs.instances.get_mut(key) {
+            i.address = Some(address.clone());
+        } else {
+            world
+                .new_instance_addresses
+                .insert(key.clone(), address.clone());
+        }
     }
 }
 

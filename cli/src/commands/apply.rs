@@ -102,8 +102,43 @@ fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) ->
     s
 }
 
+/// Apply's options from the settings, for a run `time_scale` times faster than real time.
+pub fn apply_options(
+    settings: &crate::settings::Settings,
+    time_scale: f64,
+    fail_fast: bool,
+    secrets: std::sync::Arc<crate::secrets::SpecSecrets>,
+) -> ApplyOptions {
+    let scale = |d: std::time::Duration| scaled(d, time_scale);
+    let t = &settings.timeouts;
+    ApplyOptions {
+        parallelism: settings.parallelism,
+        limits: settings.limits.clone(),
+        fail_fast,
+        poll: settings.poll.scaled(time_scale),
+        reconcile_delay: scale(settings.reconcile_delay),
+        // Timeouts and the grace period are real time, like job durations: a rehearsal
+        // runs them `time_scale` times faster.
+        timeouts: rewind_engine::apply::Timeouts {
+            default: scale(t.timeouts.default),
+            per_kind: t.timeouts.per_kind.iter().map(|(k, d)| (*k, scale(*d))).collect(),
+        },
+        lost_grace: scale(t.lost_grace),
+        lost_polls: t.lost_polls,
+        secrets: rewind_engine::apply::SecretsHandle(Some(secrets)),
+        ..ApplyOptions::default()
+    }
+}
+
+/// `d` in a run `time_scale` times faster; saturating, so a tiny --time-scale cannot
+/// overflow (and panic).
+pub fn scaled(d: std::time::Duration, time_scale: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(d.as_secs_f64() / time_scale)
+        .unwrap_or(std::time::Duration::MAX)
+}
+
 /// A rehearsal runs `time_scale` times faster: so do the operations' own `timeout:`s.
-fn scale_step_timeouts(mut plan: Plan, time_scale: f64) -> Plan {
+pub fn scale_step_timeouts(mut plan: Plan, time_scale: f64) -> Plan {
     for step in &mut plan.steps {
         if let Some(ms) = step.timeout_ms.as_mut() {
             // Rounded up, and at least 1 ms: a timeout never becomes "no time at all".
@@ -239,29 +274,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
                 }
             }
         });
-        // Saturating: a tiny --time-scale must not overflow (and panic) here.
-        let scale = |d: std::time::Duration| {
-            std::time::Duration::try_from_secs_f64(d.as_secs_f64() / time_scale)
-                .unwrap_or(std::time::Duration::MAX)
-        };
-        let t = &settings.timeouts;
-        let opts = ApplyOptions {
-            parallelism: settings.parallelism,
-            limits: settings.limits.clone(),
-            fail_fast: args.fail_fast,
-            poll: settings.poll.scaled(time_scale),
-            reconcile_delay: scale(settings.reconcile_delay),
-            // Timeouts and the grace period are real time, like job durations: a rehearsal
-            // runs them `time_scale` times faster.
-            timeouts: rewind_engine::apply::Timeouts {
-                default: scale(t.timeouts.default),
-                per_kind: t.timeouts.per_kind.iter().map(|(k, d)| (*k, scale(*d))).collect(),
-            },
-            lost_grace: scale(t.lost_grace),
-            lost_polls: t.lost_polls,
-            secrets: rewind_engine::apply::SecretsHandle(Some(secrets.clone())),
-            ..ApplyOptions::default()
-        };
+        let opts = apply_options(&settings, time_scale, args.fail_fast, secrets.clone());
         let plan = scale_step_timeouts(plan, time_scale);
         let mut terminal;
         let mut json;
@@ -272,7 +285,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             terminal = TerminalHooks::new(printer);
             &mut terminal
         };
-        let mut run = history::start(&mut *state, &loaded, &plan, args.approver.as_deref())?;
+        let mut run = history::start(&mut *state, "apply", &loaded, &plan, args.approver.as_deref())?;
         let result = apply::apply(&plan, &mut *state, &providers, hooks, &opts, cancel_rx).await;
         history::finish(&mut *state, &mut run, &plan, result.as_ref().map_err(ToString::to_string).map(ApplyOutcome::ok));
         let outcome = result

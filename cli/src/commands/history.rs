@@ -14,7 +14,7 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-fn when(ms: i64) -> String {
+pub fn when(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| format!("{t:.0}"))
 }
 
@@ -60,6 +60,7 @@ fn default_approver() -> String {
 /// submit, so a run that is killed still appears (as `running`).
 pub fn start(
     state: &mut dyn StateStore,
+    command: &str,
     loaded: &Loaded,
     plan: &Plan,
     approver: Option<&str>,
@@ -70,7 +71,7 @@ pub fn start(
     let plan_json = serde_json::to_vec(plan).map_err(|e| CliError::msg(e.to_string()))?;
     let run = RunEntry {
         id,
-        command: "apply".to_owned(),
+        command: command.to_owned(),
         spec_file: loaded.compiled.file.clone(),
         git_commit,
         git_dirty,

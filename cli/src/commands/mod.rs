@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod completions;
+pub mod drill;
 pub mod graph;
 pub mod history;
 pub mod init;

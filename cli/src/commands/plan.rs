@@ -125,15 +125,12 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
     let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
-    let mut plan = if shared || dir.exists() || args.out.is_some() {
+    let (mut plan, runs) = if shared || dir.exists() || args.out.is_some() {
         let state = super::open_at(global, &dir, &super::command_line("plan", &loaded))?;
-        compute(&loaded, &state, &options)?
+        (compute(&loaded, &state, &options)?, state.runs()?)
     } else {
-        compute(
-            &loaded,
-            &rewind_state::MemoryState::with_lineage(""),
-            &options,
-        )?
+        let empty = rewind_state::MemoryState::with_lineage("");
+        (compute(&loaded, &empty, &options)?, Vec::new())
     };
     if !args.offline {
         let rt = runtime()?;
@@ -166,6 +163,16 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
                 out.display(),
                 out.display()
             ));
+        }
+    }
+    if !printer.json {
+        for line in super::drill::forecast::lines(&loaded.compiled.spec, &plan, &runs) {
+            match line {
+                super::drill::forecast::Line::Info(text) => printer.info(&text),
+                super::drill::forecast::Line::Warning(text) => {
+                    printer.error(&format!("Warning: {text}"));
+                }
+            }
         }
     }
     let failed = plan.failed_checks();

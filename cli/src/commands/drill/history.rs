@@ -1,0 +1,141 @@
+//! `rewind drill history`: past drills with their RTO and RPO against budgets, and trends.
+
+use super::report::when;
+use crate::args::Global;
+use crate::error::CliError;
+use crate::printer::{Printer, Style};
+use rewind_drills::report::human_duration;
+use rewind_engine::drill::{DrillOutcome, DrillRecord};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn dur(ms: Option<u64>) -> String {
+    ms.map_or_else(|| "-".to_owned(), |ms| human_duration(Duration::from_millis(ms)))
+}
+
+fn against(ms: Option<u64>, budget: Option<u64>) -> String {
+    match (ms, budget) {
+        (_, None) => dur(ms),
+        (Some(m), Some(b)) if m <= b => format!("{} ≤ {}", dur(ms), dur(budget)),
+        (_, Some(_)) => format!("{} > {} MISSED", dur(ms), dur(budget)),
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u64], p: usize) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+/// One line per drill: how its RTO moves.
+pub fn trends(drills: &[(u64, &DrillRecord)]) -> Vec<String> {
+    let mut by_name: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (_, d) in drills {
+        if let Some(ms) = d.rto_ms {
+            by_name.entry(d.drill.as_str()).or_default().push(ms);
+        }
+    }
+    by_name
+        .into_iter()
+        .map(|(name, rtos)| {
+            let last = rtos.last().copied();
+            let prev = rtos.len().checked_sub(2).and_then(|i| rtos.get(i)).copied();
+            let mut sorted = rtos.clone();
+            sorted.sort_unstable();
+            let change = match (last, prev) {
+                (Some(l), Some(p)) if p > 0 => {
+                    #[allow(clippy::cast_precision_loss)]
+                    let pct = (l as f64 - p as f64) / p as f64 * 100.0;
+                    format!(", last {} ({pct:+.0}% on the one before)", dur(last))
+                }
+                _ => format!(", last {}", dur(last)),
+            };
+            format!(
+                "`{name}`: RTO p50 {}, p95 {} over {} measured drill(s){change}",
+                dur(percentile(&sorted, 50)),
+                dur(percentile(&sorted, 95)),
+                sorted.len()
+            )
+        })
+        .collect()
+}
+
+pub fn exec(global: &Global, name: Option<&str>, printer: &Printer) -> Result<ExitCode, CliError> {
+    let dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let settings = crate::commands::settings_for(dir, global, None)?;
+    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
+    let runs = if shared || settings.state_dir.exists() {
+        crate::commands::open_at(global, &settings.state_dir, "rewind drill history")?.runs()?
+    } else {
+        Vec::new()
+    };
+    let drills: Vec<(u64, &DrillRecord)> = runs
+        .iter()
+        .filter_map(|r| Some((r.id, r.drill.as_ref()?)))
+        .filter(|(_, d)| name.is_none_or(|n| d.drill == n))
+        .collect();
+    if printer.json {
+        let list: Vec<_> = drills
+            .iter()
+            .map(|(id, d)| serde_json::json!({"run": id, "record": d}))
+            .collect();
+        printer.out(
+            &serde_json::json!({"format_version": 1, "drills": list, "trends": trends(&drills)})
+                .to_string(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if drills.is_empty() {
+        printer.info("No drills recorded yet: run `rewind drill NAME`.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<16} {:<21} {:<8} {:<24} {:<24} LEFT",
+        "RUN", "DRILL", "STARTED", "OUTCOME", "RTO", "RPO"
+    );
+    for (id, d) in &drills {
+        let outcome = match d.outcome {
+            DrillOutcome::Passed => printer.paint("passed ", Style::Green),
+            DrillOutcome::Failed => printer.paint("failed ", Style::Red),
+            DrillOutcome::Running => printer.paint("running", Style::Yellow),
+        };
+        let left = d.scratch.iter().filter(|s| s.status.is_open()).count();
+        let sim = if d.simulated { " (sim)" } else { "" };
+        let _ = writeln!(
+            out,
+            "{id:>4}  {:<16} {:<21} {outcome}  {:<24} {:<24} {left}{sim}",
+            d.drill,
+            when(d.started_at),
+            against(d.rto_ms, d.rto_budget_ms),
+            against(d.rpo_ms, d.rpo_budget_ms),
+        );
+    }
+    for t in trends(&drills) {
+        let _ = writeln!(out, "Trend {t}");
+    }
+    printer.out(&out);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        assert_eq!(percentile(&[10, 20, 30, 40], 50), Some(20));
+        assert_eq!(percentile(&[10, 20, 30, 40], 95), Some(40));
+        assert_eq!(percentile(&[], 50), None);
+    }
+}

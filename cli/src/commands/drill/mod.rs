@@ -1,0 +1,66 @@
+//! `rewind drill`: run a drill of the spec, list past drills, or clean up what drills left.
+
+mod cleanup;
+pub mod forecast;
+mod history;
+mod hooks;
+mod journal;
+mod probing;
+mod report;
+mod run;
+
+use crate::args::{DrillArgs, DrillCommand, Global};
+use crate::error::CliError;
+use crate::printer::Printer;
+use rewind_engine::drill::DrillDecl;
+use rewind_engine::spec::Spec;
+use std::process::ExitCode;
+
+pub fn exec(global: &Global, args: &DrillArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    match &args.command {
+        None => run::exec(global, &args.run, printer),
+        Some(DrillCommand::History { name }) => history::exec(global, name.as_deref(), printer),
+        Some(DrillCommand::Cleanup { all }) => cleanup::exec(global, *all, printer),
+    }
+}
+
+/// The drill `name`, or the spec's only drill when no name is given.
+fn pick<'a>(spec: &'a Spec, name: Option<&str>) -> Result<&'a DrillDecl, CliError> {
+    let names = || {
+        spec.drills
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(n) => spec.drills.get(n).ok_or_else(|| {
+            if spec.drills.is_empty() {
+                CliError::hint(
+                    format!("the spec has no drill `{n}`: it has no `drills:` section"),
+                    "add one (see the README's \"Restore drills\"), or run `rewind validate`",
+                )
+            } else {
+                CliError::hint(
+                    format!("the spec has no drill `{n}`"),
+                    format!("its drills: {}", names()),
+                )
+            }
+        }),
+        None => match spec.drills.len() {
+            1 => spec
+                .drills
+                .values()
+                .next()
+                .ok_or_else(|| CliError::msg("the spec has no drills")),
+            0 => Err(CliError::hint(
+                "the spec has no `drills:` section",
+                "add one (see the README's \"Restore drills\")",
+            )),
+            _ => Err(CliError::hint(
+                "the spec has several drills: name the one to run",
+                format!("rewind drill NAME, with NAME one of: {}", names()),
+            )),
+        },
+    }
+}

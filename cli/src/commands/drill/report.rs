@@ -1,0 +1,130 @@
+//! A drill's findings: operation timings from the walker's records, RTO and RPO, the report
+//! value every renderer reads, and the durable record's figures.
+
+use rewind_drills::{DrillProbe, DrillReport, OpOutcome, OperationTiming, Rpo, Rto};
+use rewind_engine::drill::DrillOpRecord;
+use rewind_engine::plan::Plan;
+use rewind_engine::state::{OpRecord, Status};
+use std::collections::BTreeMap;
+
+pub use crate::commands::history::when;
+
+fn ts(ms: i64) -> Option<jiff::Timestamp> {
+    jiff::Timestamp::from_millisecond(ms).ok()
+}
+
+/// Each step's timing as the walker recorded it; a step without a record never started.
+pub fn timings(
+    plan: &Plan,
+    records: &[OpRecord],
+    instances: &BTreeMap<String, String>,
+    started: jiff::Timestamp,
+) -> Vec<OperationTiming> {
+    let by_name: BTreeMap<&str, &OpRecord> = records.iter().map(|r| (r.name.as_str(), r)).collect();
+    plan.steps
+        .iter()
+        .map(|step| {
+            let record = by_name.get(step.name.as_str());
+            let outcome = match record.map(|r| r.status) {
+                Some(Status::Succeeded) => OpOutcome::Succeeded,
+                Some(Status::Failed) => OpOutcome::Failed,
+                Some(Status::Running | Status::Submitting | Status::Unknown) => OpOutcome::Running,
+                None => OpOutcome::Skipped,
+            };
+            let submitted_at = record
+                .and_then(|r| r.submitted_at)
+                .and_then(ts)
+                .unwrap_or(started);
+            let finished_at = match outcome {
+                OpOutcome::Succeeded | OpOutcome::Failed => record.and_then(|r| ts(r.updated_at)),
+                OpOutcome::Running | OpOutcome::Skipped => None,
+            };
+            let instance_id = instances.get(&step.name).cloned().or_else(|| {
+                record.and_then(|r| r.outputs.get("instance_id").cloned())
+            });
+            let detail = record.and_then(|r| r.last_error.clone()).or_else(|| {
+                (outcome == OpOutcome::Skipped).then(|| "not started".to_owned())
+            });
+            OperationTiming {
+                name: step.name.clone(),
+                kind: step.kind.as_str().to_owned(),
+                instance_id,
+                submitted_at,
+                finished_at,
+                outcome,
+                detail,
+                depends_on: step.after.clone(),
+                on_critical_path: false,
+            }
+        })
+        .collect()
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The per-operation figures the forecast learns from.
+pub fn op_records(ops: &[OperationTiming], rto: &Rto) -> Vec<DrillOpRecord> {
+    ops.iter()
+        .map(|o| {
+            let restore_ms = match (o.outcome, o.finished_at) {
+                (OpOutcome::Succeeded, Some(end)) => {
+                    std::time::Duration::try_from(end.duration_since(o.submitted_at))
+                        .ok()
+                        .map(millis)
+                }
+                _ => None,
+            };
+            let ready_ms = rto
+                .per_operation
+                .iter()
+                .find(|r| r.name == o.name)
+                .and_then(|r| r.measured)
+                .map(millis);
+            DrillOpRecord {
+                name: o.name.clone(),
+                kind: o.kind.clone(),
+                restore_ms,
+                ready_ms,
+            }
+        })
+        .collect()
+}
+
+/// Everything measured, as one report (cleanup and errors filled in by the caller).
+pub struct Findings {
+    pub ops: Vec<OperationTiming>,
+    pub probes: Vec<DrillProbe>,
+    pub rto: Rto,
+    pub rpo: Option<Rpo>,
+}
+
+pub fn report(
+    drill: &str,
+    simulated: bool,
+    started: jiff::Timestamp,
+    f: Findings,
+    cleanup: Vec<rewind_drills::CleanupResult>,
+    errors: Vec<String>,
+) -> DrillReport {
+    DrillReport {
+        format_version: rewind_drills::FORMAT_VERSION,
+        drill: drill.to_owned(),
+        started_at: started,
+        finished_at: jiff::Timestamp::now(),
+        simulated,
+        passed: false,
+        operations: f.ops,
+        probes: f.probes,
+        rto: f.rto,
+        rpo: f.rpo,
+        cleanup,
+        errors,
+    }
+    .finalized()
+}
+
+pub fn ms_of(d: Option<std::time::Duration>) -> Option<u64> {
+    d.map(millis)
+}

@@ -1,0 +1,613 @@
+//! `rewind drill NAME`: journal, restore onto scratch, probe, measure, clean up, report.
+
+use super::cleanup::{self, Waits};
+use super::hooks::DrillHooks;
+use super::journal::Journal;
+use super::probing::{self, ProbeCtx};
+use super::report::{self, Findings};
+use crate::args::{DrillRunArgs, Global};
+use crate::commands::apply::{apply_options, scale_step_timeouts};
+use crate::commands::plan::{cloud_config, maybe_simulate, providers, runtime, state_dir};
+use crate::error::CliError;
+use crate::load::{self, Loaded};
+use crate::printer::{Printer, Style};
+use crate::render;
+use crate::render::progress::{JsonHooks, TerminalHooks};
+use crate::secrets::SpecSecrets;
+use rewind_drills::report::{human_duration, human_margin};
+use rewind_drills::{CleanupAction, CleanupResult, ProbeSpec};
+use rewind_engine::apply::{self, ApplyHooks};
+use rewind_engine::drill::{
+    Cleanup, DrillDecl, DrillOutcome, DrillRecord, ScratchInstance, ScratchStatus,
+};
+use rewind_engine::kinds::OpSpec;
+use rewind_engine::plan::{self, Plan, PlanOptions};
+use rewind_engine::provider::{Operation, Providers, Secrets};
+use rewind_engine::state::{RunEntry, StateMeta, StateStore};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let loaded = load::load(global)?;
+    let drill = super::pick(&loaded.compiled.spec, args.name.as_deref())?.clone();
+    let settings = crate::commands::settings_for(&loaded.dir, global, None)?;
+    crate::commands::providers::check_limits(&loaded.dir)?;
+    let (dir, tmp) = state_dir(global, &args.sim, &settings)?;
+    let mut state = crate::commands::open_at(
+        global,
+        &dir,
+        &crate::commands::command_line("drill", &loaded),
+    )?;
+    refuse_leftovers(&state.runs()?, &drill)?;
+    let probes = parse_probes(&drill)?;
+    let plan = drill_plan(&loaded, &drill)?;
+    let secrets = Arc::new(SpecSecrets::new(
+        loaded.compiled.spec.secrets.clone(),
+        loaded.dir.clone(),
+        args.sim.simulate,
+    ));
+    let mut missing = crate::secrets::missing(&plan, &secrets);
+    for (op, login) in &drill.logins {
+        if let Some(reference) = &login.password
+            && let Err(why) = secrets.resolve(reference)
+        {
+            missing.push(format!("the login of `{op}` needs {reference}: {why}"));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(CliError::hint(
+            format!(
+                "{} secret(s) cannot be read; the drill did not start:\n  {}",
+                missing.len(),
+                missing.join("\n  ")
+            ),
+            "set the environment variables, or fix the `secrets:` entries of the spec",
+        ));
+    }
+    let report_root = match (&args.report_dir, &drill.report_dir) {
+        (Some(d), _) => ReportDir::Exactly(d.clone()),
+        (None, Some(d)) => ReportDir::Under(loaded.dir.join(d)),
+        (None, None) => {
+            let base = if tmp.is_some()
+                || rewind_state::backend::is_postgres_url(&dir.to_string_lossy())
+            {
+                loaded.dir.join(".rewind")
+            } else {
+                dir.clone()
+            };
+            ReportDir::Under(base.join("drills").join(&drill.name))
+        }
+    };
+    let run = Run {
+        loaded: &loaded,
+        drill: &drill,
+        args,
+        settings: &settings,
+        secrets,
+        probes,
+        printer,
+        report_root,
+        rehearsal_state: tmp.is_some(),
+    };
+    let rt = runtime()?;
+    rt.block_on(run.go(&mut *state, plan))
+}
+
+enum ReportDir {
+    /// `--report-dir`: this directory.
+    Exactly(PathBuf),
+    /// A directory per run below this one.
+    Under(PathBuf),
+}
+
+/// A drill cannot start while an earlier run of it has instances left: their names are the
+/// ones this run would create.
+fn refuse_leftovers(runs: &[RunEntry], drill: &DrillDecl) -> Result<(), CliError> {
+    for run in runs {
+        let Some(d) = run.drill.as_ref().filter(|d| d.drill == drill.name) else {
+            continue;
+        };
+        let open: Vec<&ScratchInstance> = d.scratch.iter().filter(|s| s.status.is_open()).collect();
+        if d.outcome == DrillOutcome::Running || !open.is_empty() {
+            let what = if open.is_empty() {
+                "did not finish".to_owned()
+            } else {
+                format!(
+                    "left {} scratch instance(s): {}",
+                    open.len(),
+                    open.iter()
+                        .map(|s| format!("{} ({:?})", s.name, s.status).to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            return Err(CliError::hint(
+                format!("drill `{}` run {} {what}; this drill did not start", drill.name, run.id),
+                "run `rewind drill cleanup` first (with --all for instances kept on purpose)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn parse_probes(drill: &DrillDecl) -> Result<BTreeMap<String, Vec<ProbeSpec>>, CliError> {
+    let mut out = BTreeMap::new();
+    for (op, decls) in &drill.probes {
+        let mut specs = Vec::with_capacity(decls.len());
+        for d in decls {
+            specs.push(ProbeSpec::from_value(&d.value).map_err(|e| {
+                CliError::msg(format!(
+                    "drills.{}.probes.{op} (line {}): {e}",
+                    drill.name, d.span.line
+                ))
+            })?);
+        }
+        out.insert(op.clone(), specs);
+    }
+    Ok(out)
+}
+
+/// The plan of the drill's operations alone, against empty state: a drill restores every
+/// time it runs, whatever `rewind apply` has recorded.
+fn drill_plan(loaded: &Loaded, drill: &DrillDecl) -> Result<Plan, CliError> {
+    let mut spec = loaded.compiled.spec.clone();
+    spec.ops.retain(|name, _| drill.operations.contains(name));
+    spec.broken.clear();
+    let (graph, diags) = rewind_engine::graph::build(&spec);
+    if let Some(d) = diags.first() {
+        return Err(CliError::msg(format!(
+            "drill `{}`: its operations do not form a graph of their own: {}",
+            drill.name, d.message
+        )));
+    }
+    let meta = StateMeta {
+        lineage: format!("drill-{}", drill.name),
+        serial: 0,
+    };
+    Ok(plan::build(
+        &loaded.compiled.file,
+        &spec,
+        &graph,
+        &meta,
+        &[],
+        &PlanOptions::default(),
+    ))
+}
+
+/// The scratch instances the drill creates, all `pending`: journaled before the first request.
+fn planned_scratch(plan: &Plan) -> Vec<ScratchInstance> {
+    plan.steps
+        .iter()
+        .filter_map(|s| {
+            let (service, r) = match &s.spec {
+                OpSpec::RdsNew(r) => ("rds", r),
+                OpSpec::DdsNew(r) => ("dds", r),
+                _ => return None,
+            };
+            Some(ScratchInstance {
+                operation: s.name.clone(),
+                service: service.to_owned(),
+                name: r.name.clone(),
+                instance_id: None,
+                status: ScratchStatus::Pending,
+                keep_until: None,
+                detail: None,
+            })
+        })
+        .collect()
+}
+
+struct Run<'a> {
+    loaded: &'a Loaded,
+    drill: &'a DrillDecl,
+    args: &'a DrillRunArgs,
+    settings: &'a crate::settings::Settings,
+    secrets: Arc<SpecSecrets>,
+    probes: BTreeMap<String, Vec<ProbeSpec>>,
+    printer: &'a Printer,
+    report_root: ReportDir,
+    rehearsal_state: bool,
+}
+
+impl Run<'_> {
+    async fn go(self, state: &mut dyn StateStore, mut plan: Plan) -> Result<ExitCode, CliError> {
+        let printer = self.printer;
+        let rehearsal = maybe_simulate(self.loaded, &self.args.sim, self.settings).await?;
+        let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
+        let providers = providers(cloud_config(self.loaded, self.settings, rehearsal.as_ref())?)?;
+        if !self.args.offline {
+            rewind_engine::preflight::run(&mut plan, &providers, self.settings.parallelism).await;
+        }
+        if printer.json {
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path}));
+        } else {
+            printer.info(&format!(
+                "Drill `{}`: {} restore(s) onto scratch instances.",
+                self.drill.name,
+                plan.steps.len()
+            ));
+            printer.out(&render::plan::human(&plan, printer));
+        }
+        let started = jiff::Timestamp::now();
+        let mut run = crate::commands::history::start(
+            state,
+            "drill",
+            self.loaded,
+            &plan,
+            self.args.approver.as_deref(),
+        )?;
+        run.drill = Some(DrillRecord {
+            drill: self.drill.name.clone(),
+            simulated: rehearsal.is_some(),
+            outcome: DrillOutcome::Running,
+            started_at: started.as_millisecond(),
+            finished_at: None,
+            operations: Vec::new(),
+            rto_ms: None,
+            rto_budget_ms: report::ms_of(self.drill.rto),
+            rpo_ms: None,
+            rpo_budget_ms: report::ms_of(self.drill.rpo),
+            critical_path: Vec::new(),
+            scratch: planned_scratch(&plan),
+            report_dir: None,
+            failures: Vec::new(),
+        });
+        let mut journal = Journal::resume(state, run)?;
+        // Flushed before the first request that could create anything.
+        journal.update(|_, _| {})?;
+
+        let mut errors = Vec::new();
+        let failed = plan.failed_checks().len();
+        let plan = scale_step_timeouts(plan, time_scale);
+        let (records, probed, jobs) = if failed == 0 {
+            self.restore_and_probe(&plan, &providers, &mut journal, time_scale, &mut errors)
+                .await
+        } else {
+            errors.push(format!(
+                "{failed} preflight check(s) failed; nothing was restored"
+            ));
+            (Vec::new(), probing::Probed::default(), BTreeMap::new())
+        };
+        errors.extend(probed.errors.iter().cloned());
+        let ops = report::timings(&plan, &records, &probed.instances, started);
+        let rpo = self.rpo(&plan, &records, &providers, started, &mut errors).await;
+        let rto = rewind_drills::measure_rto(&ops, &probed.probes, self.drill.rto);
+        let mut findings = Findings {
+            ops,
+            probes: probed.probes,
+            rto,
+            rpo,
+        };
+        let verdict = report::report(
+            &self.drill.name,
+            rehearsal.is_some(),
+            started,
+            findings_clone(&findings),
+            Vec::new(),
+            errors.clone(),
+        )
+        .passed;
+        let policy = if self.args.keep {
+            Cleanup::Keep
+        } else if verdict {
+            self.drill.cleanup.on_success
+        } else {
+            self.drill.cleanup.on_failure
+        };
+        let waits = Waits::from_settings(self.settings, time_scale);
+        let cleanup = clean(&mut journal, &records, policy, &providers, waits, printer).await?;
+        let op_records = report::op_records(&findings.ops, &findings.rto);
+        let critical = findings.rto.critical_path.clone();
+        let rto_ms = report::ms_of(findings.rto.result.measured);
+        let rpo_ms = findings.rpo.as_ref().and_then(|r| report::ms_of(r.result.measured));
+        // `findings` is consumed by the report; keep what the record needs first.
+        let report = report::report(
+            &self.drill.name,
+            rehearsal.is_some(),
+            started,
+            std::mem::replace(
+                &mut findings,
+                Findings {
+                    ops: Vec::new(),
+                    probes: Vec::new(),
+                    rto: rewind_drills::measure_rto(&[], &[], None),
+                    rpo: None,
+                },
+            ),
+            cleanup,
+            errors,
+        );
+        let run_id = journal.run().id;
+        let dir = match &self.report_root {
+            ReportDir::Exactly(d) => d.clone(),
+            ReportDir::Under(base) if self.rehearsal_state => base.join(format!(
+                "rehearsal-{}",
+                started.strftime("%Y%m%dT%H%M%SZ")
+            )),
+            ReportDir::Under(base) => base.join(format!("run-{run_id:04}")),
+        };
+        let written = rewind_drills::write_all(&dir, &report);
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut failures = report.failures();
+        if let Err(e) = &written {
+            failures.push(format!("the reports could not be written: {e}"));
+        }
+        let passed = failures.is_empty();
+        journal.update(|run, d| {
+            d.outcome = if passed {
+                DrillOutcome::Passed
+            } else {
+                DrillOutcome::Failed
+            };
+            d.finished_at = Some(now);
+            d.operations = op_records;
+            d.rto_ms = rto_ms;
+            d.rpo_ms = rpo_ms;
+            d.critical_path = critical;
+            d.report_dir = Some(dir.display().to_string());
+            d.failures.clone_from(&failures);
+            run.outcome = if passed { "passed" } else { "failed" }.to_owned();
+            run.finished_at = Some(now);
+            run.jobs = jobs;
+        })?;
+        self.summary(&report, &failures, &dir, written.is_ok());
+        if let Some(r) = rehearsal {
+            r.sim.shutdown().await;
+        }
+        Ok(if passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+
+    /// Runs the restores, probing each as soon as it has succeeded.
+    async fn restore_and_probe(
+        &self,
+        plan: &Plan,
+        providers: &Providers,
+        journal: &mut Journal<'_>,
+        time_scale: f64,
+        errors: &mut Vec<String>,
+    ) -> (
+        Vec<rewind_engine::state::OpRecord>,
+        probing::Probed,
+        BTreeMap<String, String>,
+    ) {
+        let printer = self.printer;
+        let opts = apply_options(self.settings, time_scale, false, self.secrets.clone());
+        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        let quiet = printer.clone();
+        let ctrl_c = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                quiet.info("\nStopping the drill: no new restores will start; then clean-up runs (Ctrl-C again to exit now; `rewind drill cleanup` removes what is left)...");
+                let _ = cancel_tx.send(true);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        let mut memory = rewind_state::MemoryState::with_lineage("drill");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut terminal;
+        let mut json;
+        let inner: &mut dyn ApplyHooks = if printer.json {
+            json = JsonHooks::new(printer);
+            &mut json
+        } else {
+            terminal = TerminalHooks::new(printer);
+            &mut terminal
+        };
+        let mut hooks = DrillHooks {
+            inner,
+            succeeded: Some(tx),
+            jobs: BTreeMap::new(),
+        };
+        let ctx = ProbeCtx {
+            drill: self.drill,
+            spec: &self.loaded.compiled.spec,
+            providers,
+            secrets: &self.secrets,
+            probes: self.probes.clone(),
+            printer,
+        };
+        let walk = async {
+            let r = apply::apply(plan, &mut memory, providers, &mut hooks, &opts, cancel_rx).await;
+            // No restore is left to succeed: the probes finish what they have and stop.
+            hooks.succeeded = None;
+            r
+        };
+        let (result, probed) = tokio::join!(walk, probing::probe_loop(&ctx, rx, journal));
+        ctrl_c.abort();
+        match result {
+            Ok(outcome) if outcome.interrupted => errors.push("interrupted (Ctrl-C)".to_owned()),
+            Ok(_) => {}
+            Err(e) => errors.push(format!("the restores stopped: {e}")),
+        }
+        let records = rewind_engine::state::StateStore::list(&memory).unwrap_or_default();
+        (records, probed, hooks.jobs)
+    }
+
+    /// Each succeeded restore's recovery point, as its provider knows it.
+    async fn rpo(
+        &self,
+        plan: &Plan,
+        records: &[rewind_engine::state::OpRecord],
+        providers: &Providers,
+        started: jiff::Timestamp,
+        errors: &mut Vec<String>,
+    ) -> Option<rewind_drills::Rpo> {
+        let mut points = Vec::new();
+        for step in &plan.steps {
+            let ok = records.iter().any(|r| {
+                r.name == step.name && r.status == rewind_engine::state::Status::Succeeded
+            });
+            let Some(provider) = providers.get(&step.kind.service()).filter(|_| ok) else {
+                continue;
+            };
+            let op = Operation::new(step.name.clone(), step.spec.clone(), step.request.clone());
+            match provider.recovery_point(&op).await {
+                Ok(Some(ms)) => {
+                    if let Ok(t) = jiff::Timestamp::from_millisecond(ms) {
+                        points.push((step.name.clone(), t));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => errors.push(format!(
+                    "the recovery point of `{}` is unknown: {}",
+                    step.name, e.message
+                )),
+            }
+        }
+        if points.is_empty() && self.drill.rpo.is_none() {
+            return None;
+        }
+        Some(rewind_drills::measure_rpo(started, &points, self.drill.rpo))
+    }
+
+    fn summary(&self, report: &rewind_drills::DrillReport, failures: &[String], dir: &std::path::Path, written: bool) {
+        let printer = self.printer;
+        let files = ["report.md", "report.json", "junit.xml", "report.html"];
+        if printer.json {
+            printer.json_line(&serde_json::json!({
+                "format_version": 1,
+                "event": "drill_finished",
+                "time": jiff::Timestamp::now().to_string(),
+                "drill": report.drill,
+                "passed": failures.is_empty(),
+                "rto": report.rto,
+                "rpo": report.rpo,
+                "cleanup": report.cleanup,
+                "failures": failures,
+                "report_dir": dir.display().to_string(),
+            }));
+            return;
+        }
+        let verdict = if failures.is_empty() {
+            printer.paint("PASSED", Style::Green)
+        } else {
+            printer.paint("FAILED", Style::Red)
+        };
+        let mut lines = vec![format!(
+            "Drill `{}` {verdict} in {}.",
+            report.drill,
+            human_duration(report.span())
+        )];
+        lines.push(budget_line("RTO", &report.rto.result, &report.rto.critical_path));
+        if let Some(rpo) = &report.rpo {
+            lines.push(budget_line("RPO", &rpo.result, &[]));
+        }
+        for c in &report.cleanup {
+            lines.push(format!(
+                "  clean-up: {} {} ({}): {}",
+                c.service,
+                c.instance_id,
+                c.operation,
+                c.action.describe()
+            ));
+        }
+        for f in failures {
+            lines.push(format!("  {} {f}", printer.paint("✗", Style::Red)));
+        }
+        if written {
+            lines.push(format!(
+                "Reports: {}",
+                files
+                    .iter()
+                    .map(|f| dir.join(f).display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        printer.info(&lines.join("\n"));
+    }
+}
+
+fn budget_line(what: &str, b: &rewind_drills::Budget, path: &[String]) -> String {
+    let measured = b
+        .measured
+        .map_or_else(|| "not measured".to_owned(), human_duration);
+    let budget = match (b.budget, b.met, b.margin_ms) {
+        (Some(budget), Some(true), Some(m)) => {
+            format!(" (budget {}: met, {})", human_duration(budget), human_margin(m))
+        }
+        (Some(budget), _, Some(m)) => {
+            format!(" (budget {}: MISSED, {})", human_duration(budget), human_margin(m))
+        }
+        (Some(budget), _, None) => format!(" (budget {}: MISSED)", human_duration(budget)),
+        (None, _, _) => " (no budget)".to_owned(),
+    };
+    let along = if path.is_empty() {
+        String::new()
+    } else {
+        format!(", critical path {}", path.join(" → "))
+    };
+    format!("  {what} {measured}{budget}{along}")
+}
+
+fn findings_clone(f: &Findings) -> Findings {
+    Findings {
+        ops: f.ops.clone(),
+        probes: f.probes.clone(),
+        rto: f.rto.clone(),
+        rpo: f.rpo.clone(),
+    }
+}
+
+/// Applies the clean-up policy to every scratch instance; one that was never submitted is
+/// deleted by definition.
+async fn clean(
+    journal: &mut Journal<'_>,
+    records: &[rewind_engine::state::OpRecord],
+    policy: Cleanup,
+    providers: &Providers,
+    waits: Waits,
+    printer: &Printer,
+) -> Result<Vec<CleanupResult>, CliError> {
+    let count = journal.record().map_or(0, |d| d.scratch.len());
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let Some(s) = journal.record().and_then(|d| d.scratch.get(i)).cloned() else {
+            continue;
+        };
+        if !records.iter().any(|r| r.name == s.operation) {
+            journal.scratch(i, |s| {
+                s.status = ScratchStatus::Deleted;
+                s.detail = Some("never submitted".to_owned());
+            })?;
+            continue;
+        }
+        let instance_id = s.instance_id.clone().unwrap_or_else(|| s.name.clone());
+        let kept = |action| CleanupResult {
+            operation: s.operation.clone(),
+            service: s.service.clone(),
+            instance_id: instance_id.clone(),
+            action,
+            at: Some(jiff::Timestamp::now()),
+            detail: None,
+        };
+        match policy {
+            Cleanup::Delete => out.push(cleanup::delete(journal, i, providers, waits, printer).await?),
+            Cleanup::Keep => {
+                journal.scratch(i, |s| {
+                    s.status = ScratchStatus::Kept;
+                    s.keep_until = None;
+                })?;
+                out.push(kept(CleanupAction::Kept));
+            }
+            Cleanup::KeepFor(d) => {
+                let until = jiff::Timestamp::now()
+                    .checked_add(jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX))
+                    .unwrap_or(jiff::Timestamp::MAX);
+                journal.scratch(i, |s| {
+                    s.status = ScratchStatus::Kept;
+                    s.keep_until = Some(until.as_millisecond());
+                })?;
+                out.push(kept(CleanupAction::KeptUntil { until }));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -134,6 +134,7 @@ fn round(spec: &str, plugin: &(Vec<KindDecl>, String), rng: &mut StdRng, seed: u
         settings: format!("[retry]\nbase = 0.01\ncap = 0.2\n{}", plugin.1),
         seed,
         kinds: plugin.0.clone(),
+        addresses: std::collections::BTreeMap::new(),
     };
     let h = Harness::new(spec, &options);
     for _ in 0..rng.random_range(2..=6) {

@@ -224,8 +224,10 @@ fn the_drill_restores_probes_real_data_measures_and_deletes_its_instances() {
     let all = format!("{}{}", run.stdout, run.stderr);
     // Progress: each restore, then each probe.
     let restored = all.find("orders-dn-1").expect("restore progress");
-    let probed = all.find("probe mysql `orders rows`").expect("probe progress");
-    assert!(restored < probed, "{}", run.transcript());
+    let first_probe = all
+        .find("probe mysql `orders rows`")
+        .expect("probe progress");
+    assert!(restored < first_probe, "{}", run.transcript());
     assert!(all.contains("PASSED"), "{}", run.transcript());
 
     let dir = h.state_dir().join("drills/nightly/run-0001");
@@ -235,9 +237,17 @@ fn the_drill_restores_probes_real_data_measures_and_deletes_its_instances() {
     let report = report_json(&dir);
     assert_eq!(report["format_version"], 1);
     assert_eq!(report["passed"], true, "{report:#}");
-    assert!(report["rto"]["measured_ms"].as_u64().is_some_and(|ms| ms > 0));
+    assert!(
+        report["rto"]["measured_ms"]
+            .as_u64()
+            .is_some_and(|ms| ms > 0)
+    );
     assert_eq!(report["rto"]["met"], true);
-    assert!(report["rpo"]["measured_ms"].as_u64().is_some_and(|ms| ms > 0));
+    assert!(
+        report["rpo"]["measured_ms"]
+            .as_u64()
+            .is_some_and(|ms| ms > 0)
+    );
     let probes = report["probes"].as_array().expect("probes");
     assert_eq!(probes.len(), 6, "{report:#}");
     assert!(probes.iter().all(|p| p["passed"] == true), "{report:#}");
@@ -251,14 +261,33 @@ fn the_drill_restores_probes_real_data_measures_and_deletes_its_instances() {
 
     // Every instance the drill created is deleted, in the simulator's world, once each.
     assert!(scratch_left(&h).is_empty(), "{:?}", scratch_left(&h));
-    let created: Vec<String> = h.sim.creations().into_iter().map(|c| c.instance_id).collect();
-    let mut deleted: Vec<String> = h.sim.deletions().into_iter().map(|d| d.instance_id).collect();
+    let created: Vec<String> = h
+        .sim
+        .creations()
+        .into_iter()
+        .map(|c| c.instance_id)
+        .collect();
+    let mut deleted: Vec<String> = h
+        .sim
+        .deletions()
+        .into_iter()
+        .map(|d| d.instance_id)
+        .collect();
     deleted.sort();
     let mut expected = created.clone();
     expected.sort();
-    assert_eq!(deleted, expected, "each created instance deleted exactly once");
+    assert_eq!(
+        deleted, expected,
+        "each created instance deleted exactly once"
+    );
     // The scratch DCS instance existed before the drill: restored, never deleted.
-    assert!(h.sim.world_snapshot().dcs.instances.contains_key(SCRATCH_CACHE));
+    assert!(
+        h.sim
+            .world_snapshot()
+            .dcs
+            .instances
+            .contains_key(SCRATCH_CACHE)
+    );
     // The password of the probes reaches neither the reports nor the output.
     for f in ["report.md", "report.json", "junit.xml", "report.html"] {
         let text = std::fs::read_to_string(dir.join(f)).expect("report");
@@ -268,7 +297,11 @@ fn the_drill_restores_probes_real_data_measures_and_deletes_its_instances() {
 
     let history = h.rewind(&["drill", "history"]);
     assert!(history.ok(), "{}", history.transcript());
-    assert!(history.stdout.contains("nightly") && history.stdout.contains("passed"), "{}", history.transcript());
+    assert!(
+        history.stdout.contains("nightly") && history.stdout.contains("passed"),
+        "{}",
+        history.transcript()
+    );
 }
 
 #[test]
@@ -286,8 +319,11 @@ fn the_example_passes_under_simulate_with_a_world_file_mapping_real_servers() {
     rewind_tests::map_addresses(&mut world, &seeded.addresses());
     let tmp = tempfile::tempdir().expect("tmp");
     let world_file = tmp.path().join("world.yaml");
-    std::fs::write(&world_file, serde_json::to_string(&world).expect("world as JSON"))
-        .expect("write world");
+    std::fs::write(
+        &world_file,
+        serde_json::to_string(&world).expect("world as JSON"),
+    )
+    .expect("write world");
     let reports = tmp.path().join("reports");
     let h = harness(&spec, None, Faults::default());
     let world_arg = world_file.display().to_string();
@@ -305,13 +341,19 @@ fn the_example_passes_under_simulate_with_a_world_file_mapping_real_servers() {
         &seeded.vars(3),
     );
     assert!(run.ok(), "{}", run.transcript());
-    assert!(h.sim.creations().is_empty(), "the harness simulator was not used");
+    assert!(
+        h.sim.creations().is_empty(),
+        "the harness simulator was not used"
+    );
     let report = report_json(&reports);
     assert_eq!(report["passed"], true, "{report:#}");
     assert_eq!(report["simulated"], true);
     let cleanup = report["cleanup"].as_array().expect("cleanup");
     assert_eq!(cleanup.len(), 2, "{report:#}");
-    assert!(cleanup.iter().all(|c| c["action"] == "deleted"), "{report:#}");
+    assert!(
+        cleanup.iter().all(|c| c["action"] == "deleted"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -325,7 +367,11 @@ fn a_wrong_row_count_fails_the_drill_keeps_its_instances_and_reports_the_probe()
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    assert!(events.iter().any(|e| e["event"] == "probe" && e["probe"] == "orders rows" && e["passed"] == false));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "probe" && e["probe"] == "orders rows" && e["passed"] == false)
+    );
     let last = events.last().expect("events");
     assert_eq!(last["event"], "drill_finished");
     assert_eq!(last["passed"], false);
@@ -342,12 +388,19 @@ fn a_wrong_row_count_fails_the_drill_keeps_its_instances_and_reports_the_probe()
     assert_eq!(scratch_left(&h).len(), 2);
     let report = report_json(&dir);
     let cleanup = report["cleanup"].as_array().expect("cleanup");
-    assert!(cleanup.iter().all(|c| c["action"] == "kept_until"), "{report:#}");
+    assert!(
+        cleanup.iter().all(|c| c["action"] == "kept_until"),
+        "{report:#}"
+    );
 
     // A later drill refuses while they are left; cleanup keeps them until their time is up.
     let again = drill(&h, &["nightly"], &seeded.vars(3));
     assert_eq!(again.status, Some(1), "{}", again.transcript());
-    assert!(again.stderr.contains("rewind drill cleanup"), "{}", again.transcript());
+    assert!(
+        again.stderr.contains("rewind drill cleanup"),
+        "{}",
+        again.transcript()
+    );
     let kept = h.rewind(&["drill", "cleanup"]);
     assert!(kept.ok(), "{}", kept.transcript());
     assert_eq!(scratch_left(&h).len(), 2, "{}", kept.transcript());
@@ -366,8 +419,16 @@ fn a_drill_that_would_overwrite_a_non_scratch_instance_is_refused_before_any_req
     assert_eq!(run.status, Some(1), "{}", run.transcript());
     assert!(run.stderr.contains(SCRATCH_CACHE), "{}", run.transcript());
     assert!(run.stderr.contains("scratch"), "{}", run.transcript());
-    assert!(run.stderr.contains("drill.yaml") || run.stderr.contains("restore.yaml:"), "located: {}", run.transcript());
-    assert!(h.sim.requests().is_empty(), "no request was sent: {:?}", h.sim.requests());
+    assert!(
+        run.stderr.contains("drill.yaml") || run.stderr.contains("restore.yaml:"),
+        "located: {}",
+        run.transcript()
+    );
+    assert!(
+        h.sim.requests().is_empty(),
+        "no request was sent: {:?}",
+        h.sim.requests()
+    );
     assert!(!h.state_dir().join("drills").exists());
 }
 
@@ -406,44 +467,77 @@ fn sigkill_mid_drill_then_cleanup_leaves_no_instance_and_no_second_create() {
     assert!(run.ok(), "{}", run.transcript());
     assert!(scratch_left(&h).is_empty(), "{}", run.transcript());
     let per_name = creates_per_name(&h);
-    assert!(per_name.values().all(|n| *n == 1), "no duplicate create: {per_name:?}");
+    assert!(
+        per_name.values().all(|n| *n == 1),
+        "no duplicate create: {per_name:?}"
+    );
     assert_eq!(h.sim.deletions().len(), 2);
     let history = h.rewind(&["drill", "history", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&history.stdout).expect("history JSON");
     let record = &doc["drills"][0]["record"];
     assert_eq!(record["outcome"], "failed", "{doc:#}");
-    assert!(record["scratch"].as_array().expect("scratch").iter().all(|s| s["status"] == "deleted"), "{doc:#}");
+    assert!(
+        record["scratch"]
+            .as_array()
+            .expect("scratch")
+            .iter()
+            .all(|s| s["status"] == "deleted"),
+        "{doc:#}"
+    );
     // Nothing left: a second clean-up has nothing to do.
     let again = h.rewind(&["drill", "cleanup"]);
-    assert!(again.ok() && again.stderr.contains("Nothing to clean up"), "{}", again.transcript());
+    assert!(
+        again.ok() && again.stderr.contains("Nothing to clean up"),
+        "{}",
+        again.transcript()
+    );
 }
 
 #[test]
 fn after_three_drills_plan_forecasts_the_rto_and_warns_over_budget() {
-    let Some(seeded) = seed("forecast") else { return };
+    let Some(seeded) = seed("forecast") else {
+        return;
+    };
     let h = harness(&example(), Some(&seeded), Faults::default());
     let before = h.rewind(&["plan", "--offline"]);
     assert!(before.ok(), "{}", before.transcript());
-    assert!(!before.stderr.contains("RTO forecast"), "{}", before.transcript());
+    assert!(
+        !before.stderr.contains("RTO forecast"),
+        "{}",
+        before.transcript()
+    );
     for i in 1..=3 {
         let run = drill(&h, &["nightly"], &seeded.vars(3));
         assert!(run.ok(), "drill {i}: {}", run.transcript());
         if i < 3 {
             let plan = h.rewind(&["plan", "--offline"]);
-            assert!(plan.stderr.contains("RTO forecast: not yet"), "{}", plan.transcript());
+            assert!(
+                plan.stderr.contains("RTO forecast: not yet"),
+                "{}",
+                plan.transcript()
+            );
         }
     }
     let plan = h.rewind(&["plan", "--offline"]);
     assert!(plan.ok(), "{}", plan.transcript());
-    assert!(plan.stderr.contains("RTO forecast from 3 drill(s): p50"), "{}", plan.transcript());
-    assert!(!plan.stderr.contains("exceeds its budget"), "{}", plan.transcript());
+    assert!(
+        plan.stderr.contains("RTO forecast from 3 drill(s): p50"),
+        "{}",
+        plan.transcript()
+    );
+    assert!(
+        !plan.stderr.contains("exceeds its budget"),
+        "{}",
+        plan.transcript()
+    );
 
     let tight = example().replace("    rto: 2h\n", "    rto: 1ms\n");
     std::fs::write(&h.spec, tight).expect("rewrite spec");
     let plan = h.rewind(&["plan", "--offline"]);
     assert!(plan.ok(), "{}", plan.transcript());
     assert!(
-        plan.stderr.contains("Warning: drill `nightly`: the forecast RTO"),
+        plan.stderr
+            .contains("Warning: drill `nightly`: the forecast RTO"),
         "{}",
         plan.transcript()
     );

@@ -121,7 +121,12 @@ pub fn apply_options(
         // runs them `time_scale` times faster.
         timeouts: rewind_engine::apply::Timeouts {
             default: scale(t.timeouts.default),
-            per_kind: t.timeouts.per_kind.iter().map(|(k, d)| (*k, scale(*d))).collect(),
+            per_kind: t
+                .timeouts
+                .per_kind
+                .iter()
+                .map(|(k, d)| (*k, scale(*d)))
+                .collect(),
         },
         lost_grace: scale(t.lost_grace),
         lost_polls: t.lost_polls,

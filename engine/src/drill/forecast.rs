@@ -49,6 +49,9 @@ pub fn forecast(
 }
 
 /// Kinds among `ops` with fewer than [`MIN_SAMPLES`] samples.
-pub fn missing_kinds(_ops: &[ForecastOp], _per_kind: &BTreeMap<String, KindForecast>) -> Vec<String> {
+pub fn missing_kinds(
+    _ops: &[ForecastOp],
+    _per_kind: &BTreeMap<String, KindForecast>,
+) -> Vec<String> {
     Vec::new()
 }

@@ -51,11 +51,18 @@ pub async fn delete(
     printer: &Printer,
 ) -> Result<CleanupResult, CliError> {
     let Some(entry) = journal.record().and_then(|r| r.scratch.get(i)).cloned() else {
-        return Err(CliError::msg("no such scratch instance in the drill record"));
+        return Err(CliError::msg(
+            "no such scratch instance in the drill record",
+        ));
     };
     let service = Service::parse(&entry.service);
     let Some(provider) = service.and_then(|s| providers.get(&s)) else {
-        return fail(journal, i, &entry, format!("no provider serves `{}`", entry.service));
+        return fail(
+            journal,
+            i,
+            &entry,
+            format!("no provider serves `{}`", entry.service),
+        );
     };
     let id = match &entry.instance_id {
         Some(id) => id.clone(),
@@ -67,11 +74,24 @@ pub async fn delete(
                     s.status = ScratchStatus::Deleted;
                     s.detail = Some("never created".to_owned());
                 })?;
-                let done = journal.record().and_then(|r| r.scratch.get(i)).cloned().unwrap_or(entry);
-                return Ok(result(&done, CleanupAction::Deleted, Some("never created".to_owned())));
+                let done = journal
+                    .record()
+                    .and_then(|r| r.scratch.get(i))
+                    .cloned()
+                    .unwrap_or(entry);
+                return Ok(result(
+                    &done,
+                    CleanupAction::Deleted,
+                    Some("never created".to_owned()),
+                ));
             }
             Err(e) => {
-                return fail(journal, i, &entry, format!("cannot look up `{}`: {}", entry.name, e.message));
+                return fail(
+                    journal,
+                    i,
+                    &entry,
+                    format!("cannot look up `{}`: {}", entry.name, e.message),
+                );
             }
         },
     };
@@ -80,8 +100,15 @@ pub async fn delete(
         s.status = ScratchStatus::Deleting;
         s.detail = None;
     })?;
-    let entry = journal.record().and_then(|r| r.scratch.get(i)).cloned().unwrap_or(entry);
-    printer.info(&format!("  deleting {} instance {id} ({})...", entry.service, entry.operation));
+    let entry = journal
+        .record()
+        .and_then(|r| r.scratch.get(i))
+        .cloned()
+        .unwrap_or(entry);
+    printer.info(&format!(
+        "  deleting {} instance {id} ({})...",
+        entry.service, entry.operation
+    ));
     let start = Instant::now();
     match send_delete(provider.as_ref(), &id, start, waits).await {
         Ok(()) => {}
@@ -99,7 +126,10 @@ pub async fn delete(
         s.status = ScratchStatus::Deleted;
         s.detail = None;
     })?;
-    printer.info(&format!("  {} deleted {id}", printer.paint("✓", Style::Green)));
+    printer.info(&format!(
+        "  {} deleted {id}",
+        printer.paint("✓", Style::Green)
+    ));
     Ok(result(&entry, CleanupAction::Deleted, None))
 }
 
@@ -118,7 +148,12 @@ fn fail(
 
 /// One accepted DELETE; while the service says the instance is busy (still being created or
 /// restored), it waits and asks again, up to the deadline.
-async fn send_delete(provider: &dyn Provider, id: &str, start: Instant, waits: Waits) -> Result<(), String> {
+async fn send_delete(
+    provider: &dyn Provider,
+    id: &str,
+    start: Instant,
+    waits: Waits,
+) -> Result<(), String> {
     let mut last = String::new();
     // Bounded by the deadline and by a count, whichever comes first.
     for _ in 0..10_000 {
@@ -133,7 +168,10 @@ async fn send_delete(provider: &dyn Provider, id: &str, start: Instant, waits: W
         }
         tokio::time::sleep(waits.interval).await;
     }
-    Err(format!("not deletable within {}s: {last}", waits.deadline.as_secs()))
+    Err(format!(
+        "not deletable within {}s: {last}",
+        waits.deadline.as_secs()
+    ))
 }
 
 /// Whether the instance is gone, looking until the deadline.
@@ -187,17 +225,24 @@ pub fn exec(global: &Global, all: bool, printer: &Printer) -> Result<ExitCode, C
     for run in open {
         let id = run.id;
         let mut journal = Journal::resume(&mut *state, run)?;
-        if journal.record().is_some_and(|d| d.outcome == DrillOutcome::Running) {
+        if journal
+            .record()
+            .is_some_and(|d| d.outcome == DrillOutcome::Running)
+        {
             // The state lock is ours, so no drill is running: this one crashed or was killed.
             journal.update(|run, d| {
                 d.outcome = DrillOutcome::Failed;
                 d.finished_at.get_or_insert(now);
-                d.failures.push("interrupted: the drill did not finish (crashed or killed)".to_owned());
-                run.outcome = "failed".to_owned();
+                d.failures
+                    .push("interrupted: the drill did not finish (crashed or killed)".to_owned());
+                "failed".clone_into(&mut run.outcome);
                 run.finished_at.get_or_insert(now);
             })?;
         }
-        let name = journal.record().map(|d| d.drill.clone()).unwrap_or_default();
+        let name = journal
+            .record()
+            .map(|d| d.drill.clone())
+            .unwrap_or_default();
         printer.info(&format!("Drill `{name}` (run {id}):"));
         let count = journal.record().map_or(0, |d| d.scratch.len());
         for i in 0..count {
@@ -212,28 +257,35 @@ pub fn exec(global: &Global, all: bool, printer: &Printer) -> Result<ExitCode, C
                     || "kept (no end: `rewind drill cleanup --all` deletes it)".to_owned(),
                     |t| format!("kept until {}", super::report::when(t)),
                 );
-                printer.info(&format!("  {} {}: {until}", s.operation, s.instance_id.as_deref().unwrap_or(&s.name)));
+                printer.info(&format!(
+                    "  {} {}: {until}",
+                    s.operation,
+                    s.instance_id.as_deref().unwrap_or(&s.name)
+                ));
                 kept += 1;
                 continue;
             }
             let r = rt.block_on(delete(&mut journal, i, &providers, waits, printer))?;
-            match r.action {
-                CleanupAction::Deleted => deleted += 1,
-                _ => {
-                    failed += 1;
-                    printer.error(&format!(
-                        "  {} {} ({}): {}",
-                        printer.paint("✗", Style::Red),
-                        r.instance_id,
-                        r.operation,
-                        r.detail.unwrap_or_default()
-                    ));
-                }
+            if r.action == CleanupAction::Deleted {
+                deleted += 1;
+            } else {
+                failed += 1;
+                printer.error(&format!(
+                    "  {} {} ({}): {}",
+                    printer.paint("✗", Style::Red),
+                    r.instance_id,
+                    r.operation,
+                    r.detail.unwrap_or_default()
+                ));
             }
         }
     }
     printer.info(&format!(
         "Clean-up: {deleted} deleted, {kept} kept, {failed} failed."
     ));
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -32,23 +32,27 @@ pub fn lines(spec: &Spec, plan: &Plan, runs: &[RunEntry]) -> Vec<Line> {
     }
     let per_kind = forecast::per_kind(&records);
     let op = |name: &str| {
-        plan.steps.iter().find(|s| s.name == name).map(|s| ForecastOp {
-            name: s.name.clone(),
-            kind: s.kind.as_str().to_owned(),
-            after: s.after.clone(),
-        })
+        plan.steps
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| ForecastOp {
+                name: s.name.clone(),
+                kind: s.kind.as_str().to_owned(),
+                after: s.after.clone(),
+            })
     };
     let all: Vec<ForecastOp> = plan.steps.iter().filter_map(|s| op(&s.name)).collect();
     let mut out = Vec::new();
-    match forecast::forecast(&all, &per_kind) {
-        Some(f) => out.push(Line::Info(format!(
+    if let Some(f) = forecast::forecast(&all, &per_kind) {
+        out.push(Line::Info(format!(
             "RTO forecast from {} drill(s): p50 {}, p95 {}, along {}.",
             records.len(),
             dur(f.p50_ms),
             dur(f.p95_ms),
             f.critical_path.join(" → ")
-        ))),
-        None => {
+        )));
+    } else {
+        {
             let missing = forecast::missing_kinds(&all, &per_kind);
             out.push(Line::Info(format!(
                 "RTO forecast: not yet; it needs {MIN_SAMPLES} drills of each kind, and these have fewer: {}.",

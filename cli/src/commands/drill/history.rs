@@ -12,7 +12,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 fn dur(ms: Option<u64>) -> String {
-    ms.map_or_else(|| "-".to_owned(), |ms| human_duration(Duration::from_millis(ms)))
+    ms.map_or_else(
+        || "-".to_owned(),
+        |ms| human_duration(Duration::from_millis(ms)),
+    )
 }
 
 fn against(ms: Option<u64>, budget: Option<u64>) -> String {

@@ -17,10 +17,8 @@ impl ApplyHooks for DrillHooks<'_> {
     fn on_event(&mut self, event: &Event) {
         self.inner.on_event(event);
         match event {
-            Event::Submitted { name, handle } => {
-                self.jobs.insert(name.clone(), handle.clone());
-            }
-            Event::Reconciled {
+            Event::Submitted { name, handle }
+            | Event::Reconciled {
                 name,
                 handle: Some(handle),
             } => {

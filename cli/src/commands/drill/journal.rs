@@ -30,7 +30,10 @@ impl<'a> Journal<'a> {
     }
 
     /// Changes the record and flushes it before returning.
-    pub fn update(&mut self, f: impl FnOnce(&mut RunEntry, &mut DrillRecord)) -> Result<(), CliError> {
+    pub fn update(
+        &mut self,
+        f: impl FnOnce(&mut RunEntry, &mut DrillRecord),
+    ) -> Result<(), CliError> {
         if let Some(mut record) = self.run.drill.take() {
             f(&mut self.run, &mut record);
             self.run.drill = Some(record);
@@ -40,7 +43,11 @@ impl<'a> Journal<'a> {
     }
 
     /// Changes scratch instance `i` and flushes.
-    pub fn scratch(&mut self, i: usize, f: impl FnOnce(&mut ScratchInstance)) -> Result<(), CliError> {
+    pub fn scratch(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(&mut ScratchInstance),
+    ) -> Result<(), CliError> {
         self.update(|_, r| {
             if let Some(s) = r.scratch.get_mut(i) {
                 f(s);

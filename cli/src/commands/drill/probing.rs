@@ -93,11 +93,23 @@ async fn probe_op(ctx: &ProbeCtx<'_>, op: &str, journal: &mut Journal<'_>, out: 
     let info = match find(ctx, op).await {
         Ok(Some(info)) => info,
         Ok(None) => {
-            fail_all(ctx, op, specs, "the cloud does not know the restored instance", out);
+            fail_all(
+                ctx,
+                op,
+                specs,
+                "the cloud does not know the restored instance",
+                out,
+            );
             return;
         }
         Err(e) => {
-            fail_all(ctx, op, specs, &format!("cannot look up the restored instance: {e}"), out);
+            fail_all(
+                ctx,
+                op,
+                specs,
+                &format!("cannot look up the restored instance: {e}"),
+                out,
+            );
             return;
         }
     };
@@ -108,7 +120,8 @@ async fn probe_op(ctx: &ProbeCtx<'_>, op: &str, journal: &mut Journal<'_>, out: 
             s.instance_id = Some(id);
             s.status = ScratchStatus::Live;
         }) {
-            out.errors.push(format!("journaling `{op}`'s instance: {e}"));
+            out.errors
+                .push(format!("journaling `{op}`'s instance: {e}"));
         }
     }
     if specs.is_empty() {
@@ -151,16 +164,17 @@ fn target(
     port: u16,
 ) -> Result<Target, String> {
     let mut t = Target::new(host, port, info.id.clone());
-    let (user, password): (Option<&String>, Option<&SecretRef>) = match ctx.drill.logins.get(op) {
-        Some(login) => (login.user.as_ref(), login.password.as_ref()),
-        None => {
-            let own = ctx.spec.ops.get(op).and_then(|d| match &d.spec {
-                OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.password.as_ref(),
-                _ => None,
-            });
-            (None, own)
-        }
+    let own = || {
+        ctx.spec.ops.get(op).and_then(|d| match &d.spec {
+            OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.password.as_ref(),
+            _ => None,
+        })
     };
+    let (user, password): (Option<&String>, Option<&SecretRef>) =
+        ctx.drill.logins.get(op).map_or_else(
+            || (None, own()),
+            |login| (login.user.as_ref(), login.password.as_ref()),
+        );
     if let Some(u) = user {
         t = t.with_user(u.clone());
     }

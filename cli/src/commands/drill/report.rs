@@ -39,12 +39,13 @@ pub fn timings(
                 OpOutcome::Succeeded | OpOutcome::Failed => record.and_then(|r| ts(r.updated_at)),
                 OpOutcome::Running | OpOutcome::Skipped => None,
             };
-            let instance_id = instances.get(&step.name).cloned().or_else(|| {
-                record.and_then(|r| r.outputs.get("instance_id").cloned())
-            });
-            let detail = record.and_then(|r| r.last_error.clone()).or_else(|| {
-                (outcome == OpOutcome::Skipped).then(|| "not started".to_owned())
-            });
+            let instance_id = instances
+                .get(&step.name)
+                .cloned()
+                .or_else(|| record.and_then(|r| r.outputs.get("instance_id").cloned()));
+            let detail = record
+                .and_then(|r| r.last_error.clone())
+                .or_else(|| (outcome == OpOutcome::Skipped).then(|| "not started".to_owned()));
             OperationTiming {
                 name: step.name.clone(),
                 kind: step.kind.as_str().to_owned(),

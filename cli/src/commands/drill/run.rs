@@ -124,7 +124,10 @@ fn refuse_leftovers(runs: &[RunEntry], drill: &DrillDecl) -> Result<(), CliError
                 )
             };
             return Err(CliError::hint(
-                format!("drill `{}` run {} {what}; this drill did not start", drill.name, run.id),
+                format!(
+                    "drill `{}` run {} {what}; this drill did not start",
+                    drill.name, run.id
+                ),
                 "run `rewind drill cleanup` first (with --all for instances kept on purpose)",
             ));
         }
@@ -216,7 +219,11 @@ impl Run<'_> {
         let printer = self.printer;
         let rehearsal = maybe_simulate(self.loaded, &self.args.sim, self.settings).await?;
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
-        let providers = providers(cloud_config(self.loaded, self.settings, rehearsal.as_ref())?)?;
+        let providers = providers(cloud_config(
+            self.loaded,
+            self.settings,
+            rehearsal.as_ref(),
+        )?)?;
         if !self.args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, self.settings.parallelism).await;
         }
@@ -272,7 +279,9 @@ impl Run<'_> {
         };
         errors.extend(probed.errors.iter().cloned());
         let ops = report::timings(&plan, &records, &probed.instances, started);
-        let rpo = self.rpo(&plan, &records, &providers, started, &mut errors).await;
+        let rpo = self
+            .rpo(&plan, &records, &providers, started, &mut errors)
+            .await;
         let rto = rewind_drills::measure_rto(&ops, &probed.probes, self.drill.rto);
         let mut findings = Findings {
             ops,
@@ -300,8 +309,11 @@ impl Run<'_> {
         let cleanup = clean(&mut journal, &records, policy, &providers, waits, printer).await?;
         let op_records = report::op_records(&findings.ops, &findings.rto);
         let critical = findings.rto.critical_path.clone();
-        let rto_ms = report::ms_of(findings.rto.result.measured);
-        let rpo_ms = findings.rpo.as_ref().and_then(|r| report::ms_of(r.result.measured));
+        let recovery_time_ms = report::ms_of(findings.rto.result.measured);
+        let data_loss_ms = findings
+            .rpo
+            .as_ref()
+            .and_then(|r| report::ms_of(r.result.measured));
         // `findings` is consumed by the report; keep what the record needs first.
         let report = report::report(
             &self.drill.name,
@@ -322,10 +334,9 @@ impl Run<'_> {
         let run_id = journal.run().id;
         let dir = match &self.report_root {
             ReportDir::Exactly(d) => d.clone(),
-            ReportDir::Under(base) if self.rehearsal_state => base.join(format!(
-                "rehearsal-{}",
-                started.strftime("%Y%m%dT%H%M%SZ")
-            )),
+            ReportDir::Under(base) if self.rehearsal_state => {
+                base.join(format!("rehearsal-{}", started.strftime("%Y%m%dT%H%M%SZ")))
+            }
             ReportDir::Under(base) => base.join(format!("run-{run_id:04}")),
         };
         let written = rewind_drills::write_all(&dir, &report);
@@ -343,12 +354,12 @@ impl Run<'_> {
             };
             d.finished_at = Some(now);
             d.operations = op_records;
-            d.rto_ms = rto_ms;
-            d.rpo_ms = rpo_ms;
+            d.rto_ms = recovery_time_ms;
+            d.rpo_ms = data_loss_ms;
             d.critical_path = critical;
             d.report_dir = Some(dir.display().to_string());
             d.failures.clone_from(&failures);
-            run.outcome = if passed { "passed" } else { "failed" }.to_owned();
+            if passed { "passed" } else { "failed" }.clone_into(&mut run.outcome);
             run.finished_at = Some(now);
             run.jobs = jobs;
         })?;
@@ -467,7 +478,13 @@ impl Run<'_> {
         Some(rewind_drills::measure_rpo(started, &points, self.drill.rpo))
     }
 
-    fn summary(&self, report: &rewind_drills::DrillReport, failures: &[String], dir: &std::path::Path, written: bool) {
+    fn summary(
+        &self,
+        report: &rewind_drills::DrillReport,
+        failures: &[String],
+        dir: &std::path::Path,
+        written: bool,
+    ) {
         let printer = self.printer;
         let files = ["report.md", "report.json", "junit.xml", "report.html"];
         if printer.json {
@@ -495,7 +512,11 @@ impl Run<'_> {
             report.drill,
             human_duration(report.span())
         )];
-        lines.push(budget_line("RTO", &report.rto.result, &report.rto.critical_path));
+        lines.push(budget_line(
+            "RTO",
+            &report.rto.result,
+            &report.rto.critical_path,
+        ));
         if let Some(rpo) = &report.rpo {
             lines.push(budget_line("RPO", &rpo.result, &[]));
         }
@@ -531,10 +552,18 @@ fn budget_line(what: &str, b: &rewind_drills::Budget, path: &[String]) -> String
         .map_or_else(|| "not measured".to_owned(), human_duration);
     let budget = match (b.budget, b.met, b.margin_ms) {
         (Some(budget), Some(true), Some(m)) => {
-            format!(" (budget {}: met, {})", human_duration(budget), human_margin(m))
+            format!(
+                " (budget {}: met, {})",
+                human_duration(budget),
+                human_margin(m)
+            )
         }
         (Some(budget), _, Some(m)) => {
-            format!(" (budget {}: MISSED, {})", human_duration(budget), human_margin(m))
+            format!(
+                " (budget {}: MISSED, {})",
+                human_duration(budget),
+                human_margin(m)
+            )
         }
         (Some(budget), _, None) => format!(" (budget {}: MISSED)", human_duration(budget)),
         (None, _, _) => " (no budget)".to_owned(),
@@ -589,7 +618,9 @@ async fn clean(
             detail: None,
         };
         match policy {
-            Cleanup::Delete => out.push(cleanup::delete(journal, i, providers, waits, printer).await?),
+            Cleanup::Delete => {
+                out.push(cleanup::delete(journal, i, providers, waits, printer).await?);
+            }
             Cleanup::Keep => {
                 journal.scratch(i, |s| {
                     s.status = ScratchStatus::Kept;
@@ -599,7 +630,9 @@ async fn clean(
             }
             Cleanup::KeepFor(d) => {
                 let until = jiff::Timestamp::now()
-                    .checked_add(jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX))
+                    .checked_add(
+                        jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX),
+                    )
                     .unwrap_or(jiff::Timestamp::MAX);
                 journal.scratch(i, |s| {
                     s.status = ScratchStatus::Kept;

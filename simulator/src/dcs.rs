@@ -44,7 +44,10 @@ fn param(msg: impl Into<String>) -> ApiError {
 
 fn instance<'w>(cx: &'w Ctx<'_>, id: &str) -> Result<&'w DcsInstance, ApiError> {
     cx.st.world.dcs.instances.get(id).ok_or_else(|| {
-        ApiError::not_found("DCS.4800", format!("The instance {id} does not exist."))
+        ApiError::not_found(
+            "DCS.3022",
+            format!("This DCS instance {id} does not exist."),
+        )
     })
 }
 

@@ -152,3 +152,66 @@ async fn dcs_instance_reports_the_world_address_and_the_backup_time() {
     // The record's time is written to the millisecond.
     assert_eq!(point, Some(created));
 }
+
+#[tokio::test]
+async fn dds_instance_reports_the_primary_address_and_a_delete_runs_once() {
+    let mut w = harness::world();
+    let (ready, building) = (
+        "9136fd2a9fcd405ea4674276ce36dae8in02",
+        "a136fd2a9fcd405ea4674276ce36dae8in02",
+    );
+    w.dds.instances.insert(
+        ready.to_owned(),
+        rewind_sim::DdsInstance {
+            name: "drill-mongo".to_owned(),
+            address: Some(Address {
+                ip: "127.0.0.1".to_owned(),
+                port: 27017,
+            }),
+            ..rewind_sim::DdsInstance::default()
+        },
+    );
+    w.dds.instances.insert(
+        building.to_owned(),
+        rewind_sim::DdsInstance {
+            name: "drill-mongo-2".to_owned(),
+            status: "creating".to_owned(),
+            actions: vec!["CREATE".to_owned()],
+            ..rewind_sim::DdsInstance::default()
+        },
+    );
+    let h = Harness::start(w).await;
+    let p = h.cloud().provider(rewind_engine::kinds::Service::Dds);
+    let info = p.instance(ready).await.expect("read").expect("listed");
+    assert_eq!(
+        (info.status.as_str(), info.host.as_deref(), info.port),
+        ("normal", Some("127.0.0.1"), Some(27017))
+    );
+    let named = p.instance_by_name("drill-mongo").await.expect("read");
+    assert_eq!(named.map(|i| i.id).as_deref(), Some(ready));
+    assert_eq!(
+        p.instance_by_name("drill-nothing").await.expect("read"),
+        None
+    );
+    let busy = p.delete_instance(building).await.expect("delete");
+    assert!(matches!(busy, DeleteOutcome::Busy { .. }), "{busy:?}");
+    let accepted = p.delete_instance(ready).await.expect("delete");
+    assert!(matches!(
+        accepted,
+        DeleteOutcome::Accepted { job_id: Some(_) }
+    ));
+    let mut gone = false;
+    for _ in 0..30 {
+        if p.instance(ready).await.expect("read").is_none() {
+            gone = true;
+            break;
+        }
+        h.advance(10);
+    }
+    assert!(gone, "the deleted instance is still listed");
+    assert_eq!(
+        p.delete_instance(ready).await.expect("delete"),
+        DeleteOutcome::Gone
+    );
+    assert_eq!(h.sim.deletions().len(), 1);
+}

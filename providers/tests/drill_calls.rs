@@ -215,3 +215,25 @@ async fn dds_instance_reports_the_primary_address_and_a_delete_runs_once() {
     );
     assert_eq!(h.sim.deletions().len(), 1);
 }
+
+#[tokio::test]
+async fn dcs_instance_is_found_by_name_and_deleted_once() {
+    let (w, _) = fixtures::healthy_world();
+    let name = w.dcs.instances[DCS_INSTANCE].name.clone();
+    let h = Harness::start(w).await;
+    let p = h.cloud().provider(rewind_engine::kinds::Service::Dcs);
+    let named = p.instance_by_name(&name).await.expect("read");
+    assert_eq!(named.map(|i| i.id).as_deref(), Some(DCS_INSTANCE));
+    assert_eq!(
+        p.instance_by_name("drill-nothing").await.expect("read"),
+        None
+    );
+    let accepted = p.delete_instance(DCS_INSTANCE).await.expect("delete");
+    assert_eq!(accepted, DeleteOutcome::Accepted { job_id: None });
+    assert_eq!(p.instance(DCS_INSTANCE).await.expect("read"), None);
+    assert_eq!(
+        p.delete_instance(DCS_INSTANCE).await.expect("delete"),
+        DeleteOutcome::Gone
+    );
+    assert_eq!(h.sim.deletions().len(), 1);
+}

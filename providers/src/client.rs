@@ -3,6 +3,7 @@
 // `session` holds authentication (tokens, projects, IAM calls), `wire` one exchange on the
 // wire (headers, signing, logging, bodies), `error` what a failed request turns into.
 
+mod delete;
 mod error;
 mod session;
 mod wire;

@@ -423,4 +423,13 @@ impl Provider for DdmProvider {
             self.job_since(&spec.named_instances(), submitted_at).await
         })
     }
+
+    // Drill calls (`instances`).
+
+    fn instance<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
+        Box::pin(crate::instances::ddm::instance(&self.client, id))
+    }
 }

@@ -33,6 +33,7 @@ pub mod endpoint;
 pub mod env;
 pub mod external;
 pub mod iam;
+pub mod instances;
 pub mod job;
 pub mod query;
 pub mod rank;

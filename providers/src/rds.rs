@@ -319,4 +319,34 @@ impl Provider for RdsProvider {
             dbs::adopt_restoring(target_id, self.instance(target_id)).await
         })
     }
+
+    // Drill calls (`instances`).
+
+    fn instance<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
+        Box::pin(crate::instances::dbs::RDS.instance(&self.client, id))
+    }
+
+    fn instance_by_name<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
+        Box::pin(crate::instances::dbs::RDS.by_name(&self.client, name))
+    }
+
+    fn delete_instance<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<rewind_engine::provider::DeleteOutcome, ProviderError>> {
+        Box::pin(crate::instances::dbs::RDS.delete(&self.client, id))
+    }
+
+    fn recovery_point<'a>(
+        &'a self,
+        op: &'a Operation,
+    ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
+        Box::pin(crate::instances::dbs::RDS.recovery_point(&self.client, op))
+    }
 }

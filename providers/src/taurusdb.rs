@@ -182,4 +182,13 @@ impl Provider for TaurusdbProvider {
             dbs::adopt_restoring(target_id, self.instance(target_id)).await
         })
     }
+
+    // Drill calls (`instances`).
+
+    fn instance<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
+        Box::pin(crate::instances::taurusdb::instance(&self.client, id))
+    }
 }

@@ -1,4 +1,4 @@
-//! DCS v2: restoring an instance from a backup, restore records, backups and instance detail.
+//! DCS v2: restoring an instance from a backup, restore records, backups, instances and deletes.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -29,6 +29,11 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
             let id = own(id);
             Routed::project(pid, move |cx| list_backups(cx, &id))
         }
+        ("GET", ["v2", pid, "instances"]) => Routed::project(pid, list_instances),
+        ("DELETE", ["v2", pid, "instances", id]) => {
+            let id = own(id);
+            Routed::project(pid, move |cx| delete(cx, &id))
+        }
         ("GET", ["v2", pid, "instances", id]) => {
             let id = own(id);
             Routed::project(pid, move |cx| show_instance(cx, &id))
@@ -44,7 +49,10 @@ fn param(msg: impl Into<String>) -> ApiError {
 
 fn instance<'w>(cx: &'w Ctx<'_>, id: &str) -> Result<&'w DcsInstance, ApiError> {
     cx.st.world.dcs.instances.get(id).ok_or_else(|| {
-        ApiError::not_found("DCS.4800", format!("The instance {id} does not exist."))
+        ApiError::not_found(
+            "DCS.3022",
+            format!("This DCS instance {id} does not exist."),
+        )
     })
 }
 
@@ -341,4 +349,69 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         b.extend(r);
     }
     Ok(Reply::ok(body))
+}
+
+/// `GET /v2/{project_id}/instances?name=&name_equal=&offset=&limit=`
+/// (`querying_all_dcs_instances.rst`): a name matches in part unless `name_equal=true`.
+fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
+    let (offset, limit) =
+        jobs::paging(cx.req.q("offset"), cx.req.q("limit"), 10, 1000).map_err(param)?;
+    let name = cx.req.q("name").filter(|n| !n.is_empty());
+    let exact = cx.req.q("name_equal") == Some("true");
+    let all: Vec<Value> = cx
+        .st
+        .world
+        .dcs
+        .instances
+        .iter()
+        .filter(|(id, i)| {
+            let have = name_or(&i.name, "dcs", id);
+            name.is_none_or(|n| if exact { have == n } else { have.contains(n) })
+        })
+        .map(|(id, i)| {
+            let (ip, port) = i
+                .address
+                .as_ref()
+                .map_or(("192.168.0.40", 6379), |a| (a.ip.as_str(), a.port));
+            json!({
+                "instance_id": id,
+                "name": name_or(&i.name, "dcs", id),
+                "status": i.status,
+                "engine": i.engine,
+                "engine_version": i.engine_version,
+                "capacity": i.capacity,
+                "ip": ip,
+                "port": port,
+            })
+        })
+        .collect();
+    let total = all.len();
+    Ok(Reply::ok(
+        json!({ "instances": jobs::page(all, offset, limit), "instance_num": total }),
+    ))
+}
+
+/// `DELETE /v2/{project_id}/instances/{instance_id}` (`deleting_an_instance.rst`): 204 and
+/// the instance is gone; refused with 400 `DCS.4099` while creating or restarting.
+fn delete(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
+    let inst = instance(cx, id)?;
+    if matches!(inst.status.as_str(), "CREATING" | "RESTARTING") {
+        return Err(ApiError::bad_request(
+            "DCS.4099",
+            "DCS instances in the Creating, Starting, Stopping, or Restarting state cannot be deleted.",
+        ));
+    }
+    let name = name_or(&inst.name, "dcs", id);
+    let world = &mut cx.st.world.dcs;
+    world.instances.remove(id);
+    world.backups.retain(|_, b| b.instance_id != id);
+    world.restores.retain(|_, r| r.instance_id != id);
+    cx.st.ledger.deletions.push(crate::ledger::Deletion {
+        service: crate::Service::Dcs,
+        instance_id: id.to_owned(),
+        name,
+        job_id: String::new(),
+        at_ms: cx.now,
+    });
+    Ok(Reply::empty(StatusCode::NO_CONTENT))
 }

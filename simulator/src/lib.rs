@@ -341,7 +341,7 @@ impl Simulator {
         self.shared.with_state(|st| st.ledger.creations.clone())
     }
 
-    /// Accepted instance deletes (RDS and DDS), in order.
+    /// Accepted instance deletes (RDS, DDS and DCS, whose delete has no job), in order.
     pub fn deletions(&self) -> Vec<Deletion> {
         self.shared.with_state(|st| st.ledger.deletions.clone())
     }

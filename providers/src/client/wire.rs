@@ -124,7 +124,9 @@ impl Client {
             .filter(|_| out.log_body)
             .map(String::from_utf8_lossy);
         tracing::debug!(service, method = %out.method, url = %url, headers = ?redacted(&headers), body = body_text.as_deref(), "request");
-        let priority = if out.method == Method::POST && matches!(out.target, Target::Service(_)) {
+        // A delete, like a submit, acts on the cloud: it goes ahead of reads.
+        let acts = out.method == Method::POST || out.method == Method::DELETE;
+        let priority = if acts && matches!(out.target, Target::Service(_)) {
             Priority::Submit
         } else {
             Priority::Read

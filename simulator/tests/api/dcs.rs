@@ -222,7 +222,7 @@ async fn bad_bodies_and_unknown_instances_are_refused() {
             documented_body(),
         )
         .await;
-    assert_dcs_error(&r, 404, "DCS.4800");
+    assert_dcs_error(&r, 404, "DCS.3022");
     assert!(h.sim.submissions().is_empty());
 }
 

@@ -61,9 +61,10 @@ impl Interp<'_> {
         for piece in &pieces {
             let value = match piece {
                 Piece::Lit(l) => Value::Str(l.clone()),
-                Piece::Var(name) => match self.vars.get(name) {
-                    Some(v) => v.value.clone(),
-                    None => {
+                Piece::Var(name) => {
+                    if let Some(v) = self.vars.get(name) {
+                        v.value.clone()
+                    } else {
                         let hint = did_you_mean(name, self.vars.keys().map(String::as_str))
                             .map_or_else(
                                 || "declare it under `vars:`".to_owned(),
@@ -73,7 +74,7 @@ impl Interp<'_> {
                             .with_hint(hint);
                         return self.fail(node, d);
                     }
-                },
+                }
                 Piece::Secret(name) => {
                     if let Some(d) = self.secret_problem(name, pieces.len(), keys) {
                         return self.fail(node, d);

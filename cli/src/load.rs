@@ -66,6 +66,7 @@ pub fn load(global: &Global) -> Result<Loaded, CliError> {
     let text = read_text(&global.file)?;
     let mut options = LoadOptions {
         vars: vars(&global.vars)?,
+        probe_check: Some(probe_check),
         ..LoadOptions::default()
     };
     let name = global.file.display().to_string();
@@ -89,4 +90,11 @@ pub fn load(global: &Global) -> Result<Loaded, CliError> {
     }
     let compiled = compiled?;
     Ok(Loaded { compiled, dir })
+}
+
+/// The drills crate's probe parser, for the engine's check of each `drills:` probe.
+fn probe_check(v: &serde_json::Value) -> Result<(), (String, String)> {
+    rewind_drills::ProbeSpec::from_value(v)
+        .map(|_| ())
+        .map_err(|e| (e.path, e.message))
 }

@@ -48,6 +48,10 @@ pub enum Code {
     Config,
     /// A secret written as a literal, or a secret reference where no secret belongs.
     Secret,
+    /// A drill would overwrite an instance it neither creates nor lists as scratch.
+    DrillProduction,
+    /// A drill runs an operation without one it depends on.
+    DrillDependency,
 }
 
 impl Code {
@@ -71,6 +75,8 @@ impl Code {
             Code::UnsupportedVersion => "unsupported_version",
             Code::Config => "config",
             Code::Secret => "secret",
+            Code::DrillProduction => "drill_touches_production",
+            Code::DrillDependency => "drill_missing_dependency",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Top-level lowering: `version`, `cloud`, `vars`, `restores`, and `${...}` resolution.
+//! Top-level lowering: `version`, `cloud`, `vars`, `restores`, `drills`, and `${...}` resolution.
 
 use super::bodies::{self, Cx};
 use super::diagnostic::{Code, Diagnostic, Span};
@@ -10,7 +10,7 @@ use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, Spec};
 use crate::kinds::{Kind, KindDecl, Service};
 use std::collections::{BTreeMap, BTreeSet};
 
-const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "secrets", "restores"];
+const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "secrets", "restores", "drills"];
 
 /// Lowers a parsed document. Always returns what could be lowered, plus every problem found.
 pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
@@ -136,10 +136,11 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
             );
         }
     }
+    spec.drills = super::drills::section(&top, &spec, &vars, opts, &mut diags);
     (spec, diags)
 }
 
-fn valid_name(name: &str) -> bool {
+pub(super) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

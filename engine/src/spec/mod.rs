@@ -3,6 +3,7 @@
 mod bodies;
 mod create;
 pub mod diagnostic;
+mod drills;
 mod external;
 mod interp;
 mod lower;

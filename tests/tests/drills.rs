@@ -414,10 +414,20 @@ fn a_wrong_row_count_fails_the_drill_keeps_its_instances_and_reports_the_probe()
 fn a_drill_that_would_overwrite_a_non_scratch_instance_is_refused_before_any_request() {
     let spec = example().replace("      - ${var.scratch_cache}\n", "");
     assert_ne!(spec, example(), "the scratch entry was removed");
-    let h = harness(&spec, None, Faults::default());
+    let h = harness(&example(), None, Faults::default());
+    std::fs::write(&h.spec, &spec).expect("write the refused spec");
     let run = drill(&h, &["nightly"], &[]);
     assert_eq!(run.status, Some(1), "{}", run.transcript());
-    assert!(run.stderr.contains(SCRATCH_CACHE), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("drill_touches_production"),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.contains("`sessions-cache`"),
+        "{}",
+        run.transcript()
+    );
     assert!(run.stderr.contains("scratch"), "{}", run.transcript());
     assert!(
         run.stderr.contains("drill.yaml") || run.stderr.contains("restore.yaml:"),
@@ -450,6 +460,7 @@ fn sigkill_mid_drill_then_cleanup_leaves_no_instance_and_no_second_create() {
     let h = harness(&example(), None, faults);
     let mut child = h.command(&["drill", "nightly"]);
     child
+        .env("REWIND_PROBE_PASSWORD", PROBE_PASSWORD)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut child = child.spawn().expect("rewind starts");
@@ -498,7 +509,25 @@ fn after_three_drills_plan_forecasts_the_rto_and_warns_over_budget() {
     let Some(seeded) = seed("forecast") else {
         return;
     };
-    let h = harness(&example(), Some(&seeded), Faults::default());
+    // A scratch DDM keeps the schemas a metadata restore gave it, so a repeated drill needs it
+    // emptied first; this drill leaves the metadata out.
+    let text = example();
+    let (head, rest) = text
+        .split_once("  orders-metadata:\n")
+        .expect("the metadata restore");
+    let (_, tail) = rest
+        .split_once("  sessions-cache:\n")
+        .expect("the cache restore");
+    let spec = format!("{head}  sessions-cache:\n{tail}");
+    // Slow enough that a restore outlasts the tightest budget a spec may set (1s).
+    let h = Harness::new(
+        &spec,
+        &Options {
+            time_scale: 300.0,
+            addresses: seeded.addresses(),
+            ..Options::default()
+        },
+    );
     let before = h.rewind(&["plan", "--offline"]);
     assert!(before.ok(), "{}", before.transcript());
     assert!(
@@ -531,7 +560,7 @@ fn after_three_drills_plan_forecasts_the_rto_and_warns_over_budget() {
         plan.transcript()
     );
 
-    let tight = example().replace("    rto: 2h\n", "    rto: 1ms\n");
+    let tight = spec.replace("    rto: 2h\n", "    rto: 1s\n");
     std::fs::write(&h.spec, tight).expect("rewrite spec");
     let plan = h.rewind(&["plan", "--offline"]);
     assert!(plan.ok(), "{}", plan.transcript());

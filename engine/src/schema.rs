@@ -48,6 +48,67 @@ struct RestoreSpec {
     secrets: Option<BTreeMap<String, SecretSource>>,
     /// The restore operations, by name.
     restores: BTreeMap<String, Operation>,
+    /// Restore drills, by name: scratch restores, probes, RTO/RPO budgets and clean-up.
+    drills: Option<BTreeMap<String, Drill>>,
+}
+
+/// A restore drill. Every target its operations overwrite must be created by the drill or be
+/// listed under `scratch`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Drill {
+    /// The operations it runs; default: every operation of the spec.
+    operations: Option<Vec<String>>,
+    /// Existing instances (IDs) the drill may overwrite.
+    scratch: Option<Vec<String>>,
+    /// RTO budget: a duration such as 45m (1s to 30 days).
+    rto: Option<String>,
+    /// RPO budget: a duration such as 26h (1s to 30 days).
+    rpo: Option<String>,
+    /// `delete`, `keep` or `keep DURATION` for both outcomes, or one rule per outcome.
+    cleanup: Option<DrillCleanup>,
+    /// Where the reports go, relative to the spec; default under the state directory.
+    report_dir: Option<String>,
+    /// How probes log in, per operation.
+    logins: Option<BTreeMap<String, DrillLogin>>,
+    /// Probes per operation, run in order once that operation's restore has succeeded.
+    probes: Option<BTreeMap<String, Vec<Probe>>>,
+}
+
+/// A clean-up rule for both outcomes, or one per outcome.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum DrillCleanup {
+    Both(String),
+    Each {
+        /// `delete` (default), `keep` or `keep DURATION`.
+        on_success: Option<String>,
+        /// `delete`, `keep` or `keep DURATION` (default `keep 24h`).
+        on_failure: Option<String>,
+    },
+}
+
+/// Credentials for one operation's probes.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DrillLogin {
+    user: Option<String>,
+    /// `${secrets.NAME}` only.
+    password: Option<String>,
+}
+
+/// A probe: `name`, one of `mysql`, `redis`, `tcp`, `exec`, and optionally `timeout` and
+/// `on_error` (`fail` or `warn`); see docs/DRILLS.md. Each probe is checked field by field
+/// when the spec loads.
+#[derive(Deserialize, JsonSchema)]
+#[allow(dead_code)]
+struct Probe {
+    name: String,
+    #[serde(flatten)]
+    check: BTreeMap<String, serde_json::Value>,
 }
 
 /// Where the cloud is. Credentials never live in the spec.

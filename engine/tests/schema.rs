@@ -81,6 +81,9 @@ fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
             let name = r.strip_prefix("#/$defs/").expect("local ref");
             s = &root["$defs"][name];
         } else if let Some(any) = s.get("anyOf").and_then(Value::as_array)
+            // An `Option`'s `[T, null]`; a real union stays one for `check`.
+            && any.len() == 2
+            && any.iter().any(|b| b.get("type") == Some(&Value::from("null")))
             && let Some(x) = any
                 .iter()
                 .find(|b| b.get("type") != Some(&Value::from("null")))
@@ -96,7 +99,12 @@ fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
 /// and the right `oneOf` branch by `kind`. Returns the problems found.
 fn check(root: &Value, schema: &Value, node: &Node, path: &str, out: &mut Vec<String>) {
     let schema = resolve(root, schema);
-    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+    // schemars writes an untagged enum as `anyOf`; for checking a document it is a union too.
+    if let Some(branches) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
         let kind = match &node.value {
             Yaml::Map(entries) => entries
                 .iter()

@@ -59,7 +59,7 @@ pub fn per_kind(records: &[DrillRecord]) -> BTreeMap<String, KindForecast> {
 
 /// The `pct`th percentile of sorted `values` by nearest rank (the smallest value with at
 /// least `pct`% of the values at or below it); 0 for no values.
-fn nearest_rank(sorted: &[u64], pct: usize) -> u64 {
+pub fn nearest_rank(sorted: &[u64], pct: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
     }

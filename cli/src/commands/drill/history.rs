@@ -5,6 +5,7 @@ use crate::args::Global;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
 use rewind_drills::report::human_duration;
+use rewind_engine::drill::forecast::nearest_rank;
 use rewind_engine::drill::{DrillOutcome, DrillRecord};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,15 +25,6 @@ fn against(ms: Option<u64>, budget: Option<u64>) -> String {
         (Some(m), Some(b)) if m <= b => format!("{} ≤ {}", dur(ms), dur(budget)),
         (_, Some(_)) => format!("{} > {} MISSED", dur(ms), dur(budget)),
     }
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[u64], p: usize) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (sorted.len() * p).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
 }
 
 /// One line per drill: how its RTO moves.
@@ -60,8 +52,8 @@ pub fn trends(drills: &[(u64, &DrillRecord)]) -> Vec<String> {
             };
             format!(
                 "`{name}`: RTO p50 {}, p95 {} over {} measured drill(s){change}",
-                dur(percentile(&sorted, 50)),
-                dur(percentile(&sorted, 95)),
+                dur(Some(nearest_rank(&sorted, 50))),
+                dur(Some(nearest_rank(&sorted, 95))),
                 sorted.len()
             )
         })
@@ -129,16 +121,4 @@ pub fn exec(global: &Global, name: Option<&str>, printer: &Printer) -> Result<Ex
     }
     printer.out(&out);
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        assert_eq!(percentile(&[10, 20, 30, 40], 50), Some(20));
-        assert_eq!(percentile(&[10, 20, 30, 40], 95), Some(40));
-        assert_eq!(percentile(&[], 50), None);
-    }
 }

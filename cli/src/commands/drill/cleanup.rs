@@ -6,7 +6,7 @@ use crate::args::Global;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
 use rewind_drills::{CleanupAction, CleanupResult};
-use rewind_engine::drill::{DrillOutcome, ScratchInstance, ScratchStatus};
+use rewind_engine::drill::{Cleanup, DrillOutcome, ScratchInstance, ScratchStatus};
 use rewind_engine::kinds::Service;
 use rewind_engine::provider::{DeleteOutcome, Provider, Providers};
 use std::process::ExitCode;
@@ -288,4 +288,64 @@ pub fn exec(global: &Global, all: bool, printer: &Printer) -> Result<ExitCode, C
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Applies the clean-up policy to every scratch instance; one that was never submitted is
+/// deleted by definition.
+pub async fn apply_policy(
+    journal: &mut Journal<'_>,
+    records: &[rewind_engine::state::OpRecord],
+    policy: Cleanup,
+    providers: &Providers,
+    waits: Waits,
+    printer: &Printer,
+) -> Result<Vec<CleanupResult>, CliError> {
+    let count = journal.record().map_or(0, |d| d.scratch.len());
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let Some(s) = journal.record().and_then(|d| d.scratch.get(i)).cloned() else {
+            continue;
+        };
+        if !records.iter().any(|r| r.name == s.operation) {
+            journal.scratch(i, |s| {
+                s.status = ScratchStatus::Deleted;
+                s.detail = Some("never submitted".to_owned());
+            })?;
+            continue;
+        }
+        let instance_id = s.instance_id.clone().unwrap_or_else(|| s.name.clone());
+        let kept = |action| CleanupResult {
+            operation: s.operation.clone(),
+            service: s.service.clone(),
+            instance_id: instance_id.clone(),
+            action,
+            at: Some(jiff::Timestamp::now()),
+            detail: None,
+        };
+        match policy {
+            Cleanup::Delete => {
+                out.push(delete(journal, i, providers, waits, printer).await?);
+            }
+            Cleanup::Keep => {
+                journal.scratch(i, |s| {
+                    s.status = ScratchStatus::Kept;
+                    s.keep_until = None;
+                })?;
+                out.push(kept(CleanupAction::Kept));
+            }
+            Cleanup::KeepFor(d) => {
+                let until = jiff::Timestamp::now()
+                    .checked_add(
+                        jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX),
+                    )
+                    .unwrap_or(jiff::Timestamp::MAX);
+                journal.scratch(i, |s| {
+                    s.status = ScratchStatus::Kept;
+                    s.keep_until = Some(until.as_millisecond());
+                })?;
+                out.push(kept(CleanupAction::KeptUntil { until }));
+            }
+        }
+    }
+    Ok(out)
 }

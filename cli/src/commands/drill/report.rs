@@ -1,6 +1,7 @@
 //! A drill's findings: operation timings from the walker's records, RTO and RPO, the report
 //! value every renderer reads, and the durable record's figures.
 
+use rewind_drills::report::{human_duration, human_margin};
 use rewind_drills::{DrillProbe, DrillReport, OpOutcome, OperationTiming, Rpo, Rto};
 use rewind_engine::drill::DrillOpRecord;
 use rewind_engine::plan::Plan;
@@ -94,6 +95,7 @@ pub fn op_records(ops: &[OperationTiming], rto: &Rto) -> Vec<DrillOpRecord> {
 }
 
 /// Everything measured, as one report (cleanup and errors filled in by the caller).
+#[derive(Clone)]
 pub struct Findings {
     pub ops: Vec<OperationTiming>,
     pub probes: Vec<DrillProbe>,
@@ -128,4 +130,35 @@ pub fn report(
 
 pub fn ms_of(d: Option<std::time::Duration>) -> Option<u64> {
     d.map(millis)
+}
+
+/// One line of the summary: a measurement against its budget.
+pub fn budget_line(what: &str, b: &rewind_drills::Budget, path: &[String]) -> String {
+    let measured = b
+        .measured
+        .map_or_else(|| "not measured".to_owned(), human_duration);
+    let budget = match (b.budget, b.met, b.margin_ms) {
+        (Some(budget), Some(true), Some(m)) => {
+            format!(
+                " (budget {}: met, {})",
+                human_duration(budget),
+                human_margin(m)
+            )
+        }
+        (Some(budget), _, Some(m)) => {
+            format!(
+                " (budget {}: MISSED, {})",
+                human_duration(budget),
+                human_margin(m)
+            )
+        }
+        (Some(budget), _, None) => format!(" (budget {}: MISSED)", human_duration(budget)),
+        (None, _, _) => " (no budget)".to_owned(),
+    };
+    let along = if path.is_empty() {
+        String::new()
+    } else {
+        format!(", critical path {}", path.join(" → "))
+    };
+    format!("  {what} {measured}{budget}{along}")
 }

@@ -14,8 +14,8 @@ use crate::printer::{Printer, Style};
 use crate::render;
 use crate::render::progress::{JsonHooks, TerminalHooks};
 use crate::secrets::SpecSecrets;
-use rewind_drills::report::{human_duration, human_margin};
-use rewind_drills::{CleanupAction, CleanupResult, ProbeSpec};
+use rewind_drills::ProbeSpec;
+use rewind_drills::report::human_duration;
 use rewind_engine::apply::{self, ApplyHooks};
 use rewind_engine::drill::{
     Cleanup, DrillDecl, DrillOutcome, DrillRecord, ScratchInstance, ScratchStatus,
@@ -283,7 +283,7 @@ impl Run<'_> {
             .rpo(&plan, &records, &providers, started, &mut errors)
             .await;
         let rto = rewind_drills::measure_rto(&ops, &probed.probes, self.drill.rto);
-        let mut findings = Findings {
+        let findings = Findings {
             ops,
             probes: probed.probes,
             rto,
@@ -293,7 +293,7 @@ impl Run<'_> {
             &self.drill.name,
             rehearsal.is_some(),
             started,
-            findings_clone(&findings),
+            findings.clone(),
             Vec::new(),
             errors.clone(),
         )
@@ -306,7 +306,9 @@ impl Run<'_> {
             self.drill.cleanup.on_failure
         };
         let waits = Waits::from_settings(self.settings, time_scale);
-        let cleanup = clean(&mut journal, &records, policy, &providers, waits, printer).await?;
+        let cleanup =
+            cleanup::apply_policy(&mut journal, &records, policy, &providers, waits, printer)
+                .await?;
         let op_records = report::op_records(&findings.ops, &findings.rto);
         let critical = findings.rto.critical_path.clone();
         let recovery_time_ms = report::ms_of(findings.rto.result.measured);
@@ -314,20 +316,11 @@ impl Run<'_> {
             .rpo
             .as_ref()
             .and_then(|r| report::ms_of(r.result.measured));
-        // `findings` is consumed by the report; keep what the record needs first.
         let report = report::report(
             &self.drill.name,
             rehearsal.is_some(),
             started,
-            std::mem::replace(
-                &mut findings,
-                Findings {
-                    ops: Vec::new(),
-                    probes: Vec::new(),
-                    rto: rewind_drills::measure_rto(&[], &[], None),
-                    rpo: None,
-                },
-            ),
+            findings,
             cleanup,
             errors,
         );
@@ -512,13 +505,13 @@ impl Run<'_> {
             report.drill,
             human_duration(report.span())
         )];
-        lines.push(budget_line(
+        lines.push(report::budget_line(
             "RTO",
             &report.rto.result,
             &report.rto.critical_path,
         ));
         if let Some(rpo) = &report.rpo {
-            lines.push(budget_line("RPO", &rpo.result, &[]));
+            lines.push(report::budget_line("RPO", &rpo.result, &[]));
         }
         for c in &report.cleanup {
             lines.push(format!(
@@ -544,103 +537,4 @@ impl Run<'_> {
         }
         printer.info(&lines.join("\n"));
     }
-}
-
-fn budget_line(what: &str, b: &rewind_drills::Budget, path: &[String]) -> String {
-    let measured = b
-        .measured
-        .map_or_else(|| "not measured".to_owned(), human_duration);
-    let budget = match (b.budget, b.met, b.margin_ms) {
-        (Some(budget), Some(true), Some(m)) => {
-            format!(
-                " (budget {}: met, {})",
-                human_duration(budget),
-                human_margin(m)
-            )
-        }
-        (Some(budget), _, Some(m)) => {
-            format!(
-                " (budget {}: MISSED, {})",
-                human_duration(budget),
-                human_margin(m)
-            )
-        }
-        (Some(budget), _, None) => format!(" (budget {}: MISSED)", human_duration(budget)),
-        (None, _, _) => " (no budget)".to_owned(),
-    };
-    let along = if path.is_empty() {
-        String::new()
-    } else {
-        format!(", critical path {}", path.join(" → "))
-    };
-    format!("  {what} {measured}{budget}{along}")
-}
-
-fn findings_clone(f: &Findings) -> Findings {
-    Findings {
-        ops: f.ops.clone(),
-        probes: f.probes.clone(),
-        rto: f.rto.clone(),
-        rpo: f.rpo.clone(),
-    }
-}
-
-/// Applies the clean-up policy to every scratch instance; one that was never submitted is
-/// deleted by definition.
-async fn clean(
-    journal: &mut Journal<'_>,
-    records: &[rewind_engine::state::OpRecord],
-    policy: Cleanup,
-    providers: &Providers,
-    waits: Waits,
-    printer: &Printer,
-) -> Result<Vec<CleanupResult>, CliError> {
-    let count = journal.record().map_or(0, |d| d.scratch.len());
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count {
-        let Some(s) = journal.record().and_then(|d| d.scratch.get(i)).cloned() else {
-            continue;
-        };
-        if !records.iter().any(|r| r.name == s.operation) {
-            journal.scratch(i, |s| {
-                s.status = ScratchStatus::Deleted;
-                s.detail = Some("never submitted".to_owned());
-            })?;
-            continue;
-        }
-        let instance_id = s.instance_id.clone().unwrap_or_else(|| s.name.clone());
-        let kept = |action| CleanupResult {
-            operation: s.operation.clone(),
-            service: s.service.clone(),
-            instance_id: instance_id.clone(),
-            action,
-            at: Some(jiff::Timestamp::now()),
-            detail: None,
-        };
-        match policy {
-            Cleanup::Delete => {
-                out.push(cleanup::delete(journal, i, providers, waits, printer).await?);
-            }
-            Cleanup::Keep => {
-                journal.scratch(i, |s| {
-                    s.status = ScratchStatus::Kept;
-                    s.keep_until = None;
-                })?;
-                out.push(kept(CleanupAction::Kept));
-            }
-            Cleanup::KeepFor(d) => {
-                let until = jiff::Timestamp::now()
-                    .checked_add(
-                        jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX),
-                    )
-                    .unwrap_or(jiff::Timestamp::MAX);
-                journal.scratch(i, |s| {
-                    s.status = ScratchStatus::Kept;
-                    s.keep_until = Some(until.as_millisecond());
-                })?;
-                out.push(kept(CleanupAction::KeptUntil { until }));
-            }
-        }
-    }
-    Ok(out)
 }

@@ -90,6 +90,9 @@ pub enum Command {
     Show(ShowArgs),
     /// The audit trail: one entry per apply (commit, approver, digests, job IDs, outcome).
     History(HistoryArgs),
+    /// Watch an apply from any terminal: its operations, percent done and ETA (never waits
+    /// for the lock).
+    Status,
     /// Print the JSON Schema of the spec (for editors: yaml-language-server).
     Schema,
     /// Run the OTC API simulator on loopback ports until Ctrl-C.

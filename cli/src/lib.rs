@@ -60,6 +60,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
         Command::Show(a) => commands::show::exec(&a, &printer),
         Command::History(a) => commands::history::exec(&cli.global, &a, &printer),
+        Command::Status => commands::status::exec(&cli.global, &printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),
         Command::Completions(a) => commands::completions::exec(&a, &printer),
         Command::Man => commands::man::exec(&printer),

@@ -32,3 +32,4 @@ pub mod provider;
 pub mod schema;
 pub mod spec;
 pub mod state;
+pub mod status;

@@ -34,6 +34,17 @@ enum SecretSource {
     File(String),
 }
 
+/// What `for_each:` ranges over: a list (each element its own key), a mapping (key to
+/// value), or `${var.NAME}` naming one.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ForEach {
+    Var(String),
+    List(Vec<serde_json::Value>),
+    Map(BTreeMap<String, serde_json::Value>),
+}
+
 /// A rewind restore spec (`restore.yaml`).
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,7 +53,8 @@ struct RestoreSpec {
     /// Spec format version; 1.
     version: Option<u32>,
     cloud: Option<Cloud>,
-    /// Values usable as `${var.NAME}`; override with `--var NAME=VALUE`.
+    /// Values usable as `${var.NAME}`; override with `--var NAME=VALUE`. A list or mapping
+    /// feeds `for_each:` (override it in YAML flow style: `--var 'NAME=[a, b]'`).
     vars: Option<BTreeMap<String, serde_json::Value>>,
     /// Named secrets, usable as `${secrets.NAME}` in sensitive fields only.
     secrets: Option<BTreeMap<String, SecretSource>>,
@@ -145,6 +157,9 @@ enum Operation {
         source: RdsSource,
         target: InstanceRef,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -158,6 +173,9 @@ enum Operation {
         target: InstanceRef,
         data_node_relations: Vec<DataNodeRelation>,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -170,6 +188,9 @@ enum Operation {
         source: MetadataSource,
         target: MetadataTarget,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -185,6 +206,9 @@ enum Operation {
         backup_id: Option<String>,
         restore_time: Option<Time>,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -202,6 +226,9 @@ enum Operation {
         resource_id: Option<String>,
         details: Option<CbrDetails>,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -215,6 +242,9 @@ enum Operation {
         /// At most 128 bytes.
         remark: Option<String>,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -248,6 +278,9 @@ enum Operation {
         /// SQL Server only (`rds.mssql...` flavors).
         collation: Option<String>,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -272,6 +305,9 @@ enum Operation {
         /// `"1"` enables SSL (the default), `"0"` disables it.
         ssl_option: Option<IntOrText>,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -282,6 +318,9 @@ enum Operation {
         source: RdsSource,
         target: InstanceRef,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -293,6 +332,9 @@ enum Operation {
         instance_id: String,
         restore_collections: Vec<DdsDatabase>,
         depends_on: Option<Vec<String>>,
+        /// Makes this a fleet: one operation per element of a list or mapping (inline, or
+        /// `${var.NAME}`), named `NAME[KEY]`, with `${each.key}` and `${each.value}`.
+        for_each: Option<ForEach>,
         allow_overwrite_source: Option<bool>,
         /// How long apply waits for it: `90s`, `45m`, `6h` (default from `rewind.toml`).
         timeout: Option<String>,
@@ -517,6 +559,10 @@ pub fn spec_schema_json_with(kinds: &[crate::kinds::KindDecl]) -> String {
             props.insert(
                 "allow_overwrite_source".into(),
                 json!({ "type": ["boolean", "null"] }),
+            );
+            props.insert(
+                "for_each".into(),
+                json!({ "type": ["string", "array", "object", "null"] }),
             );
             let mut required = vec![json!("kind")];
             if let Some(Value::Array(r)) = decl.schema.get("required") {

@@ -112,6 +112,10 @@ pub struct RunEntry {
     /// instances. Older states have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill: Option<crate::drill::DrillRecord>,
+    /// The operations the run set out to submit or follow, so `rewind status` can count what
+    /// is left. Older states have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

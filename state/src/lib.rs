@@ -12,6 +12,8 @@
 //!   per operation name), `journal` (append-only, keyed by big-endian serial) and `meta`
 //!   (lineage and serial). Every write updates all three in one transaction and is flushed
 //!   before it returns.
+//! - `snapshot.json`: the read snapshot ([`snapshot`]) the lock holder rewrites with every
+//!   commit, so readers never wait for the lock.
 //! - `backups/`: JSON exports taken before each write session ([`backup`]), newest
 //!   [`BACKUPS_KEPT`] kept.
 //!
@@ -25,6 +27,7 @@ pub mod lock;
 pub mod memory;
 pub mod postgres;
 pub mod sled_state;
+pub mod snapshot;
 pub mod testing;
 
 pub use backend::{Backend, Location, OpenOptions};
@@ -34,3 +37,4 @@ pub use lock::{LockHolder, LockInfo};
 pub use memory::MemoryState;
 pub use postgres::PgState;
 pub use sled_state::SledState;
+pub use snapshot::Snapshot;

@@ -71,6 +71,7 @@ impl SledState {
             dir: dir.to_owned(),
         };
         state.init_meta()?;
+        crate::snapshot::refresh(&state);
         tracing::debug!(dir = %dir.display(), "state opened");
         Ok(state)
     }
@@ -182,11 +183,30 @@ impl SledState {
         self.flush()
     }
 
+    /// Makes every write durable, then refreshes the read snapshot from it (a commit).
     fn flush(&self) -> Result<(), StateError> {
         self.db
             .flush()
             .map(drop)
-            .map_err(|e| storage("flushing state to disk", e))
+            .map_err(|e| storage("flushing state to disk", e))?;
+        crate::snapshot::refresh(self);
+        Ok(())
+    }
+
+    /// The newest `n` journal entries, oldest first.
+    pub(crate) fn journal_tail(&self, n: usize) -> Result<Vec<JournalEntry>, StateError> {
+        let mut tail = self
+            .journal
+            .iter()
+            .rev()
+            .take(n)
+            .map(|item| {
+                let (key, value) = item.map_err(|e| storage("reading the journal", e))?;
+                codec::decode_journal(&key, &value)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        tail.reverse();
+        Ok(tail)
     }
 
     /// One transition: sets (`Some`) or removes (`None`) the record `name`, journals it and

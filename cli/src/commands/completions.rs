@@ -7,15 +7,11 @@ use clap::{CommandFactory, FromArgMatches};
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use clap_complete::env::{CompleteEnv, Shells};
 use rewind_providers::env::COMPLETE;
-use rewind_state::{LockHolder, SledState};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
-
-/// The lock holder a completion names while it reads the state for a moment.
-const LOCK_LABEL: &str = "rewind completion (TAB)";
 
 pub fn exec(args: &CompletionsArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let name = match args.shell {
@@ -133,7 +129,9 @@ fn restore_names(words: &[OsString]) -> Vec<(String, String)> {
     if let Ok(settings) = super::settings_for(dir, &global, None)
         // Never create a state directory just by pressing TAB.
         && settings.state_dir.is_dir()
-        && let Ok(state) = SledState::open(&settings.state_dir, LockHolder::new(LOCK_LABEL))
+        // A snapshot: TAB never takes (or waits for) the lock.
+        && let Ok(state) =
+            rewind_state::snapshot::read(&rewind_state::Location::Dir(settings.state_dir.clone()))
         && let Ok(records) = rewind_engine::state::StateStore::list(&state)
     {
         for r in records {

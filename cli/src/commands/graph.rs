@@ -15,8 +15,9 @@ pub fn exec(global: &Global, args: &GraphArgs, printer: &Printer) -> Result<Exit
     let settings = super::settings_for(&loaded.dir, global, None)?;
     // The action shown on each node comes from state when there is one; a graph of a spec
     // never applied shows every node as a restore.
-    let actions: BTreeMap<String, Action> = if settings.state_dir.exists() {
-        let state = super::open_state(&settings.state_dir, &super::command_line("graph", &loaded))?;
+    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
+    let actions: BTreeMap<String, Action> = if shared || settings.state_dir.exists() {
+        let state = super::open_read(global, &settings.state_dir)?;
         let plan = super::plan::compute(
             &loaded,
             &state,

@@ -83,6 +83,12 @@ pub fn start(
         jobs: std::collections::BTreeMap::new(),
         outcome: "running".to_owned(),
         drill: None,
+        planned: plan
+            .steps
+            .iter()
+            .filter(|s| s.action.submits_or_follows())
+            .map(|s| s.name.clone())
+            .collect(),
     };
     state.put_run(&run)?;
     Ok(run)
@@ -129,7 +135,7 @@ pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<Ex
             "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
         ));
     }
-    let state = super::open_at(global, &settings.state_dir, "rewind history")?;
+    let state = super::open_read(global, &settings.state_dir)?;
     let runs = state.runs()?;
     match &args.command {
         None => {

@@ -13,6 +13,7 @@ pub mod schema;
 pub mod show;
 pub mod sim;
 pub mod state;
+pub mod status;
 pub mod validate;
 pub mod version;
 
@@ -44,12 +45,6 @@ pub fn settings_for(
         &env_lookup,
     )
     .map_err(CliError::msg)
-}
-
-/// Opens (creating if needed) and locks the sled state in `dir` for one command.
-pub fn open_state(dir: &Path, command: &str) -> Result<Box<dyn Backend>, CliError> {
-    let options = open_options(None, command)?;
-    Ok(backend::open(&Location::Dir(dir.to_owned()), &options)?)
 }
 
 /// Lock lease of PostgreSQL states, in seconds: short in tests, long enough for a loaded
@@ -130,6 +125,12 @@ pub fn default_workspace(spec: &Path) -> String {
 pub fn open_at(global: &Global, state: &Path, command: &str) -> Result<Box<dyn Backend>, CliError> {
     let options = open_options(Some(global), command)?;
     Ok(backend::open(&location(global, state), &options)?)
+}
+
+/// A consistent read-only snapshot of the state at `state` (a directory or URL), taken
+/// without waiting for its lock: what the read commands use, so an apply never blocks them.
+pub fn open_read(global: &Global, state: &Path) -> Result<rewind_state::Snapshot, CliError> {
+    Ok(rewind_state::snapshot::read(&location(global, state))?)
 }
 
 /// The command line as the lock file should name it.

@@ -35,7 +35,13 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
         StateCommand::ForceUnlock { .. } => "rewind state force-unlock",
         StateCommand::Migrate { .. } => "rewind state migrate",
     };
-    let mut state = super::open_at(global, &settings.state_dir, label)?;
+    // Reads take a snapshot and never wait for the lock an apply holds.
+    let mut state: Box<dyn Backend> =
+        if matches!(cmd, StateCommand::List | StateCommand::Show { .. }) {
+            Box::new(super::open_read(global, &settings.state_dir)?)
+        } else {
+            super::open_at(global, &settings.state_dir, label)?
+        };
     match cmd {
         StateCommand::List => {
             let records = state.list()?;

@@ -41,6 +41,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether apply submits this step or follows a job of it: the steps a run's progress
+    /// counts.
+    pub fn submits_or_follows(self) -> bool {
+        matches!(
+            self,
+            Action::Restore | Action::Rerun | Action::Resume | Action::Retry
+        )
+    }
+
     pub fn symbol(self) -> char {
         match self {
             Action::Restore => '+',

@@ -14,7 +14,13 @@ use crate::kinds::{
 use std::collections::BTreeMap;
 
 /// Keys every operation accepts besides its body.
-pub const COMMON_KEYS: &[&str] = &["kind", "depends_on", "allow_overwrite_source", "timeout"];
+pub const COMMON_KEYS: &[&str] = &[
+    "kind",
+    "depends_on",
+    "allow_overwrite_source",
+    "timeout",
+    "for_each",
+];
 
 /// Body keys of each kind, exactly as the API names them. The JSON Schema is checked against
 /// these in a test, so the two cannot drift apart.

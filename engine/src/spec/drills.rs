@@ -90,11 +90,16 @@ fn spec_order(top: &Obj, spec: &Spec) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(Value::Map(entries)) = top.get("restores").map(|n| &n.value) {
         for (k, _) in entries {
-            if let Value::Str(name) = &k.value
-                && (spec.ops.contains_key(name) || spec.broken.contains_key(name))
-                && seen.insert(name.clone())
-            {
-                out.push(name.clone());
+            let Value::Str(written) = &k.value else {
+                continue;
+            };
+            // A fleet stands for its instances, in their for_each order.
+            for name in spec.expand_name(written) {
+                if (spec.ops.contains_key(name) || spec.broken.contains_key(name))
+                    && seen.insert(name.to_owned())
+                {
+                    out.push(name.to_owned());
+                }
             }
         }
     }
@@ -198,7 +203,7 @@ fn operations(
             );
             continue;
         }
-        if !cx.order.contains(&op) {
+        if !cx.order.contains(&op) && !cx.spec.fleets.contains_key(&op) {
             let hint = did_you_mean(&op, cx.order.iter().map(String::as_str)).map_or_else(
                 || format!("defined operations: {}", cx.order.join(", ")),
                 |s| format!("did you mean `{s}`?"),
@@ -215,6 +220,20 @@ fn operations(
         }
         anchors.insert(op.clone(), span);
         out.push(op);
+    }
+    // A fleet's name stands for all of its instances.
+    let out: Vec<String> = out
+        .iter()
+        .flat_map(|op| cx.spec.expand_name(op))
+        .filter(|op| cx.order.iter().any(|o| o == op))
+        .map(str::to_owned)
+        .collect();
+    for (fleet, members) in &cx.spec.fleets {
+        if let Some(span) = anchors.get(fleet).copied() {
+            for m in members {
+                anchors.entry(m.clone()).or_insert(span);
+            }
+        }
     }
     (out, anchors, ok)
 }

@@ -58,16 +58,28 @@ fn expression(expr: &str) -> Result<Piece, String> {
         ["var", name] if valid(name) => Ok(Piece::Var((*name).to_owned())),
         ["secrets", name] if valid(name) => Ok(Piece::Secret(format!("secrets.{name}"))),
         ["env", name] if env_name(name) => Ok(Piece::Secret(format!("env.{name}"))),
-        ["restores", op, path @ ..] if valid(op) && !path.is_empty() && path.iter().all(valid) => {
+        ["restores", op, path @ ..]
+            if (valid(op) || instance(op, valid)) && !path.is_empty() && path.iter().all(valid) =>
+        {
             Ok(Piece::Ref {
                 op: (*op).to_owned(),
                 path: path.iter().map(|p| (*p).to_owned()).collect(),
             })
         }
+        ["each", ..] => Err(format!(
+            "`${{{expr}}}` is only defined in an operation with `for_each:`"
+        )),
         _ => Err(format!(
             "`${{{expr}}}` is not a reference; use `${{var.NAME}}`, `${{restores.NAME.field.path}}`, `${{secrets.NAME}}` or `${{env.VAR}}`"
         )),
     }
+}
+
+/// `NAME[KEY]`: one instance of a `for_each` fleet.
+fn instance(op: &str, valid: impl Fn(&&str) -> bool) -> bool {
+    op.strip_suffix(']')
+        .and_then(|o| o.split_once('['))
+        .is_some_and(|(base, key)| valid(&base) && valid(&key))
 }
 
 /// An environment variable name as POSIX shells accept it.

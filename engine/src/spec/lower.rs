@@ -44,7 +44,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
     let vars = vars(&top, opts, &mut diags);
     spec.vars = vars
         .iter()
-        .map(|(k, v)| (k.clone(), scalar_text(&v.value).unwrap_or_default()))
+        .map(|(k, v)| (k.clone(), var_text(&v.value)))
         .collect();
 
     let Some(restores) = top.required("restores", &mut diags) else {
@@ -55,6 +55,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
     };
     let mut raw = BTreeMap::new();
     let mut name_spans = BTreeMap::new();
+    let mut instances = Vec::new();
     for (name, node, span) in restores.keys() {
         if !valid_name(name) {
             diags.push(
@@ -67,8 +68,20 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
             );
             continue;
         }
+        if let Some(fleet) = super::fleet::expand(name, node, &vars, &mut diags) {
+            spec.fleets.insert(
+                name.to_owned(),
+                fleet.iter().map(|i| i.name.clone()).collect(),
+            );
+            instances.extend(fleet);
+            continue;
+        }
         raw.insert(name.to_owned(), node);
         name_spans.insert(name.to_owned(), span);
+    }
+    for i in &instances {
+        raw.insert(i.name.clone(), &i.node);
+        name_spans.insert(i.name.clone(), i.span);
     }
     let kinds: BTreeMap<String, KindInfo> = raw
         .iter()
@@ -107,7 +120,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
             name,
             name_spans[name],
             node,
-            &raw,
+            (&raw, &spec.fleets),
             references.clone(),
             &opts.kinds,
             &mut op_diags,
@@ -137,6 +150,12 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
         }
     }
     spec.drills = super::drills::section(&top, &spec, &vars, opts, &mut diags);
+    if !spec.fleets.is_empty() {
+        // The instances of a fleet share their body's text: a mistake outside the elements
+        // is reported once, at its place, not once per instance.
+        let mut seen = BTreeSet::new();
+        diags.retain(|d| d.span.is_none_or(|s| seen.insert((d.code, s.offset))));
+    }
     (spec, diags)
 }
 
@@ -199,8 +218,14 @@ fn vars(top: &Obj, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> BTreeMap<
     if let Some(v) = top.opt_obj("vars", diags) {
         span = v.span;
         for (name, node, _) in v.keys() {
-            if scalar_text(&node.value).is_none() {
-                diags.push(wrong_type(node, &format!("vars.{name}"), "a single value"));
+            // Lists and mappings are for `for_each:` (and whole-value uses such as a list
+            // of data nodes); null is a mistake.
+            if matches!(node.value, Value::Null) {
+                diags.push(wrong_type(
+                    node,
+                    &format!("vars.{name}"),
+                    "a value, a list or a mapping",
+                ));
                 continue;
             }
             out.insert(name.to_owned(), node.clone());
@@ -221,15 +246,81 @@ fn vars(top: &Obj, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> BTreeMap<
             );
             continue;
         }
+        let declared = out.get(name).map_or(span, |n| n.span);
+        let collection = out
+            .get(name)
+            .is_some_and(|n| matches!(n.value, Value::Seq(_) | Value::Map(_)));
+        let value = if collection {
+            // A list or mapping var takes YAML (flow style fits a flag: `[a, b]`).
+            match super::yaml::parse(value) {
+                Ok(node) if matches!(node.value, Value::Seq(_) | Value::Map(_)) => {
+                    respan(node.value, declared)
+                }
+                _ => {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::WrongType,
+                            format!("--var {name}: `vars.{name}` is a list or mapping; {value:?} is not one"),
+                        )
+                        .at(declared)
+                        .with_hint(format!("write it in YAML flow style, e.g. --var '{name}=[a, b]' or --var '{name}={{a: x, b: y}}'")),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            Value::Str(value.clone())
+        };
         out.insert(
             name.clone(),
             Node {
-                value: Value::Str(value.clone()),
-                span,
+                value,
+                span: declared,
             },
         );
     }
     out
+}
+
+/// A value parsed from a `--var` flag, located at the var's declaration.
+fn respan(value: Value, span: Span) -> Value {
+    let node = |n: Node| Node {
+        value: respan(n.value, span),
+        span,
+    };
+    match value {
+        Value::Seq(items) => Value::Seq(items.into_iter().map(node).collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (node(k), node(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A var as text: a scalar as written, a list or mapping in YAML flow style.
+pub(super) fn var_text(v: &Value) -> String {
+    match v {
+        Value::Seq(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| var_text(&i.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Map(entries) => format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", var_text(&k.value), var_text(&v.value)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => scalar_text(other).unwrap_or_default(),
+    }
 }
 
 pub(super) fn scalar_text(v: &Value) -> Option<String> {
@@ -246,7 +337,7 @@ fn op(
     name: &str,
     span: Span,
     node: &Node,
-    raw: &BTreeMap<String, &Node>,
+    (raw, fleets): (&BTreeMap<String, &Node>, &BTreeMap<String, Vec<String>>),
     references: Vec<Reference>,
     plugin_kinds: &[KindDecl],
     diags: &mut Vec<Diagnostic>,
@@ -318,6 +409,14 @@ fn op(
                 );
             } else if raw.contains_key(dep) {
                 depends_on.push((dep.clone(), item.span));
+            } else if let Some(members) = fleets.get(dep) {
+                // A fleet's name stands for every instance of it.
+                depends_on.extend(
+                    members
+                        .iter()
+                        .filter(|m| *m != name)
+                        .map(|m| (m.clone(), item.span)),
+                );
             } else {
                 diags.push(dangling(dep, item.span, raw));
             }

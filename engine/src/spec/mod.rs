@@ -5,6 +5,7 @@ mod create;
 pub mod diagnostic;
 mod drills;
 mod external;
+pub mod fleet;
 mod interp;
 mod lower;
 mod obj;
@@ -40,6 +41,21 @@ pub struct Spec {
     pub secrets: BTreeMap<String, SecretSource>,
     /// `drills:`, by name.
     pub drills: BTreeMap<String, crate::drill::DrillDecl>,
+    /// Operations written with `for_each:`: each fleet's name and its instances (`NAME[KEY]`),
+    /// which are in `ops` as plain operations. A name here stands for all of them wherever
+    /// operations are named (`depends_on`, drills, targeting).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fleets: BTreeMap<String, Vec<String>>,
+}
+
+impl Spec {
+    /// The operations `name` stands for: a fleet's instances, else `name` itself.
+    pub fn expand_name<'a>(&'a self, name: &'a str) -> Vec<&'a str> {
+        match self.fleets.get(name) {
+            Some(members) => members.iter().map(String::as_str).collect(),
+            None => vec![name],
+        }
+    }
 }
 
 /// Where a secret's value is read from, at submit time and in memory only.

@@ -10,6 +10,7 @@ mod config;
 mod lease;
 mod records;
 mod schema;
+pub(crate) mod snapshot;
 
 pub use config::redact;
 pub use lease::force_unlock;

@@ -69,7 +69,10 @@ pub fn exec(global: &Global, name: Option<&str>, printer: &Printer) -> Result<Ex
     let settings = crate::commands::settings_for(dir, global, None)?;
     let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
     let runs = if shared || settings.state_dir.exists() {
-        crate::commands::open_at(global, &settings.state_dir, "rewind drill history")?.runs()?
+        rewind_engine::state::StateStore::runs(&crate::commands::open_read(
+            global,
+            &settings.state_dir,
+        )?)?
     } else {
         Vec::new()
     };

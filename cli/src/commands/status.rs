@@ -1,0 +1,164 @@
+//! `rewind status`: the newest run's operations, percent and ETA, read from a snapshot while
+//! the apply holds the lock (from any terminal; on PostgreSQL from any machine).
+
+use crate::args::Global;
+use crate::error::CliError;
+use crate::printer::Printer;
+use rewind_engine::state::StateStore;
+use rewind_engine::status::{Progress, Section, project};
+use rewind_state::Snapshot;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::history::when;
+
+/// Sources of extra sections, each given the snapshot and the projected run. A later source
+/// (per-API request budgets, say) is one more entry here.
+const SECTIONS: &[fn(&Snapshot, &Progress) -> Option<Section>] = &[holder_section];
+
+fn holder_section(snapshot: &Snapshot, progress: &Progress) -> Option<Section> {
+    let holder = snapshot.holder.as_ref()?;
+    Some(Section {
+        title: "Lock".to_owned(),
+        lines: vec![format!("held by {holder}")],
+    })
+    .filter(|_| progress.live)
+}
+
+pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
+    let dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let settings = super::settings_for(dir, global, None)?;
+    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
+    if !shared && !settings.state_dir.exists() {
+        return Err(CliError::hint(
+            format!("no state at {}", settings.state_dir.display()),
+            "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
+        ));
+    }
+    let snapshot = super::open_read(global, &settings.state_dir)?;
+    let runs = snapshot.runs()?;
+    let Some(run) = runs
+        .iter()
+        .rev()
+        .find(|r| r.command == "apply" || r.command == "drill")
+    else {
+        if printer.json {
+            printer.out(&serde_json::json!({"format_version": 1, "run": null}).to_string());
+        } else {
+            printer.info("No apply has run on this state yet.");
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let live = run.outcome == "running" && snapshot.holder.is_some();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut progress = project(run, &snapshot.list()?, snapshot.journal_tail(), live, now);
+    progress.sections = SECTIONS
+        .iter()
+        .filter_map(|s| s(&snapshot, &progress))
+        .collect();
+    if printer.json {
+        let mut doc = serde_json::to_value(&progress).map_err(|e| CliError::msg(e.to_string()))?;
+        doc["format_version"] = 1.into();
+        doc["serial"] = snapshot.meta()?.serial.into();
+        printer.out(&doc.to_string());
+    } else {
+        printer.out(&human(&progress, now));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn duration(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn since(from: i64, now: i64) -> String {
+    duration(u64::try_from((now - from).max(0) / 1000).unwrap_or(0))
+}
+
+/// The text view: a header, one line per operation, the recent journal, then the sections.
+pub fn human(p: &Progress, now: i64) -> String {
+    let mut out = String::new();
+    let state = if p.live {
+        format!("running for {}", since(p.started_at, now))
+    } else if p.outcome == "running" {
+        "did not finish: its process is gone (`rewind plan` shows what a new apply resumes)"
+            .to_owned()
+    } else {
+        p.outcome.clone()
+    };
+    let _ = writeln!(
+        out,
+        "Run {} ({} of {}, approved by {}), started {}: {state}",
+        p.run,
+        p.command,
+        p.spec_file,
+        p.approver,
+        when(p.started_at)
+    );
+    let eta = match p.eta_seconds {
+        Some(s) => format!(", ETA {}", duration(s)),
+        None if p.live && p.done < p.operations.len() => {
+            ", ETA once the first operation ends".to_owned()
+        }
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{}% done: {} of {} operation(s) ended{eta}",
+        p.percent,
+        p.done,
+        p.operations.len()
+    );
+    if !p.operations.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<32} {:<11} {:<10} JOB",
+            "OPERATION", "STATUS", "FOR"
+        );
+        for o in &p.operations {
+            let for_how_long = match (o.submitted_at, o.status.as_str()) {
+                (Some(at), "running" | "submitting") => since(at, now),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "{:<32} {:<11} {:<10} {}",
+                o.name,
+                o.status,
+                for_how_long,
+                o.job.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if !p.recent.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Recent:");
+        for j in &p.recent {
+            let arrow = match (j.from, j.to) {
+                (Some(f), Some(t)) => format!("{f} -> {t}"),
+                (None, Some(t)) => format!("-> {t}"),
+                (Some(f), None) => format!("{f} -> (removed)"),
+                (None, None) => "(removed)".to_owned(),
+            };
+            let _ = writeln!(out, "  {} {} {arrow}: {}", when(j.at), j.name, j.note);
+        }
+    }
+    for s in &p.sections {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}:", s.title);
+        for line in &s.lines {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}

@@ -135,3 +135,74 @@ pub fn project(
         sections: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{ApiRequest, Kind, Service};
+    use std::collections::BTreeMap;
+
+    fn record(name: &str, status: Status, updated_at: i64) -> OpRecord {
+        OpRecord {
+            version: crate::state::RECORD_VERSION,
+            name: name.to_owned(),
+            kind: Kind::RdsRestore,
+            inputs_digest: String::new(),
+            request: ApiRequest {
+                service: Service::Rds,
+                method: "POST".to_owned(),
+                path: "/".to_owned(),
+                body: serde_json::Value::Null,
+            },
+            status,
+            handle: None,
+            attempts: 1,
+            submitted_at: Some(updated_at),
+            created_at: updated_at,
+            updated_at,
+            outputs: BTreeMap::new(),
+            last_error: None,
+        }
+    }
+
+    fn run(planned: &[&str]) -> RunEntry {
+        RunEntry {
+            id: 4,
+            command: "apply".to_owned(),
+            spec_file: "restore.yaml".to_owned(),
+            git_commit: None,
+            git_dirty: None,
+            spec_digest: String::new(),
+            plan_digest: String::new(),
+            approver: "a@b".to_owned(),
+            started_at: 1_000_000,
+            finished_at: None,
+            jobs: BTreeMap::new(),
+            outcome: "running".to_owned(),
+            drill: None,
+            planned: planned.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn percent_and_eta_come_from_the_operations_ended_in_this_run() {
+        let records = [
+            record("a", Status::Succeeded, 1_060_000),
+            record("b", Status::Running, 1_010_000),
+            // Succeeded in an earlier run: this run has not touched it yet.
+            record("c", Status::Succeeded, 10),
+        ];
+        let p = project(&run(&["a", "b", "c", "d"]), &records, &[], true, 1_120_000);
+        let status: Vec<&str> = p.operations.iter().map(|o| o.status.as_str()).collect();
+        assert_eq!(status, ["succeeded", "running", "waiting", "waiting"]);
+        assert_eq!((p.done, p.percent), (1, 25));
+        // One ended in 120 s, three left: 360 s at that rate.
+        assert_eq!(p.eta_seconds, Some(360));
+        let over = RunEntry {
+            outcome: "complete".to_owned(),
+            ..run(&["a"])
+        };
+        let p = project(&over, &records, &[], false, 2_000_000);
+        assert_eq!((p.percent, p.eta_seconds), (100, None));
+    }
+}

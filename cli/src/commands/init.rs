@@ -1,6 +1,7 @@
 //! `rewind init`: reads the cloud (or a rehearsal simulator) and writes a spec that validates as it stands.
 
 mod ddm;
+mod fleet;
 mod names;
 mod single;
 mod world;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use yaml::{Entry, Y, entry, s};
 
 /// What a scaffold holds before it is rendered: each part already in its final order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Scaffold {
     pub header: Vec<String>,
     pub vars: Vec<Entry>,

@@ -130,14 +130,14 @@ pub fn human(p: &Progress, now: i64) -> String {
                 (Some(at), "running" | "submitting") => since(at, now),
                 _ => String::new(),
             };
-            let _ = writeln!(
-                out,
+            let row = format!(
                 "{:<32} {:<11} {:<10} {}",
                 o.name,
                 o.status,
                 for_how_long,
                 o.job.as_deref().unwrap_or("")
             );
+            let _ = writeln!(out, "{}", row.trim_end());
         }
     }
     if !p.recent.is_empty() {

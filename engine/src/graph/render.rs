@@ -14,6 +14,11 @@ fn dot_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
+/// A Mermaid node ID: a fleet instance's brackets would open a node shape.
+fn mermaid_id(name: &str) -> String {
+    name.replace('[', "__").replace(']', "")
+}
+
 fn mermaid_escape(s: &str) -> String {
     s.replace('"', "#quot;")
 }
@@ -54,15 +59,15 @@ pub fn render(graph: &Graph, labels: &BTreeMap<String, String>, format: Format) 
                 let label = labels
                     .get(*n)
                     .map_or_else(|| (*n).to_owned(), |l| format!("{n}<br/>{l}"));
-                let _ = writeln!(out, "  {n}[\"{}\"]", mermaid_escape(&label));
+                let _ = writeln!(out, "  {}[\"{}\"]", mermaid_id(n), mermaid_escape(&label));
             }
             for e in &edges {
                 let _ = writeln!(
                     out,
                     "  {} -->|\"{}\"| {}",
-                    e.from,
+                    mermaid_id(&e.from),
                     mermaid_escape(&e.reasons.join("; ")),
-                    e.to
+                    mermaid_id(&e.to)
                 );
             }
         }

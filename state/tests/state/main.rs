@@ -6,4 +6,5 @@ mod corrupt;
 mod crash;
 mod lock;
 mod roundtrip;
+mod snapshot;
 mod util;

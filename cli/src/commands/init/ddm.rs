@@ -1,5 +1,6 @@
 //! `rewind init ddm`: one RDS restore per related data node, then the DDM metadata restore onto them.
 
+use super::fleet;
 use super::names::{instance_name, op_name, var_name};
 use super::yaml::{Entry, Y, entry, s};
 use super::{Scaffold, cloud, field, inside, password_secret, time_text};
@@ -82,6 +83,7 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, at: i64) -> Result<Scaffold
     let mut taken = BTreeSet::from(["metadata".to_owned()]);
     let stamp = wire_time::format(at, "%Y%m%d%H%M");
     let mut data_nodes = Vec::new();
+    let mut node_ops: Vec<(String, Vec<Entry>)> = Vec::new();
     let mut used = BTreeSet::new();
     for node in &nodes {
         let id = field(node, "/instance_id", &related_path)?;
@@ -103,16 +105,75 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, at: i64) -> Result<Scaffold
                 restore
             }
         };
-        if args.targets == Targets::New {
-            data_nodes.push(s(format!("${{restores.{op}.outputs.instance_id}}")));
-        }
-        out.restores.push(entry(&op, Y::Map(restore)));
+        node_ops.push((op, restore));
     }
     if args.targets == Targets::New {
         out.secrets.push(password_secret());
     }
-    out.restores.push(metadata(args.targets, data_nodes));
-    Ok(out)
+    let fleet_name = op_name("data-nodes", &mut taken);
+    let fleet = fleet::fold(&fleet_name, "data_nodes", &node_ops);
+    let new_outputs = |op: &str| s(format!("${{restores.{op}.outputs.instance_id}}"));
+    let mut expanded = Scaffold {
+        header: Vec::new(),
+        vars: out.vars.clone(),
+        secrets: out.secrets.clone(),
+        restores: Vec::new(),
+    };
+    let mut listed = data_nodes.clone();
+    for (op, restore) in &node_ops {
+        if args.targets == Targets::New {
+            listed.push(new_outputs(op));
+        }
+        expanded.restores.push(entry(op, Y::Map(restore.clone())));
+    }
+    expanded.restores.push(metadata(args.targets, listed));
+    // One `for_each` over the nodes when that writes a shorter spec (two or more nodes).
+    if let Some((var, restore)) = fleet {
+        let mut folded = out;
+        let var = inline_name_vars(var, &mut folded.vars);
+        folded
+            .vars
+            .push(var.note("The data nodes: what differs between their restores."));
+        folded.restores.push(restore);
+        let mut listed = data_nodes;
+        if args.targets == Targets::New {
+            for (op, _) in &node_ops {
+                listed.push(new_outputs(&format!("{fleet_name}[{op}]")));
+            }
+        }
+        folded.restores.push(metadata(args.targets, listed));
+        let lines = |sc: &Scaffold| sc.clone().render().lines().count();
+        if lines(&folded) < lines(&expanded) {
+            return Ok(folded);
+        }
+    }
+    Ok(expanded)
+}
+
+/// Each element's `name: ${var.X}` as the name itself, and var X gone: in a fleet the
+/// element is where a node's own values live.
+fn inline_name_vars(mut elements: Entry, vars: &mut Vec<Entry>) -> Entry {
+    if let Y::Map(items) = &mut elements.value {
+        for item in items {
+            let Y::Map(fields) = &mut item.value else {
+                continue;
+            };
+            for f in fields.iter_mut().filter(|f| f.key == "name") {
+                let Y::Str(text) = &f.value else { continue };
+                let Some(var) = text
+                    .strip_prefix("${var.")
+                    .and_then(|t| t.strip_suffix('}'))
+                    .map(str::to_owned)
+                else {
+                    continue;
+                };
+                if let Some(at) = vars.iter().position(|v| v.key == var) {
+                    f.value = vars.remove(at).value;
+                }
+            }
+        }
+    }
+    elements
 }
 
 async fn new_node(

@@ -237,3 +237,115 @@ restores:
     let report = compile("v.yaml", text, &options).expect_err("not a mapping");
     assert!(report.plain().contains("flow style"), "{}", report.plain());
 }
+
+/// The list form: 16 source data nodes, each restored into a new instance, and the metadata
+/// restore over the new instances' IDs (known after apply). `bad` breaks element 5.
+fn list_spec(bad: bool) -> String {
+    let mut nodes = String::new();
+    let mut data_nodes = String::new();
+    for i in 1..=16 {
+        let source = if bad && i == 5 {
+            "7edae0250ebc464897bd92b8d3e8b769in09".to_owned()
+        } else {
+            id(0xa, i)
+        };
+        let _ = writeln!(nodes, "    - {source}");
+        let _ = writeln!(
+            data_nodes,
+            "        - \"${{restores.dn[{}].outputs.instance_id}}\"",
+            id(0xa, i)
+        );
+    }
+    format!(
+        "version: 1
+vars:
+  at: 2026-11-20T03:00:00Z
+  nodes:
+{nodes}secrets:
+  node_password: {{ env: REWIND_NODE_PASSWORD }}
+restores:
+  dn:
+    kind: rds.restore_new
+    for_each: ${{var.nodes}}
+    name: restored-${{each.key}}
+    restore_point: {{ instance_id: \"${{each.value}}\", restore_time: \"${{var.at}}\" }}
+    flavor_ref: rds.mysql.n1.large
+    volume: {{ type: CLOUDSSD, size: 40 }}
+    availability_zone: eu-de-01
+    vpc_id: 490a4a08-ef4b-44c5-94be-3051ef9e4fce
+    subnet_id: 0e2eda62-1d42-4d64-a9d1-4e9aa9cd994f
+    security_group_id: 2a1f7fc8-3307-42a7-aa6f-42c8b9b8f8c5
+    password: \"${{secrets.node_password}}\"
+  {META}:
+    kind: ddm.metadata_restore
+    instance_id: 1f5c9fd6cd984056ba89c8c87cc03278in09
+    source:
+      restore_time: ${{var.at}}
+    target:
+      instance_id: 2f0324a93859487eb5566d75951fcd2din09
+      data_nodes:
+{data_nodes}"
+    )
+}
+
+#[test]
+fn a_for_each_over_a_list_of_16_data_nodes_plans_16_creates_that_feed_one_metadata_restore() {
+    let compiled = compile("list.yaml", &list_spec(false), &LoadOptions::default())
+        .unwrap_or_else(|r| panic!("{}", r.plain()));
+    let instances = &compiled.spec.fleets["dn"];
+    assert_eq!(instances.len(), 16);
+    assert_eq!(instances[0], format!("dn[{}]", id(0xa, 1)));
+    let meta = StateMeta {
+        lineage: "l".into(),
+        serial: 0,
+    };
+    let p = plan::build(
+        "list.yaml",
+        &compiled.spec,
+        &compiled.graph,
+        &meta,
+        &[],
+        &PlanOptions::default(),
+    );
+    let restores = p
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Restore && s.name.starts_with("dn["))
+        .count();
+    assert_eq!(restores, 16);
+    let metadata = p
+        .steps
+        .iter()
+        .find(|s| s.name == META)
+        .expect("metadata step");
+    assert_eq!(metadata.after.len(), 16, "{:?}", metadata.after);
+    assert_eq!(
+        metadata.unknown.len(),
+        16,
+        "each data node is known after its create"
+    );
+}
+
+#[test]
+fn a_bad_list_element_is_located_at_its_line() {
+    let text = list_spec(true);
+    let report = compile("list.yaml", &text, &LoadOptions::default()).expect_err("bad element");
+    let line = text
+        .lines()
+        .position(|l| l.contains("in09") && l.trim_start().starts_with("- 7edae"))
+        .map(|i| i + 1)
+        .unwrap();
+    let at: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::BadId && d.span.map(|s| s.line as usize) == Some(line))
+        .collect();
+    assert_eq!(at.len(), 1, "{}", report.plain());
+    assert!(
+        at[0]
+            .message
+            .contains("dn[7edae0250ebc464897bd92b8d3e8b769in09]"),
+        "{}",
+        at[0].message
+    );
+}

@@ -193,20 +193,9 @@ impl SledState {
         Ok(())
     }
 
-    /// The newest `n` journal entries, oldest first.
-    pub(crate) fn journal_tail(&self, n: usize) -> Result<Vec<JournalEntry>, StateError> {
-        let mut tail = self
-            .journal
-            .iter()
-            .rev()
-            .take(n)
-            .map(|item| {
-                let (key, value) = item.map_err(|e| storage("reading the journal", e))?;
-                codec::decode_journal(&key, &value)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        tail.reverse();
-        Ok(tail)
+    /// The records, journal and runs trees, for the read snapshot ([`crate::snapshot`]).
+    pub(crate) fn trees(&self) -> [&sled::Tree; 3] {
+        [&self.records, &self.journal, &self.runs]
     }
 
     /// One transition: sets (`Some`) or removes (`None`) the record `name`, journals it and

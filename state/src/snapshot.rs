@@ -164,17 +164,58 @@ fn snapshot_path(dir: &Path) -> PathBuf {
     dir.join(SNAPSHOT_FILE)
 }
 
-/// The snapshot document of the open state.
-fn doc_of(state: &SledState) -> Result<SnapshotDoc, StateError> {
+/// The snapshot document of the open state, as JSON. sled stores every record, journal
+/// entry and run as the JSON of its type, so the stored bytes are copied in as they are:
+/// a commit pays for a copy, not for decoding and encoding every record again.
+fn doc_bytes(state: &SledState) -> Result<Vec<u8>, StateError> {
+    fn array<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a [u8]>) {
+        out.push(b'[');
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(item);
+        }
+        out.push(b']');
+    }
+    let read = |e: sled::Error| storage("reading state for the snapshot", e);
     let meta = state.meta()?;
-    Ok(SnapshotDoc {
-        format_version: SNAPSHOT_FORMAT_VERSION,
-        lineage: meta.lineage,
-        serial: meta.serial,
-        records: state.list()?,
-        journal_tail: state.journal_tail(JOURNAL_TAIL)?,
-        runs: state.runs()?,
-    })
+    let [records, journal, runs] = state.trees();
+    let records: Vec<sled::IVec> = records
+        .iter()
+        .values()
+        .collect::<Result<_, _>>()
+        .map_err(read)?;
+    let mut tail: Vec<sled::IVec> = journal
+        .iter()
+        .values()
+        .rev()
+        .take(JOURNAL_TAIL)
+        .collect::<Result<_, _>>()
+        .map_err(read)?;
+    tail.reverse();
+    let runs: Vec<sled::IVec> = runs
+        .iter()
+        .values()
+        .collect::<Result<_, _>>()
+        .map_err(read)?;
+    let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let mut out = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 4096);
+    out.extend_from_slice(
+        format!(
+            "{{\"format_version\":{SNAPSHOT_FORMAT_VERSION},\"lineage\":{},\"serial\":{},\"records\":",
+            text(&meta.lineage),
+            meta.serial
+        )
+        .as_bytes(),
+    );
+    array(&mut out, records.iter().map(|r| &r[..]));
+    out.extend_from_slice(b",\"journal_tail\":");
+    array(&mut out, tail.iter().map(|r| &r[..]));
+    out.extend_from_slice(b",\"runs\":");
+    array(&mut out, runs.iter().map(|r| &r[..]));
+    out.push(b'}');
+    Ok(out)
 }
 
 /// Rewrites `DIR/snapshot.json` from the open (locked) state: called after every commit.
@@ -183,8 +224,7 @@ fn doc_of(state: &SledState) -> Result<SnapshotDoc, StateError> {
 /// told to wait instead of being shown an old state as the current one.
 pub(crate) fn refresh(state: &SledState) {
     let path = snapshot_path(state.dir());
-    let written = doc_of(state).and_then(|doc| {
-        let bytes = serde_json::to_vec(&doc).map_err(|e| storage("encoding the snapshot", e))?;
+    let written = doc_bytes(state).and_then(|bytes| {
         let tmp = path.with_extension("json.tmp");
         fs::write(&tmp, bytes).map_err(|e| storage(&format!("writing {}", tmp.display()), e))?;
         fs::rename(&tmp, &path).map_err(|e| storage(&format!("writing {}", path.display()), e))
@@ -236,7 +276,8 @@ fn read_dir(dir: &Path) -> Result<Snapshot, StateError> {
                     },
                     other => other,
                 })?;
-            let doc = doc_of(&state)?;
+            let doc: SnapshotDoc = serde_json::from_slice(&doc_bytes(&state)?)
+                .map_err(|e| storage("reading the snapshot", e))?;
             Ok(Snapshot::from_doc(doc, location, None))
         }
         Err(e) => Err(storage(&format!("reading {}", path.display()), e)),

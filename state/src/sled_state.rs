@@ -12,7 +12,7 @@ use crate::codec::{self, META_NAME, META_VERSION, MetaDoc, corrupt, storage};
 use crate::export;
 use crate::lock::{LockHolder, LockInfo, StateLock};
 
-const DB_DIR: &str = "db";
+pub(crate) const DB_DIR: &str = "db";
 const RECORDS_TREE: &str = "records";
 const JOURNAL_TREE: &str = "journal";
 const META_TREE: &str = "meta";

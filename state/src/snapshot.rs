@@ -79,6 +79,12 @@ impl Snapshot {
         }
     }
 
+    /// Whether the state has never been written (a PostgreSQL workspace not yet created):
+    /// it reads as empty and has no lineage.
+    pub fn is_new(&self) -> bool {
+        self.meta.lineage.is_empty()
+    }
+
     /// The newest journal entries (at most [`JOURNAL_TAIL`]), oldest first.
     pub fn journal_tail(&self) -> &[JournalEntry] {
         &self.journal_tail
@@ -247,39 +253,72 @@ fn sled_holder(dir: &Path) -> Option<String> {
     alive.then(|| info.describe())
 }
 
+/// How long a reader waits for the first snapshot of a writer that is just opening the state.
+const FIRST_SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<SnapshotDoc, StateError> {
+    let doc: SnapshotDoc = serde_json::from_slice(bytes)
+        .map_err(|e| storage(&format!("reading {}", path.display()), e))?;
+    if doc.format_version != SNAPSHOT_FORMAT_VERSION {
+        return Err(StateError::Storage(format!(
+            "{} has format {} (this build reads {SNAPSHOT_FORMAT_VERSION})",
+            path.display(),
+            doc.format_version
+        )));
+    }
+    Ok(doc)
+}
+
 fn read_dir(dir: &Path) -> Result<Snapshot, StateError> {
     let path = snapshot_path(dir);
     let location = dir.display().to_string();
-    match fs::read(&path) {
-        Ok(bytes) => {
-            let doc: SnapshotDoc = serde_json::from_slice(&bytes)
-                .map_err(|e| storage(&format!("reading {}", path.display()), e))?;
-            if doc.format_version != SNAPSHOT_FORMAT_VERSION {
-                return Err(StateError::Storage(format!(
-                    "{} has format {} (this build reads {SNAPSHOT_FORMAT_VERSION})",
-                    path.display(),
-                    doc.format_version
-                )));
+    // A reader never takes the lock from a writer that is starting: until the writer's
+    // first snapshot is there, it waits (bounded) rather than open the state itself.
+    let deadline = std::time::Instant::now() + FIRST_SNAPSHOT_WAIT;
+    loop {
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let doc = parse(&path, &bytes)?;
+                return Ok(Snapshot::from_doc(doc, location, sled_holder(dir)));
             }
-            Ok(Snapshot::from_doc(doc, location, sled_holder(dir)))
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(storage(&format!("reading {}", path.display()), e));
+            }
+            Err(_) => {}
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            // A state last written by a rewind that kept no snapshot: open it once (which
-            // writes one). Only possible while nobody holds the lock.
-            let state = SledState::open(dir, LockHolder::new("rewind (taking a read snapshot)"))
-                .map_err(|e| match e {
-                    StateError::Locked { holder } => StateError::Locked {
-                        holder: format!(
-                            "{holder}, which keeps no read snapshot (an older rewind?); wait \
-                             for it to finish"
-                        ),
-                    },
-                    other => other,
-                })?;
-            let doc: SnapshotDoc = serde_json::from_slice(&doc_bytes(&state)?)
-                .map_err(|e| storage("reading the snapshot", e))?;
-            Ok(Snapshot::from_doc(doc, location, None))
+        if !dir.join(crate::sled_state::DB_DIR).exists() {
+            // Never written (or a writer has only just created the directory): empty.
+            return Ok(Snapshot::from_parts(
+                SnapshotParts {
+                    lineage: String::new(),
+                    serial: 0,
+                    records: Vec::new(),
+                    journal_tail: Vec::new(),
+                    runs: Vec::new(),
+                    holder: sled_holder(dir),
+                },
+                location,
+            ));
         }
-        Err(e) => Err(storage(&format!("reading {}", path.display()), e)),
+        // A writer names itself in lock.json before it opens the database, so a database
+        // with no snapshot and no holder is a state no rewind of this kind has written.
+        let Some(holder) = sled_holder(dir) else {
+            break;
+        };
+        if std::time::Instant::now() >= deadline {
+            return Err(StateError::Locked {
+                holder: format!(
+                    "{holder}, which keeps no read snapshot (an older rewind?); wait for it \
+                     to finish"
+                ),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // A state last written by a rewind that kept no snapshot, and nobody at it: open it
+    // once, which writes one.
+    let state = SledState::open(dir, LockHolder::new("rewind (taking a read snapshot)"))?;
+    let doc: SnapshotDoc = serde_json::from_slice(&doc_bytes(&state)?)
+        .map_err(|e| storage("reading the snapshot", e))?;
+    Ok(Snapshot::from_doc(doc, location, None))
 }

@@ -4,6 +4,7 @@
 
 use rewind_state::testing::TestDb;
 use rewind_tests::{Harness, Options, Run, repo_root};
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -65,10 +66,20 @@ fn reads_succeed_while_an_apply_runs(cmd: &dyn Fn(&[&str]) -> Command) {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        assert!(
-            apply.0.try_wait().expect("wait").is_none(),
-            "the apply ended before the reads ran; the job is not slow enough"
-        );
+        if apply.0.try_wait().expect("wait").is_some() {
+            let mut out = String::new();
+            for pipe in [
+                apply.0.stdout.take().map(|p| Box::new(p) as Box<dyn Read>),
+                apply.0.stderr.take().map(|p| Box::new(p) as Box<dyn Read>),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut pipe = pipe;
+                let _ = pipe.read_to_string(&mut out);
+            }
+            panic!("the apply ended before the reads ran:\n{out}");
+        }
         let run = bounded(cmd(&["status", "--json"]), "rewind status --json");
         // Until the apply has created the state, there is none to report.
         if !run.ok() && run.stdout.contains("no state") && Instant::now() < deadline {

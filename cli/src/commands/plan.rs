@@ -125,9 +125,14 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
     let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
-    let (mut plan, runs) = if shared || dir.exists() {
-        // A snapshot: a plan never waits for (or blocks) an apply's lock.
-        let state = super::open_read(global, &dir)?;
+    // A snapshot: a plan never waits for (or blocks) an apply's lock. Only a saved plan of a
+    // state not yet created takes the lock, to create it and give the plan its lineage.
+    let snapshot = if shared || dir.exists() {
+        Some(super::open_read(global, &dir)?).filter(|s| !(s.is_new() && args.out.is_some()))
+    } else {
+        None
+    };
+    let (mut plan, runs) = if let Some(state) = snapshot {
         (compute(&loaded, &state, &options)?, state.runs()?)
     } else if args.out.is_some() {
         let state = super::open_at(global, &dir, &super::command_line("plan", &loaded))?;

@@ -45,22 +45,29 @@ async fn read_async(url: &str, workspace: &str) -> Result<SnapshotParts, StateEr
         )
         .await
         .map_err(|e| pg_err("reading the state schema", &e))?;
-    let no_state = || {
-        StateError::Storage(format!(
-            "workspace {workspace} has no state yet (it is created by `rewind apply`)"
-        ))
+    // A workspace never written reads as an empty state with no lineage (as a sled
+    // directory that does not exist does), and a read never creates one.
+    let empty = SnapshotParts {
+        lineage: String::new(),
+        serial: 0,
+        records: Vec::new(),
+        journal_tail: Vec::new(),
+        runs: Vec::new(),
+        holder: None,
     };
     if exists.is_none() {
-        return Err(no_state());
+        return Ok(empty);
     }
-    let meta = tx
+    let Some(meta) = tx
         .query_opt(
             "SELECT lineage, serial FROM rewind_workspaces WHERE name = $1",
             &[&workspace],
         )
         .await
         .map_err(|e| pg_err("reading state meta", &e))?
-        .ok_or_else(no_state)?;
+    else {
+        return Ok(empty);
+    };
     let records = tx
         .query(
             "SELECT name, data FROM rewind_records WHERE workspace = $1 ORDER BY name",

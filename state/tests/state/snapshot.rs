@@ -112,7 +112,26 @@ fn a_postgres_snapshot_is_read_beside_the_lock_holder() {
         url: db.url.clone(),
         workspace: "nope".into(),
     };
-    let err = snapshot::read(&missing).unwrap_err();
-    assert!(err.to_string().contains("no state yet"), "{err}");
+    let fresh = snapshot::read(&missing).expect("a workspace never written reads as empty");
+    assert!(fresh.is_new() && fresh.list().unwrap().is_empty());
     drop(writer);
+}
+
+#[test]
+fn a_reader_never_takes_the_lock_from_a_writer_without_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = SledState::open(dir.path(), LockHolder::new("rewind apply")).unwrap();
+    // As a writer that has not written its first snapshot (or an older rewind).
+    std::fs::remove_file(dir.path().join(snapshot::SNAPSHOT_FILE)).unwrap();
+    let err = snapshot::read(&Location::Dir(dir.path().to_owned())).unwrap_err();
+    assert!(
+        matches!(&err, StateError::Locked { holder } if holder.contains("keeps no read snapshot")),
+        "{err}"
+    );
+    // The writer still holds the lock and writes on.
+    writer
+        .put(&record("a", Status::Running), "submitted")
+        .unwrap();
+    let seen = snapshot::read(&Location::Dir(dir.path().to_owned())).unwrap();
+    assert_eq!(seen.list().unwrap().len(), 1);
 }

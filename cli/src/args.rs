@@ -440,6 +440,12 @@ pub enum StateCommand {
         /// The lock ID that "state is locked by ..." names.
         lock_id: String,
     },
+    /// Put a backup (`DIR/backups/state-*.json`) back as the state: for a state that was
+    /// damaged, truncated or rolled back. The old database is kept aside as `db.damaged-*`.
+    Restore {
+        /// The backup file, as the error about the damaged state names it.
+        backup: std::path::PathBuf,
+    },
     /// Copy this state into another, empty, backend and check the copy against the source.
     Migrate {
         /// Destination: a directory or a postgres:// URL (the workspace is the same name).

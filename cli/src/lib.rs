@@ -8,6 +8,7 @@ mod load;
 mod printer;
 mod render;
 mod secrets;
+mod stop;
 pub mod settings;
 pub mod simulate;
 

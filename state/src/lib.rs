@@ -12,6 +12,8 @@
 //!   per operation name), `journal` (append-only, keyed by big-endian serial) and `meta`
 //!   (lineage and serial). Every write updates all three in one transaction and is flushed
 //!   before it returns.
+//! - `watermark.json`: the lineage and highest committed serial ([`watermark`]), replaced
+//!   durably after every commit; a database behind it is refused on open.
 //! - `backups/`: JSON exports taken before each write session ([`backup`]), newest
 //!   [`BACKUPS_KEPT`] kept.
 //!
@@ -20,12 +22,14 @@
 pub mod backend;
 pub mod backup;
 mod codec;
+mod damage;
 pub mod export;
 pub mod lock;
 pub mod memory;
 pub mod postgres;
 pub mod sled_state;
 pub mod testing;
+pub mod watermark;
 
 pub use backend::{Backend, Location, OpenOptions};
 pub use backup::BACKUPS_KEPT;

@@ -1,4 +1,4 @@
-//! `rewind state list|show|rm|export|migrate|force-unlock`.
+//! `rewind state list|show|rm|export|migrate|force-unlock|restore`.
 
 use crate::args::{Global, StateCommand};
 use crate::error::CliError;
@@ -20,6 +20,9 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
     if let StateCommand::ForceUnlock { lock_id } = cmd {
         return force_unlock(&settings.state_dir, lock_id, printer);
     }
+    if let StateCommand::Restore { backup } = cmd {
+        return restore(&settings.state_dir, backup, printer);
+    }
     let shared = is_postgres_url(&settings.state_dir.to_string_lossy());
     if !shared && !settings.state_dir.exists() {
         return Err(CliError::hint(
@@ -34,6 +37,7 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
         StateCommand::Export => "rewind state export",
         StateCommand::ForceUnlock { .. } => "rewind state force-unlock",
         StateCommand::Migrate { .. } => "rewind state migrate",
+        StateCommand::Restore { .. } => "rewind state restore",
     };
     let mut state = super::open_at(global, &settings.state_dir, label)?;
     match cmd {
@@ -91,7 +95,7 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
             printer.out(&serde_json::to_string_pretty(&state.export()?).unwrap_or_default());
         }
         StateCommand::Migrate { to } => migrate(global, &*state, to, printer)?,
-        StateCommand::ForceUnlock { .. } => {}
+        StateCommand::ForceUnlock { .. } | StateCommand::Restore { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -125,6 +129,31 @@ fn migrate(
         dest.location()
     ));
     Ok(())
+}
+
+/// Puts `backup` back as the sled state in `dir`, the damaged files kept aside.
+fn restore(dir: &Path, backup: &Path, printer: &Printer) -> Result<ExitCode, CliError> {
+    if is_postgres_url(&dir.to_string_lossy()) {
+        return Err(CliError::hint(
+            "`rewind state restore` puts back a sled state's backup",
+            "a PostgreSQL state is restored with the database's own tools (point-in-time recovery, pg_restore)",
+        ));
+    }
+    let holder = rewind_state::LockHolder {
+        command: "rewind state restore".to_owned(),
+    };
+    let state = rewind_state::SledState::restore(dir, backup, holder)?;
+    let meta = state.meta()?;
+    let records = state.list()?.len();
+    printer.info(&format!(
+        "Restored {} from {} ({records} record(s), serial {}, lineage {}); the damaged database was kept aside in {}. Run `rewind plan` to see what the backup does not know of, and check the cloud for restores recorded after it.",
+        dir.display(),
+        backup.display(),
+        meta.serial,
+        meta.lineage,
+        dir.display()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn force_unlock(state: &Path, lock_id: &str, printer: &Printer) -> Result<ExitCode, CliError> {

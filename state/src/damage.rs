@@ -56,19 +56,31 @@ fn unwritable(dir: &Path, detail: &str) -> StateError {
     StateError::Storage(message)
 }
 
-/// A failure to open or read an open state, as [`damaged`]; a held lock stays what it is.
+/// A failure to read an open state, as [`damaged`]. A record that does not decode stays
+/// `Corrupt` (it names the record, and `rewind state rm` is the way out); a held lock stays
+/// what it is.
 pub fn explain_read(dir: &Path, e: StateError) -> StateError {
     match e {
-        StateError::Locked { .. } => e,
+        StateError::Locked { .. } | StateError::Corrupt { .. } => e,
         StateError::Storage(ref m) if m.starts_with(PREFIX) => e,
-        StateError::Corrupt { .. } => {
-            damaged(dir, "a stored document is unreadable", Some(&e.to_string()))
-        }
         StateError::Storage(m) => damaged(dir, "its database cannot be read", Some(&m)),
     }
 }
 
-/// A failure to write, as [`unwritable`] (or [`damaged`] when what was read is corrupt).
+/// A failure to open, as [`damaged`]: here a meta or journal that does not decode or does
+/// not add up means the whole state cannot be trusted.
+pub fn explain_open(dir: &Path, e: StateError) -> StateError {
+    match e {
+        StateError::Corrupt { .. } => damaged(
+            dir,
+            "its meta and journal do not add up",
+            Some(&e.to_string()),
+        ),
+        other => explain_read(dir, other),
+    }
+}
+
+/// A failure to write, as [`unwritable`].
 pub fn explain_write(dir: &Path, e: StateError) -> StateError {
     match e {
         StateError::Storage(m) if !m.starts_with(PREFIX) => unwritable(dir, &m),

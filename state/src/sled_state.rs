@@ -53,7 +53,7 @@ impl SledState {
         fs::create_dir_all(dir).map_err(|e| storage(&format!("creating {}", dir.display()), e))?;
         // The lock comes first: sled's own lock would only say "WouldBlock".
         let lock = StateLock::acquire(dir, holder)?;
-        Self::open_locked(dir, lock).map_err(|e| damage::explain_read(dir, e))
+        Self::open_locked(dir, lock).map_err(|e| damage::explain_open(dir, e))
     }
 
     /// Puts the export at `backup` back as the state in `dir`: the damaged database and its

@@ -7,3 +7,4 @@ mod crash;
 mod lock;
 mod roundtrip;
 mod util;
+mod went_back;

@@ -51,6 +51,9 @@ impl From<rewind_engine::state::StateError> for CliError {
                 e.to_string(),
                 "wait for that rewind to finish; if its process is gone, its file lock went with it and a retry succeeds",
             ),
+            // A damaged or unwritable state: the message already names the state, the
+            // backup and the way back.
+            StateError::Storage(m) if m.starts_with("the state at ") => CliError::msg(m.clone()),
             _ => CliError::msg(e.to_string()),
         }
     }

@@ -511,8 +511,15 @@ fn rewind_providers_lists_configured_and_path_plugins() {
         .spawn()
         .expect("rewind starts");
     let run = wait_bounded(child, Duration::from_secs(60));
-    assert!(run.ok(), "{}", run.transcript());
+    // Both declare evs.snapshot_rollback: listed, and flagged (exit 1).
+    assert_eq!(run.status, Some(1), "{}", run.transcript());
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("providers --json");
+    assert_eq!(
+        doc["clashes"],
+        serde_json::json!(["kind `evs.snapshot_rollback` is declared by plugins `evs`, `evspy`"]),
+        "{}",
+        run.transcript()
+    );
     let found: Vec<(&str, u64, &str)> = doc["providers"]
         .as_array()
         .expect("providers")

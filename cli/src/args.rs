@@ -151,8 +151,9 @@ pub struct DrillRunArgs {
     /// Keep every scratch instance, whatever the drill's clean-up policy says.
     #[arg(long)]
     pub keep: bool,
-    /// Write the reports here [default: the drill's `report_dir:`, else
-    /// <state dir>/drills/NAME/RUN].
+    /// Write this run's reports into DIR itself (a fixed place, e.g. for CI artifacts;
+    /// overwritten by the next run) [default: a `run-NNNN/` folder of its own under the
+    /// drill's `report_dir:` (relative to the spec), else under <state dir>/drills/NAME/].
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     /// Skip preflight checks before the restores.

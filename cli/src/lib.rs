@@ -8,9 +8,9 @@ mod load;
 mod printer;
 mod render;
 mod secrets;
-mod stop;
 pub mod settings;
 pub mod simulate;
+mod stop;
 
 pub use error::CliError;
 

@@ -563,7 +563,10 @@ mod tests {
             .and_then(serde_json::Value::as_array)
             .unwrap();
         let plugin = variants.last().unwrap();
-        assert_eq!(plugin["properties"]["kind"]["const"], "evs.snapshot_rollback");
+        assert_eq!(
+            plugin["properties"]["kind"]["const"],
+            "evs.snapshot_rollback"
+        );
         for key in crate::spec::COMMON_KEYS {
             assert!(
                 plugin.pointer(&format!("/properties/{key}")).is_some(),

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::codec::{self, META_NAME, META_VERSION, MetaDoc, corrupt, storage};
-use crate::watermark::{self, Watermark};
-use crate::{backup, damage};
 use crate::export;
 use crate::lock::{LockHolder, LockInfo, StateLock};
+use crate::watermark::{self, Watermark};
+use crate::{backup, damage};
 
 const DB_DIR: &str = "db";
 const RECORDS_TREE: &str = "records";
@@ -60,8 +60,8 @@ impl SledState {
     /// watermark are moved aside (`db.damaged-<ms>`), a new database is made from the backup
     /// (its lineage and serial included), and the watermark is set to it.
     pub fn restore(dir: &Path, backup: &Path, holder: LockHolder) -> Result<SledState, StateError> {
-        let text = fs::read(backup)
-            .map_err(|e| storage(&format!("reading {}", backup.display()), e))?;
+        let text =
+            fs::read(backup).map_err(|e| storage(&format!("reading {}", backup.display()), e))?;
         let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
             StateError::Storage(format!("{} is not a state backup: {e}", backup.display()))
         })?;

@@ -146,10 +146,7 @@ mod tests {
         assert_eq!(judge(None, None), Verdict::Unmarked);
         assert_eq!(judge(Some(&mark), Some(("L", 7))), Verdict::Current);
         assert_eq!(judge(Some(&mark), Some(("L", 8))), Verdict::Current);
-        assert!(matches!(
-            judge(Some(&mark), None),
-            Verdict::Emptied { .. }
-        ));
+        assert!(matches!(judge(Some(&mark), None), Verdict::Emptied { .. }));
         assert!(matches!(
             judge(Some(&mark), Some(("M", 7))),
             Verdict::Replaced { .. }

@@ -64,7 +64,10 @@ fn report_json_and_history_json_follow_their_schemas() {
     for (run, fail) in [(1, false), (2, true)] {
         // A failing probe makes the second drill fail, and keep its instance.
         if fail {
-            let failing = DRILL_SPEC.replace("exec: { command: 'echo hello' }", "exec: { command: 'exit 1' }");
+            let failing = DRILL_SPEC.replace(
+                "exec: { command: 'echo hello' }",
+                "exec: { command: 'exit 1' }",
+            );
             std::fs::write(&h.spec, failing).expect("write spec");
         }
         let reports = h.dir.path().join(format!("reports-{run}"));
@@ -77,7 +80,8 @@ fn report_json_and_history_json_follow_their_schemas() {
     }
     // An apply entry too: the cache restore alone.
     let cache_only = DRILL_SPEC[..DRILL_SPEC.find("  node:").expect("node")].to_owned()
-        + &DRILL_SPEC[DRILL_SPEC.find("  cache:").expect("cache")..DRILL_SPEC.find("drills:").expect("drills")];
+        + &DRILL_SPEC[DRILL_SPEC.find("  cache:").expect("cache")
+            ..DRILL_SPEC.find("drills:").expect("drills")];
     std::fs::write(&h.spec, cache_only).expect("write spec");
     let apply = h.apply(&[]);
     assert!(apply.ok(), "{}", apply.transcript());
@@ -85,7 +89,10 @@ fn report_json_and_history_json_follow_their_schemas() {
     assert!(history.ok(), "{}", history.transcript());
     let doc: serde_json::Value = serde_json::from_str(&history.stdout).expect("history is JSON");
     assert_eq!(doc["runs"].as_array().map(Vec::len), Some(3), "{doc:#}");
-    assert!(doc["runs"][1]["drill"].is_object(), "a drill entry is checked too");
+    assert!(
+        doc["runs"][1]["drill"].is_object(),
+        "a drill entry is checked too"
+    );
     assert_eq!(doc["runs"][2]["command"], "apply", "{doc:#}");
     assert_valid("history.schema.json", &doc);
 }

@@ -864,7 +864,9 @@ fn a_submit_is_written_while_earlier_calls_still_wait_and_poll_after_is_kept() {
         };
         let received: serde_json::Value = serde_json::from_str(text).expect("handle JSON");
         let received = u128::from(received["received_ns"].as_u64().expect("received_ns"));
-        let gap = Duration::from_nanos(u64::try_from(received.saturating_sub(journaled)).unwrap_or(u64::MAX));
+        let gap = Duration::from_nanos(
+            u64::try_from(received.saturating_sub(journaled)).unwrap_or(u64::MAX),
+        );
         eprintln!("journal-to-plugin gap with 8 calls in flight: {gap:?}");
         assert!(
             gap < Duration::from_secs(2),

@@ -205,7 +205,11 @@ fn newest_backup(h: &Harness) -> std::path::PathBuf {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .max_by_key(|p| {
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             name.trim_end_matches(".json")
                 .rsplit('-')
                 .next()
@@ -249,13 +253,20 @@ fn damaged_state_is_refused(damage: impl Fn(&std::path::Path)) {
     assert!(restore.ok(), "{}", restore.transcript());
     let again = h.apply(&[]);
     assert!(again.ok(), "{}", again.transcript());
-    assert_eq!(h.submissions(), subs, "the restored state knows every restore");
+    assert_eq!(
+        h.submissions(),
+        subs,
+        "the restored state knows every restore"
+    );
 }
 
 #[test]
 fn a_truncated_sled_state_is_refused_naming_the_backup() {
     damaged_state_is_refused(|db| {
-        let f = std::fs::OpenOptions::new().write(true).open(db).expect("db file");
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(db)
+            .expect("db file");
         f.set_len(0).expect("truncate");
     });
 }

@@ -100,11 +100,11 @@ pub fn clashes<'a>(plugins: impl IntoIterator<Item = (&'a str, &'a [KindDecl])>)
             .filter(|(_, p)| p.len() > 1)
             .filter(|(svc, p)| {
                 // Already said as a kind clash between the same plugins.
-                !kinds.iter().any(|(k, kp)| k.starts_with(&format!("{svc}.")) && kp == *p)
+                !kinds
+                    .iter()
+                    .any(|(k, kp)| k.starts_with(&format!("{svc}.")) && kp == *p)
             })
-            .map(|(svc, p)| {
-                format!("service `{svc}` has kinds in plugins `{}`", p.join("`, `"))
-            }),
+            .map(|(svc, p)| format!("service `{svc}` has kinds in plugins `{}`", p.join("`, `"))),
     );
     out
 }
@@ -117,7 +117,10 @@ pub fn kinds_for(dir: &Path) -> Result<Vec<KindDecl>, CliError> {
     for (cmd, described) in describe_all(dir) {
         ok.push((cmd, described?));
     }
-    let clash = clashes(ok.iter().map(|(c, d)| (c.name.as_str(), d.kinds.as_slice())));
+    let clash = clashes(
+        ok.iter()
+            .map(|(c, d)| (c.name.as_str(), d.kinds.as_slice())),
+    );
     if !clash.is_empty() {
         return Err(CliError::hint(
             format!("plugins disagree on who serves what: {}", clash.join("; ")),

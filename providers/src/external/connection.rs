@@ -190,7 +190,12 @@ impl Connection {
     /// Sends one request and waits at most `timeout` for its answer. Other calls may be in
     /// flight on the same process meanwhile: the request is written at once, not queued
     /// behind them.
-    pub fn call(&self, method: &str, params: &Value, timeout: Duration) -> Result<Value, PluginError> {
+    pub fn call(
+        &self,
+        method: &str,
+        params: &Value,
+        timeout: Duration,
+    ) -> Result<Value, PluginError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel();
         {
@@ -208,7 +213,10 @@ impl Connection {
         let written = {
             let mut stdin = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
             match stdin.as_mut() {
-                Some(w) => w.write_all(line.as_bytes()).and_then(|()| w.flush()).is_ok(),
+                Some(w) => w
+                    .write_all(line.as_bytes())
+                    .and_then(|()| w.flush())
+                    .is_ok(),
                 None => false,
             }
         };

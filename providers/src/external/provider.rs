@@ -100,14 +100,13 @@ impl ExternalProvider {
             // a submit is written while earlier polls still wait for their answers.
             let live = {
                 let mut slot = conn.lock().unwrap_or_else(PoisonError::into_inner);
-                match slot.as_ref() {
-                    Some(live) => Arc::clone(live),
-                    None => {
-                        let started =
-                            Arc::new(Connection::start(&cmd, start).map_err(CallError::NotStarted)?);
-                        *slot = Some(Arc::clone(&started));
-                        started
-                    }
+                if let Some(live) = slot.as_ref() {
+                    Arc::clone(live)
+                } else {
+                    let started =
+                        Arc::new(Connection::start(&cmd, start).map_err(CallError::NotStarted)?);
+                    *slot = Some(Arc::clone(&started));
+                    started
                 }
             };
             let result = live.call(method, &params, timeout);

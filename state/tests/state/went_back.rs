@@ -14,7 +14,9 @@ fn open(dir: &Path) -> Result<SledState, StateError> {
 fn applied(dir: &Path) -> PathBuf {
     let mut state = open(dir).unwrap();
     for name in ["a", "b", "c"] {
-        state.put(&record(name, Status::Running), "submitted").unwrap();
+        state
+            .put(&record(name, Status::Running), "submitted")
+            .unwrap();
     }
     state.backup().unwrap()
 }
@@ -23,8 +25,14 @@ fn refused(dir: &Path, backup: &Path) -> String {
     let err = open(dir).expect_err("a state that went back in time is refused");
     let text = err.to_string();
     assert!(matches!(err, StateError::Storage(_)), "{text}");
-    assert!(text.contains(&dir.display().to_string()), "names the state: {text}");
-    assert!(text.contains(&backup.display().to_string()), "names the backup: {text}");
+    assert!(
+        text.contains(&dir.display().to_string()),
+        "names the state: {text}"
+    );
+    assert!(
+        text.contains(&backup.display().to_string()),
+        "names the backup: {text}"
+    );
     assert!(text.contains("rewind state restore"), "says how: {text}");
     assert!(!text.contains("sled version"), "no raw sled advice: {text}");
     text
@@ -121,7 +129,10 @@ fn a_new_state_and_one_ahead_of_its_mark_open() {
     assert_eq!(state.meta().unwrap().serial, 1);
     drop(state);
     assert_eq!(
-        rewind_state::watermark::read(dir.path()).unwrap().unwrap().serial,
+        rewind_state::watermark::read(dir.path())
+            .unwrap()
+            .unwrap()
+            .serial,
         1,
         "the mark caught up"
     );

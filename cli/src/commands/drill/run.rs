@@ -385,7 +385,12 @@ impl Run<'_> {
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
         let ctrl_c = crate::stop::watch(
             printer.clone(),
-            |signal| format!("\nStopping the drill ({}): no new restores will start; then clean-up runs (a second signal exits now; `rewind drill cleanup` removes what is left)...", signal.name()),
+            |signal| {
+                format!(
+                    "\nStopping the drill ({}): no new restores will start; then clean-up runs (a second signal exits now; `rewind drill cleanup` removes what is left)...",
+                    signal.name()
+                )
+            },
             cancel_tx,
         );
         let mut memory = rewind_state::MemoryState::with_lineage("drill");
@@ -421,7 +426,9 @@ impl Run<'_> {
         let (result, probed) = tokio::join!(walk, probing::probe_loop(&ctx, rx, journal));
         ctrl_c.abort();
         match result {
-            Ok(outcome) if outcome.interrupted => errors.push("interrupted (Ctrl-C, SIGTERM or SIGHUP)".to_owned()),
+            Ok(outcome) if outcome.interrupted => {
+                errors.push("interrupted (Ctrl-C, SIGTERM or SIGHUP)".to_owned());
+            }
             Ok(_) => {}
             Err(e) => errors.push(format!("the restores stopped: {e}")),
         }

@@ -141,7 +141,9 @@ impl Walker<'_> {
                 let first = self
                     .provider(i)
                     .and_then(|p| p.first_poll_after(&handle))
-                    .map_or(policy.first, |d| d.clamp(policy.min.min(policy.max), policy.max));
+                    .map_or(policy.first, |d| {
+                        d.clamp(policy.min.min(policy.max), policy.max)
+                    });
                 self.update(i, &format!("submitted: {id}"), |r| {
                     r.status = Status::Running;
                     r.handle = Some(handle);

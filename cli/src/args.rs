@@ -446,6 +446,10 @@ pub enum StateCommand {
     Restore {
         /// The backup file, as the error about the damaged state names it.
         backup: std::path::PathBuf,
+        /// Also over a healthy state that is newer than the backup (it forgets what was
+        /// recorded since; the old database is still kept aside).
+        #[arg(long)]
+        force: bool,
     },
     /// Copy this state into another, empty, backend and check the copy against the source.
     Migrate {

@@ -282,3 +282,43 @@ fn a_garbled_sled_state_is_refused_naming_the_backup() {
         std::fs::write(db, bytes).expect("garble");
     });
 }
+
+#[test]
+fn state_restore_refuses_to_roll_a_healthy_state_back_without_force() {
+    let text = example_text("ddm-pitr.yaml");
+    let h = Harness::new(&text, &Options::default());
+    let first = h.apply(&[]);
+    assert!(first.ok(), "{}", first.transcript());
+    // The backup taken before the apply knows of no restore.
+    let oldest = std::fs::read_dir(h.state_dir().join("backups"))
+        .expect("backups")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("state-0-"))
+        })
+        .expect("the backup before the apply");
+    let arg = oldest.display().to_string();
+    let refused = h.rewind(&["state", "restore", &arg]);
+    assert_eq!(refused.status, Some(1), "{}", refused.transcript());
+    assert!(
+        refused.stderr.contains("healthy and newer"),
+        "{}",
+        refused.transcript()
+    );
+    let plan = h.rewind(&["plan"]);
+    assert!(
+        plan.ok() && !plan.stdout.contains("+ restore"),
+        "{}",
+        plan.transcript()
+    );
+    let forced = h.rewind(&["state", "restore", &arg, "--force"]);
+    assert!(forced.ok(), "{}", forced.transcript());
+    let plan = h.rewind(&["plan"]);
+    assert!(
+        plan.stdout.contains("+ restore"),
+        "rolled back on purpose: {}",
+        plan.transcript()
+    );
+}

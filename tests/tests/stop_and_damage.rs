@@ -322,3 +322,48 @@ fn state_restore_refuses_to_roll_a_healthy_state_back_without_force() {
         plan.transcript()
     );
 }
+
+#[test]
+fn an_apply_that_loses_its_postgres_lock_stops_and_says_so() {
+    let Some(db) = TestDb::create("lostlock") else {
+        return;
+    };
+    let text = example_text("ddm-pitr.yaml");
+    let h = slow_harness(&text);
+    let mut cmd = with_state(h.command(&["apply", "--auto-approve"]), Some(&db.url));
+    cmd.env("REWIND_LOCK_LEASE", "0.6")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("rewind starts");
+    wait_for_submissions(&h, 2);
+    // Every connection of the test database dropped, as a restarted server or a cut network
+    // would: the lease can no longer be renewed.
+    rewind_state::testing::execute(
+        &rewind_state::testing::base_url(),
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+            db.name
+        ),
+    )
+    .expect("terminate the connections");
+    let run: Run = child.wait_with_output().expect("apply exits").into();
+    assert_eq!(run.status, Some(1), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("the state lock was lost"),
+        "it stopped because of the lock: {}",
+        run.transcript()
+    );
+    assert!(
+        !run.stderr.contains("full or read-only"),
+        "no talk of disks: {}",
+        run.transcript()
+    );
+    assert_eq!(h.submissions().len(), 2, "nothing new was launched");
+    let again = rewind(
+        &h,
+        Some(&db.url),
+        &["apply", "--auto-approve", "--lock-timeout", "10s"],
+    );
+    assert!(again.ok(), "{}", again.transcript());
+    assert_one_submit_per_operation(&h, &text);
+}

@@ -887,3 +887,20 @@ fn a_submit_is_written_while_earlier_calls_still_wait_and_poll_after_is_kept() {
         assert_eq!(p.first_poll_after(&handle), None, "once");
     });
 }
+
+#[test]
+fn a_plugin_rejection_reads_as_a_refusal_not_as_http() {
+    let refused = submit_with(
+        "print(json.dumps({'jsonrpc': '2.0', 'id': m['id'], 'error': {'code': -32001, 'message': 'the snapshot is still being created'}}), flush=True); continue",
+    );
+    let Err(err) = refused else {
+        panic!("a -32001 answer is a rejection, got {refused:?}");
+    };
+    assert!(matches!(err, SubmitError::Rejected { .. }), "{err:?}");
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        "rejected: plugin `scripted` refused it, nothing ran: the snapshot is still being created"
+    );
+    assert!(!text.contains("HTTP") && !text.contains("-32001"), "{text}");
+}

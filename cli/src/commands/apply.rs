@@ -28,7 +28,7 @@ fn error_hint(lock_lost: bool, location: &str) -> &'static str {
     } else if rewind_state::backend::is_postgres_url(location) {
         "the PostgreSQL state could not be written (connection lost, or the lock taken away); the last transition before this error is saved. Once the database answers, `rewind apply` re-attaches"
     } else {
-        "the state may be on a full or read-only disk; the last transition before this error is saved"
+        "the last transition before this error is saved; once the state can be written again (see above), `rewind apply` re-attaches"
     }
 }
 

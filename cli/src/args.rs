@@ -154,8 +154,9 @@ pub struct DrillRunArgs {
     /// Keep every scratch instance, whatever the drill's clean-up policy says.
     #[arg(long)]
     pub keep: bool,
-    /// Write the reports here [default: the drill's `report_dir:`, else
-    /// <state dir>/drills/NAME/RUN].
+    /// Write this run's reports into DIR itself (a fixed place, e.g. for CI artifacts;
+    /// overwritten by the next run) [default: a `run-NNNN/` folder of its own under the
+    /// drill's `report_dir:` (relative to the spec), else under <state dir>/drills/NAME/].
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     /// Skip preflight checks before the restores.
@@ -442,6 +443,16 @@ pub enum StateCommand {
     ForceUnlock {
         /// The lock ID that "state is locked by ..." names.
         lock_id: String,
+    },
+    /// Put a backup (`DIR/backups/state-*.json`) back as the state: for a state that was
+    /// damaged, truncated or rolled back. The old database is kept aside as `db.damaged-*`.
+    Restore {
+        /// The backup file, as the error about the damaged state names it.
+        backup: std::path::PathBuf,
+        /// Also over a healthy state that is newer than the backup (it forgets what was
+        /// recorded since; the old database is still kept aside).
+        #[arg(long)]
+        force: bool,
     },
     /// Copy this state into another, empty, backend and check the copy against the source.
     Migrate {

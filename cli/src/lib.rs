@@ -10,6 +10,7 @@ mod render;
 mod secrets;
 pub mod settings;
 pub mod simulate;
+mod stop;
 
 pub use error::CliError;
 

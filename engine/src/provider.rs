@@ -202,7 +202,8 @@ pub struct Check {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubmitError {
     /// The API said plainly that it did not run the restore (4xx, or 429 after retries).
-    #[error("rejected by the API: HTTP {status} {code}: {message}")]
+    /// `status` 0 (and an empty `code`): not an HTTP API (a plugin); the message says who.
+    #[error("{}", rejection_text(*status, code, message))]
     Rejected {
         status: u16,
         code: String,
@@ -257,6 +258,13 @@ pub trait Provider: Send + Sync {
     /// finished restores (TaurusDB) says how to check by hand before anyone resubmits. `None`
     /// keeps the generic advice.
     fn unknown_advice(&self, _op: &Operation) -> Option<String> {
+        None
+    }
+
+    /// How long the service asked to wait before the first poll of a job it just accepted
+    /// (a plugin's `poll_after_ms`). Apply keeps it within the poll policy's `min` and
+    /// `max`; `None` leaves the policy's `first`.
+    fn first_poll_after(&self, _handle: &Handle) -> Option<std::time::Duration> {
         None
     }
 
@@ -333,3 +341,14 @@ pub enum DeleteOutcome {
 
 /// The providers available to a run, one per service.
 pub type Providers = std::collections::BTreeMap<Service, std::sync::Arc<dyn Provider>>;
+
+/// How a rejection reads: `rejected by the API: HTTP 400 CODE: message` for an HTTP API,
+/// `rejected: message` for a refusal that was not HTTP (a plugin's).
+pub fn rejection_text(status: u16, code: &str, message: &str) -> String {
+    match (status, code.is_empty()) {
+        (0, true) => format!("rejected: {message}"),
+        (0, false) => format!("rejected ({code}): {message}"),
+        (_, true) => format!("rejected by the API: HTTP {status}: {message}"),
+        (_, false) => format!("rejected by the API: HTTP {status} {code}: {message}"),
+    }
+}

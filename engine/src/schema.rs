@@ -542,6 +542,19 @@ pub fn kind_body_schema(schema: &serde_json::Value, kind: &str) -> Option<serde_
 pub fn spec_schema_json_with(kinds: &[crate::kinds::KindDecl]) -> String {
     use serde_json::{Value, json};
     let mut schema = spec_schema();
+    // The keys every operation shares (`depends_on`, `timeout`, ...), exactly as a built-in
+    // kind declares them, so that a plugin kind can never lag behind a new common key.
+    let common: serde_json::Map<String, Value> = schema
+        .pointer("/$defs/Operation/oneOf/0/properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .filter(|(k, _)| *k != "kind" && crate::spec::COMMON_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(Value::Array(variants)) = schema.pointer_mut("/$defs/Operation/oneOf") {
         for decl in kinds.iter().filter(|d| d.provider.is_some()) {
             let mut props = serde_json::Map::new();
@@ -552,18 +565,7 @@ pub fn spec_schema_json_with(kinds: &[crate::kinds::KindDecl]) -> String {
             if let Some(Value::Object(body)) = decl.schema.get("properties") {
                 props.extend(body.clone());
             }
-            props.insert(
-                "depends_on".into(),
-                json!({ "type": ["array", "null"], "items": { "type": "string" } }),
-            );
-            props.insert(
-                "allow_overwrite_source".into(),
-                json!({ "type": ["boolean", "null"] }),
-            );
-            props.insert(
-                "for_each".into(),
-                json!({ "type": ["string", "array", "object", "null"] }),
-            );
+            props.extend(common.clone());
             let mut required = vec![json!("kind")];
             if let Some(Value::Array(r)) = decl.schema.get("required") {
                 required.extend(r.iter().cloned());
@@ -580,4 +582,38 @@ pub fn spec_schema_json_with(kinds: &[crate::kinds::KindDecl]) -> String {
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_kinds_accept_every_common_key() {
+        let decl: crate::kinds::KindDecl = serde_json::from_value(serde_json::json!({
+            "name": "evs.snapshot_rollback",
+            "description": "roll back",
+            "schema": {"type": "object", "properties": {"volume_id": {"type": "string"}},
+                       "required": ["volume_id"], "additionalProperties": false},
+            "provider": "evs"
+        }))
+        .unwrap();
+        let schema: serde_json::Value =
+            serde_json::from_str(&spec_schema_json_with(&[decl])).unwrap();
+        let variants = schema
+            .pointer("/$defs/Operation/oneOf")
+            .and_then(serde_json::Value::as_array)
+            .unwrap();
+        let plugin = variants.last().unwrap();
+        assert_eq!(
+            plugin["properties"]["kind"]["const"],
+            "evs.snapshot_rollback"
+        );
+        for key in crate::spec::COMMON_KEYS {
+            assert!(
+                plugin.pointer(&format!("/properties/{key}")).is_some(),
+                "{key} missing from {plugin}"
+            );
+        }
+    }
 }

@@ -24,6 +24,11 @@ pub trait Backend: StateStore + std::fmt::Debug {
     fn export(&self) -> Result<Value, StateError> {
         crate::export::export(self)
     }
+    /// A flag that becomes true when this process loses the state's lock while it runs
+    /// (PostgreSQL's lease); `None` for a lock that cannot be lost (an OS file lock).
+    fn lock_lost(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        None
+    }
 }
 
 /// Where a state lives, as `--state`, `REWIND_STATE` or `rewind.toml` name it.

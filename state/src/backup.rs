@@ -61,6 +61,19 @@ fn prune(backups: &Path, keep: usize) -> Result<(), StateError> {
     Ok(())
 }
 
+/// The newest backup of the state in `dir` and its serial, if there is one.
+pub fn newest(dir: &Path) -> Option<(PathBuf, u64)> {
+    let entries = fs::read_dir(dir.join(BACKUP_DIR)).ok()?;
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let order = e.file_name().to_str().and_then(parse_name)?;
+            Some((order, e.path()))
+        })
+        .max_by_key(|(order, _)| *order)
+        .map(|((_, serial), path)| (path, serial))
+}
+
 /// `state-<serial>-<ms>.json` to `(ms, serial)`: time first, because a state that was
 /// deleted and started over restarts its serial but not the clock.
 fn parse_name(name: &str) -> Option<(i64, u64)> {

@@ -14,6 +14,8 @@
 //!   before it returns.
 //! - `snapshot.json`: the read snapshot ([`snapshot`]) the lock holder rewrites with every
 //!   commit, so readers never wait for the lock.
+//! - `watermark.json`: the lineage and highest committed serial ([`watermark`]), replaced
+//!   durably after every commit; a database behind it is refused on open.
 //! - `backups/`: JSON exports taken before each write session ([`backup`]), newest
 //!   [`BACKUPS_KEPT`] kept.
 //!
@@ -22,6 +24,7 @@
 pub mod backend;
 pub mod backup;
 mod codec;
+mod damage;
 pub mod export;
 pub mod lock;
 pub mod memory;
@@ -29,6 +32,7 @@ pub mod postgres;
 pub mod sled_state;
 pub mod snapshot;
 pub mod testing;
+pub mod watermark;
 
 pub use backend::{Backend, Location, OpenOptions};
 pub use backup::BACKUPS_KEPT;

@@ -7,10 +7,11 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::backup;
 use crate::codec::{self, META_NAME, META_VERSION, MetaDoc, corrupt, storage};
 use crate::export;
 use crate::lock::{LockHolder, LockInfo, StateLock};
+use crate::watermark::{self, Watermark};
+use crate::{backup, damage};
 
 pub(crate) const DB_DIR: &str = "db";
 const RECORDS_TREE: &str = "records";
@@ -37,15 +38,58 @@ pub struct SledState {
     _release: SledRelease,
     lock: StateLock,
     dir: PathBuf,
+    /// This state's lineage, for the watermark written after every commit.
+    lineage: String,
 }
 
 impl SledState {
     /// Takes the lock on `dir` (creating the directory if needed), opens sled and, on first
     /// use, gives the state a new lineage.
+    ///
+    /// A database that went back in time (emptied, truncated, replaced or rolled back behind
+    /// its [`watermark`]) and any failure to read it are refused with an error that names
+    /// the newest backup and `rewind state restore`.
     pub fn open(dir: &Path, holder: LockHolder) -> Result<SledState, StateError> {
         fs::create_dir_all(dir).map_err(|e| storage(&format!("creating {}", dir.display()), e))?;
         // The lock comes first: sled's own lock would only say "WouldBlock".
         let lock = StateLock::acquire(dir, holder)?;
+        Self::open_locked(dir, lock).map_err(|e| damage::explain_open(dir, e))
+    }
+
+    /// Puts the export at `backup` back as the state in `dir`: the damaged database and its
+    /// watermark are moved aside (`db.damaged-<ms>`), a new database is made from the backup
+    /// (its lineage and serial included), and the watermark is set to it.
+    pub fn restore(dir: &Path, backup: &Path, holder: LockHolder) -> Result<SledState, StateError> {
+        let text =
+            fs::read(backup).map_err(|e| storage(&format!("reading {}", backup.display()), e))?;
+        let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+            StateError::Storage(format!("{} is not a state backup: {e}", backup.display()))
+        })?;
+        let doc = crate::backend::ExportDoc::parse(&value)?;
+        fs::create_dir_all(dir).map_err(|e| storage(&format!("creating {}", dir.display()), e))?;
+        let lock = StateLock::acquire(dir, holder)?;
+        let db_path = dir.join(DB_DIR);
+        wait_for_sled_release(&db_path)?;
+        let stamp = codec::now_ms();
+        if db_path.exists() {
+            let aside = dir.join(format!("{DB_DIR}.damaged-{stamp}"));
+            fs::rename(&db_path, &aside)
+                .map_err(|e| storage(&format!("moving {} aside", db_path.display()), e))?;
+        }
+        let mark = watermark::path(dir);
+        if mark.exists() {
+            let aside = dir.join(format!("{}.damaged-{stamp}", watermark::FILE));
+            fs::rename(&mark, &aside)
+                .map_err(|e| storage(&format!("moving {} aside", mark.display()), e))?;
+        }
+        let mut state = Self::open_locked(dir, lock)?;
+        crate::backend::check_empty(&state)?;
+        state.import_doc(&doc)?;
+        tracing::info!(backup = %backup.display(), serial = doc.serial, "state restored");
+        Ok(state)
+    }
+
+    fn open_locked(dir: &Path, lock: StateLock) -> Result<SledState, StateError> {
         let db_path = dir.join(DB_DIR);
         wait_for_sled_release(&db_path)?;
         let db = sled::Config::new()
@@ -69,8 +113,10 @@ impl SledState {
             },
             lock,
             dir: dir.to_owned(),
+            lineage: String::new(),
         };
-        state.init_meta()?;
+        let mut state = state;
+        state.check_watermark()?;
         crate::snapshot::refresh(&state);
         tracing::debug!(dir = %dir.display(), "state opened");
         Ok(state)
@@ -99,7 +145,31 @@ impl SledState {
         backup::write(&self.dir, serial, codec::now_ms(), &value)
     }
 
-    fn init_meta(&self) -> Result<(), StateError> {
+    /// Refuses a database behind its watermark; then makes or checks the meta, and marks it.
+    fn check_watermark(&mut self) -> Result<(), StateError> {
+        let mark = watermark::read(&self.dir)?;
+        let stored = self
+            .meta
+            .get(META_KEY)
+            .map_err(|e| storage("reading state meta", e))?
+            .map(|bytes| codec::decode_meta(&bytes))
+            .transpose()?;
+        let verdict = watermark::judge(
+            mark.as_ref(),
+            stored.as_ref().map(|m| (m.lineage.as_str(), m.serial)),
+        );
+        if let Some(problem) = verdict.problem() {
+            return Err(damage::damaged(&self.dir, &problem, None));
+        }
+        let meta = self.init_meta()?;
+        self.lineage.clone_from(&meta.lineage);
+        if mark.as_ref().is_none_or(|m| m.serial != meta.serial) {
+            watermark::write(&self.dir, &Watermark::new(&meta.lineage, meta.serial))?;
+        }
+        Ok(())
+    }
+
+    fn init_meta(&self) -> Result<MetaDoc, StateError> {
         let stored = self
             .meta
             .get(META_KEY)
@@ -135,7 +205,7 @@ impl SledState {
                 format!("serial is {} but the journal ends at {last}", meta.serial),
             ));
         }
-        Ok(())
+        Ok(meta)
     }
 
     /// Writes a whole export into this (empty) state in one transaction, then flushes.
@@ -180,7 +250,14 @@ impl SledState {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => storage("importing state", e),
         })?;
-        self.flush()
+        self.flush()?;
+        self.lineage.clone_from(&doc.lineage);
+        self.mark(doc.serial)
+    }
+
+    /// Records `serial` as the high-water mark, after its commit is on disk.
+    fn mark(&self, serial: u64) -> Result<(), StateError> {
+        watermark::write(&self.dir, &Watermark::new(&self.lineage, serial))
     }
 
     /// Makes every write durable, then refreshes the read snapshot from it (a commit).
@@ -206,20 +283,29 @@ impl SledState {
         record: Option<&OpRecord>,
         note: &str,
     ) -> Result<u64, StateError> {
-        let serial = self.transition(name, record, note)?;
-        self.flush()?;
-        Ok(serial)
+        let written = self.transition(name, record, note).and_then(|serial| {
+            self.flush()?;
+            self.mark(serial)?;
+            Ok(serial)
+        });
+        written.map_err(|e| damage::explain_write(&self.dir, e))
     }
 
     /// Each put its own sled transaction, then one flush for them all; see
     /// [`StateStore::put_batch`].
     pub fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
-        let serials = batch
+        let written = batch
             .iter()
             .map(|(r, note)| self.transition(&r.name, Some(r), note))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.flush()?;
-        Ok(serials)
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|serials| {
+                self.flush()?;
+                if let Some(&last) = serials.last() {
+                    self.mark(last)?;
+                }
+                Ok(serials)
+            });
+        written.map_err(|e| damage::explain_write(&self.dir, e))
     }
 
     fn transition(
@@ -315,12 +401,8 @@ fn wait_for_sled_release(db_path: &Path) -> Result<(), StateError> {
     }
 }
 
-impl StateStore for SledState {
-    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
-        SledState::put_batch(self, batch)
-    }
-
-    fn meta(&self) -> Result<StateMeta, StateError> {
+impl SledState {
+    fn raw_meta(&self) -> Result<StateMeta, StateError> {
         let stored = self
             .meta
             .get(META_KEY)
@@ -333,7 +415,7 @@ impl StateStore for SledState {
         })
     }
 
-    fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
+    fn raw_get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
         let stored = self
             .records
             .get(name)
@@ -343,7 +425,7 @@ impl StateStore for SledState {
             .transpose()
     }
 
-    fn list(&self) -> Result<Vec<OpRecord>, StateError> {
+    fn raw_list(&self) -> Result<Vec<OpRecord>, StateError> {
         // sled iterates in byte order, which for UTF-8 keys is `String`'s order: by name.
         self.records
             .iter()
@@ -352,6 +434,55 @@ impl StateStore for SledState {
                 codec::decode_record(codec::record_key(&key)?, &value)
             })
             .collect()
+    }
+
+    fn raw_put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
+        self.runs
+            .insert(run.id.to_be_bytes(), codec::encode_run(run)?)
+            .map_err(|e| storage("writing a run", e))?;
+        self.flush()
+    }
+
+    fn raw_runs(&self) -> Result<Vec<RunEntry>, StateError> {
+        self.runs
+            .iter()
+            .map(|item| {
+                let (_, value) = item.map_err(|e| storage("reading runs", e))?;
+                codec::decode_run(&value)
+            })
+            .collect()
+    }
+
+    fn raw_journal(&self) -> Result<Vec<JournalEntry>, StateError> {
+        self.journal
+            .iter()
+            .map(|item| {
+                let (key, value) = item.map_err(|e| storage("reading the journal", e))?;
+                codec::decode_journal(&key, &value)
+            })
+            .collect()
+    }
+}
+
+/// Every failure names the state and its newest backup (see [`damage`]).
+impl StateStore for SledState {
+    fn put_batch(&mut self, batch: &[(&OpRecord, &str)]) -> Result<Vec<u64>, StateError> {
+        SledState::put_batch(self, batch)
+    }
+
+    fn meta(&self) -> Result<StateMeta, StateError> {
+        self.raw_meta()
+            .map_err(|e| damage::explain_read(&self.dir, e))
+    }
+
+    fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
+        self.raw_get(name)
+            .map_err(|e| damage::explain_read(&self.dir, e))
+    }
+
+    fn list(&self) -> Result<Vec<OpRecord>, StateError> {
+        self.raw_list()
+            .map_err(|e| damage::explain_read(&self.dir, e))
     }
 
     fn put(&mut self, record: &OpRecord, note: &str) -> Result<u64, StateError> {
@@ -363,29 +494,17 @@ impl StateStore for SledState {
     }
 
     fn put_run(&mut self, run: &RunEntry) -> Result<(), StateError> {
-        self.runs
-            .insert(run.id.to_be_bytes(), codec::encode_run(run)?)
-            .map_err(|e| storage("writing a run", e))?;
-        self.flush()
+        self.raw_put_run(run)
+            .map_err(|e| damage::explain_write(&self.dir, e))
     }
 
     fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
-        self.runs
-            .iter()
-            .map(|item| {
-                let (_, value) = item.map_err(|e| storage("reading runs", e))?;
-                codec::decode_run(&value)
-            })
-            .collect()
+        self.raw_runs()
+            .map_err(|e| damage::explain_read(&self.dir, e))
     }
 
     fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
-        self.journal
-            .iter()
-            .map(|item| {
-                let (key, value) = item.map_err(|e| storage("reading the journal", e))?;
-                codec::decode_journal(&key, &value)
-            })
-            .collect()
+        self.raw_journal()
+            .map_err(|e| damage::explain_read(&self.dir, e))
     }
 }

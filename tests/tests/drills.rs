@@ -571,3 +571,42 @@ fn after_three_drills_plan_forecasts_the_rto_and_warns_over_budget() {
         plan.transcript()
     );
 }
+
+#[test]
+fn an_exec_probe_on_a_new_instance_without_logins_runs_as_its_administrator() {
+    let spec = "version: 1
+secrets:
+  node_password: { env: REWIND_NODE_PASSWORD }
+restores:
+  orders-dn-1:
+    kind: rds.restore_new
+    name: orders-dn-1-drill
+    restore_point:
+      instance_id: 7edae0250ebc464897bd92b8d3e8b769in01
+      restore_time: \"2026-11-20T03:00:00Z\"
+    flavor_ref: rds.mysql.n1.large
+    volume: { type: CLOUDSSD, size: 40 }
+    availability_zone: eu-de-01
+    vpc_id: 490a4a08-ef4b-44c5-94be-3051ef9e4fce
+    subnet_id: 0e2eda62-1d42-4d64-a9d1-4e9aa9cd994f
+    security_group_id: 2a1f7fc8-3307-42a7-aa6f-42c8b9b8f8c5
+    password: ${secrets.node_password}
+drills:
+  nightly:
+    rto: 2h
+    rpo: 720h
+    probes:
+      orders-dn-1:
+        - name: who
+          exec:
+            command: 'test \"$REWIND_TARGET_USER\" = root && test -n \"$REWIND_TARGET_PASSWORD\"'
+          timeout: 10s
+";
+    let h = harness(spec, None, Faults::default());
+    let reports = h.dir.path().join("reports");
+    let reports_arg = reports.display().to_string();
+    let run = drill(&h, &["nightly", "--report-dir", &reports_arg], &[]);
+    assert!(run.ok(), "{}", run.transcript());
+    let report = report_json(&reports);
+    assert_eq!(report["passed"], true, "{report:#}");
+}

@@ -511,8 +511,15 @@ fn rewind_providers_lists_configured_and_path_plugins() {
         .spawn()
         .expect("rewind starts");
     let run = wait_bounded(child, Duration::from_secs(60));
-    assert!(run.ok(), "{}", run.transcript());
+    // Both declare evs.snapshot_rollback: listed, and flagged (exit 1).
+    assert_eq!(run.status, Some(1), "{}", run.transcript());
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("providers --json");
+    assert_eq!(
+        doc["clashes"],
+        serde_json::json!(["kind `evs.snapshot_rollback` is declared by plugins `evs`, `evspy`"]),
+        "{}",
+        run.transcript()
+    );
     let found: Vec<(&str, u64, &str)> = doc["providers"]
         .as_array()
         .expect("providers")
@@ -753,4 +760,147 @@ for line in sys.stdin:
     .expect("write settings");
     let run = run_validate(dir.path());
     assert!(run.ok(), "validate is not called: {}", run.transcript());
+}
+
+#[test]
+fn apply_runs_the_plugins_validate_before_any_submit() {
+    let h = harness_with(&rust_plugin());
+    let same = mixed_spec().replace(
+        &format!("snapshot_id: {SNAP}"),
+        &format!("snapshot_id: {VOL}"),
+    );
+    std::fs::write(&h.spec, same).expect("write spec");
+    let run = h.apply(&[]);
+    assert_eq!(run.status, Some(1), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("restore.yaml:12:18")
+            && run
+                .stderr
+                .contains("snapshot_id names a snapshot, not the disk itself"),
+        "the plugin's finding, located: {}",
+        run.transcript()
+    );
+    assert!(
+        h.submissions().is_empty(),
+        "nothing was submitted: {:?}",
+        h.submissions()
+    );
+}
+
+// ------------------------------------------------------------------ many calls in flight
+
+/// A plugin that answers each request on a thread of its own: `poll` only once a `submit`
+/// has arrived (at most 5 s), `submit` at once with the time it arrived and a
+/// `poll_after_ms`. With requests queued one at a time, the submit would wait behind the
+/// poll and the poll would give up.
+fn concurrent_plugin(dir: &std::path::Path) -> Vec<String> {
+    let script = dir.join("plugin.py");
+    std::fs::write(
+        &script,
+        r#"import json, sys, threading, time
+lock = threading.Lock()
+submitted = threading.Event()
+def answer(m, result):
+    with lock:
+        print(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": result}), flush=True)
+def handle(m):
+    if m["method"] == "submit":
+        submitted.set()
+        answer(m, {"handle": {"received_ns": time.time_ns()}, "poll_after_ms": 60000})
+    elif m["method"] == "poll":
+        ok = submitted.wait(5)
+        answer(m, {"state": "running", "percent": 1} if ok else {"state": "failed", "reason": "no submit arrived"})
+    else:
+        answer(m, {"protocol_version": 1, "name": "scripted", "capabilities": []})
+for line in sys.stdin:
+    threading.Thread(target=handle, args=(json.loads(line),), daemon=True).start()
+"#,
+    )
+    .expect("write plugin");
+    vec!["python3".to_owned(), script.display().to_string()]
+}
+
+#[test]
+fn a_submit_is_written_while_earlier_calls_still_wait_and_poll_after_is_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kinds = kinds_of(&rust_plugin());
+    let op = operation(&rollback_spec(VOL, SNAP), &kinds, "disk");
+    let p = std::sync::Arc::new(ExternalProvider::new(
+        Service::External("evs"),
+        cmd("scripted", concurrent_plugin(dir.path()), &[]),
+        kinds,
+        Timeouts {
+            start: Duration::from_secs(10),
+            call: Duration::from_secs(10),
+            submit: Duration::from_secs(10),
+        },
+    ));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        p.prepare().await.expect("hello works");
+        let old = Handle::External {
+            handle: "{}".to_owned(),
+        };
+        // Eight polls wait inside the plugin for a submit.
+        let polls: Vec<_> = (0..8)
+            .map(|_| {
+                let (p, op, old) = (p.clone(), op.clone(), old.clone());
+                tokio::spawn(async move { p.poll(&op, &old).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Where apply journals `submitting`.
+        let journaled = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_nanos();
+        let handle = p.submit(&op).await.expect("the submit is answered");
+        let Handle::External { handle: text } = &handle else {
+            panic!("{handle:?}");
+        };
+        let received: serde_json::Value = serde_json::from_str(text).expect("handle JSON");
+        let received = u128::from(received["received_ns"].as_u64().expect("received_ns"));
+        let gap = Duration::from_nanos(
+            u64::try_from(received.saturating_sub(journaled)).unwrap_or(u64::MAX),
+        );
+        eprintln!("journal-to-plugin gap with 8 calls in flight: {gap:?}");
+        assert!(
+            gap < Duration::from_secs(2),
+            "the submit reached the plugin without waiting for the polls: {gap:?}"
+        );
+        for poll in polls {
+            let out = poll.await.expect("joins").expect("poll answers");
+            assert!(
+                matches!(out, PollOutcome::Running { .. }),
+                "every poll saw the submit arrive: {out:?}"
+            );
+        }
+        assert_eq!(
+            p.first_poll_after(&handle),
+            Some(Duration::from_secs(60)),
+            "the plugin's poll_after_ms is handed to apply"
+        );
+        assert_eq!(p.first_poll_after(&handle), None, "once");
+    });
+}
+
+#[test]
+fn a_plugin_rejection_reads_as_a_refusal_not_as_http() {
+    let refused = submit_with(
+        "print(json.dumps({'jsonrpc': '2.0', 'id': m['id'], 'error': {'code': -32001, 'message': 'the snapshot is still being created'}}), flush=True); continue",
+    );
+    let Err(err) = refused else {
+        panic!("a -32001 answer is a rejection, got {refused:?}");
+    };
+    assert!(matches!(err, SubmitError::Rejected { .. }), "{err:?}");
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        "rejected: plugin `scripted` refused it, nothing ran: the snapshot is still being created"
+    );
+    assert!(!text.contains("HTTP") && !text.contains("-32001"), "{text}");
 }

@@ -14,7 +14,42 @@ use rewind_engine::apply::{self, ApplyHooks, ApplyOptions, ApplyOutcome};
 use rewind_engine::plan::{Plan, PlanOptions, check_fresh};
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
+
+/// What to do after losing a PostgreSQL lock mid-apply.
+const LOCK_LOST_HINT: &str = "the connection to PostgreSQL was lost, or the lock was force-unlocked; the restores already submitted go on in the cloud. Once the database answers, `rewind apply` re-attaches to them";
+
+/// The hint for a state error that ended an apply.
+fn error_hint(lock_lost: bool, location: &str) -> &'static str {
+    if lock_lost {
+        LOCK_LOST_HINT
+    } else if rewind_state::backend::is_postgres_url(location) {
+        "the PostgreSQL state could not be written (connection lost, or the lock taken away); the last transition before this error is saved. Once the database answers, `rewind apply` re-attaches"
+    } else {
+        "the last transition before this error is saved; once the state can be written again (see above), `rewind apply` re-attaches"
+    }
+}
+
+/// Stops the run (as a first Ctrl-C does) once the state's lock is lost: polling on
+/// without a lock would follow jobs whose ends can no longer be recorded.
+fn watch_lock(
+    lost: Arc<AtomicBool>,
+    printer: Printer,
+    cancel: watch::Sender<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if lost.load(Ordering::SeqCst) {
+                printer.info("\nStopping: the state lock was lost; no new restores will start.");
+                let _ = cancel.send(true);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+}
 
 pub fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     let text = load::read_text(path)?;
@@ -182,6 +217,10 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     let parallelism = args.parallelism.map(|n| n as usize);
     let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
     super::providers::check_limits(&loaded.dir)?;
+    // Every offline check `rewind validate` runs, plugins' `validate` included, before the
+    // state is opened or anything is sent: a saved plan was checked when it was made, but
+    // the plugin or the spec beside it may have changed since.
+    super::validate::plugin_checks(&global, &loaded, printer)?;
     let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
     let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
     let options = PlanOptions {
@@ -268,17 +307,13 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         let backup = state.backup()?;
         tracing::info!(backup = %backup, "state backed up");
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let quiet = printer.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                quiet.info("\nStopping: no new restores will start; recording the running ones (Ctrl-C again to exit now)...");
-                let _ = cancel_tx.send(true);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    // State is flushed after every transition, so leaving now loses nothing.
-                    std::process::exit(130);
-                }
-            }
-        });
+        let _stop = crate::stop::watch(
+            printer.clone(),
+            |signal| format!("\nStopping ({}): no new restores will start; recording the running ones (a second signal exits now)...", signal.name()),
+            cancel_tx.clone(),
+        );
+        let lock_lost = state.lock_lost();
+        let _lock_watch = lock_lost.clone().map(|lost| watch_lock(lost, printer.clone(), cancel_tx));
         let opts = apply_options(&settings, time_scale, args.fail_fast, secrets.clone());
         let plan = scale_step_timeouts(plan, time_scale);
         let mut terminal;
@@ -293,8 +328,22 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         let mut run = history::start(&mut *state, "apply", &loaded, &plan, args.approver.as_deref())?;
         let result = apply::apply(&plan, &mut *state, &providers, hooks, &opts, cancel_rx).await;
         history::finish(&mut *state, &mut run, &plan, result.as_ref().map_err(ToString::to_string).map(ApplyOutcome::ok));
-        let outcome = result
-            .map_err(|e| CliError::hint(e.to_string(), "the state may be on a full or read-only disk; the last transition before this error is saved"))?;
+        let lost = lock_lost.is_some_and(|l| l.load(Ordering::SeqCst));
+        if !lost {
+            // A backup of the state as this run left it: after damage, `state restore`
+            // then puts back every handle this run recorded, not the state before it.
+            match state.backup() {
+                Ok(b) => tracing::info!(backup = %b, "state backed up after the run"),
+                Err(e) => tracing::warn!(error = %e, "could not back up the state after the run"),
+            }
+        }
+        let outcome = result.map_err(|e| CliError::hint(e.to_string(), error_hint(lost, &state.location())))?;
+        if lost {
+            return Err(CliError::hint(
+                format!("lost the state lock on {}: apply stopped following its restores", state.location()),
+                LOCK_LOST_HINT,
+            ));
+        }
         if !printer.json {
             let advised = unknown_advice(&plan, &outcome, &providers);
             printer.info(&summary(&outcome, &advised, printer));

@@ -71,23 +71,61 @@ fn describe_all(dir: &Path) -> Vec<(PluginCommand, Result<Described, CliError>)>
         .collect()
 }
 
+/// Kinds, or services, that more than one plugin declares, as messages: rewind routes a kind
+/// by its service to one plugin, so either clash leaves a kind without a clear owner.
+pub fn clashes<'a>(plugins: impl IntoIterator<Item = (&'a str, &'a [KindDecl])>) -> Vec<String> {
+    let mut kinds: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut services: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (plugin, declared) in plugins {
+        for k in declared {
+            let owners = kinds.entry(k.name.as_str()).or_default();
+            if !owners.contains(&plugin) {
+                owners.push(plugin);
+            }
+            let service = k.name.split_once('.').map_or(k.name.as_str(), |(s, _)| s);
+            let owners = services.entry(service).or_default();
+            if !owners.contains(&plugin) {
+                owners.push(plugin);
+            }
+        }
+    }
+    let mut out: Vec<String> = kinds
+        .iter()
+        .filter(|(_, p)| p.len() > 1)
+        .map(|(k, p)| format!("kind `{k}` is declared by plugins `{}`", p.join("`, `")))
+        .collect();
+    out.extend(
+        services
+            .iter()
+            .filter(|(_, p)| p.len() > 1)
+            .filter(|(svc, p)| {
+                // Already said as a kind clash between the same plugins.
+                !kinds
+                    .iter()
+                    .any(|(k, kp)| k.starts_with(&format!("{svc}.")) && kp == *p)
+            })
+            .map(|(svc, p)| format!("service `{svc}` has kinds in plugins `{}`", p.join("`, `"))),
+    );
+    out
+}
+
 /// Starts every plugin found for the spec in `dir` and returns their kinds. A plugin that
 /// does not answer properly is an error naming it.
 pub fn kinds_for(dir: &Path) -> Result<Vec<KindDecl>, CliError> {
     find(dir)?;
     let mut ok = Vec::new();
-    let mut owner: BTreeMap<String, String> = BTreeMap::new();
     for (cmd, described) in describe_all(dir) {
-        let described = described?;
-        for k in &described.kinds {
-            if let Some(first) = owner.insert(k.name.clone(), described.name.clone()) {
-                return Err(CliError::msg(format!(
-                    "plugins `{first}` and `{}` both declare kind `{}`",
-                    described.name, k.name
-                )));
-            }
-        }
-        ok.push((cmd, described));
+        ok.push((cmd, described?));
+    }
+    let clash = clashes(
+        ok.iter()
+            .map(|(c, d)| (c.name.as_str(), d.kinds.as_slice())),
+    );
+    if !clash.is_empty() {
+        return Err(CliError::hint(
+            format!("plugins disagree on who serves what: {}", clash.join("; ")),
+            "each kind, and each service of plugin kinds, must come from one plugin: remove or rename one of them (`rewind providers` lists them)",
+        ));
     }
     let kinds = ok.iter().flat_map(|(_, d)| d.kinds.clone()).collect();
     let _ = FOUND.set(ok);
@@ -216,6 +254,10 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
     let all = describe_all(&dir);
     let mut failed = false;
     let mut doc = Vec::new();
+    let clash = clashes(
+        all.iter()
+            .filter_map(|(c, d)| Some((c.name.as_str(), d.as_ref().ok()?.kinds.as_slice()))),
+    );
     if all.is_empty() && !printer.json {
         printer.info("no providers found: add [providers.NAME] command = [...] to rewind.toml, or put rewind-provider-NAME on PATH");
     }
@@ -266,8 +308,22 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
             }
         }
     }
+    if !clash.is_empty() {
+        failed = true;
+        if !printer.json {
+            for c in &clash {
+                crate::render::errors::print(
+                    &CliError::hint(
+                        format!("{c}; a spec using it is refused"),
+                        "each kind, and each service of plugin kinds, must come from one plugin: remove or rename one",
+                    ),
+                    printer,
+                );
+            }
+        }
+    }
     if printer.json {
-        printer.out(&serde_json::json!({ "providers": doc }).to_string());
+        printer.out(&serde_json::json!({ "providers": doc, "clashes": clash }).to_string());
     }
     Ok(if failed {
         ExitCode::from(1)

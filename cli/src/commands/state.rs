@@ -1,4 +1,4 @@
-//! `rewind state list|show|rm|export|migrate|force-unlock`.
+//! `rewind state list|show|rm|export|migrate|force-unlock|restore`.
 
 use crate::args::{Global, StateCommand};
 use crate::error::CliError;
@@ -20,6 +20,9 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
     if let StateCommand::ForceUnlock { lock_id } = cmd {
         return force_unlock(&settings.state_dir, lock_id, printer);
     }
+    if let StateCommand::Restore { backup, force } = cmd {
+        return restore(&settings.state_dir, backup, *force, printer);
+    }
     let shared = is_postgres_url(&settings.state_dir.to_string_lossy());
     if !shared && !settings.state_dir.exists() {
         return Err(CliError::hint(
@@ -34,6 +37,7 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
         StateCommand::Export => "rewind state export",
         StateCommand::ForceUnlock { .. } => "rewind state force-unlock",
         StateCommand::Migrate { .. } => "rewind state migrate",
+        StateCommand::Restore { .. } => "rewind state restore",
     };
     // Reads take a snapshot and never wait for the lock an apply holds.
     let mut state: Box<dyn Backend> =
@@ -97,7 +101,7 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
             printer.out(&serde_json::to_string_pretty(&state.export()?).unwrap_or_default());
         }
         StateCommand::Migrate { to } => migrate(global, &*state, to, printer)?,
-        StateCommand::ForceUnlock { .. } => {}
+        StateCommand::ForceUnlock { .. } | StateCommand::Restore { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -131,6 +135,68 @@ fn migrate(
         dest.location()
     ));
     Ok(())
+}
+
+/// Puts `backup` back as the sled state in `dir`, the damaged files kept aside.
+/// The serial a backup file records.
+fn backup_serial(backup: &Path) -> Result<u64, CliError> {
+    let text = crate::load::read_text(backup)?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::msg(format!("{} is not a state backup: {e}", backup.display())))?;
+    doc["serial"].as_u64().ok_or_else(|| {
+        CliError::msg(format!(
+            "{} is not a state backup: it has no serial",
+            backup.display()
+        ))
+    })
+}
+
+fn restore(
+    dir: &Path,
+    backup: &Path,
+    force: bool,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
+    if is_postgres_url(&dir.to_string_lossy()) {
+        return Err(CliError::hint(
+            "`rewind state restore` puts back a sled state's backup",
+            "a PostgreSQL state is restored with the database's own tools (point-in-time recovery, pg_restore)",
+        ));
+    }
+    let holder = rewind_state::LockHolder {
+        command: "rewind state restore".to_owned(),
+    };
+    if !force && dir.join("db").exists() {
+        // A healthy state newer than the backup would forget restores it recorded.
+        if let Ok(current) = rewind_state::SledState::open(dir, holder.clone()) {
+            let now = current.meta()?.serial;
+            drop(current);
+            let serial = backup_serial(backup)?;
+            if now > serial {
+                return Err(CliError::hint(
+                    format!(
+                        "the state at {} is healthy and newer than {} (serial {now} > {serial}): restoring it would forget {} recorded transition(s), and restores recorded since could be submitted again",
+                        dir.display(),
+                        backup.display(),
+                        now - serial
+                    ),
+                    "restore a state that is damaged, or pass --force if you mean it (the current database is kept aside)",
+                ));
+            }
+        }
+    }
+    let state = rewind_state::SledState::restore(dir, backup, holder)?;
+    let meta = state.meta()?;
+    let records = state.list()?.len();
+    printer.info(&format!(
+        "Restored {} from {} ({records} record(s), serial {}, lineage {}); the damaged database was kept aside in {}. Run `rewind plan` to see what the backup does not know of, and check the cloud for restores recorded after it.",
+        dir.display(),
+        backup.display(),
+        meta.serial,
+        meta.lineage,
+        dir.display()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn force_unlock(state: &Path, lock_id: &str, printer: &Printer) -> Result<ExitCode, CliError> {

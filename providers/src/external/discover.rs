@@ -77,7 +77,7 @@ pub struct Described {
 
 /// Starts the plugin, asks for its kinds, and stops it.
 pub fn describe(cmd: &PluginCommand, timeout: Duration) -> Result<Described, PluginError> {
-    let mut conn = Connection::start(cmd, timeout)?;
+    let conn = Connection::start(cmd, timeout)?;
     let result = conn.call("describe", &json!({}), timeout)?;
     let hello = conn.hello.clone();
     conn.shutdown(Duration::from_secs(1));

@@ -24,6 +24,8 @@ pub struct PluginError {
     pub plugin: String,
     pub failure: Failure,
     pub message: String,
+    /// The plugin's own words, for a JSON-RPC error answer.
+    pub remote_message: Option<String>,
 }
 
 impl PluginError {
@@ -32,6 +34,7 @@ impl PluginError {
             plugin: plugin.to_owned(),
             failure,
             message,
+            remote_message: None,
         }
     }
 
@@ -60,11 +63,13 @@ impl PluginError {
     }
 
     pub fn remote(plugin: &str, method: &str, code: i64, message: &str) -> Self {
-        Self::new(
+        let mut e = Self::new(
             plugin,
             Failure::Remote { code },
             format!("`{method}` failed: {message} (code {code})"),
-        )
+        );
+        e.remote_message = Some(message.to_owned());
+        e
     }
 
     /// True when the process is no longer usable and must be restarted.

@@ -40,7 +40,10 @@ pub struct ExternalProvider {
     cmd: PluginCommand,
     kinds: Vec<KindDecl>,
     timeouts: Timeouts,
-    conn: Arc<Mutex<Option<Connection>>>,
+    /// The live process, shared by every call in flight; replaced after it breaks.
+    conn: Arc<Mutex<Option<Arc<Connection>>>>,
+    /// `poll_after_ms` of each handle's `submit` answer, until its first poll is scheduled.
+    poll_after: Mutex<BTreeMap<String, Duration>>,
 }
 
 impl std::fmt::Debug for ExternalProvider {
@@ -79,6 +82,7 @@ impl ExternalProvider {
             kinds,
             timeouts,
             conn: Arc::new(Mutex::new(None)),
+            poll_after: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -92,23 +96,30 @@ impl ExternalProvider {
         let cmd = self.cmd.clone();
         let start = self.timeouts.start;
         let joined = tokio::task::spawn_blocking(move || {
-            let mut slot = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            if slot.is_none() {
-                *slot = Some(Connection::start(&cmd, start).map_err(CallError::NotStarted)?);
-            }
-            let Some(live) = slot.as_mut() else {
-                return Err(CallError::NotStarted(PluginError::spawn(
-                    &cmd.name,
-                    "not running",
-                )));
+            // The slot is held only to find (or start) the process, never across a call, so
+            // a submit is written while earlier polls still wait for their answers.
+            let live = {
+                let mut slot = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(live) = slot.as_ref() {
+                    Arc::clone(live)
+                } else {
+                    let started =
+                        Arc::new(Connection::start(&cmd, start).map_err(CallError::NotStarted)?);
+                    *slot = Some(Arc::clone(&started));
+                    started
+                }
             };
             let result = live.call(method, &params, timeout);
             if let Err(e) = &result
                 && e.broken()
             {
-                // Drop kills it; the next call starts a fresh process, which re-attaches to
-                // its jobs through the handles rewind stored.
-                *slot = None;
+                // Dropping the last handle kills it; the next call starts a fresh process,
+                // which re-attaches to its jobs through the handles rewind stored. Calls
+                // still in flight on it fail as it goes (a submit among them is ambiguous).
+                let mut slot = conn.lock().unwrap_or_else(PoisonError::into_inner);
+                if slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, &live)) {
+                    *slot = None;
+                }
             }
             result.map_err(CallError::Call)
         })
@@ -223,6 +234,16 @@ impl Provider for ExternalProvider {
         self.service
     }
 
+    fn first_poll_after(&self, handle: &Handle) -> Option<Duration> {
+        let Handle::External { handle } = handle else {
+            return None;
+        };
+        self.poll_after
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(handle)
+    }
+
     fn prepare(&self) -> BoxFuture<'_, Result<(), ProviderError>> {
         Box::pin(async move {
             self.call(
@@ -266,18 +287,35 @@ impl Provider for ExternalProvider {
                 .map_err(|message| SubmitError::NotSent { message })?;
             match self.call("submit", params, self.timeouts.submit).await {
                 Ok(v) => {
-                    handle_of(&self.cmd.name, v.get("handle")).map_err(|e| SubmitError::Ambiguous {
-                        message: e.to_string(),
-                    })
+                    let handle = handle_of(&self.cmd.name, v.get("handle")).map_err(|e| {
+                        SubmitError::Ambiguous {
+                            message: e.to_string(),
+                        }
+                    })?;
+                    if let (Some(ms), Handle::External { handle: key }) =
+                        (v.get("poll_after_ms").and_then(Value::as_f64), &handle)
+                        && let Ok(after) = Duration::try_from_secs_f64(ms / 1000.0)
+                    {
+                        self.poll_after
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(key.clone(), after);
+                    }
+                    Ok(handle)
                 }
                 Err(CallError::NotStarted(e)) => Err(SubmitError::NotSent {
                     message: e.to_string(),
                 }),
                 Err(CallError::Call(e)) => match e.failure {
+                    // Not HTTP: status 0 and no code, so it reads as the plugin's refusal.
                     Failure::Remote { code } if code == REJECTED => Err(SubmitError::Rejected {
                         status: 0,
-                        code: code.to_string(),
-                        message: e.to_string(),
+                        code: String::new(),
+                        message: format!(
+                            "plugin `{}` refused it, nothing ran: {}",
+                            self.cmd.name,
+                            e.remote_message.as_deref().unwrap_or("(no message)")
+                        ),
                     }),
                     // Died, hung or spoke garbage mid-submit: it may have started the job.
                     _ => Err(SubmitError::Ambiguous {

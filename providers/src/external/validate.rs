@@ -50,7 +50,7 @@ pub fn validate(
     if ops.is_empty() {
         return Ok(Vec::new());
     }
-    let mut conn = Connection::start(cmd, timeout)?;
+    let conn = Connection::start(cmd, timeout)?;
     let mut out = Vec::new();
     for op in ops {
         let OpSpec::External(ext) = &op.spec else {

@@ -61,6 +61,10 @@ impl Backend for PgState {
         self.location.clone()
     }
 
+    fn lock_lost(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        Some(PgState::lock_lost(self))
+    }
+
     fn backup(&mut self) -> Result<String, StateError> {
         let doc = crate::export::export(self)?;
         let serial = self.meta()?.serial as i64;

@@ -89,8 +89,19 @@ pub(super) async fn take_lock(
 }
 
 /// Renews the lease every third of it, on the lock's own connection, until dropped.
-pub(super) async fn renew(lock: Client, lock_id: String, lease: Duration) {
+///
+/// Sets `lost` once the lock is gone: taken away (force-unlocked, or taken over after an
+/// expiry), or not renewed for a whole lease (a lost connection), by which time another
+/// process may hold it. A run that sees `lost` stops instead of following jobs it can no
+/// longer record.
+pub(super) async fn renew(
+    lock: Client,
+    lock_id: String,
+    lease: Duration,
+    lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
     let every = (lease / 3).max(Duration::from_millis(50));
+    let mut renewed_at = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(every).await;
         let renewed = lock
@@ -101,13 +112,21 @@ pub(super) async fn renew(lock: Client, lock_id: String, lease: Duration) {
             )
             .await;
         match renewed {
-            Ok(1) => {}
+            Ok(1) => renewed_at = tokio::time::Instant::now(),
             Ok(_) => {
                 // Force-unlocked or taken over: every further write is refused by the fence.
                 tracing::warn!(lock_id, "the state lock was taken away; writes will fail");
+                lost.store(true, std::sync::atomic::Ordering::SeqCst);
                 return;
             }
-            Err(e) => tracing::warn!(error = %e, "renewing the state lock failed; retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, "renewing the state lock failed; retrying");
+                if renewed_at.elapsed() >= lease {
+                    tracing::warn!(lock_id, "the state lock's lease ran out unrenewed");
+                    lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return;
+                }
+            }
         }
     }
 }

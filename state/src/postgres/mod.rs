@@ -20,6 +20,7 @@ use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMe
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls, Statement};
@@ -96,6 +97,8 @@ pub struct PgState {
     workspace: String,
     lock_id: String,
     records: records::Records,
+    /// Set once the lock can no longer be held (see [`lease::renew`]).
+    lock_lost: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for PgState {
@@ -184,6 +187,8 @@ impl PgState {
         let lock_id = uuid::Uuid::new_v4().to_string();
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let lock_lost = Arc::new(AtomicBool::new(false));
+        let lost_c = Arc::clone(&lock_lost);
         let (url_c, ws_c, id_c, opts_c) = (
             url.to_owned(),
             workspace.to_owned(),
@@ -213,7 +218,7 @@ impl PgState {
                     };
                     let _ = ready_tx.send(Ok(()));
                     let conns = Arc::new(conns);
-                    let renewal = tokio::spawn(lease::renew(lock, id_c.clone(), opts_c.lease));
+                    let renewal = tokio::spawn(lease::renew(lock, id_c.clone(), opts_c.lease, lost_c));
                     while let Some(job) = rx.recv().await {
                         job(Arc::clone(&conns)).await;
                     }
@@ -248,12 +253,19 @@ impl PgState {
             workspace: workspace.to_owned(),
             lock_id,
             records: records::Records::default(),
+            lock_lost,
         })
     }
 
     /// The workspace this state is.
     pub fn workspace(&self) -> &str {
         &self.workspace
+    }
+
+    /// Becomes true once this process has lost the lock (its lease ran out unrenewed, or it
+    /// was force-unlocked): every later write is refused, so a run should stop.
+    pub fn lock_lost(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.lock_lost)
     }
 
     /// This process's lock ID, as `rewind state force-unlock` takes it.

@@ -129,12 +129,14 @@ fn damaged_meta_or_journal_refuse_to_open() {
     let stray = serde_json::to_vec(&stray).unwrap();
     tamper(dir.path(), &[("journal", &7u64.to_be_bytes(), &stray)]);
     let err = open(dir.path()).unwrap_err();
-    assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+    assert!(matches!(err, StateError::Storage(_)), "{err}");
     assert!(err.to_string().contains("journal ends at 7"), "{err}");
+    assert!(err.to_string().contains("cannot be trusted"), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()).unwrap());
     tamper(dir.path(), &[("meta", b"state", b"[1, 2")]);
     let err = open(dir.path()).unwrap_err();
-    assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+    assert!(matches!(err, StateError::Storage(_)), "{err}");
+    assert!(err.to_string().contains("(state meta)"), "{err}");
 }

@@ -8,3 +8,4 @@ mod lock;
 mod roundtrip;
 mod snapshot;
 mod util;
+mod went_back;

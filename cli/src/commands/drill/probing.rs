@@ -154,6 +154,11 @@ async fn probe_op(ctx: &ProbeCtx<'_>, op: &str, journal: &mut Journal<'_>, out: 
     }
 }
 
+/// The administrator of a new RDS for MySQL instance, whose password its create sets.
+const NEW_RDS_USER: &str = "root";
+/// The administrator of a new DDS instance (the API's `db_user_name`).
+const NEW_DDS_USER: &str = "rwuser";
+
 /// The probe's target: the instance's address, with the drill's login for it, else the
 /// create's own password (and the probe kind's default user).
 fn target(
@@ -164,19 +169,21 @@ fn target(
     port: u16,
 ) -> Result<Target, String> {
     let mut t = Target::new(host, port, info.id.clone());
+    // A new instance's administrator: the account its create's password belongs to.
     let own = || {
         ctx.spec.ops.get(op).and_then(|d| match &d.spec {
-            OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.password.as_ref(),
+            OpSpec::RdsNew(r) => Some((NEW_RDS_USER, r.password.as_ref())),
+            OpSpec::DdsNew(r) => Some((NEW_DDS_USER, r.password.as_ref())),
             _ => None,
         })
     };
-    let (user, password): (Option<&String>, Option<&SecretRef>) =
+    let (user, password): (Option<String>, Option<&SecretRef>) =
         ctx.drill.logins.get(op).map_or_else(
-            || (None, own()),
-            |login| (login.user.as_ref(), login.password.as_ref()),
+            || own().map_or((None, None), |(u, p)| (Some(u.to_owned()), p)),
+            |login| (login.user.clone(), login.password.as_ref()),
         );
     if let Some(u) = user {
-        t = t.with_user(u.clone());
+        t = t.with_user(u);
     }
     if let Some(reference) = password {
         let secret = ctx.secrets.resolve(reference)?;

@@ -383,16 +383,16 @@ impl Run<'_> {
         let printer = self.printer;
         let opts = apply_options(self.settings, time_scale, false, self.secrets.clone());
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-        let quiet = printer.clone();
-        let ctrl_c = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                quiet.info("\nStopping the drill: no new restores will start; then clean-up runs (Ctrl-C again to exit now; `rewind drill cleanup` removes what is left)...");
-                let _ = cancel_tx.send(true);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        });
+        let ctrl_c = crate::stop::watch(
+            printer.clone(),
+            |signal| {
+                format!(
+                    "\nStopping the drill ({}): no new restores will start; then clean-up runs (a second signal exits now; `rewind drill cleanup` removes what is left)...",
+                    signal.name()
+                )
+            },
+            cancel_tx,
+        );
         let mut memory = rewind_state::MemoryState::with_lineage("drill");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let mut terminal;
@@ -426,7 +426,9 @@ impl Run<'_> {
         let (result, probed) = tokio::join!(walk, probing::probe_loop(&ctx, rx, journal));
         ctrl_c.abort();
         match result {
-            Ok(outcome) if outcome.interrupted => errors.push("interrupted (Ctrl-C)".to_owned()),
+            Ok(outcome) if outcome.interrupted => {
+                errors.push("interrupted (Ctrl-C, SIGTERM or SIGHUP)".to_owned());
+            }
             Ok(_) => {}
             Err(e) => errors.push(format!("the restores stopped: {e}")),
         }

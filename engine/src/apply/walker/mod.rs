@@ -1,5 +1,7 @@
 //! The apply loop: the only code that writes state during apply; workers just make one call each.
 
+#[cfg(test)]
+mod poll_after_tests;
 mod spawn;
 #[cfg(test)]
 mod tests;

@@ -137,6 +137,13 @@ impl Walker<'_> {
             }
             Msg::Submitted(i, Ok(handle)) => {
                 let id = handle.id().to_owned();
+                let policy = self.opts.poll;
+                let first = self
+                    .provider(i)
+                    .and_then(|p| p.first_poll_after(&handle))
+                    .map_or(policy.first, |d| {
+                        d.clamp(policy.min.min(policy.max), policy.max)
+                    });
                 self.update(i, &format!("submitted: {id}"), |r| {
                     r.status = Status::Running;
                     r.handle = Some(handle);
@@ -147,7 +154,7 @@ impl Walker<'_> {
                 if !self.outcome.interrupted
                     && let Some(p) = self.provider(i)
                 {
-                    self.spawn_poll(i, p, self.opts.poll.first);
+                    self.spawn_poll(i, p, first);
                 }
             }
             Msg::Submitted(
@@ -158,7 +165,12 @@ impl Walker<'_> {
                     message,
                 }),
             ) => {
-                let reason = format!("HTTP {status} {code}: {message}");
+                let reason = if status == 0 {
+                    // Not an HTTP API (a plugin): no status or code to show.
+                    crate::provider::rejection_text(status, &code, &message)
+                } else {
+                    format!("HTTP {status} {code}: {message}")
+                };
                 self.fail(i, &reason);
                 let name = self.runs[i].op.name.clone();
                 self.skip_dependents(i, &name);

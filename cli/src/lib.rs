@@ -10,6 +10,7 @@ mod render;
 mod secrets;
 pub mod settings;
 pub mod simulate;
+mod words;
 
 pub use error::CliError;
 
@@ -39,8 +40,6 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     ExitCode::SUCCESS
                 }
-                // `rewind init` promises 2 for usage mistakes (it has no "changes pending").
-                _ if args.get(1).is_some_and(|a| a.as_os_str() == "init") => ExitCode::from(2),
                 _ => ExitCode::from(1),
             };
         }
@@ -60,6 +59,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
         Command::Show(a) => commands::show::exec(&a, &printer),
         Command::History(a) => commands::history::exec(&cli.global, &a, &printer),
+        Command::Output(a) => commands::output::exec(&cli.global, &a, &printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),
         Command::Completions(a) => commands::completions::exec(&a, &printer),
         Command::Man => commands::man::exec(&printer),

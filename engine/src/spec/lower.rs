@@ -10,7 +10,9 @@ use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, Spec};
 use crate::kinds::{Kind, KindDecl, Service};
 use std::collections::{BTreeMap, BTreeSet};
 
-const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "secrets", "restores", "drills"];
+const TOP_KEYS: &[&str] = &[
+    "version", "cloud", "vars", "secrets", "restores", "drills", "moved",
+];
 
 /// Lowers a parsed document. Always returns what could be lowered, plus every problem found.
 pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
@@ -123,6 +125,13 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
             );
         }
         if let Some(decl) = decl {
+            if let Some(text) = decl
+                .spec
+                .restore_time()
+                .and_then(|t| super::value::written_offset(node, t))
+            {
+                spec.written_times.insert(name.clone(), text);
+            }
             spec.ops.insert(name.clone(), decl);
         } else {
             let span = name_spans[name];
@@ -137,6 +146,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
         }
     }
     spec.drills = super::drills::section(&top, &spec, &vars, opts, &mut diags);
+    spec.moved = super::moved::section(&top, &raw, &mut diags);
     (spec, diags)
 }
 

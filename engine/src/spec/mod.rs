@@ -7,6 +7,7 @@ mod drills;
 mod external;
 mod interp;
 mod lower;
+mod moved;
 mod obj;
 mod resolve;
 mod secrets;
@@ -17,6 +18,7 @@ pub mod yaml;
 pub use bodies::{COMMON_KEYS, body_keys};
 pub use diagnostic::{Code, Diagnostic, DiagnosticView, Report, Span};
 pub use lower::{MAX_TIMEOUT, lower, parse_timeout};
+pub use moved::Moved;
 pub use suggest::did_you_mean;
 
 use crate::kinds::{OpSpec, Service};
@@ -40,6 +42,10 @@ pub struct Spec {
     pub secrets: BTreeMap<String, SecretSource>,
     /// `drills:`, by name.
     pub drills: BTreeMap<String, crate::drill::DrillDecl>,
+    /// `moved:`: old name -> new name, so that state follows a rename.
+    pub moved: Vec<Moved>,
+    /// Operation -> its point in time as written, when that had an offset other than UTC.
+    pub written_times: BTreeMap<String, String>,
 }
 
 /// Where a secret's value is read from, at submit time and in memory only.

@@ -611,7 +611,14 @@ fn state_list_show_rm_export_on_a_state_made_by_plan_out() {
     sb.settings()
         .bind(|| insta::assert_snapshot!("state_list", list.stdout));
 
-    let show = sb.run(&["state", "show", "orders-dn-2", "-f", "ddm-pitr.yaml", "--json"]);
+    let show = sb.run(&[
+        "state",
+        "show",
+        "orders-dn-2",
+        "-f",
+        "ddm-pitr.yaml",
+        "--json",
+    ]);
     assert_eq!(show.code, 0, "{show:?}");
     let shown: OpRecord = serde_json::from_str(&show.stdout).expect("a record as JSON");
     assert_eq!(shown, records[1]);
@@ -624,7 +631,7 @@ fn state_list_show_rm_export_on_a_state_made_by_plan_out() {
         updated
             .parse::<jiff::Timestamp>()
             .ok()
-            .map(|t| t.as_millisecond()),
+            .map(jiff::Timestamp::as_millisecond),
         Some(records[1].updated_at),
         "{updated}"
     );

@@ -147,6 +147,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
     }
     spec.drills = super::drills::section(&top, &spec, &vars, opts, &mut diags);
     spec.moved = super::moved::section(&top, &raw, &mut diags);
+    let diags = super::var_errors::at_the_var(&raw, &vars, &opts.vars, diags);
     (spec, diags)
 }
 
@@ -384,7 +385,8 @@ fn op(
                 .at(at)
                 .with_hint("if this is intended, add `allow_overwrite_source: true` to the operation"),
             );
-        return (None, depends_on);
+        // The operation is otherwise well formed: kept, so that the graph's errors about it
+        // (another writer of the same target, a cycle) come in this same pass.
     }
     let decl = OpDecl {
         name: name.to_owned(),

@@ -13,6 +13,7 @@ mod resolve;
 mod secrets;
 mod suggest;
 mod value;
+mod var_errors;
 pub mod yaml;
 
 pub use bodies::{COMMON_KEYS, body_keys};

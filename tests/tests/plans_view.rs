@@ -431,3 +431,44 @@ fn replace_reruns_a_succeeded_restore_with_the_overwrite_warning() {
     assert_eq!(subs.get(DN1).copied(), Some(2), "{subs:?}");
     assert_eq!(subs.get(DN2).copied(), Some(1), "{subs:?}");
 }
+
+#[test]
+fn a_backup_shows_when_it_ended_once_the_preflight_has_read_it() {
+    let text = "version: 1
+cloud:
+  region: eu-de
+  project_id: 619d3e78f61b4be68bc5aa0b59edcf7b
+restores:
+  from-backup:
+    kind: rds.restore
+    source:
+      instance_id: 7edae0250ebc464897bd92b8d3e8b769in01
+      backup_id: 43e4feaab48f11e89039fa163ebaa7e4br01
+    target:
+      instance_id: f4e2949e9b9b4d60b42c89ed39bfe34cin01
+";
+    let h = Harness::new(text, &Options::default());
+    let offline = h.rewind(&["plan", "--offline"]);
+    assert!(
+        offline
+            .stdout
+            .contains("backup:        43e4feaab48f11e89039fa163ebaa7e4br01\n"),
+        "offline, the end is not known: {}",
+        offline.stdout
+    );
+    let plan = h.rewind(&["plan", "--json"]);
+    assert!(plan.ok(), "{}", plan.transcript());
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).expect("plan --json");
+    let end = v["steps"][0]["facts"]["backup_end"]
+        .as_i64()
+        .expect("the backup's end time");
+    let shown = h.rewind(&["plan"]);
+    assert!(
+        shown.stdout.contains(&format!(
+            "backup:        43e4feaab48f11e89039fa163ebaa7e4br01 (ended {})",
+            rewind_engine::plan::rfc3339(end)
+        )),
+        "{}",
+        shown.stdout
+    );
+}

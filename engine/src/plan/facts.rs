@@ -41,6 +41,10 @@ fn is_backup(class: ResourceClass) -> bool {
     )
 }
 
+/// The name of the preflight check a provider may add to say when the backup ended; its
+/// `observed` is RFC 3339. Preflight copies it into [`Facts::backup_end`].
+pub const BACKUP_END_CHECK: &str = "backup end time";
+
 /// The backup ID an operation restores from, when it names one.
 pub fn backup_id(spec: &OpSpec) -> Option<&str> {
     match spec {

@@ -9,7 +9,7 @@ mod target;
 
 pub use critical::{CriticalPath, default_expected};
 pub use diff::{FieldChange, field_changes};
-pub use facts::{Facts, backup_id, facts, rfc3339};
+pub use facts::{BACKUP_END_CHECK, Facts, backup_id, facts, rfc3339};
 pub use moves::{Move, Requests, apply_moves, renamed_back};
 pub use staleness::{Staleness, check_fresh};
 pub use target::{Targeting, select};

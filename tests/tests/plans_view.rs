@@ -472,3 +472,58 @@ restores:
         shown.stdout
     );
 }
+
+#[test]
+fn apply_asks_on_the_terminal_when_its_output_goes_to_tee() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    // script(1) gives rewind a terminal of its own, as a person's shell would.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    let h = Harness::new(&example_text("dcs-restore.yaml"), &Options::default());
+    let log = h.dir.path().join("apply.log");
+    let inner = format!(
+        "'{}' apply | cat > '{}'",
+        rewind_tests::rewind_bin().display(),
+        log.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .current_dir(h.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", h.dir.path())
+        .env("NO_COLOR", "1")
+        .envs(h.env().iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"yes\n").expect("answer");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "apply did not finish: {status:?}"
+    );
+    let text = std::fs::read_to_string(&log).expect("the log");
+    assert!(
+        text.contains("Do you want to run these restores? Only 'yes' is accepted: yes"),
+        "the question and its answer are in the log: {text}"
+    );
+    assert_eq!(total_submissions(&h), 1, "{text}");
+}

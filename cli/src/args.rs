@@ -447,7 +447,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     }
     let d: jiff::SignedDuration = text
         .parse()
-        .map_err(|e| format!("{text:?} is not a duration like 30s or 5m: {e}"))?;
+        .map_err(|_| format!("{text:?} is not a duration like 30s, 5m or 1h30m"))?;
     std::time::Duration::try_from(d).map_err(|e| format!("{text:?}: {e}"))
 }
 

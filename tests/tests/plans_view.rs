@@ -527,3 +527,41 @@ fn apply_asks_on_the_terminal_when_its_output_goes_to_tee() {
     );
     assert_eq!(total_submissions(&h), 1, "{text}");
 }
+
+#[test]
+fn a_missing_secret_file_and_history_read_in_plain_words() {
+    let text = example_text("ddm-pitr-new.yaml").replace(
+        "{ env: REWIND_NODE_PASSWORD }",
+        "{ file: secrets/node-password }",
+    );
+    let h = Harness::new(&text, &Options::default());
+    let apply = h.apply(&[]);
+    assert_eq!(apply.status, Some(1), "{}", apply.transcript());
+    assert!(
+        apply
+            .stderr
+            .contains("node-password: the file does not exist"),
+        "{}",
+        apply.transcript()
+    );
+    assert!(
+        !apply.stderr.contains("entity not found"),
+        "{}",
+        apply.transcript()
+    );
+    assert_eq!(total_submissions(&h), 0);
+
+    std::fs::create_dir_all(h.dir.path().join("secrets")).expect("mkdir");
+    std::fs::write(
+        h.dir.path().join("secrets/node-password"),
+        "Node-Pw-4c1e7a9b\n",
+    )
+    .expect("write the secret");
+    assert!(h.apply(&[]).ok());
+    let history = h.rewind(&["history"]);
+    assert!(history.ok(), "{}", history.transcript());
+    let header = history.stdout.lines().next().unwrap_or_default();
+    for column in ["RUN", "STARTED", "COMMIT", "APPROVER", "JOBS", "OUTCOME"] {
+        assert!(header.contains(column), "{column} in {header:?}");
+    }
+}

@@ -565,3 +565,30 @@ fn a_missing_secret_file_and_history_read_in_plain_words() {
         assert!(header.contains(column), "{column} in {header:?}");
     }
 }
+
+#[test]
+fn a_saved_targeted_plan_runs_exactly_its_part() {
+    let text = format!("{}{DCS_SIDE_BRANCH}", example_text("ddm-pitr.yaml"));
+    let h = Harness::new(&text, &Options::default());
+    let plan = h.rewind(&[
+        "plan",
+        "--offline",
+        "--target",
+        "sessions",
+        "--out",
+        "p.json",
+    ]);
+    assert!(plan.ok(), "{}", plan.transcript());
+    let refused = h.rewind(&["apply", "p.json", "--target", "orders-dn-1"]);
+    assert_eq!(refused.status, Some(1), "{}", refused.transcript());
+    assert!(
+        refused.stderr.contains("cannot change a saved plan"),
+        "{}",
+        refused.transcript()
+    );
+    let apply = h.rewind(&["apply", "p.json", "--offline"]);
+    assert!(apply.ok(), "{}", apply.transcript());
+    let subs = h.submissions();
+    assert_eq!(subs.get(CACHE).copied(), Some(1), "{subs:?}");
+    assert_eq!(subs.len(), 1, "only the targeted restore: {subs:?}");
+}

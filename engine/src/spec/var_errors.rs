@@ -1,6 +1,6 @@
 //! A bad var is one mistake: errors at each use of a whole `${var.NAME}` become one, at the var.
 
-use super::diagnostic::{Diagnostic, Span};
+use super::diagnostic::{Code, Diagnostic, Span};
 use super::yaml::{Node, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -44,8 +44,15 @@ pub fn at_the_var(
     // (var, code) -> index in `out` of the folded diagnostic, and the uses seen.
     let mut folded: BTreeMap<(String, &'static str), (usize, Vec<Span>)> = BTreeMap::new();
     for d in diags {
+        // Only a value that is wrong in itself (a time, an ID, a choice) is the var's
+        // fault; a restore onto its source or a conflict is the operation's.
+        let about_the_value = matches!(
+            d.code,
+            Code::BadTime | Code::BadId | Code::BadValue | Code::WrongType
+        ) && d.message.starts_with("`restores.");
         let Some((span, name)) = d
             .span
+            .filter(|_| about_the_value)
             .and_then(|s| uses.get(&s.offset).map(|n| (s, n.clone())))
             .filter(|(_, n)| vars.contains_key(n))
         else {

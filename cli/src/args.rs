@@ -93,6 +93,8 @@ pub enum Command {
     /// Watch an apply from any terminal: its operations, percent done and ETA (never waits
     /// for the lock).
     Status,
+    /// What restores produced (instance IDs, addresses, ports), read from state.
+    Output(OutputArgs),
     /// Print the JSON Schema of the spec (for editors: yaml-language-server).
     Schema,
     /// Run the OTC API simulator on loopback ports until Ctrl-C.
@@ -214,8 +216,8 @@ const INIT_AFTER: &str = "\
 Exit status:
   0  the spec was written
   1  the cloud said no (unknown instance, time outside the window, no backup, no target),
-     or the output file exists (use --force)
-  2  usage: missing or contradictory flags";
+     the output file exists (use --force), or a usage mistake (missing or contradictory
+     flags): like every rewind command, init keeps 2 for `plan --detailed-exitcode`";
 
 /// What `rewind init` scaffolds a restore of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -344,7 +346,35 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     #[command(flatten)]
+    pub targeting: TargetArgs,
+    #[command(flatten)]
     pub sim: SimulateArgs,
+}
+
+/// Running part of a spec (plan and apply).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// Plan only NAME and the operations it waits for that have not succeeded yet
+    /// (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub target: Vec<String>,
+    /// Leave NAME out, with every operation that waits for it (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub exclude: Vec<String>,
+    /// Run NAME again although it succeeded with these inputs: it overwrites its target
+    /// again (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub replace: Vec<String>,
+}
+
+impl TargetArgs {
+    pub fn targeting(&self) -> rewind_engine::plan::Targeting {
+        rewind_engine::plan::Targeting {
+            target: self.target.clone(),
+            exclude: self.exclude.clone(),
+            replace: self.replace.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -386,7 +416,16 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "WHO")]
     pub approver: Option<String>,
     #[command(flatten)]
+    pub targeting: TargetArgs,
+    #[command(flatten)]
     pub sim: SimulateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Only this operation's outputs [default: every operation that has some].
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -412,7 +451,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     }
     let d: jiff::SignedDuration = text
         .parse()
-        .map_err(|e| format!("{text:?} is not a duration like 30s or 5m: {e}"))?;
+        .map_err(|_| format!("{text:?} is not a duration like 30s, 5m or 1h30m"))?;
     std::time::Duration::try_from(d).map_err(|e| format!("{text:?}: {e}"))
 }
 
@@ -437,6 +476,13 @@ pub enum StateCommand {
     Show { name: String },
     /// Forget a record (after a backup); nothing in the cloud is touched.
     Rm { name: String },
+    /// Rename a record after renaming its operation, so it is not restored again.
+    Mv {
+        /// The name state knows.
+        old: String,
+        /// The operation's new name in the spec.
+        new: String,
+    },
     /// The whole state (records and journal) as JSON.
     Export,
     /// Release a PostgreSQL state lock, whoever holds it, from any machine.

@@ -11,6 +11,7 @@ mod secrets;
 pub mod settings;
 pub mod simulate;
 mod stop;
+mod words;
 
 pub use error::CliError;
 
@@ -40,8 +41,6 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     ExitCode::SUCCESS
                 }
-                // `rewind init` promises 2 for usage mistakes (it has no "changes pending").
-                _ if args.get(1).is_some_and(|a| a.as_os_str() == "init") => ExitCode::from(2),
                 _ => ExitCode::from(1),
             };
         }
@@ -62,6 +61,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Show(a) => commands::show::exec(&a, &printer),
         Command::History(a) => commands::history::exec(&cli.global, &a, &printer),
         Command::Status => commands::status::exec(&cli.global, &printer),
+        Command::Output(a) => commands::output::exec(&cli.global, &a, &printer),
         Command::Sim(a) => commands::sim::exec(&a, &printer),
         Command::Completions(a) => commands::completions::exec(&a, &printer),
         Command::Man => commands::man::exec(&printer),

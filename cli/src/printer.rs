@@ -79,17 +79,44 @@ impl Printer {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
-    /// Asks a question on the terminal; `None` when there is no terminal to ask.
+    /// Asks a question on the controlling terminal (`/dev/tty`), so that `apply | tee log`
+    /// still asks on screen; when stdout is not a terminal, the question and the answer are
+    /// also written there, for the log. `None` when there is no terminal to ask.
     pub fn prompt(&self, question: &str) -> Option<String> {
+        // Only a person at a terminal is asked: with stdin redirected (scripts, CI, tests)
+        // there is nobody to answer, even if a terminal is attached somewhere.
         if !std::io::stdin().is_terminal() {
             return None;
         }
-        eprint!("{question}");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).ok()?;
-        Some(line.trim().to_owned())
+        let answer = ask_tty(question).or_else(|| {
+            eprint!("{question}");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).ok()?;
+            Some(line.trim().to_owned())
+        })?;
+        if !std::io::stdout().is_terminal() {
+            self.out(&format!("{question}{answer}"));
+        }
+        Some(answer)
     }
+}
+
+/// The question on `/dev/tty` and the answer read from it, whatever stdout and stderr are
+/// redirected to; `None` without one (no controlling terminal, or not a Unix).
+fn ask_tty(question: &str) -> Option<String> {
+    use std::io::{BufRead, Write as _};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let mut writer = tty.try_clone().ok()?;
+    writer.write_all(question.as_bytes()).ok()?;
+    writer.flush().ok()?;
+    let mut line = String::new();
+    std::io::BufReader::new(tty).read_line(&mut line).ok()?;
+    Some(line.trim().to_owned())
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -38,7 +38,11 @@ impl SpecSecrets {
             Some(SecretSource::File(path)) => {
                 let path = self.dir.join(path);
                 let text = std::fs::read_to_string(&path).map_err(|e| {
-                    format!("cannot read secret file {}: {}", path.display(), e.kind())
+                    format!(
+                        "cannot read secret file {}: {}",
+                        path.display(),
+                        crate::words::io_reason(&e)
+                    )
                 })?;
                 Ok(text.trim_end_matches(['\n', '\r']).to_owned())
             }

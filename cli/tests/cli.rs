@@ -611,10 +611,30 @@ fn state_list_show_rm_export_on_a_state_made_by_plan_out() {
     sb.settings()
         .bind(|| insta::assert_snapshot!("state_list", list.stdout));
 
-    let show = sb.run(&["state", "show", "orders-dn-2", "-f", "ddm-pitr.yaml"]);
+    let show = sb.run(&[
+        "state",
+        "show",
+        "orders-dn-2",
+        "-f",
+        "ddm-pitr.yaml",
+        "--json",
+    ]);
     assert_eq!(show.code, 0, "{show:?}");
     let shown: OpRecord = serde_json::from_str(&show.stdout).expect("a record as JSON");
     assert_eq!(shown, records[1]);
+    // For people, times are RFC 3339 in UTC, not epoch milliseconds.
+    let human = sb.run(&["state", "show", "orders-dn-2", "-f", "ddm-pitr.yaml"]);
+    assert_eq!(human.code, 0, "{human:?}");
+    let v: serde_json::Value = serde_json::from_str(&human.stdout).expect("still JSON");
+    let updated = v["updated_at"].as_str().expect("a time as text");
+    assert_eq!(
+        updated
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .map(jiff::Timestamp::as_millisecond),
+        Some(records[1].updated_at),
+        "{updated}"
+    );
 
     let missing = sb.run(&["state", "show", "orders-dn-9", "-f", "ddm-pitr.yaml"]);
     assert_eq!(missing.code, 1, "{missing:?}");

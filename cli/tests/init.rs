@@ -168,7 +168,7 @@ fn a_time_outside_the_window_is_a_clear_error() {
 }
 
 #[test]
-fn usage_mistakes_exit_2() {
+fn usage_mistakes_exit_1_like_every_command() {
     let sb = Sandbox::new();
     for args in [
         &[
@@ -202,9 +202,22 @@ fn usage_mistakes_exit_2() {
         &["init", "ddm", "--at", "2026-11-30T02:00:00Z"][..],
     ] {
         let run = sb.run(args);
-        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
         assert!(run.stderr.contains("--"), "{args:?}: {run:?}");
     }
+    // A time of day alone is explained, not left to the parser's words.
+    let run = sb.run(&[
+        "init",
+        "rds",
+        "--simulate",
+        "--instance",
+        "x",
+        "--at",
+        "02:00",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("without a date"), "{run:?}");
+    assert!(!run.stderr.contains("four digit"), "{run:?}");
 }
 
 #[test]

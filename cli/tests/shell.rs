@@ -163,6 +163,29 @@ fn names_follow_the_spec_given_with_f_in_another_directory() {
     assert!(got.is_empty(), "{got:?}");
 }
 
+#[test]
+fn drill_names_and_targeting_flags_complete() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let drill = workspace().join("examples/drill.yaml");
+    let drill = drill.to_str().expect("UTF-8 path");
+    let got = fish_candidates(dir.path(), &["rewind", "-f", drill, "drill", "n"]);
+    assert_eq!(values(&got), ["nightly"], "{got:?}");
+    let got = fish_candidates(dir.path(), &["rewind", "-f", drill, "drill", "history", ""]);
+    let names: Vec<&str> = values(&got)
+        .into_iter()
+        .filter(|v| !v.starts_with('-'))
+        .collect();
+    assert_eq!(names, ["nightly"], "{got:?}");
+    let spec = workspace().join("examples/ddm-pitr.yaml");
+    let spec = spec.to_str().expect("UTF-8 path");
+    for flag in ["--target", "--exclude", "--replace"] {
+        let got = fish_candidates(dir.path(), &["rewind", "-f", spec, "plan", flag, "orders-"]);
+        assert_eq!(values(&got), DDM_PITR_OPS, "{flag}: {got:?}");
+    }
+    let got = fish_candidates(dir.path(), &["rewind", "-f", spec, "output", "orders-"]);
+    assert_eq!(values(&got), DDM_PITR_OPS, "{got:?}");
+}
+
 fn record(name: &str, kind: Kind, status: Status) -> OpRecord {
     OpRecord {
         version: RECORD_VERSION,
@@ -402,5 +425,43 @@ fn version_names_the_commit_and_build_date_in_text_and_json() {
         assert_eq!(doc["version"], version.as_str(), "{args:?}");
         assert_eq!(doc["commit"], commit.as_str());
         assert_eq!(doc["build_date"], date.as_str());
+    }
+}
+
+#[test]
+fn the_man_page_has_an_environment_section_and_unjustified_examples() {
+    let dir = sandbox();
+    let out = rewind(dir.path(), &["man"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let page = out.stdout;
+    assert!(page.contains(".SH ENVIRONMENT"), "{page}");
+    for var in ["REWIND_STATE", "REWIND_LOG", "OS_CLOUD", "NO_COLOR"] {
+        assert!(page.contains(var), "{var} in the ENVIRONMENT section");
+    }
+    assert!(page.contains(".ad l"), "ragged right, never justified");
+    // Each example is kept as typed: inside a no-fill block, its words one space apart.
+    let example = page
+        .lines()
+        .position(|l| l.trim_start().starts_with("rewind init ddm \\-\\-instance"))
+        .expect("an init example");
+    let before: Vec<&str> = page.lines().take(example).collect();
+    let last_fill = before.iter().rposition(|l| *l == ".nf" || *l == ".fi");
+    assert_eq!(last_fill.map(|i| before[i]), Some(".nf"), "{page}");
+    if let Ok(mut groff) = Command::new("groff")
+        .args(["-man", "-Tutf8"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        if let Some(mut stdin) = groff.stdin.take() {
+            stdin
+                .write_all(page.as_bytes())
+                .expect("groff reads the page");
+        }
+        let shown = groff.wait_with_output().expect("groff runs");
+        let text = String::from_utf8_lossy(&shown.stdout);
+        assert!(text.contains("rewind init ddm --instance"), "{text}");
+        assert!(!text.contains("rewind  "), "justified: {text}");
     }
 }

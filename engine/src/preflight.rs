@@ -35,7 +35,13 @@ pub async fn run(plan: &mut Plan, providers: &Providers, parallelism: usize) {
     }
     while let Some(joined) = tasks.join_next().await {
         if let Ok((i, checks)) = joined {
-            plan.steps[i].checks = checks;
+            let step = &mut plan.steps[i];
+            step.facts.backup_end = checks
+                .iter()
+                .find(|c| c.name == crate::plan::BACKUP_END_CHECK && c.passed)
+                .and_then(|c| c.observed.parse::<jiff::Timestamp>().ok())
+                .map(jiff::Timestamp::as_millisecond);
+            step.checks = checks;
         }
     }
     plan.preflight = true;

@@ -62,6 +62,19 @@ struct RestoreSpec {
     restores: BTreeMap<String, Operation>,
     /// Restore drills, by name: scratch restores, probes, RTO/RPO budgets and clean-up.
     drills: Option<BTreeMap<String, Drill>>,
+    /// Renames: state recorded under `from` follows the operation to `to`, never restored again.
+    moved: Option<Vec<MovedEntry>>,
+}
+
+/// One rename of an operation.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct MovedEntry {
+    /// The old name, as state knows it.
+    from: String,
+    /// The new name, an operation of `restores`.
+    to: String,
 }
 
 /// A restore drill. Every target its operations overwrite must be created by the drill or be

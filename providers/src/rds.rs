@@ -204,6 +204,18 @@ impl RdsProvider {
                     &backup,
                     &["COMPLETED"],
                 ));
+                // What the restore brings back: the plan shows it beside the backup ID.
+                if let Some(end) = backup
+                    .as_ref()
+                    .ok()
+                    .and_then(|b| crate::wire_time::value_ms(&b["end_time"]))
+                {
+                    checks.push(check(
+                        rewind_engine::plan::BACKUP_END_CHECK,
+                        true,
+                        rewind_engine::plan::rfc3339(end),
+                    ));
+                }
             }
             // The loader guarantees type and fields agree; nothing to read otherwise.
             _ => {}

@@ -110,6 +110,14 @@ fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) ->
         outcome.in_flight.len(),
         outcome.forgotten.len(),
     );
+    if !outcome.moved.is_empty() {
+        let _ = write!(
+            s,
+            "\n{} record(s) moved to their new names ({}); nothing was restored for them.",
+            outcome.moved.len(),
+            outcome.moved.join(", ")
+        );
+    }
     if !outcome.in_flight.is_empty() {
         let _ = write!(
             s,
@@ -135,6 +143,18 @@ fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) ->
         let _ = write!(s, "\n{name}: {advice}.");
     }
     s
+}
+
+/// What this apply created: each new instance's name, ID, address and port, from state.
+fn created(state: &dyn rewind_engine::state::StateStore, outcome: &ApplyOutcome, p: &Printer) {
+    let Ok(records) = state.list() else { return };
+    let lines = super::output::created_lines(&records, &outcome.succeeded);
+    if !lines.is_empty() {
+        p.info(&format!(
+            "Created (see `rewind output NAME`):\n{}",
+            lines.join("\n")
+        ));
+    }
 }
 
 /// Apply's options from the settings, for a run `time_scale` times faster than real time.
@@ -223,9 +243,22 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     super::validate::plugin_checks(&global, &loaded, printer)?;
     let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
     let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
+    // A saved plan runs exactly the part of the spec it was made for.
+    let targeting = match &saved {
+        Some(plan) if args.targeting.targeting().is_empty() => plan.targeting.clone(),
+        Some(_) => {
+            return Err(CliError::hint(
+                "--target, --exclude and --replace cannot change a saved plan",
+                "make the plan with them: `rewind plan --target NAME --out FILE`",
+            ));
+        }
+        None => args.targeting.targeting(),
+    };
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
+        targeting,
     };
+    super::plan::check_targeting(&loaded, &options)?;
     for name in &options.resubmit {
         if !loaded.compiled.spec.ops.contains_key(name) {
             return Err(CliError::hint(
@@ -347,6 +380,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         if !printer.json {
             let advised = unknown_advice(&plan, &outcome, &providers);
             printer.info(&summary(&outcome, &advised, printer));
+            created(&*state, &outcome, printer);
         }
         if let Some(r) = rehearsal {
             if !printer.json {

@@ -72,14 +72,31 @@ pub fn command(context: &Arc<Context>) -> clap::Command {
         let context = Arc::clone(context);
         ArgValueCandidates::new(move || context.candidates())
     };
-    let resubmit = |c: clap::Command| c.mut_arg("resubmit", |a| a.add(names.clone()));
+    let drills = {
+        let context = Arc::clone(context);
+        ArgValueCandidates::new(move || context.drill_candidates())
+    };
+    let resubmit = |c: clap::Command| {
+        ["resubmit", "target", "exclude", "replace"]
+            .into_iter()
+            .fold(c, |c, flag| c.mut_arg(flag, |a| a.add(names.clone())))
+    };
     let name = |c: clap::Command| c.mut_arg("name", |a| a.add(names.clone()));
+    let moved = |c: clap::Command| {
+        c.mut_arg("old", |a| a.add(names.clone()))
+            .mut_arg("new", |a| a.add(names.clone()))
+    };
+    let drill = |c: clap::Command| c.mut_arg("name", |a| a.add(drills.clone()));
     Cli::command()
         .mut_subcommand("plan", resubmit)
         .mut_subcommand("apply", resubmit)
+        .mut_subcommand("output", name)
         .mut_subcommand("state", |c| {
-            c.mut_subcommand("show", name).mut_subcommand("rm", name)
+            c.mut_subcommand("show", name)
+                .mut_subcommand("rm", name)
+                .mut_subcommand("mv", moved)
         })
+        .mut_subcommand("drill", |c| drill(c).mut_subcommand("history", drill))
 }
 
 /// The words being completed, and the names found for them (looked up once, on first need).
@@ -88,6 +105,8 @@ pub struct Context {
     words: Vec<OsString>,
     /// (name, help) pairs.
     names: OnceLock<Vec<(String, String)>>,
+    /// The spec's drills, as (name, help) pairs.
+    drills: OnceLock<Vec<(String, String)>>,
 }
 
 impl Context {
@@ -95,7 +114,16 @@ impl Context {
         Context {
             words,
             names: OnceLock::new(),
+            drills: OnceLock::new(),
         }
+    }
+
+    fn drill_candidates(&self) -> Vec<CompletionCandidate> {
+        self.drills
+            .get_or_init(|| drill_names(&self.words))
+            .iter()
+            .map(|(name, help)| CompletionCandidate::new(name).help(Some(help.clone().into())))
+            .collect()
     }
 
     fn candidates(&self) -> Vec<CompletionCandidate> {
@@ -150,6 +178,24 @@ fn restore_names(words: &[OsString]) -> Vec<(String, String)> {
                 (None, None) => String::new(),
             };
             (name, help)
+        })
+        .collect()
+}
+
+/// The drills of the spec the words point at, each with how many operations it runs.
+fn drill_names(words: &[OsString]) -> Vec<(String, String)> {
+    let Some(global) = global_flags(words) else {
+        return Vec::new();
+    };
+    let Ok(loaded) = crate::load::load(&global) else {
+        return Vec::new();
+    };
+    let spec = &loaded.compiled.spec;
+    spec.drills
+        .iter()
+        .map(|(name, d)| {
+            let n = d.operations.len();
+            (name.clone(), format!("drill, {n} operation(s)"))
         })
         .collect()
 }

@@ -144,7 +144,10 @@ pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<Ex
             } else if runs.is_empty() {
                 printer.info("No runs recorded yet.");
             } else {
-                let mut out = String::new();
+                let mut out = format!(
+                    "{:>4}  {:<20}  {:<18} {:<24} {:<10}  {}\n",
+                    "RUN", "STARTED", "COMMIT", "APPROVER", "JOBS", "OUTCOME"
+                );
                 for r in &runs {
                     let commit = r.git_commit.as_deref().map_or("-".to_owned(), |c| {
                         let short = c.get(..12).unwrap_or(c);

@@ -59,11 +59,7 @@ fn usage(message: impl Into<String>) -> CliError {
 fn point(args: &InitArgs) -> Result<Point, CliError> {
     match (&args.at, args.backup) {
         (Some(text), None) => {
-            let ts: jiff::Timestamp = text.trim().parse().map_err(|e| {
-                usage(format!(
-                    "--at {text:?} is not a time like 2026-11-30T02:00:00Z: {e}"
-                ))
-            })?;
+            let ts = crate::words::user_time("--at", text).map_err(usage)?;
             Ok(Point::At(ts.as_millisecond()))
         }
         (None, Some(_)) => Ok(Point::LatestBackup),
@@ -105,7 +101,7 @@ pub fn exec(args: &InitArgs, printer: &Printer) -> Result<ExitCode, CliError> {
         Ok(p) => p,
         Err(e) => {
             crate::render::errors::print(&e, printer);
-            return Ok(ExitCode::from(2));
+            return Ok(ExitCode::from(1));
         }
     };
     let out = args.out.as_str();

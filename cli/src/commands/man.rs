@@ -25,6 +25,8 @@ pub fn render() -> std::io::Result<String> {
         .manual("rewind manual");
     let mut out = Vec::new();
     man.render_title(&mut out)?;
+    // Ragged right and no hyphenation: justified examples read as `rewind         init`.
+    out.extend_from_slice(b".ad l\n.nh\n");
     man.render_name_section(&mut out)?;
     man.render_synopsis_section(&mut out)?;
     man.render_description_section(&mut out)?;
@@ -38,6 +40,7 @@ pub fn render() -> std::io::Result<String> {
     if let Some(after) = cmd.get_after_help() {
         lines(&mut roff, &after.to_string());
     }
+    environment(&mut roff);
     roff.control("SH", ["VERSION"]);
     roff.text([roman(version)]);
     roff.control("SH", ["SEE ALSO"]);
@@ -46,6 +49,69 @@ pub fn render() -> std::io::Result<String> {
     )]);
     roff.to_writer(&mut out)?;
     Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Every variable rewind reads, what it sets, and where it is documented.
+const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "REWIND_STATE",
+        "State: a directory or a postgres:// URL (like --state).",
+    ),
+    (
+        "REWIND_PARALLELISM",
+        "How many restores may run at once (like --parallelism).",
+    ),
+    (
+        "REWIND_LOCK_LEASE",
+        "Lease of a PostgreSQL state lock, in seconds.",
+    ),
+    (
+        "REWIND_LOG",
+        "Log filter for stderr, e.g. rewind=debug; secrets are redacted.",
+    ),
+    (
+        "REWIND_ENDPOINT_RDS, _DDM, _TAURUSDB, _CBR, _DCS, _DDS",
+        "Override a service endpoint.",
+    ),
+    (
+        "REWIND_PLUGIN_TIMEOUT",
+        "How long an external provider may take to answer.",
+    ),
+    (
+        "REWIND_COMPLETE",
+        "Set by the completion scripts when they ask for candidates.",
+    ),
+    (
+        "OS_CLOUD, OS_CLIENT_CONFIG_FILE, OS_CLIENT_SECURE_FILE",
+        "Which clouds.yaml entry and files hold the credentials.",
+    ),
+    (
+        "OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME, OS_DOMAIN_NAME",
+        "Password credentials.",
+    ),
+    (
+        "OS_ACCESS_KEY, OS_SECRET_KEY, OS_SECURITY_TOKEN",
+        "AK/SK credentials.",
+    ),
+    ("OS_AUTH_TOKEN, OS_TOKEN", "A token from elsewhere."),
+    (
+        "OS_PROJECT_ID, OS_PROJECT_NAME, OS_REGION_NAME",
+        "The project and region, unless the spec's cloud: names them.",
+    ),
+    ("NO_COLOR", "No ANSI colors in the output."),
+    (
+        "Variables named in a spec's secrets:",
+        "Read at apply time for the secrets they hold, never written anywhere.",
+    ),
+];
+
+fn environment(roff: &mut Roff) {
+    roff.control("SH", ["ENVIRONMENT"]);
+    for (name, what) in ENVIRONMENT {
+        roff.control("TP", []);
+        roff.text([bold(*name)]);
+        roff.text([roman(*what)]);
+    }
 }
 
 fn visible(cmd: &clap::Command) -> impl Iterator<Item = &clap::Command> {
@@ -134,16 +200,27 @@ fn arg_label(arg: &clap::Arg) -> String {
     }
 }
 
-/// Multi-line help text: a blank line starts a new paragraph; indented lines stay as typed.
+/// Multi-line help text: a blank line starts a new paragraph; indented lines (examples)
+/// stay exactly as typed, unfilled.
 fn lines(roff: &mut Roff, text: &str) {
+    let mut verbatim = false;
     for line in text.lines() {
+        let indented = line.starts_with(' ');
+        if indented != verbatim && !line.trim().is_empty() {
+            roff.control(if indented { "nf" } else { "fi" }, []);
+            verbatim = indented;
+        }
         if line.trim().is_empty() {
+            if verbatim {
+                roff.control("fi", []);
+                verbatim = false;
+            }
             roff.control("PP", []);
-        } else if line.starts_with(' ') {
-            roff.control("br", []);
-            roff.text([roman(line)]);
         } else {
             roff.text([roman(line)]);
         }
+    }
+    if verbatim {
+        roff.control("fi", []);
     }
 }

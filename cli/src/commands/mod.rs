@@ -7,6 +7,7 @@ pub mod graph;
 pub mod history;
 pub mod init;
 pub mod man;
+pub mod output;
 pub mod plan;
 pub mod providers;
 pub mod schema;

@@ -120,7 +120,9 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     super::validate::plugin_checks(global, &loaded, printer)?;
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
+        targeting: args.targeting.targeting(),
     };
+    check_targeting(&loaded, &options)?;
     let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
@@ -195,6 +197,26 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every `--target`, `--exclude` and `--replace` names an operation of the spec.
+pub fn check_targeting(loaded: &Loaded, options: &PlanOptions) -> Result<(), CliError> {
+    let unknown = options.targeting.unknown(&loaded.compiled.spec);
+    let Some((flag, name)) = unknown.first() else {
+        return Ok(());
+    };
+    let hint = rewind_engine::spec::did_you_mean(
+        name,
+        loaded.compiled.spec.ops.keys().map(String::as_str),
+    )
+    .map_or_else(
+        || "use an operation name from `restores:`".to_owned(),
+        |s| format!("did you mean `{s}`?"),
+    );
+    Err(CliError::hint(
+        format!("{flag} {name}: no such operation in the spec"),
+        hint,
+    ))
 }
 
 /// A blocked step whose provider has advice of its own (TaurusDB: check the console before

@@ -34,6 +34,7 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
         StateCommand::List => "rewind state list",
         StateCommand::Show { .. } => "rewind state show",
         StateCommand::Rm { .. } => "rewind state rm",
+        StateCommand::Mv { .. } => "rewind state mv",
         StateCommand::Export => "rewind state export",
         StateCommand::ForceUnlock { .. } => "rewind state force-unlock",
         StateCommand::Migrate { .. } => "rewind state migrate",
@@ -82,8 +83,13 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
                     "`rewind state list` shows what is recorded",
                 )
             })?;
-            printer.out(&serde_json::to_string_pretty(&record).unwrap_or_default());
+            if printer.json {
+                printer.out(&serde_json::to_string_pretty(&record).unwrap_or_default());
+            } else {
+                printer.out(&super::output::with_rfc3339(&record));
+            }
         }
+        StateCommand::Mv { old, new } => super::output::state_mv(&mut *state, old, new, printer)?,
         StateCommand::Rm { name } => {
             if state.get(name)?.is_none() {
                 return Err(CliError::hint(

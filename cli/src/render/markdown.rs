@@ -41,11 +41,14 @@ fn chars(text: &str) -> usize {
 
 pub fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
-    let blocked = if s.blocked > 0 {
-        format!(", {} blocked", s.blocked)
+    let mut blocked = if s.moved > 0 {
+        format!(", {} moved", s.moved)
     } else {
         String::new()
     };
+    if s.blocked > 0 {
+        let _ = write!(blocked, ", {} blocked", s.blocked);
+    }
     format!(
         "**Plan:** {} to restore, {} to rerun, {} to resume, {} to retry, {} to forget, {} unchanged{blocked}.",
         s.restore, s.rerun, s.resume, s.retry, s.forget, s.unchanged
@@ -81,6 +84,12 @@ fn details(s: &Step) -> String {
         html(&s.name),
         html(&s.kind.to_string())
     );
+    if let Some(from) = &s.moved_from {
+        let _ = writeln!(out, "- moved from {}", esc(from));
+    }
+    for (label, value) in super::facts::lines(s) {
+        let _ = writeln!(out, "- {label}: {}", esc(&value));
+    }
     if s.action.submits() {
         let _ = writeln!(
             out,
@@ -128,13 +137,63 @@ fn details(s: &Step) -> String {
     out
 }
 
+/// Most rows of the summary table; the details below (and `rewind plan`) have the rest.
+const TABLE_ROWS: usize = 50;
+
+/// The summary table: one row per operation that does something: action, operation, kind,
+/// point in time (or backup) and target.
+fn summary_table(plan: &Plan) -> String {
+    let rows: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action != Action::Unchanged)
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("\n| | Operation | Kind | Point in time | Target |\n|---|---|---|---|---|\n");
+    for s in rows.iter().take(TABLE_ROWS) {
+        let point = super::facts::point(&s.facts).unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} | {} | {} |",
+            esc(&s.action.symbol().to_string()),
+            s.action.verb(),
+            esc(&s.name),
+            esc(&s.kind.to_string()),
+            esc(&point),
+            esc(&super::facts::target_cell(s)),
+        );
+    }
+    if rows.len() > TABLE_ROWS {
+        let _ = writeln!(
+            out,
+            "\n{} more operation(s) are not in this table; see the details below or `rewind plan`.",
+            rows.len() - TABLE_ROWS
+        );
+    }
+    out
+}
+
 /// The comment body; always under [`COMMENT_LIMIT`] characters. The summary comes first and
 /// is never cut; then the overwrite list, cut only when it alone cannot fit; then one
 /// `<details>` block per operation, dropped from the end when the body would grow too long.
 pub fn plan(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}\n", summary_line(plan));
+    let _ = writeln!(out, "{}", summary_line(plan));
+    out.push_str(&summary_table(plan));
+    out.push('\n');
     let _ = writeln!(out, "Spec `{}`.", plan.spec_file.replace('`', "'"));
+    if !plan.left_out.is_empty() {
+        let left: Vec<String> = plan.left_out.iter().map(|n| esc(n)).collect();
+        let _ = writeln!(
+            out,
+            "Targeting left out {} operation(s): {}.",
+            left.len(),
+            left.join(", ")
+        );
+    }
     if !plan.preflight {
         out.push_str("Preflight checks were skipped (`--offline`).\n");
     }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 fn action_style(a: Action) -> Style {
     match a {
-        Action::Restore => Style::Green,
+        Action::Restore | Action::Moved => Style::Green,
         Action::Rerun | Action::Resume => Style::Yellow,
         Action::Retry | Action::Forget | Action::Blocked => Style::Red,
         Action::Unchanged => Style::Dim,
@@ -22,12 +22,23 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
         p.paint(&s.name, Style::Bold),
         s.kind
     );
+    if s.action == Action::Moved {
+        if let Some(from) = &s.moved_from {
+            let _ = writeln!(
+                out,
+                "      from {from}: its record follows the new name; nothing is restored"
+            );
+        }
+        return;
+    }
     if s.action == Action::Unchanged {
         return;
     }
+    facts(out, s);
     if s.action.submits() {
         let _ = writeln!(out, "      {} {}", s.request.method, s.request.path);
     }
+    body(out, s, p);
     if let (
         Some(class),
         rewind_engine::kinds::OpSpec::RdsNew(r) | rewind_engine::kinds::OpSpec::DdsNew(r),
@@ -94,6 +105,27 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
     }
 }
 
+/// The step's facts: source, point in time or backup, target, creates.
+fn facts(out: &mut String, s: &Step) {
+    // What a create creates has a line of its own below.
+    for (label, value) in super::facts::lines(s)
+        .into_iter()
+        .filter(|(l, _)| *l != "creates")
+    {
+        let _ = writeln!(out, "      {:<14} {value}", format!("{label}:"));
+    }
+}
+
+/// With `-v`, the whole request body, secrets as `(sensitive)`.
+fn body(out: &mut String, s: &Step, p: &Printer) {
+    if p.verbose && s.action.submits() {
+        let _ = writeln!(out, "      body:");
+        for line in super::facts::body(s).lines() {
+            let _ = writeln!(out, "        {line}");
+        }
+    }
+}
+
 pub fn human(plan: &Plan, p: &Printer) -> String {
     let mut out = String::new();
     if !plan.has_changes() && plan.summary.blocked == 0 {
@@ -122,19 +154,32 @@ pub fn human(plan: &Plan, p: &Printer) -> String {
     let s = &plan.summary;
     let _ = writeln!(
         out,
-        "\nPlan: {} to restore, {} to rerun, {} to resume, {} to retry, {} to forget, {} unchanged{}.",
+        "\nPlan: {} to restore, {} to rerun, {} to resume, {} to retry, {} to forget, {} unchanged{}{}.",
         s.restore,
         s.rerun,
         s.resume,
         s.retry,
         s.forget,
         s.unchanged,
+        if s.moved > 0 {
+            format!(", {} moved", s.moved)
+        } else {
+            String::new()
+        },
         if s.blocked > 0 {
             format!(", {} blocked", s.blocked)
         } else {
             String::new()
         }
     );
+    if !plan.left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "Targeting (--target/--exclude) left out {} operation(s): {}",
+            plan.left_out.len(),
+            plan.left_out.join(", ")
+        );
+    }
     let cp = &plan.critical_path;
     if !cp.names.is_empty() {
         let _ = writeln!(

@@ -69,6 +69,10 @@ impl ApplyHooks for TerminalHooks {
                 "{} {name}: forgotten (no longer in the spec)",
                 p.paint("-", Style::Red)
             )),
+            Event::Moved { from, to } => self.line(&format!(
+                "{} {to}: moved from {from} (renamed in state; nothing restored)",
+                p.paint("→", Style::Green)
+            )),
             Event::Started { name, action } => {
                 let style = ProgressStyle::with_template(
                     "  {spinner} {prefix:<28} {bar:20} {pos:>3}%  {elapsed:>4}  {msg}",
@@ -117,10 +121,19 @@ impl ApplyHooks for TerminalHooks {
                     p.paint("⏱", Style::Yellow)
                 ));
             }
-            Event::Succeeded { name, elapsed_ms } => {
+            Event::Succeeded {
+                name,
+                elapsed_ms,
+                outputs,
+            } => {
                 self.finish_bar(name);
+                let created = outputs
+                    .get("instance_id")
+                    .filter(|_| outputs.contains_key("private_ip") || outputs.contains_key("port"))
+                    .map(|id| format!(", created {id}"))
+                    .unwrap_or_default();
                 self.line(&format!(
-                    "{} {name}: restored ({:.1}s)",
+                    "{} {name}: restored ({:.1}s){created}",
                     p.paint("✓", Style::Green),
                     *elapsed_ms as f64 / 1000.0
                 ));

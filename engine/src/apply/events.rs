@@ -4,6 +4,7 @@ use super::ApplyOutcome;
 use crate::plan::Action;
 use crate::provider::Percent;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -11,6 +12,11 @@ pub enum Event {
     /// A record dropped because the operation left the spec.
     Forgot {
         name: String,
+    },
+    /// A record renamed to follow its operation's new name (`moved:`, a detected rename).
+    Moved {
+        from: String,
+        to: String,
     },
     /// Work on an operation began (a submit, a re-attach or a reconcile).
     Started {
@@ -41,6 +47,10 @@ pub enum Event {
     Succeeded {
         name: String,
         elapsed_ms: u64,
+        /// What the operation reported: the instance it restored into, job IDs, and for a
+        /// create the new instance's ID, address and port. Never a secret.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        outputs: BTreeMap<String, String>,
     },
     Failed {
         name: String,
@@ -74,6 +84,7 @@ impl Event {
     pub fn name(&self) -> Option<&str> {
         match self {
             Event::Forgot { name }
+            | Event::Moved { to: name, .. }
             | Event::Started { name, .. }
             | Event::Submitted { name, .. }
             | Event::Reconciled { name, .. }

@@ -113,6 +113,9 @@ pub struct ApplyOutcome {
     /// Still running in the cloud when apply stopped; the next apply re-attaches.
     pub in_flight: Vec<String>,
     pub forgotten: Vec<String>,
+    /// Records renamed to their operation's new name (by the new name).
+    #[serde(default)]
+    pub moved: Vec<String>,
     /// Of `in_flight`: those apply stopped waiting for at their timeout.
     pub timed_out: Vec<String>,
     /// The run was stopped by a cancel request (Ctrl-C).

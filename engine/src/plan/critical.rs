@@ -69,7 +69,7 @@ pub fn expected(steps: &[Step], records: &[OpRecord]) -> BTreeMap<String, u64> {
         .map(|s| {
             let ms = if matches!(
                 s.action,
-                Action::Unchanged | Action::Blocked | Action::Forget
+                Action::Unchanged | Action::Blocked | Action::Forget | Action::Moved
             ) {
                 0
             } else if let Some(ms) = own.get(s.name.as_str()) {

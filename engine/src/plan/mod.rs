@@ -2,11 +2,17 @@
 
 mod critical;
 mod diff;
+mod facts;
+mod moves;
 mod staleness;
+mod target;
 
 pub use critical::{CriticalPath, default_expected};
 pub use diff::{FieldChange, field_changes};
+pub use facts::{BACKUP_END_CHECK, Facts, backup_id, facts, rfc3339};
+pub use moves::{Move, Requests, apply_moves, renamed_back};
 pub use staleness::{Staleness, check_fresh};
+pub use target::{Targeting, select};
 
 use crate::graph::{EdgeView, Graph};
 use crate::kinds::{ApiRequest, Kind, OpSpec, Resource};
@@ -38,6 +44,8 @@ pub enum Action {
     Unchanged,
     /// The last submit's outcome is unknown: needs `--resubmit NAME` or `state rm NAME`.
     Blocked,
+    /// Succeeded under another name (renamed): apply renames the record; nothing runs.
+    Moved,
 }
 
 impl Action {
@@ -59,6 +67,7 @@ impl Action {
             Action::Forget => '-',
             Action::Unchanged => '=',
             Action::Blocked => '?',
+            Action::Moved => '→',
         }
     }
 
@@ -71,6 +80,7 @@ impl Action {
             Action::Forget => "forget",
             Action::Unchanged => "unchanged",
             Action::Blocked => "blocked",
+            Action::Moved => "moved",
         }
     }
 
@@ -125,6 +135,12 @@ pub struct Step {
     pub prior: Option<Prior>,
     /// Preflight results; empty with `--offline`.
     pub checks: Vec<Check>,
+    /// Source, point in time or backup, target and created instances, for reviewers.
+    #[serde(default)]
+    pub facts: Facts,
+    /// The name state knew this operation by, when the plan moves its record here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
     /// Anything else the user should know about this step.
     pub notes: Vec<String>,
     /// The operation's own `timeout:`, if it sets one.
@@ -149,6 +165,8 @@ pub struct Summary {
     pub forget: usize,
     pub unchanged: usize,
     pub blocked: usize,
+    #[serde(default)]
+    pub moved: usize,
 }
 
 /// A whole plan; also the format of `plan --out FILE`.
@@ -172,11 +190,26 @@ pub struct Plan {
     /// The expected longest chain of work (by expected durations).
     #[serde(default)]
     pub critical_path: CriticalPath,
+    /// Records apply renames before anything runs (`moved:`, `state mv`, detected renames).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Move>,
+    /// Unchanged operations whose recorded inputs name a renamed operation by its old name:
+    /// apply records their inputs as the spec writes them now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed_inputs: Vec<String>,
+    /// `--target`, `--exclude` and `--replace`, as the plan was made with them.
+    #[serde(default, skip_serializing_if = "Targeting::is_empty")]
+    pub targeting: Targeting,
+    /// Operations of the spec that targeting left out of this plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        !self.forget.is_empty() || self.steps.iter().any(|s| s.action.is_change())
+        !self.forget.is_empty()
+            || !self.moved.is_empty()
+            || self.steps.iter().any(|s| s.action.is_change())
     }
 
     /// Whether any preflight check failed or any step is blocked.
@@ -202,6 +235,8 @@ impl Plan {
 pub struct PlanOptions {
     /// `--resubmit NAME`: operations whose unknown outcome the user accepts resubmitting.
     pub resubmit: BTreeSet<String>,
+    /// `--target`, `--exclude`, `--replace`.
+    pub targeting: Targeting,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -260,7 +295,11 @@ pub fn unknown_pointers(body: &serde_json::Value) -> Vec<String> {
 }
 
 fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
-    let source = spec.source_and_target().map(|(s, _)| s.to_owned());
+    // DCS restores an instance only from that instance's own backups: always its own source.
+    let source = match spec {
+        OpSpec::Dcs(r) => Some(r.instance_id.clone()),
+        _ => spec.source_and_target().map(|(s, _)| s.to_owned()),
+    };
     let fp = spec.footprint();
     fp.writes
         .into_iter()
@@ -283,16 +322,35 @@ pub fn build(
     records: &[OpRecord],
     options: &PlanOptions,
 ) -> Plan {
+    let requests: Requests = spec
+        .ops
+        .iter()
+        .map(|(name, op)| {
+            let request = op.spec.request();
+            let digest = inputs_digest(&op.spec, &request);
+            (name.as_str(), (request, digest))
+        })
+        .collect();
+    let (records, moved) = apply_moves(spec, &requests, records);
+    // What each operation's inputs were before the renames: a dependent of a renamed
+    // operation recorded `${restores.OLD...}` and is unchanged all the same.
+    let before = moves::digests_before(spec, &requests, &moved);
+    let mut renamed_inputs = Vec::new();
+    let records = records.as_slice();
+    let moved_from: BTreeMap<&str, &str> = moved
+        .iter()
+        .map(|m| (m.to.as_str(), m.from.as_str()))
+        .collect();
     let by_name: BTreeMap<&str, &OpRecord> = records.iter().map(|r| (r.name.as_str(), r)).collect();
-    let mut summary = Summary::default();
     let mut steps = Vec::with_capacity(spec.ops.len());
     let mut digest = Sha256::new();
     for name in graph.order() {
         let Some(op) = spec.ops.get(&name) else {
             continue;
         };
-        let request = op.spec.request();
-        let inputs_digest = inputs_digest(&op.spec, &request);
+        let Some((request, inputs_digest)) = requests.get(name.as_str()).cloned() else {
+            continue;
+        };
         let unknown = unknown_pointers(&request.body);
         let after = graph.predecessors(&name);
         digest.update(name.as_bytes());
@@ -303,10 +361,14 @@ pub fn build(
         let record = by_name.get(name.as_str()).copied();
         let mut notes = Vec::new();
         let mut changes = Vec::new();
-        let action = match record {
+        let mut action = match record {
             None => Action::Restore,
             Some(r) => match r.status {
                 Status::Succeeded if r.inputs_digest == inputs_digest => Action::Unchanged,
+                Status::Succeeded if before.get(&name) == Some(&r.inputs_digest) => {
+                    renamed_inputs.push(name.clone());
+                    Action::Unchanged
+                }
                 Status::Succeeded => {
                     changes = field_changes(&r.request, &request);
                     Action::Rerun
@@ -335,7 +397,25 @@ pub fn build(
                 }
             },
         };
-        count(&mut summary, action);
+        let from = moved_from.get(name.as_str()).map(|f| (*f).to_owned());
+        if options.targeting.replace.contains(&name)
+            && matches!(action, Action::Unchanged | Action::Rerun)
+        {
+            notes.push(
+                "--replace: runs again although it has succeeded; everything written to its target since is lost".to_owned(),
+            );
+            action = Action::Rerun;
+            renamed_inputs.retain(|n| n != &name);
+        } else if let Some(f) = &from {
+            if action == Action::Unchanged {
+                action = Action::Moved;
+            } else {
+                notes.push(format!(
+                    "state knew this operation as `{f}`; apply renames its record first"
+                ));
+            }
+        }
+        let facts = facts(&op.spec, spec.written_times.get(&name).map(String::as_str));
         steps.push(Step {
             kind: op.spec.kind(),
             action,
@@ -353,6 +433,8 @@ pub fn build(
                 submitted_at: r.submitted_at,
             }),
             checks: Vec::new(),
+            facts,
+            moved_from: from,
             notes,
             timeout_ms: op
                 .timeout
@@ -362,11 +444,24 @@ pub fn build(
             name,
         });
     }
-    let forget: Vec<String> = records
+    let mut forget: Vec<String> = records
         .iter()
         .filter(|r| !spec.ops.contains_key(&r.name))
         .map(|r| r.name.clone())
         .collect();
+    let (mut steps, left_out) = select(steps, &options.targeting);
+    renamed_inputs.retain(|n| steps.iter().any(|s| &s.name == n));
+    let mut moved = moved;
+    if !options.targeting.target.is_empty() || !options.targeting.exclude.is_empty() {
+        // A targeted plan touches nothing outside its operations: no forgets, and only the
+        // moves of the operations it keeps.
+        forget.clear();
+        moved.retain(|m| steps.iter().any(|s| s.name == m.to));
+    }
+    let mut summary = Summary::default();
+    for s in &steps {
+        count(&mut summary, s.action);
+    }
     summary.forget = forget.len();
     let critical_path = critical::weigh(&mut steps, records);
     Plan {
@@ -381,6 +476,10 @@ pub fn build(
         summary,
         preflight: false,
         critical_path,
+        moved,
+        renamed_inputs,
+        targeting: options.targeting.clone(),
+        left_out,
     }
 }
 
@@ -393,5 +492,6 @@ fn count(s: &mut Summary, a: Action) {
         Action::Forget => s.forget += 1,
         Action::Unchanged => s.unchanged += 1,
         Action::Blocked => s.blocked += 1,
+        Action::Moved => s.moved += 1,
     }
 }

@@ -10,7 +10,9 @@ use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, Spec};
 use crate::kinds::{Kind, KindDecl, Service};
 use std::collections::{BTreeMap, BTreeSet};
 
-const TOP_KEYS: &[&str] = &["version", "cloud", "vars", "secrets", "restores", "drills"];
+const TOP_KEYS: &[&str] = &[
+    "version", "cloud", "vars", "secrets", "restores", "drills", "moved",
+];
 
 /// Lowers a parsed document. Always returns what could be lowered, plus every problem found.
 pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
@@ -136,6 +138,13 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
             );
         }
         if let Some(decl) = decl {
+            if let Some(text) = decl
+                .spec
+                .restore_time()
+                .and_then(|t| super::value::written_offset(node, t))
+            {
+                spec.written_times.insert(name.clone(), text);
+            }
             spec.ops.insert(name.clone(), decl);
         } else {
             let span = name_spans[name];
@@ -156,6 +165,8 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
         let mut seen = BTreeSet::new();
         diags.retain(|d| d.span.is_none_or(|s| seen.insert((d.code, s.offset))));
     }
+    spec.moved = super::moved::section(&top, &raw, &mut diags);
+    let diags = super::var_errors::at_the_var(&raw, &vars, &opts.vars, diags);
     (spec, diags)
 }
 
@@ -473,7 +484,8 @@ fn op(
                 .at(at)
                 .with_hint("if this is intended, add `allow_overwrite_source: true` to the operation"),
             );
-        return (None, depends_on);
+        // The operation is otherwise well formed: kept, so that the graph's errors about it
+        // (another writer of the same target, a cycle) come in this same pass.
     }
     let decl = OpDecl {
         name: name.to_owned(),

@@ -8,16 +8,19 @@ mod external;
 pub mod fleet;
 mod interp;
 mod lower;
+mod moved;
 mod obj;
 mod resolve;
 mod secrets;
 mod suggest;
 mod value;
+mod var_errors;
 pub mod yaml;
 
 pub use bodies::{COMMON_KEYS, body_keys};
 pub use diagnostic::{Code, Diagnostic, DiagnosticView, Report, Span};
 pub use lower::{MAX_TIMEOUT, lower, parse_timeout};
+pub use moved::Moved;
 pub use suggest::did_you_mean;
 
 use crate::kinds::{OpSpec, Service};
@@ -46,6 +49,10 @@ pub struct Spec {
     /// operations are named (`depends_on`, drills, targeting).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fleets: BTreeMap<String, Vec<String>>,
+    /// `moved:`: old name -> new name, so that state follows a rename.
+    pub moved: Vec<Moved>,
+    /// Operation -> its point in time as written, when that had an offset other than UTC.
+    pub written_times: BTreeMap<String, String>,
 }
 
 impl Spec {

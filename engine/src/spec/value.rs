@@ -9,6 +9,21 @@ const MIN_TIME_MS: i64 = 946_684_800_000;
 const MAX_TIME_MS: i64 = 4_102_444_800_000;
 
 /// A restore time: RFC 3339 with an offset, or integer epoch milliseconds.
+/// The text of a time in `node` that means `ms` and carries an offset other than UTC (`Z`,
+/// `+00:00`): how the spec wrote the point in time, for plans to show beside UTC.
+pub fn written_offset(node: &Node, ms: i64) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => {
+            let t = s.parse::<jiff::Timestamp>().ok()?;
+            let utc = s.ends_with(['Z', 'z']) || s.ends_with("+00:00") || s.ends_with("-00:00");
+            (t.as_millisecond() == ms && !utc).then(|| s.clone())
+        }
+        Value::Seq(items) => items.iter().find_map(|n| written_offset(n, ms)),
+        Value::Map(entries) => entries.iter().find_map(|(_, n)| written_offset(n, ms)),
+        _ => None,
+    }
+}
+
 pub fn time_ms(node: &Node, path: &str) -> Result<i64, Diagnostic> {
     let bad = |msg: String, hint: &str| {
         Diagnostic::new(Code::BadTime, msg)

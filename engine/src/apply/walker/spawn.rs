@@ -37,7 +37,10 @@ impl Walker<'_> {
             let i = self.by_rank[r];
             // Only work that has not started, and that the plan says to do, is launched.
             if self.runs[i].phase != Phase::Waiting
-                || matches!(self.runs[i].action, Action::Unchanged | Action::Blocked)
+                || matches!(
+                    self.runs[i].action,
+                    Action::Unchanged | Action::Blocked | Action::Moved
+                )
             {
                 self.ready.remove(&r);
                 continue;

@@ -21,6 +21,39 @@ fn friendly(d: Duration) -> String {
 
 impl Walker<'_> {
     pub(super) fn forget(&mut self) -> Result<(), ApplyError> {
+        // Renames first: the record must be under its new name before `seed` reads it. The
+        // new record is durable before the old one goes, so a crash between the two leaves
+        // a record to forget, never an operation to restore again.
+        for m in &self.plan.moved {
+            let Some(mut record) = self.state.get(&m.from)? else {
+                continue;
+            };
+            if self.state.get(&m.to)?.is_some() {
+                continue;
+            }
+            record.name.clone_from(&m.to);
+            self.state.put(&record, &format!("moved from {}", m.from))?;
+            self.state.remove(&m.from, &format!("moved to {}", m.to))?;
+            self.outcome.moved.push(m.to.clone());
+            self.hooks.on_event(&Event::Moved {
+                from: m.from.clone(),
+                to: m.to.clone(),
+            });
+        }
+        for name in &self.plan.renamed_inputs {
+            let Some(step) = self.plan.step(name) else {
+                continue;
+            };
+            let Some(mut record) = self.state.get(name)? else {
+                continue;
+            };
+            record.request = step.request.clone();
+            record.inputs_digest.clone_from(&step.inputs_digest);
+            self.state.put(
+                &record,
+                "inputs follow a renamed operation; nothing restored",
+            )?;
+        }
         for name in &self.plan.forget {
             self.state
                 .remove(name, "forgotten: no longer in the spec")?;
@@ -37,7 +70,7 @@ impl Walker<'_> {
         }
         for i in 0..self.runs.len() {
             match self.runs[i].action {
-                Action::Unchanged => {
+                Action::Unchanged | Action::Moved => {
                     // Done before its dependents are released: a dependent that is itself
                     // unchanged must never reach the ready queue.
                     self.runs[i].phase = Phase::Done;
@@ -296,9 +329,15 @@ impl Walker<'_> {
                 let elapsed_ms = self.runs[i].started.map_or(0, |s| {
                     u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX)
                 });
+                let outputs = self.runs[i]
+                    .record
+                    .as_ref()
+                    .map(|r| r.outputs.clone())
+                    .unwrap_or_default();
                 self.emit(&Event::Succeeded {
                     name: name.clone(),
                     elapsed_ms,
+                    outputs,
                 });
                 self.finish_run(i);
                 self.outcome.succeeded.push(name);

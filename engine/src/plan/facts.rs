@@ -1,0 +1,117 @@
+//! What a reviewer must confirm of each step: kind, source, point in time or backup, target.
+
+use crate::kinds::{OpSpec, Resource, ResourceClass};
+use serde::{Deserialize, Serialize};
+
+/// The facts of one operation, taken from its body; renderers print them as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// What it restores from: instances (or, with none, the backup it reads).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<Resource>,
+    /// The point in time it restores to, epoch ms UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point_in_time: Option<i64>,
+    /// The point in time as the spec wrote it, when it had an offset other than UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_written: Option<String>,
+    /// The backup it restores, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+    /// When that backup ended (epoch ms), if the preflight learned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_end: Option<i64>,
+    /// What it overwrites.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target: Vec<Resource>,
+    /// Names of the instances it creates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creates: Vec<String>,
+}
+
+fn is_backup(class: ResourceClass) -> bool {
+    matches!(
+        class,
+        ResourceClass::DdmBackup
+            | ResourceClass::RdsBackup
+            | ResourceClass::TaurusdbBackup
+            | ResourceClass::CbrBackup
+            | ResourceClass::DcsBackup
+            | ResourceClass::DdsBackup
+    )
+}
+
+/// The name of the preflight check a provider may add to say when the backup ended; its
+/// `observed` is RFC 3339. Preflight copies it into [`Facts::backup_end`].
+pub const BACKUP_END_CHECK: &str = "backup end time";
+
+/// The backup ID an operation restores from, when it names one.
+pub fn backup_id(spec: &OpSpec) -> Option<&str> {
+    match spec {
+        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.backup_id.as_deref(),
+        OpSpec::DdmMetadata(r) => r.source.backup_id.as_deref(),
+        OpSpec::Taurusdb(r) => r.backup_id.as_deref(),
+        OpSpec::Cbr(r) => Some(&r.backup_id),
+        OpSpec::Dcs(r) => Some(&r.backup_id),
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.backup_id.as_deref(),
+        OpSpec::Ddm(_) | OpSpec::DdsCollections(_) | OpSpec::External(_) => None,
+    }
+}
+
+/// The facts of `spec`; `as_written` is the spec's own text of its point in time.
+pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
+    let fp = spec.footprint();
+    let named = spec.source_and_target().map(|(s, _)| s);
+    let mut source: Vec<Resource> = fp
+        .reads
+        .iter()
+        .filter(|r| !is_backup(r.class) && named.is_none_or(|s| s == r.id))
+        .cloned()
+        .collect();
+    match spec {
+        // Collections come back from the instance's own backups, and a cache from its own.
+        OpSpec::DdsCollections(r) => {
+            source = vec![Resource::new(ResourceClass::DdsInstance, &r.instance_id)];
+        }
+        OpSpec::Dcs(r) => source = vec![Resource::new(ResourceClass::DcsInstance, &r.instance_id)],
+        _ if source.is_empty() => source.clone_from(&fp.reads),
+        _ => {}
+    }
+    let creates = match spec {
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => vec![r.name.clone()],
+        _ => Vec::new(),
+    };
+    let point_in_time = spec.restore_time();
+    Facts {
+        source,
+        point_in_time,
+        as_written: as_written
+            .filter(|_| point_in_time.is_some())
+            .map(str::to_owned),
+        backup: backup_id(spec).map(str::to_owned),
+        backup_end: None,
+        target: fp.writes,
+        creates,
+    }
+}
+
+/// An epoch-ms time as RFC 3339 in UTC, to the second (or the millisecond when it has them).
+pub fn rfc3339(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) if ms % 1000 == 0 => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        Err(_) => format!("{ms} (epoch ms, out of range)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_in_utc_to_the_second_or_millisecond() {
+        assert_eq!(rfc3339(1_795_143_600_000), "2026-11-20T03:00:00Z");
+        assert_eq!(rfc3339(1_795_143_600_123), "2026-11-20T03:00:00.123Z");
+        assert!(rfc3339(i64::MAX).contains("out of range"));
+    }
+}

@@ -112,6 +112,9 @@ pub struct RunEntry {
     /// instances. Older states have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill: Option<crate::drill::DrillRecord>,
+    /// A rehearsal (`--simulate`), copied from [`crate::plan::Plan::simulated`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -236,6 +236,7 @@ fn state_maps_to_every_action() {
     );
     let options = PlanOptions {
         resubmit: ["orders-dn-2".to_owned()].into(),
+        ..PlanOptions::default()
     };
     assert_eq!(
         plan_with(&c, &state, &options)

@@ -75,11 +75,13 @@ pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {
         .collect())
 }
 
-/// Starts the rehearsal simulator when asked for.
+/// Starts the rehearsal simulator when asked for, over the world kept beside the state at
+/// `state_dir` if there is one.
 pub async fn maybe_simulate(
     loaded: &Loaded,
     args: &SimulateArgs,
     settings: &Settings,
+    state_dir: &std::path::Path,
 ) -> Result<Option<Rehearsal>, CliError> {
     if !args.simulate {
         return Ok(None);
@@ -89,9 +91,17 @@ pub async fn maybe_simulate(
         args,
         settings.sim_time_scale,
         settings.sim_seed,
+        simulate::place::Place::beside(state_dir),
     )
     .await
     .map(Some)
+}
+
+/// After preflight in a rehearsal: the checks on what the world invented are assumed.
+pub fn mark_rehearsal(plan: &mut Plan, rehearsal: Option<&Rehearsal>) {
+    if let Some(r) = rehearsal {
+        plan::mark_assumed(plan, r.invented());
+    }
 }
 
 /// State for a command: a throw-away directory for rehearsals (unless `--state` was given),
@@ -120,6 +130,7 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     super::validate::plugin_checks(global, &loaded, printer)?;
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
+        simulated: args.sim.simulate,
     };
     let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
     // A plan that is only looked at must not create state; a saved plan needs the state's
@@ -135,12 +146,13 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     if !args.offline {
         let rt = runtime()?;
         rt.block_on(async {
-            let rehearsal = maybe_simulate(&loaded, &args.sim, &settings).await?;
+            let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
             let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
             advise_blocked(&mut plan, &providers);
+            mark_rehearsal(&mut plan, rehearsal.as_ref());
             if let Some(r) = rehearsal {
-                r.sim.shutdown().await;
+                r.finish(printer).await;
             }
             Ok::<(), CliError>(())
         })?;
@@ -158,8 +170,13 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     } else {
         printer.out(&render::plan::human(&plan, printer));
         if let Some(out) = &args.out {
+            let rehearsal = if args.sim.simulate {
+                format!(" --simulate --state {}", dir.display())
+            } else {
+                String::new()
+            };
             printer.info(&format!(
-                "Saved the plan to {}. Run it with: rewind apply {}",
+                "Saved the plan to {}. Run it with: rewind apply {}{rehearsal}",
                 out.display(),
                 out.display()
             ));

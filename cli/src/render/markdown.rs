@@ -113,7 +113,9 @@ fn details(s: &Step) -> String {
     if !s.checks.is_empty() {
         out.push_str("- checks:\n");
         for c in &s.checks {
-            let mark = if c.passed {
+            let mark = if c.passed && c.assumed {
+                ":warning: assumed"
+            } else if c.passed {
                 ":white_check_mark:"
             } else {
                 ":x: **failed**"
@@ -133,8 +135,14 @@ fn details(s: &Step) -> String {
 /// `<details>` block per operation, dropped from the end when the body would grow too long.
 pub fn plan(plan: &Plan) -> String {
     let mut out = String::new();
+    if plan.simulated {
+        let _ = writeln!(out, "> **{}**\n", super::plan::REHEARSAL_BANNER);
+    }
     let _ = writeln!(out, "{}\n", summary_line(plan));
     let _ = writeln!(out, "Spec `{}`.", plan.spec_file.replace('`', "'"));
+    if !plan.invented.is_empty() {
+        let _ = writeln!(out, "{}", esc(&super::plan::invented_line(&plan.invented)));
+    }
     if !plan.preflight {
         out.push_str("Preflight checks were skipped (`--offline`).\n");
     }

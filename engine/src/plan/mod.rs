@@ -163,6 +163,14 @@ pub struct Plan {
     /// The expected longest chain of work (by expected durations).
     #[serde(default)]
     pub critical_path: CriticalPath,
+    /// Made for a rehearsal (`--simulate`): against the simulator, never the cloud. Every
+    /// renderer reads this one field, and an apply refuses a plan of the other kind.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
+    /// IDs the rehearsal's world invented because the spec named them (see
+    /// [`mark_assumed`]): listed so that a mistyped ID shows up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invented: Vec<String>,
 }
 
 impl Plan {
@@ -193,6 +201,8 @@ impl Plan {
 pub struct PlanOptions {
     /// `--resubmit NAME`: operations whose unknown outcome the user accepts resubmitting.
     pub resubmit: BTreeSet<String>,
+    /// A rehearsal (`--simulate`): sets [`Plan::simulated`].
+    pub simulated: bool,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -372,6 +382,27 @@ pub fn build(
         summary,
         preflight: false,
         critical_path,
+        simulated: options.simulated,
+        invented: Vec::new(),
+    }
+}
+
+/// Records the IDs a rehearsal world invented, and marks as assumed every check of a step
+/// that reads or writes one of them: such a check was answered by something made up.
+pub fn mark_assumed(plan: &mut Plan, invented: &BTreeSet<String>) {
+    plan.invented = invented.iter().cloned().collect();
+    for step in &mut plan.steps {
+        let footprint = step.spec.footprint();
+        let touches = footprint
+            .reads
+            .iter()
+            .chain(&footprint.writes)
+            .any(|r| invented.contains(&r.id));
+        if touches {
+            for c in &mut step.checks {
+                c.assumed = true;
+            }
+        }
     }
 }
 

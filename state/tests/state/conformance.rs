@@ -31,6 +31,7 @@ fn run(id: u64) -> RunEntry {
         jobs: BTreeMap::from([("a".to_owned(), "job-1".to_owned())]),
         outcome: "running".into(),
         drill: None,
+        simulated: false,
     }
 }
 

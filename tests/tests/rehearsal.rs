@@ -238,6 +238,9 @@ fn a_rehearsal_is_marked_everywhere_and_its_saved_plan_applies_only_as_a_rehears
     let applied = p.rewind(&["apply", &plan_file, "--simulate", "--state", &state]);
     assert!(applied.ok(), "{}", applied.transcript());
     assert!(applied.stdout.contains("REHEARSAL"), "{}", applied.stdout);
+    // Durations are in the simulator's time: an RDS restore takes 300 simulated seconds.
+    let said = format!("{}{}", applied.stdout, applied.stderr);
+    assert!(said.contains("s simulated)"), "{said}");
 
     let history = p.rewind(&["history", "--state", &state, "--json"]);
     let runs: serde_json::Value = serde_json::from_str(&history.stdout).expect("history json");

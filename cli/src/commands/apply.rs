@@ -316,10 +316,10 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         let mut terminal;
         let mut json;
         let hooks: &mut dyn ApplyHooks = if printer.json {
-            json = JsonHooks::new(printer);
+            json = JsonHooks::new(printer).scaled(time_scale);
             &mut json
         } else {
-            terminal = TerminalHooks::new(printer);
+            terminal = TerminalHooks::new(printer).scaled(time_scale);
             &mut terminal
         };
         let mut run = history::start(&mut *state, "apply", &loaded, &plan, args.approver.as_deref())?;

@@ -144,8 +144,13 @@ pub fn human(plan: &Plan, p: &Printer) -> String {
     if !cp.names.is_empty() {
         let _ = writeln!(
             out,
-            "Critical path (expected {}): {}",
+            "Critical path (expected {}{}): {}",
             duration_text(cp.duration_ms),
+            if plan.simulated {
+                " in the real cloud; the rehearsal's simulated jobs take the world's durations"
+            } else {
+                ""
+            },
             cp.names.join(" -> ")
         );
     }

@@ -422,10 +422,10 @@ impl Run<'_> {
         let mut terminal;
         let mut json;
         let inner: &mut dyn ApplyHooks = if printer.json {
-            json = JsonHooks::new(printer);
+            json = JsonHooks::new(printer).scaled(time_scale);
             &mut json
         } else {
-            terminal = TerminalHooks::new(printer);
+            terminal = TerminalHooks::new(printer).scaled(time_scale);
             &mut terminal
         };
         let mut hooks = DrillHooks {

@@ -166,7 +166,7 @@ fn the_readme_rehearsals_connect_only_to_loopback() {
         let (status, stderr, connects) = traced(dir.path(), args);
         assert_eq!(
             status,
-            Some(if passes { 0 } else { 1 }),
+            Some(i32::from(!passes)),
             "rewind {args:?}: {stderr}"
         );
         let dialled: Vec<String> = connects.iter().filter_map(|l| address(l)).collect();

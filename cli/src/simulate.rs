@@ -208,7 +208,14 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
             }
         }
     }
-    world.ids().difference(&before).cloned().collect()
+    // An output reference (`${restores.X.outputs.instance_id}`) is known only after apply:
+    // not an ID anyone could mistype.
+    world
+        .ids()
+        .difference(&before)
+        .filter(|id| !id.contains("${"))
+        .cloned()
+        .collect()
 }
 
 /// The engine and a version its flavors serve, from an RDS flavor code (`rds.pg.n1.large`).

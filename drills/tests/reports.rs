@@ -199,6 +199,21 @@ fn probes_that_did_not_run_keep_the_drill_from_passing() {
     );
     let html = report::html::render(&r);
     assert!(html.contains(">INCOMPLETE<"), "verdict badge");
+    let junit = report::junit::render(&r);
+    let doc = roxmltree::Document::parse(&junit).expect("junit.xml parses");
+    let unrun = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("cache-ping"))
+        .expect("the unrun probe's case");
+    assert!(
+        unrun.children().any(|c| c.has_tag_name("failure")),
+        "a probe that did not run reads as a pass in junit.xml"
+    );
+    assert!(
+        doc.root_element()
+            .attribute("name")
+            .is_some_and(|n| n.ends_with("(rehearsal)"))
+    );
 }
 
 #[test]

@@ -248,6 +248,14 @@ fn a_rehearsal_is_marked_everywhere_and_its_saved_plan_applies_only_as_a_rehears
     let shown = p.rewind(&["history", "show", "1", "--state", &state]);
     assert!(shown.stdout.contains("REHEARSAL"), "{}", shown.stdout);
 
+    // Without --state, a saved rehearsal plan keeps its rehearsal beside the plan file.
+    let loose = p.path("loose.plan").display().to_string();
+    let saved = p.rewind(&["plan", "--simulate", "--out", &loose]);
+    assert!(saved.ok(), "{}", saved.transcript());
+    assert!(p.path("loose.rehearsal/rehearsal/world.yaml").exists());
+    let applied = p.rewind(&["apply", &loose, "--simulate"]);
+    assert!(applied.ok(), "{}", applied.transcript());
+
     // And the reverse: a plan made for the cloud does not run in a rehearsal.
     let offline = p.path("real.plan").display().to_string();
     let real_plan = p.rewind(&[

@@ -211,7 +211,16 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     let parallelism = args.parallelism.map(|n| n as usize);
     let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
     super::providers::check_limits(&loaded.dir)?;
-    let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
+    let (dir, _tmp) = match &args.plan {
+        Some(p)
+            if args.sim.simulate
+                && global.state.is_none()
+                && super::plan::rehearsal_beside(p).exists() =>
+        {
+            (super::plan::rehearsal_beside(p), None)
+        }
+        _ => state_dir(&global, &args.sim, &settings)?,
+    };
     let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
@@ -264,7 +273,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         advise_blocked(&mut plan, &providers);
         super::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
         if printer.json {
-            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file, "critical_path": plan.critical_path}));
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file, "critical_path": plan.critical_path, "simulated": plan.simulated}));
         } else {
             printer.out(&render::plan::human(&plan, printer));
         }

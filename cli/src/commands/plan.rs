@@ -123,6 +123,12 @@ pub fn state_dir(
     Ok((settings.state_dir.clone(), None))
 }
 
+/// Where a saved rehearsal plan made without `--state` keeps its rehearsal (state and world):
+/// beside the plan file, so that `rewind apply FILE --simulate` finds it.
+pub fn rehearsal_beside(plan_file: &std::path::Path) -> std::path::PathBuf {
+    plan_file.with_extension("rehearsal")
+}
+
 pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
     let settings = super::settings_for(&loaded.dir, global, None)?;
@@ -132,7 +138,10 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
         resubmit: args.resubmit.iter().cloned().collect(),
         simulated: args.sim.simulate,
     };
-    let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
+    let (dir, _tmp) = match &args.out {
+        Some(out) if args.sim.simulate && global.state.is_none() => (rehearsal_beside(out), None),
+        _ => state_dir(global, &args.sim, &settings)?,
+    };
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
     let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
@@ -170,10 +179,12 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     } else {
         printer.out(&render::plan::human(&plan, printer));
         if let Some(out) = &args.out {
-            let rehearsal = if args.sim.simulate {
-                format!(" --simulate --state {}", dir.display())
-            } else {
-                String::new()
+            let rehearsal = match (args.sim.simulate, &global.state) {
+                (true, Some(state)) => format!(" --simulate --state {}", state.display()),
+                (true, None) => {
+                    format!(" --simulate   (the rehearsal is kept in {})", dir.display())
+                }
+                (false, _) => String::new(),
             };
             printer.info(&format!(
                 "Saved the plan to {}. Run it with: rewind apply {}{rehearsal}",

@@ -236,7 +236,7 @@ impl Run<'_> {
         }
         crate::commands::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
         if printer.json {
-            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path}));
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path, "simulated": plan.simulated}));
         } else {
             printer.info(&format!(
                 "Drill `{}`: {} restore(s) onto scratch instances.",

@@ -265,6 +265,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     let rt = runtime()?;
     rt.block_on(async {
         let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
+        super::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
         let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
         if !args.offline {

@@ -97,6 +97,16 @@ pub async fn maybe_simulate(
     .map(Some)
 }
 
+/// A rehearsal on a PostgreSQL state keeps no world (there is no directory to keep it in):
+/// the next command starts a new one, and says so here.
+pub fn warn_unkept(rehearsal: Option<&Rehearsal>, printer: &Printer) {
+    if rehearsal.is_some_and(|r| r.place.is_none()) {
+        printer.error(
+            "Warning: a rehearsal on a PostgreSQL state keeps no simulated world; the next --simulate command starts a new one (use --state DIR for a kept rehearsal)",
+        );
+    }
+}
+
 /// After preflight in a rehearsal: the checks on what the world invented are assumed.
 pub fn mark_rehearsal(plan: &mut Plan, rehearsal: Option<&Rehearsal>) {
     if let Some(r) = rehearsal {

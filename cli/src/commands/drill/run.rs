@@ -225,6 +225,7 @@ impl Run<'_> {
         let printer = self.printer;
         let rehearsal =
             maybe_simulate(self.loaded, &self.args.sim, self.settings, &self.state_dir).await?;
+        crate::commands::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
         let providers = providers(cloud_config(
             self.loaded,

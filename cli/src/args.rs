@@ -185,6 +185,9 @@ pub enum DrillCommand {
         /// Also delete instances kept with `keep` (no end) or whose keep time has not run out.
         #[arg(long)]
         all: bool,
+        /// Clean up what rehearsal drills left, in the world kept beside `--state DIR`.
+        #[command(flatten)]
+        sim: SimulateArgs,
     },
 }
 
@@ -522,6 +525,14 @@ pub struct SimArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// Listen on PORT..PORT+7 (IAM, RDS, DDM, TaurusDB, CBR, DCS, EVS, DDS), so the printed
+    /// variables stay valid across restarts; free ports are picked when not given.
+    #[arg(long, value_name = "PORT")]
+    pub port_base: Option<u16>,
+    /// Write the world (built from the spec of -f, or --world) to FILE as YAML and exit:
+    /// a world file to start from.
+    #[arg(long, value_name = "FILE")]
+    pub write_world: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

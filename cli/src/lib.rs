@@ -52,6 +52,9 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         cli.global.verbose,
     );
     init_logging();
+    // Decided once, before any plugin starts: a rehearsal's plugins never see a real
+    // credential (docs/PROVIDER_PROTOCOL.md, "Rehearsal").
+    rewind_providers::external::set_rehearsal(rehearsing(&cli.command));
     let result = match cli.command {
         Command::Validate => commands::validate::exec(&cli.global, &printer),
         Command::Plan(a) => commands::plan::exec(&cli.global, &a, &printer),
@@ -62,7 +65,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::History(a) => commands::history::exec(&cli.global, &a, &printer),
         Command::Status => commands::status::exec(&cli.global, &printer),
         Command::Output(a) => commands::output::exec(&cli.global, &a, &printer),
-        Command::Sim(a) => commands::sim::exec(&a, &printer),
+        Command::Sim(a) => commands::sim::exec(&cli.global, &a, &printer),
         Command::Completions(a) => commands::completions::exec(&a, &printer),
         Command::Man => commands::man::exec(&printer),
         Command::Version => Ok(commands::version::exec(&printer)),
@@ -77,6 +80,20 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             render::errors::print(&e, &printer);
             ExitCode::from(1)
         }
+    }
+}
+
+/// Whether the command is a rehearsal (`--simulate`).
+fn rehearsing(command: &Command) -> bool {
+    match command {
+        Command::Plan(a) => a.sim.simulate,
+        Command::Apply(a) => a.sim.simulate,
+        Command::Init(a) => a.simulate,
+        Command::Drill(a) => match &a.command {
+            Some(args::DrillCommand::Cleanup { sim, .. }) => sim.simulate,
+            _ => a.run.sim.simulate,
+        },
+        _ => false,
     }
 }
 

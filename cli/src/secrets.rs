@@ -98,3 +98,51 @@ pub fn missing(plan: &rewind_engine::plan::Plan, secrets: &SpecSecrets) -> Vec<S
     }
     out
 }
+
+/// In a rehearsal, the secrets that are not set and get a throwaway value instead: each as
+/// "`OP` needs ${secrets.X}: why", for a warning. Outside a rehearsal, none.
+pub fn stand_ins(plan: &rewind_engine::plan::Plan, secrets: &SpecSecrets) -> Vec<String> {
+    if !secrets.rehearsal {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.action.submits()) {
+        for (_, reference) in step.spec.secret_refs() {
+            if let Err(why) = secrets.read(reference) {
+                out.push(format!("`{}` needs {reference}: {why}", step.name));
+            }
+        }
+    }
+    out
+}
+
+/// Prints one warning per secret a rehearsal stands in for: never silently replaced.
+pub fn warn_stand_ins(missing: &[String], printer: &crate::printer::Printer) {
+    for m in missing {
+        printer.error(&format!(
+            "Warning: {m}; the rehearsal uses a throwaway value (a real run would stop here)"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rehearsal_names_the_secret_it_stands_in_for() {
+        let sources = BTreeMap::from([(
+            "root".to_owned(),
+            SecretSource::Env("REWIND_TEST_SURELY_UNSET_VAR".to_owned()),
+        )]);
+        let rehearsal = SpecSecrets::new(sources.clone(), PathBuf::from("."), true);
+        let reference = SecretRef {
+            name: "secrets.root".to_owned(),
+        };
+        assert!(rehearsal.resolve(&reference).is_ok());
+        let why = rehearsal.read(&reference).err().unwrap_or_default();
+        assert!(why.contains("REWIND_TEST_SURELY_UNSET_VAR"), "{why}");
+        let real = SpecSecrets::new(sources, PathBuf::from("."), false);
+        assert!(real.resolve(&reference).is_err());
+    }
+}

@@ -13,23 +13,64 @@ use std::time::Duration;
 pub const DEFAULT_TIME_SCALE: f64 = 600.0;
 const DAY_MS: i64 = 86_400_000;
 
-/// A running rehearsal simulator and how to reach it.
+pub mod place;
+
+/// How often a running rehearsal saves its world, so that even a killed command leaves it.
+const SAVE_EVERY: Duration = Duration::from_millis(250);
+
+/// A running rehearsal simulator, how to reach it, and where its world is kept.
 pub struct Rehearsal {
     pub sim: Simulator,
     pub time_scale: f64,
+    pub place: Option<place::Place>,
+    pub meta: place::Meta,
+    saver: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// How far back a rehearsal world's restorable windows reach by default (the cloud's default
+/// backup retention).
+pub const WINDOW_DAYS: i64 = 7;
+/// The longest retention the cloud offers (RDS: 732 days): no invented window reaches further.
+pub const MAX_RETENTION_DAYS: i64 = 732;
+
+/// The one restorable-window model of every rehearsal (plan, apply, drill and init): the
+/// last [`WINDOW_DAYS`] days, stretched back to the earliest time asked for if that lies
+/// within [`MAX_RETENTION_DAYS`]. A time further back is outside the window, as in the cloud.
+pub fn restorable_window(now_ms: i64, earliest_asked: Option<i64>) -> (i64, i64) {
+    let default = now_ms - WINDOW_DAYS * DAY_MS;
+    let oldest = now_ms - MAX_RETENTION_DAYS * DAY_MS;
+    let start = match earliest_asked {
+        Some(t) if t >= oldest => default.min(t - DAY_MS / 24).max(oldest),
+        _ => default,
+    };
+    (start, now_ms)
 }
 
 /// A healthy world holding everything the spec references: instances active, backups
-/// complete, restorable windows from a day before the earliest restore time until now.
+/// complete, restorable windows as [`restorable_window`] says.
 pub fn world_for(spec: &Spec, now_ms: i64) -> World {
     let mut world = World::healthy(now_ms);
+    extend_for(&mut world, spec, now_ms);
+    world
+}
+
+/// Adds to `world` whatever the spec references and it lacks; returns the IDs it invented.
+pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<String> {
+    let before = world.ids();
+    if let Some(project) = &spec.cloud.project_id {
+        project.clone_into(&mut world.credentials.project.id);
+    }
+    if let Some(region) = &spec.cloud.region
+        && !world.credentials.project.name.starts_with(region.as_str())
+    {
+        region.clone_into(&mut world.credentials.project.name);
+    }
     let earliest = spec
         .ops
         .values()
         .filter_map(|o| o.spec.restore_time())
-        .min()
-        .unwrap_or(now_ms);
-    let window = (earliest.min(now_ms) - DAY_MS, now_ms);
+        .min();
+    let window = restorable_window(now_ms, earliest);
     let written: BTreeSet<String> = spec
         .ops
         .values()
@@ -167,7 +208,14 @@ pub fn world_for(spec: &Spec, now_ms: i64) -> World {
             }
         }
     }
+    // An output reference (`${restores.X.outputs.instance_id}`) is known only after apply:
+    // not an ID anyone could mistype.
     world
+        .ids()
+        .difference(&before)
+        .filter(|id| !id.contains("${"))
+        .cloned()
+        .collect()
 }
 
 /// The engine and a version its flavors serve, from an RDS flavor code (`rds.pg.n1.large`).
@@ -180,25 +228,43 @@ fn rds_engine_of(flavor: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Starts the simulator for a rehearsal.
+/// Starts the simulator for a rehearsal. Its world is, in order: the one kept at `place` by
+/// an earlier command (completed with whatever the spec names that it lacks), `--world FILE`,
+/// or one built from the spec.
 pub async fn start(
     spec: &Spec,
     args: &SimulateArgs,
     scale_setting: Option<f64>,
     seed: Option<u64>,
+    place: Option<place::Place>,
 ) -> Result<Rehearsal, CliError> {
     let now = jiff::Timestamp::now().as_millisecond();
-    let world = match &args.world {
-        Some(path) => {
-            let text = crate::load::read_text(path)?;
-            World::from_yaml(&text).map_err(|e| {
-                CliError::hint(
-                    format!("world file {}: {e}", path.display()),
-                    "see simulator/README.md for the format",
-                )
-            })?
+    let kept = match &place {
+        Some(p) => p.load()?,
+        None => None,
+    };
+    let (world, meta) = match (kept, &args.world) {
+        (Some((mut world, mut meta)), _) => {
+            meta.generation += 1;
+            // The world continues at its own simulated time, not at the wall clock.
+            let at = world.now.unwrap_or(now);
+            if args.world.is_none() {
+                meta.invented.extend(extend_for(&mut world, spec, at));
+            }
+            (world, meta)
         }
-        None => world_for(spec, now),
+        (None, Some(path)) => (read_world(path)?, place::Meta::default()),
+        (None, None) => {
+            let mut world = World::healthy(now);
+            let invented = extend_for(&mut world, spec, now);
+            (
+                world,
+                place::Meta {
+                    generation: 0,
+                    invented,
+                },
+            )
+        }
     };
     let time_scale = args
         .time_scale
@@ -212,16 +278,105 @@ pub async fn start(
     let config = SimConfig {
         world,
         time_scale,
-        seed: seed.unwrap_or(1),
+        seed: seed
+            .unwrap_or(1)
+            .wrapping_add(meta.generation.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         ..SimConfig::default()
     };
     let sim = rewind_sim::start(config)
         .await
         .map_err(|e| CliError::msg(format!("cannot start the simulator: {e}")))?;
-    Ok(Rehearsal { sim, time_scale })
+    let rehearsal = Rehearsal {
+        sim,
+        time_scale,
+        place,
+        meta,
+        saver: None,
+    };
+    Ok(rehearsal.keep_saving())
+}
+
+/// Reads a world file.
+pub fn read_world(path: &std::path::Path) -> Result<World, CliError> {
+    let text = crate::load::read_text(path)?;
+    World::from_yaml(&text).map_err(|e| {
+        CliError::hint(
+            format!("world file {}: {e}", path.display()),
+            "see simulator/README.md for the format",
+        )
+    })
 }
 
 impl Rehearsal {
+    /// A rehearsal without a kept world (`rewind init --simulate`).
+    pub fn unkept(sim: Simulator, time_scale: f64) -> Rehearsal {
+        Rehearsal {
+            sim,
+            time_scale,
+            place: None,
+            meta: place::Meta::default(),
+            saver: None,
+        }
+    }
+
+    /// The IDs the world invented for the spec: checks on them are assumed, not checked.
+    pub fn invented(&self) -> &BTreeSet<String> {
+        &self.meta.invented
+    }
+
+    /// The world as it is now, at its simulated time.
+    pub fn snapshot(&self) -> World {
+        self.sim.world_handle().snapshot()
+    }
+
+    fn save(&self) -> Result<(), String> {
+        match &self.place {
+            Some(p) => p.save(&self.snapshot(), &self.meta),
+            None => Ok(()),
+        }
+    }
+
+    /// Saves at once, then every [`SAVE_EVERY`] while the simulator runs.
+    fn keep_saving(mut self) -> Rehearsal {
+        let Some(place) = self.place.clone() else {
+            return self;
+        };
+        if let Err(e) = self.save() {
+            tracing::warn!(error = %e, "the rehearsal world could not be kept");
+        }
+        let sim_world = self.sim.world_handle();
+        let meta = self.meta.clone();
+        self.saver = Some(tokio::spawn(async move {
+            let mut last = String::new();
+            loop {
+                tokio::time::sleep(SAVE_EVERY).await;
+                let world = sim_world.snapshot();
+                let text = world.to_yaml().unwrap_or_default();
+                if text != last {
+                    if let Err(e) = place.save(&world, &meta) {
+                        tracing::warn!(error = %e, "the rehearsal world could not be kept");
+                    }
+                    last = text;
+                }
+            }
+        }));
+        self
+    }
+
+    /// Saves the world beside the state and stops the simulator. A world that cannot be
+    /// saved is a warning: the command itself is done.
+    pub async fn finish(mut self, printer: &crate::printer::Printer) {
+        if let Some(saver) = self.saver.take() {
+            saver.abort();
+        }
+        if let Err(e) = self.save() {
+            printer.error(&format!(
+                "Warning: the rehearsal world could not be kept ({e}); the next --simulate command on this state starts a new one"
+            ));
+        }
+        self.sim.shutdown().await;
+    }
+
     /// Provider configuration pointing every service at the simulator, with its credentials.
     pub fn cloud_config(&self) -> Result<CloudConfig, CliError> {
         let env: BTreeMap<String, String> = self
@@ -357,5 +512,44 @@ mod tests {
         assert_eq!(world.dds.instances["m2in02"].databases["shop"], ["orders"]);
         assert!(!world.dds.instances["m2in02"].restore_windows.is_empty());
         assert!(world.validate().is_ok());
+        // Kept beside the state as YAML, it reads back as it was.
+        let yaml = world.to_yaml().expect("yaml");
+        assert_eq!(World::from_yaml(&yaml).expect("reads back"), world);
+    }
+
+    #[test]
+    fn one_window_model_reaches_back_a_week_or_to_a_time_the_cloud_could_keep() {
+        let now = 1_800_000_000_000;
+        let week = now - WINDOW_DAYS * DAY_MS;
+        assert_eq!(restorable_window(now, None), (week, now));
+        // Yesterday: inside the default week.
+        assert_eq!(restorable_window(now, Some(now - DAY_MS)), (week, now));
+        // A month back: stretched to just before it.
+        let month = now - 30 * DAY_MS;
+        let (start, _) = restorable_window(now, Some(month));
+        assert!(start < month && start > month - DAY_MS);
+        // Six years back (a time in 2020): no cloud keeps that; the window stays a week.
+        assert_eq!(
+            restorable_window(now, Some(now - 6 * 365 * DAY_MS)),
+            (week, now)
+        );
+    }
+
+    #[test]
+    fn the_ids_the_spec_names_and_the_world_lacks_are_listed_as_invented() {
+        let now = 1_800_000_000_000;
+        let mut spec = Spec::default();
+        spec.ops.extend([decl(
+            "coll",
+            OpSpec::DdsCollections(DdsCollections {
+                instance_id: "typo-in02".to_owned(),
+                restore_collections: Vec::new(),
+            }),
+        )]);
+        let mut world = World::healthy(now);
+        let invented = extend_for(&mut world, &spec, now);
+        assert_eq!(invented.into_iter().collect::<Vec<_>>(), ["typo-in02"]);
+        // Already there the next time: nothing new is invented.
+        assert!(extend_for(&mut world, &spec, now).is_empty());
     }
 }

@@ -155,7 +155,8 @@ fn refuses_to_overwrite_without_force_and_is_deterministic() {
 #[test]
 fn a_time_outside_the_window_is_a_clear_error() {
     let sb = Sandbox::new();
-    let old = jiff::Timestamp::now().as_second() - 30 * 86_400;
+    // Older than any cloud keeps (RDS: 732 days), so outside every rehearsal window too.
+    let old = jiff::Timestamp::now().as_second() - 800 * 86_400;
     let at = jiff::Timestamp::from_second(old).expect("time").to_string();
     let run = init_ddm(&sb, &at, &[]);
     assert_eq!(run.code, 1, "{run:?}");

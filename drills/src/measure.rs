@@ -250,6 +250,7 @@ mod tests {
                 started_at: at(from),
                 duration: Duration::from_secs(secs),
                 timed_out: false,
+                not_run: false,
             },
         }
     }

@@ -159,3 +159,83 @@ fn write_all_writes_the_four_files() {
     );
     assert!(!html.contains("<link") && !html.contains("<script"));
 }
+
+#[test]
+fn probes_that_did_not_run_keep_the_drill_from_passing() {
+    let mut r = sample::report(at(), false);
+    assert!(r.passed);
+    let spec = rewind_drills::ProbeSpec::from_value(&serde_json::json!({
+        "name": "cache-ping", "tcp": {}
+    }))
+    .expect("probe spec");
+    let skipped = rewind_drills::ProbeResult::skipped(&spec, "the simulator made up 192.0.2.40");
+    assert!(!skipped.passed && !skipped.fails_drill());
+    r.probes.push(rewind_drills::DrillProbe {
+        operation: "node-b".into(),
+        result: skipped,
+    });
+    let r = r.finalized();
+    assert!(!r.passed, "a drill with an unrun probe passed");
+    assert_eq!(r.probes_not_run(), 1);
+    assert_eq!(r.verdict_word(), "INCOMPLETE");
+    assert!(
+        r.failures()
+            .iter()
+            .any(|f| f.starts_with(&format!("1 of {} probe(s) did not run", r.probes.len()))),
+        "{:?}",
+        r.failures()
+    );
+    let md = markdown::render(&r);
+    assert!(md.starts_with("# Drill `nightly-ddm`: INCOMPLETE"), "{md}");
+    assert!(md.contains("REHEARSAL (simulated)"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&report::to_json(&r)).expect("json");
+    assert_eq!(json["passed"], false);
+    assert!(
+        json["probes"]
+            .as_array()
+            .expect("probes")
+            .iter()
+            .any(|p| p["not_run"] == true)
+    );
+    let html = report::html::render(&r);
+    assert!(html.contains(">INCOMPLETE<"), "verdict badge");
+    let junit = report::junit::render(&r);
+    let doc = roxmltree::Document::parse(&junit).expect("junit.xml parses");
+    let unrun = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("cache-ping"))
+        .expect("the unrun probe's case");
+    assert!(
+        unrun.children().any(|c| c.has_tag_name("failure")),
+        "a probe that did not run reads as a pass in junit.xml"
+    );
+    assert!(
+        doc.root_element()
+            .attribute("name")
+            .is_some_and(|n| n.ends_with("(rehearsal)"))
+    );
+}
+
+#[test]
+fn the_timeline_fits_the_run_and_marks_a_budget_far_beyond() {
+    let mut r = sample::report(at(), false);
+    // A 12-minute run against a 2-day budget.
+    r.rto.result.budget = Some(Duration::from_secs(2 * 86_400));
+    let html = report::html::render(&r);
+    let span: f64 = html
+        .split("data-span-ms=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .and_then(|t| t.parse().ok())
+        .expect("data-span-ms");
+    let run_ms = r.span().as_secs_f64() * 1000.0;
+    assert!(
+        span < run_ms * 1.5,
+        "the axis ({span} ms) is stretched beyond the run ({run_ms} ms)"
+    );
+    assert!(
+        html.contains("class=\"mark budget beyond\""),
+        "no budget mark"
+    );
+    assert!(html.contains("RTO budget 2d"), "budget label");
+}

@@ -28,6 +28,7 @@ pub async fn run(plan: &mut Plan, providers: &Providers, parallelism: usize) {
                     name: "preflight".to_owned(),
                     passed: false,
                     observed: e.message,
+                    assumed: false,
                 }],
             };
             (i, checks)

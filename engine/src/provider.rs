@@ -196,6 +196,10 @@ pub struct Check {
     pub passed: bool,
     /// The value seen in the cloud, e.g. "ACTIVE".
     pub observed: String,
+    /// Answered by something a rehearsal invented (see [`crate::plan::mark_assumed`]), so it
+    /// checked nothing real.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub assumed: bool,
 }
 
 /// Why a submit did not yield a handle.

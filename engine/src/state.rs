@@ -116,6 +116,9 @@ pub struct RunEntry {
     /// is left. Older states have none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub planned: Vec<String>,
+    /// A rehearsal (`--simulate`), copied from [`crate::plan::Plan::simulated`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@ pub fn check(name: impl Into<String>, passed: bool, observed: impl Into<String>)
         name: name.into(),
         passed,
         observed: observed.into(),
+        assumed: false,
     }
 }
 

@@ -271,7 +271,7 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let (ip, port) = inst
         .address
         .as_ref()
-        .map_or(("192.168.0.40", 6379), |a| (a.ip.as_str(), a.port));
+        .map_or(("192.0.2.40", 6379), |a| (a.ip.as_str(), a.port));
     let mut body = json!({
         "instance_id": id,
         "name": name_or(&inst.name, "dcs", id),
@@ -290,7 +290,7 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         "vpc_name": "vpc-default",
         "subnet_id": "subnet-sim",
         "subnet_name": "subnet-sim",
-        "subnet_cidr": "192.168.0.0/24",
+        "subnet_cidr": "192.0.2.0/24",
         "security_group_id": "securitygroup-sim",
         "security_group_name": "securitygroup-sim",
         "created_at": "2025-01-01T00:00:00.000Z",
@@ -372,7 +372,7 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
             let (ip, port) = i
                 .address
                 .as_ref()
-                .map_or(("192.168.0.40", 6379), |a| (a.ip.as_str(), a.port));
+                .map_or(("192.0.2.40", 6379), |a| (a.ip.as_str(), a.port));
             json!({
                 "instance_id": id,
                 "name": name_or(&i.name, "dcs", id),

@@ -563,7 +563,7 @@ fn restorable_data_node(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
                 "available": reason.is_none(),
                 "unavailable_reason": reason.unwrap_or(""),
                 "vpc_name": i.vpc_name,
-                "private_ip": "192.168.0.10",
+                "private_ip": "192.0.2.10",
             })
         })
         .collect();
@@ -646,7 +646,7 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         "subnet_id": "subnet-sim",
         "security_group_id": "sg-sim",
         "node_count": 2,
-        "access_ip": "192.168.0.30",
+        "access_ip": "192.0.2.30",
         "access_port": "5066",
         "node_status": node_status,
         "core_count": "4",
@@ -654,9 +654,9 @@ fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         "project_id": cx.pid,
         "engine_version": d.version,
         "nodes": [
-            { "status": node_status, "port": "5066", "ip": "192.168.0.31",
+            { "status": node_status, "port": "5066", "ip": "192.0.2.31",
               "group_id": format!("{id}gr09"), "node_id": format!("{id}no01") },
-            { "status": node_status, "port": "5066", "ip": "192.168.0.32",
+            { "status": node_status, "port": "5066", "ip": "192.0.2.32",
               "group_id": format!("{id}gr09"), "node_id": format!("{id}no02") },
         ],
         "admin_user_name": "root",

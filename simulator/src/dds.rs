@@ -136,7 +136,7 @@ fn instance_json(id: &str, inst: &DdsInstance) -> Value {
             let entry = i == 0 && (*kind == "mongos" || !sharded);
             let ip = match (&inst.address, entry) {
                 (Some(a), true) => a.ip.clone(),
-                _ => format!("192.168.0.{}", 20 + n),
+                _ => format!("192.0.2.{}", 20 + n),
             };
             let role = match (*kind, i) {
                 ("mongos", _) => "master",

@@ -365,8 +365,41 @@ impl Simulator {
         })
     }
 
+    /// A handle that reads the world while the simulator runs, e.g. to keep it on disk.
+    pub fn world_handle(&self) -> WorldHandle {
+        WorldHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Stops accepting connections and waits (briefly) for open ones to finish.
     pub async fn shutdown(mut self) {
         self.servers.shutdown(Duration::from_secs(2)).await;
+    }
+}
+
+/// Reads the world of a running simulator; cloning is cheap.
+#[derive(Clone)]
+pub struct WorldHandle {
+    shared: Arc<state::Shared>,
+}
+
+impl std::fmt::Debug for WorldHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorldHandle").finish_non_exhaustive()
+    }
+}
+
+impl WorldHandle {
+    /// The world settled to the current simulated time, with `now` set to that time, so that
+    /// a simulator started from it continues where this one is.
+    pub fn snapshot(&self) -> World {
+        let now = self.shared.clock.now_ms();
+        let mut world = self.shared.with_state(|st| {
+            st.settle(now);
+            st.world.clone()
+        });
+        world.now = Some(now);
+        world
     }
 }

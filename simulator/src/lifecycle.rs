@@ -172,6 +172,11 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                     .rds
                     .backups
                     .retain(|_, b| &b.instance_id != instance_id);
+                // A DDM instance no longer lists a deleted data node, so the world stays one
+                // that `World::validate` accepts (and a kept rehearsal world reloads).
+                for ddm in world.ddm.instances.values_mut() {
+                    ddm.data_nodes.retain(|dn| dn != instance_id);
+                }
             } else if let Some(inst) = world.rds.instances.get_mut(instance_id) {
                 inst.deleting = false;
             }

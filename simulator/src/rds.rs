@@ -265,7 +265,7 @@ pub(crate) fn flavor_engine(engine: &str) -> &'static str {
 pub(crate) fn instance_json(id: &str, inst: &RdsInstance) -> Value {
     let name = name_or(&inst.name, "rds", id);
     let (ip, port) = inst.address.as_ref().map_or_else(
-        || ("192.168.0.10".to_owned(), default_port(&inst.engine)),
+        || ("192.0.2.10".to_owned(), default_port(&inst.engine)),
         |a| (a.ip.clone(), a.port),
     );
     let flavor = if inst.flavor_ref.is_empty() {

@@ -51,6 +51,8 @@ struct CreateBody {
     availability_zone: String,
     vpc_id: String,
     subnet_id: String,
+    // Accepted as the API accepts it, never reported: it is a real address.
+    #[allow(dead_code)]
     data_vip: Option<String>,
     security_group_id: Option<String>,
     restore_point: RestorePointWire,
@@ -151,11 +153,10 @@ fn create(cx: &mut Ctx<'_>) -> ApiResult {
         .st
         .world
         .new_address(&body.name)
+        // Not `data_vip`: that is a real address in the caller's subnet, and a rehearsal must
+        // never point a probe at it. Only a world file maps a real address.
         .unwrap_or_else(|| Address {
-            ip: body
-                .data_vip
-                .clone()
-                .unwrap_or_else(|| made_up_ip(&instance_id)),
+            ip: made_up_ip(&instance_id),
             port,
         });
     let instance = RdsInstance {
@@ -238,12 +239,14 @@ fn created_json(id: &str, body: &CreateBody, source: &RdsInstance, port: u16) ->
     out
 }
 
-/// A private IP in 192.168.0.0/16 derived from the ID, so that new instances differ.
+/// An address from the documentation ranges of RFC 5737 (192.0.2.0/24, 198.51.100.0/24,
+/// 203.0.113.0/24) derived from the ID, so that new instances differ and none routes anywhere.
 fn made_up_ip(id: &str) -> String {
     let sum = id.bytes().fold(0u32, |acc, b| {
         acc.wrapping_mul(31).wrapping_add(u32::from(b))
     });
-    format!("192.168.{}.{}", 1 + sum % 250, 2 + (sum / 250) % 250)
+    let net = ["192.0.2", "198.51.100", "203.0.113"][(sum % 3) as usize];
+    format!("{net}.{}", 1 + (sum / 3) % 254)
 }
 
 /// 4 to 64 characters, a letter first, then letters, digits, `-` and `_`.

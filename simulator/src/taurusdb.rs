@@ -148,7 +148,7 @@ fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
         .map_or("8.0", |i| i.version.as_str());
     let entities = json!({
         "instance": {
-            "endpoint": "192.168.0.20:3306",
+            "endpoint": "192.0.2.20:3306",
             "type": "Cluster",
             "datastore": { "type": DATASTORE, "version": version },
         },
@@ -164,7 +164,7 @@ fn instance_json(id: &str, inst: &TaurusdbInstance, pid: &str) -> Value {
     let node = |n: u8, role: &str| {
         json!({
             "id": format!("{id}no0{n}"), "name": format!("{name}_node0{n}"), "type": role,
-            "status": inst.status, "port": 3306, "private_read_ips": [format!("192.168.0.16{n}")],
+            "status": inst.status, "port": 3306, "private_read_ips": [format!("192.0.2.16{n}")],
             "volume": { "type": "POOL", "used": 0.07 }, "az_code": "eu-de-01",
             "region_code": "eu-de", "flavor_id": "3169caaf-6c2f-41d5-aadd-c8fc3d83597e",
             "flavor_ref": FLAVOR, "max_connections": 10000, "vcpus": 4, "ram": 32,
@@ -185,7 +185,7 @@ fn instance_json(id: &str, inst: &TaurusdbInstance, pid: &str) -> Value {
         "created": CREATED,
         "updated": CREATED,
         "public_ips": [],
-        "private_write_ips": ["192.168.0.20"],
+        "private_write_ips": ["192.0.2.20"],
         "db_user_name": "root",
         "port": 3306,
         "vpc_id": VPC,
@@ -201,7 +201,7 @@ fn instance_json(id: &str, inst: &TaurusdbInstance, pid: &str) -> Value {
         "tags": [],
         "configuration_id": format!("{id}pr07"),
         "dedicated_resource_id": "",
-        "proxies": [{ "pool_id": format!("{id}po01"), "address": "192.168.0.76", "name": "proxy" }],
+        "proxies": [{ "pool_id": format!("{id}po01"), "address": "192.0.2.76", "name": "proxy" }],
     })
 }
 
@@ -214,7 +214,7 @@ fn list_item_json(id: &str, inst: &TaurusdbInstance) -> Value {
         "status": inst.status,
         "port": 3306,
         "type": "Cluster",
-        "private_ips": ["192.168.0.20"],
+        "private_ips": ["192.0.2.20"],
         "db_user_name": "root",
         "region": "eu-de",
         "datastore": { "type": DATASTORE, "version": inst.version, "kernel_version": KERNEL },

@@ -58,6 +58,31 @@ impl World {
         Ok(world)
     }
 
+    /// The world as YAML, which [`World::from_yaml`] reads back unchanged.
+    pub fn to_yaml(&self) -> Result<String, SimError> {
+        serde_saphyr::to_string(self).map_err(|e| SimError::World(e.to_string()))
+    }
+
+    /// Every instance, backup, server, volume and snapshot ID the world holds (not jobs).
+    pub fn ids(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        out.extend(self.rds.instances.keys().cloned());
+        out.extend(self.rds.backups.keys().cloned());
+        out.extend(self.ddm.instances.keys().cloned());
+        out.extend(self.ddm.backups.keys().cloned());
+        out.extend(self.taurusdb.instances.keys().cloned());
+        out.extend(self.taurusdb.backups.keys().cloned());
+        out.extend(self.cbr.backups.keys().cloned());
+        out.extend(self.cbr.servers.keys().cloned());
+        out.extend(self.dcs.instances.keys().cloned());
+        out.extend(self.dcs.backups.keys().cloned());
+        out.extend(self.evs.volumes.keys().cloned());
+        out.extend(self.evs.snapshots.keys().cloned());
+        out.extend(self.dds.instances.keys().cloned());
+        out.extend(self.dds.backups.keys().cloned());
+        out
+    }
+
     /// Default credentials (one user with a password, one AK/SK pair, project `eu-de`), the
     /// clock starting at `now_ms`, and nothing else.
     pub fn healthy(now_ms: i64) -> World {

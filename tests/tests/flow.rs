@@ -118,10 +118,7 @@ fn a_budget_above_the_simulators_limit_still_converges_with_one_post_per_restore
         })
         .await
         .expect("simulator starts");
-        let rehearsal = Rehearsal {
-            sim,
-            time_scale: scale,
-        };
+        let rehearsal = Rehearsal::unkept(sim, scale);
         let mut config = rehearsal.cloud_config().expect("config");
         config.rate_limits = RateLimits {
             per_minute: 1_000_000,

@@ -73,6 +73,32 @@ pub fn read_saved_plan(path: &std::path::Path) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
+/// A rehearsal plan never runs against the cloud, and a plan checked against the cloud never
+/// runs in a rehearsal: what it checked would not be what it runs against.
+fn refuse_other_world(
+    plan_simulated: bool,
+    simulate: bool,
+    path: &std::path::Path,
+) -> Result<(), CliError> {
+    match (plan_simulated, simulate) {
+        (true, false) => Err(CliError::hint(
+            format!(
+                "{} is a rehearsal plan (made with --simulate); it cannot run against the real cloud",
+                path.display()
+            ),
+            "apply it with --simulate (and the same --state), or make a real plan without --simulate",
+        )),
+        (false, true) => Err(CliError::hint(
+            format!(
+                "{} was planned against the real cloud; a rehearsal (--simulate) does not run it",
+                path.display()
+            ),
+            "make a rehearsal plan with `rewind plan --simulate --out FILE`",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The advice of each unknown operation whose provider has one of its own, by name.
 fn unknown_advice(
     plan: &Plan,
@@ -233,6 +259,9 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         workspace: global.workspace.clone(),
         ..*global
     };
+    if let (Some(saved), Some(path)) = (&saved, &args.plan) {
+        refuse_other_world(saved.simulated, args.sim.simulate, path)?;
+    }
     let loaded = load::load(&global)?;
     let parallelism = args.parallelism.map(|n| n as usize);
     let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
@@ -241,7 +270,16 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     // state is opened or anything is sent: a saved plan was checked when it was made, but
     // the plugin or the spec beside it may have changed since.
     super::validate::plugin_checks(&global, &loaded, printer)?;
-    let (dir, _tmp) = state_dir(&global, &args.sim, &settings)?;
+    let (dir, _tmp) = match &args.plan {
+        Some(p)
+            if args.sim.simulate
+                && global.state.is_none()
+                && super::plan::rehearsal_beside(p).exists() =>
+        {
+            (super::plan::rehearsal_beside(p), None)
+        }
+        _ => state_dir(&global, &args.sim, &settings)?,
+    };
     let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
     // A saved plan runs exactly the part of the spec it was made for.
     let targeting = match &saved {
@@ -257,6 +295,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
         targeting,
+        simulated: args.sim.simulate,
     };
     super::plan::check_targeting(&loaded, &options)?;
     for name in &options.resubmit {
@@ -283,6 +322,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         loaded.dir.clone(),
         args.sim.simulate,
     ));
+    crate::secrets::warn_stand_ins(&crate::secrets::stand_ins(&plan, &secrets), printer);
     let missing = crate::secrets::missing(&plan, &secrets);
     if !missing.is_empty() {
         return Err(CliError::hint(
@@ -296,15 +336,17 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     }
     let rt = runtime()?;
     rt.block_on(async {
-        let rehearsal = maybe_simulate(&loaded, &args.sim, &settings).await?;
+        let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
+        super::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
         let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
         if !args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
         }
         advise_blocked(&mut plan, &providers);
+        super::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
         if printer.json {
-            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file, "critical_path": plan.critical_path}));
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file, "critical_path": plan.critical_path, "simulated": plan.simulated}));
         } else {
             printer.out(&render::plan::human(&plan, printer));
         }
@@ -352,10 +394,10 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         let mut terminal;
         let mut json;
         let hooks: &mut dyn ApplyHooks = if printer.json {
-            json = JsonHooks::new(printer);
+            json = JsonHooks::new(printer).scaled(time_scale);
             &mut json
         } else {
-            terminal = TerminalHooks::new(printer);
+            terminal = TerminalHooks::new(printer).scaled(time_scale);
             &mut terminal
         };
         let mut run = history::start(&mut *state, "apply", &loaded, &plan, args.approver.as_deref())?;
@@ -387,7 +429,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
                 let subs: u32 = r.sim.submissions().values().sum();
                 printer.info(&format!("Rehearsal: the simulator accepted {subs} restore request(s); nothing real was touched."));
             }
-            r.sim.shutdown().await;
+            r.finish(printer).await;
         }
         Ok(if outcome.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
     })

@@ -70,6 +70,7 @@ pub fn start(
     let spec_bytes = std::fs::read(&loaded.compiled.file).unwrap_or_default();
     let plan_json = serde_json::to_vec(plan).map_err(|e| CliError::msg(e.to_string()))?;
     let run = RunEntry {
+        simulated: plan.simulated,
         id,
         command: command.to_owned(),
         spec_file: loaded.compiled.file.clone(),
@@ -159,13 +160,14 @@ pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<Ex
                     });
                     let _ = writeln!(
                         out,
-                        "{:>4}  {}  {:<18} {:<24} {:>3} job(s)  {}",
+                        "{:>4}  {}  {:<18} {:<24} {:>3} job(s)  {}{}",
                         r.id,
                         when(r.started_at),
                         commit,
                         r.approver,
                         r.jobs.len(),
-                        r.outcome
+                        r.outcome,
+                        if r.simulated { "  (rehearsal)" } else { "" }
                     );
                 }
                 printer.out(&out);
@@ -188,6 +190,12 @@ pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<Ex
 fn show(r: &RunEntry) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Run {}: {} of {}", r.id, r.command, r.spec_file);
+    if r.simulated {
+        let _ = writeln!(
+            out,
+            "  REHEARSAL:   simulated (--simulate); nothing real was touched"
+        );
+    }
     let commit = match (&r.git_commit, r.git_dirty) {
         (Some(c), Some(true)) => format!("{c} (with uncommitted changes)"),
         (Some(c), _) => c.clone(),

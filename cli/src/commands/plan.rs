@@ -75,11 +75,13 @@ pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {
         .collect())
 }
 
-/// Starts the rehearsal simulator when asked for.
+/// Starts the rehearsal simulator when asked for, over the world kept beside the state at
+/// `state_dir` if there is one.
 pub async fn maybe_simulate(
     loaded: &Loaded,
     args: &SimulateArgs,
     settings: &Settings,
+    state_dir: &std::path::Path,
 ) -> Result<Option<Rehearsal>, CliError> {
     if !args.simulate {
         return Ok(None);
@@ -89,9 +91,27 @@ pub async fn maybe_simulate(
         args,
         settings.sim_time_scale,
         settings.sim_seed,
+        simulate::place::Place::beside(state_dir),
     )
     .await
     .map(Some)
+}
+
+/// A rehearsal on a PostgreSQL state keeps no world (there is no directory to keep it in):
+/// the next command starts a new one, and says so here.
+pub fn warn_unkept(rehearsal: Option<&Rehearsal>, printer: &Printer) {
+    if rehearsal.is_some_and(|r| r.place.is_none()) {
+        printer.error(
+            "Warning: a rehearsal on a PostgreSQL state keeps no simulated world; the next --simulate command starts a new one (use --state DIR for a kept rehearsal)",
+        );
+    }
+}
+
+/// After preflight in a rehearsal: the checks on what the world invented are assumed.
+pub fn mark_rehearsal(plan: &mut Plan, rehearsal: Option<&Rehearsal>) {
+    if let Some(r) = rehearsal {
+        plan::mark_assumed(plan, r.invented());
+    }
 }
 
 /// State for a command: a throw-away directory for rehearsals (unless `--state` was given),
@@ -113,6 +133,12 @@ pub fn state_dir(
     Ok((settings.state_dir.clone(), None))
 }
 
+/// Where a saved rehearsal plan made without `--state` keeps its rehearsal (state and world):
+/// beside the plan file, so that `rewind apply FILE --simulate` finds it.
+pub fn rehearsal_beside(plan_file: &std::path::Path) -> std::path::PathBuf {
+    plan_file.with_extension("rehearsal")
+}
+
 pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let loaded = load::load(global)?;
     let settings = super::settings_for(&loaded.dir, global, None)?;
@@ -121,9 +147,13 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
         targeting: args.targeting.targeting(),
+        simulated: args.sim.simulate,
     };
     check_targeting(&loaded, &options)?;
-    let (dir, _tmp) = state_dir(global, &args.sim, &settings)?;
+    let (dir, _tmp) = match &args.out {
+        Some(out) if args.sim.simulate && global.state.is_none() => (rehearsal_beside(out), None),
+        _ => state_dir(global, &args.sim, &settings)?,
+    };
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
     let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
@@ -146,12 +176,13 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     if !args.offline {
         let rt = runtime()?;
         rt.block_on(async {
-            let rehearsal = maybe_simulate(&loaded, &args.sim, &settings).await?;
+            let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
             let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
             advise_blocked(&mut plan, &providers);
+            mark_rehearsal(&mut plan, rehearsal.as_ref());
             if let Some(r) = rehearsal {
-                r.sim.shutdown().await;
+                r.finish(printer).await;
             }
             Ok::<(), CliError>(())
         })?;
@@ -169,8 +200,15 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     } else {
         printer.out(&render::plan::human(&plan, printer));
         if let Some(out) = &args.out {
+            let rehearsal = match (args.sim.simulate, &global.state) {
+                (true, Some(state)) => format!(" --simulate --state {}", state.display()),
+                (true, None) => {
+                    format!(" --simulate   (the rehearsal is kept in {})", dir.display())
+                }
+                (false, _) => String::new(),
+            };
             printer.info(&format!(
-                "Saved the plan to {}. Run it with: rewind apply {}",
+                "Saved the plan to {}. Run it with: rewind apply {}{rehearsal}",
                 out.display(),
                 out.display()
             ));

@@ -1,38 +1,69 @@
-//! `rewind sim`: the OTC API simulator as a foreground process.
+//! `rewind sim`: the OTC API simulator as a foreground process, its world built from a spec.
 
-use crate::args::SimArgs;
+use crate::args::{Global, SimArgs};
 use crate::error::CliError;
 use crate::printer::Printer;
-use rewind_sim::{SimConfig, World};
+use rewind_sim::{Ports, SimConfig, World};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-pub fn exec(args: &SimArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+/// The default of `-f`: `rewind sim` builds from it only when it is there.
+const DEFAULT_SPEC: &str = "restore.yaml";
+
+/// The world to serve: `--world FILE`, else the one `--simulate` would build for the spec of
+/// `-f` (when one is named or `restore.yaml` is here), else an empty healthy one.
+fn world(global: &Global, args: &SimArgs, printer: &Printer) -> Result<World, CliError> {
     let now = jiff::Timestamp::now().as_millisecond();
-    let world = match &args.world {
-        Some(path) => {
-            let text = crate::load::read_text(path)?;
-            World::from_yaml(&text).map_err(|e| {
-                CliError::hint(
-                    format!("world file {}: {e}", path.display()),
-                    "see simulator/README.md for the format",
-                )
-            })?
-        }
-        None => World::healthy(now),
-    };
+    if let Some(path) = &args.world {
+        return crate::simulate::read_world(path);
+    }
+    let named = global.file.as_os_str() != DEFAULT_SPEC;
+    if !named && !global.file.exists() {
+        return Ok(World::healthy(now));
+    }
+    let loaded = crate::load::load(global)?;
+    let mut world = World::healthy(now);
+    let invented = crate::simulate::extend_for(&mut world, &loaded.compiled.spec, now);
+    printer.info(&format!(
+        "The world holds the {} resource(s) {} names.",
+        invented.len(),
+        loaded.compiled.file
+    ));
+    Ok(world)
+}
+
+pub fn exec(global: &Global, args: &SimArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let world = world(global, args, printer)?;
+    if let Some(out) = &args.write_world {
+        let yaml = world
+            .to_yaml()
+            .map_err(|e| CliError::msg(format!("cannot write the world: {e}")))?;
+        std::fs::write(out, yaml)
+            .map_err(|e| CliError::msg(format!("cannot write {}: {e}", out.display())))?;
+        printer.info(&format!(
+            "Wrote the world to {}. Serve it with: rewind sim --world {}",
+            out.display(),
+            out.display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     if !(args.time_scale >= 0.0 && args.time_scale.is_finite()) {
         return Err(CliError::msg(format!(
             "--time-scale must be 0 or more, not {}",
             args.time_scale
         )));
     }
+    if args.port_base.is_some_and(|p| p == 0 || p > u16::MAX - 7) {
+        return Err(CliError::msg(
+            "--port-base must leave room for 8 ports: 1 to 65528",
+        ));
+    }
     let config = SimConfig {
         listen: args.listen,
         seed: args.seed,
         time_scale: args.time_scale,
         world,
-        ..SimConfig::default()
+        ports: args.port_base.map(Ports::from_base),
     };
     let rt = super::plan::runtime()?;
     rt.block_on(async {

@@ -122,7 +122,9 @@ fn details(s: &Step) -> String {
     if !s.checks.is_empty() {
         out.push_str("- checks:\n");
         for c in &s.checks {
-            let mark = if c.passed {
+            let mark = if c.passed && c.assumed {
+                ":warning: assumed"
+            } else if c.passed {
                 ":white_check_mark:"
             } else {
                 ":x: **failed**"
@@ -181,10 +183,16 @@ fn summary_table(plan: &Plan) -> String {
 /// `<details>` block per operation, dropped from the end when the body would grow too long.
 pub fn plan(plan: &Plan) -> String {
     let mut out = String::new();
+    if plan.simulated {
+        let _ = writeln!(out, "> **{}**\n", super::plan::REHEARSAL_BANNER);
+    }
     let _ = writeln!(out, "{}", summary_line(plan));
     out.push_str(&summary_table(plan));
     out.push('\n');
     let _ = writeln!(out, "Spec `{}`.", plan.spec_file.replace('`', "'"));
+    if !plan.invented.is_empty() {
+        let _ = writeln!(out, "{}", esc(&super::plan::invented_line(&plan.invented)));
+    }
     if !plan.left_out.is_empty() {
         let left: Vec<String> = plan.left_out.iter().map(|n| esc(n)).collect();
         let _ = writeln!(

@@ -93,7 +93,9 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
         }
     }
     for c in &s.checks {
-        let mark = if c.passed {
+        let mark = if c.passed && c.assumed {
+            p.paint("assumed", Style::Yellow)
+        } else if c.passed {
             p.paint("ok  ", Style::Green)
         } else {
             p.paint("FAIL", Style::Red)
@@ -128,6 +130,9 @@ fn body(out: &mut String, s: &Step, p: &Printer) {
 
 pub fn human(plan: &Plan, p: &Printer) -> String {
     let mut out = String::new();
+    if plan.simulated {
+        let _ = writeln!(out, "{}\n", p.paint(REHEARSAL_BANNER, Style::Yellow));
+    }
     if !plan.has_changes() && plan.summary.blocked == 0 {
         let _ = writeln!(
             out,
@@ -184,15 +189,39 @@ pub fn human(plan: &Plan, p: &Printer) -> String {
     if !cp.names.is_empty() {
         let _ = writeln!(
             out,
-            "Critical path (expected {}): {}",
+            "Critical path (expected {}{}): {}",
             duration_text(cp.duration_ms),
+            if plan.simulated {
+                " in the real cloud; the rehearsal's simulated jobs take the world's durations"
+            } else {
+                ""
+            },
             cp.names.join(" -> ")
         );
     }
     if !plan.preflight {
         let _ = writeln!(out, "Preflight checks were skipped (--offline).");
     }
+    if !plan.invented.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(&invented_line(&plan.invented), Style::Yellow)
+        );
+    }
     out
+}
+
+/// The first line of every rehearsal plan, in each rendering.
+pub const REHEARSAL_BANNER: &str = "REHEARSAL (--simulate): against the simulator; nothing real was checked and nothing real will be touched.";
+
+/// The IDs a rehearsal made up, so that a mistyped one stands out.
+pub fn invented_line(ids: &[String]) -> String {
+    format!(
+        "The rehearsal invented {} resource(s) the spec names, so the checks on them are assumed, not checked (a typo would pass here): {}",
+        ids.len(),
+        ids.join(", ")
+    )
 }
 
 /// An expected duration, to the minute once it is long: `45s`, `12m`, `1h 05m`.

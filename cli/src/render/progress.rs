@@ -13,6 +13,20 @@ pub struct TerminalHooks {
     bars: BTreeMap<String, ProgressBar>,
     /// What each bar says besides its progress ("running (job-1)").
     status: BTreeMap<String, String>,
+    /// Simulated seconds per real second: a rehearsal shows durations and ETAs in the
+    /// simulator's time, the clock its jobs and budgets run on (1 against the cloud).
+    time_scale: f64,
+}
+
+/// A real duration in the time of a run whose clock runs `scale` times faster.
+fn scaled_ms(ms: u64, scale: f64) -> u64 {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let out = (ms as f64 * scale).clamp(0.0, 1e15) as u64;
+    out
 }
 
 /// A remaining time for people: `≥ 4m 10s left`, rounded to what matters.
@@ -38,7 +52,15 @@ impl TerminalHooks {
             multi: MultiProgress::with_draw_target(target),
             bars: BTreeMap::new(),
             status: BTreeMap::new(),
+            time_scale: 1.0,
         }
+    }
+
+    /// Shows durations and ETAs in a rehearsal's simulated time.
+    #[must_use]
+    pub fn scaled(mut self, time_scale: f64) -> Self {
+        self.time_scale = time_scale;
+        self
     }
 
     fn line(&self, text: &str) {
@@ -109,7 +131,7 @@ impl ApplyHooks for TerminalHooks {
                     b.set_position(u64::from(pct.whole()));
                     let status = self.status.get(name).map_or("running", String::as_str);
                     let eta = eta_ms
-                        .map(|ms| format!(", {}", eta_text(ms)))
+                        .map(|ms| format!(", {}", eta_text(scaled_ms(ms, self.time_scale))))
                         .unwrap_or_default();
                     b.set_message(format!("{status}  {pct}{eta}"));
                 }
@@ -132,10 +154,15 @@ impl ApplyHooks for TerminalHooks {
                     .filter(|_| outputs.contains_key("private_ip") || outputs.contains_key("port"))
                     .map(|id| format!(", created {id}"))
                     .unwrap_or_default();
+                let simulated = if (self.time_scale - 1.0).abs() > f64::EPSILON {
+                    " simulated"
+                } else {
+                    ""
+                };
                 self.line(&format!(
-                    "{} {name}: restored ({:.1}s){created}",
+                    "{} {name}: restored ({:.1}s{simulated}){created}",
                     p.paint("✓", Style::Green),
-                    *elapsed_ms as f64 / 1000.0
+                    scaled_ms(*elapsed_ms, self.time_scale) as f64 / 1000.0
                 ));
             }
             Event::Failed { name, reason } => {
@@ -187,13 +214,22 @@ impl ApplyHooks for TerminalHooks {
 /// `--json`: every event as one line, with the format version and a timestamp.
 pub struct JsonHooks {
     printer: Printer,
+    time_scale: f64,
 }
 
 impl JsonHooks {
     pub fn new(printer: &Printer) -> Self {
         JsonHooks {
             printer: printer.clone(),
+            time_scale: 1.0,
         }
+    }
+
+    /// A rehearsal's `elapsed_ms` and `eta_ms` are in simulated time, and each event says so.
+    #[must_use]
+    pub fn scaled(mut self, time_scale: f64) -> Self {
+        self.time_scale = time_scale;
+        self
     }
 }
 
@@ -201,6 +237,14 @@ impl ApplyHooks for JsonHooks {
     fn on_event(&mut self, event: &Event) {
         let mut v = serde_json::to_value(event).unwrap_or_default();
         if let Some(obj) = v.as_object_mut() {
+            if (self.time_scale - 1.0).abs() > f64::EPSILON {
+                for key in ["elapsed_ms", "eta_ms"] {
+                    if let Some(ms) = obj.get(key).and_then(serde_json::Value::as_u64) {
+                        obj.insert(key.into(), scaled_ms(ms, self.time_scale).into());
+                    }
+                }
+                obj.insert("simulated".into(), true.into());
+            }
             obj.insert("format_version".into(), 1.into());
             obj.insert("time".into(), jiff::Timestamp::now().to_string().into());
         }

@@ -51,6 +51,8 @@ impl std::fmt::Display for ProbeKind {
 
 /// What one probe run found. Never holds a password: every text is scrubbed before it lands here.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+// Each flag is a field of report.json that readers (CI, dashboards) test on its own.
+#[allow(clippy::struct_excessive_bools)]
 pub struct ProbeResult {
     pub name: String,
     pub kind: ProbeKind,
@@ -70,12 +72,33 @@ pub struct ProbeResult {
     /// The probe ran out of its `timeout:`.
     #[serde(default)]
     pub timed_out: bool,
+    /// The probe was never run (a rehearsal whose instance has no real address): neither
+    /// passed nor failed, and the drill cannot pass while one is left unrun.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_run: bool,
 }
 
 impl ProbeResult {
     /// A failed probe whose policy is `fail`: the drill fails.
     pub fn fails_drill(&self) -> bool {
-        !self.passed && !self.warned
+        !self.passed && !self.warned && !self.not_run
+    }
+
+    /// A probe that was not run, with why (`detail`); see [`ProbeResult::not_run`].
+    pub fn skipped(spec: &ProbeSpec, why: &str) -> Self {
+        ProbeResult {
+            name: spec.name.clone(),
+            kind: spec.check.kind(),
+            passed: false,
+            warned: false,
+            on_error: spec.on_error,
+            detail: format!("not run: {why}"),
+            output: String::new(),
+            started_at: jiff::Timestamp::now(),
+            duration: Duration::ZERO,
+            timed_out: false,
+            not_run: true,
+        }
     }
 
     pub fn finished_at(&self) -> jiff::Timestamp {
@@ -143,6 +166,7 @@ pub async fn run_probe(spec: &ProbeSpec, target: &Target) -> ProbeResult {
         started_at,
         duration: clock.elapsed(),
         timed_out,
+        not_run: false,
     }
 }
 

@@ -45,7 +45,7 @@ svg.timeline{width:100%;height:auto;border:1px solid var(--line);border-radius:8
 .bar.probe.pass{fill:var(--ok)}.bar.probe.fail{fill:var(--bad)}.bar.probe.warn{fill:var(--warn)}
 .bar.critical{stroke:var(--crit);stroke-width:3}
 .mark{stroke-width:2;stroke-dasharray:6 4}.mark.budget{stroke:var(--bad)}.mark.rto{stroke:var(--crit);stroke-dasharray:none}
-.mark-label{font-size:11px}.mark-label.budget{fill:var(--bad)}.mark-label.rto{fill:var(--crit)}
+.mark-label{font-size:11px}.mark-label.budget{fill:var(--bad)}.mark.beyond{stroke-dasharray:2 3}.mark-label.rto{fill:var(--crit)}
 .legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:4px;vertical-align:middle}
 .crit-path li.critical{color:var(--crit);font-weight:600}
 "#;
@@ -53,10 +53,10 @@ svg.timeline{width:100%;height:auto;border:1px solid var(--line);border-radius:8
 /// Renders the page.
 pub fn render(r: &DrillReport) -> String {
     let mut s = String::with_capacity(32 * 1024);
-    let verdict = if r.passed {
-        ("pass", "PASSED")
-    } else {
-        ("fail", "FAILED")
+    let verdict = match r.verdict_word() {
+        "PASSED" => ("pass", "PASSED"),
+        "INCOMPLETE" => ("fail", "INCOMPLETE"),
+        _ => ("fail", "FAILED"),
     };
     let _ = write!(
         s,
@@ -72,7 +72,11 @@ pub fn render(r: &DrillReport) -> String {
         start = r.started_at,
         end = r.finished_at,
         took = human_duration(r.span()),
-        sim = if r.simulated { " · simulated" } else { "" },
+        sim = if r.simulated {
+            " · <strong>REHEARSAL (simulated)</strong>: nothing real was restored or probed; times are simulated time"
+        } else {
+            ""
+        },
     );
     let failures = r.failures();
     if !failures.is_empty() {
@@ -221,8 +225,17 @@ fn timeline(out: &mut String, report: &DrillReport) {
         end = end.max(p.result.finished_at());
     }
     let mut span = off(t0, end).max(1000.0);
-    if let (Some(first), Some(budget)) = (report.rto.first_submit_at, report.rto.result.budget) {
-        span = span.max(off(t0, first) + budget.as_millis() as f64);
+    // The axis fits the run. A budget within half a run past its end stretches it; one far
+    // beyond (a 2 h budget over a 12 s rehearsal) is marked at the right edge instead, so the
+    // bars do not shrink into the first pixel.
+    let budget_at = report
+        .rto
+        .first_submit_at
+        .zip(report.rto.result.budget)
+        .map(|(first, budget)| off(t0, first) + budget.as_millis() as f64);
+    let budget_beyond = budget_at.is_some_and(|b| b > span * 1.5);
+    if let Some(b) = budget_at.filter(|_| !budget_beyond) {
+        span = span.max(b);
     }
     // A little room past the last bar or mark, so nothing ends on the frame.
     span *= 1.03;
@@ -345,13 +358,23 @@ fn timeline(out: &mut String, report: &DrillReport) {
     if let Some(first) = report.rto.first_submit_at {
         let base = off(t0, first);
         if let Some(budget) = report.rto.result.budget {
-            mark(
-                out,
-                "budget",
-                xpos(base + budget.as_millis() as f64),
-                bottom,
-                &format!("RTO budget {}", human_duration(budget)),
-            );
+            if budget_beyond {
+                mark(
+                    out,
+                    "budget beyond",
+                    WIDTH - RIGHT,
+                    bottom,
+                    &format!("RTO budget {} (far beyond) →", human_duration(budget)),
+                );
+            } else {
+                mark(
+                    out,
+                    "budget",
+                    xpos(base + budget.as_millis() as f64),
+                    bottom,
+                    &format!("RTO budget {}", human_duration(budget)),
+                );
+            }
         }
         if let Some(m) = report.rto.result.measured {
             mark(
@@ -386,7 +409,13 @@ fn mark(s: &mut String, class: &str, x: f64, bottom: f64, label: &str) {
         "<line class=\"mark {class}\" x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\"/>\
          <text class=\"mark-label {class}\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
         TOP - 6.0,
-        bottom + (if class == "budget" { 14.0 } else { 26.0 }) - 4.0,
+        bottom
+            + (if class.starts_with("budget") {
+                14.0
+            } else {
+                26.0
+            })
+            - 4.0,
         xml(label)
     );
 }

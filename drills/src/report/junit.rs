@@ -29,8 +29,9 @@ pub fn render(r: &DrillReport) -> String {
         .iter()
         .map(|p| {
             let res = &p.result;
-            let failure = res
-                .fails_drill()
+            // A probe that did not run is a failure here too: a CI reading junit.xml must not
+            // count it as a pass.
+            let failure = (res.fails_drill() || res.not_run)
                 .then(|| (res.detail.clone(), res.output.clone()));
             let mut out = String::new();
             if res.warned {
@@ -125,7 +126,11 @@ pub fn render(r: &DrillReport) -> String {
     let _ = writeln!(
         s,
         "<testsuites name=\"{}\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\" time=\"{}\" timestamp=\"{}\">",
-        xml(&format!("rewind drill {}", r.drill)),
+        xml(&format!(
+            "rewind drill {}{}",
+            r.drill,
+            if r.simulated { " (rehearsal)" } else { "" }
+        )),
         secs(r.span()),
         r.started_at
     );

@@ -46,8 +46,19 @@ pub fn render(r: &DrillReport) -> String {
 /// One rendering; returns the page and how many output characters it shows.
 fn page(r: &DrillReport, passed_too: bool, cap: usize, full_chars: usize) -> (String, usize) {
     let mut s = String::new();
-    let verdict = if r.passed { "PASSED ✅" } else { "FAILED ❌" };
+    let verdict = match r.verdict_word() {
+        "PASSED" => "PASSED ✅",
+        "INCOMPLETE" => "INCOMPLETE ⚠️",
+        _ => "FAILED ❌",
+    };
     let _ = writeln!(s, "# Drill `{}`: {verdict}\n", md_cell(&r.drill));
+    if r.simulated {
+        let _ = writeln!(
+            s,
+            "> **REHEARSAL (simulated).** Nothing real was restored or probed; every time below \
+             is simulated time.\n"
+        );
+    }
     let sim = if r.simulated { " · simulated" } else { "" };
     let _ = writeln!(
         s,

@@ -146,6 +146,14 @@ impl DrillReport {
                 ));
             }
         }
+        let not_run = self.probes_not_run();
+        if not_run > 0 {
+            out.push(format!(
+                "{not_run} of {} probe(s) did not run, so the drill cannot pass (a rehearsal \
+                 probes only instances a world file gives a real address)",
+                self.probes.len()
+            ));
+        }
         if self.rto.result.missed() {
             out.push(match self.rto.result.margin_ms {
                 Some(m) => format!(
@@ -178,8 +186,26 @@ impl DrillReport {
         out
     }
 
-    /// Passed: every restore succeeded, no probe failed the drill, RTO and RPO budgets met,
-    /// every clean-up that ran succeeded, and no drill-level error.
+    /// The verdict in one word: `PASSED`, `FAILED`, or `INCOMPLETE` when the only thing
+    /// standing between the drill and a pass is probes that did not run.
+    pub fn verdict_word(&self) -> &'static str {
+        let failures = self.failures();
+        if failures.is_empty() {
+            "PASSED"
+        } else if failures.len() == 1 && self.probes_not_run() > 0 {
+            "INCOMPLETE"
+        } else {
+            "FAILED"
+        }
+    }
+
+    /// Probes that were never run (see [`crate::ProbeResult::not_run`]).
+    pub fn probes_not_run(&self) -> usize {
+        self.probes.iter().filter(|p| p.result.not_run).count()
+    }
+
+    /// Passed: every restore succeeded, every probe ran and none failed the drill, RTO and RPO
+    /// budgets met, every clean-up that ran succeeded, and no drill-level error.
     pub fn verdict(&self) -> bool {
         self.failures().is_empty()
     }

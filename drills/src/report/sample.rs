@@ -64,6 +64,7 @@ pub fn probe(
             started_at: plus(at, from),
             duration: Duration::from_secs_f64(secs),
             timed_out: false,
+            not_run: false,
         },
     }
 }

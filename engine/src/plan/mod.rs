@@ -203,6 +203,14 @@ pub struct Plan {
     /// Operations of the spec that targeting left out of this plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<String>,
+    /// Made for a rehearsal (`--simulate`): against the simulator, never the cloud. Every
+    /// renderer reads this one field, and an apply refuses a plan of the other kind.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
+    /// IDs the rehearsal's world invented because the spec named them (see
+    /// [`mark_assumed`]): listed so that a mistyped ID shows up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invented: Vec<String>,
 }
 
 impl Plan {
@@ -237,6 +245,8 @@ pub struct PlanOptions {
     pub resubmit: BTreeSet<String>,
     /// `--target`, `--exclude`, `--replace`.
     pub targeting: Targeting,
+    /// A rehearsal (`--simulate`): sets [`Plan::simulated`].
+    pub simulated: bool,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -480,6 +490,27 @@ pub fn build(
         renamed_inputs,
         targeting: options.targeting.clone(),
         left_out,
+        simulated: options.simulated,
+        invented: Vec::new(),
+    }
+}
+
+/// Records the IDs a rehearsal world invented, and marks as assumed every check of a step
+/// that reads or writes one of them: such a check was answered by something made up.
+pub fn mark_assumed(plan: &mut Plan, invented: &BTreeSet<String>) {
+    plan.invented = invented.iter().cloned().collect();
+    for step in &mut plan.steps {
+        let footprint = step.spec.footprint();
+        let touches = footprint
+            .reads
+            .iter()
+            .chain(&footprint.writes)
+            .any(|r| invented.contains(&r.id));
+        if touches {
+            for c in &mut step.checks {
+                c.assumed = true;
+            }
+        }
     }
 }
 

@@ -14,6 +14,40 @@ fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_default()
 }
 
+/// Whether rewind started this plugin in a rehearsal (docs/PROVIDER_PROTOCOL.md, "Rehearsal").
+fn rehearsal() -> bool {
+    env("REWIND_SIMULATE") == "1"
+}
+
+/// In a rehearsal, a URL whose host is not loopback is refused before any connection: the
+/// simulator is always on loopback, so anything else would be a real cloud.
+pub(crate) fn guard(url: &str) -> Result<(), Fail> {
+    if rehearsal() {
+        only_loopback(url)
+    } else {
+        Ok(())
+    }
+}
+
+fn only_loopback(url: &str) -> Result<(), Fail> {
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let host = host.trim_matches(['[', ']']);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(Fail::failed(format!(
+            "rehearsal (REWIND_SIMULATE=1): refusing to call {url:?}, which is not loopback"
+        )))
+    }
+}
+
 fn str_of<'a>(v: &'a Value, key: &str) -> Result<&'a str, Fail> {
     v[key]
         .as_str()
@@ -40,9 +74,10 @@ impl Evs {
         Evs {
             rt,
             http,
+            // A rehearsal never uses a token it did not get from the simulator.
             token: std::env::var("OS_AUTH_TOKEN")
                 .ok()
-                .filter(|t| !t.is_empty()),
+                .filter(|t| !t.is_empty() && !rehearsal()),
         }
     }
 
@@ -64,6 +99,7 @@ impl Evs {
                 "domain": { "name": env("OS_USER_DOMAIN_NAME") } } } },
             "scope": { "project": { "id": env("OS_PROJECT_ID") } } } });
         let url = format!("{}/auth/tokens", env("OS_AUTH_URL").trim_end_matches('/'));
+        guard(&url)?;
         let req = self.http.post(url).json(&body);
         // `send` arms its timeout at once, so it must run inside the runtime.
         let resp = self
@@ -90,11 +126,10 @@ impl Evs {
         path: &str,
         body: Option<Value>,
     ) -> Result<(u16, Value), Fail> {
+        let url = Self::url(path);
+        guard(&url)?;
         let token = self.token()?;
-        let mut req = self
-            .http
-            .request(method, Self::url(path))
-            .header("X-Auth-Token", token);
+        let mut req = self.http.request(method, url).header("X-Auth-Token", token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -217,5 +252,28 @@ impl Evs {
             );
         }
         Ok(json!({ "handle": null }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::only_loopback;
+
+    #[test]
+    fn a_rehearsal_calls_only_loopback() {
+        for ok in [
+            "http://127.0.0.1:4000/v3/auth/tokens",
+            "http://[::1]:80/x",
+            "http://localhost:1/",
+        ] {
+            assert!(only_loopback(ok).is_ok(), "{ok}");
+        }
+        for real in [
+            "https://evs.eu-de.otc.t-systems.com/v2/p/cloudvolumes",
+            "http://192.168.0.4/",
+            "",
+        ] {
+            assert!(only_loopback(real).is_err(), "{real}");
+        }
     }
 }

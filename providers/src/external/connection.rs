@@ -6,15 +6,30 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The protocol version this rewind speaks (docs/PROVIDER_PROTOCOL.md).
 pub const PROTOCOL_VERSION: u64 = 1;
 /// Longest line rewind reads from a plugin; more is garbage, not a reason to run out of memory.
 const MAX_LINE: u64 = 1024 * 1024;
+
+/// The variable that tells a plugin it runs in a rehearsal (`REWIND_SIMULATE=1`).
+pub const SIMULATE_VAR: &str = "REWIND_SIMULATE";
+
+static REHEARSAL: AtomicBool = AtomicBool::new(false);
+
+/// Marks every plugin this process starts from now on as started in a rehearsal: it gets
+/// `REWIND_SIMULATE=1`, and none of the caller's `OS_*` or `REWIND_ENDPOINT_*` variables.
+pub fn set_rehearsal(on: bool) {
+    REHEARSAL.store(on, Ordering::SeqCst);
+}
+
+fn rehearsal() -> bool {
+    REHEARSAL.load(Ordering::SeqCst)
+}
 
 /// How to start a plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,8 +143,20 @@ impl Connection {
         let Some((program, args)) = cmd.argv.split_first() else {
             return Err(PluginError::spawn(&name, "its command is empty"));
         };
-        let mut child = Command::new(program)
-            .args(args)
+        let mut command = Command::new(program);
+        command.args(args);
+        if rehearsal() {
+            // Nothing of the caller's cloud reaches a rehearsal's plugin: only the
+            // simulator's credentials and endpoints (in `cmd.env`) and the marker.
+            for (key, _) in std::env::vars_os() {
+                let k = key.to_string_lossy();
+                if k.starts_with("OS_") || k.starts_with("REWIND_ENDPOINT_") {
+                    command.env_remove(&key);
+                }
+            }
+            command.env(SIMULATE_VAR, "1");
+        }
+        let mut child = command
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

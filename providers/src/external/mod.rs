@@ -9,7 +9,7 @@ mod error;
 mod provider;
 mod validate;
 
-pub use connection::{Connection, PROTOCOL_VERSION, PluginCommand};
+pub use connection::{Connection, PROTOCOL_VERSION, PluginCommand, SIMULATE_VAR, set_rehearsal};
 pub use discover::{Described, describe, discover};
 pub use error::{Failure, PluginError};
 pub use provider::{ExternalProvider, Timeouts};

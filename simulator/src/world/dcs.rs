@@ -27,7 +27,7 @@ pub struct DcsInstance {
     pub cache_mode: String,
     /// GB.
     pub capacity: u32,
-    /// Where Redis answers; `None` reports `192.168.0.40:6379`.
+    /// Where Redis answers; `None` reports `192.0.2.40:6379`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }

@@ -30,7 +30,7 @@ pub struct DdsInstance {
     pub restore_windows: Vec<Window>,
     /// Databases and their collections, for database and collection PITR.
     pub databases: BTreeMap<String, Vec<String>>,
-    /// Where MongoDB answers; `None` reports `192.168.0.20:8635`.
+    /// Where MongoDB answers; `None` reports `192.0.2.21:8635`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     #[serde(skip_serializing_if = "String::is_empty")]

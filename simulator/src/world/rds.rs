@@ -62,7 +62,7 @@ pub struct RdsInstance {
     pub restore_windows: Vec<Window>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_restore: Option<LastRestore>,
-    /// Where the database answers; `None` reports `192.168.0.10` and the engine's port.
+    /// Where the database answers; `None` reports `192.0.2.10` and the engine's port.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     /// `Single` or `Ha`.

@@ -253,7 +253,7 @@ async fn an_instance_reports_the_world_address_as_ip_and_port() {
         .await;
     assert_eq!(
         (r.body["ip"].as_str(), r.body["port"].as_u64()),
-        (Some("192.168.0.40"), Some(6379))
+        (Some("192.0.2.40"), Some(6379))
     );
     world.dcs.instances.get_mut(INST).expect("instance").address = Some(rewind_sim::Address {
         ip: "127.0.0.1".to_owned(),

@@ -32,6 +32,7 @@ fn run(id: u64) -> RunEntry {
         outcome: "running".into(),
         drill: None,
         planned: Vec::new(),
+        simulated: false,
     }
 }
 

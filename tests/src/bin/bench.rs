@@ -209,7 +209,7 @@ async fn apply_throttled(
     })
     .await
     .expect("simulator starts");
-    let rehearsal = Rehearsal { sim, time_scale };
+    let rehearsal = Rehearsal::unkept(sim, time_scale);
     let mut config = rehearsal.cloud_config().expect("cloud config");
     config.rate_limits = budget;
     let cloud = rewind_providers::connect(config).expect("connect");
@@ -501,10 +501,7 @@ fn team_state_row(
         })
         .await
         .expect("simulator starts");
-        let rehearsal = Rehearsal {
-            sim,
-            time_scale: 1.0,
-        };
+        let rehearsal = Rehearsal::unkept(sim, 1.0);
         let mut config = rehearsal.cloud_config().expect("config");
         config.rate_limits.enabled = false;
         let cloud = rewind_providers::connect(config).expect("connect");

@@ -189,9 +189,19 @@ async fn gone(provider: &dyn Provider, id: &str, start: Instant, waits: Waits) -
 }
 
 /// `rewind drill cleanup`.
-pub fn exec(global: &Global, all: bool, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(
+    global: &Global,
+    all: bool,
+    sim: &crate::args::SimulateArgs,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
     let loaded = crate::load::load(global)?;
     let settings = crate::commands::settings_for(&loaded.dir, global, None)?;
+    if sim.simulate && global.state.is_none() {
+        printer
+            .info("A rehearsal without --state DIR keeps nothing, so it left nothing to clean up.");
+        return Ok(ExitCode::SUCCESS);
+    }
     let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
     if !shared && !settings.state_dir.exists() {
         printer.info("No state, so no drill has left anything behind.");
@@ -208,19 +218,39 @@ pub fn exec(global: &Global, all: bool, printer: &Printer) -> Result<ExitCode, C
         .into_iter()
         .filter(|r| {
             r.drill.as_ref().is_some_and(|d| {
-                d.outcome == DrillOutcome::Running || d.scratch.iter().any(|s| s.status.is_open())
+                // A rehearsal's instances live in its simulated world, a real drill's in the
+                // cloud: each clean-up deletes only its own.
+                d.simulated == sim.simulate
+                    && (d.outcome == DrillOutcome::Running
+                        || d.scratch.iter().any(|s| s.status.is_open()))
             })
         })
         .collect();
     if open.is_empty() {
-        printer.info("Nothing to clean up: every drill's scratch instances are deleted.");
+        printer.info(if sim.simulate {
+            "Nothing to clean up: every rehearsal drill's scratch instances are deleted."
+        } else {
+            "Nothing to clean up: every drill's scratch instances are deleted."
+        });
         return Ok(ExitCode::SUCCESS);
     }
     let rt = crate::commands::plan::runtime()?;
-    let providers = crate::commands::plan::providers(crate::commands::plan::cloud_config(
-        &loaded, &settings, None,
-    )?)?;
-    let waits = Waits::from_settings(&settings, 1.0);
+    let rehearsal = rt.block_on(crate::commands::plan::maybe_simulate(
+        &loaded,
+        sim,
+        &settings,
+        &settings.state_dir,
+    ))?;
+    let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
+    let providers = {
+        let _guard = rt.enter();
+        crate::commands::plan::providers(crate::commands::plan::cloud_config(
+            &loaded,
+            &settings,
+            rehearsal.as_ref(),
+        )?)?
+    };
+    let waits = Waits::from_settings(&settings, time_scale);
     let (mut deleted, mut kept, mut failed) = (0, 0, 0);
     for run in open {
         let id = run.id;
@@ -281,8 +311,16 @@ pub fn exec(global: &Global, all: bool, printer: &Printer) -> Result<ExitCode, C
         }
     }
     printer.info(&format!(
-        "Clean-up: {deleted} deleted, {kept} kept, {failed} failed."
+        "Clean-up: {deleted} deleted, {kept} kept, {failed} failed{}.",
+        if rehearsal.is_some() {
+            " (in the rehearsal world; nothing real was touched)"
+        } else {
+            ""
+        }
     ));
+    if let Some(r) = rehearsal {
+        rt.block_on(r.finish(printer));
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

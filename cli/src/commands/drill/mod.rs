@@ -8,6 +8,7 @@ mod journal;
 mod probing;
 mod report;
 mod run;
+mod simtime;
 
 use crate::args::{DrillArgs, DrillCommand, Global};
 use crate::error::CliError;
@@ -20,7 +21,7 @@ pub fn exec(global: &Global, args: &DrillArgs, printer: &Printer) -> Result<Exit
     match &args.command {
         None => run::exec(global, &args.run, printer),
         Some(DrillCommand::History { name }) => history::exec(global, name.as_deref(), printer),
-        Some(DrillCommand::Cleanup { all }) => cleanup::exec(global, *all, printer),
+        Some(DrillCommand::Cleanup { all, sim }) => cleanup::exec(global, *all, sim, printer),
     }
 }
 

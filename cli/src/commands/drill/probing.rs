@@ -21,6 +21,8 @@ pub struct ProbeCtx<'a> {
     /// Parsed probes per operation (the spec's were checked when it loaded).
     pub probes: BTreeMap<String, Vec<ProbeSpec>>,
     pub printer: &'a Printer,
+    /// A rehearsal: probes run only against loopback, which only a world file can give.
+    pub rehearsal: bool,
 }
 
 /// What the probes found.
@@ -137,6 +139,19 @@ async fn probe_op(ctx: &ProbeCtx<'_>, op: &str, journal: &mut Journal<'_>, out: 
         );
         return;
     };
+    if ctx.rehearsal
+        && let Some(why) = not_real(&host)
+    {
+        for spec in specs {
+            let result = ProbeResult::skipped(spec, &why);
+            show(ctx.printer, op, &result);
+            out.probes.push(DrillProbe {
+                operation: op.to_owned(),
+                result,
+            });
+        }
+        return;
+    }
     let target = match target(ctx, op, &info, host, port) {
         Ok(t) => t,
         Err(e) => {
@@ -158,6 +173,42 @@ async fn probe_op(ctx: &ProbeCtx<'_>, op: &str, journal: &mut Journal<'_>, out: 
 const NEW_RDS_USER: &str = "root";
 /// The administrator of a new DDS instance (the API's `db_user_name`).
 const NEW_DDS_USER: &str = "rwuser";
+/// Why a rehearsal must not connect to `host`, if it must not. The simulator makes up
+/// addresses from the documentation ranges (RFC 5737, RFC 3849), which route nowhere; any
+/// other address that is not loopback (a `data_vip`, a hostname) may be a real machine.
+pub fn not_real(host: &str) -> Option<String> {
+    let ip: std::net::IpAddr = match host.trim_matches(['[', ']']).parse() {
+        Ok(ip) => ip,
+        Err(_) if host.eq_ignore_ascii_case("localhost") => return None,
+        Err(_) => {
+            return Some(format!(
+                "{host} is a name, and a rehearsal connects only to loopback"
+            ));
+        }
+    };
+    if ip.is_loopback() {
+        return None;
+    }
+    if is_documentation(ip) {
+        return Some(format!(
+            "the simulator made up {ip}; give the instance a real (loopback) address in a world file (--world) to run it"
+        ));
+    }
+    Some(format!(
+        "{ip} is not loopback, and a rehearsal connects only to loopback"
+    ))
+}
+
+/// The documentation ranges: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32.
+pub fn is_documentation(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => matches!(
+            v4.octets(),
+            [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _]
+        ),
+        std::net::IpAddr::V6(v6) => v6.segments()[..2] == [0x2001, 0x0db8],
+    }
+}
 
 /// The probe's target: the instance's address, with the drill's login for it, else the
 /// create's own password (and the probe kind's default user).
@@ -208,6 +259,7 @@ fn fail_all(ctx: &ProbeCtx<'_>, op: &str, specs: &[ProbeSpec], why: &str, out: &
             started_at: jiff::Timestamp::now(),
             duration: std::time::Duration::ZERO,
             timed_out: false,
+            not_run: false,
         };
         show(ctx.printer, op, &result);
         out.probes.push(DrillProbe {
@@ -228,12 +280,14 @@ fn show(printer: &Printer, op: &str, r: &ProbeResult) {
             "kind": r.kind.as_str(),
             "passed": r.passed,
             "warned": r.warned,
+            "not_run": r.not_run,
             "detail": r.detail,
             "duration_ms": u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX),
         }));
         return;
     }
     let (mark, style) = match (r.passed, r.warned) {
+        _ if r.not_run => ("-", Style::Yellow),
         (true, _) => ("✓", Style::Green),
         (false, true) => ("!", Style::Yellow),
         (false, false) => ("✗", Style::Red),
@@ -246,4 +300,23 @@ fn show(printer: &Printer, op: &str, r: &ProbeResult) {
         r.detail,
         r.duration.as_millis()
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rehearsal_probes_only_loopback() {
+        for ok in ["127.0.0.1", "127.3.4.5", "::1", "[::1]", "localhost"] {
+            assert_eq!(not_real(ok), None, "{ok}");
+        }
+        for made_up in ["192.0.2.10", "198.51.100.7", "203.0.113.250", "2001:db8::5"] {
+            let why = not_real(made_up).unwrap_or_default();
+            assert!(why.contains("made up"), "{made_up}: {why}");
+        }
+        for real in ["192.168.0.40", "10.1.2.3", "8.8.8.8", "db.example.com"] {
+            assert!(not_real(real).is_some(), "{real}");
+        }
+    }
 }

@@ -42,12 +42,13 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
     )?;
     refuse_leftovers(&state.runs()?, &drill)?;
     let probes = parse_probes(&drill)?;
-    let plan = drill_plan(&loaded, &drill)?;
+    let plan = drill_plan(&loaded, &drill, args.sim.simulate)?;
     let secrets = Arc::new(SpecSecrets::new(
         loaded.compiled.spec.secrets.clone(),
         loaded.dir.clone(),
         args.sim.simulate,
     ));
+    crate::secrets::warn_stand_ins(&crate::secrets::stand_ins(&plan, &secrets), printer);
     let mut missing = crate::secrets::missing(&plan, &secrets);
     for (op, login) in &drill.logins {
         if let Some(reference) = &login.password
@@ -90,6 +91,7 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         printer,
         report_root,
         rehearsal_state: tmp.is_some(),
+        state_dir: dir.clone(),
     };
     let rt = runtime()?;
     rt.block_on(run.go(&mut *state, plan))
@@ -154,7 +156,7 @@ fn parse_probes(drill: &DrillDecl) -> Result<BTreeMap<String, Vec<ProbeSpec>>, C
 
 /// The plan of the drill's operations alone, against empty state: a drill restores every
 /// time it runs, whatever `rewind apply` has recorded.
-fn drill_plan(loaded: &Loaded, drill: &DrillDecl) -> Result<Plan, CliError> {
+fn drill_plan(loaded: &Loaded, drill: &DrillDecl, simulated: bool) -> Result<Plan, CliError> {
     let mut spec = loaded.compiled.spec.clone();
     spec.ops.retain(|name, _| drill.operations.contains(name));
     spec.broken.clear();
@@ -175,7 +177,10 @@ fn drill_plan(loaded: &Loaded, drill: &DrillDecl) -> Result<Plan, CliError> {
         &graph,
         &meta,
         &[],
-        &PlanOptions::default(),
+        &PlanOptions {
+            simulated,
+            ..PlanOptions::default()
+        },
     ))
 }
 
@@ -212,12 +217,15 @@ struct Run<'a> {
     printer: &'a Printer,
     report_root: ReportDir,
     rehearsal_state: bool,
+    state_dir: PathBuf,
 }
 
 impl Run<'_> {
     async fn go(self, state: &mut dyn StateStore, mut plan: Plan) -> Result<ExitCode, CliError> {
         let printer = self.printer;
-        let rehearsal = maybe_simulate(self.loaded, &self.args.sim, self.settings).await?;
+        let rehearsal =
+            maybe_simulate(self.loaded, &self.args.sim, self.settings, &self.state_dir).await?;
+        crate::commands::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
         let providers = providers(cloud_config(
             self.loaded,
@@ -227,8 +235,9 @@ impl Run<'_> {
         if !self.args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, self.settings.parallelism).await;
         }
+        crate::commands::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
         if printer.json {
-            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path}));
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path, "simulated": plan.simulated}));
         } else {
             printer.info(&format!(
                 "Drill `{}`: {} restore(s) onto scratch instances.",
@@ -237,7 +246,12 @@ impl Run<'_> {
             ));
             printer.out(&render::plan::human(&plan, printer));
         }
-        let started = jiff::Timestamp::now();
+        let started_real = jiff::Timestamp::now();
+        // A rehearsal reports in the simulator's time, the clock its jobs and budgets run on.
+        let sim_time = rehearsal
+            .as_ref()
+            .map(|r| super::simtime::SimTime::start(&r.sim.clock()));
+        let started = sim_time.map_or(started_real, |t| t.at(started_real));
         let mut run = crate::commands::history::start(
             state,
             "drill",
@@ -249,7 +263,7 @@ impl Run<'_> {
             drill: self.drill.name.clone(),
             simulated: rehearsal.is_some(),
             outcome: DrillOutcome::Running,
-            started_at: started.as_millisecond(),
+            started_at: started_real.as_millisecond(),
             finished_at: None,
             operations: Vec::new(),
             rto_ms: None,
@@ -278,7 +292,11 @@ impl Run<'_> {
             (Vec::new(), probing::Probed::default(), BTreeMap::new())
         };
         errors.extend(probed.errors.iter().cloned());
-        let ops = report::timings(&plan, &records, &probed.instances, started);
+        let mut probed = probed;
+        let mut ops = report::timings(&plan, &records, &probed.instances, started_real);
+        if let Some(t) = &sim_time {
+            t.convert(&mut ops, &mut probed.probes);
+        }
         let rpo = self
             .rpo(&plan, &records, &providers, started, &mut errors)
             .await;
@@ -316,7 +334,7 @@ impl Run<'_> {
             .rpo
             .as_ref()
             .and_then(|r| report::ms_of(r.result.measured));
-        let report = report::report(
+        let mut report = report::report(
             &self.drill.name,
             rehearsal.is_some(),
             started,
@@ -324,12 +342,19 @@ impl Run<'_> {
             cleanup,
             errors,
         );
+        if let Some(t) = &sim_time {
+            report.finished_at = t.at(report.finished_at);
+            for c in &mut report.cleanup {
+                c.at = c.at.map(|at| t.at(at));
+            }
+        }
         let run_id = journal.run().id;
         let dir = match &self.report_root {
             ReportDir::Exactly(d) => d.clone(),
-            ReportDir::Under(base) if self.rehearsal_state => {
-                base.join(format!("rehearsal-{}", started.strftime("%Y%m%dT%H%M%SZ")))
-            }
+            ReportDir::Under(base) if self.rehearsal_state => base.join(format!(
+                "rehearsal-{}",
+                started_real.strftime("%Y%m%dT%H%M%SZ")
+            )),
             ReportDir::Under(base) => base.join(format!("run-{run_id:04}")),
         };
         let written = rewind_drills::write_all(&dir, &report);
@@ -358,7 +383,7 @@ impl Run<'_> {
         })?;
         self.summary(&report, &failures, &dir, written.is_ok());
         if let Some(r) = rehearsal {
-            r.sim.shutdown().await;
+            r.finish(printer).await;
         }
         Ok(if passed {
             ExitCode::SUCCESS
@@ -398,10 +423,10 @@ impl Run<'_> {
         let mut terminal;
         let mut json;
         let inner: &mut dyn ApplyHooks = if printer.json {
-            json = JsonHooks::new(printer);
+            json = JsonHooks::new(printer).scaled(time_scale);
             &mut json
         } else {
-            terminal = TerminalHooks::new(printer);
+            terminal = TerminalHooks::new(printer).scaled(time_scale);
             &mut terminal
         };
         let mut hooks = DrillHooks {
@@ -416,6 +441,7 @@ impl Run<'_> {
             secrets: &self.secrets,
             probes: self.probes.clone(),
             printer,
+            rehearsal: self.args.sim.simulate,
         };
         let walk = async {
             let r = apply::apply(plan, &mut memory, providers, &mut hooks, &opts, cancel_rx).await;
@@ -489,6 +515,8 @@ impl Run<'_> {
                 "time": jiff::Timestamp::now().to_string(),
                 "drill": report.drill,
                 "passed": failures.is_empty(),
+                "simulated": report.simulated,
+                "probes_not_run": report.probes_not_run(),
                 "rto": report.rto,
                 "rpo": report.rpo,
                 "cleanup": report.cleanup,
@@ -499,13 +527,21 @@ impl Run<'_> {
         }
         let verdict = if failures.is_empty() {
             printer.paint("PASSED", Style::Green)
+        } else if failures.len() == 1 && report.probes_not_run() > 0 {
+            printer.paint("INCOMPLETE", Style::Yellow)
         } else {
             printer.paint("FAILED", Style::Red)
         };
         let mut lines = vec![format!(
-            "Drill `{}` {verdict} in {}.",
+            "{}Drill `{}` {verdict} in {}{}.",
+            if report.simulated { "REHEARSAL: " } else { "" },
             report.drill,
-            human_duration(report.span())
+            human_duration(report.span()),
+            if report.simulated {
+                " of simulated time"
+            } else {
+                ""
+            },
         )];
         lines.push(report::budget_line(
             "RTO",

@@ -7,15 +7,15 @@ use crate::error::CliError;
 use crate::simulate::{DEFAULT_TIME_SCALE, Rehearsal};
 use rewind_sim::{SimConfig, World};
 
-const DAY_MS: i64 = 86_400_000;
-/// Restorable windows reach this far back from now.
-const WINDOW_DAYS: i64 = 7;
-
 /// A world holding `args.instance` (a DDM instance gets two RDS data nodes, an empty target
 /// DDM and two spare RDS instances; others get a backup), unless `--world` names one.
-pub fn build(args: &InitArgs, now: i64) -> World {
+pub fn build(args: &InitArgs, now: i64, point: Point) -> World {
     let mut world = World::healthy(now);
-    let window = (now - WINDOW_DAYS * DAY_MS, now);
+    let asked = match point {
+        Point::At(t) => Some(t),
+        Point::LatestBackup => None,
+    };
+    let window = crate::simulate::restorable_window(now, asked);
     let id = args.instance.as_str();
     let seeded = |what: &str| hex32(&format!("{id}/{what}"));
     match args.service {
@@ -63,19 +63,11 @@ pub fn build(args: &InitArgs, now: i64) -> World {
 }
 
 /// Starts the simulator over the generated world, or `--world FILE`.
-pub async fn start(args: &InitArgs, _point: Point) -> Result<Rehearsal, CliError> {
+pub async fn start(args: &InitArgs, point: Point) -> Result<Rehearsal, CliError> {
     let now = jiff::Timestamp::now().as_millisecond();
     let world = match &args.world {
-        Some(path) => {
-            let text = crate::load::read_text(path)?;
-            World::from_yaml(&text).map_err(|e| {
-                CliError::hint(
-                    format!("world file {}: {e}", path.display()),
-                    "see simulator/README.md for the format",
-                )
-            })?
-        }
-        None => build(args, now),
+        Some(path) => crate::simulate::read_world(path)?,
+        None => build(args, now, point),
     };
     let config = SimConfig {
         world,
@@ -86,8 +78,5 @@ pub async fn start(args: &InitArgs, _point: Point) -> Result<Rehearsal, CliError
     let sim = rewind_sim::start(config)
         .await
         .map_err(|e| CliError::msg(format!("cannot start the simulator: {e}")))?;
-    Ok(Rehearsal {
-        sim,
-        time_scale: DEFAULT_TIME_SCALE,
-    })
+    Ok(Rehearsal::unkept(sim, DEFAULT_TIME_SCALE))
 }

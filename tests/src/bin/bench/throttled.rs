@@ -253,10 +253,7 @@ async fn preflight(out: &mut String, c: &Compiled) {
     })
     .await
     .expect("simulator starts");
-    let rehearsal = Rehearsal {
-        sim,
-        time_scale: SCALE,
-    };
+    let rehearsal = Rehearsal::unkept(sim, SCALE);
     let mut config = rehearsal.cloud_config().expect("cloud config");
     config.rate_limits = budget();
     let cloud = rewind_providers::connect(config).expect("connect");

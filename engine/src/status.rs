@@ -181,6 +181,7 @@ mod tests {
             outcome: "running".to_owned(),
             drill: None,
             planned: planned.iter().map(|s| (*s).to_owned()).collect(),
+            simulated: false,
         }
     }
 

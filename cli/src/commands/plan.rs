@@ -164,9 +164,12 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     } else {
         None
     };
+    // A sled state nobody holds is opened for real instead, as apply will open it: its
+    // watermark is checked then, so a plan never shows a damaged state as if it were whole.
+    let snapshot = snapshot.filter(|s| shared || s.holder.is_some());
     let (mut plan, runs) = if let Some(state) = snapshot {
         (compute(&loaded, &state, &options)?, state.runs()?)
-    } else if args.out.is_some() {
+    } else if args.out.is_some() || dir.join("db").exists() {
         let state = super::open_at(global, &dir, &super::command_line("plan", &loaded))?;
         (compute(&loaded, &state, &options)?, state.runs()?)
     } else {

@@ -136,6 +136,8 @@ fn reads_succeed_while_an_apply_runs(cmd: &dyn Fn(&[&str]) -> Command) {
         &["drill", "history"],
         &["graph"],
         &["plan", "--offline"],
+        &["output"],
+        &["output", "--json"],
     ] {
         let what = format!("rewind {}", args.join(" "));
         let run = bounded(cmd(args), &what);

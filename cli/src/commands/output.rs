@@ -74,7 +74,8 @@ pub fn exec(global: &Global, args: &OutputArgs, printer: &Printer) -> Result<Exi
             "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
         ));
     }
-    let state = super::open_at(global, &settings.state_dir, "rewind output")?;
+    // A snapshot: `output` never waits for (or blocks) an apply.
+    let state = super::open_read(global, &settings.state_dir)?;
     let records = state.list()?;
     let chosen: Vec<&OpRecord> = match &args.name {
         Some(name) => {

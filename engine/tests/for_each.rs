@@ -349,3 +349,47 @@ fn a_bad_list_element_is_located_at_its_line() {
         at[0].message
     );
 }
+
+#[test]
+fn targeting_a_fleet_by_its_name_means_every_instance() {
+    use rewind_engine::plan::Targeting;
+    let compiled = compile("fleet.yaml", &fleet_spec(4, false), &LoadOptions::default())
+        .unwrap_or_else(|r| panic!("{}", r.plain()));
+    let spec = &compiled.spec;
+    let meta = StateMeta {
+        lineage: "l".into(),
+        serial: 0,
+    };
+    let targeting = Targeting {
+        target: vec!["dn".into()],
+        ..Targeting::default()
+    };
+    assert!(
+        targeting.unknown(spec).is_empty(),
+        "a fleet's name is known"
+    );
+    let options = PlanOptions {
+        targeting,
+        ..PlanOptions::default()
+    };
+    let p = plan::build("fleet.yaml", spec, &compiled.graph, &meta, &[], &options);
+    let mut kept: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, ["dn[dn-01]", "dn[dn-02]", "dn[dn-03]", "dn[dn-04]"]);
+    assert_eq!(p.left_out, [META]);
+
+    // Excluding the fleet drops every instance and the metadata restore that waits for them.
+    let options = PlanOptions {
+        targeting: Targeting {
+            exclude: vec!["dn".into()],
+            ..Targeting::default()
+        },
+        ..PlanOptions::default()
+    };
+    let p = plan::build("fleet.yaml", spec, &compiled.graph, &meta, &[], &options);
+    assert!(
+        p.steps.is_empty(),
+        "{:?}",
+        p.steps.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+}

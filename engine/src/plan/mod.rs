@@ -332,6 +332,7 @@ pub fn build(
     records: &[OpRecord],
     options: &PlanOptions,
 ) -> Plan {
+    let targeting = options.targeting.expanded(spec);
     let requests: Requests = spec
         .ops
         .iter()
@@ -408,8 +409,7 @@ pub fn build(
             },
         };
         let from = moved_from.get(name.as_str()).map(|f| (*f).to_owned());
-        if options.targeting.replace.contains(&name)
-            && matches!(action, Action::Unchanged | Action::Rerun)
+        if targeting.replace.contains(&name) && matches!(action, Action::Unchanged | Action::Rerun)
         {
             notes.push(
                 "--replace: runs again although it has succeeded; everything written to its target since is lost".to_owned(),
@@ -459,7 +459,7 @@ pub fn build(
         .filter(|r| !spec.ops.contains_key(&r.name))
         .map(|r| r.name.clone())
         .collect();
-    let (mut steps, left_out) = select(steps, &options.targeting);
+    let (mut steps, left_out) = select(steps, &targeting);
     renamed_inputs.retain(|n| steps.iter().any(|s| &s.name == n));
     let mut moved = moved;
     if !options.targeting.target.is_empty() || !options.targeting.exclude.is_empty() {

@@ -24,7 +24,24 @@ impl Targeting {
         self.target.is_empty() && self.exclude.is_empty() && self.replace.is_empty()
     }
 
-    /// Each name given that is no operation of `spec`, with the flag that gave it.
+    /// The same targeting with each fleet's name (`for_each`) replaced by its instances
+    /// (`NAME[KEY]`), so `--target nodes` means every node.
+    pub fn expanded(&self, spec: &Spec) -> Targeting {
+        let expand = |names: &[String]| -> Vec<String> {
+            names
+                .iter()
+                .flat_map(|n| spec.expand_name(n))
+                .map(str::to_owned)
+                .collect()
+        };
+        Targeting {
+            target: expand(&self.target),
+            exclude: expand(&self.exclude),
+            replace: expand(&self.replace),
+        }
+    }
+
+    /// Each name given that is no operation (nor fleet) of `spec`, with the flag that gave it.
     pub fn unknown(&self, spec: &Spec) -> Vec<(&'static str, String)> {
         let flags = [
             ("--target", &self.target),
@@ -34,7 +51,7 @@ impl Targeting {
         flags
             .into_iter()
             .flat_map(|(flag, names)| names.iter().map(move |n| (flag, n)))
-            .filter(|(_, n)| !spec.ops.contains_key(*n))
+            .filter(|(_, n)| !spec.ops.contains_key(*n) && !spec.fleets.contains_key(*n))
             .map(|(flag, n)| (flag, n.clone()))
             .collect()
     }

@@ -366,6 +366,20 @@ mod tests {
         assert!(!format!("{headers:?}").contains("tok-123"));
     }
 
+    #[tokio::test]
+    async fn a_body_past_the_cap_is_refused_with_a_clear_error() {
+        let small = reqwest::Response::from(http::Response::new(vec![b'x'; 10]));
+        assert_eq!(read_capped(small, 64).await.ok(), Some(vec![b'x'; 10]));
+        let large = reqwest::Response::from(http::Response::new(vec![b'x'; 65]));
+        let err = read_capped(large, 64)
+            .await
+            .err()
+            .map(|e| (e.message, e.not_sent));
+        let (message, not_sent) = err.unwrap_or_default();
+        assert!(message.contains("larger than"), "{message}");
+        assert!(!not_sent, "a body read after sending is never `not sent`");
+    }
+
     #[test]
     fn empty_bodies_are_null() {
         assert_eq!(parse_body(b""), Ok(Value::Null));

@@ -262,6 +262,9 @@ impl Walker<'_> {
             self.state.put_batch(&batch)?;
             self.pending.clear();
         }
+        for e in std::mem::take(&mut self.told) {
+            self.hooks.on_event(&e);
+        }
         Ok(())
     }
 

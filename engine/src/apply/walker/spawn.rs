@@ -249,7 +249,7 @@ impl Walker<'_> {
 
     /// Queues one call; it starts at the end of the tick, once the tick's state writes are
     /// durable, and its answer comes back to the loop as a message.
-    fn spawn(&mut self, _i: usize, call: impl Future<Output = Msg> + Send + 'static) {
+    pub(super) fn spawn(&mut self, _i: usize, call: impl Future<Output = Msg> + Send + 'static) {
         self.deferred.push(Box::pin(call));
     }
 

@@ -29,11 +29,6 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use wire::{Outgoing, Target, parse_body, reply};
 
-/// 429s one request rides out while the budget is on: a `Retry-After` is at most a minute
-/// on a gateway that counts per minute, so this is half an hour of refusals in a row, which
-/// no other client of the same user should cause.
-pub const MAX_THROTTLED: u32 = 30;
-
 pub struct Client {
     http: reqwest::Client,
     credentials: Credentials,
@@ -328,9 +323,12 @@ impl Client {
 
     /// A 429 while the budget is on: the budget paused the API until its `Retry-After`, so
     /// the request is sent again then, without spending one of its attempts, up to
-    /// [`MAX_THROTTLED`] times.
+    /// `throttled_attempts` times.
     fn throttled_again(&self, status: u16, throttled: &mut u32) -> bool {
-        if status == 429 && self.budget.limits().enabled && *throttled < MAX_THROTTLED {
+        if status == 429
+            && self.budget.limits().enabled
+            && *throttled < self.retry.throttled_attempts
+        {
             *throttled += 1;
             true
         } else {

@@ -158,8 +158,9 @@ struct Lane {
     /// window holds (the server said it has room then).
     invited: bool,
     /// Calls per window the server was seen to allow, below the configured limit: the calls
-    /// it had answered within the window when it sent a 429 (at least 1). Each window's worth
-    /// of answers that were no 429 raises it by one. `None` at the configured limit.
+    /// it had answered within the window when it sent a 429, or one per `Retry-After` if that
+    /// is more (at least 1). Half a window's worth of answers that were no 429 doubles it.
+    /// `None` at the configured limit.
     learned: Option<u32>,
     /// Answers that were no 429 since `learned` last moved.
     fine: u32,
@@ -339,10 +340,13 @@ impl Budget {
             if let Some(lane) = lanes.get_mut(key)
                 && let Some(learned) = lane.learned
             {
+                // Half a window's worth of answers without a 429 doubles the learned limit:
+                // a 429 that was no limit (another client's burst, a fault) costs little, and
+                // a real limit is met again within a few calls, by one more 429.
                 lane.fine += 1;
-                if lane.fine >= learned {
+                if lane.fine.saturating_mul(2) >= learned {
                     lane.fine = 0;
-                    lane.learned = Some(learned + 1).filter(|l| *l < limit);
+                    lane.learned = Some(learned.saturating_mul(2)).filter(|l| *l < limit);
                 }
             }
         }
@@ -351,17 +355,31 @@ impl Budget {
 
     /// A 429 with `Retry-After` (in the server's seconds): no request of `api` leaves before
     /// it has passed, whichever worker sends it; then one goes at once, and the rest keep to
-    /// as many per window as the server had answered when it refused.
+    /// what the server was seen to allow (see `Lane::learned`).
     pub fn pause(&self, target: &str, api: &str, asked: Duration) {
         if !self.limits.enabled {
             return;
         }
         let key = (target.to_owned(), api.to_owned());
-        let until = Instant::now() + self.limits.real_wait(asked);
-        let held = self.slots.held(&key, self.limits.window()).max(1);
+        let wait = self.limits.real_wait(asked);
+        let until = Instant::now() + wait;
+        let window = self.limits.window();
+        // What the server allows per window is at least what it answered within the last
+        // one, and at least one call per `Retry-After` (it named when the next may come).
+        let answered = self.slots.held(&key, window);
+        let per_wait = if wait.is_zero() {
+            u32::MAX
+        } else {
+            let n = (window.as_secs_f64() / wait.as_secs_f64()).floor();
+            // In 0..=u32::MAX after the clamp.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = n.clamp(0.0, f64::from(u32::MAX)) as u32;
+            n
+        };
+        let learned = answered.max(per_wait).max(1);
         let mut lanes = self.lock();
         let lane = lanes.entry(key).or_default();
-        lane.learned = Some(lane.learned.map_or(held, |l| l.min(held)));
+        lane.learned = Some(learned);
         lane.fine = 0;
         lane.invited = true;
         lane.paused_until = Some(lane.paused_until.map_or(until, |p| p.max(until)));
@@ -498,13 +516,13 @@ mod tests {
         // Then three per window (what the server had answered), not the configured twenty.
         call(&budget, "GET /a", Priority::Read).await;
         assert_eq!(start.elapsed(), WINDOW);
-        // A window's worth of answers that were no 429 raises the learned limit by one.
+        // Half a window's worth of answers that were no 429 doubles the learned limit.
         for _ in 0..6 {
             call(&budget, "GET /a", Priority::Read).await;
         }
         let lanes = budget.lock();
         let learned = lanes.values().next().and_then(|l| l.learned);
-        assert_eq!(learned, Some(5), "{learned:?}");
+        assert_eq!(learned, Some(12), "{learned:?}");
     }
 
     #[tokio::test(start_paused = true)]

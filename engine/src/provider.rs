@@ -111,13 +111,14 @@ impl Percent {
     /// The largest value a running job may report: 99.99%.
     pub const RUNNING_MAX: Percent = Percent(9_999);
 
-    /// A running job's progress; `None` for a value that is not a number. Out-of-range
-    /// values are clamped to 0..=99.99.
+    /// A running job's progress; `None` for a value that is no percent: not a number,
+    /// infinite, below 0 or above 100 (a `1e309` once read as 99.99%, so the job was polled as
+    /// if about to end). 100 from a running job is read as 99.99.
     pub fn running(value: f64) -> Option<Percent> {
-        if value.is_nan() {
+        if !value.is_finite() || !(0.0..=100.0).contains(&value) {
             return None;
         }
-        let hundredths = (value.clamp(0.0, 100.0) * 100.0).round();
+        let hundredths = (value * 100.0).round();
         // In range after the clamp, so the cast cannot truncate.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let h = hundredths as u16;

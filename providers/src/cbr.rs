@@ -6,7 +6,7 @@ use crate::client::Client;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
 use crate::rank::Ranks;
-use crate::wire_time::{self, CLOCK_SKEW_MS};
+use crate::wire_time;
 use rewind_engine::kinds::{CbrRestore, OpSpec, Service};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -96,9 +96,8 @@ pub fn outcome(log: &Value, handle: Option<Handle>) -> PollOutcome {
 }
 
 /// The newest restore log of `spec`'s backup (and target, when the log names one) among
-/// `logs`, created at or after `since` less clock skew.
-fn pick_log<'a>(logs: &'a [Value], spec: &CbrRestore, since: i64) -> Option<&'a Value> {
-    let from = since - CLOCK_SKEW_MS;
+/// `logs`, created at or after `from` (the cloud's clock: [`crate::skew::ClockOffset::since`]).
+fn pick_log<'a>(logs: &'a [Value], spec: &CbrRestore, from: i64) -> Option<&'a Value> {
     let target = target_resource(spec);
     logs.iter()
         .filter(|log| {
@@ -148,14 +147,16 @@ impl CbrProvider {
     ) -> Result<Option<Value>, ProviderError> {
         // Narrow the search to the restored resource: with many restores in flight, paging
         // through every restore log on each poll costs a request per page per restore.
+        let wide = self.client.clock().since(since);
         let logs = self
-            .restore_logs(since - CLOCK_SKEW_MS, target_resource(spec))
+            .restore_logs(wide, target_resource(spec))
             .await?
             .map_err(|why| ProviderError {
                 message: format!("cbr: operation logs: {why}"),
                 transient: false,
             })?;
-        Ok(pick_log(&logs, spec, since).cloned())
+        let from = self.client.clock().since(since).max(wide);
+        Ok(pick_log(&logs, spec, from).cloned())
     }
 
     /// Restore operation logs created at or after `from` (epoch ms), of `resource` if given.
@@ -339,13 +340,17 @@ impl Provider for CbrProvider {
             let list = |from| self.restore_logs(from, None);
             if let Some(snapshot) = self
                 .batch
-                .observe(&key, submitted_at - CLOCK_SKEW_MS, list)
+                .observe(&key, self.client.clock().since(*submitted_at), list)
                 .await
             {
                 let found = match operation_log_id {
                     Some(id) => snapshot.get(id).map(|log| (log, None)),
-                    None => pick_log(snapshot.items(), spec, *submitted_at)
-                        .map(|log| (log, refined(log, backup_id, *submitted_at))),
+                    None => pick_log(
+                        snapshot.items(),
+                        spec,
+                        self.client.clock().since(*submitted_at),
+                    )
+                    .map(|log| (log, refined(log, backup_id, *submitted_at))),
                 };
                 if let Some((log, refined)) = found {
                     let outcome = outcome(log, refined);

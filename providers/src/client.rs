@@ -39,6 +39,7 @@ pub struct Client {
     iam: Option<Endpoint>,
     retry: RetryPolicy,
     budget: Budget,
+    clock: crate::skew::ClockOffset,
     session: Mutex<Option<Arc<Session>>>,
 }
 
@@ -77,6 +78,7 @@ impl Client {
             iam,
             retry: config.retry,
             budget: Budget::new(config.rate_limits),
+            clock: crate::skew::ClockOffset::default(),
             session: Mutex::new(None),
         })
     }
@@ -84,6 +86,12 @@ impl Client {
     /// The run's `[rate_limits]` (batch polling follows its switch and its time scale).
     pub fn rate_limits(&self) -> &crate::budget::RateLimits {
         self.budget.limits()
+    }
+
+    /// The cloud's clock against this machine's, as the answers so far dated it: reconcile
+    /// matches record times with [`crate::skew::ClockOffset::since`].
+    pub fn clock(&self) -> &crate::skew::ClockOffset {
+        &self.clock
     }
 
     /// The project every `{project_id}` is filled with (authenticating if needed).
@@ -118,6 +126,7 @@ impl Client {
         let mut session = self.session().await?;
         let mut reauthenticated = false;
         let mut retry = 0;
+        let mut throttled = 0;
         loop {
             let endpoint = self.endpoint_in(service, &session)?;
             let url = endpoint.join(&path.replace("{project_id}", &session.project_id));
@@ -141,6 +150,9 @@ impl Client {
                 Ok(raw) if raw.status == 401 && !reauthenticated && self.can_reauthenticate() => {
                     reauthenticated = true;
                     session = self.reauthenticate(&session).await?;
+                }
+                Ok(raw) if self.throttled_again(raw.status, &mut throttled) => {
+                    self.back_off(target, 0, raw.retry_after, "429").await;
                 }
                 Ok(raw) if is_transient_status(raw.status) && more => {
                     self.back_off(target, retry, raw.retry_after, &raw.status.to_string())
@@ -223,6 +235,7 @@ impl Client {
             .map_err(|e| before_sending(target, &e))?;
         let mut reauthenticated = false;
         let mut retry = 0;
+        let mut throttled = 0;
         loop {
             let endpoint = self
                 .endpoint_in(service, &session)
@@ -261,7 +274,10 @@ impl Client {
                 }
                 Ok(raw) => {
                     let error = ApiError::parse(raw.status, &raw.body);
-                    if (raw.status == 429 || error.is_busy()) && more {
+                    if self.throttled_again(raw.status, &mut throttled) {
+                        self.back_off(target, 0, raw.retry_after, &error.to_string())
+                            .await;
+                    } else if (raw.status == 429 || error.is_busy()) && more {
                         self.back_off(target, retry, raw.retry_after, &error.to_string())
                             .await;
                         retry += 1;
@@ -302,6 +318,21 @@ impl Client {
         match &self.region {
             Some(region) => Ok(Endpoint::default_for(service, region)),
             None => Err(ClientError::NoEndpoint { service }),
+        }
+    }
+
+    /// A 429 while the budget is on: the budget paused the API until its `Retry-After`, so
+    /// the request is sent again then, without spending one of its attempts, up to
+    /// `throttled_attempts` times.
+    fn throttled_again(&self, status: u16, throttled: &mut u32) -> bool {
+        if status == 429
+            && self.budget.limits().enabled
+            && *throttled < self.retry.throttled_attempts
+        {
+            *throttled += 1;
+            true
+        } else {
+            false
         }
     }
 

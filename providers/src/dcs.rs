@@ -5,7 +5,7 @@ use crate::client::Client;
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
 use crate::rank::Ranks;
-use crate::wire_time::{self, CLOCK_SKEW_MS};
+use crate::wire_time;
 use rewind_engine::kinds::{DcsRestore, OpSpec, Service};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -217,8 +217,9 @@ impl Provider for DcsProvider {
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
         Box::pin(async move {
             let spec = spec(op)?;
-            let from = submitted_at - CLOCK_SKEW_MS;
             let records = self.records(&spec.instance_id).await?;
+            // Matched in the cloud's clock, as its answers (this one too) dated it.
+            let from = self.client.clock().since(submitted_at);
             let newest = records
                 .iter()
                 .filter(|r| r["backup_id"].as_str() == Some(spec.backup_id.as_str()))

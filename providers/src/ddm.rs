@@ -6,7 +6,7 @@ use crate::client::Client;
 use crate::job::{self, Job};
 use crate::query::Query;
 use crate::rank::Ranks;
-use crate::wire_time::{self, CLOCK_SKEW_MS};
+use crate::wire_time;
 use rewind_engine::kinds::{DdmMetadataRestore, DdmRestore, OpSpec, Service};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -332,9 +332,9 @@ impl DdmProvider {
         instances: &[&str],
         since: i64,
     ) -> Result<Option<Handle>, ProviderError> {
-        let from = since - CLOCK_SKEW_MS;
+        let wide = self.client.clock().since(since);
         let query = Query::new()
-            .with("start_time", from)
+            .with("start_time", wide)
             .with("end_time", wire_time::now_ms().max(since) + FUTURE_SLACK_MS);
         let jobs = match self
             .all_pages("/v3/{project_id}/jobs", &query, "jobs")
@@ -348,6 +348,8 @@ impl DdmProvider {
                 });
             }
         };
+        // Matched in the cloud's clock, as its answers dated it.
+        let from = self.client.clock().since(since).max(wide);
         let jobs: Vec<Job> = jobs
             .iter()
             .filter_map(Job::from_value)

@@ -236,6 +236,12 @@ mod tests {
         assert_eq!(percent(&json!("99.81")).map(Percent::as_f64), Some(99.81));
         // A running job is never 100%.
         assert_eq!(percent(&json!(100)), Some(Percent::RUNNING_MAX));
+        // Not a percent: unknown progress, never "almost done".
+        assert_eq!(percent(&json!("1e309")), None);
+        assert_eq!(percent(&json!(1e300)), None);
+        assert_eq!(percent(&json!("150%")), None);
+        assert_eq!(percent(&json!(-3)), None);
+        assert_eq!(percent(&json!("NaN")), None);
         assert_eq!(percent(&json!("")), None);
         let done = Job {
             status: "Completed".into(),

@@ -42,6 +42,7 @@ pub mod rds_new;
 pub mod retry;
 pub mod secret;
 pub mod signer;
+pub mod skew;
 pub mod taurusdb;
 pub mod wire_time;
 

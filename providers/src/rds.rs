@@ -8,7 +8,6 @@ use crate::job;
 use crate::query::Query;
 use crate::rank::Ranks;
 use crate::rds_new;
-use crate::wire_time::CLOCK_SKEW_MS;
 use rewind_engine::kinds::{OpSpec, RdsRestore, RestoreType, Service};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -103,7 +102,9 @@ impl RdsProvider {
         spec: &RdsRestore,
         since: i64,
     ) -> Result<Option<String>, ProviderError> {
-        let from = since - CLOCK_SKEW_MS;
+        // The query reaches back as far as the cloud's clock may lag; the match uses the lag
+        // the answers showed (`skew`).
+        let wide = self.client.clock().since(since);
         let mut instances = vec![spec.target.instance_id.as_str()];
         if spec.source.instance_id != spec.target.instance_id {
             instances.push(spec.source.instance_id.as_str());
@@ -112,10 +113,11 @@ impl RdsProvider {
         for instance_id in &instances {
             let query = Query::new()
                 .with("instance_id", instance_id)
-                .with("start_time", from);
+                .with("start_time", wide);
             let Ok((tasks, _)) = check::fetch_all(&self.client, TASKLIST, &query).await? else {
                 return Ok(None);
             };
+            let from = self.client.clock().since(since).max(wide);
             let earliest = tasks
                 .iter()
                 .filter_map(job::Job::from_value)

@@ -10,6 +10,11 @@ pub struct RetryPolicy {
     pub read_attempts: u32,
     /// Attempts for a submit (POST) that the API said it did not run (429, 409 busy).
     pub submit_attempts: u32,
+    /// 429s one request rides out while the request budget is on, beyond its attempts: the
+    /// budget paused the API until `Retry-After`, so the request is sent again then without
+    /// spending an attempt. 30 refusals in a row is half an hour at the longest `Retry-After`
+    /// of a per-minute gateway, which no other client of the same user should cause.
+    pub throttled_attempts: u32,
     /// First backoff; doubles with each attempt.
     pub base: Duration,
     /// Longest backoff.
@@ -26,6 +31,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             read_attempts: 6,
             submit_attempts: 5,
+            throttled_attempts: 30,
             base: Duration::from_millis(500),
             cap: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(60),

@@ -48,6 +48,10 @@ pub struct FaultRule {
     pub fail_reason: Option<String>,
     /// Simulated seconds during which a new job answers "does not exist" (DBS.200543).
     pub job_invisible_seconds: f64,
+    /// Simulated seconds during which an instance created by a matching request is missing
+    /// from instance lists (a listing that lags the create, as eventually consistent ones do).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub list_invisible_seconds: f64,
     /// The rule applies to this many more matching requests, then retires; `None` = always.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
@@ -68,6 +72,7 @@ impl Default for FaultRule {
             fail_job_rate: 0.0,
             fail_reason: None,
             job_invisible_seconds: 0.0,
+            list_invisible_seconds: 0.0,
             times: None,
         }
     }
@@ -89,6 +94,11 @@ impl Faults {
             if !(rule.error_status == 404 || (500..=599).contains(&rule.error_status)) {
                 return Err(format!(
                     "faults.rules[{i}].error_status must be 404 or a 5xx status"
+                ));
+            }
+            if !rule.list_invisible_seconds.is_finite() || rule.list_invisible_seconds < 0.0 {
+                return Err(format!(
+                    "faults.rules[{i}].list_invisible_seconds must be >= 0"
                 ));
             }
             if !rule.job_invisible_seconds.is_finite() || rule.job_invisible_seconds < 0.0 {
@@ -135,6 +145,9 @@ impl Faults {
             d.invisible_ms = d
                 .invisible_ms
                 .max(crate::world::secs_to_ms(rule.job_invisible_seconds));
+            d.unlisted_ms = d
+                .unlisted_ms
+                .max(crate::world::secs_to_ms(rule.list_invisible_seconds));
         }
         self.rules.retain(|r| r.times != Some(0));
         d
@@ -195,6 +208,13 @@ pub(crate) struct Decision {
     /// `Some(reason)` when a job created by this request must fail (empty = default reason).
     pub fail_job: Option<String>,
     pub invisible_ms: i64,
+    /// How long an instance this request creates stays out of instance lists.
+    pub unlisted_ms: i64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

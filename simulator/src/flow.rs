@@ -45,6 +45,11 @@ pub struct FlowControl {
     /// Calls per minute per credential for each API, unless a service or API says otherwise.
     pub per_minute: u32,
     pub services: BTreeMap<Service, ServiceFlow>,
+    /// Counts the calls of the last 60 seconds (a sliding minute) instead of a token bucket,
+    /// as a gateway whose window is not documented may: `Retry-After` is then the time until
+    /// the oldest call of the minute leaves it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sliding: bool,
 }
 
 /// One service's limits: its own default, and per-API overrides keyed `"GET /v3/{pid}/jobs"`.
@@ -63,6 +68,7 @@ impl Default for FlowControl {
             enabled: true,
             per_minute: DEFAULT_PER_MINUTE,
             services: BTreeMap::new(),
+            sliding: false,
         }
     }
 }
@@ -134,6 +140,8 @@ struct Bucket {
 #[derive(Debug, Default)]
 pub(crate) struct Buckets {
     live: BTreeMap<(String, Service, String), Bucket>,
+    /// Sliding minutes: the arrival times of each API's calls within the last minute.
+    logs: BTreeMap<(String, Service, String), std::collections::VecDeque<i64>>,
 }
 
 /// Tolerates the rounding of the simulated clock (whole milliseconds), so that a client that
@@ -171,6 +179,33 @@ impl Buckets {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // ≤ 60 s, positive
         let secs = (wait_ms / 1000.0).ceil().max(1.0) as u64;
         Err(secs)
+    }
+}
+
+impl Buckets {
+    /// Counts one call in the sliding minute; `Err(seconds)` is the `Retry-After` when the
+    /// minute already holds `per_minute` calls (refused calls are not counted).
+    pub(crate) fn take_sliding(
+        &mut self,
+        credential: &str,
+        service: Service,
+        api: &str,
+        per_minute: u32,
+        now_ms: i64,
+    ) -> Result<(), u64> {
+        let log = self
+            .logs
+            .entry((credential.to_owned(), service, api.to_owned()))
+            .or_default();
+        while log.front().is_some_and(|at| *at + 60_000 <= now_ms) {
+            log.pop_front();
+        }
+        if log.len() < per_minute.max(1) as usize {
+            log.push_back(now_ms);
+            return Ok(());
+        }
+        let free_ms = log.front().map_or(0, |at| at + 60_000 - now_ms);
+        Err(u64::try_from((free_ms + 999) / 1000).unwrap_or(1).max(1))
     }
 }
 
@@ -246,5 +281,30 @@ mod tests {
         assert_eq!(b.take("u", Service::Rds, "GET /x", 3, 10_000), Err(10));
         assert_eq!(b.take("u", Service::Rds, "GET /x", 3, 20_000), Ok(()));
         assert_eq!(b.take("u", Service::Rds, "GET /x", 3, 20_000), Err(20));
+    }
+
+    #[test]
+    fn the_sliding_minute_counts_the_last_sixty_seconds() {
+        let mut b = Buckets::default();
+        for at in [0, 10_000, 20_000] {
+            assert_eq!(b.take_sliding("u", Service::Rds, "GET /x", 3, at), Ok(()));
+        }
+        // Full until the first call is a minute old.
+        assert_eq!(
+            b.take_sliding("u", Service::Rds, "GET /x", 3, 30_500),
+            Err(30)
+        );
+        assert_eq!(
+            b.take_sliding("u", Service::Rds, "GET /x", 3, 59_999),
+            Err(1)
+        );
+        assert_eq!(
+            b.take_sliding("u", Service::Rds, "GET /x", 3, 60_000),
+            Ok(())
+        );
+        assert_eq!(
+            b.take_sliding("u", Service::Rds, "GET /x", 3, 60_000),
+            Err(10)
+        );
     }
 }

@@ -262,7 +262,11 @@ pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
         .map(|s| (*s, origin(ports.get(*s))))
         .collect();
     let clock = SimClock::new(
-        config.world.now.unwrap_or_else(timefmt::system_now_ms),
+        config
+            .world
+            .now
+            .unwrap_or_else(timefmt::system_now_ms)
+            .saturating_add(config.world.clock_offset_seconds.saturating_mul(1000)),
         config.time_scale,
     );
     let shared = Arc::new(state::Shared::new(

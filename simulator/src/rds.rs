@@ -347,6 +347,7 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .rds
         .instances
         .iter()
+        .filter(|(_, i)| i.listed_from.is_none_or(|from| cx.now >= from))
         .filter(|(id, _)| want_id.is_none_or(|w| matches(w, id)))
         .filter(|(id, i)| want_name.is_none_or(|w| matches(w, &name_or(&i.name, "rds", id))))
         .map(|(id, i)| instance_json(id, i))

@@ -173,6 +173,7 @@ fn create(cx: &mut Ctx<'_>) -> ApiResult {
         collation: body.collation.clone(),
         disk_encryption_id: body.disk_encryption_id.clone().unwrap_or_default(),
         created: Some(cx.now),
+        listed_from: (cx.faults.unlisted_ms > 0).then(|| cx.now + cx.faults.unlisted_ms),
         ..RdsInstance::default()
     };
     let effect = JobEffect::RdsCreate {

@@ -193,10 +193,14 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
             retry_after,
         });
         Outcome {
-            reply: reply.with_header(
-                axum::http::HeaderName::from_static("x-request-id"),
-                request_id,
-            ),
+            // The gateway's clock, not the machine's: a client estimates the cloud's clock
+            // offset from it.
+            reply: reply
+                .with_header(
+                    axum::http::HeaderName::from_static("x-request-id"),
+                    request_id,
+                )
+                .with_header(axum::http::header::DATE, crate::timefmt::http_date(now)),
             latency_ms: decision.latency_ms,
             drop_response: decision.drop_response,
         }
@@ -220,7 +224,12 @@ fn flow_control(
     }
     let caller = caller.map_or_else(|| anonymous_caller(req), str::to_owned);
     let limit = st.world.flow_control.limit(service, api);
-    let retry_after = st.flow.take(&caller, service, api, limit, now).err()?;
+    let retry_after = if st.world.flow_control.sliding {
+        st.flow.take_sliding(&caller, service, api, limit, now)
+    } else {
+        st.flow.take(&caller, service, api, limit, now)
+    }
+    .err()?;
     let shape = if service == Service::Iam {
         Shape::Keystone
     } else {

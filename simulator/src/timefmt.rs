@@ -55,6 +55,11 @@ pub(crate) fn iam(ms: i64) -> String {
     format!("{}.{:06}Z", seconds_part(ms), ms.rem_euclid(1000) * 1000)
 }
 
+/// The HTTP `Date` header: `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub(crate) fn http_date(ms: i64) -> String {
+    ts(ms).strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
 /// RFC 3339 in UTC, for the admin API.
 pub(crate) fn rfc3339(ms: i64) -> String {
     ts(ms).to_string()

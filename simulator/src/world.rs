@@ -29,6 +29,11 @@ pub struct World {
     /// Simulated time at start; `None` starts at the real current time.
     #[serde(with = "opt_ms", skip_serializing_if = "Option::is_none")]
     pub now: Option<i64>,
+    /// Seconds the simulated cloud's clock is off from `now` (or from the real time): `-300`
+    /// plays a cloud whose clock runs five minutes behind the machine's. Records, job times
+    /// and the `Date` header of every answer all follow it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub clock_offset_seconds: i64,
     pub credentials: Credentials,
     pub durations: Durations,
     pub faults: Faults,
@@ -47,6 +52,11 @@ pub struct World {
     /// `"*"` is the default. Unlisted names get a made-up private IP and the engine's port.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub new_instance_addresses: BTreeMap<String, Address>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl World {

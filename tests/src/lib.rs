@@ -63,6 +63,8 @@ pub struct Options {
     /// Where instances answer (a probe's real server), by existing instance ID or by the
     /// name of an instance a restore creates.
     pub addresses: BTreeMap<String, rewind_sim::Address>,
+    /// Changes the generated world last (a clock offset, short durations).
+    pub world: Option<fn(&mut World)>,
 }
 
 impl Default for Options {
@@ -74,6 +76,7 @@ impl Default for Options {
             settings: String::new(),
             kinds: Vec::new(),
             addresses: BTreeMap::new(),
+            world: None,
         }
     }
 }
@@ -131,6 +134,9 @@ impl Harness {
         let mut world: World = rewind_cli::simulate::world_for(&compiled.spec, now);
         world.faults = options.faults.clone();
         map_addresses(&mut world, &options.addresses);
+        if let Some(change) = options.world {
+            change(&mut world);
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -146,6 +146,11 @@ pub struct Step {
     /// The operation's own `timeout:`, if it sets one.
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// A create whose last outcome was unknown, resubmitted with `--resubmit`: apply looks its
+    /// name up first and adopts the instance that has it, and sends the create only when no
+    /// instance has it (the name is the create's idempotency key).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt_or_create: bool,
     /// How long this restore is expected to take (0 when there is nothing to do).
     #[serde(default)]
     pub expected_ms: u64,
@@ -324,6 +329,14 @@ fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
 }
 
 /// Diffs the spec (as a graph) against state records.
+/// The name a create is keyed by, when `spec` creates a new instance.
+pub fn creates_by_name(spec: &crate::kinds::OpSpec) -> Option<&str> {
+    match spec {
+        crate::kinds::OpSpec::RdsNew(r) | crate::kinds::OpSpec::DdsNew(r) => Some(&r.name),
+        _ => None,
+    }
+}
+
 pub fn build(
     spec_file: &str,
     spec: &Spec,
@@ -372,6 +385,7 @@ pub fn build(
         let record = by_name.get(name.as_str()).copied();
         let mut notes = Vec::new();
         let mut changes = Vec::new();
+        let mut adopt_or_create = false;
         let mut action = match record {
             None => Action::Restore,
             Some(r) => match r.status {
@@ -393,6 +407,23 @@ pub fn build(
                     Action::Resume
                 }
                 Status::Failed => Action::Retry,
+                // A create's name is its idempotency key: the instance an ambiguous create
+                // made may show up in the list long after the reconcile window, so every
+                // apply looks the name up again rather than blocking.
+                Status::Unknown if creates_by_name(&op.spec).is_some() => {
+                    let new_name = creates_by_name(&op.spec).unwrap_or_default();
+                    adopt_or_create = options.resubmit.contains(&name);
+                    notes.push(if adopt_or_create {
+                        format!(
+                            "the last create's outcome is unknown: apply adopts the instance named {new_name} if there is one, and creates it only if there is none (--resubmit)"
+                        )
+                    } else {
+                        format!(
+                            "the last create's outcome is unknown: apply looks up the name {new_name} again and adopts the instance if it is there"
+                        )
+                    });
+                    Action::Resume
+                }
                 Status::Unknown if options.resubmit.contains(&name) => {
                     notes.push(
                         "resubmitting although the previous submit may have run (--resubmit)"
@@ -449,6 +480,7 @@ pub fn build(
             timeout_ms: op
                 .timeout
                 .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            adopt_or_create,
             expected_ms: 0,
             path_ms: 0,
             name,

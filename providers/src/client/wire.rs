@@ -22,6 +22,11 @@ const SECRET_HEADERS: [&str; 4] = [
     "x-security-token",
 ];
 
+/// The largest response body read: the largest documented answer (a page of 1,000 job or
+/// log records) is a few MB; anything past this is not an answer of the API, and reading it
+/// whole would hold it all in memory.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A 2xx answer. `body` is `Null` when the service sent none (CBR's 202, DCS's 204).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
@@ -135,7 +140,8 @@ impl Client {
             Target::Service(s) => Some(s),
             Target::Iam => None,
         };
-        self.budget
+        let permit = self
+            .budget
             .acquire(out.target.label(), budget_service, &out.api, priority)
             .await;
         let started = std::time::Instant::now();
@@ -146,8 +152,9 @@ impl Client {
         let response = request.send().await;
         // Refused or answered, the exchange is over: the budget may refill from here.
         let throttled = matches!(&response, Ok(r) if r.status().as_u16() == 429);
-        self.budget
-            .answered(out.target.label(), &out.api, throttled);
+        if let Some(permit) = permit {
+            permit.answered(throttled);
+        }
         let response = response.map_err(|e| send_error(&e))?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -155,16 +162,23 @@ impl Client {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, jiff::Timestamp::now()));
+        if let Some(date) = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::skew::ClockOffset::parse_date)
+        {
+            self.clock
+                .observe(date, jiff::Timestamp::now().as_millisecond());
+        }
         let subject_token = response
             .headers()
             .get("x-subject-token")
             .and_then(|v| v.to_str().ok())
             .map(Secret::new);
-        // A body cut off mid-way is a failure after sending, never a "not sent".
-        let body = response.bytes().await.map_err(|e| SendError {
-            message: chain(&e),
-            not_sent: false,
-        })?;
+        // A body cut off mid-way, or one too large to be an answer, is a failure after
+        // sending, never a "not sent".
+        let body = read_capped(response, MAX_RESPONSE_BYTES).await?;
         tracing::debug!(service, status, elapsed = ?started.elapsed(), "response");
         if status == 429 {
             // Every worker waits, not just this request: the server's bucket is empty.
@@ -178,7 +192,7 @@ impl Client {
             status,
             retry_after,
             subject_token,
-            body: body.to_vec(),
+            body,
         })
     }
 }
@@ -277,6 +291,34 @@ pub fn redacted(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The body, chunk by chunk, refused once past `cap` bytes.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, SendError> {
+    let too_large = || SendError {
+        message: format!(
+            "the response body is larger than {} MB, which no answer of the API is: not read",
+            cap / (1024 * 1024)
+        ),
+        not_sent: false,
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > cap))
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| SendError {
+        message: chain(&e),
+        not_sent: false,
+    })? {
+        if body.len() + chunk.len() > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn send_error(e: &reqwest::Error) -> SendError {
     SendError {
         message: chain(e),
@@ -322,6 +364,20 @@ mod tests {
         assert!(shown.contains("pid"));
         // reqwest's own Debug also hides values marked sensitive.
         assert!(!format!("{headers:?}").contains("tok-123"));
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_cap_is_refused_with_a_clear_error() {
+        let small = reqwest::Response::from(http::Response::new(vec![b'x'; 10]));
+        assert_eq!(read_capped(small, 64).await.ok(), Some(vec![b'x'; 10]));
+        let large = reqwest::Response::from(http::Response::new(vec![b'x'; 65]));
+        let err = read_capped(large, 64)
+            .await
+            .err()
+            .map(|e| (e.message, e.not_sent));
+        let (message, not_sent) = err.unwrap_or_default();
+        assert!(message.contains("larger than"), "{message}");
+        assert!(!not_sent, "a body read after sending is never `not sent`");
     }
 
     #[test]

@@ -51,6 +51,10 @@ fn four() -> u32 {
 #[serde(default, deny_unknown_fields)]
 pub struct RdsInstance {
     pub name: String,
+    /// Simulated time (epoch ms) before which instance lists leave this instance out: a
+    /// create whose listing lags (the fault `list_invisible_seconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_from: Option<i64>,
     /// `ACTIVE`, `RESTORING`, `FAILED`, `BUILD`, ... (otc-api.md §2.5).
     pub status: String,
     /// `mysql`, `postgresql` or `sqlserver`.
@@ -91,6 +95,7 @@ impl Default for RdsInstance {
     fn default() -> Self {
         RdsInstance {
             name: String::new(),
+            listed_from: None,
             status: "ACTIVE".to_owned(),
             engine: "mysql".to_owned(),
             version: "8.0".to_owned(),

@@ -135,6 +135,7 @@ fn round(spec: &str, plugin: &(Vec<KindDecl>, String), rng: &mut StdRng, seed: u
         seed,
         kinds: plugin.0.clone(),
         addresses: std::collections::BTreeMap::new(),
+        world: None,
     };
     let h = Harness::new(spec, &options);
     for _ in 0..rng.random_range(2..=6) {

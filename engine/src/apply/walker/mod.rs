@@ -96,6 +96,9 @@ struct Walker<'a> {
     pending: Vec<(OpRecord, String)>,
     /// This tick's calls, started once its transitions are durable.
     deferred: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Msg> + Send>>>,
+    /// Events told once this tick's transitions are durable, in order: `✓ restored` must not
+    /// be printed before the write that records it, which may still fail.
+    told: Vec<Event>,
 }
 
 /// Executes `plan` against `providers`, recording every transition in `state` before the next
@@ -264,11 +267,18 @@ impl<'a> Walker<'a> {
             stats: LoopStats::default(),
             pending: Vec::new(),
             deferred: Vec::new(),
+            told: Vec::new(),
         }
     }
 
+    /// Tells `e` now, or after the commit of this tick's transitions when some are pending
+    /// (so every event after it waits too, and the order holds).
     fn emit(&mut self, e: &Event) {
-        self.hooks.on_event(e);
+        if self.pending.is_empty() && self.told.is_empty() {
+            self.hooks.on_event(e);
+        } else {
+            self.told.push(e.clone());
+        }
     }
 
     fn make_ready(&mut self, i: usize) {

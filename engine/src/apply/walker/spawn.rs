@@ -252,7 +252,7 @@ impl Walker<'_> {
 
     /// Queues one call; it starts at the end of the tick, once the tick's state writes are
     /// durable, and its answer comes back to the loop as a message.
-    fn spawn(&mut self, _i: usize, call: impl Future<Output = Msg> + Send + 'static) {
+    pub(super) fn spawn(&mut self, _i: usize, call: impl Future<Output = Msg> + Send + 'static) {
         self.deferred.push(Box::pin(call));
     }
 
@@ -264,6 +264,9 @@ impl Walker<'_> {
                 self.pending.iter().map(|(r, n)| (r, n.as_str())).collect();
             self.state.put_batch(&batch)?;
             self.pending.clear();
+        }
+        for e in std::mem::take(&mut self.told) {
+            self.hooks.on_event(&e);
         }
         Ok(())
     }

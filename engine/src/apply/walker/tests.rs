@@ -66,9 +66,10 @@ impl Provider for Slow {
     }
 }
 
-/// A state that keeps only the latest record (a journal of 10,000 writes is not the point).
+/// A state that keeps only the latest record (a journal of 10,000 writes is not the point);
+/// with `refuse_success`, the write of a `succeeded` record fails (a full disk, say).
 #[derive(Default)]
-struct Latest(BTreeMap<String, OpRecord>);
+struct Latest(BTreeMap<String, OpRecord>, bool);
 
 impl StateStore for Latest {
     fn meta(&self) -> Result<StateMeta, StateError> {
@@ -84,6 +85,9 @@ impl StateStore for Latest {
         Ok(self.0.values().cloned().collect())
     }
     fn put(&mut self, record: &OpRecord, _: &str) -> Result<u64, StateError> {
+        if self.1 && record.status == crate::state::Status::Succeeded {
+            return Err(StateError::Storage("No space left on device".to_owned()));
+        }
         self.0.insert(record.name.clone(), record.clone());
         Ok(0)
     }
@@ -141,5 +145,53 @@ async fn five_thousand_polls_hold_one_task_at_a_time() {
         counters.peak_tasks <= 2,
         "held {} tasks at once",
         counters.peak_tasks
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn restored_is_told_only_once_its_write_is_durable() {
+    let text = "restores:\n  a:\n    kind: rds.restore\n    source: { instance_id: 000000000000000000000000000003e9in01, restore_time: 1747732352076 }\n    target: { instance_id: 000000000000000000000000000007d1in01 }\n";
+    let c = compile("t.yaml", text, &LoadOptions::default()).expect("compiles");
+    let mut state = Latest(BTreeMap::new(), true);
+    let p = plan::build(
+        "t.yaml",
+        &c.spec,
+        &c.graph,
+        &state.meta().expect("meta"),
+        &[],
+        &PlanOptions::default(),
+    );
+    // Its first poll ends it.
+    let done = Arc::new(Slow(AtomicU32::new(POLLS - 1)));
+    let providers: Providers = [(Service::Rds, done as Arc<dyn Provider>)]
+        .into_iter()
+        .collect();
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let mut hooks = RecordingHooks::default();
+    let result = run(
+        &p,
+        &mut state,
+        &providers,
+        &mut hooks,
+        &ApplyOptions::default(),
+        rx,
+    )
+    .await;
+    assert!(result.is_err(), "the failed write stops the apply");
+    assert!(
+        hooks
+            .events
+            .iter()
+            .any(|e| matches!(e, crate::apply::Event::Submitted { .. })),
+        "{:?}",
+        hooks.events
+    );
+    assert!(
+        !hooks
+            .events
+            .iter()
+            .any(|e| matches!(e, crate::apply::Event::Succeeded { .. })),
+        "no success told for a write that failed: {:?}",
+        hooks.events
     );
 }

@@ -259,6 +259,21 @@ impl Walker<'_> {
                     self.spawn_poll(i, p, Duration::ZERO);
                 }
             }
+            // `--resubmit` of a create whose name nobody has: send it (once: a record that
+            // is no longer `unknown` was submitted by this very apply).
+            Ok(None)
+                if self.plan.steps[i].adopt_or_create
+                    && !self.outcome.interrupted
+                    && self.runs[i]
+                        .record
+                        .as_ref()
+                        .is_some_and(|r| r.status == Status::Unknown) =>
+            {
+                if let Some(p) = self.provider(i) {
+                    self.runs[i].phase = Phase::Preparing;
+                    self.spawn(i, async move { Msg::Prepared(i, p.prepare().await) });
+                }
+            }
             Ok(None) if self.runs[i].reconciles < self.opts.reconcile_attempts => {
                 let delay = self
                     .opts

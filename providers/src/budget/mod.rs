@@ -1,0 +1,660 @@
+//! The run's request budget: at most the limit per sliding window for each (service, API), submits first.
+//
+// Waiters of one API go in order: submits, then polls by their job's earliest possible end
+// (the rank a provider sets with [`ranked`]), then every other read; first come first served
+// among equals.
+
+mod window;
+
+pub use window::{Key, LocalSlots, SlotBackend, SlotId, Take};
+
+use rewind_engine::kinds::Service;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Huawei documents 60 calls per minute per user for each RDS and DDM API.
+pub const DEFAULT_PER_MINUTE: u32 = 60;
+
+/// Path segments that belong to a route, never an ID: the rest (after the version and the
+/// project) is a variable, so every instance's `restore-time` is one API with one budget.
+const ROUTE_WORDS: [&str; 18] = [
+    "auth",
+    "tokens",
+    "catalog",
+    "projects",
+    "instances",
+    "recovery",
+    "metadata-recovery",
+    "restore",
+    "restores",
+    "backups",
+    "jobs",
+    "tasklist",
+    "restore-time",
+    "operation-logs",
+    "restorable-time-interval",
+    "restorable-instances",
+    "related-dn",
+    "restorable-data-node",
+];
+
+/// The window the limits count in: "calls per minute", read as any 60 seconds, since the
+/// gateway does not document whether its minute slides.
+pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// `[rate_limits]`: calls per minute for each API of a service, for the whole run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimits {
+    /// Off sends every request at once (tests and benchmarks that measure the scheduler).
+    pub enabled: bool,
+    pub per_minute: u32,
+    pub per_service: BTreeMap<Service, u32>,
+    /// Simulated seconds per real second: a rehearsal's clock runs faster, so its minute is
+    /// shorter and a `Retry-After` (in simulated seconds) is too.
+    pub time_scale: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            enabled: true,
+            per_minute: DEFAULT_PER_MINUTE,
+            per_service: BTreeMap::new(),
+            time_scale: 1.0,
+        }
+    }
+}
+
+impl RateLimits {
+    pub fn off() -> RateLimits {
+        RateLimits {
+            enabled: false,
+            ..RateLimits::default()
+        }
+    }
+
+    /// Calls per minute for each API of `service` (IAM has the default).
+    pub fn limit(&self, service: Option<Service>) -> u32 {
+        service
+            .and_then(|s| self.per_service.get(&s).copied())
+            .unwrap_or(self.per_minute)
+            .max(1)
+    }
+
+    fn scale(&self) -> f64 {
+        if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        }
+    }
+
+    /// The window the limits count in, on this machine's clock.
+    pub fn window(&self) -> Duration {
+        Duration::try_from_secs_f64(WINDOW.as_secs_f64() / self.scale()).unwrap_or(WINDOW)
+    }
+
+    /// A server's `Retry-After` as a wait on this machine's clock.
+    pub fn real_wait(&self, asked: Duration) -> Duration {
+        Duration::try_from_secs_f64(asked.as_secs_f64() / self.scale()).unwrap_or(asked)
+    }
+}
+
+/// Which requests go first when an API's budget is short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// A restore POST: every second it waits delays a whole job.
+    Submit,
+    /// A poll or a preflight read.
+    Read,
+}
+
+tokio::task_local! {
+    /// The rank of the poll this task is sending: the earliest possible end of its job.
+    static RANK: i64;
+}
+
+/// Runs `f` with its reads ranked `rank` (lower goes first): a provider's poll of a job whose
+/// earliest possible end is `rank` (milliseconds on any clock the provider keeps alike).
+pub async fn ranked<F: std::future::Future>(rank: i64, f: F) -> F::Output {
+    RANK.scope(rank, f).await
+}
+
+/// A waiter's place: class (0 submits, 1 reads), rank, arrival.
+type Place = (u8, i64, u64);
+
+fn place(priority: Priority, seq: u64) -> Place {
+    match priority {
+        Priority::Submit => (0, 0, seq),
+        Priority::Read => (1, RANK.try_with(|r| *r).unwrap_or(i64::MAX), seq),
+    }
+}
+
+/// The API a path addresses: its method and route template (`GET /v3/{project_id}/jobs`).
+pub fn api_of(method: &str, path: &str) -> String {
+    let mut api = format!("{method} ");
+    for (i, seg) in path.split('/').filter(|s| !s.is_empty()).enumerate() {
+        api.push('/');
+        if i == 0 || seg == "{project_id}" || ROUTE_WORDS.contains(&seg) {
+            api.push_str(seg);
+        } else {
+            api.push_str("{id}");
+        }
+    }
+    api
+}
+
+/// Per API of a target: who waits, a pause a 429 asked for, and what the server was seen to
+/// allow.
+#[derive(Debug, Default)]
+struct Lane {
+    /// Requests waiting for this API, in the order they are to go.
+    waiting: BTreeSet<Place>,
+    paused_until: Option<Instant>,
+    /// The pause ended at the moment the server named: one call goes then, whatever the
+    /// window holds (the server said it has room then).
+    invited: bool,
+    /// Calls per window the server was seen to allow, below the configured limit: the calls
+    /// it had answered within the window when it sent a 429, or one per `Retry-After` if that
+    /// is more (at least 1). Half a window's worth of answers that were no 429 doubles it.
+    /// `None` at the configured limit.
+    learned: Option<u32>,
+    /// Answers that were no 429 since `learned` last moved.
+    fine: u32,
+}
+
+/// Every lane of a run. Cloning shares them.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limits: RateLimits,
+    slots: Arc<dyn SlotBackend>,
+    lanes: Arc<Mutex<BTreeMap<Key, Lane>>>,
+    /// Woken whenever a slot ends, a waiter leaves or goes: whoever waits on another's turn
+    /// or on an in-flight slot looks again then.
+    changed: Arc<tokio::sync::Notify>,
+    arrivals: Arc<AtomicU64>,
+}
+
+/// A slot taken from the budget for one request. Its answer ends it
+/// ([`Permit::answered`]); dropped unanswered (a cancelled request), it ends as a counted call.
+#[derive(Debug)]
+pub struct Permit {
+    budget: Option<Budget>,
+    key: Key,
+    slot: SlotId,
+    limit: u32,
+}
+
+impl Permit {
+    /// The exchange ended: `throttled` when the answer was a 429 (the gateway did not count
+    /// the call). One that was not raises a learned limit back towards the configured one.
+    pub fn answered(mut self, throttled: bool) {
+        if let Some(budget) = self.budget.take() {
+            budget.end(&self.key, self.slot, self.limit, throttled);
+        }
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Some(budget) = self.budget.take() {
+            budget.end(&self.key, self.slot, self.limit, false);
+        }
+    }
+}
+
+/// Takes a waiter's place out of its lane however its wait ends (a dropped poll too), so
+/// that no one waits behind a request that is gone.
+struct Waiting<'a> {
+    budget: &'a Budget,
+    key: &'a Key,
+    place: Place,
+    registered: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.registered {
+            let mut lanes = self.budget.lock();
+            if let Some(lane) = lanes.get_mut(self.key) {
+                lane.waiting.remove(&self.place);
+            }
+            drop(lanes);
+            self.budget.changed.notify_waiters();
+        }
+    }
+}
+
+/// What one look at a lane decided.
+enum Turn {
+    Go(SlotId),
+    /// Look again after this long, or sooner when something changed.
+    Wait(Duration),
+}
+
+impl Budget {
+    pub fn new(limits: RateLimits) -> Budget {
+        Budget::with_slots(limits, Arc::new(LocalSlots::default()))
+    }
+
+    /// A budget whose slots are kept by `slots` (shared between processes, say).
+    pub fn with_slots(limits: RateLimits, slots: Arc<dyn SlotBackend>) -> Budget {
+        Budget {
+            limits,
+            slots,
+            lanes: Arc::default(),
+            changed: Arc::default(),
+            arrivals: Arc::default(),
+        }
+    }
+
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Lane>> {
+        self.lanes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until `api` of `target` may send one request, and takes a slot for it. `None`
+    /// when the budget is off.
+    pub async fn acquire(
+        &self,
+        target: &str,
+        service: Option<Service>,
+        api: &str,
+        priority: Priority,
+    ) -> Option<Permit> {
+        if !self.limits.enabled {
+            return None;
+        }
+        let key = (target.to_owned(), api.to_owned());
+        let limit = self.limits.limit(service);
+        let mut waiting = Waiting {
+            budget: self,
+            key: &key,
+            place: place(priority, self.arrivals.fetch_add(1, Ordering::Relaxed)),
+            registered: false,
+        };
+        // Every wait has a wake-up: a timer (the end of a pause, a slot leaving the window)
+        // or a change (a slot ended, the waiter ahead went or left), and at worst a window.
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            match self.look(&key, limit, waiting.place, &mut waiting.registered) {
+                Turn::Go(slot) => {
+                    self.changed.notify_waiters();
+                    return Some(Permit {
+                        budget: Some(self.clone()),
+                        key: key.clone(),
+                        slot,
+                        limit,
+                    });
+                }
+                Turn::Wait(wait) => {
+                    tokio::select! {
+                        () = changed => {}
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn look(&self, key: &Key, limit: u32, place: Place, registered: &mut bool) -> Turn {
+        let window = self.limits.window();
+        let now = Instant::now();
+        let mut lanes = self.lock();
+        let lane = lanes.entry(key.clone()).or_default();
+        if !*registered {
+            lane.waiting.insert(place);
+            *registered = true;
+        }
+        if let Some(until) = lane.paused_until.filter(|until| *until > now) {
+            return Turn::Wait(until - now);
+        }
+        if lane.waiting.first().is_some_and(|first| *first < place) {
+            return Turn::Wait(window);
+        }
+        let allowed = lane.learned.map_or(limit, |l| l.min(limit));
+        match self.slots.take(key, allowed, window, lane.invited) {
+            Take::Granted(slot) => {
+                lane.invited = false;
+                lane.waiting.remove(&place);
+                *registered = false;
+                Turn::Go(slot)
+            }
+            Take::Full(Some(at)) => Turn::Wait(at.saturating_duration_since(now)),
+            Take::Full(None) => Turn::Wait(window),
+        }
+    }
+
+    fn end(&self, key: &Key, slot: SlotId, limit: u32, throttled: bool) {
+        self.slots.end(key, slot, !throttled);
+        if !throttled {
+            let mut lanes = self.lock();
+            if let Some(lane) = lanes.get_mut(key)
+                && let Some(learned) = lane.learned
+            {
+                // Half a window's worth of answers without a 429 doubles the learned limit:
+                // a 429 that was no limit (another client's burst, a fault) costs little, and
+                // a real limit is met again within a few calls, by one more 429.
+                lane.fine += 1;
+                if lane.fine.saturating_mul(2) >= learned {
+                    lane.fine = 0;
+                    lane.learned = Some(learned.saturating_mul(2)).filter(|l| *l < limit);
+                }
+            }
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// A 429 with `Retry-After` (in the server's seconds): no request of `api` leaves before
+    /// it has passed, whichever worker sends it; then one goes at once, and the rest keep to
+    /// what the server was seen to allow (see `Lane::learned`).
+    pub fn pause(&self, target: &str, api: &str, asked: Duration) {
+        if !self.limits.enabled {
+            return;
+        }
+        let key = (target.to_owned(), api.to_owned());
+        let wait = self.limits.real_wait(asked);
+        let until = Instant::now() + wait;
+        let window = self.limits.window();
+        // What the server allows per window is at least what it answered within the last
+        // one, and at least one call per `Retry-After` (it named when the next may come).
+        let answered = self.slots.held(&key, window);
+        let per_wait = if wait.is_zero() {
+            u32::MAX
+        } else {
+            let n = (window.as_secs_f64() / wait.as_secs_f64()).floor();
+            // In 0..=u32::MAX after the clamp.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = n.clamp(0.0, f64::from(u32::MAX)) as u32;
+            n
+        };
+        let learned = answered.max(per_wait).max(1);
+        let mut lanes = self.lock();
+        let lane = lanes.entry(key).or_default();
+        lane.learned = Some(learned);
+        lane.fine = 0;
+        lane.invited = true;
+        lane.paused_until = Some(lane.paused_until.map_or(until, |p| p.max(until)));
+        drop(lanes);
+        self.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(per_minute: u32) -> RateLimits {
+        RateLimits {
+            per_minute,
+            ..RateLimits::default()
+        }
+    }
+
+    async fn call(budget: &Budget, api: &str, priority: Priority) {
+        if let Some(p) = budget
+            .acquire("rds", Some(Service::Rds), api, priority)
+            .await
+        {
+            p.answered(false);
+        }
+    }
+
+    #[test]
+    fn an_api_is_a_method_and_a_route_template() {
+        assert_eq!(
+            api_of("GET", "/v3/{project_id}/instances/abc-1/restore-time"),
+            "GET /v3/{project_id}/instances/{id}/restore-time"
+        );
+        assert_eq!(
+            api_of(
+                "POST",
+                "/v3/{project_id}/instances/i9/backups/metadata-recovery"
+            ),
+            "POST /v3/{project_id}/instances/{id}/backups/metadata-recovery"
+        );
+        assert_eq!(
+            api_of("GET", "/v3/{project_id}/jobs"),
+            "GET /v3/{project_id}/jobs"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_window_of_sixty_seconds_holds_more_than_the_limit() {
+        let budget = Budget::new(limits(5));
+        let start = Instant::now();
+        let mut sent = Vec::new();
+        for _ in 0..23 {
+            call(&budget, "GET /a", Priority::Read).await;
+            sent.push(start.elapsed());
+            tokio::time::advance(Duration::from_millis(700)).await;
+        }
+        for (i, at) in sent.iter().enumerate() {
+            let within = sent[i..].iter().filter(|t| **t < *at + WINDOW).count();
+            assert!(
+                within <= 5,
+                "{within} calls in the minute from {at:?}: {sent:?}"
+            );
+        }
+        // Five a minute, not slower: the 23rd call left in the fifth minute.
+        let last = sent.last().copied().unwrap_or_default();
+        assert!(last < Duration::from_secs(4 * 60 + 10), "{last:?}");
+        // Another API has its own window.
+        let other = Instant::now();
+        call(&budget, "GET /b", Priority::Read).await;
+        assert_eq!(other.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_counts_until_a_window_after_its_answer() {
+        let budget = Budget::new(limits(2));
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            held.push(
+                budget
+                    .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                    .await,
+            );
+        }
+        tokio::time::advance(Duration::from_secs(30)).await;
+        // The gateway counts a call when it arrives: as late as its answer.
+        for p in held.into_iter().flatten() {
+            p.answered(false);
+        }
+        let start = Instant::now();
+        call(&budget, "GET /a", Priority::Read).await;
+        assert_eq!(start.elapsed(), WINDOW);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_is_woken_by_an_answer_and_by_a_cancelled_request() {
+        let budget = Budget::new(limits(1));
+        let first = budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
+        let start = Instant::now();
+        let waiter = {
+            let budget = budget.clone();
+            tokio::spawn(async move {
+                call(&budget, "GET /a", Priority::Read).await;
+                start.elapsed()
+            })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(5)).await;
+        // Cancelled unanswered: the slot still counts (the call may have arrived) for a window.
+        drop(first);
+        let elapsed = waiter.await.unwrap_or_default();
+        assert_eq!(elapsed, Duration::from_secs(5) + WINDOW);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_pauses_the_api_then_invites_one_call() {
+        let budget = Budget::new(limits(20));
+        for _ in 0..3 {
+            call(&budget, "GET /a", Priority::Read).await;
+        }
+        let refused = budget
+            .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+            .await;
+        if let Some(p) = refused {
+            p.answered(true);
+        }
+        budget.pause("rds", "GET /a", Duration::from_secs(20));
+        let start = Instant::now();
+        call(&budget, "GET /a", Priority::Read).await;
+        // Exactly when the server said: never later, never sooner.
+        assert_eq!(start.elapsed().as_secs(), 20);
+        // Then three per window (what the server had answered), not the configured twenty.
+        call(&budget, "GET /a", Priority::Read).await;
+        assert_eq!(start.elapsed(), WINDOW);
+        // Half a window's worth of answers that were no 429 doubles the learned limit.
+        for _ in 0..6 {
+            call(&budget, "GET /a", Priority::Read).await;
+        }
+        let lanes = budget.lock();
+        let learned = lanes.values().next().and_then(|l| l.learned);
+        assert_eq!(learned, Some(12), "{learned:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_through_many_429s_never_stall() {
+        // Many 429s in a row once shrank the rate towards zero, and the process went silent.
+        let budget = Budget::new(limits(20));
+        for round in 0..50 {
+            let p = budget
+                .acquire("rds", Some(Service::Rds), "GET /a", Priority::Read)
+                .await;
+            if let Some(p) = p {
+                p.answered(true);
+            }
+            budget.pause("rds", "GET /a", Duration::from_secs(7));
+            let start = Instant::now();
+            call(&budget, "GET /a", Priority::Read).await;
+            assert!(
+                start.elapsed() <= WINDOW,
+                "round {round}: waited {:?}",
+                start.elapsed()
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rehearsal_scales_the_minute_and_the_retry_after() {
+        let budget = Budget::new(RateLimits {
+            time_scale: 60.0,
+            ..limits(60)
+        });
+        let start = Instant::now();
+        for _ in 0..120 {
+            call(&budget, "GET /a", Priority::Read).await;
+        }
+        // 60 per simulated minute is 60 per real second.
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        budget.pause("rds", "GET /a", Duration::from_secs(60));
+        let paused = Instant::now();
+        call(&budget, "GET /a", Priority::Read).await;
+        assert_eq!(paused.elapsed().as_secs(), 1);
+    }
+
+    /// Takes every slot of `GET /a` for a window, answered at once.
+    async fn fill(budget: &Budget, n: usize) {
+        for _ in 0..n {
+            call(budget, "GET /a", Priority::Read).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn submits_go_before_waiting_reads() {
+        let budget = Budget::new(limits(1));
+        fill(&budget, 1).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (i, priority) in [Priority::Read, Priority::Read, Priority::Submit]
+            .into_iter()
+            .enumerate()
+        {
+            let (budget, order) = (budget.clone(), Arc::clone(&order));
+            tasks.push(tokio::spawn(async move {
+                call(&budget, "GET /a", priority).await;
+                order.lock().unwrap_or_else(PoisonError::into_inner).push(i);
+            }));
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.ok();
+        }
+        let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_eq!(order, [2, 0, 1]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polls_go_by_their_jobs_earliest_end_and_other_reads_last() {
+        let budget = Budget::new(limits(1));
+        fill(&budget, 1).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for rank in [None, Some(30), Some(10), Some(20)] {
+            let (budget, order) = (budget.clone(), Arc::clone(&order));
+            tasks.push(tokio::spawn(async move {
+                let read = call(&budget, "GET /a", Priority::Read);
+                match rank {
+                    Some(rank) => ranked(rank, read).await,
+                    None => read.await,
+                }
+                order
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(rank);
+            }));
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.ok();
+        }
+        let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_eq!(order, [Some(10), Some(20), Some(30), None]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_that_gives_up_blocks_no_one() {
+        let budget = Budget::new(limits(1));
+        fill(&budget, 1).await;
+        let first = {
+            let budget = budget.clone();
+            tokio::spawn(async move {
+                ranked(0, call(&budget, "GET /a", Priority::Read)).await;
+            })
+        };
+        tokio::task::yield_now().await;
+        first.abort();
+        let start = Instant::now();
+        ranked(5, call(&budget, "GET /a", Priority::Read)).await;
+        assert_eq!(start.elapsed(), WINDOW);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn off_never_waits() {
+        let budget = Budget::new(RateLimits::off());
+        let start = Instant::now();
+        for _ in 0..1000 {
+            assert!(
+                budget
+                    .acquire("rds", None, "GET /a", Priority::Read)
+                    .await
+                    .is_none()
+            );
+        }
+        budget.pause("rds", "GET /a", Duration::from_secs(60));
+        budget.acquire("rds", None, "GET /a", Priority::Read).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+}

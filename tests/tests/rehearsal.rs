@@ -245,6 +245,14 @@ fn a_rehearsal_is_marked_everywhere_and_its_saved_plan_applies_only_as_a_rehears
     let applied = p.rewind(&["apply", &plan_file, "--simulate", "--state", &state]);
     assert!(applied.ok(), "{}", applied.transcript());
     assert!(applied.stdout.contains("REHEARSAL"), "{}", applied.stdout);
+    // Applied once, the saved rehearsal plan is stale, and the hint makes a rehearsal plan.
+    let again = p.rewind(&["apply", &plan_file, "--simulate", "--state", &state]);
+    assert_eq!(again.status, Some(1), "{}", again.transcript());
+    assert!(
+        again.stderr.contains("is stale") && again.stderr.contains("plan --simulate --out"),
+        "{}",
+        again.transcript()
+    );
     // Durations are in the simulator's time: an RDS restore takes 300 simulated seconds.
     let said = format!("{}{}", applied.stdout, applied.stderr);
     assert!(said.contains("s simulated)"), "{said}");
@@ -321,12 +329,29 @@ fn drill_cleanup_simulate_deletes_what_a_kept_rehearsal_drill_left() {
 
     let refused = p.rewind(&["drill", "nightly", "--simulate", "--state", &state]);
     assert_eq!(refused.status, Some(1), "{}", refused.transcript());
+    // Every command on the kept world extended it: still one restorable window per
+    // instance, and no instance under a `${restores...}` reference's text.
+    for (id, i) in &p.world().rds.instances {
+        assert!(
+            !id.contains("${"),
+            "an output reference became an instance: {id}"
+        );
+        assert!(
+            i.restore_windows.len() <= 1,
+            "{id}: {:?}",
+            i.restore_windows
+        );
+    }
 
     let real = p.rewind(&["drill", "cleanup", "--all", "--state", &state]);
     assert!(real.ok(), "{}", real.transcript());
     assert!(
-        real.stderr.contains("Nothing to clean up"),
-        "a real clean-up leaves a rehearsal's instances alone: {}",
+        real.stderr.contains("Nothing to clean up in the cloud")
+            && real
+                .stderr
+                .contains("1 rehearsal drill run(s) left instances")
+            && real.stderr.contains("--simulate"),
+        "a real clean-up leaves a rehearsal's instances alone, and says they are there: {}",
         real.transcript()
     );
 
@@ -343,6 +368,29 @@ fn drill_cleanup_simulate_deletes_what_a_kept_rehearsal_drill_left() {
     }
     let history = p.rewind(&["drill", "history", "--state", &state]);
     assert!(history.stdout.contains("(sim)"), "{}", history.transcript());
+}
+
+#[test]
+fn a_throw_away_rehearsal_drill_does_not_promise_kept_instances() {
+    let p = Place::example("drill.yaml");
+    // No --state: the world ends with the command, whatever the policy kept in it.
+    let drill = p.rewind(&["drill", "nightly", "--simulate", "--keep"]);
+    assert_eq!(drill.status, Some(1), "{}", drill.transcript());
+    assert!(
+        drill.stderr.contains(": kept")
+            && drill
+                .stderr
+                .contains("throw-away rehearsal's world, which ends now"),
+        "{}",
+        drill.transcript()
+    );
+    let cleanup = p.rewind(&["drill", "cleanup", "--all", "--simulate"]);
+    assert!(cleanup.ok(), "{}", cleanup.transcript());
+    assert!(
+        cleanup.stderr.contains("left nothing to clean up"),
+        "{}",
+        cleanup.transcript()
+    );
 }
 
 /// Lines `KEY=VALUE` a `rewind sim` printed before `ready`; `None` if it ended first.

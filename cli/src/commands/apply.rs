@@ -311,7 +311,11 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         check_fresh(saved, &plan).map_err(|s| {
             CliError::hint(
                 format!("the saved plan is stale: {s}"),
-                "make a new one with `rewind plan --out FILE`",
+                if saved.simulated {
+                    "make a new one with `rewind plan --simulate --out FILE` (and the same --state)"
+                } else {
+                    "make a new one with `rewind plan --out FILE`"
+                },
             )
         })?;
     }

@@ -560,6 +560,23 @@ impl Run<'_> {
                 c.action.describe()
             ));
         }
+        if self.rehearsal_state
+            && report.cleanup.iter().any(|c| {
+                matches!(
+                    c.action,
+                    rewind_drills::CleanupAction::Kept
+                        | rewind_drills::CleanupAction::KeptUntil { .. }
+                )
+            })
+        {
+            // Without --state the world ends with this command: "kept" would promise
+            // instances that `drill cleanup` can never find.
+            lines.push(
+                "  (kept only in this throw-away rehearsal's world, which ends now: nothing is \
+                 left to clean up; rehearse with --state DIR to keep a drill's instances)"
+                    .to_owned(),
+            );
+        }
         for f in failures {
             lines.push(format!("  {} {f}", printer.paint("✗", Style::Red)));
         }

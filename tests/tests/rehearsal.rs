@@ -177,6 +177,48 @@ fn ctrl_c_during_a_kept_rehearsal_then_apply_again_converges_with_one_submission
 }
 
 #[test]
+fn ctrl_c_during_a_throw_away_rehearsal_promises_no_re_attach() {
+    let p = Place::example("ddm-pitr.yaml");
+    // No --state: RDS restores take 300 simulated s, 2 real s at 150x.
+    let mut child = p
+        .command(&[
+            "apply",
+            "--auto-approve",
+            "--simulate",
+            "--time-scale",
+            "150",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apply starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = String::new();
+    let mut submitted = 0;
+    for line in lines.by_ref().map_while(Result::ok).take(200) {
+        submitted += usize::from(line.contains("submitted, following"));
+        said.push_str(&line);
+        said.push('\n');
+        if submitted == 2 {
+            break;
+        }
+    }
+    assert_eq!(submitted, 2, "{said}");
+    sigint(&child);
+    for line in lines.map_while(Result::ok).take(200) {
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let status = child.wait().expect("apply ends");
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("throw-away rehearsal") && said.contains("starts afresh"),
+        "{said}"
+    );
+    assert!(!said.contains("re-attaches"), "{said}");
+}
+
+#[test]
 fn a_rehearsal_is_marked_everywhere_and_its_saved_plan_applies_only_as_a_rehearsal() {
     let p = Place::example("ddm-pitr.yaml");
     let state = p.state();

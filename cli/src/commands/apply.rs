@@ -120,7 +120,12 @@ fn unknown_advice(
         .collect()
 }
 
-fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) -> String {
+fn summary(
+    outcome: &ApplyOutcome,
+    advised: &[(String, String)],
+    p: &Printer,
+    throw_away: bool,
+) -> String {
     let mut s = format!(
         "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
         if outcome.ok() {
@@ -144,7 +149,15 @@ fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) ->
             outcome.moved.join(", ")
         );
     }
-    if !outcome.in_flight.is_empty() {
+    if !outcome.in_flight.is_empty() && throw_away {
+        // No --state: the simulated world and its jobs end with this command.
+        let _ = write!(
+            s,
+            "\n{} restore(s) were still running in this throw-away rehearsal ({}), which ends now: the next `rewind apply --simulate` starts afresh. Rehearse with --state DIR to resume one.",
+            outcome.in_flight.len(),
+            outcome.in_flight.join(", ")
+        );
+    } else if !outcome.in_flight.is_empty() {
         let _ = write!(
             s,
             "\n{} restore(s) are still running in the cloud ({}); `rewind apply` re-attaches to them.",
@@ -270,7 +283,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     // state is opened or anything is sent: a saved plan was checked when it was made, but
     // the plugin or the spec beside it may have changed since.
     super::validate::plugin_checks(&global, &loaded, printer)?;
-    let (dir, _tmp) = match &args.plan {
+    let (dir, tmp) = match &args.plan {
         Some(p)
             if args.sim.simulate
                 && global.state.is_none()
@@ -280,6 +293,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         }
         _ => state_dir(&global, &args.sim, &settings)?,
     };
+    let throw_away = tmp.is_some();
     let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
     // A saved plan runs exactly the part of the spec it was made for.
     let targeting = match &saved {
@@ -425,7 +439,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         }
         if !printer.json {
             let advised = unknown_advice(&plan, &outcome, &providers);
-            printer.info(&summary(&outcome, &advised, printer));
+            printer.info(&summary(&outcome, &advised, printer, throw_away));
             created(&*state, &outcome, printer);
         }
         if let Some(r) = rehearsal {

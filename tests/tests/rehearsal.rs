@@ -166,6 +166,16 @@ fn ctrl_c_during_a_kept_rehearsal_then_apply_again_converges_with_one_submission
         list.stdout
     );
 
+    let status = p.rewind(&["status", "--state", &state]);
+    assert!(
+        status.ok() && status.stdout.starts_with("REHEARSAL"),
+        "{}",
+        status.transcript()
+    );
+    let status = p.rewind(&["status", "--state", &state, "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("status json");
+    assert_eq!(value["simulated"], true, "{}", status.stdout);
+
     let history = p.rewind(&["history", "--state", &state]);
     assert!(history.ok(), "{}", history.transcript());
     assert_eq!(

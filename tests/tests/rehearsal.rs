@@ -445,6 +445,41 @@ fn a_throw_away_rehearsal_drill_does_not_promise_kept_instances() {
     );
 }
 
+#[test]
+fn a_throw_away_rehearsal_drill_stopped_by_sigint_sends_nobody_to_drill_cleanup() {
+    let p = Place::example("drill.yaml");
+    // Creates take 600 simulated s: 10 real s at 60x, time to interrupt.
+    let mut child = p
+        .command(&["drill", "nightly", "--simulate", "--time-scale", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("drill starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = String::new();
+    for line in lines.by_ref().map_while(Result::ok).take(400) {
+        let submitted = line.contains("submitted, following");
+        said.push_str(&line);
+        said.push('\n');
+        if submitted {
+            break;
+        }
+    }
+    assert!(said.contains("submitted, following"), "{said}");
+    sigint(&child);
+    for line in lines.map_while(Result::ok).take(400) {
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let status = child.wait().expect("drill ends");
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("Stopping the drill") && said.contains("ends with this throw-away rehearsal"),
+        "{said}"
+    );
+    assert!(!said.contains("`rewind drill cleanup` removes"), "{said}");
+}
+
 /// Lines `KEY=VALUE` a `rewind sim` printed before `ready`; `None` if it ended first.
 fn read_env(child: &mut Child) -> Option<Vec<(String, String)>> {
     let out = child.stdout.take()?;

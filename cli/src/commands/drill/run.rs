@@ -408,11 +408,17 @@ impl Run<'_> {
         let printer = self.printer;
         let opts = apply_options(self.settings, time_scale, false, self.secrets.clone());
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        // Without --state the world ends with the drill: no later clean-up can find anything.
+        let left = if self.rehearsal_state {
+            "what is left ends with this throw-away rehearsal"
+        } else {
+            "`rewind drill cleanup` removes what is left"
+        };
         let ctrl_c = crate::stop::watch(
             printer.clone(),
-            |signal| {
+            move |signal| {
                 format!(
-                    "\nStopping the drill ({}): no new restores will start; then clean-up runs (a second signal exits now; `rewind drill cleanup` removes what is left)...",
+                    "\nStopping the drill ({}): no new restores will start; then clean-up runs (a second signal exits now; {left})...",
                     signal.name()
                 )
             },

@@ -186,18 +186,21 @@ fn ctrl_c_during_a_kept_rehearsal_then_apply_again_converges_with_one_submission
     );
 }
 
-#[test]
-fn ctrl_c_during_a_throw_away_rehearsal_promises_no_re_attach() {
+/// What an apply rehearsal interrupted by Ctrl-C once both RDS restores were submitted said,
+/// with `extra` arguments; it must exit 1.
+fn interrupted_rehearsal_says(extra: &[&str]) -> String {
     let p = Place::example("ddm-pitr.yaml");
-    // No --state: RDS restores take 300 simulated s, 2 real s at 150x.
+    // RDS restores take 300 simulated s: 2 real s at 150x.
+    let mut args = vec![
+        "apply",
+        "--auto-approve",
+        "--simulate",
+        "--time-scale",
+        "150",
+    ];
+    args.extend_from_slice(extra);
     let mut child = p
-        .command(&[
-            "apply",
-            "--auto-approve",
-            "--simulate",
-            "--time-scale",
-            "150",
-        ])
+        .command(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -221,11 +224,31 @@ fn ctrl_c_during_a_throw_away_rehearsal_promises_no_re_attach() {
     }
     let status = child.wait().expect("apply ends");
     assert_eq!(status.code(), Some(1), "{said}");
+    assert!(!said.contains("re-attaches to them"), "{said}");
+    said
+}
+
+#[test]
+fn ctrl_c_during_a_throw_away_rehearsal_promises_no_re_attach() {
+    let said = interrupted_rehearsal_says(&[]);
     assert!(
-        said.contains("throw-away rehearsal") && said.contains("starts afresh"),
+        said.contains("whose simulated world ends now") && said.contains("starts afresh"),
         "{said}"
     );
-    assert!(!said.contains("re-attaches"), "{said}");
+}
+
+#[test]
+fn ctrl_c_during_a_rehearsal_on_postgresql_promises_no_re_attach() {
+    let Some(db) = rewind_state::testing::TestDb::create("rehearsal_stop") else {
+        return;
+    };
+    let said = interrupted_rehearsal_says(&["--state", &db.url]);
+    assert!(
+        said.contains("keeps no simulated world")
+            && said.contains("whose simulated world ends now")
+            && said.contains("state rm NAME"),
+        "{said}"
+    );
 }
 
 #[test]

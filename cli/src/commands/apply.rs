@@ -124,7 +124,7 @@ fn summary(
     outcome: &ApplyOutcome,
     advised: &[(String, String)],
     p: &Printer,
-    throw_away: bool,
+    unkept: Option<&str>,
 ) -> String {
     let mut s = format!(
         "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
@@ -149,11 +149,13 @@ fn summary(
             outcome.moved.join(", ")
         );
     }
-    if !outcome.in_flight.is_empty() && throw_away {
-        // No --state: the simulated world and its jobs end with this command.
+    if let Some(unkept) = unkept
+        && !outcome.in_flight.is_empty()
+    {
+        // A rehearsal whose world is not kept: its jobs end with this command.
         let _ = write!(
             s,
-            "\n{} restore(s) were still running in this throw-away rehearsal ({}), which ends now: the next `rewind apply --simulate` starts afresh. Rehearse with --state DIR to resume one.",
+            "\n{} restore(s) were still running in this rehearsal ({}), whose simulated world ends now: {unkept}",
             outcome.in_flight.len(),
             outcome.in_flight.join(", ")
         );
@@ -439,7 +441,15 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         }
         if !printer.json {
             let advised = unknown_advice(&plan, &outcome, &providers);
-            printer.info(&summary(&outcome, &advised, printer, throw_away));
+            let unkept = if throw_away {
+                Some("the next `rewind apply --simulate` starts afresh (a kept --state DIR would resume them).")
+            } else if rehearsal.as_ref().is_some_and(|r| r.place.is_none()) {
+                // The records stay in the PostgreSQL state; the jobs they name do not.
+                Some("the next `rewind apply --simulate` cannot re-attach to them; `rewind state rm NAME` clears each (a kept --state DIR would resume them).")
+            } else {
+                None
+            };
+            printer.info(&summary(&outcome, &advised, printer, unkept));
             created(&*state, &outcome, printer);
         }
         if let Some(r) = rehearsal {

@@ -98,6 +98,7 @@ pub enum Command {
     /// Print the JSON Schema of the spec (for editors: yaml-language-server).
     Schema,
     /// Run the OTC API simulator on loopback ports until Ctrl-C.
+    #[command(after_help = SIM_AFTER)]
     Sim(SimArgs),
     /// Print a shell completion script; restore names are completed from the spec and state.
     Completions(CompletionsArgs),
@@ -114,6 +115,19 @@ pub enum Command {
     #[command(long_about = DRILL_LONG, after_help = DRILL_AFTER)]
     Drill(DrillArgs),
 }
+
+const SIM_AFTER: &str = "\
+The world: --world FILE, else the one --simulate would build for the spec of -f (every
+instance, backup and window it names), else an empty one. It prints the environment a client
+needs (OS_AUTH_URL, REWIND_ENDPOINT_*, OS_USERNAME, ...), then `ready`.
+
+Examples:
+  # Shell 1: the spec's world on stable ports, 60 simulated seconds per real second
+  rewind sim -f examples/ddm-pitr.yaml --port-base 41000 --time-scale 60
+  # Shell 2: export the printed lines, then
+  rewind plan -f examples/ddm-pitr.yaml
+  # A world file to start from (e.g. to give probe targets real loopback addresses)
+  rewind sim -f examples/drill.yaml --write-world world.yaml";
 
 const DRILL_LONG: &str = "\
 Run one of the spec's `drills:`: its restores onto scratch instances (new ones it creates, or

@@ -208,6 +208,7 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
             }
         }
     }
+    drop_references(world);
     // An output reference (`${restores.X.outputs.instance_id}`) is known only after apply:
     // not an ID anyone could mistype.
     world
@@ -216,6 +217,21 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
         .filter(|id| !id.contains("${"))
         .cloned()
         .collect()
+}
+
+/// Drops what the builders made for an output reference (`${restores.X.outputs.instance_id}`,
+/// e.g. a DDM data node a drill creates): the instance comes into being at apply, so an
+/// instance under the reference's text would only show up as junk in `sim --write-world`.
+fn drop_references(world: &mut World) {
+    let literal = |id: &String| !id.contains("${");
+    world.rds.instances.retain(|id, _| literal(id));
+    world.ddm.instances.retain(|id, _| literal(id));
+    world.taurusdb.instances.retain(|id, _| literal(id));
+    world.dcs.instances.retain(|id, _| literal(id));
+    world.dds.instances.retain(|id, _| literal(id));
+    for ddm in world.ddm.instances.values_mut() {
+        ddm.data_nodes.retain(literal);
+    }
 }
 
 /// The engine and a version its flavors serve, from an RDS flavor code (`rds.pg.n1.large`).
@@ -533,6 +549,35 @@ mod tests {
             restorable_window(now, Some(now - 6 * 365 * DAY_MS)),
             (week, now)
         );
+    }
+
+    #[test]
+    fn an_output_reference_is_no_instance_of_the_world() {
+        let now = 1_800_000_000_000;
+        let reference = "${restores.dn.outputs.instance_id}".to_owned();
+        let mut spec = Spec::default();
+        spec.ops.extend([decl(
+            "meta",
+            OpSpec::DdmMetadata(rewind_engine::kinds::DdmMetadataRestore {
+                instance_id: "src-in09".to_owned(),
+                source: rewind_engine::kinds::MetadataSource {
+                    restore_time: Some(now - 3_600_000),
+                    backup_id: None,
+                },
+                target: rewind_engine::kinds::MetadataTarget {
+                    instance_id: "dst-in09".to_owned(),
+                    data_nodes: vec![reference.clone(), "dn2in01".to_owned()],
+                },
+            }),
+        )]);
+        let world = world_for(&spec, now);
+        let ids = world.ids();
+        assert!(ids.iter().all(|id| !id.contains("${")), "{ids:?}");
+        assert!(
+            ids.contains("dn2in01") && ids.contains("dst-in09"),
+            "{ids:?}"
+        );
+        assert!(world.validate().is_ok());
     }
 
     #[test]

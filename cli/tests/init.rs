@@ -71,6 +71,12 @@ fn ddm_new_writes_a_spec_with_outputs_and_secrets_that_validates_and_applies() {
     let at = recent();
     let run = init_ddm(&sb, &at, &[]);
     assert_eq!(run.code, 0, "{run:?}");
+    // Written from the simulator, the spec's next step is a rehearsal.
+    assert!(
+        run.stderr
+            .contains("then `rewind plan -f restore.yaml --simulate`"),
+        "{run:?}"
+    );
     let text = std::fs::read_to_string(sb.file("restore.yaml")).expect("written");
     // Two look-alike data node restores are written as one `for_each`: it is shorter.
     assert_eq!(text.matches("kind: rds.restore_new").count(), 1, "{text}");

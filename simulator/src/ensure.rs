@@ -9,10 +9,17 @@ use crate::world::{
 /// Backups made by the builders are an hour old, so they predate any sensible restore time.
 const BACKUP_AGE_MS: i64 = 3_600_000;
 
-/// Adds `window` unless an existing window already covers it.
+/// Makes the windows cover `window`: an overlapping window is stretched to it, so a world
+/// extended by every rehearsal command on a kept state keeps one window, not one per command.
 fn cover(windows: &mut Vec<Window>, (a, b): (i64, i64)) {
     let (start, end) = (a.min(b), a.max(b));
-    if !windows.iter().any(|w| w.start <= start && end <= w.end) {
+    if let Some(w) = windows
+        .iter_mut()
+        .find(|w| w.start <= end && start <= w.end)
+    {
+        w.start = w.start.min(start);
+        w.end = w.end.max(end);
+    } else {
         windows.push(Window { start, end });
     }
 }
@@ -289,6 +296,17 @@ mod tests {
         w.ensure_ddm_instance("d2in09", &[], (1_000, 2_000));
         assert!(w.ddm.instances["d2in09"].schemas.is_empty());
         assert!(w.validate().is_ok());
+    }
+
+    #[test]
+    fn a_later_overlapping_window_stretches_the_one_there() {
+        let mut w = World::healthy(10_000_000);
+        w.ensure_rds_instance("r1in01", (1_000, 5_000));
+        w.ensure_rds_instance("r1in01", (1_000, 7_000));
+        w.ensure_rds_instance("r1in01", (500, 6_000));
+        let windows = &w.rds.instances["r1in01"].restore_windows;
+        assert_eq!(windows.len(), 1, "{windows:?}");
+        assert_eq!((windows[0].start, windows[0].end), (500, 7_000));
     }
 
     #[test]

@@ -166,6 +166,16 @@ fn ctrl_c_during_a_kept_rehearsal_then_apply_again_converges_with_one_submission
         list.stdout
     );
 
+    let status = p.rewind(&["status", "--state", &state]);
+    assert!(
+        status.ok() && status.stdout.starts_with("REHEARSAL"),
+        "{}",
+        status.transcript()
+    );
+    let status = p.rewind(&["status", "--state", &state, "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&status.stdout).expect("status json");
+    assert_eq!(value["simulated"], true, "{}", status.stdout);
+
     let history = p.rewind(&["history", "--state", &state]);
     assert!(history.ok(), "{}", history.transcript());
     assert_eq!(
@@ -173,6 +183,71 @@ fn ctrl_c_during_a_kept_rehearsal_then_apply_again_converges_with_one_submission
         2,
         "{}",
         history.stdout
+    );
+}
+
+/// What an apply rehearsal interrupted by Ctrl-C once both RDS restores were submitted said,
+/// with `extra` arguments; it must exit 1.
+fn interrupted_rehearsal_says(extra: &[&str]) -> String {
+    let p = Place::example("ddm-pitr.yaml");
+    // RDS restores take 300 simulated s: 2 real s at 150x.
+    let mut args = vec![
+        "apply",
+        "--auto-approve",
+        "--simulate",
+        "--time-scale",
+        "150",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = p
+        .command(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apply starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = String::new();
+    let mut submitted = 0;
+    for line in lines.by_ref().map_while(Result::ok).take(200) {
+        submitted += usize::from(line.contains("submitted, following"));
+        said.push_str(&line);
+        said.push('\n');
+        if submitted == 2 {
+            break;
+        }
+    }
+    assert_eq!(submitted, 2, "{said}");
+    sigint(&child);
+    for line in lines.map_while(Result::ok).take(200) {
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let status = child.wait().expect("apply ends");
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(!said.contains("re-attaches to them"), "{said}");
+    said
+}
+
+#[test]
+fn ctrl_c_during_a_throw_away_rehearsal_promises_no_re_attach() {
+    let said = interrupted_rehearsal_says(&[]);
+    assert!(
+        said.contains("whose simulated world ends now") && said.contains("starts afresh"),
+        "{said}"
+    );
+}
+
+#[test]
+fn ctrl_c_during_a_rehearsal_on_postgresql_promises_no_re_attach() {
+    let Some(db) = rewind_state::testing::TestDb::create("rehearsal_stop") else {
+        return;
+    };
+    let said = interrupted_rehearsal_says(&["--state", &db.url]);
+    assert!(
+        said.contains("keeps no simulated world")
+            && said.contains("whose simulated world ends now")
+            && said.contains("state rm NAME"),
+        "{said}"
     );
 }
 
@@ -245,6 +320,14 @@ fn a_rehearsal_is_marked_everywhere_and_its_saved_plan_applies_only_as_a_rehears
     let applied = p.rewind(&["apply", &plan_file, "--simulate", "--state", &state]);
     assert!(applied.ok(), "{}", applied.transcript());
     assert!(applied.stdout.contains("REHEARSAL"), "{}", applied.stdout);
+    // Applied once, the saved rehearsal plan is stale, and the hint makes a rehearsal plan.
+    let again = p.rewind(&["apply", &plan_file, "--simulate", "--state", &state]);
+    assert_eq!(again.status, Some(1), "{}", again.transcript());
+    assert!(
+        again.stderr.contains("is stale") && again.stderr.contains("plan --simulate --out"),
+        "{}",
+        again.transcript()
+    );
     // Durations are in the simulator's time: an RDS restore takes 300 simulated seconds.
     let said = format!("{}{}", applied.stdout, applied.stderr);
     assert!(said.contains("s simulated)"), "{said}");
@@ -321,12 +404,29 @@ fn drill_cleanup_simulate_deletes_what_a_kept_rehearsal_drill_left() {
 
     let refused = p.rewind(&["drill", "nightly", "--simulate", "--state", &state]);
     assert_eq!(refused.status, Some(1), "{}", refused.transcript());
+    // Every command on the kept world extended it: still one restorable window per
+    // instance, and no instance under a `${restores...}` reference's text.
+    for (id, i) in &p.world().rds.instances {
+        assert!(
+            !id.contains("${"),
+            "an output reference became an instance: {id}"
+        );
+        assert!(
+            i.restore_windows.len() <= 1,
+            "{id}: {:?}",
+            i.restore_windows
+        );
+    }
 
     let real = p.rewind(&["drill", "cleanup", "--all", "--state", &state]);
     assert!(real.ok(), "{}", real.transcript());
     assert!(
-        real.stderr.contains("Nothing to clean up"),
-        "a real clean-up leaves a rehearsal's instances alone: {}",
+        real.stderr.contains("Nothing to clean up in the cloud")
+            && real
+                .stderr
+                .contains("1 rehearsal drill run(s) left instances")
+            && real.stderr.contains("--simulate"),
+        "a real clean-up leaves a rehearsal's instances alone, and says they are there: {}",
         real.transcript()
     );
 
@@ -343,6 +443,64 @@ fn drill_cleanup_simulate_deletes_what_a_kept_rehearsal_drill_left() {
     }
     let history = p.rewind(&["drill", "history", "--state", &state]);
     assert!(history.stdout.contains("(sim)"), "{}", history.transcript());
+}
+
+#[test]
+fn a_throw_away_rehearsal_drill_does_not_promise_kept_instances() {
+    let p = Place::example("drill.yaml");
+    // No --state: the world ends with the command, whatever the policy kept in it.
+    let drill = p.rewind(&["drill", "nightly", "--simulate", "--keep"]);
+    assert_eq!(drill.status, Some(1), "{}", drill.transcript());
+    assert!(
+        drill.stderr.contains(": kept")
+            && drill
+                .stderr
+                .contains("throw-away rehearsal's world, which ends now"),
+        "{}",
+        drill.transcript()
+    );
+    let cleanup = p.rewind(&["drill", "cleanup", "--all", "--simulate"]);
+    assert!(cleanup.ok(), "{}", cleanup.transcript());
+    assert!(
+        cleanup.stderr.contains("left nothing to clean up"),
+        "{}",
+        cleanup.transcript()
+    );
+}
+
+#[test]
+fn a_throw_away_rehearsal_drill_stopped_by_sigint_sends_nobody_to_drill_cleanup() {
+    let p = Place::example("drill.yaml");
+    // Creates take 600 simulated s: 10 real s at 60x, time to interrupt.
+    let mut child = p
+        .command(&["drill", "nightly", "--simulate", "--time-scale", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("drill starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = String::new();
+    for line in lines.by_ref().map_while(Result::ok).take(400) {
+        let submitted = line.contains("submitted, following");
+        said.push_str(&line);
+        said.push('\n');
+        if submitted {
+            break;
+        }
+    }
+    assert!(said.contains("submitted, following"), "{said}");
+    sigint(&child);
+    for line in lines.map_while(Result::ok).take(400) {
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let status = child.wait().expect("drill ends");
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("Stopping the drill") && said.contains("ends with this throw-away rehearsal"),
+        "{said}"
+    );
+    assert!(!said.contains("`rewind drill cleanup` removes"), "{said}");
 }
 
 /// Lines `KEY=VALUE` a `rewind sim` printed before `ready`; `None` if it ended first.

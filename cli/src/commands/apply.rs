@@ -120,7 +120,12 @@ fn unknown_advice(
         .collect()
 }
 
-fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) -> String {
+fn summary(
+    outcome: &ApplyOutcome,
+    advised: &[(String, String)],
+    p: &Printer,
+    unkept: Option<&str>,
+) -> String {
     let mut s = format!(
         "Apply {}: {} restored, {} unchanged, {} failed, {} skipped, {} unknown, {} still running, {} forgotten.",
         if outcome.ok() {
@@ -144,7 +149,17 @@ fn summary(outcome: &ApplyOutcome, advised: &[(String, String)], p: &Printer) ->
             outcome.moved.join(", ")
         );
     }
-    if !outcome.in_flight.is_empty() {
+    if let Some(unkept) = unkept
+        && !outcome.in_flight.is_empty()
+    {
+        // A rehearsal whose world is not kept: its jobs end with this command.
+        let _ = write!(
+            s,
+            "\n{} restore(s) were still running in this rehearsal ({}), whose simulated world ends now: {unkept}",
+            outcome.in_flight.len(),
+            outcome.in_flight.join(", ")
+        );
+    } else if !outcome.in_flight.is_empty() {
         let _ = write!(
             s,
             "\n{} restore(s) are still running in the cloud ({}); `rewind apply` re-attaches to them.",
@@ -270,7 +285,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     // state is opened or anything is sent: a saved plan was checked when it was made, but
     // the plugin or the spec beside it may have changed since.
     super::validate::plugin_checks(&global, &loaded, printer)?;
-    let (dir, _tmp) = match &args.plan {
+    let (dir, tmp) = match &args.plan {
         Some(p)
             if args.sim.simulate
                 && global.state.is_none()
@@ -280,6 +295,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         }
         _ => state_dir(&global, &args.sim, &settings)?,
     };
+    let throw_away = tmp.is_some();
     let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
     // A saved plan runs exactly the part of the spec it was made for.
     let targeting = match &saved {
@@ -311,7 +327,11 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         check_fresh(saved, &plan).map_err(|s| {
             CliError::hint(
                 format!("the saved plan is stale: {s}"),
-                "make a new one with `rewind plan --out FILE`",
+                if saved.simulated {
+                    "make a new one with `rewind plan --simulate --out FILE` (and the same --state)"
+                } else {
+                    "make a new one with `rewind plan --out FILE`"
+                },
             )
         })?;
     }
@@ -421,7 +441,15 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         }
         if !printer.json {
             let advised = unknown_advice(&plan, &outcome, &providers);
-            printer.info(&summary(&outcome, &advised, printer));
+            let unkept = if throw_away {
+                Some("the next `rewind apply --simulate` starts afresh (a kept --state DIR would resume them).")
+            } else if rehearsal.as_ref().is_some_and(|r| r.place.is_none()) {
+                // The records stay in the PostgreSQL state; the jobs they name do not.
+                Some("the next `rewind apply --simulate` cannot re-attach to them; `rewind state rm NAME` clears each (a kept --state DIR would resume them).")
+            } else {
+                None
+            };
+            printer.info(&summary(&outcome, &advised, printer, unkept));
             created(&*state, &outcome, printer);
         }
         if let Some(r) = rehearsal {

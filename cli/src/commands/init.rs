@@ -117,8 +117,11 @@ pub fn exec(args: &InitArgs, printer: &Printer) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     write_file(out, &text, args.force)?;
+    // A spec written from the simulator names the simulator's IDs: its next step is a
+    // rehearsal, never a plan against the real cloud.
+    let sim = if args.simulate { " --simulate" } else { "" };
     printer.info(&format!(
-        "wrote {out}; next: `rewind validate -f {out}`, then `rewind plan -f {out}`"
+        "wrote {out}; next: `rewind validate -f {out}`, then `rewind plan -f {out}{sim}`"
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,10 @@ fn world(global: &Global, args: &SimArgs, printer: &Printer) -> Result<World, Cl
     }
     let named = global.file.as_os_str() != DEFAULT_SPEC;
     if !named && !global.file.exists() {
+        printer.info(&format!(
+            "The world is empty: there is no {DEFAULT_SPEC} here. Give -f SPEC for the world \
+             --simulate builds for it, or --world FILE."
+        ));
         return Ok(World::healthy(now));
     }
     let loaded = crate::load::load(global)?;
@@ -41,7 +45,9 @@ pub fn exec(global: &Global, args: &SimArgs, printer: &Printer) -> Result<ExitCo
         std::fs::write(out, yaml)
             .map_err(|e| CliError::msg(format!("cannot write {}: {e}", out.display())))?;
         printer.info(&format!(
-            "Wrote the world to {}. Serve it with: rewind sim --world {}",
+            "Wrote the world to {}. Serve it with `rewind sim --world {}`, or rehearse in it \
+             with `--simulate --world {}`.",
+            out.display(),
             out.display(),
             out.display()
         ));

@@ -97,7 +97,12 @@ pub fn human(p: &Progress, now: i64) -> String {
     };
     let _ = writeln!(
         out,
-        "Run {} ({} of {}, approved by {}), started {}: {state}",
+        "{}Run {} ({} of {}, approved by {}), started {}: {state}",
+        if p.simulated {
+            "REHEARSAL (--simulate; times are real time): "
+        } else {
+            ""
+        },
         p.run,
         p.command,
         p.spec_file,

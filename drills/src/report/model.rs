@@ -114,7 +114,10 @@ impl CleanupAction {
     pub fn describe(&self) -> String {
         match self {
             Self::Deleted => "deleted".into(),
-            Self::KeptUntil { until } => format!("kept until {until}"),
+            // To the second: nanoseconds are noise to whoever reads when it goes.
+            Self::KeptUntil { until } => {
+                format!("kept until {}", until.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            }
             Self::Kept => "kept".into(),
             Self::Failed => "delete FAILED".into(),
         }
@@ -228,5 +231,19 @@ impl DrillReport {
             .iter()
             .filter(|p| &p.operation == last && p.result.passed)
             .max_by_key(|p| p.result.finished_at())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_until_reads_to_the_second() {
+        let until: Timestamp = "2026-12-06T23:52:10.980256377Z".parse().expect("timestamp");
+        assert_eq!(
+            CleanupAction::KeptUntil { until }.describe(),
+            "kept until 2026-12-06T23:52:10Z"
+        );
     }
 }

@@ -188,6 +188,28 @@ async fn gone(provider: &dyn Provider, id: &str, start: Instant, waits: Waits) -
     false
 }
 
+/// What a clean-up with nothing of its own kind to delete says; `other` counts the drill runs
+/// of the other kind (rehearsal or real) that left instances, which it must not call deleted.
+fn nothing_to_clean(simulate: bool, other: usize) -> String {
+    match (simulate, other) {
+        (true, 0) => {
+            "Nothing to clean up: every rehearsal drill's scratch instances are deleted.".to_owned()
+        }
+        (false, 0) => {
+            "Nothing to clean up: every drill's scratch instances are deleted.".to_owned()
+        }
+        (true, n) => format!(
+            "Nothing to clean up in the rehearsal world. {n} real drill run(s) left instances \
+             in the cloud: `rewind drill cleanup` without --simulate deletes them."
+        ),
+        (false, n) => format!(
+            "Nothing to clean up in the cloud. {n} rehearsal drill run(s) left instances in \
+             their simulated world: `rewind drill cleanup --simulate` (with the same --state) \
+             deletes them."
+        ),
+    }
+}
+
 /// `rewind drill cleanup`.
 pub fn exec(
     global: &Global,
@@ -213,25 +235,23 @@ pub fn exec(
         &crate::commands::command_line("drill cleanup", &loaded),
     )?;
     let now = jiff::Timestamp::now().as_millisecond();
-    let open: Vec<_> = state
+    let (open, other): (Vec<_>, Vec<_>) = state
         .runs()?
         .into_iter()
         .filter(|r| {
             r.drill.as_ref().is_some_and(|d| {
-                // A rehearsal's instances live in its simulated world, a real drill's in the
-                // cloud: each clean-up deletes only its own.
-                d.simulated == sim.simulate
-                    && (d.outcome == DrillOutcome::Running
-                        || d.scratch.iter().any(|s| s.status.is_open()))
+                d.outcome == DrillOutcome::Running || d.scratch.iter().any(|s| s.status.is_open())
             })
         })
-        .collect();
-    if open.is_empty() {
-        printer.info(if sim.simulate {
-            "Nothing to clean up: every rehearsal drill's scratch instances are deleted."
-        } else {
-            "Nothing to clean up: every drill's scratch instances are deleted."
+        // A rehearsal's instances live in its simulated world, a real drill's in the cloud:
+        // each clean-up deletes only its own.
+        .partition(|r| {
+            r.drill
+                .as_ref()
+                .is_some_and(|d| d.simulated == sim.simulate)
         });
+    if open.is_empty() {
+        printer.info(&nothing_to_clean(sim.simulate, other.len()));
         return Ok(ExitCode::SUCCESS);
     }
     let rt = crate::commands::plan::runtime()?;

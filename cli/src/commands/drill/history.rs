@@ -23,7 +23,9 @@ fn against(ms: Option<u64>, budget: Option<u64>) -> String {
     match (ms, budget) {
         (_, None) => dur(ms),
         (Some(m), Some(b)) if m <= b => format!("{} ≤ {}", dur(ms), dur(budget)),
-        (_, Some(_)) => format!("{} > {} MISSED", dur(ms), dur(budget)),
+        // Nothing measured is not "more than the budget": the budget is missed, unmeasured.
+        (None, Some(_)) => format!("- MISSED (budget {})", dur(budget)),
+        (Some(_), Some(_)) => format!("{} > {} MISSED", dur(ms), dur(budget)),
     }
 }
 
@@ -124,4 +126,16 @@ pub fn exec(global: &Global, name: Option<&str>, printer: &Printer) -> Result<Ex
     }
     printer.out(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::against;
+
+    #[test]
+    fn an_unmeasured_time_is_never_shown_as_more_than_its_budget() {
+        assert_eq!(against(None, Some(7_200_000)), "- MISSED (budget 2h 00m)");
+        assert_eq!(against(Some(60_000), Some(7_200_000)), "1m 00s ≤ 2h 00m");
+        assert!(against(Some(7_300_000), Some(7_200_000)).ends_with("> 2h 00m MISSED"));
+    }
 }

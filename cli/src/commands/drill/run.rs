@@ -408,11 +408,17 @@ impl Run<'_> {
         let printer = self.printer;
         let opts = apply_options(self.settings, time_scale, false, self.secrets.clone());
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        // Without --state the world ends with the drill: no later clean-up can find anything.
+        let left = if self.rehearsal_state {
+            "what is left ends with this throw-away rehearsal"
+        } else {
+            "`rewind drill cleanup` removes what is left"
+        };
         let ctrl_c = crate::stop::watch(
             printer.clone(),
-            |signal| {
+            move |signal| {
                 format!(
-                    "\nStopping the drill ({}): no new restores will start; then clean-up runs (a second signal exits now; `rewind drill cleanup` removes what is left)...",
+                    "\nStopping the drill ({}): no new restores will start; then clean-up runs (a second signal exits now; {left})...",
                     signal.name()
                 )
             },
@@ -559,6 +565,23 @@ impl Run<'_> {
                 c.operation,
                 c.action.describe()
             ));
+        }
+        if self.rehearsal_state
+            && report.cleanup.iter().any(|c| {
+                matches!(
+                    c.action,
+                    rewind_drills::CleanupAction::Kept
+                        | rewind_drills::CleanupAction::KeptUntil { .. }
+                )
+            })
+        {
+            // Without --state the world ends with this command: "kept" would promise
+            // instances that `drill cleanup` can never find.
+            lines.push(
+                "  (kept only in this throw-away rehearsal's world, which ends now: nothing is \
+                 left to clean up; rehearse with --state DIR to keep a drill's instances)"
+                    .to_owned(),
+            );
         }
         for f in failures {
             lines.push(format!("  {} {f}", printer.paint("✗", Style::Red)));

@@ -118,8 +118,14 @@ pub struct DrillOpRecord {
     pub kind: String,
     /// Submit to success, when it succeeded.
     pub restore_ms: Option<u64>,
-    /// Submit to its last passed probe (the operation's RTO), when it was ready.
+    /// The drill's first submit to this operation's last passed probe (its place in the
+    /// drill's RTO), when it was ready. Not a duration of its own: an operation that waited
+    /// for others counts their time here too, so the forecast does not use it.
     pub ready_ms: Option<u64>,
+    /// The operation's own duration: its own submit to ready (restored, and its last probe
+    /// passed). What the forecast adds along the graph. `None` in records written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_ms: Option<u64>,
 }
 
 /// A scratch instance the drill creates, and where its clean-up stands.

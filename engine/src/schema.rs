@@ -86,6 +86,21 @@ struct Drill {
     logins: Option<BTreeMap<String, DrillLogin>>,
     /// Probes per operation, run in order once that operation's restore has succeeded.
     probes: Option<BTreeMap<String, Vec<Probe>>>,
+    /// When `rewind drill --due` runs this drill.
+    schedule: Option<DrillSchedule>,
+}
+
+/// A drill's schedule: one run per cron slot.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DrillSchedule {
+    /// Five fields (minute hour day-of-month month day-of-week), or six with seconds first.
+    cron: String,
+    /// IANA time zone of the cron fields (default UTC), such as Europe/Berlin.
+    time_zone: Option<String>,
+    /// How late a slot may start and still be on time (default 1h); later is a catch-up.
+    window: Option<String>,
 }
 
 /// A clean-up rule for both outcomes, or one per outcome.

@@ -249,6 +249,7 @@ mod tests {
             scratch: Vec::new(),
             report_dir: None,
             failures: Vec::new(),
+            slot: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! into an RTO forecast per kind and per plan.
 
 pub mod forecast;
+pub mod schedule;
 
 use crate::spec::Span;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,8 @@ pub struct DrillDecl {
     pub logins: BTreeMap<String, Login>,
     /// `report_dir:` relative to the spec's directory; `None` is under the state directory.
     pub report_dir: Option<String>,
+    /// `schedule:`: when `rewind drill --due` runs it.
+    pub schedule: Option<schedule::Schedule>,
 }
 
 /// A probe as written in the spec, with where it was written.
@@ -100,6 +103,34 @@ pub struct DrillRecord {
     /// Why it failed, one line each.
     #[serde(default)]
     pub failures: Vec<String>,
+    /// The schedule slot (epoch ms) this run was claimed for by `rewind drill --due`; with
+    /// outcome `missed`, a slot recorded as missed and not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<i64>,
+}
+
+impl DrillRecord {
+    /// The record of drill `drill` that has just started at `started_at` (epoch ms): running,
+    /// nothing measured yet.
+    pub fn running(drill: &str, started_at: i64) -> DrillRecord {
+        DrillRecord {
+            drill: drill.to_owned(),
+            simulated: false,
+            outcome: DrillOutcome::Running,
+            started_at,
+            finished_at: None,
+            operations: Vec::new(),
+            rto_ms: None,
+            rto_budget_ms: None,
+            rpo_ms: None,
+            rpo_budget_ms: None,
+            critical_path: Vec::new(),
+            scratch: Vec::new(),
+            report_dir: None,
+            failures: Vec::new(),
+            slot: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +139,8 @@ pub enum DrillOutcome {
     Running,
     Passed,
     Failed,
+    /// A schedule slot that `rewind drill --due` did not run (a later slot was run instead).
+    Missed,
 }
 
 /// One operation's timing in a drill: the input of the forecast.

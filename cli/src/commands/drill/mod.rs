@@ -1,6 +1,7 @@
 //! `rewind drill`: run a drill of the spec, list past drills, or clean up what drills left.
 
 mod cleanup;
+mod due;
 pub mod forecast;
 mod history;
 mod hooks;
@@ -18,6 +19,7 @@ use std::process::ExitCode;
 
 pub fn exec(global: &Global, args: &DrillArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     match &args.command {
+        None if args.run.due => due::exec(global, &args.run, printer),
         None => run::exec(global, &args.run, printer),
         Some(DrillCommand::History { name }) => history::exec(global, name.as_deref(), printer),
         Some(DrillCommand::Cleanup { all }) => cleanup::exec(global, *all, printer),

@@ -40,9 +40,41 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         &dir,
         &crate::commands::command_line("drill", &loaded),
     )?;
+    let at = Prepared {
+        loaded: &loaded,
+        settings: &settings,
+        dir: &dir,
+        rehearsal_state: tmp.is_some(),
+    };
+    run_drill(&at, args, printer, &drill, &mut *state, None)
+}
+
+/// What a drill run needs beyond its declaration: the loaded spec, settings and state place.
+pub struct Prepared<'a> {
+    pub loaded: &'a Loaded,
+    pub settings: &'a crate::settings::Settings,
+    pub dir: &'a std::path::Path,
+    /// The state is a throwaway rehearsal directory.
+    pub rehearsal_state: bool,
+}
+
+/// Runs `drill` with `state` locked. With `slot` (epoch ms, from `--due`), the run entry is
+/// claimed for that slot before the first request: another `--due` caller sees it and stops.
+pub fn run_drill(
+    at: &Prepared,
+    args: &DrillRunArgs,
+    printer: &Printer,
+    drill: &DrillDecl,
+    state: &mut dyn StateStore,
+    slot: Option<i64>,
+) -> Result<ExitCode, CliError> {
+    let loaded = at.loaded;
+    let settings = at.settings;
+    let dir = at.dir.to_path_buf();
+    let drill = drill.clone();
     refuse_leftovers(&state.runs()?, &drill)?;
     let probes = parse_probes(&drill)?;
-    let plan = drill_plan(&loaded, &drill)?;
+    let plan = drill_plan(loaded, &drill)?;
     let secrets = Arc::new(SpecSecrets::new(
         loaded.compiled.spec.secrets.clone(),
         loaded.dir.clone(),
@@ -70,7 +102,7 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         (Some(d), _) => ReportDir::Exactly(d.clone()),
         (None, Some(d)) => ReportDir::Under(loaded.dir.join(d)),
         (None, None) => {
-            let base = if tmp.is_some()
+            let base = if at.rehearsal_state
                 || rewind_state::backend::is_postgres_url(&dir.to_string_lossy())
             {
                 loaded.dir.join(".rewind")
@@ -80,19 +112,43 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
             ReportDir::Under(base.join("drills").join(&drill.name))
         }
     };
+    let claim = match slot {
+        Some(slot) => Some(claim(state, loaded, &drill, &plan, args, slot)?),
+        None => None,
+    };
     let run = Run {
-        loaded: &loaded,
+        loaded,
         drill: &drill,
         args,
-        settings: &settings,
+        settings,
         secrets,
         probes,
         printer,
         report_root,
-        rehearsal_state: tmp.is_some(),
+        rehearsal_state: at.rehearsal_state,
+        claim,
     };
     let rt = runtime()?;
-    rt.block_on(run.go(&mut *state, plan))
+    rt.block_on(run.go(state, plan))
+}
+
+/// Journals the run entry of `drill` for schedule `slot`, flushed before anything is sent.
+fn claim(
+    state: &mut dyn StateStore,
+    loaded: &Loaded,
+    drill: &DrillDecl,
+    plan: &Plan,
+    args: &DrillRunArgs,
+    slot: i64,
+) -> Result<RunEntry, CliError> {
+    let mut run =
+        crate::commands::history::start(state, "drill", loaded, plan, args.approver.as_deref())?;
+    run.drill = Some(DrillRecord {
+        slot: Some(slot),
+        ..DrillRecord::running(&drill.name, run.started_at)
+    });
+    state.put_run(&run)?;
+    Ok(run)
 }
 
 enum ReportDir {
@@ -154,7 +210,7 @@ fn parse_probes(drill: &DrillDecl) -> Result<BTreeMap<String, Vec<ProbeSpec>>, C
 
 /// The plan of the drill's operations alone, against empty state: a drill restores every
 /// time it runs, whatever `rewind apply` has recorded.
-fn drill_plan(loaded: &Loaded, drill: &DrillDecl) -> Result<Plan, CliError> {
+pub(super) fn drill_plan(loaded: &Loaded, drill: &DrillDecl) -> Result<Plan, CliError> {
     let mut spec = loaded.compiled.spec.clone();
     spec.ops.retain(|name, _| drill.operations.contains(name));
     spec.broken.clear();
@@ -212,6 +268,8 @@ struct Run<'a> {
     printer: &'a Printer,
     report_root: ReportDir,
     rehearsal_state: bool,
+    /// The run entry `--due` claimed for a slot, taken over instead of starting a new one.
+    claim: Option<RunEntry>,
 }
 
 impl Run<'_> {
@@ -238,13 +296,21 @@ impl Run<'_> {
             printer.out(&render::plan::human(&plan, printer));
         }
         let started = jiff::Timestamp::now();
-        let mut run = crate::commands::history::start(
-            state,
-            "drill",
-            self.loaded,
-            &plan,
-            self.args.approver.as_deref(),
-        )?;
+        let slot = self
+            .claim
+            .as_ref()
+            .and_then(|c| c.drill.as_ref())
+            .and_then(|d| d.slot);
+        let mut run = match self.claim.clone() {
+            Some(claimed) => claimed,
+            None => crate::commands::history::start(
+                state,
+                "drill",
+                self.loaded,
+                &plan,
+                self.args.approver.as_deref(),
+            )?,
+        };
         run.drill = Some(DrillRecord {
             drill: self.drill.name.clone(),
             simulated: rehearsal.is_some(),
@@ -260,6 +326,7 @@ impl Run<'_> {
             scratch: planned_scratch(&plan),
             report_dir: None,
             failures: Vec::new(),
+            slot,
         });
         let mut journal = Journal::resume(state, run)?;
         // Flushed before the first request that could create anything.

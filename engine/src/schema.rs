@@ -4,7 +4,8 @@ use schemars::{JsonSchema, schema_for};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// A time: RFC 3339 with an offset, integer epoch milliseconds, or a `${...}` reference.
+/// A time: RFC 3339 with an offset, integer epoch milliseconds, or a `${...}` reference; an
+/// RDS restore's `restore_time` may also be `latest` or `random_within 7d` (chosen by a drill).
 #[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]

@@ -249,6 +249,8 @@ mod tests {
             scratch: Vec::new(),
             report_dir: None,
             failures: Vec::new(),
+            recovery: Vec::new(),
+            rpo_offered_ms: None,
             slot: None,
         }
     }

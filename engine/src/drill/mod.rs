@@ -8,6 +8,7 @@
 //! into an RTO forecast per kind and per plan.
 
 pub mod forecast;
+pub mod recovery;
 pub mod schedule;
 
 use crate::spec::Span;
@@ -103,6 +104,15 @@ pub struct DrillRecord {
     /// Why it failed, one line each.
     #[serde(default)]
     pub failures: Vec<String>,
+    /// Recovery points chosen when the drill's plan was made (`restore_time: latest` or
+    /// `random_within`), pinned in its plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery: Vec<recovery::RecoveryPick>,
+    /// The RPO the cloud offered at the drill's start: its start minus the newest point
+    /// every chosen operation's source could be restored to (the oldest of their newest).
+    /// `rpo_ms` is the RPO of the points actually restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_offered_ms: Option<u64>,
     /// The schedule slot (epoch ms) this run was claimed for by `rewind drill --due`; with
     /// outcome `missed`, a slot recorded as missed and not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +138,8 @@ impl DrillRecord {
             scratch: Vec::new(),
             report_dir: None,
             failures: Vec::new(),
+            recovery: Vec::new(),
+            rpo_offered_ms: None,
             slot: None,
         }
     }

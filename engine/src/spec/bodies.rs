@@ -134,6 +134,13 @@ impl Cx<'_> {
         let Some(node) = o.get(key).filter(|n| !matches!(n.value, Value::Null)) else {
             return Some(None);
         };
+        // `latest` / `random_within 7d`: no time yet; `spec::recovery` records the choice (or
+        // the error) and the plan pins the point the cloud offers.
+        if let Value::Str(text) = &node.value
+            && crate::drill::recovery::parse(text).is_some()
+        {
+            return Some(None);
+        }
         match time_ms(node, &o.child_path(key)) {
             Ok(t) => Some(Some(t)),
             Err(d) => {

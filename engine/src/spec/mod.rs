@@ -9,6 +9,7 @@ pub mod fleet;
 mod interp;
 mod lower;
 mod obj;
+mod recovery;
 mod resolve;
 mod secrets;
 mod suggest;
@@ -46,6 +47,10 @@ pub struct Spec {
     /// operations are named (`depends_on`, drills, targeting).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fleets: BTreeMap<String, Vec<String>>,
+    /// Operations whose `restore_time` is `latest` or `random_within D`: chosen against the
+    /// cloud when the plan is made (`drill::recovery`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub recovery: BTreeMap<String, crate::drill::recovery::RecoveryChoice>,
 }
 
 impl Spec {

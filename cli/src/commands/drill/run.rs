@@ -211,7 +211,16 @@ fn parse_probes(drill: &DrillDecl) -> Result<BTreeMap<String, Vec<ProbeSpec>>, C
 /// The plan of the drill's operations alone, against empty state: a drill restores every
 /// time it runs, whatever `rewind apply` has recorded.
 pub(super) fn drill_plan(loaded: &Loaded, drill: &DrillDecl) -> Result<Plan, CliError> {
-    let mut spec = loaded.compiled.spec.clone();
+    drill_plan_of(loaded, &loaded.compiled.spec, drill)
+}
+
+/// [`drill_plan`] of `spec` (the loaded spec with recovery points pinned).
+pub(super) fn drill_plan_of(
+    loaded: &Loaded,
+    spec: &rewind_engine::spec::Spec,
+    drill: &DrillDecl,
+) -> Result<Plan, CliError> {
+    let mut spec = spec.clone();
     spec.ops.retain(|name, _| drill.operations.contains(name));
     spec.broken.clear();
     let (graph, diags) = rewind_engine::graph::build(&spec);
@@ -282,11 +291,46 @@ impl Run<'_> {
             self.settings,
             rehearsal.as_ref(),
         )?)?;
+        let claimed_slot = self
+            .claim
+            .as_ref()
+            .and_then(|c| c.drill.as_ref())
+            .and_then(|d| d.slot);
+        // A slot's drill chooses the same random point every time it is repeated.
+        let seed = claimed_slot.unwrap_or_else(|| jiff::Timestamp::now().as_millisecond());
+        let picks = match super::recovery::resolve(
+            self.loaded,
+            self.drill,
+            &providers,
+            u64::try_from(seed).unwrap_or_default(),
+        )
+        .await
+        {
+            Ok(Some((pinned, picks))) => {
+                plan = pinned;
+                picks
+            }
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                if let Some(mut claimed) = self.claim.clone() {
+                    let now = jiff::Timestamp::now().as_millisecond();
+                    claimed.outcome = format!("error: {e}");
+                    claimed.finished_at = Some(now);
+                    if let Some(d) = claimed.drill.as_mut() {
+                        d.outcome = DrillOutcome::Failed;
+                        d.finished_at = Some(now);
+                        d.failures.push(format!("no recovery point chosen: {e}"));
+                    }
+                    state.put_run(&claimed)?;
+                }
+                return Err(e);
+            }
+        };
         if !self.args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, self.settings.parallelism).await;
         }
         if printer.json {
-            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path}));
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path, "recovery": picks}));
         } else {
             printer.info(&format!(
                 "Drill `{}`: {} restore(s) onto scratch instances.",
@@ -296,11 +340,13 @@ impl Run<'_> {
             printer.out(&render::plan::human(&plan, printer));
         }
         let started = jiff::Timestamp::now();
-        let slot = self
-            .claim
-            .as_ref()
-            .and_then(|c| c.drill.as_ref())
-            .and_then(|d| d.slot);
+        let slot = claimed_slot;
+        let rpo_offered_ms = super::recovery::offered_rpo_ms(&picks, started.as_millisecond());
+        if !printer.json {
+            for line in super::recovery::describe(&picks) {
+                printer.info(&line);
+            }
+        }
         let mut run = match self.claim.clone() {
             Some(claimed) => claimed,
             None => crate::commands::history::start(
@@ -326,6 +372,8 @@ impl Run<'_> {
             scratch: planned_scratch(&plan),
             report_dir: None,
             failures: Vec::new(),
+            recovery: picks,
+            rpo_offered_ms,
             slot,
         });
         let mut journal = Journal::resume(state, run)?;

@@ -201,6 +201,16 @@ pub enum DrillCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Prometheus metrics from the drill journal (last success, status, RTO, RPO, budgets,
+    /// leaked scratch instances, runs by outcome, restore durations by kind); printed, or:
+    Metrics {
+        /// Write DIR/rewind_drills.prom atomically, for node_exporter's textfile collector.
+        #[arg(long, value_name = "DIR")]
+        textfile: Option<PathBuf>,
+        /// PUT them to this Pushgateway (URL, or URL/metrics/job/NAME).
+        #[arg(long, value_name = "URL")]
+        push: Option<String>,
+    },
 }
 
 const INIT_LONG: &str = "\

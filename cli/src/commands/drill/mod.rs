@@ -6,6 +6,7 @@ pub mod forecast;
 mod history;
 mod hooks;
 mod journal;
+pub mod metrics;
 mod probing;
 mod recovery;
 mod report;
@@ -24,6 +25,9 @@ pub fn exec(global: &Global, args: &DrillArgs, printer: &Printer) -> Result<Exit
         None => run::exec(global, &args.run, printer),
         Some(DrillCommand::History { name }) => history::exec(global, name.as_deref(), printer),
         Some(DrillCommand::Cleanup { all }) => cleanup::exec(global, *all, printer),
+        Some(DrillCommand::Metrics { textfile, push }) => {
+            metrics::exec(global, textfile.as_deref(), push.as_deref(), printer)
+        }
     }
 }
 

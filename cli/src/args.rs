@@ -178,6 +178,15 @@ pub struct DrillRunArgs {
     /// With --due: say what would run (and what is missed), and when each drill runs next.
     #[arg(long, requires = "due")]
     pub dry_run: bool,
+    /// A dead-man switch (healthchecks.io style): POST URL/start when the drill starts, then
+    /// URL on success or URL/fail on failure; an alarm there fires when no drill ran at all.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "REWIND_PING_URL",
+        hide_env_values = true
+    )]
+    pub ping: Option<String>,
     /// With --due --dry-run, or in a rehearsal (--due --simulate): decide which slots are due
     /// as if it were this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME", requires = "due")]

@@ -89,6 +89,21 @@ struct Drill {
     probes: Option<BTreeMap<String, Vec<Probe>>>,
     /// When `rewind drill --due` runs this drill.
     schedule: Option<DrillSchedule>,
+    /// A webhook on failure and recovery (and every run with `when: always`).
+    notify: Option<DrillNotify>,
+}
+
+/// A drill's webhook.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DrillNotify {
+    /// The webhook URL, or `${secrets.NAME}`.
+    url: String,
+    /// `generic` (default), `slack`, `mattermost` or `teams`.
+    format: Option<String>,
+    /// `failure` (default: on failure and on recovery) or `always`.
+    when: Option<String>,
 }
 
 /// A drill's schedule: one run per cron slot.

@@ -72,3 +72,52 @@ fn a_bad_cron_zone_or_window_is_an_error_at_its_line() {
         );
     }
 }
+
+#[test]
+fn notify_takes_a_secret_url_and_a_known_format() {
+    use rewind_engine::drill::notify::{NotifyFormat, NotifyUrl};
+    let base = example("ddm-pitr-new.yaml")
+        .replace("secrets:\n", "secrets:\n  hook: { env: DRILL_HOOK }\n");
+    let text = format!(
+        "{base}drills:\n  nightly:\n    scratch: [\"${{var.target_ddm}}\"]\n    notify: {{ url: \"${{secrets.hook}}\", format: teams, when: always }}\n"
+    );
+    let c = compile_ok("d.yaml", &text);
+    let n = c.spec.drills["nightly"].notify.clone().expect("notify");
+    assert!(
+        matches!(n.url, NotifyUrl::Secret(ref r) if r.name == "secrets.hook"),
+        "{n:?}"
+    );
+    assert_eq!((n.format, n.always), (NotifyFormat::Teams, true));
+
+    for (notify, needle, says) in [
+        (
+            "{ url: \"https://x.example/h\", format: slak }",
+            "slak",
+            "did you mean `slack`",
+        ),
+        (
+            "{ url: \"https://x.example/h\", when: sometimes }",
+            "sometimes",
+            "not `failure` or `always`",
+        ),
+        ("{ url: hooks }", "hooks", "is not a URL"),
+    ] {
+        let text = format!(
+            "{base}drills:\n  nightly:\n    scratch: [\"${{var.target_ddm}}\"]\n    notify: {notify}\n"
+        );
+        let r = compile_err("d.yaml", &text);
+        let hit = r
+            .diagnostics
+            .iter()
+            .find(|d| {
+                d.message.contains(says) || d.hint.as_deref().is_some_and(|h| h.contains(says))
+            })
+            .unwrap_or_else(|| panic!("{notify}: no {says:?}:\n{}", r.plain()));
+        assert_eq!(
+            hit.span.map(|s| s.line),
+            Some(line_of(&text, needle)),
+            "{}",
+            r.plain()
+        );
+    }
+}

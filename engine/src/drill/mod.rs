@@ -8,6 +8,7 @@
 //! into an RTO forecast per kind and per plan.
 
 pub mod forecast;
+pub mod notify;
 pub mod recovery;
 pub mod schedule;
 
@@ -37,6 +38,8 @@ pub struct DrillDecl {
     pub report_dir: Option<String>,
     /// `schedule:`: when `rewind drill --due` runs it.
     pub schedule: Option<schedule::Schedule>,
+    /// `notify:`: a webhook on failure and recovery (and on every run with `when: always`).
+    pub notify: Option<notify::NotifyDecl>,
 }
 
 /// A probe as written in the spec, with where it was written.

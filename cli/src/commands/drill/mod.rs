@@ -1,5 +1,6 @@
 //! `rewind drill`: run a drill of the spec, list past drills, or clean up what drills left.
 
+mod alerts;
 mod cleanup;
 mod due;
 pub mod forecast;

@@ -376,9 +376,15 @@ impl Run<'_> {
             rpo_offered_ms,
             slot,
         });
+        let previous_passed =
+            super::alerts::previous_passed(&state.runs()?, &self.drill.name, run.id);
         let mut journal = Journal::resume(state, run)?;
         // Flushed before the first request that could create anything.
         journal.update(|_, _| {})?;
+        if let Some(url) = &self.args.ping {
+            let body = format!("drill {} run {} started", self.drill.name, journal.run().id);
+            super::alerts::ping(url, super::alerts::Ping::Start, body, printer).await;
+        }
 
         let mut errors = Vec::new();
         let failed = plan.failed_checks().len();
@@ -472,6 +478,18 @@ impl Run<'_> {
             run.jobs = jobs;
         })?;
         self.summary(&report, &failures, &dir, written.is_ok());
+        if let Some(decl) = &self.drill.notify {
+            super::alerts::notify(decl, &self.secrets, journal.run(), previous_passed, printer)
+                .await;
+        }
+        if let Some(url) = &self.args.ping {
+            let (what, body) = if passed {
+                (super::alerts::Ping::Success, "passed".to_owned())
+            } else {
+                (super::alerts::Ping::Fail, failures.join("\n"))
+            };
+            super::alerts::ping(url, what, body, printer).await;
+        }
         if let Some(r) = rehearsal {
             r.sim.shutdown().await;
         }

@@ -3,6 +3,7 @@
 mod alerts;
 mod cleanup;
 mod due;
+mod evidence;
 pub mod forecast;
 mod history;
 mod hooks;

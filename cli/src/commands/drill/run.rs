@@ -458,6 +458,23 @@ impl Run<'_> {
         let mut failures = report.failures();
         if let Err(e) = &written {
             failures.push(format!("the reports could not be written: {e}"));
+        } else {
+            let mut audit = journal.run().clone();
+            audit.jobs.clone_from(&jobs);
+            let this = super::evidence::Point {
+                run: audit.id,
+                started_at: started.as_millisecond(),
+                passed: failures.is_empty(),
+                rto_ms: recovery_time_ms,
+                rpo_ms: data_loss_ms,
+            };
+            let points =
+                super::evidence::trend(&journal.runs().unwrap_or_default(), &self.drill.name, this);
+            if let Err(e) = super::evidence::seal(&dir, &audit, &points) {
+                failures.push(format!(
+                    "the evidence could not be added to the reports: {e}"
+                ));
+            }
         }
         let passed = failures.is_empty();
         journal.update(|run, d| {

@@ -301,6 +301,15 @@ pub trait Provider: Send + Sync {
         let _ = source;
         Box::pin(async { Ok(None) })
     }
+    /// The newest finished backup of `instance` and when it was completed (epoch ms): what
+    /// `backup_id: latest` restores. `None`: there is none, or this service cannot say.
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        let _ = instance;
+        Box::pin(async { Ok(None) })
+    }
     /// The recovery point `op` restored, in epoch ms: its `restore_time`, or the end time of
     /// the backup it restored. `None` when the service does not say.
     fn recovery_point<'a>(

@@ -64,3 +64,28 @@ fn a_bad_window_or_an_unsupported_kind_is_an_error_at_its_line() {
         Some(line_of(&text, "restore_time: latest"))
     );
 }
+
+#[test]
+fn backup_id_latest_on_a_dcs_restore_is_a_choice() {
+    let text = example("dcs-restore.yaml").replace(
+        "backup_id: 8ba256cb-e5ac-44f6-a3da-c03d8f0e5029",
+        "backup_id: latest",
+    );
+    let c = compile_ok("d.yaml", &text);
+    assert_eq!(
+        c.spec.recovery.get("sessions"),
+        Some(&RecoveryChoice::LatestBackup)
+    );
+    // Elsewhere `latest` is not a backup ID: the usual located error.
+    let text = example("cbr-restore.yaml");
+    if let Some(at) = text.find("backup_id: ") {
+        let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        let bad = format!("{}backup_id: latest{}", &text[..at], &text[end..]);
+        let r = compile_err("c.yaml", &bad);
+        assert!(
+            r.diagnostics.iter().any(|d| d.span.is_some()),
+            "{}",
+            r.plain()
+        );
+    }
+}

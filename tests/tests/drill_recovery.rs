@@ -129,3 +129,28 @@ fn plan_refuses_a_chosen_point_it_cannot_pin_yet() {
     );
     assert!(h.submissions().is_empty());
 }
+
+#[test]
+fn backup_id_latest_restores_the_newest_succeeded_backup_and_records_it() {
+    const CACHE: &str = "3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77";
+    const BACKUP: &str = "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029";
+    let fixed = format!(
+        "version: 1\nrestores:\n  sessions:\n    kind: dcs.restore\n    instance_id: {CACHE}\n    backup_id: {BACKUP}\n    remark: drill\ndrills:\n  newest:\n    scratch: [{CACHE}]\n"
+    );
+    // The world holds the backup the fixed spec names; the drill then asks for the newest.
+    let h = Harness::new(&fixed, &Options::default());
+    std::fs::write(&h.spec, fixed.replace(BACKUP, "latest")).expect("rewrite spec");
+    let run = h.rewind(&["drill", "newest"]);
+    assert!(run.ok(), "{}", run.transcript());
+    let r = record(&h);
+    let pick = &r["recovery"][0];
+    assert_eq!(pick["choice"], "latest_backup", "{r:#}");
+    assert_eq!(pick["backup_id"], BACKUP, "{r:#}");
+    let started = r["started_at"].as_i64().expect("started_at");
+    let chosen = pick["chosen"].as_i64().expect("chosen");
+    assert_eq!(
+        r["rpo_ms"].as_u64(),
+        u64::try_from(started - chosen).ok(),
+        "{r:#}"
+    );
+}

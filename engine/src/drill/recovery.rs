@@ -13,6 +13,8 @@ pub enum RecoveryChoice {
     Latest,
     /// A random point of the last `within` that the cloud can restore (seeded, recorded).
     RandomWithin(#[serde(with = "super::duration_ms")] Duration),
+    /// `backup_id: latest`: the newest finished backup.
+    LatestBackup,
 }
 
 /// Reads `latest` or `random_within DURATION`; `None` when `text` is neither (a time, then).
@@ -52,6 +54,9 @@ pub struct RecoveryPick {
     /// With `random_within`: the seed that chose it, so the choice can be repeated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// With `backup_id: latest`: the backup chosen (its completion time is `chosen`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_id: Option<String>,
 }
 
 /// The point `choice` picks from `windows` (epoch ms, inclusive), or why there is none.
@@ -66,7 +71,7 @@ pub fn choose(choice: RecoveryChoice, windows: &[(i64, i64)], seed: u64) -> Resu
         .max()
         .ok_or_else(|| "the cloud offers no restorable window".to_owned())?;
     let within = match choice {
-        RecoveryChoice::Latest => return Ok(newest),
+        RecoveryChoice::Latest | RecoveryChoice::LatestBackup => return Ok(newest),
         RecoveryChoice::RandomWithin(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
     };
     let from = newest.saturating_sub(within);
@@ -127,6 +132,24 @@ pub fn source(spec: &OpSpec) -> Option<&str> {
         OpSpec::RdsNew(r) => r.restore_point.instance_id.as_deref(),
         _ => None,
     }
+}
+
+/// The instance whose newest backup `backup_id: latest` restores (DCS restores a backup of
+/// the instance it overwrites).
+pub fn backup_source(spec: &OpSpec) -> Option<&str> {
+    match spec {
+        OpSpec::Dcs(r) => Some(r.instance_id.as_str()),
+        _ => None,
+    }
+}
+
+/// Pins `backup` as the operation's `backup_id`; false when the kind takes no latest backup.
+pub fn pin_backup(spec: &mut OpSpec, backup: &str) -> bool {
+    match spec {
+        OpSpec::Dcs(r) => backup.clone_into(&mut r.backup_id),
+        _ => return false,
+    }
+    true
 }
 
 /// Pins `at` as the operation's `restore_time`; false when the kind has no such field.

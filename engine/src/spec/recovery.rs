@@ -50,6 +50,17 @@ pub(super) fn choices(
                 }
             }
         }
+        if let Some(field) = child(node, "backup_id")
+            && matches!(&field.value, Value::Str(t) if t == "latest")
+        {
+            let supported = spec
+                .ops
+                .get(name)
+                .is_some_and(|op| recovery::backup_source(&op.spec).is_some());
+            if supported {
+                out.insert(name.clone(), RecoveryChoice::LatestBackup);
+            }
+        }
         // Kinds with a top-level `restore_time` (TaurusDB) take a fixed time only.
         if let Some(field) = child(node, "restore_time")
             && let Value::Str(text) = &field.value

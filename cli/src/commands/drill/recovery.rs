@@ -40,6 +40,12 @@ pub async fn resolve(
     let mut resolved = spec.clone();
     let mut picks = Vec::new();
     for (choice, ops) in groups.into_values() {
+        if choice == RecoveryChoice::LatestBackup {
+            for op in &ops {
+                picks.push(latest_backup(op, &mut resolved, providers).await?);
+            }
+            continue;
+        }
         let mut common: Option<Vec<(i64, i64)>> = None;
         let mut offered = Vec::new();
         for op in &ops {
@@ -93,11 +99,51 @@ pub async fn resolve(
                 newest_offered: newest,
                 chosen,
                 seed: matches!(choice, RecoveryChoice::RandomWithin(_)).then_some(seed),
+                backup_id: None,
             });
         }
     }
     let plan = super::run::drill_plan_of(loaded, &resolved, drill)?;
     Ok(Some((plan, picks)))
+}
+
+/// `backup_id: latest` of `op`: the newest finished backup, pinned in `spec`.
+async fn latest_backup(
+    op: &str,
+    spec: &mut rewind_engine::spec::Spec,
+    providers: &Providers,
+) -> Result<RecoveryPick, CliError> {
+    let decl = spec
+        .ops
+        .get_mut(op)
+        .ok_or_else(|| CliError::msg(format!("the operation `{op}` is not in the spec")))?;
+    let source = recovery::backup_source(&decl.spec)
+        .ok_or_else(|| CliError::msg(format!("`{op}`: this kind takes a backup ID only")))?
+        .to_owned();
+    let service = decl.spec.kind().service();
+    let provider = providers
+        .get(&service)
+        .ok_or_else(|| CliError::msg(format!("`{op}`: no provider for {}", service.as_str())))?;
+    let (backup, at) = provider
+        .latest_backup(&source)
+        .await
+        .map_err(|e| CliError::msg(format!("`{op}`: {}", e.message)))?
+        .ok_or_else(|| {
+            CliError::hint(
+                format!("`{op}`: {source} has no finished backup, so `backup_id: latest` has nothing to restore"),
+                "take a backup first, or write a backup ID",
+            )
+        })?;
+    recovery::pin_backup(&mut decl.spec, &backup);
+    Ok(RecoveryPick {
+        operation: op.to_owned(),
+        choice: RecoveryChoice::LatestBackup,
+        source,
+        newest_offered: at,
+        chosen: at,
+        seed: None,
+        backup_id: Some(backup),
+    })
 }
 
 /// The RPO the cloud offered at `started` (epoch ms): the age of the oldest of the newest
@@ -117,6 +163,10 @@ pub fn describe(picks: &[RecoveryPick]) -> Vec<String> {
         .map(|p| {
             let how = match p.choice {
                 RecoveryChoice::Latest => "latest".to_owned(),
+                RecoveryChoice::LatestBackup => format!(
+                    "backup_id: latest = {}",
+                    p.backup_id.as_deref().unwrap_or_default()
+                ),
                 RecoveryChoice::RandomWithin(d) => format!(
                     "random_within {} (seed {})",
                     rewind_drills::report::human_duration(d),

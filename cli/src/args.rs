@@ -211,7 +211,8 @@ pub enum DrillCommand {
         all: bool,
     },
     /// Prometheus metrics from the drill journal (last success, status, RTO, RPO, budgets,
-    /// leaked scratch instances, runs by outcome, restore durations by kind); printed, or:
+    /// leaked scratch instances, runs by outcome, restore durations by kind): printed, written
+    /// for node_exporter (--textfile) or pushed (--push).
     Metrics {
         /// Write DIR/rewind_drills.prom atomically, for node_exporter's textfile collector.
         #[arg(long, value_name = "DIR")]

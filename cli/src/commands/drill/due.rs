@@ -60,6 +60,24 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
                     return Ok(ExitCode::SUCCESS);
                 }
                 if Instant::now() >= deadline {
+                    // Another `--due` caller works through the due drills one by one, claiming
+                    // each as it starts it: those it has not reached yet are its to run.
+                    if holder.contains("drill --due") {
+                        let runs = read_runs(global, &dir).unwrap_or_default();
+                        for (drill, schedule) in &scheduled {
+                            let due = schedule::due(schedule, now, &recorded(&runs, &drill.name));
+                            let line = match due.run {
+                                Some(slot) => format!(
+                                    "Drill `{}`: slot {} is left to the other caller, {holder}, which holds the state and runs the due drills in turn.",
+                                    drill.name,
+                                    zoned(schedule, slot.slot)
+                                ),
+                                None => idle_line(drill, schedule, now, &due, &runs),
+                            };
+                            printer.info(&line);
+                        }
+                        return Ok(ExitCode::SUCCESS);
+                    }
                     return Err(StateError::Locked { holder }.into());
                 }
                 std::thread::sleep(Duration::from_millis(200));

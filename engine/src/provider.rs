@@ -231,6 +231,9 @@ pub struct ProviderError {
     pub transient: bool,
 }
 
+/// Restorable windows: `(start, end)` in epoch ms, both inclusive.
+pub type Windows = Vec<(i64, i64)>;
+
 /// One cloud service. Offline concerns (validation, footprints, request rendering) live in
 /// [`crate::kinds`] so that `validate` and `plan --offline` need no provider.
 pub trait Provider: Send + Sync {
@@ -300,6 +303,25 @@ pub trait Provider: Send + Sync {
     ) -> BoxFuture<'a, Result<DeleteOutcome, ProviderError>> {
         let _ = id;
         Box::pin(async move { Err(unsupported(self.service(), "delete an instance")) })
+    }
+    /// The windows (epoch ms, inclusive) in which instance `source` can be restored to a point
+    /// in time, as the cloud offers them now: what `restore_time: latest` and `random_within`
+    /// choose from. `None`: this service lists no such windows.
+    fn restorable_windows<'a>(
+        &'a self,
+        source: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Windows>, ProviderError>> {
+        let _ = source;
+        Box::pin(async { Ok(None) })
+    }
+    /// The newest finished backup of `instance` and when it was completed (epoch ms): what
+    /// `backup_id: latest` restores. `None`: there is none, or this service cannot say.
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        let _ = instance;
+        Box::pin(async { Ok(None) })
     }
     /// The recovery point `op` restored, in epoch ms: its `restore_time`, or the end time of
     /// the backup it restored. `None` when the service does not say.

@@ -4,7 +4,8 @@ use schemars::{JsonSchema, schema_for};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// A time: RFC 3339 with an offset, integer epoch milliseconds, or a `${...}` reference.
+/// A time: RFC 3339 with an offset, integer epoch milliseconds, or a `${...}` reference; an
+/// RDS restore's `restore_time` may also be `latest` or `random_within 7d` (chosen by a drill).
 #[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
@@ -99,6 +100,36 @@ struct Drill {
     logins: Option<BTreeMap<String, DrillLogin>>,
     /// Probes per operation, run in order once that operation's restore has succeeded.
     probes: Option<BTreeMap<String, Vec<Probe>>>,
+    /// When `rewind drill --due` runs this drill.
+    schedule: Option<DrillSchedule>,
+    /// A webhook on failure and recovery (and every run with `when: always`).
+    notify: Option<DrillNotify>,
+}
+
+/// A drill's webhook.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DrillNotify {
+    /// The webhook URL, or `${secrets.NAME}`.
+    url: String,
+    /// `generic` (default), `slack`, `mattermost` or `teams`.
+    format: Option<String>,
+    /// `failure` (default: on failure and on recovery) or `always`.
+    when: Option<String>,
+}
+
+/// A drill's schedule: one run per cron slot.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DrillSchedule {
+    /// Five fields (minute hour day-of-month month day-of-week), or six with seconds first.
+    cron: String,
+    /// IANA time zone of the cron fields (default UTC), such as Europe/Berlin.
+    time_zone: Option<String>,
+    /// How late a slot may start and still be on time (default 1h); later is a catch-up.
+    window: Option<String>,
 }
 
 /// A clean-up rule for both outcomes, or one per outcome.

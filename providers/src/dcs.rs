@@ -264,6 +264,13 @@ impl Provider for DcsProvider {
     ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
         Box::pin(crate::instances::dcs::recovery_point(&self.client, op))
     }
+
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        Box::pin(crate::instances::dcs::latest_backup(&self.client, instance))
+    }
 }
 
 #[cfg(test)]

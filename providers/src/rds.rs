@@ -363,4 +363,22 @@ impl Provider for RdsProvider {
     ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
         Box::pin(crate::instances::dbs::RDS.recovery_point(&self.client, op))
     }
+
+    /// `GET /v3/{project_id}/instances/{id}/restore-time` (`querying_the_restoration_time_range`):
+    /// the same call preflight checks a `restore_time` against.
+    fn restorable_windows<'a>(
+        &'a self,
+        source: &'a str,
+    ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::Windows>, ProviderError>> {
+        Box::pin(async move {
+            let path = format!("/v3/{{project_id}}/instances/{source}/restore-time");
+            match check::fetch(&self.client, Service::Rds, &path, &Query::new()).await? {
+                Ok(body) => Ok(Some(check::windows(&body["restore_time"]))),
+                Err(why) => Err(ProviderError {
+                    message: format!("the restorable windows of {source}: {why}"),
+                    transient: false,
+                }),
+            }
+        })
+    }
 }

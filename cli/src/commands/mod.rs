@@ -128,6 +128,20 @@ pub fn open_at(global: &Global, state: &Path, command: &str) -> Result<Box<dyn B
     Ok(backend::open(&location(global, state), &options)?)
 }
 
+/// One attempt at opening and locking the state at `state`, without waiting for another
+/// holder: the state error (`Locked` among them) is the caller's to handle.
+pub fn try_open_at(
+    global: &Global,
+    state: &Path,
+    command: &str,
+) -> Result<Result<Box<dyn Backend>, rewind_engine::state::StateError>, CliError> {
+    let options = OpenOptions {
+        lock_timeout: Duration::ZERO,
+        ..open_options(Some(global), command)?
+    };
+    Ok(backend::open(&location(global, state), &options))
+}
+
 /// A consistent read-only snapshot of the state at `state` (a directory or URL), taken
 /// without waiting for its lock: what the read commands use, so an apply never blocks them.
 pub fn open_read(global: &Global, state: &Path) -> Result<rewind_state::Snapshot, CliError> {

@@ -19,6 +19,7 @@ pub fn compute(
     state: &dyn StateStore,
     options: &PlanOptions,
 ) -> Result<Plan, CliError> {
+    super::drill::refuse_chosen_points(&loaded.compiled.spec)?;
     let meta = state.meta()?;
     let records = state.list()?;
     let c = &loaded.compiled;

@@ -28,8 +28,13 @@ pub struct PlanForecast {
 
 /// Per kind, from every operation that became ready in `records`.
 ///
-/// A running drill's figures are partial, so only finished drills count; an operation's
-/// sample is its time to ready, or to restored when it had no probe that passed.
+/// A running drill's figures are partial, so only finished drills count. An operation's
+/// sample is its own duration, from its own submit: to ready ([`DrillOpRecord::own_ms`]), or
+/// to restored when it had no probe that passed (or the record predates `own_ms`).
+/// `ready_ms` is never a sample: it runs from the drill's first submit, so an operation
+/// after a chain would count the chain again when the forecast adds durations along it.
+///
+/// [`DrillOpRecord::own_ms`]: super::DrillOpRecord::own_ms
 pub fn per_kind(records: &[DrillRecord]) -> BTreeMap<String, KindForecast> {
     let mut samples: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for record in records
@@ -37,7 +42,7 @@ pub fn per_kind(records: &[DrillRecord]) -> BTreeMap<String, KindForecast> {
         .filter(|r| r.outcome != DrillOutcome::Running)
     {
         for op in &record.operations {
-            if let Some(ms) = op.ready_ms.or(op.restore_ms) {
+            if let Some(ms) = op.own_ms.or(op.restore_ms) {
                 samples.entry(op.kind.as_str()).or_default().push(ms);
             }
         }
@@ -226,11 +231,14 @@ mod tests {
             operations: ops
                 .iter()
                 .enumerate()
-                .map(|(i, (kind, restore_ms, ready_ms))| DrillOpRecord {
+                .map(|(i, (kind, restore_ms, own_ms))| DrillOpRecord {
                     name: format!("op-{i}"),
                     kind: (*kind).into(),
                     restore_ms: *restore_ms,
-                    ready_ms: *ready_ms,
+                    // From the drill's first submit: later than the operation's own
+                    // duration, and never a sample.
+                    ready_ms: own_ms.map(|ms| ms + 3_000),
+                    own_ms: *own_ms,
                 })
                 .collect(),
             rto_ms: None,
@@ -241,6 +249,9 @@ mod tests {
             scratch: Vec::new(),
             report_dir: None,
             failures: Vec::new(),
+            recovery: Vec::new(),
+            rpo_offered_ms: None,
+            slot: None,
         }
     }
 
@@ -284,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn per_kind_uses_ready_then_restore_times_of_finished_drills() {
+    fn per_kind_uses_own_then_restore_times_of_finished_drills() {
         let records = vec![
             record(
                 DrillOutcome::Passed,
@@ -394,5 +405,54 @@ mod tests {
         assert!(f.p95_ms >= 20 && f.p95_ms <= 60, "{f:?}");
         assert!(!f.critical_path.is_empty());
         assert!(forecast(&[], &per).is_some_and(|f| f.p95_ms == 0 && f.critical_path.is_empty()));
+    }
+
+    /// Issue 23: three drills of a chain `dn` → `metadata` measured RTO 3.5 / 3.7 / 3.5 s
+    /// (`dn` ready after 3.0 / 3.1 / 3.0 s, `metadata` 0.5 / 0.6 / 0.5 s after that). Adding
+    /// ready times counted from the drill's first submit gave p50 6.5 s, p95 6.8 s; adding
+    /// each operation's own duration gives the drills' own figures.
+    #[test]
+    fn forecast_of_three_drills_of_three_and_a_half_seconds_is_three_and_a_half() {
+        let drill = |dn_ms: u64, metadata_ms: u64| {
+            let mut r = record(DrillOutcome::Passed, &[]);
+            r.operations = vec![
+                DrillOpRecord {
+                    name: "dn".into(),
+                    kind: "rds.restore_new".into(),
+                    restore_ms: Some(dn_ms - 200),
+                    ready_ms: Some(dn_ms),
+                    own_ms: Some(dn_ms),
+                },
+                DrillOpRecord {
+                    name: "metadata".into(),
+                    kind: "ddm.metadata_restore".into(),
+                    restore_ms: Some(metadata_ms - 100),
+                    ready_ms: Some(dn_ms + metadata_ms),
+                    own_ms: Some(metadata_ms),
+                },
+            ];
+            r.rto_ms = Some(dn_ms + metadata_ms);
+            r
+        };
+        let records = [drill(3_000, 500), drill(3_100, 600), drill(3_000, 500)];
+        let ops = [
+            op("dn", "rds.restore_new", &[]),
+            op("metadata", "ddm.metadata_restore", &["dn"]),
+        ];
+        let f = forecast(&ops, &per_kind(&records)).expect("three drills of each kind");
+        assert_eq!((f.p50_ms, f.p95_ms), (3_500, 3_700), "{f:?}");
+        assert_eq!(f.critical_path, vec!["dn", "metadata"]);
+
+        // The old sampling (ready time from the drill's first submit) is what counted the
+        // chain twice: the same records summed by it give the issue's 6.5 s and 6.8 s.
+        let mut old = records.clone();
+        for r in &mut old {
+            for o in &mut r.operations {
+                o.own_ms = None;
+                o.restore_ms = o.ready_ms;
+            }
+        }
+        let f = forecast(&ops, &per_kind(&old)).expect("forecast");
+        assert_eq!((f.p50_ms, f.p95_ms), (6_500, 6_800));
     }
 }

@@ -8,6 +8,9 @@
 //! into an RTO forecast per kind and per plan.
 
 pub mod forecast;
+pub mod notify;
+pub mod recovery;
+pub mod schedule;
 
 use crate::spec::Span;
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,10 @@ pub struct DrillDecl {
     pub logins: BTreeMap<String, Login>,
     /// `report_dir:` relative to the spec's directory; `None` is under the state directory.
     pub report_dir: Option<String>,
+    /// `schedule:`: when `rewind drill --due` runs it.
+    pub schedule: Option<schedule::Schedule>,
+    /// `notify:`: a webhook on failure and recovery (and on every run with `when: always`).
+    pub notify: Option<notify::NotifyDecl>,
 }
 
 /// A probe as written in the spec, with where it was written.
@@ -100,6 +107,45 @@ pub struct DrillRecord {
     /// Why it failed, one line each.
     #[serde(default)]
     pub failures: Vec<String>,
+    /// Recovery points chosen when the drill's plan was made (`restore_time: latest` or
+    /// `random_within`), pinned in its plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery: Vec<recovery::RecoveryPick>,
+    /// The RPO the cloud offered at the drill's start: its start minus the newest point
+    /// every chosen operation's source could be restored to (the oldest of their newest).
+    /// `rpo_ms` is the RPO of the points actually restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_offered_ms: Option<u64>,
+    /// The schedule slot (epoch ms) this run was claimed for by `rewind drill --due`; with
+    /// outcome `missed`, a slot recorded as missed and not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<i64>,
+}
+
+impl DrillRecord {
+    /// The record of drill `drill` that has just started at `started_at` (epoch ms): running,
+    /// nothing measured yet.
+    pub fn running(drill: &str, started_at: i64) -> DrillRecord {
+        DrillRecord {
+            drill: drill.to_owned(),
+            simulated: false,
+            outcome: DrillOutcome::Running,
+            started_at,
+            finished_at: None,
+            operations: Vec::new(),
+            rto_ms: None,
+            rto_budget_ms: None,
+            rpo_ms: None,
+            rpo_budget_ms: None,
+            critical_path: Vec::new(),
+            scratch: Vec::new(),
+            report_dir: None,
+            failures: Vec::new(),
+            recovery: Vec::new(),
+            rpo_offered_ms: None,
+            slot: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +154,8 @@ pub enum DrillOutcome {
     Running,
     Passed,
     Failed,
+    /// A schedule slot that `rewind drill --due` did not run (a later slot was run instead).
+    Missed,
 }
 
 /// One operation's timing in a drill: the input of the forecast.
@@ -118,8 +166,14 @@ pub struct DrillOpRecord {
     pub kind: String,
     /// Submit to success, when it succeeded.
     pub restore_ms: Option<u64>,
-    /// Submit to its last passed probe (the operation's RTO), when it was ready.
+    /// The drill's first submit to this operation's last passed probe (its place in the
+    /// drill's RTO), when it was ready. Not a duration of its own: an operation that waited
+    /// for others counts their time here too, so the forecast does not use it.
     pub ready_ms: Option<u64>,
+    /// The operation's own duration: its own submit to ready (restored, and its last probe
+    /// passed). What the forecast adds along the graph. `None` in records written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_ms: Option<u64>,
 }
 
 /// A scratch instance the drill creates, and where its clean-up stands.

@@ -134,6 +134,13 @@ impl Cx<'_> {
         let Some(node) = o.get(key).filter(|n| !matches!(n.value, Value::Null)) else {
             return Some(None);
         };
+        // `latest` / `random_within 7d`: no time yet; `spec::recovery` records the choice (or
+        // the error) and the plan pins the point the cloud offers.
+        if let Value::Str(text) = &node.value
+            && crate::drill::recovery::parse(text).is_some()
+        {
+            return Some(None);
+        }
         match time_ms(node, &o.child_path(key)) {
             Ok(t) => Some(Some(t)),
             Err(d) => {
@@ -616,7 +623,12 @@ fn cbr(o: &Obj, cx: &mut Cx) -> Option<CbrRestore> {
 
 fn dcs(o: &Obj, cx: &mut Cx) -> Option<DcsRestore> {
     let instance_id = cx.id(o, "instance_id", IdShape::Uuid);
-    let backup_id = cx.id(o, "backup_id", IdShape::Uuid);
+    // `latest`: kept as written; `spec::recovery` records the choice and a drill pins the
+    // newest backup before the plan is made.
+    let backup_id = match o.get("backup_id").map(|n| &n.value) {
+        Some(Value::Str(v)) if v == "latest" => Some(v.clone()),
+        _ => cx.id(o, "backup_id", IdShape::Uuid),
+    };
     let remark = match o.opt_str("remark", cx.diags) {
         Some((r, span)) if r.len() > 128 => {
             cx.diags.push(

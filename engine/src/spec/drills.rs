@@ -11,6 +11,8 @@ use super::obj::{Obj, as_str, wrong_type};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 use super::{LoadOptions, Spec};
+use crate::drill::notify::{NotifyDecl, NotifyFormat, NotifyUrl};
+use crate::drill::schedule::{self, Schedule};
 use crate::drill::{Cleanup, CleanupPolicy, DrillDecl};
 use probes::Runs;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +28,8 @@ const DRILL_KEYS: &[&str] = &[
     "report_dir",
     "logins",
     "probes",
+    "schedule",
+    "notify",
 ];
 
 /// Lowers `drills:` against the operations already lowered into `spec`.
@@ -145,6 +149,8 @@ fn drill(cx: &Cx, tree: &Node, diags: &mut Vec<Diagnostic>) -> Option<DrillDecl>
         rpo: budget(&o, "rpo", diags),
         cleanup: cleanup(&o, diags),
         report_dir: report_dir(&o, diags),
+        schedule: schedule(&o, diags),
+        notify: notify(&o, diags),
         logins: probes::logins(&o, &runs, diags),
         probes: probes::probes(&o, &runs, cx.opts.probe_check, cx.failed, diags),
         operations,
@@ -375,4 +381,138 @@ fn report_dir(o: &Obj, diags: &mut Vec<Diagnostic>) -> Option<String> {
         return None;
     }
     Some(dir)
+}
+
+/// `schedule: { cron: "0 2 * * *", time_zone: Europe/Berlin, window: 2h }`.
+fn schedule(o: &Obj, diags: &mut Vec<Diagnostic>) -> Option<Schedule> {
+    let s = o.opt_obj("schedule", diags)?;
+    s.check_keys(&["cron", "time_zone", "window"], diags);
+    let path = o.child_path("schedule");
+    let Some((cron, cron_at)) = s.opt_str("cron", diags) else {
+        if s.get("cron").is_none() {
+            diags.push(
+                Diagnostic::new(Code::BadValue, format!("`{path}` has no `cron`"))
+                    .at(s.span)
+                    .with_hint("add `cron: \"0 2 * * *\"` (minute hour day month weekday)"),
+            );
+        }
+        return None;
+    };
+    let mut ok = true;
+    if let Err(why) = schedule::parse_cron(&cron) {
+        ok = false;
+        diags.push(
+            Diagnostic::new(Code::BadValue, format!("{path}.cron: {why}"))
+                .at(cron_at)
+                .with_hint("five fields: minute hour day-of-month month day-of-week, for example \"0 2 * * *\" (02:00 every day)"),
+        );
+    }
+    let zone = match s.opt_str("time_zone", diags) {
+        Some((zone, at)) => {
+            if let Err(why) = schedule::parse_zone(&zone) {
+                ok = false;
+                diags.push(
+                    Diagnostic::new(Code::BadValue, format!("{path}.time_zone: {why}"))
+                        .at(at)
+                        .with_hint("an IANA name such as Europe/Berlin or UTC"),
+                );
+            }
+            zone
+        }
+        None => "UTC".to_owned(),
+    };
+    let window = match s.opt_str("window", diags) {
+        Some((text, at)) => match parse_timeout(&text) {
+            Ok(d) => d,
+            Err(why) => {
+                ok = false;
+                diags.push(
+                    Diagnostic::new(Code::BadValue, format!("{path}.window: {why}"))
+                        .at(at)
+                        .with_hint("a duration such as 2h (1s to 30 days): how late a slot may still start on time"),
+                );
+                schedule::DEFAULT_WINDOW
+            }
+        },
+        None => schedule::DEFAULT_WINDOW,
+    };
+    if !ok {
+        return None;
+    }
+    Schedule::new(&cron, &zone, window).ok()
+}
+
+/// `notify: { url: URL or ${secrets.NAME}, format: generic|slack|mattermost|teams, when: failure|always }`.
+fn notify(o: &Obj, diags: &mut Vec<Diagnostic>) -> Option<NotifyDecl> {
+    let n = o.opt_obj("notify", diags)?;
+    n.check_keys(&["url", "format", "when"], diags);
+    let path = o.child_path("notify");
+    let Some((text, at)) = n.opt_str("url", diags) else {
+        if n.get("url").is_none() {
+            diags.push(
+                Diagnostic::new(Code::BadValue, format!("`{path}` has no `url`"))
+                    .at(n.span)
+                    .with_hint(
+                        "add `url: ${secrets.drill_webhook}` (a secret), or the webhook's URL",
+                    ),
+            );
+        }
+        return None;
+    };
+    let url = if let Some(name) = super::secrets::as_reference(&text) {
+        NotifyUrl::Secret(crate::kinds::SecretRef { name })
+    } else if text.starts_with("http://") || text.starts_with("https://") {
+        NotifyUrl::Literal(text)
+    } else {
+        diags.push(
+            Diagnostic::new(
+                Code::BadValue,
+                format!("`{path}.url` = {text:?} is not a URL"),
+            )
+            .at(at)
+            .with_hint("an http:// or https:// URL, or `${secrets.NAME}`"),
+        );
+        return None;
+    };
+    let format = match n.opt_str("format", diags) {
+        None => NotifyFormat::Generic,
+        Some((f, at)) => {
+            if let Some(format) = NotifyFormat::parse(&f) {
+                format
+            } else {
+                let hint = did_you_mean(&f, NotifyFormat::NAMES).map_or_else(
+                    || format!("one of: {}", NotifyFormat::NAMES.join(", ")),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                diags.push(
+                    Diagnostic::new(
+                        Code::BadValue,
+                        format!("`{path}.format` = {f:?} is not a webhook format"),
+                    )
+                    .at(at)
+                    .with_hint(hint),
+                );
+                return None;
+            }
+        }
+    };
+    // `when:`, not `on:`: YAML 1.1 reads a bare `on` key as the boolean true.
+    let always = match n.opt_str("when", diags) {
+        None => false,
+        Some((on, _)) if on == "failure" => false,
+        Some((on, _)) if on == "always" => true,
+        Some((on, at)) => {
+            diags.push(
+                Diagnostic::new(Code::BadValue, format!("`{path}.when` = {on:?} is not `failure` or `always`"))
+                    .at(at)
+                    .with_hint("`failure` sends on failure and on recovery; `always` also after every passing run"),
+            );
+            return None;
+        }
+    };
+    Some(NotifyDecl {
+        url,
+        format,
+        always,
+    })
 }

@@ -158,6 +158,7 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
             );
         }
     }
+    spec.recovery = super::recovery::choices(&done, &spec, &mut diags);
     spec.drills = super::drills::section(&top, &spec, &vars, opts, &mut diags);
     if !spec.fleets.is_empty() {
         // The instances of a fleet share their body's text: a mistake outside the elements

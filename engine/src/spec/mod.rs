@@ -10,6 +10,7 @@ mod interp;
 mod lower;
 mod moved;
 mod obj;
+mod recovery;
 mod resolve;
 mod secrets;
 mod suggest;
@@ -53,6 +54,10 @@ pub struct Spec {
     pub moved: Vec<Moved>,
     /// Operation -> its point in time as written, when that had an offset other than UTC.
     pub written_times: BTreeMap<String, String>,
+    /// Operations whose `restore_time` is `latest` or `random_within D`: chosen against the
+    /// cloud when the plan is made (`drill::recovery`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub recovery: BTreeMap<String, crate::drill::recovery::RecoveryChoice>,
 }
 
 impl Spec {

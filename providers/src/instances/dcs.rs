@@ -120,3 +120,38 @@ pub async fn recovery_point(client: &Client, op: &Operation) -> Result<Option<i6
         }),
     )
 }
+
+/// The newest succeeded backup of instance `id` and its completion time (`updated_at`, else
+/// `created_at`): what `backup_id: latest` restores.
+pub async fn latest_backup(
+    client: &Client,
+    id: &str,
+) -> Result<Option<(String, i64)>, ProviderError> {
+    let backups = format!("{}/backups", path(id));
+    let list = Paged {
+        service: Service::Dcs,
+        path: &backups,
+        items: "backup_record_response",
+        total: "total_num",
+        page: 100,
+        max_pages: 10,
+    };
+    let items = match check::fetch_all(client, list, &Query::new()).await? {
+        Ok((items, _)) => items,
+        Err(why) => {
+            return Err(ProviderError {
+                message: format!("the backups of {id}: {why}"),
+                transient: false,
+            });
+        }
+    };
+    Ok(items
+        .iter()
+        .filter(|b| b["status"].as_str() == Some("succeed"))
+        .filter_map(|b| {
+            let at = wire_time::value_ms(&b["updated_at"])
+                .or_else(|| wire_time::value_ms(&b["created_at"]))?;
+            Some((b["backup_id"].as_str()?.to_owned(), at))
+        })
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0))))
+}

@@ -109,6 +109,7 @@ pub fn exec(global: &Global, name: Option<&str>, printer: &Printer) -> Result<Ex
             DrillOutcome::Passed => printer.paint("passed ", Style::Green),
             DrillOutcome::Failed => printer.paint("failed ", Style::Red),
             DrillOutcome::Running => printer.paint("running", Style::Yellow),
+            DrillOutcome::Missed => printer.paint("missed ", Style::Yellow),
         };
         let left = d.scratch.iter().filter(|s| s.status.is_open()).count();
         let sim = if d.simulated { " (sim)" } else { "" };

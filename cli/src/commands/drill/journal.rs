@@ -25,6 +25,11 @@ impl<'a> Journal<'a> {
         &self.run
     }
 
+    /// Every run of the state (this one as last flushed).
+    pub fn runs(&self) -> Result<Vec<RunEntry>, CliError> {
+        Ok(self.state.runs()?)
+    }
+
     pub fn record(&self) -> Option<&DrillRecord> {
         self.run.drill.as_ref()
     }

@@ -1,11 +1,16 @@
 //! `rewind drill`: run a drill of the spec, list past drills, or clean up what drills left.
 
+mod alerts;
 mod cleanup;
+mod due;
+mod evidence;
 pub mod forecast;
 mod history;
 mod hooks;
 mod journal;
+pub mod metrics;
 mod probing;
+mod recovery;
 mod report;
 mod run;
 mod simtime;
@@ -19,9 +24,13 @@ use std::process::ExitCode;
 
 pub fn exec(global: &Global, args: &DrillArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     match &args.command {
+        None if args.run.due => due::exec(global, &args.run, printer),
         None => run::exec(global, &args.run, printer),
         Some(DrillCommand::History { name }) => history::exec(global, name.as_deref(), printer),
         Some(DrillCommand::Cleanup { all, sim }) => cleanup::exec(global, *all, sim, printer),
+        Some(DrillCommand::Metrics { textfile, push }) => {
+            metrics::exec(global, textfile.as_deref(), push.as_deref(), printer)
+        }
     }
 }
 
@@ -64,4 +73,23 @@ fn pick<'a>(spec: &'a Spec, name: Option<&str>) -> Result<&'a DrillDecl, CliErro
             )),
         },
     }
+}
+
+/// `plan` and `apply` pin no recovery point yet: a spec whose `restore_time` is `latest` or
+/// `random_within` is refused there, before any request, rather than sent without a time.
+pub fn refuse_chosen_points(spec: &Spec) -> Result<(), CliError> {
+    if spec.recovery.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::hint(
+        format!(
+            "these operations choose their recovery point at run time (`restore_time: latest` or `random_within`), which only `rewind drill` resolves for now: {}",
+            spec.recovery
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "run them with `rewind drill NAME`, or write a fixed `restore_time` to plan and apply them",
+    ))
 }

@@ -78,17 +78,22 @@ pub fn op_records(ops: &[OperationTiming], rto: &Rto) -> Vec<DrillOpRecord> {
                 }
                 _ => None,
             };
-            let ready_ms = rto
-                .per_operation
-                .iter()
-                .find(|r| r.name == o.name)
-                .and_then(|r| r.measured)
+            let mine = rto.per_operation.iter().find(|r| r.name == o.name);
+            let ready_ms = mine.and_then(|r| r.measured).map(millis);
+            // From its own submit, not the drill's first: the forecast adds these along the
+            // graph, so a duration that already holds the wait for others counts it twice.
+            let own_ms = mine
+                .and_then(|r| r.ready_at)
+                .and_then(|at| {
+                    std::time::Duration::try_from(at.duration_since(o.submitted_at)).ok()
+                })
                 .map(millis);
             DrillOpRecord {
                 name: o.name.clone(),
                 kind: o.kind.clone(),
                 restore_ms,
                 ready_ms,
+                own_ms,
             }
         })
         .collect()
@@ -161,4 +166,47 @@ pub fn budget_line(what: &str, b: &rewind_drills::Budget, path: &[String]) -> St
         format!(", critical path {}", path.join(" → "))
     };
     format!("  {what} {measured}{budget}{along}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_drills::measure_rto;
+
+    fn timing(name: &str, from_ms: i64, to_ms: i64, after: &[&str]) -> OperationTiming {
+        let at = |ms: i64| jiff::Timestamp::from_millisecond(1_795_143_600_000 + ms).expect("ts");
+        OperationTiming {
+            name: name.into(),
+            kind: format!("kind.{name}"),
+            instance_id: None,
+            submitted_at: at(from_ms),
+            finished_at: Some(at(to_ms)),
+            outcome: OpOutcome::Succeeded,
+            detail: None,
+            depends_on: after.iter().map(|a| (*a).to_owned()).collect(),
+            on_critical_path: false,
+        }
+    }
+
+    #[test]
+    fn own_duration_runs_from_the_operations_own_submit() {
+        // dn from 0 to 3.0 s; metadata submitted when dn was done, ready at 3.5 s.
+        let ops = [
+            timing("dn", 0, 3_000, &[]),
+            timing("metadata", 3_000, 3_500, &["dn"]),
+        ];
+        let rto = measure_rto(&ops, &[], None);
+        let got = op_records(&ops, &rto);
+        let figures: Vec<_> = got
+            .iter()
+            .map(|r| (r.name.as_str(), r.ready_ms, r.own_ms, r.restore_ms))
+            .collect();
+        assert_eq!(
+            figures,
+            vec![
+                ("dn", Some(3_000), Some(3_000), Some(3_000)),
+                ("metadata", Some(3_500), Some(500), Some(500)),
+            ]
+        );
+    }
 }

@@ -40,9 +40,41 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         &dir,
         &crate::commands::command_line("drill", &loaded),
     )?;
+    let at = Prepared {
+        loaded: &loaded,
+        settings: &settings,
+        dir: &dir,
+        rehearsal_state: tmp.is_some(),
+    };
+    run_drill(&at, args, printer, &drill, &mut *state, None)
+}
+
+/// What a drill run needs beyond its declaration: the loaded spec, settings and state place.
+pub struct Prepared<'a> {
+    pub loaded: &'a Loaded,
+    pub settings: &'a crate::settings::Settings,
+    pub dir: &'a std::path::Path,
+    /// The state is a throwaway rehearsal directory.
+    pub rehearsal_state: bool,
+}
+
+/// Runs `drill` with `state` locked. With `slot` (epoch ms, from `--due`), the run entry is
+/// claimed for that slot before the first request: another `--due` caller sees it and stops.
+pub fn run_drill(
+    at: &Prepared,
+    args: &DrillRunArgs,
+    printer: &Printer,
+    drill: &DrillDecl,
+    state: &mut dyn StateStore,
+    slot: Option<i64>,
+) -> Result<ExitCode, CliError> {
+    let loaded = at.loaded;
+    let settings = at.settings;
+    let dir = at.dir.to_path_buf();
+    let drill = drill.clone();
     refuse_leftovers(&state.runs()?, &drill)?;
     let probes = parse_probes(&drill)?;
-    let plan = drill_plan(&loaded, &drill, args.sim.simulate)?;
+    let plan = drill_plan(loaded, &drill, args.sim.simulate)?;
     let secrets = Arc::new(SpecSecrets::new(
         loaded.compiled.spec.secrets.clone(),
         loaded.dir.clone(),
@@ -71,7 +103,7 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         (Some(d), _) => ReportDir::Exactly(d.clone()),
         (None, Some(d)) => ReportDir::Under(loaded.dir.join(d)),
         (None, None) => {
-            let base = if tmp.is_some()
+            let base = if at.rehearsal_state
                 || rewind_state::backend::is_postgres_url(&dir.to_string_lossy())
             {
                 loaded.dir.join(".rewind")
@@ -81,20 +113,44 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
             ReportDir::Under(base.join("drills").join(&drill.name))
         }
     };
+    let claim = match slot {
+        Some(slot) => Some(claim(state, loaded, &drill, &plan, args, slot)?),
+        None => None,
+    };
     let run = Run {
-        loaded: &loaded,
+        loaded,
         drill: &drill,
         args,
-        settings: &settings,
+        settings,
         secrets,
         probes,
         printer,
         report_root,
-        rehearsal_state: tmp.is_some(),
+        rehearsal_state: at.rehearsal_state,
         state_dir: dir.clone(),
+        claim,
     };
     let rt = runtime()?;
-    rt.block_on(run.go(&mut *state, plan))
+    rt.block_on(run.go(state, plan))
+}
+
+/// Journals the run entry of `drill` for schedule `slot`, flushed before anything is sent.
+fn claim(
+    state: &mut dyn StateStore,
+    loaded: &Loaded,
+    drill: &DrillDecl,
+    plan: &Plan,
+    args: &DrillRunArgs,
+    slot: i64,
+) -> Result<RunEntry, CliError> {
+    let mut run =
+        crate::commands::history::start(state, "drill", loaded, plan, args.approver.as_deref())?;
+    run.drill = Some(DrillRecord {
+        slot: Some(slot),
+        ..DrillRecord::running(&drill.name, run.started_at)
+    });
+    state.put_run(&run)?;
+    Ok(run)
 }
 
 enum ReportDir {
@@ -156,8 +212,22 @@ fn parse_probes(drill: &DrillDecl) -> Result<BTreeMap<String, Vec<ProbeSpec>>, C
 
 /// The plan of the drill's operations alone, against empty state: a drill restores every
 /// time it runs, whatever `rewind apply` has recorded.
-fn drill_plan(loaded: &Loaded, drill: &DrillDecl, simulated: bool) -> Result<Plan, CliError> {
-    let mut spec = loaded.compiled.spec.clone();
+pub(super) fn drill_plan(
+    loaded: &Loaded,
+    drill: &DrillDecl,
+    simulated: bool,
+) -> Result<Plan, CliError> {
+    drill_plan_of(loaded, &loaded.compiled.spec, drill, simulated)
+}
+
+/// [`drill_plan`] of `spec` (the loaded spec with recovery points pinned).
+pub(super) fn drill_plan_of(
+    loaded: &Loaded,
+    spec: &rewind_engine::spec::Spec,
+    drill: &DrillDecl,
+    simulated: bool,
+) -> Result<Plan, CliError> {
+    let mut spec = spec.clone();
     spec.ops.retain(|name, _| drill.operations.contains(name));
     spec.broken.clear();
     let (graph, diags) = rewind_engine::graph::build(&spec);
@@ -218,6 +288,8 @@ struct Run<'a> {
     report_root: ReportDir,
     rehearsal_state: bool,
     state_dir: PathBuf,
+    /// The run entry `--due` claimed for a slot, taken over instead of starting a new one.
+    claim: Option<RunEntry>,
 }
 
 impl Run<'_> {
@@ -232,12 +304,50 @@ impl Run<'_> {
             self.settings,
             rehearsal.as_ref(),
         )?)?;
+        let claimed_slot = self
+            .claim
+            .as_ref()
+            .and_then(|c| c.drill.as_ref())
+            .and_then(|d| d.slot);
+        // A slot's drill chooses the same random point every time it is repeated.
+        let seed = claimed_slot.unwrap_or_else(|| jiff::Timestamp::now().as_millisecond());
+        let picks = match super::recovery::resolve(
+            self.loaded,
+            self.drill,
+            &providers,
+            u64::try_from(seed).unwrap_or_default(),
+        )
+        .await
+        {
+            Ok(Some((pinned, picks))) => {
+                plan = rewind_engine::plan::Plan {
+                    simulated: plan.simulated,
+                    ..pinned
+                };
+                picks
+            }
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                if let Some(mut claimed) = self.claim.clone() {
+                    let now = jiff::Timestamp::now().as_millisecond();
+                    claimed.outcome = format!("error: {e}");
+                    claimed.finished_at = Some(now);
+                    if let Some(d) = claimed.drill.as_mut() {
+                        d.outcome = DrillOutcome::Failed;
+                        d.finished_at = Some(now);
+                        d.failures.push(format!("no recovery point chosen: {e}"));
+                    }
+                    state.put_run(&claimed)?;
+                }
+                return Err(e);
+            }
+        };
         if !self.args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, self.settings.parallelism).await;
         }
         crate::commands::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
         if printer.json {
-            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path, "simulated": plan.simulated}));
+            printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path, "simulated": plan.simulated, "recovery": picks}));
         } else {
             printer.info(&format!(
                 "Drill `{}`: {} restore(s) onto scratch instances.",
@@ -252,13 +362,23 @@ impl Run<'_> {
             .as_ref()
             .map(|r| super::simtime::SimTime::start(&r.sim.clock()));
         let started = sim_time.map_or(started_real, |t| t.at(started_real));
-        let mut run = crate::commands::history::start(
-            state,
-            "drill",
-            self.loaded,
-            &plan,
-            self.args.approver.as_deref(),
-        )?;
+        let slot = claimed_slot;
+        let rpo_offered_ms = super::recovery::offered_rpo_ms(&picks, started.as_millisecond());
+        if !printer.json {
+            for line in super::recovery::describe(&picks) {
+                printer.info(&line);
+            }
+        }
+        let mut run = match self.claim.clone() {
+            Some(claimed) => claimed,
+            None => crate::commands::history::start(
+                state,
+                "drill",
+                self.loaded,
+                &plan,
+                self.args.approver.as_deref(),
+            )?,
+        };
         run.drill = Some(DrillRecord {
             drill: self.drill.name.clone(),
             simulated: rehearsal.is_some(),
@@ -274,10 +394,19 @@ impl Run<'_> {
             scratch: planned_scratch(&plan),
             report_dir: None,
             failures: Vec::new(),
+            recovery: picks,
+            rpo_offered_ms,
+            slot,
         });
+        let previous_passed =
+            super::alerts::previous_passed(&state.runs()?, &self.drill.name, run.id);
         let mut journal = Journal::resume(state, run)?;
         // Flushed before the first request that could create anything.
         journal.update(|_, _| {})?;
+        if let Some(url) = &self.args.ping {
+            let body = format!("drill {} run {} started", self.drill.name, journal.run().id);
+            super::alerts::ping(url, super::alerts::Ping::Start, body, printer).await;
+        }
 
         let mut errors = Vec::new();
         let failed = plan.failed_checks().len();
@@ -362,6 +491,23 @@ impl Run<'_> {
         let mut failures = report.failures();
         if let Err(e) = &written {
             failures.push(format!("the reports could not be written: {e}"));
+        } else {
+            let mut audit = journal.run().clone();
+            audit.jobs.clone_from(&jobs);
+            let this = super::evidence::Point {
+                run: audit.id,
+                started_at: started.as_millisecond(),
+                passed: failures.is_empty(),
+                rto_ms: recovery_time_ms,
+                rpo_ms: data_loss_ms,
+            };
+            let points =
+                super::evidence::trend(&journal.runs().unwrap_or_default(), &self.drill.name, this);
+            if let Err(e) = super::evidence::seal(&dir, &audit, &points) {
+                failures.push(format!(
+                    "the evidence could not be added to the reports: {e}"
+                ));
+            }
         }
         let passed = failures.is_empty();
         journal.update(|run, d| {
@@ -382,6 +528,18 @@ impl Run<'_> {
             run.jobs = jobs;
         })?;
         self.summary(&report, &failures, &dir, written.is_ok());
+        if let Some(decl) = &self.drill.notify {
+            super::alerts::notify(decl, &self.secrets, journal.run(), previous_passed, printer)
+                .await;
+        }
+        if let Some(url) = &self.args.ping {
+            let (what, body) = if passed {
+                (super::alerts::Ping::Success, "passed".to_owned())
+            } else {
+                (super::alerts::Ping::Fail, failures.join("\n"))
+            };
+            super::alerts::ping(url, what, body, printer).await;
+        }
         if let Some(r) = rehearsal {
             r.finish(printer).await;
         }

@@ -109,7 +109,8 @@ impl Interp<'_> {
     }
 
     fn secret_problem(&self, name: &str, pieces: usize, keys: &[String]) -> Option<Diagnostic> {
-        let sensitive = matches!(keys, [l, _, p] if l == "logins" && p == "password");
+        let sensitive = matches!(keys, [l, _, p] if l == "logins" && p == "password")
+            || matches!(keys, [n, u] if n == "notify" && u == "url");
         if !sensitive {
             let at = if keys.is_empty() {
                 self.path.clone()
@@ -122,7 +123,7 @@ impl Interp<'_> {
                     format!("`${{{name}}}` is a secret, and `{at}` is not a sensitive field"),
                 )
                 .with_hint(
-                    "in a drill, secrets go only in a login's `password` (`logins: { OP: { password: ${secrets.NAME} } }`)",
+                    "in a drill, secrets go only in a login's `password` (`logins: { OP: { password: ${secrets.NAME} } }`) and in `notify.url`",
                 ),
             );
         }

@@ -1,0 +1,185 @@
+//! A drill's `restore_time: latest` / `random_within D`: the restorable windows read from the
+//! cloud when the drill's plan is made, one point chosen for the group, pinned in the plan.
+
+use crate::error::CliError;
+use crate::load::Loaded;
+use rewind_engine::drill::DrillDecl;
+use rewind_engine::drill::recovery::{self, RecoveryChoice, RecoveryPick};
+use rewind_engine::plan::Plan;
+use rewind_engine::provider::Providers;
+use std::collections::BTreeMap;
+
+/// The drill's plan with every chosen recovery point pinned, and the picks; `None` when none
+/// of its operations chooses one.
+///
+/// Operations with the same choice form one consistency group: they restore one point,
+/// chosen inside the windows of all their sources.
+pub async fn resolve(
+    loaded: &Loaded,
+    drill: &DrillDecl,
+    providers: &Providers,
+    seed: u64,
+) -> Result<Option<(Plan, Vec<RecoveryPick>)>, CliError> {
+    let spec = &loaded.compiled.spec;
+    let mut groups: BTreeMap<String, (RecoveryChoice, Vec<String>)> = BTreeMap::new();
+    for (op, choice) in spec
+        .recovery
+        .iter()
+        .filter(|(op, _)| drill.operations.contains(op))
+    {
+        let key = serde_json::to_string(choice).unwrap_or_default();
+        groups
+            .entry(key)
+            .or_insert_with(|| (*choice, Vec::new()))
+            .1
+            .push(op.clone());
+    }
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    let mut resolved = spec.clone();
+    let mut picks = Vec::new();
+    for (choice, ops) in groups.into_values() {
+        if choice == RecoveryChoice::LatestBackup {
+            for op in &ops {
+                picks.push(latest_backup(op, &mut resolved, providers).await?);
+            }
+            continue;
+        }
+        let mut common: Option<Vec<(i64, i64)>> = None;
+        let mut offered = Vec::new();
+        for op in &ops {
+            let decl = spec
+                .ops
+                .get(op)
+                .ok_or_else(|| CliError::msg(format!("the operation `{op}` is not in the spec")))?;
+            let source = recovery::source(&decl.spec).ok_or_else(|| {
+                CliError::msg(format!("`{op}`: this kind takes a fixed restore_time only"))
+            })?;
+            let service = decl.spec.kind().service();
+            let provider = providers.get(&service).ok_or_else(|| {
+                CliError::msg(format!("`{op}`: no provider for {}", service.as_str()))
+            })?;
+            let windows = provider
+                .restorable_windows(source)
+                .await
+                .map_err(|e| CliError::msg(format!("`{op}`: {}", e.message)))?
+                .ok_or_else(|| {
+                    CliError::msg(format!(
+                        "`{op}`: {} lists no restorable windows, so `latest` cannot be chosen",
+                        service.as_str()
+                    ))
+                })?;
+            let newest = windows.iter().map(|(_, e)| *e).max().ok_or_else(|| {
+                CliError::msg(format!(
+                    "`{op}`: the cloud offers no restorable window for {source}"
+                ))
+            })?;
+            offered.push((op.clone(), source.to_owned(), newest));
+            common = Some(match common {
+                None => windows,
+                Some(c) => recovery::intersect(&c, &windows),
+            });
+        }
+        let chosen =
+            recovery::choose(choice, &common.unwrap_or_default(), seed).map_err(|why| {
+                CliError::msg(format!(
+                    "{}: no point every source can be restored to ({why})",
+                    ops.join(", ")
+                ))
+            })?;
+        for (op, source, newest) in offered {
+            if let Some(decl) = resolved.ops.get_mut(&op) {
+                recovery::pin(&mut decl.spec, chosen);
+            }
+            picks.push(RecoveryPick {
+                operation: op,
+                choice,
+                source,
+                newest_offered: newest,
+                chosen,
+                seed: matches!(choice, RecoveryChoice::RandomWithin(_)).then_some(seed),
+                backup_id: None,
+            });
+        }
+    }
+    let plan = super::run::drill_plan_of(loaded, &resolved, drill, false)?;
+    Ok(Some((plan, picks)))
+}
+
+/// `backup_id: latest` of `op`: the newest finished backup, pinned in `spec`.
+async fn latest_backup(
+    op: &str,
+    spec: &mut rewind_engine::spec::Spec,
+    providers: &Providers,
+) -> Result<RecoveryPick, CliError> {
+    let decl = spec
+        .ops
+        .get_mut(op)
+        .ok_or_else(|| CliError::msg(format!("the operation `{op}` is not in the spec")))?;
+    let source = recovery::backup_source(&decl.spec)
+        .ok_or_else(|| CliError::msg(format!("`{op}`: this kind takes a backup ID only")))?
+        .to_owned();
+    let service = decl.spec.kind().service();
+    let provider = providers
+        .get(&service)
+        .ok_or_else(|| CliError::msg(format!("`{op}`: no provider for {}", service.as_str())))?;
+    let (backup, at) = provider
+        .latest_backup(&source)
+        .await
+        .map_err(|e| CliError::msg(format!("`{op}`: {}", e.message)))?
+        .ok_or_else(|| {
+            CliError::hint(
+                format!("`{op}`: {source} has no finished backup, so `backup_id: latest` has nothing to restore"),
+                "take a backup first, or write a backup ID",
+            )
+        })?;
+    recovery::pin_backup(&mut decl.spec, &backup);
+    Ok(RecoveryPick {
+        operation: op.to_owned(),
+        choice: RecoveryChoice::LatestBackup,
+        source,
+        newest_offered: at,
+        chosen: at,
+        seed: None,
+        backup_id: Some(backup),
+    })
+}
+
+/// The RPO the cloud offered at `started` (epoch ms): the age of the oldest of the newest
+/// points the chosen operations' sources offered.
+pub fn offered_rpo_ms(picks: &[RecoveryPick], started: i64) -> Option<u64> {
+    let newest = picks.iter().map(|p| p.newest_offered).min()?;
+    u64::try_from(started.saturating_sub(newest)).ok()
+}
+
+/// One line per pick, for the terminal.
+pub fn describe(picks: &[RecoveryPick]) -> Vec<String> {
+    let show = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+    };
+    picks
+        .iter()
+        .map(|p| {
+            let how = match p.choice {
+                RecoveryChoice::Latest => "latest".to_owned(),
+                RecoveryChoice::LatestBackup => format!(
+                    "backup_id: latest = {}",
+                    p.backup_id.as_deref().unwrap_or_default()
+                ),
+                RecoveryChoice::RandomWithin(d) => format!(
+                    "random_within {} (seed {})",
+                    rewind_drills::report::human_duration(d),
+                    p.seed.unwrap_or_default()
+                ),
+            };
+            format!(
+                "  recovery point of `{}`: {how} → {} (newest offered by {}: {})",
+                p.operation,
+                show(p.chosen),
+                p.source,
+                show(p.newest_offered)
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,97 @@
+//! Finds `restore_time: latest` / `random_within D` in the lowered operations: each becomes a
+//! choice the plan resolves against the cloud, or a located error where a kind cannot take one.
+
+use super::Spec;
+use super::diagnostic::{Code, Diagnostic};
+use super::yaml::{Node, Value};
+use crate::drill::recovery::{self, RecoveryChoice};
+use std::collections::BTreeMap;
+
+/// Where a restore time is written, per kind family: `restore_point` (into a new instance)
+/// and `source` (onto an existing one).
+const PLACES: [&str; 2] = ["restore_point", "source"];
+
+pub(super) fn choices(
+    resolved: &BTreeMap<String, Node>,
+    spec: &Spec,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, RecoveryChoice> {
+    let mut out = BTreeMap::new();
+    for (name, node) in resolved {
+        for (place, field) in fields(node) {
+            let Value::Str(text) = &field.value else {
+                continue;
+            };
+            let path = format!("restores.{name}.{place}.restore_time");
+            match recovery::parse(text) {
+                None => {}
+                Some(Err(why)) => diags.push(
+                    Diagnostic::new(Code::BadTime, format!("`{path}`: {why}"))
+                        .at(field.span)
+                        .with_hint("`latest`, `random_within 7d`, or a time with a UTC offset"),
+                ),
+                Some(Ok(choice)) => {
+                    let supported = spec
+                        .ops
+                        .get(name)
+                        .is_some_and(|op| recovery::source(&op.spec).is_some());
+                    if supported {
+                        out.insert(name.clone(), choice);
+                    } else if spec.ops.contains_key(name) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::BadTime,
+                                format!("`{path}` = {text:?}: this kind takes a fixed time only"),
+                            )
+                            .at(field.span)
+                            .with_hint("`latest` and `random_within` are for rds.restore and rds.restore_new (read from the source's restorable window); write a time with a UTC offset"),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(field) = child(node, "backup_id")
+            && matches!(&field.value, Value::Str(t) if t == "latest")
+        {
+            let supported = spec
+                .ops
+                .get(name)
+                .is_some_and(|op| recovery::backup_source(&op.spec).is_some());
+            if supported {
+                out.insert(name.clone(), RecoveryChoice::LatestBackup);
+            }
+        }
+        // Kinds with a top-level `restore_time` (TaurusDB) take a fixed time only.
+        if let Some(field) = child(node, "restore_time")
+            && let Value::Str(text) = &field.value
+            && recovery::parse(text).is_some()
+        {
+            diags.push(
+                Diagnostic::new(
+                    Code::BadTime,
+                    format!("`restores.{name}.restore_time` = {text:?}: this kind takes a fixed time only"),
+                )
+                .at(field.span)
+                .with_hint("`latest` and `random_within` are for rds.restore and rds.restore_new; write a time with a UTC offset"),
+            );
+        }
+    }
+    out
+}
+
+fn child<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    let Value::Map(entries) = &node.value else {
+        return None;
+    };
+    entries
+        .iter()
+        .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
+        .map(|(_, v)| v)
+}
+
+fn fields(node: &Node) -> Vec<(&'static str, &Node)> {
+    PLACES
+        .iter()
+        .filter_map(|place| Some((*place, child(child(node, place)?, "restore_time")?)))
+        .collect()
+}

@@ -52,6 +52,9 @@ pub struct Progress {
     /// The run's journal entries among the newest, newest last.
     pub recent: Vec<JournalEntry>,
     pub sections: Vec<Section>,
+    /// A rehearsal (`--simulate`): its jobs ran in the simulator.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 /// How many journal entries `recent` keeps.
@@ -133,6 +136,7 @@ pub fn project(
         eta_seconds,
         recent,
         sections: Vec::new(),
+        simulated: run.simulated,
     }
 }
 

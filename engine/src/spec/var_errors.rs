@@ -88,7 +88,9 @@ pub fn at_the_var(
     for (index, spans) in folded.into_values() {
         let n = spans.len();
         let d = &mut out[index];
-        for s in spans {
+        // A `--var` is located at its first use already; a second label there says nothing.
+        let primary = d.span;
+        for s in spans.into_iter().filter(|s| Some(*s) != primary) {
             *d = std::mem::replace(d, Diagnostic::new(d.code, String::new()))
                 .with_label(s, "used here");
         }

@@ -85,6 +85,16 @@ fn ddm_new_writes_a_spec_with_outputs_and_secrets_that_validates_and_applies() {
     assert!(text.contains("env: REWIND_NODE_PASSWORD"), "{text}");
     assert!(text.contains("/backups/related-dn?restore_time="), "{text}");
     assert!(text.contains(&format!("at: \"{at}\"")), "{text}");
+    // Its IDs are the simulator's: the next step it suggests is a rehearsal, not the cloud.
+    assert!(
+        text.contains("Check it, then: rewind validate && rewind plan --simulate\n"),
+        "{text}"
+    );
+    assert!(
+        run.stderr
+            .contains("then `rewind plan --simulate -f restore.yaml`"),
+        "{run:?}"
+    );
 
     let validate = sb.run(&["validate"]);
     assert_eq!(validate.code, 0, "{validate:?}\n{text}");

@@ -117,8 +117,10 @@ pub fn exec(args: &InitArgs, printer: &Printer) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     write_file(out, &text, args.force)?;
+    // A scaffold from the simulator names invented IDs: the next plan is a rehearsal too.
+    let sim = if args.simulate { " --simulate" } else { "" };
     printer.info(&format!(
-        "wrote {out}; next: `rewind validate -f {out}`, then `rewind plan -f {out}`"
+        "wrote {out}; next: `rewind validate -f {out}`, then `rewind plan{sim} -f {out}`"
     ));
     Ok(ExitCode::SUCCESS)
 }
@@ -162,7 +164,10 @@ async fn scaffold(args: &InitArgs, point: Point) -> Result<String, CliError> {
             "the cloud"
         }
     )];
-    header.extend(["Check it, then: rewind validate && rewind plan".to_owned()]);
+    header.push(format!(
+        "Check it, then: rewind validate && rewind plan{}",
+        if args.simulate { " --simulate" } else { "" }
+    ));
     header.append(&mut scaffold.header);
     scaffold.header = header;
     if let Some(r) = rehearsal {

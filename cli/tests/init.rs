@@ -175,6 +175,11 @@ fn a_time_outside_the_window_is_a_clear_error() {
             .contains("is outside the restorable window of DDM instance"),
         "{run:?}"
     );
+    // `init ddm` refuses --backup latest, so the hint does not offer it.
+    assert!(
+        run.stderr.contains("hint: pick a time inside the window\n"),
+        "{run:?}"
+    );
     assert!(!sb.file("restore.yaml").exists());
 }
 

@@ -202,8 +202,9 @@ pub fn time_text(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
 }
 
-/// Fails clearly unless `ms` lies in one of `windows`.
-pub fn inside(what: &str, ms: i64, windows: &[(i64, i64)]) -> Result<(), CliError> {
+/// Fails clearly unless `ms` lies in one of `windows`. `backups`: whether `--backup latest`
+/// is an alternative for this service (not for `init ddm`, which refuses it).
+pub fn inside(what: &str, ms: i64, windows: &[(i64, i64)], backups: bool) -> Result<(), CliError> {
     if windows.iter().any(|(a, b)| (*a..=*b).contains(&ms)) {
         return Ok(());
     }
@@ -221,7 +222,11 @@ pub fn inside(what: &str, ms: i64, windows: &[(i64, i64)]) -> Result<(), CliErro
                 format!("[{}]", shown.join(", "))
             }
         ),
-        "pick a time inside the window, or restore a backup with --backup latest",
+        if backups {
+            "pick a time inside the window, or restore a backup with --backup latest"
+        } else {
+            "pick a time inside the window"
+        },
     ))
 }
 

@@ -319,6 +319,51 @@ fn usage_errors_exit_1_never_2() {
     assert_eq!(sb.run(&["plan", "--no-such-flag"]).code, 1);
 }
 
+#[test]
+fn bad_numbers_and_durations_are_said_in_the_users_terms() {
+    let sb = Sandbox::new();
+    for (args, says) in [
+        (
+            &["apply", "--parallelism", "x"][..],
+            "\"x\" is not a whole number",
+        ),
+        (&["apply", "--parallelism", "0"][..], "must be at least 1"),
+        (
+            &["history", "show", "1x"][..],
+            "\"1x\" is not a whole number",
+        ),
+        (
+            &["sim", "--port-base", "70000"][..],
+            "70000 is too large (at most 65535)",
+        ),
+        (
+            &["plan", "--simulate", "--time-scale", "fast"][..],
+            "\"fast\" is not a number like 600 or 0.5",
+        ),
+        (
+            &["plan", "--lock-timeout=-5s"][..],
+            "\"-5s\": a duration cannot be negative",
+        ),
+        (
+            &["plan", "--lock-timeout=1e400"][..],
+            "is too long a duration",
+        ),
+    ] {
+        let run = sb.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        for raw in [
+            "invalid digit",
+            "float literal",
+            "not in 1..",
+            "Duration",
+            "unsigned",
+        ] {
+            assert!(!run.stderr.contains(raw), "{args:?}: {}", run.stderr);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // plan
 

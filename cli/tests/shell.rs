@@ -435,7 +435,7 @@ fn the_man_page_has_an_environment_section_and_unjustified_examples() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let page = out.stdout;
     assert!(page.contains(".SH ENVIRONMENT"), "{page}");
-    for var in ["REWIND_STATE", "REWIND_LOG", "OS_CLOUD", "NO_COLOR"] {
+    for var in ["REWIND_STATE", "REWIND_LOG", "OS_CLOUD", "NO_COLOR", "_EVS"] {
         assert!(page.contains(var), "{var} in the ENVIRONMENT section");
     }
     assert!(page.contains(".ad l"), "ragged right, never justified");

@@ -320,6 +320,33 @@ fn usage_errors_exit_1_never_2() {
 }
 
 #[test]
+fn a_mistyped_fleet_name_in_targeting_suggests_the_fleet() {
+    let sb = Sandbox::new();
+    sb.write(
+        "restore.yaml",
+        "version: 1
+vars:
+  nodes:
+    a: { s: 7edae0250ebc464897bd92b8d3e8b769in01, t: f4e2949e9b9b4d60b42c89ed39bfe34cin01 }
+    b: { s: 41c239a1e9bd4cd2aabd678bab45a886in01, t: 55c26c79139446868919c5b8b2cbb542in01 }
+restores:
+  orders-dn:
+    kind: rds.restore
+    for_each: ${var.nodes}
+    source: { instance_id: \"${each.value.s}\", restore_time: 2026-11-20T03:00:00Z }
+    target: { instance_id: \"${each.value.t}\" }
+",
+    );
+    let run = sb.run(&["plan", "--offline", "--target", "orders-d"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("did you mean `orders-dn`?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn bad_numbers_and_durations_are_said_in_the_users_terms() {
     let sb = Sandbox::new();
     for (args, says) in [

@@ -246,11 +246,15 @@ pub fn check_targeting(loaded: &Loaded, options: &PlanOptions) -> Result<(), Cli
     let Some((flag, name)) = unknown.first() else {
         return Ok(());
     };
-    let hint = rewind_engine::spec::did_you_mean(
-        name,
-        loaded.compiled.spec.ops.keys().map(String::as_str),
-    )
-    .map_or_else(
+    // A fleet's name (`NAME` of `NAME[KEY]`) is accepted, so it is suggested too.
+    let names: std::collections::BTreeSet<&str> = loaded
+        .compiled
+        .spec
+        .ops
+        .keys()
+        .flat_map(|k| [k.as_str(), k.split_once('[').map_or(k.as_str(), |(f, _)| f)])
+        .collect();
+    let hint = rewind_engine::spec::did_you_mean(name, names.into_iter()).map_or_else(
         || "use an operation name from `restores:`".to_owned(),
         |s| format!("did you mean `{s}`?"),
     );

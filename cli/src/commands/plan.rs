@@ -254,7 +254,7 @@ pub fn check_targeting(loaded: &Loaded, options: &PlanOptions) -> Result<(), Cli
         .keys()
         .flat_map(|k| [k.as_str(), k.split_once('[').map_or(k.as_str(), |(f, _)| f)])
         .collect();
-    let hint = rewind_engine::spec::did_you_mean(name, names.into_iter()).map_or_else(
+    let hint = rewind_engine::spec::did_you_mean(name, names).map_or_else(
         || "use an operation name from `restores:`".to_owned(),
         |s| format!("did you mean `{s}`?"),
     );

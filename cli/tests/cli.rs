@@ -310,6 +310,14 @@ fn a_missing_spec_exits_1_with_a_hint() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("restore.yaml"), "{}", run.stderr);
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    // In the user's terms, not the OS's "(os error 2)".
+    assert!(
+        run.stderr
+            .contains("cannot read restore.yaml: the file does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
 }
 
 #[test]

@@ -328,6 +328,28 @@ fn usage_errors_exit_1_never_2() {
 }
 
 #[test]
+fn a_plan_file_in_a_missing_directory_says_so_in_the_users_terms() {
+    let sb = Sandbox::new();
+    sb.example("dcs-restore.yaml");
+    let run = sb.run(&[
+        "plan",
+        "--offline",
+        "-f",
+        "dcs-restore.yaml",
+        "--out",
+        "no-such-dir/p.plan",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("cannot write the plan to no-such-dir/p.plan: its directory does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
+}
+
+#[test]
 fn a_mistyped_fleet_name_in_targeting_suggests_the_fleet() {
     let sb = Sandbox::new();
     sb.write(

@@ -134,12 +134,20 @@ fn write_file(path: &str, text: &str, force: bool) -> Result<(), CliError> {
         // Another process may have written it since the check above.
         options.create_new(true);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| CliError::msg(format!("cannot write {path}: {e}")))?;
+    let mut file = options.open(path).map_err(|e| {
+        CliError::msg(format!(
+            "cannot write {path}: {}",
+            crate::words::write_reason(&e)
+        ))
+    })?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| CliError::msg(format!("cannot write {path}: {e}")))
+        .map_err(|e| {
+            CliError::msg(format!(
+                "cannot write {path}: {}",
+                crate::words::write_reason(&e)
+            ))
+        })
 }
 
 async fn scaffold(args: &InitArgs, point: Point) -> Result<String, CliError> {

@@ -193,7 +193,11 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::msg(e.to_string()))?;
         std::fs::write(out, text + "\n").map_err(|e| {
-            CliError::msg(format!("cannot write the plan to {}: {e}", out.display()))
+            CliError::msg(format!(
+                "cannot write the plan to {}: {}",
+                out.display(),
+                crate::words::write_reason(&e)
+            ))
         })?;
     }
     if printer.json {

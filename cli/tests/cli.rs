@@ -640,6 +640,54 @@ fn graph_shows_both_inferred_rds_to_ddm_edges_with_their_reason() {
 }
 
 #[test]
+fn state_mv_to_a_name_the_spec_lacks_warns_what_the_next_plan_does() {
+    let sb = Sandbox::new();
+    sb.example("ddm-pitr.yaml");
+    let text = sb.read("ddm-pitr.yaml");
+    put_records(
+        &sb.path().join(".rewind"),
+        &records_for(&text, "ddm-pitr.yaml", Status::Succeeded)[..1],
+    );
+    let run = sb.run(&[
+        "state",
+        "mv",
+        "orders-dn-1",
+        "orders-dn-11",
+        "-f",
+        "ddm-pitr.yaml",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Warning: the spec has no operation named `orders-dn-11`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("the next plan shows"),
+        "{}",
+        run.stderr
+    );
+    // Back to the spec's name: no warning, and the promise holds.
+    let back = sb.run(&[
+        "state",
+        "mv",
+        "orders-dn-11",
+        "orders-dn-1",
+        "-f",
+        "ddm-pitr.yaml",
+    ]);
+    assert_eq!(back.code, 0, "{back:?}");
+    assert!(!back.stderr.contains("Warning"), "{}", back.stderr);
+    assert!(
+        back.stderr
+            .contains("the next plan shows orders-dn-1 as it showed orders-dn-11"),
+        "{}",
+        back.stderr
+    );
+}
+
+#[test]
 fn graph_nodes_show_the_action_from_state() {
     let sb = Sandbox::new();
     sb.example("ddm-pitr.yaml");

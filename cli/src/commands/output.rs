@@ -118,10 +118,12 @@ pub fn exec(global: &Global, args: &OutputArgs, printer: &Printer) -> Result<Exi
 
 /// `rewind state mv OLD NEW`: the record of OLD becomes NEW's, after a backup. The new record
 /// is durable before the old one is removed, so a crash in between restores nothing again.
+/// `in_spec`: whether the spec has an operation named `new` (`None`: no spec was read).
 pub fn state_mv(
     state: &mut dyn Backend,
     old: &str,
     new: &str,
+    in_spec: Option<bool>,
     printer: &Printer,
 ) -> Result<(), CliError> {
     if old == new {
@@ -145,9 +147,19 @@ pub fn state_mv(
     new.clone_into(&mut record.name);
     state.put(&record, &format!("moved from {old} by `rewind state mv`"))?;
     state.remove(old, &format!("moved to {new} by `rewind state mv`"))?;
-    printer.info(&format!(
-        "Moved {old} to {new} in state (backup: {backup}). Nothing in the cloud was touched; the next plan shows {new} as it showed {old}."
-    ));
+    if in_spec == Some(false) {
+        printer.info(&format!(
+            "Moved {old} to {new} in state (backup: {backup}). Nothing in the cloud was touched."
+        ));
+        // A typo in NEW: say what the next plan really does with the record.
+        printer.error(&format!(
+            "Warning: the spec has no operation named `{new}`: the next plan forgets this record, or moves it back to an operation with the same kind and inputs. `rewind state mv {new} NAME` renames it again."
+        ));
+    } else {
+        printer.info(&format!(
+            "Moved {old} to {new} in state (backup: {backup}). Nothing in the cloud was touched; the next plan shows {new} as it showed {old}."
+        ));
+    }
     Ok(())
 }
 

@@ -114,7 +114,8 @@ impl CleanupAction {
     pub fn describe(&self) -> String {
         match self {
             Self::Deleted => "deleted".into(),
-            Self::KeptUntil { until } => format!("kept until {until}"),
+            // Whole seconds: "00:05:40Z", not "00:05:40.618624995Z".
+            Self::KeptUntil { until } => format!("kept until {until:.0}"),
             Self::Kept => "kept".into(),
             Self::Failed => "delete FAILED".into(),
         }
@@ -228,5 +229,19 @@ impl DrillReport {
             .iter()
             .filter(|p| &p.operation == last && p.result.passed)
             .max_by_key(|p| p.result.finished_at())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_until_is_said_in_whole_seconds() {
+        let until: Timestamp = "2026-12-07T00:05:40.618624995Z".parse().expect("time");
+        assert_eq!(
+            CleanupAction::KeptUntil { until }.describe(),
+            "kept until 2026-12-07T00:05:40Z"
+        );
     }
 }

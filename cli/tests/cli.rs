@@ -349,6 +349,46 @@ fn a_plan_file_in_a_missing_directory_says_so_in_the_users_terms() {
     assert!(!run.stderr.contains("os error"), "{}", run.stderr);
 }
 
+const FLEET: &str = "version: 1
+vars:
+  nodes:
+    a: { s: 7edae0250ebc464897bd92b8d3e8b769in01, t: f4e2949e9b9b4d60b42c89ed39bfe34cin01 }
+    b: { s: 41c239a1e9bd4cd2aabd678bab45a886in01, t: 55c26c79139446868919c5b8b2cbb542in01 }
+restores:
+  orders-dn:
+    kind: rds.restore
+    for_each: ${var.nodes}
+    source: { instance_id: \"${each.value.s}\", restore_time: 2026-11-20T03:00:00Z }
+    target: { instance_id: \"${each.value.t}\" }
+";
+
+#[test]
+fn output_of_a_fleet_name_lists_every_instance() {
+    let sb = Sandbox::new();
+    sb.write("restore.yaml", FLEET);
+    let mut records = records_for(FLEET, "restore.yaml", Status::Succeeded);
+    for r in &mut records {
+        r.outputs
+            .insert("instance_id".to_owned(), format!("id-of-{}", r.name));
+    }
+    put_records(&sb.path().join(".rewind"), &records);
+    let run = sb.run(&["output", "orders-dn", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        doc["outputs"]["orders-dn[a]"]["instance_id"],
+        "id-of-orders-dn[a]"
+    );
+    assert_eq!(
+        doc["outputs"]["orders-dn[b]"]["instance_id"],
+        "id-of-orders-dn[b]"
+    );
+    let one = sb.run(&["output", "orders-dn[b]", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&one.stdout).expect("JSON");
+    assert_eq!(doc["name"], "orders-dn[b]", "{doc}");
+    assert_eq!(sb.run(&["output", "orders-d"]).code, 1);
+}
+
 #[test]
 fn a_mistyped_fleet_name_in_targeting_suggests_the_fleet() {
     let sb = Sandbox::new();

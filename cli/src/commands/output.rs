@@ -77,20 +77,31 @@ pub fn exec(global: &Global, args: &OutputArgs, printer: &Printer) -> Result<Exi
     // A snapshot: `output` never waits for (or blocks) an apply.
     let state = super::open_read(global, &settings.state_dir)?;
     let records = state.list()?;
-    let chosen: Vec<&OpRecord> = match &args.name {
-        Some(name) => {
-            let r = records.iter().find(|r| &r.name == name).ok_or_else(|| {
-                CliError::hint(
+    // A fleet's name (`NAME` of `NAME[KEY]`) stands for all of its instances, as elsewhere.
+    let exact = args
+        .name
+        .as_ref()
+        .and_then(|name| records.iter().find(|r| &r.name == name));
+    let chosen: Vec<&OpRecord> = match (&args.name, exact) {
+        (Some(_), Some(r)) => vec![r],
+        (Some(name), None) => {
+            let prefix = format!("{name}[");
+            let fleet: Vec<&OpRecord> = records
+                .iter()
+                .filter(|r| r.name.starts_with(&prefix))
+                .collect();
+            if fleet.is_empty() {
+                return Err(CliError::hint(
                     format!("no record named {name:?}"),
                     "`rewind state list` shows what is recorded; outputs exist once a restore ran",
-                )
-            })?;
-            vec![r]
+                ));
+            }
+            fleet
         }
-        None => records.iter().filter(|r| !r.outputs.is_empty()).collect(),
+        (None, _) => records.iter().filter(|r| !r.outputs.is_empty()).collect(),
     };
     if printer.json {
-        let doc = if let (Some(_), Some(r)) = (&args.name, chosen.first()) {
+        let doc = if let Some(r) = exact {
             serde_json::json!({
                 "format_version": 1,
                 "name": r.name,

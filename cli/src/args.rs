@@ -358,7 +358,7 @@ pub struct PlanArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
     /// Plan only NAME and the operations it waits for that have not succeeded yet
-    /// (repeatable).
+    /// (repeatable; a for_each fleet's NAME means all of its NAME[KEY] instances).
     #[arg(long, value_name = "NAME")]
     pub target: Vec<String>,
     /// Leave NAME out, with every operation that waits for it (repeatable).

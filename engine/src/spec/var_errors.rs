@@ -54,7 +54,12 @@ pub fn at_the_var(
             .span
             .filter(|_| about_the_value)
             .and_then(|s| uses.get(&s.offset).map(|n| (s, n.clone())))
-            .filter(|(_, n)| vars.contains_key(n))
+            // A list or mapping var is a fine var (for_each takes one); used where one
+            // value belongs, the use is the mistake, so the error stays there.
+            .filter(|(_, n)| {
+                vars.get(n)
+                    .is_some_and(|v| !matches!(v.value, Value::Seq(_) | Value::Map(_)))
+            })
         else {
             out.push(d);
             continue;

@@ -378,7 +378,7 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE", requires = "simulate")]
     pub world: Option<PathBuf>,
     /// With --simulate: simulated seconds per real second [default: 600].
-    #[arg(long, value_name = "X", requires = "simulate")]
+    #[arg(long, value_name = "X", requires = "simulate", value_parser = number)]
     pub time_scale: Option<f64>,
 }
 
@@ -410,7 +410,7 @@ pub struct PlanArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
     /// Plan only NAME and the operations it waits for that have not succeeded yet
-    /// (repeatable).
+    /// (repeatable; a for_each fleet's NAME means all of its NAME[KEY] instances).
     #[arg(long, value_name = "NAME")]
     pub target: Vec<String>,
     /// Leave NAME out, with every operation that waits for it (repeatable).
@@ -459,7 +459,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub offline: bool,
     /// How many restores may run at once [default: 10; env: REWIND_PARALLELISM].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub parallelism: Option<u32>,
     /// Stop launching new restores after the first failure (running ones are still followed).
     #[arg(long)]
@@ -494,6 +494,7 @@ pub enum HistoryCommand {
     /// One run in full: commit, digests, approver, times, every job ID, outcome (--json too).
     Show {
         /// The run number from `rewind history`.
+        #[arg(value_parser = whole::<u64>)]
         run: u64,
     },
 }
@@ -501,13 +502,66 @@ pub enum HistoryCommand {
 /// `30s`, `5m`, `1h30m`, or plain seconds.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
+    let out_of_range = || {
+        if text.starts_with('-') {
+            format!("{text:?}: a duration cannot be negative")
+        } else {
+            format!("{text:?} is too long a duration")
+        }
+    };
     if let Ok(secs) = text.parse::<f64>() {
-        return std::time::Duration::try_from_secs_f64(secs).map_err(|e| e.to_string());
+        return std::time::Duration::try_from_secs_f64(secs).map_err(|_| out_of_range());
     }
     let d: jiff::SignedDuration = text
         .parse()
         .map_err(|_| format!("{text:?} is not a duration like 30s, 5m or 1h30m"))?;
-    std::time::Duration::try_from(d).map_err(|e| format!("{text:?}: {e}"))
+    std::time::Duration::try_from(d).map_err(|_| out_of_range())
+}
+
+/// A whole number in the user's terms (clap's own parser says "invalid digit found in
+/// string").
+fn whole<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr<Err = std::num::ParseIntError> + std::fmt::Display + num_bounds::Max,
+{
+    use std::num::IntErrorKind;
+    text.trim()
+        .parse()
+        .map_err(|e: std::num::ParseIntError| match e.kind() {
+            IntErrorKind::PosOverflow => format!("{text} is too large (at most {})", T::MAX),
+            _ => format!("{text:?} is not a whole number"),
+        })
+}
+
+/// A whole number of at least 1.
+fn positive(text: &str) -> Result<u32, String> {
+    match whole::<u32>(text)? {
+        0 => Err("must be at least 1".to_owned()),
+        n => Ok(n),
+    }
+}
+
+/// A number such as 600 or 0.5 (range checks are the command's).
+fn number(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number like 600 or 0.5"))
+}
+
+mod num_bounds {
+    /// The largest value, to say it when a number is too large.
+    pub trait Max {
+        const MAX: Self;
+    }
+    impl Max for u16 {
+        const MAX: u16 = u16::MAX;
+    }
+    impl Max for u32 {
+        const MAX: u32 = u32::MAX;
+    }
+    impl Max for u64 {
+        const MAX: u64 = u64::MAX;
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -572,14 +626,14 @@ pub struct SimArgs {
     #[arg(long, value_name = "FILE")]
     pub world: Option<PathBuf>,
     /// Seed for generated IDs and injected faults.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u64>)]
     pub seed: u64,
     /// Simulated seconds per real second.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = number)]
     pub time_scale: f64,
     /// Listen on PORT..PORT+7 (IAM, RDS, DDM, TaurusDB, CBR, DCS, EVS, DDS), so the printed
     /// variables stay valid across restarts; free ports are picked when not given.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = whole::<u16>)]
     pub port_base: Option<u16>,
     /// Write the world (built from the spec of -f, or --world) to FILE as YAML and exit:
     /// a world file to start from.

@@ -35,7 +35,7 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         CliError::hint(
-            format!("cannot read {name}: {e}"),
+            format!("cannot read {name}: {}", crate::words::io_reason(&e)),
             "pass the spec with -f FILE, or run rewind in the spec's directory",
         )
     })?;

@@ -44,7 +44,12 @@ impl SpecSecrets {
                         crate::words::io_reason(&e)
                     )
                 })?;
-                Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+                let value = text.trim_end_matches(['\n', '\r']);
+                // As an empty variable is: no password is a mistake, not a value to send.
+                if value.is_empty() {
+                    return Err(format!("secret file {} is empty", path.display()));
+                }
+                Ok(value.to_owned())
             }
             None => Err(format!("the spec declares no secret `{name}`")),
         }
@@ -144,5 +149,22 @@ mod tests {
         assert!(why.contains("REWIND_TEST_SURELY_UNSET_VAR"), "{why}");
         let real = SpecSecrets::new(sources, PathBuf::from("."), false);
         assert!(real.resolve(&reference).is_err());
+    }
+
+    #[test]
+    fn an_empty_secret_file_is_refused_like_an_empty_variable() {
+        let dir = std::env::temp_dir().join(format!("rewind-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("pw"), "\n").expect("write");
+        let sources = BTreeMap::from([("pw".to_owned(), SecretSource::File("pw".into()))]);
+        let secrets = SpecSecrets::new(sources, dir.clone(), false);
+        let why = secrets
+            .read(&SecretRef {
+                name: "secrets.pw".to_owned(),
+            })
+            .err()
+            .unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(why.ends_with("pw is empty"), "{why}");
     }
 }

@@ -401,7 +401,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileSettings::default()),
         Err(e) => {
             return Err(whole_file(
-                format!("cannot read {name}: {e}"),
+                format!("cannot read {name}: {}", crate::words::io_reason(&e)),
                 "fix its permissions, or remove it to use the defaults",
             ));
         }

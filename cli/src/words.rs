@@ -20,6 +20,16 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// Why a file could not be written, in the user's terms (a missing directory, not
+/// "No such file or directory (os error 2)").
+pub fn write_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::NotFound => "its directory does not exist".to_owned(),
+        ErrorKind::IsADirectory => "it is a directory".to_owned(),
+        _ => io_reason(e),
+    }
+}
+
 /// A point in time given on the command line: RFC 3339 with an offset. Each mistake people
 /// make is named (a time of day without a date, a date without an offset) instead of the
 /// parser's own message.

@@ -310,6 +310,14 @@ fn a_missing_spec_exits_1_with_a_hint() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("restore.yaml"), "{}", run.stderr);
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    // In the user's terms, not the OS's "(os error 2)".
+    assert!(
+        run.stderr
+            .contains("cannot read restore.yaml: the file does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
 }
 
 #[test]
@@ -317,6 +325,140 @@ fn usage_errors_exit_1_never_2() {
     let sb = Sandbox::new();
     assert_eq!(sb.run(&["no-such-command"]).code, 1);
     assert_eq!(sb.run(&["plan", "--no-such-flag"]).code, 1);
+}
+
+#[test]
+fn a_plan_file_in_a_missing_directory_says_so_in_the_users_terms() {
+    let sb = Sandbox::new();
+    sb.example("dcs-restore.yaml");
+    let run = sb.run(&[
+        "plan",
+        "--offline",
+        "-f",
+        "dcs-restore.yaml",
+        "--out",
+        "no-such-dir/p.plan",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("cannot write the plan to no-such-dir/p.plan: its directory does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
+}
+
+const FLEET: &str = "version: 1
+vars:
+  nodes:
+    a: { s: 7edae0250ebc464897bd92b8d3e8b769in01, t: f4e2949e9b9b4d60b42c89ed39bfe34cin01 }
+    b: { s: 41c239a1e9bd4cd2aabd678bab45a886in01, t: 55c26c79139446868919c5b8b2cbb542in01 }
+restores:
+  orders-dn:
+    kind: rds.restore
+    for_each: ${var.nodes}
+    source: { instance_id: \"${each.value.s}\", restore_time: 2026-11-20T03:00:00Z }
+    target: { instance_id: \"${each.value.t}\" }
+";
+
+#[test]
+fn output_of_a_fleet_name_lists_every_instance() {
+    let sb = Sandbox::new();
+    sb.write("restore.yaml", FLEET);
+    let mut records = records_for(FLEET, "restore.yaml", Status::Succeeded);
+    for r in &mut records {
+        r.outputs
+            .insert("instance_id".to_owned(), format!("id-of-{}", r.name));
+    }
+    put_records(&sb.path().join(".rewind"), &records);
+    let run = sb.run(&["output", "orders-dn", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        doc["outputs"]["orders-dn[a]"]["instance_id"],
+        "id-of-orders-dn[a]"
+    );
+    assert_eq!(
+        doc["outputs"]["orders-dn[b]"]["instance_id"],
+        "id-of-orders-dn[b]"
+    );
+    let one = sb.run(&["output", "orders-dn[b]", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&one.stdout).expect("JSON");
+    assert_eq!(doc["name"], "orders-dn[b]", "{doc}");
+    assert_eq!(sb.run(&["output", "orders-d"]).code, 1);
+}
+
+#[test]
+fn a_mistyped_fleet_name_in_targeting_suggests_the_fleet() {
+    let sb = Sandbox::new();
+    sb.write(
+        "restore.yaml",
+        "version: 1
+vars:
+  nodes:
+    a: { s: 7edae0250ebc464897bd92b8d3e8b769in01, t: f4e2949e9b9b4d60b42c89ed39bfe34cin01 }
+    b: { s: 41c239a1e9bd4cd2aabd678bab45a886in01, t: 55c26c79139446868919c5b8b2cbb542in01 }
+restores:
+  orders-dn:
+    kind: rds.restore
+    for_each: ${var.nodes}
+    source: { instance_id: \"${each.value.s}\", restore_time: 2026-11-20T03:00:00Z }
+    target: { instance_id: \"${each.value.t}\" }
+",
+    );
+    let run = sb.run(&["plan", "--offline", "--target", "orders-d"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("did you mean `orders-dn`?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_numbers_and_durations_are_said_in_the_users_terms() {
+    let sb = Sandbox::new();
+    for (args, says) in [
+        (
+            &["apply", "--parallelism", "x"][..],
+            "\"x\" is not a whole number",
+        ),
+        (&["apply", "--parallelism", "0"][..], "must be at least 1"),
+        (
+            &["history", "show", "1x"][..],
+            "\"1x\" is not a whole number",
+        ),
+        (
+            &["sim", "--port-base", "70000"][..],
+            "70000 is too large (at most 65535)",
+        ),
+        (
+            &["plan", "--simulate", "--time-scale", "fast"][..],
+            "\"fast\" is not a number like 600 or 0.5",
+        ),
+        (
+            &["plan", "--lock-timeout=-5s"][..],
+            "\"-5s\": a duration cannot be negative",
+        ),
+        (
+            &["plan", "--lock-timeout=1e400"][..],
+            "is too long a duration",
+        ),
+    ] {
+        let run = sb.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        for raw in [
+            "invalid digit",
+            "float literal",
+            "not in 1..",
+            "Duration",
+            "unsigned",
+        ] {
+            assert!(!run.stderr.contains(raw), "{args:?}: {}", run.stderr);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,6 +677,54 @@ fn graph_shows_both_inferred_rds_to_ddm_edges_with_their_reason() {
     );
     sb.settings()
         .bind(|| insta::assert_snapshot!("graph_ddm_pitr_mermaid", mermaid.stdout));
+}
+
+#[test]
+fn state_mv_to_a_name_the_spec_lacks_warns_what_the_next_plan_does() {
+    let sb = Sandbox::new();
+    sb.example("ddm-pitr.yaml");
+    let text = sb.read("ddm-pitr.yaml");
+    put_records(
+        &sb.path().join(".rewind"),
+        &records_for(&text, "ddm-pitr.yaml", Status::Succeeded)[..1],
+    );
+    let run = sb.run(&[
+        "state",
+        "mv",
+        "orders-dn-1",
+        "orders-dn-11",
+        "-f",
+        "ddm-pitr.yaml",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Warning: the spec has no operation named `orders-dn-11`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("the next plan shows"),
+        "{}",
+        run.stderr
+    );
+    // Back to the spec's name: no warning, and the promise holds.
+    let back = sb.run(&[
+        "state",
+        "mv",
+        "orders-dn-11",
+        "orders-dn-1",
+        "-f",
+        "ddm-pitr.yaml",
+    ]);
+    assert_eq!(back.code, 0, "{back:?}");
+    assert!(!back.stderr.contains("Warning"), "{}", back.stderr);
+    assert!(
+        back.stderr
+            .contains("the next plan shows orders-dn-1 as it showed orders-dn-11"),
+        "{}",
+        back.stderr
+    );
 }
 
 #[test]

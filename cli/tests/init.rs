@@ -91,6 +91,16 @@ fn ddm_new_writes_a_spec_with_outputs_and_secrets_that_validates_and_applies() {
     assert!(text.contains("env: REWIND_NODE_PASSWORD"), "{text}");
     assert!(text.contains("/backups/related-dn?restore_time="), "{text}");
     assert!(text.contains(&format!("at: \"{at}\"")), "{text}");
+    // Its IDs are the simulator's: the next step it suggests is a rehearsal, not the cloud.
+    assert!(
+        text.contains("Check it, then: rewind validate && rewind plan --simulate\n"),
+        "{text}"
+    );
+    assert!(
+        run.stderr
+            .contains("then `rewind plan --simulate -f restore.yaml`"),
+        "{run:?}"
+    );
 
     let validate = sb.run(&["validate"]);
     assert_eq!(validate.code, 0, "{validate:?}\n{text}");
@@ -169,6 +179,11 @@ fn a_time_outside_the_window_is_a_clear_error() {
     assert!(
         run.stderr
             .contains("is outside the restorable window of DDM instance"),
+        "{run:?}"
+    );
+    // `init ddm` refuses --backup latest, so the hint does not offer it.
+    assert!(
+        run.stderr.contains("hint: pick a time inside the window\n"),
         "{run:?}"
     );
     assert!(!sb.file("restore.yaml").exists());

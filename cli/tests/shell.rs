@@ -184,6 +184,29 @@ fn drill_names_and_targeting_flags_complete() {
     }
     let got = fish_candidates(dir.path(), &["rewind", "-f", spec, "output", "orders-"]);
     assert_eq!(values(&got), DDM_PITR_OPS, "{got:?}");
+
+    // A fleet's own name is offered to targeting, beside its instances.
+    std::fs::write(
+        dir.path().join("fleet.yaml"),
+        "version: 1
+restores:
+  dn:
+    kind: rds.restore
+    for_each:
+      a: 7edae0250ebc464897bd92b8d3e8b769in01
+      b: 41c239a1e9bd4cd2aabd678bab45a886in01
+    source: { instance_id: \"${each.value}\", restore_time: 2026-11-20T03:00:00Z }
+    target: { instance_id: \"${each.value}\" }
+    allow_overwrite_source: true
+",
+    )
+    .expect("write");
+    let got = fish_candidates(
+        dir.path(),
+        &["rewind", "-f", "fleet.yaml", "plan", "--target", "d"],
+    );
+    assert_eq!(values(&got), ["dn", "dn[a]", "dn[b]"], "{got:?}");
+    assert_eq!(got[0].1, "fleet of 2", "{got:?}");
 }
 
 fn record(name: &str, kind: Kind, status: Status) -> OpRecord {
@@ -435,7 +458,7 @@ fn the_man_page_has_an_environment_section_and_unjustified_examples() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let page = out.stdout;
     assert!(page.contains(".SH ENVIRONMENT"), "{page}");
-    for var in ["REWIND_STATE", "REWIND_LOG", "OS_CLOUD", "NO_COLOR"] {
+    for var in ["REWIND_STATE", "REWIND_LOG", "OS_CLOUD", "NO_COLOR", "_EVS"] {
         assert!(page.contains(var), "{var} in the ENVIRONMENT section");
     }
     assert!(page.contains(".ad l"), "ragged right, never justified");

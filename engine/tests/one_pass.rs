@@ -86,6 +86,18 @@ fn a_bad_var_from_the_command_line_is_named_as_such() {
         "{}",
         bad[0].message
     );
+    // Located at the first use; the labels mark the other two, not that one again.
+    assert_eq!(bad[0].span.map(|s| s.line), Some(9));
+    assert_eq!(
+        bad[0]
+            .labels
+            .iter()
+            .map(|l| l.span.line)
+            .collect::<Vec<_>>(),
+        vec![16, 23],
+        "{:?}",
+        bad[0].labels
+    );
 }
 
 #[test]

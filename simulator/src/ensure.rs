@@ -288,6 +288,16 @@ mod tests {
         assert_eq!(w, once);
         w.ensure_rds_instance("r1in01", (5_000, 6_000));
         assert_eq!(w.rds.instances["r1in01"].restore_windows.len(), 2);
+        // A later run of a kept world: the window reaching "now" grows, no second one.
+        w.ensure_rds_instance("r1in01", (5_500, 7_000));
+        assert_eq!(
+            w.rds.instances["r1in01"].restore_windows[1],
+            Window {
+                start: 5_000,
+                end: 7_000
+            }
+        );
+        assert_eq!(w.rds.instances["r1in01"].restore_windows.len(), 2);
         assert_eq!(
             w.ddm.instances["d1in09"].data_nodes,
             vec!["r1in01".to_owned()]

@@ -548,12 +548,13 @@ fn ctrl_c_stops_launching_keeps_running_restores_and_the_next_apply_reattaches()
     assert!(sent.success());
     let run: rewind_tests::Run = child.wait_with_output().expect("apply exits").into();
     assert_eq!(run.status, Some(1), "{}", run.transcript());
+    // The result, on stdout with the plan.
     assert!(
-        run.stderr.contains("still running in the cloud"),
+        run.stdout.contains("still running in the cloud"),
         "{}",
         run.transcript()
     );
-    assert!(run.stderr.contains("re-attaches"), "{}", run.transcript());
+    assert!(run.stdout.contains("re-attaches"), "{}", run.transcript());
     let st = statuses(&h);
     assert_eq!(
         st.get("orders-dn-1").map(String::as_str),

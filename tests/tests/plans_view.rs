@@ -330,9 +330,15 @@ fn a_new_instance_is_listed_after_apply_and_by_rewind_output() {
     let id = v["outputs"]["instance_id"]
         .as_str()
         .expect("an instance ID");
-    assert!(apply.stderr.contains("Created"), "{}", apply.transcript());
+    // On stdout with the plan, so `apply | tee apply.log` keeps how the run ended.
+    assert!(apply.stdout.contains("Created"), "{}", apply.transcript());
     assert!(
-        apply.stderr.contains(&format!("orders-dn-2: {id}")),
+        apply.stdout.contains("Apply complete: 3 restored"),
+        "{}",
+        apply.transcript()
+    );
+    assert!(
+        apply.stdout.contains(&format!("orders-dn-2: {id}")),
         "{}",
         apply.transcript()
     );

@@ -153,6 +153,13 @@ fn reads_succeed_while_an_apply_runs(cmd: &dyn Fn(&[&str]) -> Command) {
     let plan = bounded(cmd(&["plan", "--offline"]), "rewind plan --offline");
     // The snapshot shows the submitted restores as in flight: resumed, never restored again.
     assert!(plan.stdout.contains("orders-dn-1"), "{}", plan.stdout);
+    // Its jobs are recorded when it ends: the table points to `rewind status`, not "0 job(s)".
+    let table = bounded(cmd(&["history"]), "rewind history");
+    assert!(
+        table.stdout.contains("see status  running"),
+        "{}",
+        table.stdout
+    );
     let history = bounded(cmd(&["history", "--json"]), "rewind history --json");
     let doc: serde_json::Value = serde_json::from_str(&history.stdout).expect("history JSON");
     assert_eq!(doc["runs"][0]["outcome"], "running", "{doc}");

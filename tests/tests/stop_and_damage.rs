@@ -104,7 +104,8 @@ fn one_signal_stops_cleanly(sig: &str, url: Option<&str>) {
         run.transcript()
     );
     assert!(
-        run.stderr.contains("still running in the cloud") && run.stderr.contains("re-attaches"),
+        // The result, on stdout (progress and the stop are on stderr).
+        run.stdout.contains("still running in the cloud") && run.stdout.contains("re-attaches"),
         "{sig}: the hint: {}",
         run.transcript()
     );

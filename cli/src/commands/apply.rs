@@ -186,15 +186,23 @@ fn summary(
     s
 }
 
+/// The apply's result (summary, what it created) goes to stdout with the plan, so
+/// `rewind apply | tee apply.log` keeps how the run ended; progress stays on stderr.
+fn print_result(p: &Printer, text: &str) {
+    if !p.quiet {
+        p.out(text);
+    }
+}
+
 /// What this apply created: each new instance's name, ID, address and port, from state.
 fn created(state: &dyn rewind_engine::state::StateStore, outcome: &ApplyOutcome, p: &Printer) {
     let Ok(records) = state.list() else { return };
     let lines = super::output::created_lines(&records, &outcome.succeeded);
     if !lines.is_empty() {
-        p.info(&format!(
-            "Created (see `rewind output NAME`):\n{}",
-            lines.join("\n")
-        ));
+        print_result(
+            p,
+            &format!("Created (see `rewind output NAME`):\n{}", lines.join("\n")),
+        );
     }
 }
 
@@ -449,13 +457,13 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             } else {
                 None
             };
-            printer.info(&summary(&outcome, &advised, printer, unkept));
+            print_result(printer, &summary(&outcome, &advised, printer, unkept));
             created(&*state, &outcome, printer);
         }
         if let Some(r) = rehearsal {
             if !printer.json {
                 let subs: u32 = r.sim.submissions().values().sum();
-                printer.info(&format!("Rehearsal: the simulator accepted {subs} restore request(s); nothing real was touched."));
+                print_result(printer, &format!("Rehearsal: the simulator accepted {subs} restore request(s); nothing real was touched."));
             }
             r.finish(printer).await;
         }

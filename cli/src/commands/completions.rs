@@ -76,10 +76,16 @@ pub fn command(context: &Arc<Context>) -> clap::Command {
         let context = Arc::clone(context);
         ArgValueCandidates::new(move || context.drill_candidates())
     };
+    // Targeting also takes a fleet's name, for all of its instances.
+    let fleets = {
+        let context = Arc::clone(context);
+        ArgValueCandidates::new(move || context.targeting_candidates())
+    };
     let resubmit = |c: clap::Command| {
-        ["resubmit", "target", "exclude", "replace"]
-            .into_iter()
-            .fold(c, |c, flag| c.mut_arg(flag, |a| a.add(names.clone())))
+        ["target", "exclude", "replace"].into_iter().fold(
+            c.mut_arg("resubmit", |a| a.add(names.clone())),
+            |c, flag| c.mut_arg(flag, |a| a.add(fleets.clone())),
+        )
     };
     let name = |c: clap::Command| c.mut_arg("name", |a| a.add(names.clone()));
     let moved = |c: clap::Command| {
@@ -124,6 +130,25 @@ impl Context {
             .iter()
             .map(|(name, help)| CompletionCandidate::new(name).help(Some(help.clone().into())))
             .collect()
+    }
+
+    /// The names, plus each fleet's own name (`NAME` of `NAME[KEY]`).
+    fn targeting_candidates(&self) -> Vec<CompletionCandidate> {
+        let names = self.names.get_or_init(|| restore_names(&self.words));
+        let mut fleets: BTreeMap<&str, usize> = BTreeMap::new();
+        for (name, _) in names {
+            if let Some((fleet, _)) = name.split_once('[') {
+                *fleets.entry(fleet).or_default() += 1;
+            }
+        }
+        let mut out: Vec<CompletionCandidate> = fleets
+            .into_iter()
+            .map(|(fleet, n)| {
+                CompletionCandidate::new(fleet).help(Some(format!("fleet of {n}").into()))
+            })
+            .collect();
+        out.extend(self.candidates());
+        out
     }
 
     fn candidates(&self) -> Vec<CompletionCandidate> {

@@ -158,14 +158,20 @@ pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<Ex
                             short.to_owned()
                         }
                     });
+                    // A running apply records its jobs when it ends: "0 job(s)" would be
+                    // untrue, and `rewind status` shows them now.
+                    let jobs = if r.outcome == "running" && r.jobs.is_empty() {
+                        "see status".to_owned()
+                    } else {
+                        format!("{:>3} job(s)", r.jobs.len())
+                    };
                     let _ = writeln!(
                         out,
-                        "{:>4}  {}  {:<18} {:<24} {:>3} job(s)  {}{}",
+                        "{:>4}  {}  {:<18} {:<24} {jobs:>10}  {}{}",
                         r.id,
                         when(r.started_at),
                         commit,
                         r.approver,
-                        r.jobs.len(),
                         r.outcome,
                         if r.simulated { "  (rehearsal)" } else { "" }
                     );

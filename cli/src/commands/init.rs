@@ -135,12 +135,20 @@ fn write_file(path: &str, text: &str, force: bool) -> Result<(), CliError> {
         // Another process may have written it since the check above.
         options.create_new(true);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| CliError::msg(format!("cannot write {path}: {e}")))?;
+    let mut file = options.open(path).map_err(|e| {
+        CliError::msg(format!(
+            "cannot write {path}: {}",
+            crate::words::write_reason(&e)
+        ))
+    })?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| CliError::msg(format!("cannot write {path}: {e}")))
+        .map_err(|e| {
+            CliError::msg(format!(
+                "cannot write {path}: {}",
+                crate::words::write_reason(&e)
+            ))
+        })
 }
 
 async fn scaffold(args: &InitArgs, point: Point) -> Result<String, CliError> {
@@ -165,7 +173,10 @@ async fn scaffold(args: &InitArgs, point: Point) -> Result<String, CliError> {
             "the cloud"
         }
     )];
-    header.extend(["Check it, then: rewind validate && rewind plan".to_owned()]);
+    header.push(format!(
+        "Check it, then: rewind validate && rewind plan{}",
+        if args.simulate { " --simulate" } else { "" }
+    ));
     header.append(&mut scaffold.header);
     scaffold.header = header;
     if let Some(r) = rehearsal {
@@ -200,8 +211,9 @@ pub fn time_text(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
 }
 
-/// Fails clearly unless `ms` lies in one of `windows`.
-pub fn inside(what: &str, ms: i64, windows: &[(i64, i64)]) -> Result<(), CliError> {
+/// Fails clearly unless `ms` lies in one of `windows`. `backups`: whether `--backup latest`
+/// is an alternative for this service (not for `init ddm`, which refuses it).
+pub fn inside(what: &str, ms: i64, windows: &[(i64, i64)], backups: bool) -> Result<(), CliError> {
     if windows.iter().any(|(a, b)| (*a..=*b).contains(&ms)) {
         return Ok(());
     }
@@ -219,7 +231,11 @@ pub fn inside(what: &str, ms: i64, windows: &[(i64, i64)]) -> Result<(), CliErro
                 format!("[{}]", shown.join(", "))
             }
         ),
-        "pick a time inside the window, or restore a backup with --backup latest",
+        if backups {
+            "pick a time inside the window, or restore a backup with --backup latest"
+        } else {
+            "pick a time inside the window"
+        },
     ))
 }
 

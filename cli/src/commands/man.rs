@@ -70,8 +70,8 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "Log filter for stderr, e.g. rewind=debug; secrets are redacted.",
     ),
     (
-        "REWIND_ENDPOINT_RDS, _DDM, _TAURUSDB, _CBR, _DCS, _DDS",
-        "Override a service endpoint.",
+        "REWIND_ENDPOINT_RDS, _DDM, _TAURUSDB, _CBR, _DCS, _DDS, _EVS",
+        "Override a service endpoint (_EVS: read by the EVS provider).",
     ),
     (
         "REWIND_PLUGIN_TIMEOUT",

@@ -77,20 +77,31 @@ pub fn exec(global: &Global, args: &OutputArgs, printer: &Printer) -> Result<Exi
     // A snapshot: `output` never waits for (or blocks) an apply.
     let state = super::open_read(global, &settings.state_dir)?;
     let records = state.list()?;
-    let chosen: Vec<&OpRecord> = match &args.name {
-        Some(name) => {
-            let r = records.iter().find(|r| &r.name == name).ok_or_else(|| {
-                CliError::hint(
+    // A fleet's name (`NAME` of `NAME[KEY]`) stands for all of its instances, as elsewhere.
+    let exact = args
+        .name
+        .as_ref()
+        .and_then(|name| records.iter().find(|r| &r.name == name));
+    let chosen: Vec<&OpRecord> = match (&args.name, exact) {
+        (Some(_), Some(r)) => vec![r],
+        (Some(name), None) => {
+            let prefix = format!("{name}[");
+            let fleet: Vec<&OpRecord> = records
+                .iter()
+                .filter(|r| r.name.starts_with(&prefix))
+                .collect();
+            if fleet.is_empty() {
+                return Err(CliError::hint(
                     format!("no record named {name:?}"),
                     "`rewind state list` shows what is recorded; outputs exist once a restore ran",
-                )
-            })?;
-            vec![r]
+                ));
+            }
+            fleet
         }
-        None => records.iter().filter(|r| !r.outputs.is_empty()).collect(),
+        (None, _) => records.iter().filter(|r| !r.outputs.is_empty()).collect(),
     };
     if printer.json {
-        let doc = if let (Some(_), Some(r)) = (&args.name, chosen.first()) {
+        let doc = if let Some(r) = exact {
             serde_json::json!({
                 "format_version": 1,
                 "name": r.name,
@@ -118,10 +129,12 @@ pub fn exec(global: &Global, args: &OutputArgs, printer: &Printer) -> Result<Exi
 
 /// `rewind state mv OLD NEW`: the record of OLD becomes NEW's, after a backup. The new record
 /// is durable before the old one is removed, so a crash in between restores nothing again.
+/// `in_spec`: whether the spec has an operation named `new` (`None`: no spec was read).
 pub fn state_mv(
     state: &mut dyn Backend,
     old: &str,
     new: &str,
+    in_spec: Option<bool>,
     printer: &Printer,
 ) -> Result<(), CliError> {
     if old == new {
@@ -145,9 +158,19 @@ pub fn state_mv(
     new.clone_into(&mut record.name);
     state.put(&record, &format!("moved from {old} by `rewind state mv`"))?;
     state.remove(old, &format!("moved to {new} by `rewind state mv`"))?;
-    printer.info(&format!(
-        "Moved {old} to {new} in state (backup: {backup}). Nothing in the cloud was touched; the next plan shows {new} as it showed {old}."
-    ));
+    if in_spec == Some(false) {
+        printer.info(&format!(
+            "Moved {old} to {new} in state (backup: {backup}). Nothing in the cloud was touched."
+        ));
+        // A typo in NEW: say what the next plan really does with the record.
+        printer.error(&format!(
+            "Warning: the spec has no operation named `{new}`: the next plan forgets this record, or moves it back to an operation with the same kind and inputs. `rewind state mv {new} NAME` renames it again."
+        ));
+    } else {
+        printer.info(&format!(
+            "Moved {old} to {new} in state (backup: {backup}). Nothing in the cloud was touched; the next plan shows {new} as it showed {old}."
+        ));
+    }
     Ok(())
 }
 

@@ -194,7 +194,11 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::msg(e.to_string()))?;
         std::fs::write(out, text + "\n").map_err(|e| {
-            CliError::msg(format!("cannot write the plan to {}: {e}", out.display()))
+            CliError::msg(format!(
+                "cannot write the plan to {}: {}",
+                out.display(),
+                crate::words::write_reason(&e)
+            ))
         })?;
     }
     if printer.json {
@@ -247,11 +251,15 @@ pub fn check_targeting(loaded: &Loaded, options: &PlanOptions) -> Result<(), Cli
     let Some((flag, name)) = unknown.first() else {
         return Ok(());
     };
-    let hint = rewind_engine::spec::did_you_mean(
-        name,
-        loaded.compiled.spec.ops.keys().map(String::as_str),
-    )
-    .map_or_else(
+    // A fleet's name (`NAME` of `NAME[KEY]`) is accepted, so it is suggested too.
+    let names: std::collections::BTreeSet<&str> = loaded
+        .compiled
+        .spec
+        .ops
+        .keys()
+        .flat_map(|k| [k.as_str(), k.split_once('[').map_or(k.as_str(), |(f, _)| f)])
+        .collect();
+    let hint = rewind_engine::spec::did_you_mean(name, names).map_or_else(
         || "use an operation name from `restores:`".to_owned(),
         |s| format!("did you mean `{s}`?"),
     );

@@ -42,8 +42,13 @@ pub fn exec(global: &Global, args: &SimArgs, printer: &Printer) -> Result<ExitCo
         let yaml = world
             .to_yaml()
             .map_err(|e| CliError::msg(format!("cannot write the world: {e}")))?;
-        std::fs::write(out, yaml)
-            .map_err(|e| CliError::msg(format!("cannot write {}: {e}", out.display())))?;
+        std::fs::write(out, yaml).map_err(|e| {
+            CliError::msg(format!(
+                "cannot write {}: {}",
+                out.display(),
+                crate::words::write_reason(&e)
+            ))
+        })?;
         printer.info(&format!(
             "Wrote the world to {}. Serve it with `rewind sim --world {}`, or rehearse in it \
              with `--simulate --world {}`.",

@@ -89,7 +89,12 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
                 printer.out(&super::output::with_rfc3339(&record));
             }
         }
-        StateCommand::Mv { old, new } => super::output::state_mv(&mut *state, old, new, printer)?,
+        StateCommand::Mv { old, new } => {
+            let in_spec = crate::load::load(global)
+                .ok()
+                .map(|l| l.compiled.spec.ops.contains_key(new.as_str()));
+            super::output::state_mv(&mut *state, old, new, in_spec, printer)?;
+        }
         StateCommand::Rm { name } => {
             if state.get(name)?.is_none() {
                 return Err(CliError::hint(

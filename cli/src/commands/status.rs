@@ -155,7 +155,12 @@ pub fn human(p: &Progress, now: i64) -> String {
                 (Some(f), None) => format!("{f} -> (removed)"),
                 (None, None) => "(removed)".to_owned(),
             };
-            let _ = writeln!(out, "  {} {} {arrow}: {}", when(j.at), j.name, j.note);
+            // The journal's note often only repeats the new status ("succeeded").
+            let note = match j.to {
+                Some(t) if t.as_str() == j.note => String::new(),
+                _ => format!(": {}", j.note),
+            };
+            let _ = writeln!(out, "  {} {} {arrow}{note}", when(j.at), j.name);
         }
     }
     for s in &p.sections {
@@ -166,4 +171,60 @@ pub fn human(p: &Progress, now: i64) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_engine::state::{JournalEntry, Status};
+
+    fn entry(from: Option<Status>, to: Status, note: &str) -> JournalEntry {
+        JournalEntry {
+            serial: 1,
+            at: 0,
+            name: "dn-1".to_owned(),
+            from,
+            to: Some(to),
+            note: note.to_owned(),
+        }
+    }
+
+    #[test]
+    fn recent_lines_do_not_repeat_the_status_and_a_rehearsal_says_so() {
+        let p = Progress {
+            run: 3,
+            command: "apply".to_owned(),
+            spec_file: "s.yaml".to_owned(),
+            approver: "a@b".to_owned(),
+            started_at: 0,
+            outcome: "complete".to_owned(),
+            live: false,
+            operations: Vec::new(),
+            done: 0,
+            percent: 100,
+            eta_seconds: None,
+            recent: vec![
+                entry(None, Status::Submitting, "submitting"),
+                entry(
+                    Some(Status::Submitting),
+                    Status::Running,
+                    "submitted: job-7",
+                ),
+                entry(Some(Status::Running), Status::Succeeded, "succeeded"),
+            ],
+            sections: Vec::new(),
+            simulated: true,
+        };
+        let text = human(&p, 0);
+        assert!(
+            text.starts_with("REHEARSAL (--simulate; times are real time): Run 3 (apply of s.yaml,"),
+            "{text}"
+        );
+        assert!(text.contains("dn-1 -> submitting\n"), "{text}");
+        assert!(
+            text.contains("dn-1 submitting -> running: submitted: job-7\n"),
+            "{text}"
+        );
+        assert!(text.contains("dn-1 running -> succeeded\n"), "{text}");
+    }
 }

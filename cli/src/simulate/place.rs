@@ -82,6 +82,18 @@ impl Place {
 
 fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(&tmp, text).map_err(|e| {
+        format!(
+            "cannot write {}: {}",
+            tmp.display(),
+            crate::words::write_reason(&e)
+        )
+    })?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        format!(
+            "cannot write {}: {}",
+            path.display(),
+            crate::words::write_reason(&e)
+        )
+    })
 }

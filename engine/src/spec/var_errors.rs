@@ -54,7 +54,12 @@ pub fn at_the_var(
             .span
             .filter(|_| about_the_value)
             .and_then(|s| uses.get(&s.offset).map(|n| (s, n.clone())))
-            .filter(|(_, n)| vars.contains_key(n))
+            // A list or mapping var is a fine var (for_each takes one); used where one
+            // value belongs, the use is the mistake, so the error stays there.
+            .filter(|(_, n)| {
+                vars.get(n)
+                    .is_some_and(|v| !matches!(v.value, Value::Seq(_) | Value::Map(_)))
+            })
         else {
             out.push(d);
             continue;
@@ -88,7 +93,9 @@ pub fn at_the_var(
     for (index, spans) in folded.into_values() {
         let n = spans.len();
         let d = &mut out[index];
-        for s in spans {
+        // A `--var` is located at its first use already; a second label there says nothing.
+        let primary = d.span;
+        for s in spans.into_iter().filter(|s| Some(*s) != primary) {
             *d = std::mem::replace(d, Diagnostic::new(d.code, String::new()))
                 .with_label(s, "used here");
         }

@@ -193,6 +193,9 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
     budget.flow_nesting_limit = budget.flow_nesting_limit.min(MAX_DEPTH);
     options.budget = Some(budget);
     options.with_snippet = false;
+    // YAML 1.2 booleans only: an operation named `n` or `on`, or `to: y`, is a string, as
+    // the 1.2 core schema says, not a boolean that fails as "keys must be strings".
+    options.strict_booleans = true;
     match serde_saphyr::from_str_with_options::<RawNode>(text, options) {
         Ok(raw) => Ok(convert(raw, text)),
         Err(e) => {
@@ -290,4 +293,30 @@ fn tab_indentation(text: &str) -> Option<Diagnostic> {
         line += 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_1_1_booleans_are_strings_and_1_2_ones_are_booleans() {
+        let node = parse("n: y\non: [yes, no, off]\nt: true\nf: False\n").expect("parses");
+        let Value::Map(entries) = &node.value else {
+            panic!("a mapping: {node:?}")
+        };
+        let keys: Vec<&Value> = entries.iter().map(|(k, _)| &k.value).collect();
+        assert_eq!(keys[0], &Value::Str("n".to_owned()));
+        assert_eq!(keys[1], &Value::Str("on".to_owned()));
+        assert_eq!(entries[0].1.value, Value::Str("y".to_owned()));
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!("a list")
+        };
+        assert!(
+            items.iter().all(|i| matches!(i.value, Value::Str(_))),
+            "{items:?}"
+        );
+        assert_eq!(entries[2].1.value, Value::Bool(true));
+        assert_eq!(entries[3].1.value, Value::Bool(false));
+    }
 }

@@ -60,7 +60,7 @@ async fn target_ddm(d: &Discover, args: &InitArgs) -> Result<(String, String), C
 pub async fn scaffold(d: &Discover, args: &InitArgs, at: i64) -> Result<Scaffold, CliError> {
     let source = &args.instance;
     let windows = d.ddm_windows(source).await.map_err(cloud)?;
-    inside(&format!("DDM instance {source}"), at, &windows)?;
+    inside(&format!("DDM instance {source}"), at, &windows, false)?;
     let related_path =
         format!("GET /v3/{{project_id}}/instances/{source}/backups/related-dn?restore_time={at}");
     let mut nodes = d.ddm_related_nodes(source, at).await.map_err(cloud)?;

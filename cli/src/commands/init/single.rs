@@ -64,6 +64,7 @@ pub async fn scaffold(d: &Discover, args: &InitArgs, point: Point) -> Result<Sca
                 &format!("{} instance {id}", service.display()),
                 at,
                 &windows,
+                true,
             )?;
             out.vars
                 .push(entry("at", s(time_text(at))).note("The point in time restored to."));

@@ -217,7 +217,9 @@ mod tests {
         };
         let text = human(&p, 0);
         assert!(
-            text.starts_with("REHEARSAL (--simulate; times are real time): Run 3 (apply of s.yaml,"),
+            text.starts_with(
+                "REHEARSAL (--simulate; times are real time): Run 3 (apply of s.yaml,"
+            ),
             "{text}"
         );
         assert!(text.contains("dn-1 -> submitting\n"), "{text}");

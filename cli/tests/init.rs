@@ -98,7 +98,7 @@ fn ddm_new_writes_a_spec_with_outputs_and_secrets_that_validates_and_applies() {
     );
     assert!(
         run.stderr
-            .contains("then `rewind plan --simulate -f restore.yaml`"),
+            .contains("then `rewind plan -f restore.yaml --simulate`"),
         "{run:?}"
     );
 

@@ -201,7 +201,8 @@ fn interrupted_rehearsal_says(extra: &[&str]) -> String {
     args.extend_from_slice(extra);
     let mut child = p
         .command(&args)
-        .stdout(Stdio::null())
+        // The result (and its advice) goes to stdout, progress to stderr.
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("apply starts");
@@ -222,7 +223,9 @@ fn interrupted_rehearsal_says(extra: &[&str]) -> String {
         said.push_str(&line);
         said.push('\n');
     }
-    let status = child.wait().expect("apply ends");
+    let out = child.wait_with_output().expect("apply ends");
+    said.push_str(&String::from_utf8_lossy(&out.stdout));
+    let status = out.status;
     assert_eq!(status.code(), Some(1), "{said}");
     assert!(!said.contains("re-attaches to them"), "{said}");
     said

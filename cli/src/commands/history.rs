@@ -123,20 +123,8 @@ pub fn finish(
 }
 
 pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let settings = super::settings_for(dir, global, None)?;
-    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
-    if !shared && !settings.state_dir.exists() {
-        return Err(CliError::hint(
-            format!("no state at {}", settings.state_dir.display()),
-            "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
-        ));
-    }
-    let state = super::open_read(global, &settings.state_dir)?;
+    // A snapshot: a read never waits for (or blocks) an apply.
+    let state = super::read_existing(global)?;
     let runs = state.runs()?;
     match &args.command {
         None => {

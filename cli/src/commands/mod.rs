@@ -148,6 +148,26 @@ pub fn open_read(global: &Global, state: &Path) -> Result<rewind_state::Snapshot
     Ok(rewind_state::snapshot::read(&location(global, state))?)
 }
 
+/// The snapshot a read command (`history`, `status`, `output`) shows: the state `--state` or
+/// `rewind.toml` beside the spec names. A read never creates state, so a missing one is an
+/// error that says where state comes from.
+pub fn read_existing(global: &Global) -> Result<rewind_state::Snapshot, CliError> {
+    let dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let settings = settings_for(dir, global, None)?;
+    let shared = backend::is_postgres_url(&settings.state_dir.to_string_lossy());
+    if !shared && !settings.state_dir.exists() {
+        return Err(CliError::hint(
+            format!("no state at {}", settings.state_dir.display()),
+            "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
+        ));
+    }
+    open_read(global, &settings.state_dir)
+}
+
 /// The command line as the lock file should name it.
 pub fn command_line(name: &str, loaded: &Loaded) -> String {
     format!("rewind {name} -f {}", loaded.compiled.file)

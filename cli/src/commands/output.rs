@@ -7,7 +7,6 @@ use rewind_engine::state::{OpRecord, StateStore, Status};
 use rewind_state::Backend;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 /// Outputs in the order people read them: where the data is first.
@@ -61,21 +60,8 @@ pub fn created_lines(records: &[OpRecord], names: &[String]) -> Vec<String> {
 }
 
 pub fn exec(global: &Global, args: &OutputArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let settings = super::settings_for(dir, global, None)?;
-    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
-    if !shared && !settings.state_dir.exists() {
-        return Err(CliError::hint(
-            format!("no state at {}", settings.state_dir.display()),
-            "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
-        ));
-    }
-    // A snapshot: `output` never waits for (or blocks) an apply.
-    let state = super::open_read(global, &settings.state_dir)?;
+    // A snapshot: a read never waits for (or blocks) an apply.
+    let state = super::read_existing(global)?;
     let records = state.list()?;
     // A fleet's name (`NAME` of `NAME[KEY]`) stands for all of its instances, as elsewhere.
     let exact = args

@@ -8,7 +8,6 @@ use rewind_engine::state::StateStore;
 use rewind_engine::status::{Progress, Section, project};
 use rewind_state::Snapshot;
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use super::history::when;
@@ -27,20 +26,8 @@ fn holder_section(snapshot: &Snapshot, progress: &Progress) -> Option<Section> {
 }
 
 pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let settings = super::settings_for(dir, global, None)?;
-    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
-    if !shared && !settings.state_dir.exists() {
-        return Err(CliError::hint(
-            format!("no state at {}", settings.state_dir.display()),
-            "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
-        ));
-    }
-    let snapshot = super::open_read(global, &settings.state_dir)?;
+    // A snapshot: a read never waits for (or blocks) an apply.
+    let snapshot = super::read_existing(global)?;
     let runs = snapshot.runs()?;
     let Some(run) = runs
         .iter()

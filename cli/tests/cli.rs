@@ -793,6 +793,7 @@ fn state_list_show_rm_export_on_a_state_made_by_plan_out() {
     assert_eq!(
         rows.iter().map(|r| (r[0], r[1], r[2])).collect::<Vec<_>>(),
         vec![
+            ("NAME", "KIND", "STATUS"),
             ("orders-dn-1", "rds.restore", "succeeded"),
             ("orders-dn-2", "rds.restore", "failed"),
             ("orders-metadata", "ddm.metadata_restore", "succeeded")

@@ -393,3 +393,42 @@ fn targeting_a_fleet_by_its_name_means_every_instance() {
         p.steps.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn replace_of_a_fleet_that_never_ran_says_there_is_nothing_to_replace() {
+    use rewind_engine::plan::Targeting;
+    let compiled = compile("fleet.yaml", &fleet_spec(2, false), &LoadOptions::default())
+        .unwrap_or_else(|r| panic!("{}", r.plain()));
+    let meta = StateMeta {
+        lineage: "l".into(),
+        serial: 0,
+    };
+    let options = PlanOptions {
+        targeting: Targeting {
+            replace: vec!["dn".into()],
+            ..Targeting::default()
+        },
+        ..PlanOptions::default()
+    };
+    let p = plan::build(
+        "fleet.yaml",
+        &compiled.spec,
+        &compiled.graph,
+        &meta,
+        &[],
+        &options,
+    );
+    for name in ["dn[dn-01]", "dn[dn-02]"] {
+        let step = p
+            .steps
+            .iter()
+            .find(|s| s.name == name)
+            .expect("instance planned");
+        assert_eq!(step.action, Action::Restore, "{name}");
+        assert!(
+            step.notes.iter().any(|n| n.contains("nothing to replace")),
+            "{name}: {:?}",
+            step.notes
+        );
+    }
+}

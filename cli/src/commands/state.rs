@@ -59,7 +59,7 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
             } else if records.is_empty() {
                 printer.info("State is empty.");
             } else {
-                let mut out = String::new();
+                let mut out = format!("{:<32} {:<22} {:<11} UPDATED\n", "NAME", "KIND", "STATUS");
                 for r in &records {
                     let when = jiff::Timestamp::from_millisecond(r.updated_at)
                         .map(|t| t.to_string())

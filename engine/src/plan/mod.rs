@@ -447,6 +447,13 @@ pub fn build(
             );
             action = Action::Rerun;
             renamed_inputs.retain(|n| n != &name);
+        } else if targeting.replace.contains(&name) {
+            // Said, not silently dropped: the flag asked for something this plan does anyway
+            // (or, for a blocked step, cannot do: that needs `--resubmit`).
+            notes.push(format!(
+                "--replace: it has not succeeded, so there is nothing to replace; it is planned as `{}`",
+                action.verb()
+            ));
         } else if let Some(f) = &from {
             if action == Action::Unchanged {
                 action = Action::Moved;

@@ -118,19 +118,6 @@ fn random_within_picks_inside_the_window_with_a_recorded_seed() {
 }
 
 #[test]
-fn plan_refuses_a_chosen_point_it_cannot_pin_yet() {
-    let h = Harness::new(&spec("latest"), &Options::default());
-    let plan = h.rewind(&["plan"]);
-    assert_eq!(plan.status, Some(1), "{}", plan.transcript());
-    assert!(
-        plan.stderr.contains("only `rewind drill` resolves"),
-        "{}",
-        plan.transcript()
-    );
-    assert!(h.submissions().is_empty());
-}
-
-#[test]
 fn backup_id_latest_restores_the_newest_succeeded_backup_and_records_it() {
     const CACHE: &str = "3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77";
     const BACKUP: &str = "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029";
@@ -153,4 +140,85 @@ fn backup_id_latest_restores_the_newest_succeeded_backup_and_records_it() {
         u64::try_from(started - chosen).ok(),
         "{r:#}"
     );
+}
+
+/// The restore time the record of `name` holds, as the request sent it.
+fn recorded_restore_time(h: &Harness, name: &str) -> i64 {
+    let show = h.rewind(&["state", "show", name, "--json"]);
+    assert!(show.ok(), "{}", show.transcript());
+    let v: serde_json::Value = serde_json::from_str(&show.stdout).expect("record JSON");
+    let text = v.to_string();
+    let at = text
+        .split("\"restore_time\":")
+        .nth(1)
+        .and_then(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .find(|p| !p.is_empty())
+        })
+        .and_then(|digits| digits.parse().ok());
+    at.unwrap_or_else(|| panic!("no restore_time in the record: {v:#}"))
+}
+
+#[test]
+fn plan_and_apply_pin_latest_and_a_later_plan_does_not_restore_again() {
+    let h = Harness::new(&spec("latest"), &Options::default());
+    let newest = h.sim.world_snapshot().rds.instances[SOURCE]
+        .restore_windows
+        .iter()
+        .map(|w| w.end)
+        .max()
+        .expect("the world offers a window");
+
+    // A plan made against the cloud chooses the point and says so.
+    let plan = h.rewind(&["plan", "--out", "p.plan"]);
+    assert!(plan.ok(), "{}", plan.transcript());
+    assert!(
+        plan.stderr
+            .contains("recovery point of `orders-dn-1`: latest"),
+        "{}",
+        plan.transcript()
+    );
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(h.dir.path().join("p.plan")).expect("plan file"),
+    )
+    .expect("plan JSON");
+    assert!(
+        saved["steps"][0]["spec"]
+            .to_string()
+            .contains(&newest.to_string()),
+        "the saved plan pins the newest point: {saved:#}"
+    );
+
+    let apply = h.rewind(&["apply", "p.plan"]);
+    assert!(apply.ok(), "{}", apply.transcript());
+    assert_eq!(recorded_restore_time(&h, "orders-dn-1"), newest);
+    let created = h.sim.creations();
+    assert_eq!(created.len(), 1, "{created:?}");
+
+    // The newest point moves on, but the restore succeeded with the spec as written.
+    let again = h.rewind(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status, Some(0), "{}", again.transcript());
+    let apply = h.apply(&[]);
+    assert!(apply.ok(), "{}", apply.transcript());
+    assert_eq!(h.sim.creations().len(), 1, "no second restore");
+}
+
+#[test]
+fn an_offline_plan_of_latest_is_not_applied() {
+    let h = Harness::new(&spec("latest"), &Options::default());
+    let plan = h.rewind(&["plan", "--offline", "--out", "p.plan"]);
+    assert!(plan.ok(), "{}", plan.transcript());
+    assert!(
+        plan.stdout.contains("apply refuses this plan"),
+        "{}",
+        plan.transcript()
+    );
+    let apply = h.rewind(&["apply", "p.plan"]);
+    assert_eq!(apply.status, Some(1), "{}", apply.transcript());
+    assert!(
+        apply.stderr.contains("never chosen"),
+        "{}",
+        apply.transcript()
+    );
+    assert!(h.sim.creations().is_empty(), "nothing was sent");
 }

@@ -342,6 +342,15 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
                 },
             )
         })?;
+        // The recovery points the saved plan chose are the ones reviewed: apply restores
+        // exactly those (`restore_time: latest` is not chosen again).
+        for step in saved
+            .steps
+            .iter()
+            .filter(|st| loaded.compiled.spec.recovery.contains_key(&st.name))
+        {
+            plan.pin_step(&step.name, step.spec.clone());
+        }
     }
     // Every secret a submit needs is read once now, so that a missing one stops the run
     // before any restore starts, not halfway through it.
@@ -368,6 +377,29 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         super::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
         let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
+        if saved.is_none() {
+            let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();
+            let picks = super::drill::recovery::pin_plan(
+                &mut plan,
+                &loaded.compiled.spec,
+                &providers,
+                seed,
+            )
+            .await?;
+            for line in super::drill::recovery::describe(&picks) {
+                printer.info(&line);
+            }
+        }
+        let unpinned = super::drill::recovery::unpinned(&plan, &loaded.compiled.spec);
+        if !unpinned.is_empty() {
+            return Err(CliError::hint(
+                format!(
+                    "the recovery point of {} was never chosen (the plan was made with --offline); nothing was restored",
+                    unpinned.join(", ")
+                ),
+                "make the plan against the cloud: `rewind plan --out FILE`, or apply without a plan file",
+            ));
+        }
         if !args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
         }

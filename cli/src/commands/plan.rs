@@ -19,7 +19,6 @@ pub fn compute(
     state: &dyn StateStore,
     options: &PlanOptions,
 ) -> Result<Plan, CliError> {
-    super::drill::refuse_chosen_points(&loaded.compiled.spec)?;
     let meta = state.meta()?;
     let records = state.list()?;
     let c = &loaded.compiled;
@@ -182,6 +181,19 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
         rt.block_on(async {
             let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
             let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
+            // `restore_time: latest` / `random_within` / `backup_id: latest`: chosen now,
+            // against the cloud, and pinned in the plan (and in a saved plan file).
+            let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();
+            let picks = super::drill::recovery::pin_plan(
+                &mut plan,
+                &loaded.compiled.spec,
+                &providers,
+                seed,
+            )
+            .await?;
+            for line in super::drill::recovery::describe(&picks) {
+                printer.info(&line);
+            }
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
             advise_blocked(&mut plan, &providers);
             mark_rehearsal(&mut plan, rehearsal.as_ref());
@@ -190,6 +202,13 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
             }
             Ok::<(), CliError>(())
         })?;
+    }
+    for name in super::drill::recovery::unpinned(&plan, &loaded.compiled.spec) {
+        if let Some(step) = plan.steps.iter_mut().find(|s| s.name == name) {
+            step.notes.push(
+                "its recovery point (`latest`, `random_within`) is chosen against the cloud when the plan is made without --offline: apply refuses this plan".to_owned(),
+            );
+        }
     }
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan).map_err(|e| CliError::msg(e.to_string()))?;

@@ -152,6 +152,19 @@ pub fn pin_backup(spec: &mut OpSpec, backup: &str) -> bool {
     true
 }
 
+/// Whether `spec` holds the point `choice` asked for: a time for `latest`/`random_within`, a
+/// backup ID for `backup_id: latest`. A plan whose submitting steps are not all pinned is not
+/// applied.
+pub fn is_pinned(spec: &OpSpec, choice: RecoveryChoice) -> bool {
+    match (choice, spec) {
+        (RecoveryChoice::LatestBackup, OpSpec::Dcs(r)) => r.backup_id != "latest",
+        (RecoveryChoice::LatestBackup, _) => true,
+        (_, OpSpec::Rds(r)) => r.source.restore_time.is_some(),
+        (_, OpSpec::RdsNew(r)) => r.restore_point.restore_time.is_some(),
+        _ => true,
+    }
+}
+
 /// Pins `at` as the operation's `restore_time`; false when the kind has no such field.
 pub fn pin(spec: &mut OpSpec, at: i64) -> bool {
     match spec {

@@ -219,6 +219,17 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Puts `spec` (the same operation with its recovery point chosen) into step `name`: its
+    /// request and facts follow; its inputs digest stays the one of the spec as written, so a
+    /// `restore_time: latest` that succeeded is not rerun because the newest point moved on.
+    pub fn pin_step(&mut self, name: &str, spec: OpSpec) {
+        if let Some(step) = self.steps.iter_mut().find(|s| s.name == name) {
+            step.request = spec.request();
+            step.facts = facts::facts(&spec, None);
+            step.spec = spec;
+        }
+    }
+
     pub fn has_changes(&self) -> bool {
         !self.forget.is_empty()
             || !self.moved.is_empty()

@@ -10,7 +10,7 @@ mod hooks;
 mod journal;
 pub mod metrics;
 mod probing;
-mod recovery;
+pub mod recovery;
 mod report;
 mod run;
 mod simtime;
@@ -73,23 +73,4 @@ fn pick<'a>(spec: &'a Spec, name: Option<&str>) -> Result<&'a DrillDecl, CliErro
             )),
         },
     }
-}
-
-/// `plan` and `apply` pin no recovery point yet: a spec whose `restore_time` is `latest` or
-/// `random_within` is refused there, before any request, rather than sent without a time.
-pub fn refuse_chosen_points(spec: &Spec) -> Result<(), CliError> {
-    if spec.recovery.is_empty() {
-        return Ok(());
-    }
-    Err(CliError::hint(
-        format!(
-            "these operations choose their recovery point at run time (`restore_time: latest` or `random_within`), which only `rewind drill` resolves for now: {}",
-            spec.recovery
-                .keys()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        "run them with `rewind drill NAME`, or write a fixed `restore_time` to plan and apply them",
-    ))
 }

@@ -21,12 +21,78 @@ pub async fn resolve(
     seed: u64,
 ) -> Result<Option<(Plan, Vec<RecoveryPick>)>, CliError> {
     let spec = &loaded.compiled.spec;
-    let mut groups: BTreeMap<String, (RecoveryChoice, Vec<String>)> = BTreeMap::new();
-    for (op, choice) in spec
-        .recovery
+    let Some((resolved, picks)) = choose(
+        spec,
+        |op| drill.operations.iter().any(|o| o == op),
+        providers,
+        seed,
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let plan = super::run::drill_plan_of(loaded, &resolved, drill, false)?;
+    Ok(Some((plan, picks)))
+}
+
+/// Pins the recovery point of every step of `plan` that submits a restore whose spec says
+/// `latest`, `random_within` or `backup_id: latest`, chosen against the cloud now; the picks.
+/// Steps that do not submit (unchanged, resumed, ...) keep the spec as written.
+pub async fn pin_plan(
+    plan: &mut Plan,
+    spec: &rewind_engine::spec::Spec,
+    providers: &Providers,
+    seed: u64,
+) -> Result<Vec<RecoveryPick>, CliError> {
+    let submitting: Vec<String> = plan
+        .steps
         .iter()
-        .filter(|(op, _)| drill.operations.contains(op))
-    {
+        .filter(|s| s.action.submits() && spec.recovery.contains_key(&s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    let Some((resolved, picks)) = choose(
+        spec,
+        |op| submitting.iter().any(|s| s == op),
+        providers,
+        seed,
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    for name in &submitting {
+        if let Some(op) = resolved.ops.get(name) {
+            plan.pin_step(name, op.spec.clone());
+        }
+    }
+    Ok(picks)
+}
+
+/// The names of the steps of `plan` that would submit a restore whose recovery point is not
+/// chosen yet (a plan made with `--offline`): such a plan is not applied.
+pub fn unpinned(plan: &Plan, spec: &rewind_engine::spec::Spec) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter(|s| s.action.submits())
+        .filter(|s| {
+            spec.recovery
+                .get(&s.name)
+                .is_some_and(|c| !recovery::is_pinned(&s.spec, *c))
+        })
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// `spec` with the recovery point of each chosen operation (`wanted`) pinned, and the picks;
+/// `None` when no wanted operation chooses one.
+async fn choose(
+    spec: &rewind_engine::spec::Spec,
+    wanted: impl Fn(&str) -> bool,
+    providers: &Providers,
+    seed: u64,
+) -> Result<Option<(rewind_engine::spec::Spec, Vec<RecoveryPick>)>, CliError> {
+    let mut groups: BTreeMap<String, (RecoveryChoice, Vec<String>)> = BTreeMap::new();
+    for (op, choice) in spec.recovery.iter().filter(|(op, _)| wanted(op)) {
         let key = serde_json::to_string(choice).unwrap_or_default();
         groups
             .entry(key)
@@ -103,8 +169,7 @@ pub async fn resolve(
             });
         }
     }
-    let plan = super::run::drill_plan_of(loaded, &resolved, drill, false)?;
-    Ok(Some((plan, picks)))
+    Ok(Some((resolved, picks)))
 }
 
 /// `backup_id: latest` of `op`: the newest finished backup, pinned in `spec`.

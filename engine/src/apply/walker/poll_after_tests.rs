@@ -2,6 +2,7 @@
 //! `min` and `max`.
 
 use super::run;
+use super::tests::Latest;
 use crate::apply::{ApplyOptions, PollPolicy, RecordingHooks};
 use crate::compile::compile;
 use crate::kinds::Service;
@@ -11,7 +12,7 @@ use crate::provider::{
     SubmitError,
 };
 use crate::spec::LoadOptions;
-use crate::state::{JournalEntry, OpRecord, RunEntry, StateError, StateMeta, StateStore};
+use crate::state::StateStore;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -67,42 +68,6 @@ impl Provider for Hinting {
         _: i64,
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
         Box::pin(async { Ok(None) })
-    }
-}
-
-/// A state that keeps only the latest record.
-#[derive(Default)]
-struct Latest(BTreeMap<String, OpRecord>);
-
-impl StateStore for Latest {
-    fn meta(&self) -> Result<StateMeta, StateError> {
-        Ok(StateMeta {
-            lineage: "t".to_owned(),
-            serial: 0,
-        })
-    }
-    fn get(&self, name: &str) -> Result<Option<OpRecord>, StateError> {
-        Ok(self.0.get(name).cloned())
-    }
-    fn list(&self) -> Result<Vec<OpRecord>, StateError> {
-        Ok(self.0.values().cloned().collect())
-    }
-    fn put(&mut self, record: &OpRecord, _: &str) -> Result<u64, StateError> {
-        self.0.insert(record.name.clone(), record.clone());
-        Ok(0)
-    }
-    fn remove(&mut self, name: &str, _: &str) -> Result<u64, StateError> {
-        self.0.remove(name);
-        Ok(0)
-    }
-    fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
-        Ok(Vec::new())
-    }
-    fn put_run(&mut self, _: &RunEntry) -> Result<(), StateError> {
-        Ok(())
-    }
-    fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
-        Ok(Vec::new())
     }
 }
 

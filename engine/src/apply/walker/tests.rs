@@ -69,7 +69,7 @@ impl Provider for Slow {
 /// A state that keeps only the latest record (a journal of 10,000 writes is not the point);
 /// with `refuse_success`, the write of a `succeeded` record fails (a full disk, say).
 #[derive(Default)]
-struct Latest(BTreeMap<String, OpRecord>, bool);
+pub(super) struct Latest(BTreeMap<String, OpRecord>, bool);
 
 impl StateStore for Latest {
     fn meta(&self) -> Result<StateMeta, StateError> {

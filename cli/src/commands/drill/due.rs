@@ -334,3 +334,22 @@ fn dry_run(
     }
     ExitCode::SUCCESS
 }
+
+/// Journals the run entry of `drill` for schedule `slot`, flushed before anything is sent.
+pub(super) fn claim(
+    state: &mut dyn StateStore,
+    loaded: &Loaded,
+    drill: &DrillDecl,
+    plan: &rewind_engine::plan::Plan,
+    args: &DrillRunArgs,
+    slot: i64,
+) -> Result<RunEntry, CliError> {
+    let mut run =
+        crate::commands::history::start(state, "drill", loaded, plan, args.approver.as_deref())?;
+    run.drill = Some(DrillRecord {
+        slot: Some(slot),
+        ..DrillRecord::running(&drill.name, run.started_at)
+    });
+    state.put_run(&run)?;
+    Ok(run)
+}

@@ -114,7 +114,7 @@ pub fn run_drill(
         }
     };
     let claim = match slot {
-        Some(slot) => Some(claim(state, loaded, &drill, &plan, args, slot)?),
+        Some(slot) => Some(super::due::claim(state, loaded, &drill, &plan, args, slot)?),
         None => None,
     };
     let run = Run {
@@ -132,25 +132,6 @@ pub fn run_drill(
     };
     let rt = runtime()?;
     rt.block_on(run.go(state, plan))
-}
-
-/// Journals the run entry of `drill` for schedule `slot`, flushed before anything is sent.
-fn claim(
-    state: &mut dyn StateStore,
-    loaded: &Loaded,
-    drill: &DrillDecl,
-    plan: &Plan,
-    args: &DrillRunArgs,
-    slot: i64,
-) -> Result<RunEntry, CliError> {
-    let mut run =
-        crate::commands::history::start(state, "drill", loaded, plan, args.approver.as_deref())?;
-    run.drill = Some(DrillRecord {
-        slot: Some(slot),
-        ..DrillRecord::running(&drill.name, run.started_at)
-    });
-    state.put_run(&run)?;
-    Ok(run)
 }
 
 enum ReportDir {

@@ -35,8 +35,10 @@ pub fn parse(text: &str) -> Option<Result<RecoveryChoice, String>> {
 /// A duration as `timeout:` takes one, or whole days (`7d`), which a window is usually given in.
 fn duration(text: &str) -> Result<Duration, String> {
     match text.strip_suffix('d').map(|n| n.trim().parse::<u64>()) {
-        Some(Ok(days)) => crate::spec::parse_timeout(&format!("{}h", days.saturating_mul(24))),
-        _ => crate::spec::parse_timeout(text),
+        Some(Ok(days)) => {
+            crate::syntax::value::parse_timeout(&format!("{}h", days.saturating_mul(24)))
+        }
+        _ => crate::syntax::value::parse_timeout(text),
     }
 }
 

@@ -188,12 +188,13 @@ struct Common {
 }
 
 /// One restore operation; the fields of each kind mirror its API body.
-struct Operation;
+#[allow(dead_code)] // only its JSON Schema is used
+struct Operation(u8);
 
 /// Only the schema is ever used; the spec is read by `spec`, with located errors.
 impl<'de> Deserialize<'de> for Operation {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d).map(|_| Operation)
+        serde::de::IgnoredAny::deserialize(d).map(|_| Operation(0))
     }
 }
 

@@ -302,7 +302,7 @@ impl KindInfo {
         };
         let builtin = Kind::parse(&kind)
             .and_then(crate::kinds::builtin::get)
-            .map(|b| b.decl());
+            .map(crate::kinds::builtin::Builtin::decl);
         builtin
             .or_else(|| plugins.iter().find(|d| d.name == kind))
             .map_or(

@@ -112,21 +112,6 @@ fn sensitive_in(schema: &Value, at: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The built-in kinds as declarations, in table order (body schemas `$ref` into the spec
-/// schema's `$defs`).
-pub fn builtin_decls() -> Vec<KindDecl> {
-    super::builtin::TABLE
-        .iter()
-        .map(|b| b.decl().clone())
-        .collect()
-}
-
-/// The schema generator every built-in body schema is generated with: the settings of the
-/// spec schema itself, so `$ref`s agree.
-pub fn schema_generator() -> schemars::SchemaGenerator {
-    schemars::SchemaGenerator::default()
-}
-
 pub use crate::syntax::cx::COMMON_KEYS;
 
 /// The placeholder an output has until its operation has run: the reference itself.
@@ -134,7 +119,4 @@ pub fn output_template(op: &str, output: &str) -> String {
     format!("${{restores.{op}.outputs.{output}}}")
 }
 
-/// Whether a value still holds an output placeholder (it is "known after apply").
-pub fn is_unknown(value: &str) -> bool {
-    value.contains("${restores.")
-}
+pub use crate::syntax::value::is_unknown;

@@ -7,14 +7,12 @@ mod footprint;
 mod names;
 mod request;
 
+pub use builtin::{builtin_decls, schema_generator};
 pub use create::{
     DdsCollection, DdsCollections, DdsDatabase, RestoreNew, RestorePoint, SENSITIVE, Secret,
     SecretRef,
 };
-pub use decl::{
-    Access, COMMON_KEYS, FootprintRule, KindDecl, builtin_decls, is_unknown, output_template,
-    schema_generator,
-};
+pub use decl::{Access, COMMON_KEYS, FootprintRule, KindDecl, is_unknown, output_template};
 pub use footprint::{Footprint, Resource, ResourceClass};
 pub use names::intern;
 pub use request::ApiRequest;

@@ -31,7 +31,7 @@ impl Cx<'_> {
         shape: IdShape,
     ) -> Option<String> {
         // Another operation's output: its shape is the API's business, known after apply.
-        if crate::kinds::is_unknown(&value) {
+        if super::value::is_unknown(&value) {
             self.id_spans.entry(value.clone()).or_insert(span);
             return Some(value);
         }

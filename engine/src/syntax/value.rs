@@ -227,6 +227,11 @@ pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// Whether a value still holds an output placeholder (it is "known after apply").
+pub fn is_unknown(value: &str) -> bool {
+    value.contains("${restores.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

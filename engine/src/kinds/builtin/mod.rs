@@ -41,6 +41,18 @@ pub static TABLE: &[&Builtin] = &[
     &dds_restore_collections::KIND,
 ];
 
+/// The built-in kinds as declarations, in table order (body schemas `$ref` into the spec
+/// schema's `$defs`).
+pub fn builtin_decls() -> Vec<KindDecl> {
+    TABLE.iter().map(|b| b.decl().clone()).collect()
+}
+
+/// The schema generator every built-in body schema is generated with: the settings of the
+/// spec schema itself, so `$ref`s agree.
+pub fn schema_generator() -> schemars::SchemaGenerator {
+    schemars::SchemaGenerator::default()
+}
+
 /// One footprint rule: the field at `pointer` (`*` for every array element) holds the ID of a
 /// `class` resource that the kind reads or overwrites.
 #[derive(Debug, Clone, Copy)]
@@ -116,7 +128,7 @@ impl Builtin {
     pub fn decl(&self) -> &'static KindDecl {
         static DECLS: OnceLock<Vec<KindDecl>> = OnceLock::new();
         let decls = DECLS.get_or_init(|| {
-            let mut generator = crate::kinds::schema_generator();
+            let mut generator = schema_generator();
             TABLE.iter().map(|b| b.declare(&mut generator)).collect()
         });
         let at = TABLE

@@ -271,7 +271,8 @@ fn add_taurus(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at:
 fn add_dcs(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i64) {
     w.ensure_dcs_backup(source, id);
     if let Some(b) = w.dcs.backups.get_mut(id) {
-        b.status = if done { "succeed" } else { "backuping" }.to_owned();
+        // A running backup keeps the instance busy (DCS.4096): a failed one is not restorable.
+        b.status = if done { "succeed" } else { "failed" }.to_owned();
         b.created_at = at;
     }
 }
@@ -309,6 +310,14 @@ fn backup_kinds() -> Vec<BackupKind> {
             name: "dds.restore",
             spec: format!(
                 "version: 1\nrestores:\n  db:\n    kind: dds.restore\n    source:\n      instance_id: {DDS_SOURCE}\n      type: backup\n      backup_id: latest\n    target:\n      instance_id: {DDS_TARGET}\ndrills:\n  check:\n    scratch: [{DDS_TARGET}]\n"
+            ),
+            source: DDS_SOURCE,
+            add: add_dds,
+        },
+        BackupKind {
+            name: "dds.restore_new",
+            spec: format!(
+                "version: 1\nsecrets:\n  p: {{ env: REWIND_MONGO_PASSWORD }}\nrestores:\n  db:\n    kind: dds.restore_new\n    name: catalog-drill\n    restore_point:\n      instance_id: {DDS_SOURCE}\n      backup_id: latest\n    availability_zone: eu-de-01\n    vpc_id: 490a4a08-ef4b-44c5-94be-3051ef9e4fce\n    subnet_id: 0e2eda62-1d42-4d64-a9d1-4e9aa9cd994f\n    security_group_id: 2a1f7fc8-3307-42a7-aa6f-42c8b9b8f8c5\n    flavor:\n      - {{ type: replica, num: 1, spec_code: dds.mongodb.s2.medium.4.repset, size: 40 }}\n    password: ${{secrets.p}}\ndrills:\n  check:\n    rpo: 100h\n"
             ),
             source: DDS_SOURCE,
             add: add_dds,
@@ -414,7 +423,9 @@ fn backup_id_latest_is_pinned_by_the_plan_submitted_by_apply_and_recorded_by_a_d
         );
         assert_eq!(posts_naming(&h, &newer), 0, "{}", kind.name);
 
-        // A drill chooses when it runs: the newer backup now, recorded with its time.
+        // A drill chooses when it runs: the newer backup now, recorded with its time. (Its
+        // new instance must not take the name the apply just gave one.)
+        std::fs::write(&h.spec, kind.spec.replace("-drill\n", "-check\n")).expect("spec");
         let drill = h.rewind(&["drill", "check"]);
         assert!(drill.ok(), "{}: {}", kind.name, drill.transcript());
         let r = record(&h);

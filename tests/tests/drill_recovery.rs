@@ -247,7 +247,7 @@ const CACHE: &str = "3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77";
 fn add_rds(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i64) {
     w.ensure_rds_backup(source, id);
     if let Some(b) = w.rds.backups.get_mut(id) {
-        b.status = if done { "COMPLETED" } else { "BUILDING" }.to_owned();
+        if done { "COMPLETED" } else { "BUILDING" }.clone_into(&mut b.status);
         (b.begin_time, b.end_time) = (at - 60_000, at);
     }
 }
@@ -255,7 +255,7 @@ fn add_rds(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i6
 fn add_dds(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i64) {
     w.ensure_dds_backup(source, id);
     if let Some(b) = w.dds.backups.get_mut(id) {
-        b.status = if done { "COMPLETED" } else { "BUILDING" }.to_owned();
+        if done { "COMPLETED" } else { "BUILDING" }.clone_into(&mut b.status);
         (b.begin_time, b.end_time) = (at - 60_000, at);
     }
 }
@@ -263,7 +263,7 @@ fn add_dds(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i6
 fn add_taurus(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i64) {
     w.ensure_taurusdb_backup(source, id);
     if let Some(b) = w.taurusdb.backups.get_mut(id) {
-        b.status = if done { "COMPLETED" } else { "BUILDING" }.to_owned();
+        if done { "COMPLETED" } else { "BUILDING" }.clone_into(&mut b.status);
         (b.begin_time, b.end_time) = (at - 60_000, at);
     }
 }
@@ -272,7 +272,7 @@ fn add_dcs(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i6
     w.ensure_dcs_backup(source, id);
     if let Some(b) = w.dcs.backups.get_mut(id) {
         // A running backup keeps the instance busy (DCS.4096): a failed one is not restorable.
-        b.status = if done { "succeed" } else { "failed" }.to_owned();
+        if done { "succeed" } else { "failed" }.clone_into(&mut b.status);
         b.created_at = at;
     }
 }
@@ -280,7 +280,7 @@ fn add_dcs(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i6
 fn add_cbr(w: &mut rewind_sim::World, source: &str, id: &str, done: bool, at: i64) {
     w.ensure_cbr_backup(id, None, Some(source), &[]);
     if let Some(b) = w.cbr.backups.get_mut(id) {
-        b.status = if done { "available" } else { "protecting" }.to_owned();
+        if done { "available" } else { "protecting" }.clone_into(&mut b.status);
         b.created_at = at;
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::args::SimulateArgs;
 use crate::error::CliError;
+use rewind_engine::drill::recovery::LATEST;
 use rewind_engine::kinds::{OpSpec, ResourceClass, Service};
 use rewind_engine::spec::Spec;
 use rewind_providers::{CloudConfig, Credentials, RateLimits, RetryPolicy, Secret};
@@ -156,27 +157,27 @@ fn ensure_footprint(
         match r.class {
             C::RdsBackup => {
                 if let Some(i) = owner(C::RdsInstance) {
-                    world.ensure_rds_backup(&i, &r.id);
+                    world.ensure_rds_backup(&i, &backup(&r.id, &i, false));
                 }
             }
             C::DdmBackup => {
                 if let Some(i) = owner(C::DdmInstance) {
-                    world.ensure_ddm_backup(&i, &r.id);
+                    world.ensure_ddm_backup(&i, &backup(&r.id, &i, false));
                 }
             }
             C::TaurusdbBackup => {
                 if let Some(i) = owner(C::TaurusdbInstance) {
-                    world.ensure_taurusdb_backup(&i, &r.id);
+                    world.ensure_taurusdb_backup(&i, &backup(&r.id, &i, false));
                 }
             }
             // A backup names its instance; one is made up when the operation names none.
             C::DdsBackup => {
                 let i = owner(C::DdsInstance).unwrap_or_else(|| format!("{}-source", r.id));
-                world.ensure_dds_backup(&i, &r.id);
+                world.ensure_dds_backup(&i, &backup(&r.id, &i, false));
             }
             C::DcsBackup => {
                 for w in fp.writes.iter().filter(|w| w.class == C::DcsInstance) {
-                    world.ensure_dcs_backup(&w.id, &r.id);
+                    world.ensure_dcs_backup(&w.id, &backup(&r.id, &w.id, true));
                 }
             }
             C::CbrBackup => {
@@ -186,12 +187,18 @@ fn ensure_footprint(
                     .into_iter()
                     .zip(strs("/mappings/*/volume_id"))
                     .collect();
-                world.ensure_cbr_backup(
-                    &r.id,
-                    server.map(|s| s.id.as_str()),
-                    volume.as_deref(),
-                    &children,
-                );
+                match rewind_engine::drill::recovery::backup_source(spec) {
+                    // `backup_id: latest` of a disk: a backup of it to resolve to.
+                    Some(disk) if r.id == LATEST => {
+                        world.ensure_cbr_backup(&backup(LATEST, disk, true), None, Some(disk), &[]);
+                    }
+                    _ => world.ensure_cbr_backup(
+                        &r.id,
+                        server.map(|s| s.id.as_str()),
+                        volume.as_deref(),
+                        &children,
+                    ),
+                }
             }
             // The simulator serves EVS, so a plugin's snapshot rollback can be rehearsed too.
             C::External("evs_snapshot") => {
@@ -247,6 +254,17 @@ fn ensure_footprint(
                 }
             }
         }
+    }
+}
+
+/// The backup the world holds for `backup_id` of `source`: the ID as written, or for
+/// `latest` a real backup of the source (made up, stable) that the plan then resolves to,
+/// so a rehearsal shows the ID a real plan would pin instead of the word `latest`.
+fn backup(written: &str, source: &str, uuid: bool) -> String {
+    if written == LATEST {
+        rewind_sim::made_up_backup_id(source, uuid)
+    } else {
+        written.to_owned()
     }
 }
 

@@ -120,3 +120,15 @@ pub fn is_recovery_word(text: &str) -> bool {
     let text = text.trim();
     text == "latest" || text.starts_with("random_within")
 }
+
+/// The word `backup_id: latest` is written with: a backup the plan chooses.
+pub const LATEST: &str = "latest";
+
+/// `Some("latest")` when `o.key` says `latest` (a backup ID the plan chooses), so that
+/// lowering keeps it as written instead of checking it as an ID.
+pub fn latest(o: &Obj, key: &str) -> Option<String> {
+    match o.get(key).map(|n| &n.value) {
+        Some(Value::Str(v)) if v == LATEST => Some(v.clone()),
+        _ => None,
+    }
+}

@@ -97,7 +97,8 @@ fn request(op: &OpSpec) -> Wire {
 }
 
 fn cbr(o: &Obj, cx: &mut Cx) -> Option<CbrRestore> {
-    let backup_id = cx.id(o, "backup_id", IdShape::Uuid);
+    let backup_id =
+        crate::syntax::cx::latest(o, "backup_id").or_else(|| cx.id(o, "backup_id", IdShape::Uuid));
     let server_id = cx.opt_id(o, "server_id", IdShape::Uuid);
     let volume_id = cx.opt_id(o, "volume_id", IdShape::Uuid);
     let power_on = o.opt_bool("power_on", cx.diags).unwrap_or(true);

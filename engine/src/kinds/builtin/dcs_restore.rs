@@ -62,12 +62,10 @@ fn request(op: &OpSpec) -> Wire {
 
 fn dcs(o: &Obj, cx: &mut Cx) -> Option<DcsRestore> {
     let instance_id = cx.id(o, "instance_id", IdShape::Uuid);
-    // `latest`: kept as written; `spec::recovery` records the choice and a drill pins the
-    // newest backup before the plan is made.
-    let backup_id = match o.get("backup_id").map(|n| &n.value) {
-        Some(crate::syntax::yaml::Value::Str(v)) if v == "latest" => Some(v.clone()),
-        _ => cx.id(o, "backup_id", IdShape::Uuid),
-    };
+    // `latest`: kept as written; `spec::recovery` records the choice and the plan pins the
+    // newest backup.
+    let backup_id =
+        crate::syntax::cx::latest(o, "backup_id").or_else(|| cx.id(o, "backup_id", IdShape::Uuid));
     let remark = match o.opt_str("remark", cx.diags) {
         Some((r, span)) if r.len() > 128 => {
             cx.diags.push(

@@ -73,7 +73,10 @@ fn request(op: &OpSpec) -> Wire {
 fn taurusdb(o: &Obj, cx: &mut Cx) -> Option<TaurusdbRestore> {
     let source = cx.id(o, "source_instance_id", TAURUS);
     let target = cx.id(o, "target_instance_id", TAURUS);
-    let backup_id = cx.opt_id(o, "backup_id", IdShape::Backup);
+    let backup_id = match crate::syntax::cx::latest(o, "backup_id") {
+        Some(v) => Some(Some(v)),
+        None => cx.opt_id(o, "backup_id", IdShape::Backup),
+    };
     let restore_time = cx.opt_time(o, "restore_time");
     let ty = restore_type(
         o,

@@ -69,6 +69,12 @@ pub struct RateLimitSettings {
     pub taurusdb: Option<std::num::NonZeroU32>,
     pub cbr: Option<std::num::NonZeroU32>,
     pub dcs: Option<std::num::NonZeroU32>,
+    /// Without a PostgreSQL state: this process keeps to 1/`share` of every limit, so that
+    /// `share` processes of one cloud user stay under it together.
+    pub share: Option<std::num::NonZeroU32>,
+    /// With a PostgreSQL state: share the budget with every process of the cloud user
+    /// through the database (default), or not (`false`: this process alone).
+    pub shared: Option<bool>,
 }
 
 impl RateLimitSettings {
@@ -81,6 +87,9 @@ impl RateLimitSettings {
         };
         if let Some(n) = self.default {
             limits.per_minute = n.get();
+        }
+        if let Some(n) = self.share {
+            limits.share = n.get();
         }
         let own = [
             (Service::Rds, self.rds),

@@ -75,6 +75,9 @@ pub struct RateLimitSettings {
     /// With a PostgreSQL state: share the budget with every process of the cloud user
     /// through the database (default), or not (`false`: this process alone).
     pub shared: Option<bool>,
+    /// Seconds the limits count in (60: OTC documents calls per minute). Only for a
+    /// gateway that documents another window, or a test that scales time down.
+    pub window: Option<std::num::NonZeroU32>,
 }
 
 impl RateLimitSettings {
@@ -90,6 +93,9 @@ impl RateLimitSettings {
         }
         if let Some(n) = self.share {
             limits.share = n.get();
+        }
+        if let Some(secs) = self.window {
+            limits.window = Duration::from_secs(u64::from(secs.get()));
         }
         let own = [
             (Service::Rds, self.rds),

@@ -181,9 +181,10 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
         rt.block_on(async {
             let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
             let config = cloud_config(&loaded, &settings, rehearsal.as_ref())?;
-        let config =
-            super::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind plan").await;
-        let providers = providers(config)?;
+            let config =
+                super::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind plan")
+                    .await;
+            let providers = providers(config)?;
             // `restore_time: latest` / `random_within` / `backup_id: latest`: chosen now,
             // against the cloud, and pinned in the plan (and in a saved plan file).
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();

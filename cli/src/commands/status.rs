@@ -42,8 +42,7 @@ fn budget_section(global: &Global) -> Result<(Option<Section>, serde_json::Value
     if !limits.enabled {
         return Ok((None, serde_json::Value::Null));
     }
-    if !rewind_state::backend::is_postgres_url(&url) || settings.rate_limits.shared == Some(false)
-    {
+    if !rewind_state::backend::is_postgres_url(&url) || settings.rate_limits.shared == Some(false) {
         let share = limits.share.max(1);
         if share == 1 {
             // Each process has the whole budget: nothing to say beyond the settings.
@@ -66,12 +65,18 @@ fn budget_section(global: &Global) -> Result<(Option<Section>, serde_json::Value
     }
     let mut text = Vec::new();
     for l in &lines {
+        // A rehearsal's minute is shorter in real seconds; a settings' window may differ.
+        let per = if (l.window_s - 60.0).abs() < 1e-6 {
+            "/min".to_owned()
+        } else {
+            format!(" per {} s", l.window_s)
+        };
         let mut head = format!(
-            "{} {}: {}/min, {} calls",
+            "{} {}: {}{per}, {} calls",
             l.service, l.api, l.limit, l.calls
         );
         if l.rate + 0.5 < f64::from(l.limit) {
-            let _ = write!(head, ", now {:.0}/min after 429s (recovering)", l.rate);
+            let _ = write!(head, ", now {:.0}{per} after 429s (recovering)", l.rate);
         }
         if l.throttles > 0 {
             let _ = write!(head, ", {} 429s", l.throttles);

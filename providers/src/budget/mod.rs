@@ -70,6 +70,9 @@ pub struct RateLimits {
     pub share: u32,
     /// The store every process of the cloud user shares (PostgreSQL state), if any.
     pub shared: Option<Shared>,
+    /// The window the limits count in, on the cloud's clock: [`WINDOW`] unless
+    /// `[rate_limits] window` says the gateway counts another.
+    pub window: Duration,
 }
 
 impl Default for RateLimits {
@@ -81,6 +84,7 @@ impl Default for RateLimits {
             time_scale: 1.0,
             share: 1,
             shared: None,
+            window: WINDOW,
         }
     }
 }
@@ -123,7 +127,7 @@ impl RateLimits {
 
     /// The window the limits count in, on this machine's clock.
     pub fn window(&self) -> Duration {
-        Duration::try_from_secs_f64(WINDOW.as_secs_f64() / self.scale()).unwrap_or(WINDOW)
+        Duration::try_from_secs_f64(self.window.as_secs_f64() / self.scale()).unwrap_or(WINDOW)
     }
 
     /// A server's `Retry-After` as a wait on this machine's clock.
@@ -355,7 +359,13 @@ impl Budget {
             tokio::pin!(changed);
             changed.as_mut().enable();
             let keep_place = shared.is_some();
-            match self.look(&key, limit, waiting.place, &mut waiting.registered, keep_place) {
+            match self.look(
+                &key,
+                limit,
+                waiting.place,
+                &mut waiting.registered,
+                keep_place,
+            ) {
                 Turn::Go(slot) => {
                     if let Some(shared) = &shared {
                         let ask = self.ask(&key, service, priority);
@@ -376,7 +386,9 @@ impl Budget {
                                 continue;
                             }
                             Some(BudgetAnswer::Go { delay }) => {
+                                // The next waiter may ask now: the store paces it.
                                 self.leave(&key, &mut waiting);
+                                self.changed.notify_waiters();
                                 if !delay.is_zero() {
                                     tokio::time::sleep(delay.min(self.limits.window())).await;
                                 }

@@ -218,7 +218,7 @@ async fn read(client: &Client, recent: Duration) -> Result<Vec<BudgetLine>, Stat
             "SELECT b.key, b.service, b.api, b.lim, b.window_s, \
                     rewind_budget_rate(b.lim, b.window_s, b.rate_max, b.throttled_at, n.now_s), \
                     b.calls, b.throttles, greatest(0, b.paused_until - n.now_s) \
-             FROM rewind_budget b, (SELECT extract(epoch FROM clock_timestamp()) AS now_s) n \
+             FROM rewind_budget b, (SELECT extract(epoch FROM clock_timestamp())::float8 AS now_s) n \
              WHERE b.updated > n.now_s - $1 ORDER BY b.service, b.api, b.key",
             &[&secs(recent)],
         )
@@ -227,7 +227,7 @@ async fn read(client: &Client, recent: Duration) -> Result<Vec<BudgetLine>, Stat
     let users = client
         .query(
             "SELECT u.key, u.who, u.calls, u.waits, n.now_s - u.seen, u.skew_s \
-             FROM rewind_budget_users u, (SELECT extract(epoch FROM clock_timestamp()) AS now_s) n \
+             FROM rewind_budget_users u, (SELECT extract(epoch FROM clock_timestamp())::float8 AS now_s) n \
              WHERE u.seen > n.now_s - $1 ORDER BY u.key, u.who",
             &[&secs(recent)],
         )

@@ -656,6 +656,24 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_share_shared_and_window() {
+        let f =
+            file("[rate_limits]\ndefault = 40\nshare = 4\nshared = false\nwindow = 1\n").unwrap();
+        assert_eq!(f.rate_limits.shared, Some(false));
+        let limits = f.rate_limits.limits(1.0);
+        assert_eq!((limits.limit(None), limits.own_limit(None)), (40, 10));
+        assert_eq!(limits.window(), Duration::from_secs(1));
+        // A rehearsal's window is shorter still.
+        assert_eq!(
+            f.rate_limits.limits(2.0).window(),
+            Duration::from_millis(500)
+        );
+        // Zero processes or a zero window is refused, not divided by.
+        assert!(file("[rate_limits]\nshare = 0\n").is_err());
+        assert!(file("[rate_limits]\nwindow = 0\n").is_err());
+    }
+
+    #[test]
     fn bad_keys_are_located() {
         let err = file("parallelism = 4\nparalelism = 5\n").unwrap_err();
         let d = &err.diagnostics[0];

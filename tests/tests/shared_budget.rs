@@ -254,7 +254,7 @@ async fn a_process_killed_holding_reservations_stalls_no_one_beyond_one_interval
     // A's two slots (its first and its reservation) count; its claim costs at most one more
     // interval; nothing else holds B back.
     assert!(
-        waited >= 2 * interval - Duration::from_millis(50),
+        waited + Duration::from_millis(50) >= 2 * interval,
         "B went at {waited:?}, inside A's reserved slots"
     );
     assert!(

@@ -815,6 +815,137 @@ mod tests {
         assert_eq!(start.elapsed(), WINDOW);
     }
 
+    /// A store that answers from a script and records what it was asked.
+    #[derive(Debug, Default)]
+    struct Scripted {
+        answers: Mutex<Vec<Result<BudgetAnswer, String>>>,
+        asked: Mutex<Vec<(String, bool)>>,
+        throttled: Mutex<Vec<Duration>>,
+    }
+
+    impl rewind_engine::budget::SharedBudget for Scripted {
+        fn take<'a>(
+            &'a self,
+            ask: BudgetAsk<'a>,
+        ) -> rewind_engine::budget::BudgetFuture<'a, BudgetAnswer> {
+            let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+            asked.push((ask.api.to_owned(), ask.submit));
+            let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+            let answer = if answers.is_empty() {
+                Ok(BudgetAnswer::Go {
+                    delay: Duration::ZERO,
+                })
+            } else {
+                answers.remove(0)
+            };
+            Box::pin(async move { answer })
+        }
+
+        fn throttled<'a>(
+            &'a self,
+            _ask: BudgetAsk<'a>,
+            retry_after: Duration,
+        ) -> rewind_engine::budget::BudgetFuture<'a, ()> {
+            self.throttled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(retry_after);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn with_store(store: &Arc<Scripted>) -> Budget {
+        let shared: Arc<dyn rewind_engine::budget::SharedBudget> = store.clone();
+        Budget::for_user(
+            RateLimits {
+                shared: Some(Shared(shared)),
+                share: 4,
+                ..limits(5)
+            },
+            "user",
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_shared_store_adds_its_waits_and_reservations_and_share_is_ignored() {
+        let store = Arc::new(Scripted::default());
+        store
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend([
+                Ok(BudgetAnswer::Wait {
+                    wait: Duration::from_secs(3),
+                    cause: WaitCause::Submit,
+                    others: 2,
+                }),
+                Ok(BudgetAnswer::Go {
+                    delay: Duration::from_secs(1),
+                }),
+            ]);
+        let budget = with_store(&store);
+        let start = Instant::now();
+        call(&budget, "POST /a", Priority::Submit).await;
+        // Told to wait 3 s, then a slot reserved 1 s ahead.
+        assert_eq!(start.elapsed(), Duration::from_secs(4));
+        // The refused local slot went back: 5 in the window (not 5/4: the store divides).
+        for _ in 0..4 {
+            call(&budget, "POST /a", Priority::Submit).await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(4));
+        let asked = store
+            .asked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        assert_eq!(asked.len(), 6);
+        assert!(
+            asked
+                .iter()
+                .all(|(api, submit)| api == "POST /a" && *submit)
+        );
+        // A 429 reaches the store, for every other process.
+        budget.pause("rds", "POST /a", Duration::from_secs(9));
+        tokio::task::yield_now().await;
+        let throttled = store
+            .throttled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        assert_eq!(throttled, [Duration::from_secs(9)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_that_fails_leaves_the_local_budget_in_charge() {
+        let store = Arc::new(Scripted::default());
+        store
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Err("connection closed".to_owned()));
+        let budget = with_store(&store);
+        let start = Instant::now();
+        fill(&budget, 5).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // The sixth waits for the local window, as without a store.
+        call(&budget, "GET /a", Priority::Read).await;
+        assert_eq!(start.elapsed(), WINDOW);
+    }
+
+    #[test]
+    fn share_splits_the_limit_without_a_store() {
+        let quarter = RateLimits {
+            share: 4,
+            ..limits(60)
+        };
+        assert_eq!(quarter.own_limit(Some(Service::Rds)), 15);
+        let tiny = RateLimits {
+            share: 8,
+            ..limits(3)
+        };
+        assert_eq!(tiny.own_limit(None), 1);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn off_never_waits() {
         let budget = Budget::new(RateLimits::off());

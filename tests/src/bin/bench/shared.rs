@@ -8,12 +8,12 @@ use rewind_engine::kinds::Service;
 use rewind_engine::plan::{self, PlanOptions};
 use rewind_engine::provider::Providers;
 use rewind_engine::state::StateStore;
-use rewind_providers::budget::{Budget, Priority, RateLimits, Shared};
 use rewind_providers::CloudConfig;
+use rewind_providers::budget::{Budget, Priority, RateLimits, Shared};
 use rewind_sim::SimConfig;
+use rewind_state::LockHolder;
 use rewind_state::postgres::{PgBudget, PgOptions, PgState};
 use rewind_state::testing::TestDb;
-use rewind_state::LockHolder;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -208,7 +208,12 @@ async fn overhead(out: &mut String) {
         for _ in 0..n {
             let t = Instant::now();
             let permit = budget
-                .acquire("rds", Some(Service::Rds), "POST /v3/{project_id}/instances", Priority::Submit)
+                .acquire(
+                    "rds",
+                    Some(Service::Rds),
+                    "POST /v3/{project_id}/instances",
+                    Priority::Submit,
+                )
                 .await;
             took.push(t.elapsed().as_secs_f64() * 1000.0);
             if let Some(p) = permit {
@@ -242,7 +247,10 @@ pub async fn section(out: &mut String) {
         "Each apply has its own thread, runtime, client, PostgreSQL workspace and budget connection (nothing shared but the database and the simulator). Bound: the same 200 restores applied by one process under one budget."
     );
     let Some(bound) = run(1, true).await else {
-        let _ = writeln!(out, "Skipped: no PostgreSQL answers (set REWIND_TEST_PG).\n");
+        let _ = writeln!(
+            out,
+            "Skipped: no PostgreSQL answers (set REWIND_TEST_PG).\n"
+        );
         return;
     };
     let _ = writeln!(

@@ -367,6 +367,14 @@ impl Budget {
                 keep_place,
             ) {
                 Turn::Go(slot) => {
+                    // Made now, so that a request cancelled while the store decides or
+                    // while it sleeps to its reserved moment still ends its local slot.
+                    let permit = Permit {
+                        budget: Some(self.clone()),
+                        key: key.clone(),
+                        slot,
+                        limit,
+                    };
                     if let Some(shared) = &shared {
                         let ask = self.ask(&key, service, priority);
                         match self.ask_shared(shared, &ask).await {
@@ -375,8 +383,9 @@ impl Budget {
                                 cause,
                                 others,
                             }) => {
-                                // Not ours yet: the local slot goes back, our place stays.
-                                self.slots.end(&key, slot, false);
+                                // Not ours yet: the local slot goes back uncounted (as a
+                                // refused call's does); our place in the queue stays.
+                                permit.answered(true);
                                 let wait = wait.min(self.limits.window());
                                 if cause != WaitCause::Rate || others > 0 {
                                     by_others += wait;
@@ -404,12 +413,7 @@ impl Budget {
                         }
                     }
                     self.changed.notify_waiters();
-                    return Some(Permit {
-                        budget: Some(self.clone()),
-                        key: key.clone(),
-                        slot,
-                        limit,
-                    });
+                    return Some(permit);
                 }
                 Turn::Wait(wait) => {
                     tokio::select! {
@@ -913,6 +917,38 @@ mod tests {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         assert_eq!(throttled, [Duration::from_secs(9)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_cancelled_before_its_reserved_moment_frees_its_local_slot() {
+        let store = Arc::new(Scripted::default());
+        store
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Ok(BudgetAnswer::Go {
+                delay: Duration::from_secs(10),
+            }));
+        let budget = Budget::for_user(
+            RateLimits {
+                shared: Some(Shared(store.clone())),
+                ..limits(1)
+            },
+            "user",
+        );
+        let sleeping = {
+            let budget = budget.clone();
+            tokio::spawn(async move { call(&budget, "GET /a", Priority::Read).await })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        sleeping.abort();
+        let _ = sleeping.await;
+        // Counted (it may have been about to go) for one window, then free.
+        let start = Instant::now();
+        let next = tokio::time::timeout(3 * WINDOW, call(&budget, "GET /a", Priority::Read)).await;
+        assert!(next.is_ok(), "the cancelled request's slot was never freed");
+        assert_eq!(start.elapsed(), WINDOW);
     }
 
     #[tokio::test(start_paused = true)]

@@ -23,6 +23,8 @@ pub mod report;
 mod secret;
 mod target;
 pub mod testing;
+pub(crate) mod timefmt;
+pub mod timing;
 
 pub use measure::{Budget, OperationRto, Rpo, RpoPoint, Rto, measure_rpo, measure_rto};
 pub use probe::{

@@ -22,6 +22,8 @@ pub mod probe;
 pub mod report;
 mod secret;
 mod target;
+// Test helpers: for this crate's tests and, behind the `testing` feature, other crates' tests.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub(crate) mod timefmt;
 pub mod timing;

@@ -20,7 +20,6 @@ pub mod env;
 pub mod measure;
 pub mod probe;
 pub mod report;
-mod secret;
 mod target;
 // Test helpers: for this crate's tests and, behind the `testing` feature, other crates' tests.
 #[cfg(any(test, feature = "testing"))]
@@ -37,5 +36,7 @@ pub use report::{
     CleanupAction, CleanupResult, DrillProbe, DrillReport, FORMAT_VERSION, OpOutcome,
     OperationTiming, write_all,
 };
-pub use secret::{Password, SENSITIVE};
+pub use rewind_base::SENSITIVE;
+/// A probe target's password: the one secret type of rewind.
+pub type Password = rewind_base::Secret;
 pub use target::Target;

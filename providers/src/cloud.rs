@@ -50,7 +50,7 @@ impl Cloud {
 mod tests {
     use super::*;
     use crate::config::Credentials;
-    use crate::secret::Secret;
+    use rewind_base::Secret;
 
     #[test]
     fn debug_of_a_connected_cloud_shows_no_secret() {

@@ -9,9 +9,9 @@ use super::wire::{
 use crate::budget::Priority;
 use crate::config::Credentials;
 use crate::retry::parse_retry_after;
-use crate::secret::Secret;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
+use rewind_base::Secret;
 
 impl Client {
     /// One exchange: headers, signing, logging (secrets redacted), and the whole body read.

@@ -2,7 +2,7 @@
 
 use crate::endpoint::Endpoint;
 use crate::iam::TokenInfo;
-use crate::secret::Secret;
+use rewind_base::Secret;
 use rewind_engine::kinds::Service;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -3,10 +3,10 @@
 use super::error::ClientError;
 use super::target::Target;
 use crate::query::Query;
-use crate::secret::Secret;
 use crate::signer::{self, SignInput};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use rewind_base::Secret;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -21,16 +21,11 @@ pub(crate) fn first(env: Env<'_>, names: &[&str]) -> Option<String> {
 
 /// The endpoint override variable of a service.
 pub fn endpoint_var(service: rewind_engine::kinds::Service) -> &'static str {
-    use rewind_engine::kinds::Service;
-    match service {
-        Service::Rds => ENDPOINT_RDS,
-        Service::Ddm => ENDPOINT_DDM,
-        Service::Taurusdb => ENDPOINT_TAURUSDB,
-        Service::Cbr => ENDPOINT_CBR,
-        Service::Dcs => ENDPOINT_DCS,
-        Service::Dds => ENDPOINT_DDS,
-        Service::External(name) => {
-            rewind_engine::kinds::intern(&format!("REWIND_ENDPOINT_{}", name.to_uppercase()))
-        }
+    match rewind_engine::kinds::services::spec(service) {
+        Some(row) => row.endpoint_var,
+        None => rewind_engine::kinds::intern(&format!(
+            "{ENDPOINT_PREFIX}{}",
+            service.as_str().to_uppercase()
+        )),
     }
 }

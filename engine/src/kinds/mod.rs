@@ -5,6 +5,7 @@ mod decl;
 mod footprint;
 mod names;
 mod request;
+pub mod services;
 
 pub use create::{
     DdsCollection, DdsCollections, DdsDatabase, RestoreNew, RestorePoint, SENSITIVE, Secret,

@@ -289,6 +289,10 @@ struct Reference {
     reexport: bool,
 }
 
+/// Where a `use` tree stands: None = not into this crate; Some((None, here, depth)) = at its
+/// first segment, resolved in `here` at inline depth `depth`; Some((Some(path), ..)) = at `path`.
+type UseState<'a> = Option<(Option<Vec<String>>, &'a [String], usize)>;
+
 struct Scanner<'a> {
     toks: &'a [(Tok, usize)],
     /// The file module's segments.
@@ -465,7 +469,7 @@ impl Scanner<'_> {
     fn use_tree_from(
         &self,
         j: &mut usize,
-        state: Option<(Option<Vec<String>>, &[String], usize)>,
+        state: UseState<'_>,
         leaves: &mut Vec<Vec<String>>,
     ) -> Option<()> {
         // `state`: None = not into this crate; Some((None, ..)) = at the first segment;

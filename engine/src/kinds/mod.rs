@@ -6,6 +6,7 @@ mod decl;
 mod footprint;
 mod names;
 mod request;
+pub mod services;
 
 pub use builtin::{builtin_decls, schema_generator};
 pub use create::{

@@ -2,14 +2,16 @@
 
 use super::history;
 use super::plan::{
-    advise_blocked, cloud_config, compute, maybe_simulate, providers, runtime, state_dir,
+    advise_blocked, cloud_config, compute, maybe_simulate, providers, runtime, state_location,
 };
-use crate::args::{ApplyArgs, Global};
+use crate::args::ApplyArgs;
 use crate::error::CliError;
 use crate::load;
 use crate::printer::{Printer, Style};
 use crate::render;
 use crate::render::progress::{JsonHooks, TerminalHooks};
+use crate::session::Session;
+use rewind_state::Location;
 use rewind_engine::apply::{self, ApplyHooks, ApplyOptions, ApplyOutcome};
 use rewind_engine::plan::{Plan, PlanOptions, check_fresh};
 use std::fmt::Write as _;
@@ -22,10 +24,10 @@ use tokio::sync::watch;
 const LOCK_LOST_HINT: &str = "the connection to PostgreSQL was lost, or the lock was force-unlocked; the restores already submitted go on in the cloud. Once the database answers, `rewind apply` re-attaches to them";
 
 /// The hint for a state error that ended an apply.
-fn error_hint(lock_lost: bool, location: &str) -> &'static str {
+fn error_hint(lock_lost: bool, location: &Location) -> &'static str {
     if lock_lost {
         LOCK_LOST_HINT
-    } else if rewind_state::backend::is_postgres_url(location) {
+    } else if location.is_shared() {
         "the PostgreSQL state could not be written (connection lost, or the lock taken away); the last transition before this error is saved. Once the database answers, `rewind apply` re-attaches"
     } else {
         "the last transition before this error is saved; once the state can be written again (see above), `rewind apply` re-attaches"
@@ -263,48 +265,44 @@ pub fn scale_step_timeouts(mut plan: Plan, time_scale: f64) -> Plan {
     plan
 }
 
-pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let mut global_file = global.file.clone();
+pub fn exec(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     let saved = match &args.plan {
-        Some(path) => {
-            let plan = read_saved_plan(path)?;
-            if global.file.as_os_str() == "restore.yaml" {
-                global_file = plan.spec_file.clone().into();
-            }
-            Some(plan)
-        }
+        Some(path) => Some(read_saved_plan(path)?),
         None => None,
     };
-    let global = Global {
-        file: global_file,
-        state: global.state.clone(),
-        vars: global.vars.clone(),
-        workspace: global.workspace.clone(),
-        ..*global
+    // A saved plan names the spec it was made of; `-f` names another only when given.
+    let own;
+    let session = match &saved {
+        Some(plan) if session.global().file.as_os_str() == "restore.yaml" => {
+            own = session.for_file(plan.spec_file.clone().into());
+            &own
+        }
+        _ => session,
     };
+    let global = session.global();
     if let (Some(saved), Some(path)) = (&saved, &args.plan) {
         refuse_other_world(saved.simulated, args.sim.simulate, path)?;
     }
-    let loaded = load::load(&global)?;
+    let loaded = session.loaded()?;
     let parallelism = args.parallelism.map(|n| n as usize);
-    let settings = super::settings_for(&loaded.dir, &global, parallelism)?;
-    super::providers::check_limits(&loaded.dir)?;
+    let settings = session.settings(parallelism)?;
+    session.check_limits()?;
     // Every offline check `rewind validate` runs, plugins' `validate` included, before the
     // state is opened or anything is sent: a saved plan was checked when it was made, but
     // the plugin or the spec beside it may have changed since.
-    super::validate::plugin_checks(&global, &loaded, printer)?;
-    let (dir, tmp) = match &args.plan {
+    super::validate::plugin_checks(session, printer)?;
+    let (location, tmp) = match &args.plan {
         Some(p)
             if args.sim.simulate
                 && global.state.is_none()
                 && super::plan::rehearsal_beside(p).exists() =>
         {
-            (super::plan::rehearsal_beside(p), None)
+            (Location::Dir(super::plan::rehearsal_beside(p)), None)
         }
-        _ => state_dir(&global, &args.sim, &settings)?,
+        _ => state_location(session, &args.sim, &settings)?,
     };
     let throw_away = tmp.is_some();
-    let mut state = super::open_at(&global, &dir, &super::command_line("apply", &loaded))?;
+    let mut state = session.open(&location, &session.command_line("apply"))?;
     // A saved plan runs exactly the part of the spec it was made for.
     let targeting = match &saved {
         Some(plan) if args.targeting.targeting().is_empty() => plan.targeting.clone(),
@@ -321,7 +319,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         targeting,
         simulated: args.sim.simulate,
     };
-    super::plan::check_targeting(&loaded, &options)?;
+    super::plan::check_targeting(loaded, &options)?;
     for name in &options.resubmit {
         if !loaded.compiled.spec.ops.contains_key(name) {
             return Err(CliError::hint(
@@ -330,7 +328,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             ));
         }
     }
-    let mut plan = compute(&loaded, &state, &options)?;
+    let mut plan = compute(loaded, &state, &options)?;
     if let Some(saved) = &saved {
         check_fresh(saved, &plan).map_err(|s| {
             CliError::hint(
@@ -373,10 +371,10 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
     }
     let rt = runtime()?;
     rt.block_on(async {
-        let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
+        let rehearsal = maybe_simulate(loaded, &args.sim, &settings, &location).await?;
         super::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
-        let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
+        let providers = providers(session, cloud_config(loaded, &settings, rehearsal.as_ref())?)?;
         if saved.is_none() {
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();
             let picks = super::drill::recovery::pin_plan(
@@ -460,7 +458,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
             terminal = TerminalHooks::new(printer).scaled(time_scale);
             &mut terminal
         };
-        let mut run = history::start(&mut *state, "apply", &loaded, &plan, args.approver.as_deref())?;
+        let mut run = history::start(&mut *state, "apply", loaded, &plan, args.approver.as_deref())?;
         let result = apply::apply(&plan, &mut *state, &providers, hooks, &opts, cancel_rx).await;
         history::finish(&mut *state, &mut run, &plan, result.as_ref().map_err(ToString::to_string).map(ApplyOutcome::ok));
         let lost = lock_lost.is_some_and(|l| l.load(Ordering::SeqCst));
@@ -472,7 +470,7 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
                 Err(e) => tracing::warn!(error = %e, "could not back up the state after the run"),
             }
         }
-        let outcome = result.map_err(|e| CliError::hint(e.to_string(), error_hint(lost, &state.location())))?;
+        let outcome = result.map_err(|e| CliError::hint(e.to_string(), error_hint(lost, &location)))?;
         if lost {
             return Err(CliError::hint(
                 format!("lost the state lock on {}: apply stopped following its restores", state.location()),

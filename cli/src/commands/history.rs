@@ -1,6 +1,7 @@
 //! `rewind history [show RUN]`, and the run entry every apply writes to the audit trail.
 
-use crate::args::{Global, HistoryArgs, HistoryCommand};
+use crate::args::{HistoryArgs, HistoryCommand};
+use crate::session::Session;
 use crate::error::CliError;
 use crate::load::Loaded;
 use crate::printer::Printer;
@@ -122,9 +123,9 @@ pub fn finish(
     }
 }
 
-pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(session: &Session, args: &HistoryArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     // A snapshot: a read never waits for (or blocks) an apply.
-    let state = super::read_existing(global)?;
+    let state = session.read_existing()?;
     let runs = state.runs()?;
     match &args.command {
         None => {

@@ -1,7 +1,7 @@
 //! `rewind status`: the newest run's operations, percent and ETA, read from a snapshot while
 //! the apply holds the lock (from any terminal; on PostgreSQL from any machine).
 
-use crate::args::Global;
+use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::Printer;
 use rewind_engine::state::StateStore;
@@ -25,9 +25,9 @@ fn holder_section(snapshot: &Snapshot, progress: &Progress) -> Option<Section> {
     .filter(|_| progress.live)
 }
 
-pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(session: &Session, printer: &Printer) -> Result<ExitCode, CliError> {
     // A snapshot: a read never waits for (or blocks) an apply.
-    let snapshot = super::read_existing(global)?;
+    let snapshot = session.read_existing()?;
     let runs = snapshot.runs()?;
     let Some(run) = runs
         .iter()

@@ -15,21 +15,22 @@ mod report;
 mod run;
 mod simtime;
 
-use crate::args::{DrillArgs, DrillCommand, Global};
+use crate::args::{DrillArgs, DrillCommand};
+use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::Printer;
 use rewind_engine::drill::DrillDecl;
 use rewind_engine::spec::Spec;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global, args: &DrillArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(session: &Session, args: &DrillArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     match &args.command {
-        None if args.run.due => due::exec(global, &args.run, printer),
-        None => run::exec(global, &args.run, printer),
-        Some(DrillCommand::History { name }) => history::exec(global, name.as_deref(), printer),
-        Some(DrillCommand::Cleanup { all, sim }) => cleanup::exec(global, *all, sim, printer),
+        None if args.run.due => due::exec(session, &args.run, printer),
+        None => run::exec(session, &args.run, printer),
+        Some(DrillCommand::History { name }) => history::exec(session, name.as_deref(), printer),
+        Some(DrillCommand::Cleanup { all, sim }) => cleanup::exec(session, *all, sim, printer),
         Some(DrillCommand::Metrics { textfile, push }) => {
-            metrics::exec(global, textfile.as_deref(), push.as_deref(), printer)
+            metrics::exec(session, textfile.as_deref(), push.as_deref(), printer)
         }
     }
 }

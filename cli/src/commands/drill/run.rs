@@ -5,11 +5,13 @@ use super::hooks::DrillHooks;
 use super::journal::Journal;
 use super::probing::{self, ProbeCtx};
 use super::report::{self, Findings};
-use crate::args::{DrillRunArgs, Global};
+use crate::args::DrillRunArgs;
 use crate::commands::apply::{apply_options, scale_step_timeouts};
-use crate::commands::plan::{cloud_config, maybe_simulate, providers, runtime, state_dir};
+use crate::commands::plan::{cloud_config, maybe_simulate, providers, runtime, state_location};
 use crate::error::CliError;
-use crate::load::{self, Loaded};
+use crate::load::Loaded;
+use crate::session::Session;
+use rewind_state::Location;
 use crate::printer::{Printer, Style};
 use crate::render;
 use crate::render::progress::{JsonHooks, TerminalHooks};
@@ -18,42 +20,38 @@ use rewind_drills::ProbeSpec;
 use rewind_drills::report::human_duration;
 use rewind_engine::apply::{self, ApplyHooks};
 use rewind_engine::drill::{
-    Cleanup, DrillDecl, DrillOutcome, DrillRecord, ScratchInstance, ScratchStatus,
+    Cleanup, DrillDecl, DrillOutcome, DrillRecord,
 };
-use rewind_engine::kinds::OpSpec;
-use rewind_engine::plan::{self, Plan, PlanOptions};
+use rewind_engine::ops;
+use rewind_engine::plan::Plan;
 use rewind_engine::provider::{Operation, Providers, Secrets};
-use rewind_engine::state::{RunEntry, StateMeta, StateStore};
+use rewind_engine::state::{RunEntry, StateStore};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let loaded = load::load(global)?;
+pub fn exec(session: &Session, args: &DrillRunArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let loaded = session.loaded()?;
     let drill = super::pick(&loaded.compiled.spec, args.name.as_deref())?.clone();
-    let settings = crate::commands::settings_for(&loaded.dir, global, None)?;
-    crate::commands::providers::check_limits(&loaded.dir)?;
-    let (dir, tmp) = state_dir(global, &args.sim, &settings)?;
-    let mut state = crate::commands::open_at(
-        global,
-        &dir,
-        &crate::commands::command_line("drill", &loaded),
-    )?;
+    let settings = session.settings(None)?;
+    session.check_limits()?;
+    let (location, tmp) = state_location(session, &args.sim, &settings)?;
+    let mut state = session.open(&location, &session.command_line("drill"))?;
     let at = Prepared {
-        loaded: &loaded,
+        session,
         settings: &settings,
-        dir: &dir,
+        location: &location,
         rehearsal_state: tmp.is_some(),
     };
     run_drill(&at, args, printer, &drill, &mut *state, None)
 }
 
-/// What a drill run needs beyond its declaration: the loaded spec, settings and state place.
+/// What a drill run needs beyond its declaration: the session, settings and state place.
 pub struct Prepared<'a> {
-    pub loaded: &'a Loaded,
+    pub session: &'a Session,
     pub settings: &'a crate::settings::Settings,
-    pub dir: &'a std::path::Path,
+    pub location: &'a Location,
     /// The state is a throwaway rehearsal directory.
     pub rehearsal_state: bool,
 }
@@ -68,9 +66,8 @@ pub fn run_drill(
     state: &mut dyn StateStore,
     slot: Option<i64>,
 ) -> Result<ExitCode, CliError> {
-    let loaded = at.loaded;
+    let loaded = at.session.loaded()?;
     let settings = at.settings;
-    let dir = at.dir.to_path_buf();
     let drill = drill.clone();
     refuse_leftovers(&state.runs()?, &drill)?;
     let probes = parse_probes(&drill)?;
@@ -103,12 +100,9 @@ pub fn run_drill(
         (Some(d), _) => ReportDir::Exactly(d.clone()),
         (None, Some(d)) => ReportDir::Under(loaded.dir.join(d)),
         (None, None) => {
-            let base = if at.rehearsal_state
-                || rewind_state::backend::is_postgres_url(&dir.to_string_lossy())
-            {
-                loaded.dir.join(".rewind")
-            } else {
-                dir.clone()
+            let base = match at.location.dir() {
+                Some(dir) if !at.rehearsal_state => dir.to_path_buf(),
+                _ => loaded.dir.join(".rewind"),
             };
             ReportDir::Under(base.join("drills").join(&drill.name))
         }
@@ -118,6 +112,7 @@ pub fn run_drill(
         None => None,
     };
     let run = Run {
+        session: at.session,
         loaded,
         drill: &drill,
         args,
@@ -127,7 +122,7 @@ pub fn run_drill(
         printer,
         report_root,
         rehearsal_state: at.rehearsal_state,
-        state_dir: dir.clone(),
+        location: at.location.clone(),
         claim,
     };
     let rt = runtime()?;
@@ -144,34 +139,16 @@ enum ReportDir {
 /// A drill cannot start while an earlier run of it has instances left: their names are the
 /// ones this run would create.
 fn refuse_leftovers(runs: &[RunEntry], drill: &DrillDecl) -> Result<(), CliError> {
-    for run in runs {
-        let Some(d) = run.drill.as_ref().filter(|d| d.drill == drill.name) else {
-            continue;
-        };
-        let open: Vec<&ScratchInstance> = d.scratch.iter().filter(|s| s.status.is_open()).collect();
-        if d.outcome == DrillOutcome::Running || !open.is_empty() {
-            let what = if open.is_empty() {
-                "did not finish".to_owned()
-            } else {
-                format!(
-                    "left {} scratch instance(s): {}",
-                    open.len(),
-                    open.iter()
-                        .map(|s| format!("{} ({:?})", s.name, s.status).to_lowercase())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            return Err(CliError::hint(
-                format!(
-                    "drill `{}` run {} {what}; this drill did not start",
-                    drill.name, run.id
-                ),
-                "run `rewind drill cleanup` first (with --all for instances kept on purpose)",
-            ));
-        }
+    match ops::drill::leftover(runs, drill) {
+        None => Ok(()),
+        Some(left) => Err(CliError::hint(
+            format!(
+                "drill `{}` run {} {}; this drill did not start",
+                drill.name, left.run, left.what
+            ),
+            "run `rewind drill cleanup` first (with --all for instances kept on purpose)",
+        )),
     }
-    Ok(())
 }
 
 fn parse_probes(drill: &DrillDecl) -> Result<BTreeMap<String, Vec<ProbeSpec>>, CliError> {
@@ -191,8 +168,8 @@ fn parse_probes(drill: &DrillDecl) -> Result<BTreeMap<String, Vec<ProbeSpec>>, C
     Ok(out)
 }
 
-/// The plan of the drill's operations alone, against empty state: a drill restores every
-/// time it runs, whatever `rewind apply` has recorded.
+/// The plan of the drill's operations alone, against empty state (the engine's
+/// [`ops::drill::plan`]).
 pub(super) fn drill_plan(
     loaded: &Loaded,
     drill: &DrillDecl,
@@ -208,57 +185,11 @@ pub(super) fn drill_plan_of(
     drill: &DrillDecl,
     simulated: bool,
 ) -> Result<Plan, CliError> {
-    let mut spec = spec.clone();
-    spec.ops.retain(|name, _| drill.operations.contains(name));
-    spec.broken.clear();
-    let (graph, diags) = rewind_engine::graph::build(&spec);
-    if let Some(d) = diags.first() {
-        return Err(CliError::msg(format!(
-            "drill `{}`: its operations do not form a graph of their own: {}",
-            drill.name, d.message
-        )));
-    }
-    let meta = StateMeta {
-        lineage: format!("drill-{}", drill.name),
-        serial: 0,
-    };
-    Ok(plan::build(
-        &loaded.compiled.file,
-        &spec,
-        &graph,
-        &meta,
-        &[],
-        &PlanOptions {
-            simulated,
-            ..PlanOptions::default()
-        },
-    ))
-}
-
-/// The scratch instances the drill creates, all `pending`: journaled before the first request.
-fn planned_scratch(plan: &Plan) -> Vec<ScratchInstance> {
-    plan.steps
-        .iter()
-        .filter_map(|s| {
-            let (service, r) = match &s.spec {
-                OpSpec::RdsNew(r) => ("rds", r),
-                OpSpec::DdsNew(r) => ("dds", r),
-                _ => return None,
-            };
-            Some(ScratchInstance {
-                operation: s.name.clone(),
-                service: service.to_owned(),
-                name: r.name.clone(),
-                instance_id: None,
-                status: ScratchStatus::Pending,
-                keep_until: None,
-                detail: None,
-            })
-        })
-        .collect()
+    ops::drill::plan(&loaded.compiled.file, spec, drill, simulated).map_err(CliError::msg)
 }
 
 struct Run<'a> {
+    session: &'a Session,
     loaded: &'a Loaded,
     drill: &'a DrillDecl,
     args: &'a DrillRunArgs,
@@ -268,7 +199,7 @@ struct Run<'a> {
     printer: &'a Printer,
     report_root: ReportDir,
     rehearsal_state: bool,
-    state_dir: PathBuf,
+    location: Location,
     /// The run entry `--due` claimed for a slot, taken over instead of starting a new one.
     claim: Option<RunEntry>,
 }
@@ -277,14 +208,13 @@ impl Run<'_> {
     async fn go(self, state: &mut dyn StateStore, mut plan: Plan) -> Result<ExitCode, CliError> {
         let printer = self.printer;
         let rehearsal =
-            maybe_simulate(self.loaded, &self.args.sim, self.settings, &self.state_dir).await?;
+            maybe_simulate(self.loaded, &self.args.sim, self.settings, &self.location).await?;
         crate::commands::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
-        let providers = providers(cloud_config(
-            self.loaded,
-            self.settings,
-            rehearsal.as_ref(),
-        )?)?;
+        let providers = providers(
+            self.session,
+            cloud_config(self.loaded, self.settings, rehearsal.as_ref())?,
+        )?;
         let claimed_slot = self
             .claim
             .as_ref()
@@ -372,7 +302,7 @@ impl Run<'_> {
             rpo_ms: None,
             rpo_budget_ms: report::ms_of(self.drill.rpo),
             critical_path: Vec::new(),
-            scratch: planned_scratch(&plan),
+            scratch: ops::drill::planned_scratch(&plan),
             report_dir: None,
             failures: Vec::new(),
             recovery: picks,

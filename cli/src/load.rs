@@ -83,7 +83,6 @@ pub fn load(
         } else {
             Vec::new()
         },
-        ..LoadOptions::default()
     };
     let compiled = parsed.compile(&options)?;
     Ok(Loaded {

@@ -198,6 +198,10 @@ impl Session {
 
     /// A consistent read-only snapshot of the state at `location`, taken without waiting for
     /// its lock: what the read commands use, so an apply never blocks them.
+    #[allow(
+        clippy::unused_self,
+        reason = "every state access of a command goes through its session"
+    )]
     pub fn read(&self, location: &Location) -> Result<rewind_state::Snapshot, CliError> {
         Ok(rewind_state::snapshot::read(location)?)
     }

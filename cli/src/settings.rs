@@ -361,7 +361,7 @@ pub fn resolve(
         // A URL is a server, not a directory beside the spec.
         (None, None, Some(f)) => match Location::parse(&f, workspace) {
             Location::Dir(d) => Location::Dir(spec_dir.join(d)),
-            shared => shared,
+            shared @ Location::Postgres { .. } => shared,
         },
         (None, None, None) => Location::Dir(spec_dir.join(".rewind")),
     };

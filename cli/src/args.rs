@@ -7,8 +7,8 @@ mod drill;
 mod init;
 
 use drill::{DRILL_AFTER, DRILL_LONG};
-use init::{INIT_AFTER, INIT_LONG};
 pub use drill::{DrillArgs, DrillCommand, DrillRunArgs};
+use init::{INIT_AFTER, INIT_LONG};
 pub use init::{InitArgs, InitService, Targets};
 
 const ABOUT: &str = "Plan and apply cloud restore runbooks on Open Telekom Cloud.";

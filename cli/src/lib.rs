@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod error;
 mod load;
+mod ops;
 mod printer;
 mod render;
 mod secrets;

@@ -41,10 +41,7 @@ fn env_lookup(name: &str) -> Option<String> {
 }
 
 /// Returns the cell's value, computing it first if it has none; an error is not kept.
-fn once<T>(
-    cell: &OnceCell<T>,
-    make: impl FnOnce() -> Result<T, CliError>,
-) -> Result<&T, CliError> {
+fn once<T>(cell: &OnceCell<T>, make: impl FnOnce() -> Result<T, CliError>) -> Result<&T, CliError> {
     if let Some(v) = cell.get() {
         return Ok(v);
     }
@@ -167,7 +164,11 @@ impl Session {
     }
 
     fn open_options(&self, command: &str) -> Result<OpenOptions, CliError> {
-        let file = self.file_settings()?.lock_lease.as_ref().map(|l| *l.get_ref());
+        let file = self
+            .file_settings()?
+            .lock_lease
+            .as_ref()
+            .map(|l| *l.get_ref());
         Ok(OpenOptions {
             holder: LockHolder::new(command),
             lock_timeout: self.global.lock_timeout.unwrap_or(Duration::ZERO),
@@ -225,7 +226,9 @@ impl Session {
         if !location.may_exist() {
             return Ok(Vec::new());
         }
-        Ok(rewind_engine::state::StateStore::runs(&self.read(&location)?)?)
+        Ok(rewind_engine::state::StateStore::runs(
+            &self.read(&location)?,
+        )?)
     }
 
     /// The command line as the lock file should name it.

@@ -6,9 +6,9 @@ use rewind_engine::apply::{
 use rewind_engine::kinds::Service;
 use rewind_engine::spec::{Code, Diagnostic, Report, Span};
 use rewind_providers::RetryPolicy;
+use rewind_state::Location;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use rewind_state::Location;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -315,7 +315,11 @@ pub fn check_limit_services(
             known.join(", ")
         ))
         .at(Span::new(offset, key.len().max(1), line, column));
-    Err(Report::new(&path.display().to_string(), text.clone(), vec![d]))
+    Err(Report::new(
+        &path.display().to_string(),
+        text.clone(),
+        vec![d],
+    ))
 }
 
 /// Where `key = ...` is written as a key (not in a comment or a value).
@@ -477,7 +481,14 @@ mod tests {
                 workspace: "team/a.yaml".into()
             }
         );
-        let s = resolve(dir, FileSettings::default(), Some(Path::new(url)), "w", None, &|_| None);
+        let s = resolve(
+            dir,
+            FileSettings::default(),
+            Some(Path::new(url)),
+            "w",
+            None,
+            &|_| None,
+        );
         assert!(s.unwrap().state.is_shared());
     }
 

@@ -84,9 +84,21 @@ fn a_command_with_a_plugin_kind_reads_each_input_once() {
         let _ = std::fs::remove_file(sb.path().join("starts.log"));
         let (code, log) = run_logged(sb.path(), args);
         assert_eq!(code, 0, "rewind {args:?}:\n{log}");
-        assert_eq!(count(&log, "read rewind.toml"), 1, "rewind {args:?}:\n{log}");
-        assert_eq!(count(&log, "compile the spec"), 1, "rewind {args:?}:\n{log}");
-        assert_eq!(count(&log, "described plugins"), 1, "rewind {args:?}:\n{log}");
+        assert_eq!(
+            count(&log, "read rewind.toml"),
+            1,
+            "rewind {args:?}:\n{log}"
+        );
+        assert_eq!(
+            count(&log, "compile the spec"),
+            1,
+            "rewind {args:?}:\n{log}"
+        );
+        assert_eq!(
+            count(&log, "described plugins"),
+            1,
+            "rewind {args:?}:\n{log}"
+        );
         assert_eq!(starts(sb.path()), plugin_starts, "rewind {args:?}:\n{log}");
     }
 }

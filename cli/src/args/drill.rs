@@ -117,4 +117,3 @@ pub enum DrillCommand {
         push: Option<String>,
     },
 }
-

@@ -127,4 +127,3 @@ pub struct InitArgs {
     #[arg(long, value_name = "FILE", requires = "simulate")]
     pub world: Option<PathBuf>,
 }
-

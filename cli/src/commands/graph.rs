@@ -2,8 +2,8 @@
 
 use crate::args::{GraphArgs, GraphFormat};
 use crate::error::CliError;
-use crate::session::Session;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::graph::{Format, render};
 use rewind_engine::plan::Action;
 use std::collections::BTreeMap;
@@ -17,11 +17,8 @@ pub fn exec(session: &Session, args: &GraphArgs, printer: &Printer) -> Result<Ex
     // never applied shows every node as a restore.
     let actions: BTreeMap<String, Action> = if settings.state.may_exist() {
         let state = session.read(&settings.state)?;
-        let plan = super::plan::compute(
-            loaded,
-            &state,
-            &rewind_engine::plan::PlanOptions::default(),
-        )?;
+        let plan =
+            super::plan::compute(loaded, &state, &rewind_engine::plan::PlanOptions::default())?;
         plan.steps
             .iter()
             .map(|s| (s.name.clone(), s.action))

@@ -18,4 +18,3 @@ pub mod state;
 pub mod status;
 pub mod validate;
 pub mod version;
-

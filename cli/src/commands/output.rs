@@ -1,9 +1,9 @@
 //! `rewind output [NAME]` (what restores produced, from state), and `state mv`/`state show` helpers.
 
 use crate::args::OutputArgs;
-use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::state::{OpRecord, StateStore, Status};
 use rewind_state::Backend;
 use std::collections::BTreeMap;

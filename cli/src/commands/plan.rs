@@ -187,7 +187,10 @@ pub fn exec(session: &Session, args: &PlanArgs, printer: &Printer) -> Result<Exi
         let rt = runtime()?;
         rt.block_on(async {
             let rehearsal = maybe_simulate(loaded, &args.sim, &settings, &location).await?;
-            let providers = providers(session, cloud_config(loaded, &settings, rehearsal.as_ref())?)?;
+            let providers = providers(
+                session,
+                cloud_config(loaded, &settings, rehearsal.as_ref())?,
+            )?;
             // `restore_time: latest` / `random_within` / `backup_id: latest`: chosen now,
             // against the cloud, and pinned in the plan (and in a saved plan file).
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();

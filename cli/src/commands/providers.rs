@@ -136,7 +136,12 @@ pub fn describe_strict(found: Vec<PluginCommand>) -> Result<Vec<Plugin>, CliErro
 pub fn validating(plugins: &[Plugin]) -> Vec<(PluginCommand, Vec<KindDecl>)> {
     plugins
         .iter()
-        .filter(|p| p.described.capabilities.iter().any(|c| c == external::VALIDATE))
+        .filter(|p| {
+            p.described
+                .capabilities
+                .iter()
+                .any(|c| c == external::VALIDATE)
+        })
         .map(|p| (p.command.clone(), p.described.kinds.clone()))
         .collect()
 }

@@ -11,7 +11,11 @@ use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn exec(session: &Session, cmd: &StateCommand, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(
+    session: &Session,
+    cmd: &StateCommand,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
     let location = session.settings(None)?.state;
     if let StateCommand::ForceUnlock { lock_id } = cmd {
         return force_unlock(&location, lock_id, printer);

@@ -1,9 +1,9 @@
 //! `rewind status`: the newest run's operations, percent and ETA, read from a snapshot while
 //! the apply holds the lock (from any terminal; on PostgreSQL from any machine).
 
-use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::state::StateStore;
 use rewind_engine::status::{Progress, Section, project};
 use rewind_state::Snapshot;

@@ -1,9 +1,9 @@
 //! `rewind validate`: the offline checks, reported all at once.
 
 use crate::error::CliError;
-use crate::session::Session;
 use crate::printer::{Printer, Style};
 use crate::render::errors;
+use crate::session::Session;
 use rewind_engine::kinds::OpSpec;
 use rewind_engine::spec::{Code, Diagnostic, OpDecl, Report, Span, yaml};
 use rewind_providers::external::{self, Severity};

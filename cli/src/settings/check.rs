@@ -76,7 +76,9 @@ fn count(key: &str, v: &Spanned<usize>) -> Result<usize, Bad> {
 }
 
 /// The `[timeouts]` table: durations as text (`"6h"`), `lost_polls` a count.
-pub(super) fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSettings, Bad> {
+pub(super) fn timeouts(
+    table: &BTreeMap<String, Spanned<toml::Value>>,
+) -> Result<TimeoutSettings, Bad> {
     let mut out = TimeoutSettings::default();
     let hint = "a duration such as \"90s\", \"45m\" or \"6h\"";
     for (key, v) in table {
@@ -200,4 +202,3 @@ pub(super) fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
     }
     Ok(())
 }
-

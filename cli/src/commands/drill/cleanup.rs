@@ -2,9 +2,9 @@
 //! and `rewind drill cleanup` for whatever a crashed, failed or kept drill left behind.
 
 use super::journal::Journal;
-use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
+use crate::session::Session;
 use rewind_drills::{CleanupAction, CleanupResult};
 use rewind_engine::drill::{Cleanup, DrillOutcome, ScratchInstance, ScratchStatus};
 use rewind_engine::kinds::Service;

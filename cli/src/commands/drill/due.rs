@@ -6,12 +6,12 @@ use crate::args::DrillRunArgs;
 use crate::commands::plan::state_location;
 use crate::error::CliError;
 use crate::load::Loaded;
-use crate::session::Session;
-use rewind_state::Location;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::drill::schedule::{self, Due, Schedule};
 use rewind_engine::drill::{DrillDecl, DrillOutcome, DrillRecord};
 use rewind_engine::state::{RunEntry, StateError, StateStore};
+use rewind_state::Location;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -20,7 +20,11 @@ use std::time::{Duration, Instant};
 /// due slot, when `--lock-timeout` says nothing: a `--due` holder claims it at once.
 const CLAIM_WAIT: Duration = Duration::from_secs(10);
 
-pub fn exec(session: &Session, args: &DrillRunArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(
+    session: &Session,
+    args: &DrillRunArgs,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
     let global = session.global();
     let loaded = session.loaded()?;
     let scheduled = scheduled(loaded, args.name.as_deref())?;

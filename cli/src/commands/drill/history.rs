@@ -1,9 +1,9 @@
 //! `rewind drill history`: past drills with their RTO and RPO against budgets, and trends.
 
 use super::report::when;
-use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
+use crate::session::Session;
 use rewind_drills::report::human_duration;
 use rewind_engine::drill::forecast::nearest_rank;
 use rewind_engine::drill::{DrillOutcome, DrillRecord};
@@ -62,7 +62,11 @@ pub fn trends(drills: &[(u64, &DrillRecord)]) -> Vec<String> {
         .collect()
 }
 
-pub fn exec(session: &Session, name: Option<&str>, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(
+    session: &Session,
+    name: Option<&str>,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
     let runs = session.runs_if_any()?;
     let drills: Vec<(u64, &DrillRecord)> = runs
         .iter()

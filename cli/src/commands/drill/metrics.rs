@@ -1,9 +1,9 @@
 //! `rewind drill metrics`: Prometheus metrics computed from the drill journal in state (never
 //! from process counters, so a restart loses nothing), as a node_exporter textfile or a push.
 
-use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

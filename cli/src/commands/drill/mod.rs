@@ -1,24 +1,24 @@
 //! `rewind drill`: run a drill of the spec, list past drills, or clean up what drills left.
 
-mod alerts;
-mod cleanup;
+pub(crate) mod alerts;
+pub(crate) mod cleanup;
 mod due;
-mod evidence;
+pub(crate) mod evidence;
 pub mod forecast;
 mod history;
-mod hooks;
-mod journal;
+pub(crate) mod hooks;
+pub(crate) mod journal;
 pub mod metrics;
-mod probing;
+pub(crate) mod probing;
 pub mod recovery;
-mod report;
+pub(crate) mod report;
 mod run;
-mod simtime;
+pub(crate) mod simtime;
 
 use crate::args::{DrillArgs, DrillCommand};
-use crate::session::Session;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::drill::DrillDecl;
 use rewind_engine::spec::Spec;
 use std::process::ExitCode;

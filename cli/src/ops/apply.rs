@@ -271,7 +271,10 @@ pub fn apply(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<E
         let rehearsal = maybe_simulate(loaded, &args.sim, &settings, &location).await?;
         crate::commands::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
-        let providers = providers(session, cloud_config(loaded, &settings, rehearsal.as_ref())?)?;
+        let config = cloud_config(loaded, &settings, rehearsal.as_ref())?;
+        let config =
+            crate::commands::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind apply").await;
+        let providers = providers(session, config)?;
         if saved.is_none() {
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();
             let picks = crate::commands::drill::recovery::pin_plan(

@@ -1,7 +1,6 @@
 //! A drill's own plan (its operations alone, against empty state), its scratch instances, and whether it may start.
 
 use crate::drill::{DrillDecl, DrillOutcome, ScratchInstance, ScratchStatus};
-use crate::kinds::OpSpec;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::spec::Spec;
 use crate::state::{RunEntry, StateMeta};
@@ -43,15 +42,11 @@ pub fn planned_scratch(plan: &Plan) -> Vec<ScratchInstance> {
     plan.steps
         .iter()
         .filter_map(|s| {
-            let (service, r) = match &s.spec {
-                OpSpec::RdsNew(r) => ("rds", r),
-                OpSpec::DdsNew(r) => ("dds", r),
-                _ => return None,
-            };
+            let name = s.spec.created_name()?;
             Some(ScratchInstance {
                 operation: s.name.clone(),
-                service: service.to_owned(),
-                name: r.name.clone(),
+                service: s.spec.kind().service().as_str().to_owned(),
+                name,
                 instance_id: None,
                 status: ScratchStatus::Pending,
                 keep_until: None,

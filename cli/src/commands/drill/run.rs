@@ -410,6 +410,19 @@ impl Run<'_> {
         let rpo = self
             .rpo(&plan, &records, &providers, started, &mut errors)
             .await;
+        // A kind whose provider cannot say what it restored still restored the point the
+        // drill chose for it.
+        let rpo = super::recovery::with_chosen_points(
+            rpo,
+            journal
+                .run()
+                .drill
+                .as_ref()
+                .map_or(&[][..], |d| &d.recovery),
+            &records,
+            started,
+            self.drill.rpo,
+        );
         let rto = rewind_drills::measure_rto(&ops, &probed.probes, self.drill.rto);
         let findings = Findings {
             ops,
@@ -508,7 +521,7 @@ impl Run<'_> {
             run.finished_at = Some(now);
             run.jobs = jobs;
         })?;
-        self.summary(&report, &failures, &dir, written.is_ok());
+        self.summary(&report, &failures, &dir, written.is_ok(), rpo_offered_ms);
         if let Some(decl) = &self.drill.notify {
             super::alerts::notify(decl, &self.secrets, journal.run(), previous_passed, printer)
                 .await;
@@ -650,6 +663,7 @@ impl Run<'_> {
         failures: &[String],
         dir: &std::path::Path,
         written: bool,
+        offered_ms: Option<u64>,
     ) {
         let printer = self.printer;
         let files = ["report.md", "report.json", "junit.xml", "report.html"];
@@ -693,9 +707,7 @@ impl Run<'_> {
             &report.rto.result,
             &report.rto.critical_path,
         ));
-        if let Some(rpo) = &report.rpo {
-            lines.push(report::budget_line("RPO", &rpo.result, &[]));
-        }
+        lines.push(report::rpo_line(report.rpo.as_ref(), offered_ms));
         for c in &report.cleanup {
             lines.push(format!(
                 "  clean-up: {} {} ({}): {}",

@@ -226,7 +226,7 @@ fn idle_line(
         .max_by_key(|(_, d)| d.slot);
     match newest {
         Some((run, d)) if d.outcome != DrillOutcome::Missed => format!(
-            "Drill `{}`: slot {} is run {} ({}, by {}); nothing to do. {next}.",
+            "Drill `{}`: slot {} is run {} ({}, by {}); nothing to do; {next}.",
             drill.name,
             d.slot
                 .and_then(|s| jiff::Timestamp::from_millisecond(s).ok())

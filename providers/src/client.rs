@@ -3,9 +3,12 @@
 // `session` holds authentication (tokens, projects, IAM calls), `wire` one exchange on the
 // wire (headers, signing, logging, bodies), `error` what a failed request turns into.
 
+mod auth;
 mod delete;
 mod error;
+mod send;
 mod session;
+mod target;
 mod wire;
 
 pub use error::ClientError;
@@ -26,8 +29,9 @@ use session::Session;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use target::Target;
 use tokio::sync::Mutex;
-use wire::{Outgoing, Target, parse_body, reply};
+use wire::{Outgoing, parse_body, reply};
 
 pub struct Client {
     http: reqwest::Client,
@@ -68,6 +72,11 @@ impl Client {
             .user_agent(concat!("rewind/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Http(e.to_string()))?;
+        let user = crate::budget::user_key(
+            &config.credentials,
+            config.auth_url.as_deref(),
+            config.region.as_deref(),
+        );
         Ok(Client {
             http,
             credentials: config.credentials,
@@ -77,7 +86,7 @@ impl Client {
             overrides,
             iam,
             retry: config.retry,
-            budget: Budget::new(config.rate_limits),
+            budget: Budget::for_user(config.rate_limits, &user),
             clock: crate::skew::ClockOffset::default(),
             session: Mutex::new(None),
         })

@@ -147,10 +147,10 @@ pub fn rpo_line(rpo: Option<&Rpo>, offered_ms: Option<u64>) -> String {
         }
     };
     if let Some(ms) = offered_ms {
-        line.push_str(&format!(
-            "; offered {} (the newest point the cloud offered, at the start)",
+        line = format!(
+            "{line}; offered {} (the newest point the cloud offered, at the start)",
             human_duration(std::time::Duration::from_millis(ms))
-        ));
+        );
     }
     line
 }

@@ -8,6 +8,7 @@ pub fn services_required() -> bool {
 }
 
 /// Prints a skip line, or panics under `REWIND_REQUIRE_SERVICES=1`.
+#[allow(clippy::print_stderr, reason = "a skipped test says so in its output")]
 pub fn skip_or_fail(what: &str, why: &str) {
     assert!(
         !services_required(),

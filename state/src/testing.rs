@@ -124,10 +124,13 @@ impl TestDb {
                 )
             }
             Err(e) => {
-                eprintln!(
-                    "skipped: no PostgreSQL at {} ({e}); set REWIND_TEST_PG",
-                    base_url()
-                );
+                #[allow(clippy::print_stderr, reason = "a skipped test says so in its output")]
+                {
+                    eprintln!(
+                        "skipped: no PostgreSQL at {} ({e}); set REWIND_TEST_PG",
+                        base_url()
+                    );
+                }
                 None
             }
         }
@@ -140,7 +143,7 @@ impl Drop for TestDb {
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             self.name
         )) {
-            eprintln!("could not drop test database {}: {e}", self.name);
+            tracing::warn!(database = %self.name, error = %e, "could not drop the test database");
         }
     }
 }

@@ -71,7 +71,7 @@ pub struct RateLimitSettings {
     pub dcs: Option<std::num::NonZeroU32>,
     /// Without a PostgreSQL state: this process keeps to 1/`share` of every limit, so that
     /// `share` processes of one cloud user stay under it together.
-    pub share: Option<std::num::NonZeroU32>,
+    pub share: Option<Spanned<std::num::NonZeroU32>>,
     /// With a PostgreSQL state: share the budget with every process of the cloud user
     /// through the database (default), or not (`false`: this process alone).
     pub shared: Option<bool>,
@@ -91,8 +91,8 @@ impl RateLimitSettings {
         if let Some(n) = self.default {
             limits.per_minute = n.get();
         }
-        if let Some(n) = self.share {
-            limits.share = n.get();
+        if let Some(n) = &self.share {
+            limits.share = n.get_ref().get();
         }
         if let Some(secs) = self.window {
             limits.window = Duration::from_secs(u64::from(secs.get()));
@@ -335,6 +335,35 @@ fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSet
 
 /// Every number in range, before anything uses it: a value that parses is not yet a value
 /// that is safe (`[polling] min = 300` with the default `max` once panicked mid-apply).
+/// `share = N` gives each process 1/N of every limit, at least one call: more processes than
+/// calls would together send more than the limit, so it is refused rather than exceeded.
+fn share_fits(r: &RateLimitSettings) -> Result<(), Bad> {
+    let Some(share) = &r.share else {
+        return Ok(());
+    };
+    let n = share.get_ref().get();
+    let limits = r.limits(1.0);
+    let mut smallest = ("default".to_owned(), limits.limit(None));
+    for (service, lim) in &limits.per_service {
+        if *lim < smallest.1 {
+            smallest = (service.as_str().to_owned(), *lim);
+        }
+    }
+    let (name, lim) = smallest;
+    if n > lim {
+        return Err(bad(
+            format!(
+                "[rate_limits] share = {n} is more than {name} = {lim} calls per minute: \
+                 {n} processes would send at least {n} together"
+            ),
+            share.span(),
+            "at most the smallest limit; or use a PostgreSQL state, whose shared budget divides \
+             the limit among however many processes run",
+        ));
+    }
+    Ok(())
+}
+
 fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
     if let Some(p) = &file.parallelism {
         count("parallelism", p)?;
@@ -378,6 +407,7 @@ fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
             ));
         }
     }
+    share_fits(&file.rate_limits)?;
     timeouts(&file.timeouts)?;
     if let Some(lease) = seconds("lock_lease", file.lock_lease.as_ref(), MAX_LOCK_LEASE_SECS)?
         && lease < MIN_LOCK_LEASE
@@ -671,6 +701,16 @@ mod tests {
         // Zero processes or a zero window is refused, not divided by.
         assert!(file("[rate_limits]\nshare = 0\n").is_err());
         assert!(file("[rate_limits]\nwindow = 0\n").is_err());
+        // More processes than calls would exceed the limit together: refused, located.
+        let err = file("[rate_limits]\nrds = 10\nshare = 12\n").unwrap_err();
+        let d = &err.diagnostics[0];
+        assert!(
+            d.message.contains("share = 12 is more than rds = 10"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.span.map(|s| (s.line, s.column)), Some((3, 9)));
+        assert!(file("[rate_limits]\nrds = 10\nshare = 10\n").is_ok());
     }
 
     #[test]

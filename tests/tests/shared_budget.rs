@@ -446,4 +446,36 @@ fn a_drill_draws_from_the_shared_budget_of_a_postgres_state() {
             && !users.is_empty(),
         "{lines:?}"
     );
+    // A workspace that never ran still shows the cloud user's shared budget in `status`.
+    std::fs::write(h.dir.path().join("other.yaml"), &spec).expect("write spec");
+    for json in [false, true] {
+        let mut args = vec!["status", "-f", "other.yaml"];
+        if json {
+            args.push("--json");
+        }
+        let mut status = h.command(&args);
+        status.env("REWIND_STATE", &db.url);
+        let run: Run = status.output().expect("status runs").into();
+        assert!(run.ok(), "{}", run.transcript());
+        if json {
+            let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+            assert!(doc["run"].is_null(), "{doc}");
+            let budgets = doc["budgets"].as_array().expect("budgets");
+            assert!(
+                budgets.iter().any(|b| b["users"]
+                    .as_array()
+                    .is_some_and(|u| u.iter().any(|u| u["who"]
+                        .as_str()
+                        .is_some_and(|w| w.ends_with("(rewind drill)"))))),
+                "{doc}"
+            );
+        } else {
+            assert!(
+                run.stdout.contains("Request budget (shared")
+                    && run.stdout.contains("(rewind drill)"),
+                "{}",
+                run.transcript()
+            );
+        }
+    }
 }

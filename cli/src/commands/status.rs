@@ -109,10 +109,22 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
         .rev()
         .find(|r| r.command == "apply" || r.command == "drill")
     else {
+        // The shared budget is the cloud user's, not this workspace's: other processes may be
+        // using it while this workspace has never run.
+        let (budget, budgets) = budget_section(global)?;
         if printer.json {
-            printer.out(&serde_json::json!({"format_version": 1, "run": null}).to_string());
+            let mut doc = serde_json::json!({"format_version": 1, "run": null});
+            if !budgets.is_null() {
+                doc["budgets"] = budgets;
+            }
+            printer.out(&doc.to_string());
         } else {
             printer.info("No apply has run on this state yet.");
+            if let Some(section) = budget {
+                let mut out = String::new();
+                render_section(&mut out, &section);
+                printer.out(out.trim_start_matches('\n').trim_end());
+            }
         }
         return Ok(ExitCode::SUCCESS);
     };
@@ -231,13 +243,17 @@ pub fn human(p: &Progress, now: i64) -> String {
         }
     }
     for s in &p.sections {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "{}:", s.title);
-        for line in &s.lines {
-            let _ = writeln!(out, "  {line}");
-        }
+        render_section(&mut out, s);
     }
     out
+}
+
+fn render_section(out: &mut String, s: &Section) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}:", s.title);
+    for line in &s.lines {
+        let _ = writeln!(out, "  {line}");
+    }
 }
 
 #[cfg(test)]

@@ -168,8 +168,12 @@ impl PgBudget {
         if !conn.client.is_closed() {
             return Some(conn);
         }
-        let mut backoff = self.reconnecting.lock().await;
-        // Another task may have reconnected while this one waited for the lock.
+        // One task reconnects; the others do not wait for its connect timeout but keep the
+        // local budget for this call.
+        let Ok(mut backoff) = self.reconnecting.try_lock() else {
+            return None;
+        };
+        // Another task may have reconnected since this one looked.
         let conn = self.current();
         if !conn.client.is_closed() {
             return Some(conn);

@@ -86,9 +86,11 @@ fn budget_section(global: &Global) -> Result<(Option<Section>, serde_json::Value
         }
         text.push(head);
         for u in &l.users {
+            // Rounded first: a skew of -0.002 s reads "+0.0", not "-0.0".
+            let skew = (u.clock_skew_s * 10.0).round() / 10.0 + 0.0;
             text.push(format!(
                 "  {}: {} calls, {} waits, last {:.0} s ago, clock {:+.1} s from the database's",
-                u.who, u.calls, u.waits, u.seen_s, u.clock_skew_s
+                u.who, u.calls, u.waits, u.seen_s, skew
             ));
         }
     }

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::SimError;
 use crate::faults::Faults;
+pub(crate) use crate::timefmt::secs_to_ms;
 use crate::timefmt::{ms, opt_ms};
 
 mod cbr;
 mod dcs;
 mod ddm;
 mod dds;
+mod evs;
 mod rds;
 mod taurusdb;
 
@@ -19,6 +21,7 @@ pub use cbr::*;
 pub use dcs::*;
 pub use ddm::*;
 pub use dds::*;
+pub use evs::{EvsSnapshot, EvsVolume, EvsWorld};
 pub use rds::*;
 pub use taurusdb::*;
 
@@ -43,7 +46,7 @@ pub struct World {
     pub cbr: CbrWorld,
     pub dcs: DcsWorld,
     pub flow_control: crate::flow::FlowControl,
-    pub evs: crate::evs::EvsWorld,
+    pub evs: EvsWorld,
     pub dds: DdsWorld,
     /// Durations of the creates, deletes and DDS restores (apart from `durations`, whose
     /// struct other crates build field by field).
@@ -419,10 +422,6 @@ impl JobDurations {
 pub struct Address {
     pub ip: String,
     pub port: u16,
-}
-
-pub(crate) fn secs_to_ms(secs: f64) -> i64 {
-    (secs.max(0.0) * 1000.0).round() as i64
 }
 
 /// A restorable time range, both ends inclusive.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// Base URL of the test server: `REWIND_TEST_PG`, else the loopback default.
 pub fn base_url() -> String {
-    std::env::var("REWIND_TEST_PG")
+    std::env::var(rewind_base::env::TEST_PG)
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
@@ -12,7 +12,7 @@ pub fn base_url() -> String {
 
 /// Whether a missing service must fail the test rather than skip it.
 pub fn services_required() -> bool {
-    std::env::var("REWIND_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+    std::env::var(rewind_base::env::REQUIRE_SERVICES).is_ok_and(|v| v == "1")
 }
 
 /// A database created for one test and dropped (with its connections) when this is dropped.

@@ -51,7 +51,7 @@ pub fn settings_for(
 
 /// Lock lease of PostgreSQL states, in seconds: short in tests, long enough for a loaded
 /// machine by default.
-pub const LOCK_LEASE_ENV: &str = "REWIND_LOCK_LEASE";
+pub const LOCK_LEASE_ENV: &str = rewind_base::env::LOCK_LEASE;
 
 /// The lock lease: `REWIND_LOCK_LEASE`, else `rewind.toml`'s `lock_lease` (`file`), else the
 /// default.

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Seconds each plugin call may take (all calls); for slow plugins and for tests.
-pub const TIMEOUT_VAR: &str = "REWIND_PLUGIN_TIMEOUT";
+pub const TIMEOUT_VAR: &str = rewind_base::env::PLUGIN_TIMEOUT;
 
 /// The plugins described while loading the spec, for the providers of the same run.
 static FOUND: OnceLock<Vec<(PluginCommand, Described)>> = OnceLock::new();
@@ -174,27 +174,28 @@ pub fn validate_timeout() -> Duration {
 
 /// What a plugin process needs to reach the same cloud as rewind: its environment.
 fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
+    use rewind_base::env as var;
     let mut env = Vec::new();
     let mut put = |k: &str, v: Option<&str>| {
         if let Some(v) = v {
             env.push((k.to_owned(), v.to_owned()));
         }
     };
-    put("OS_AUTH_URL", config.auth_url.as_deref());
-    put("OS_PROJECT_ID", config.project_id.as_deref());
-    put("OS_PROJECT_NAME", config.project_name.as_deref());
-    put("OS_REGION_NAME", config.region.as_deref());
+    put(var::AUTH_URL, config.auth_url.as_deref());
+    put(var::PROJECT_ID, config.project_id.as_deref());
+    put(var::PROJECT_NAME, config.project_name.as_deref());
+    put(var::REGION_NAME, config.region.as_deref());
     match &config.credentials {
-        Credentials::Token { token } => put("OS_AUTH_TOKEN", Some(token.expose())),
+        Credentials::Token { token } => put(var::AUTH_TOKEN, Some(token.expose())),
         Credentials::AkSk {
             access_key,
             secret_key,
             security_token,
         } => {
-            put("OS_ACCESS_KEY", Some(access_key));
-            put("OS_SECRET_KEY", Some(secret_key.expose()));
+            put(var::ACCESS_KEY, Some(access_key));
+            put(var::SECRET_KEY, Some(secret_key.expose()));
             put(
-                "OS_SECURITY_TOKEN",
+                var::SECURITY_TOKEN,
                 security_token
                     .as_ref()
                     .map(rewind_providers::Secret::expose),
@@ -205,9 +206,9 @@ fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
             password,
             domain_name,
         } => {
-            put("OS_USERNAME", Some(username));
-            put("OS_PASSWORD", Some(password.expose()));
-            put("OS_USER_DOMAIN_NAME", Some(domain_name));
+            put(var::USERNAME, Some(username));
+            put(var::PASSWORD, Some(password.expose()));
+            put(var::USER_DOMAIN_NAME, Some(domain_name));
         }
     }
     for (service, url) in &config.endpoints {

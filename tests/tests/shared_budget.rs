@@ -412,7 +412,10 @@ async fn a_budget_whose_connection_drops_reconnects_and_shares_again() {
     terminate_others(&admin).await;
     assert!(budget.throttled(ask, Duration::from_secs(1)).await.is_ok());
     let throttles: i64 = admin
-        .query_one("SELECT throttles FROM rewind_budget WHERE key = $1", &[&ask.key])
+        .query_one(
+            "SELECT throttles FROM rewind_budget WHERE key = $1",
+            &[&ask.key],
+        )
         .await
         .expect("budget row")
         .get(0);
@@ -441,7 +444,9 @@ fn a_drill_draws_from_the_shared_budget_of_a_postgres_state() {
         .flat_map(|l| l.users.iter().map(|u| u.who.as_str()))
         .collect();
     assert!(
-        lines.iter().any(|l| l.service == "dcs" && l.api.starts_with("POST "))
+        lines
+            .iter()
+            .any(|l| l.service == "dcs" && l.api.starts_with("POST "))
             && users.iter().all(|w| w.ends_with("(rewind drill)"))
             && !users.is_empty(),
         "{lines:?}"
@@ -462,11 +467,13 @@ fn a_drill_draws_from_the_shared_budget_of_a_postgres_state() {
             assert!(doc["run"].is_null(), "{doc}");
             let budgets = doc["budgets"].as_array().expect("budgets");
             assert!(
-                budgets.iter().any(|b| b["users"]
-                    .as_array()
-                    .is_some_and(|u| u.iter().any(|u| u["who"]
-                        .as_str()
-                        .is_some_and(|w| w.ends_with("(rewind drill)"))))),
+                budgets
+                    .iter()
+                    .any(|b| b["users"]
+                        .as_array()
+                        .is_some_and(|u| u.iter().any(|u| u["who"]
+                            .as_str()
+                            .is_some_and(|w| w.ends_with("(rewind drill)"))))),
                 "{doc}"
             );
         } else {

@@ -9,8 +9,8 @@ use rewind_engine::budget::{BudgetAnswer, BudgetAsk, BudgetFuture, SharedBudget,
 use rewind_engine::state::StateError;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use tokio_postgres::{Client, Row, Statement};
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row, Statement};
 
 use super::{config, connect, env_lookup, pg_err, schema};
 

@@ -100,6 +100,11 @@ pub enum Command {
     History(HistoryArgs),
     /// Watch an apply from any terminal: its operations, percent done and ETA (never waits
     /// for the lock).
+    ///
+    /// With a PostgreSQL state it also lists the request budget shared by every rewind process
+    /// of the cloud user: each API's limit, its rate now after any 429s, a Retry-After pause,
+    /// and the processes that used it in the last ten minutes (`--json`: field `budgets`).
+    /// With `[rate_limits] share = N` it shows this process's part of each limit.
     Status,
     /// What restores produced (instance IDs, addresses, ports), read from state.
     Output(OutputArgs),

@@ -80,7 +80,7 @@ pub struct RateLimitSettings {
     pub dcs: Option<std::num::NonZeroU32>,
     /// Without a PostgreSQL state: this process keeps to 1/`share` of every limit, so that
     /// `share` processes of one cloud user stay under it together.
-    pub share: Option<std::num::NonZeroU32>,
+    pub share: Option<Spanned<std::num::NonZeroU32>>,
     /// With a PostgreSQL state: share the budget with every process of the cloud user
     /// through the database (default), or not (`false`: this process alone).
     pub shared: Option<bool>,
@@ -100,8 +100,8 @@ impl RateLimitSettings {
         if let Some(n) = self.default {
             limits.per_minute = n.get();
         }
-        if let Some(n) = self.share {
-            limits.share = n.get();
+        if let Some(n) = &self.share {
+            limits.share = n.get_ref().get();
         }
         if let Some(secs) = self.window {
             limits.window = Duration::from_secs(u64::from(secs.get()));
@@ -523,6 +523,16 @@ mod tests {
         // Zero processes or a zero window is refused, not divided by.
         assert!(file("[rate_limits]\nshare = 0\n").is_err());
         assert!(file("[rate_limits]\nwindow = 0\n").is_err());
+        // More processes than calls would exceed the limit together: refused, located.
+        let err = file("[rate_limits]\nrds = 10\nshare = 12\n").unwrap_err();
+        let d = &err.diagnostics[0];
+        assert!(
+            d.message.contains("share = 12 is more than rds = 10"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.span.map(|s| (s.line, s.column)), Some((3, 9)));
+        assert!(file("[rate_limits]\nrds = 10\nshare = 10\n").is_ok());
     }
 
     #[test]

@@ -348,3 +348,141 @@ async fn machines_with_clocks_minutes_apart_keep_the_shared_rate_within_5_percen
     assert!((skew("machine-ahead") - 180.0).abs() < 5.0, "{users:?}");
     assert!((skew("machine-behind") + 240.0).abs() < 5.0, "{users:?}");
 }
+
+/// Waits (bounded) until the database has no connection left but this one.
+async fn terminate_others(admin: &tokio_postgres::Client) {
+    for _ in 0..100 {
+        let left: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()) t",
+                &[],
+            )
+            .await
+            .expect("terminate")
+            .get(0);
+        if left == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the budget's connection outlived pg_terminate_backend");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_whose_connection_drops_reconnects_and_shares_again() {
+    use rewind_engine::budget::{BudgetAnswer, BudgetAsk, SharedBudget};
+    let Some(db) = TestDb::create("budget_reconnect") else {
+        return;
+    };
+    let (admin, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .expect("admin connects");
+    tokio::spawn(connection);
+    let budget = PgBudget::connect(&db.url, "reconnecting".to_owned())
+        .await
+        .expect("connects");
+    let ask = BudgetAsk {
+        key: "k-reconnect",
+        service: "rds",
+        api: "GET /v3/{project_id}/jobs",
+        limit: 600,
+        window: Duration::from_secs(60),
+        submit: false,
+    };
+    assert!(matches!(
+        budget.take(ask).await,
+        Ok(BudgetAnswer::Go { .. })
+    ));
+    // The database drops the budget's connection (a restart, a failover, an idle timeout).
+    terminate_others(&admin).await;
+    // The next take finds the connection closed, reconnects and is answered by the database.
+    let answer = budget.take(ask).await;
+    assert!(matches!(answer, Ok(BudgetAnswer::Go { .. })), "{answer:?}");
+    let calls: i64 = admin
+        .query_one(
+            "SELECT calls FROM rewind_budget_users WHERE key = $1 AND who = 'reconnecting'",
+            &[&ask.key],
+        )
+        .await
+        .expect("user row")
+        .get(0);
+    assert_eq!(calls, 2, "both takes were counted in the shared row");
+    // And again after a second drop: the back-off was reset by the reconnect.
+    terminate_others(&admin).await;
+    assert!(budget.throttled(ask, Duration::from_secs(1)).await.is_ok());
+    let throttles: i64 = admin
+        .query_one(
+            "SELECT throttles FROM rewind_budget WHERE key = $1",
+            &[&ask.key],
+        )
+        .await
+        .expect("budget row")
+        .get(0);
+    assert_eq!(throttles, 1);
+}
+
+#[test]
+fn a_drill_draws_from_the_shared_budget_of_a_postgres_state() {
+    const CACHE: &str = "3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77";
+    const BACKUP: &str = "8ba256cb-e5ac-44f6-a3da-c03d8f0e5029";
+    let Some(db) = TestDb::create("budget_drill") else {
+        return;
+    };
+    let spec = format!(
+        "version: 1\nrestores:\n  sessions:\n    kind: dcs.restore\n    instance_id: {CACHE}\n    backup_id: {BACKUP}\n    remark: drill\ndrills:\n  check:\n    scratch: [{CACHE}]\n"
+    );
+    let h = Harness::new(&spec, &Options::default());
+    let mut drill = h.command(&["drill", "check"]);
+    drill.env("REWIND_STATE", &db.url);
+    let run: Run = drill.output().expect("drill runs").into();
+    assert!(run.ok(), "{}", run.transcript());
+    let lines = rewind_state::postgres::budget::report(&db.url, Duration::from_secs(600))
+        .expect("budget report");
+    let users: Vec<&str> = lines
+        .iter()
+        .flat_map(|l| l.users.iter().map(|u| u.who.as_str()))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.service == "dcs" && l.api.starts_with("POST "))
+            && users.iter().all(|w| w.ends_with("(rewind drill)"))
+            && !users.is_empty(),
+        "{lines:?}"
+    );
+    // A workspace that never ran still shows the cloud user's shared budget in `status`.
+    std::fs::write(h.dir.path().join("other.yaml"), &spec).expect("write spec");
+    for json in [false, true] {
+        let mut args = vec!["status", "-f", "other.yaml"];
+        if json {
+            args.push("--json");
+        }
+        let mut status = h.command(&args);
+        status.env("REWIND_STATE", &db.url);
+        let run: Run = status.output().expect("status runs").into();
+        assert!(run.ok(), "{}", run.transcript());
+        if json {
+            let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+            assert!(doc["run"].is_null(), "{doc}");
+            let budgets = doc["budgets"].as_array().expect("budgets");
+            assert!(
+                budgets
+                    .iter()
+                    .any(|b| b["users"]
+                        .as_array()
+                        .is_some_and(|u| u.iter().any(|u| u["who"]
+                            .as_str()
+                            .is_some_and(|w| w.ends_with("(rewind drill)"))))),
+                "{doc}"
+            );
+        } else {
+            assert!(
+                run.stdout.contains("Request budget (shared")
+                    && run.stdout.contains("(rewind drill)"),
+                "{}",
+                run.transcript()
+            );
+        }
+    }
+}

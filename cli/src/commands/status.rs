@@ -88,9 +88,11 @@ fn budget_section(session: &Session) -> Result<(Option<Section>, serde_json::Val
         }
         text.push(head);
         for u in &l.users {
+            // Rounded first: a skew of -0.002 s reads "+0.0", not "-0.0".
+            let skew = (u.clock_skew_s * 10.0).round() / 10.0 + 0.0;
             text.push(format!(
                 "  {}: {} calls, {} waits, last {:.0} s ago, clock {:+.1} s from the database's",
-                u.who, u.calls, u.waits, u.seen_s, u.clock_skew_s
+                u.who, u.calls, u.waits, u.seen_s, skew
             ));
         }
     }
@@ -111,10 +113,22 @@ pub fn exec(session: &Session, printer: &Printer) -> Result<ExitCode, CliError> 
         .rev()
         .find(|r| r.command == "apply" || r.command == "drill")
     else {
+        // The shared budget is the cloud user's, not this workspace's: other processes may be
+        // using it while this workspace has never run.
+        let (budget, budgets) = budget_section(session)?;
         if printer.json {
-            printer.out(&serde_json::json!({"format_version": 1, "run": null}).to_string());
+            let mut doc = serde_json::json!({"format_version": 1, "run": null});
+            if !budgets.is_null() {
+                doc["budgets"] = budgets;
+            }
+            printer.out(&doc.to_string());
         } else {
             printer.info("No apply has run on this state yet.");
+            if let Some(section) = budget {
+                let mut out = String::new();
+                render_section(&mut out, &section);
+                printer.out(out.trim_start_matches('\n').trim_end());
+            }
         }
         return Ok(ExitCode::SUCCESS);
     };
@@ -233,13 +247,17 @@ pub fn human(p: &Progress, now: i64) -> String {
         }
     }
     for s in &p.sections {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "{}:", s.title);
-        for line in &s.lines {
-            let _ = writeln!(out, "  {line}");
-        }
+        render_section(&mut out, s);
     }
     out
+}
+
+fn render_section(out: &mut String, s: &Section) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}:", s.title);
+    for line in &s.lines {
+        let _ = writeln!(out, "  {line}");
+    }
 }
 
 #[cfg(test)]

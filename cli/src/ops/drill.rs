@@ -66,10 +66,15 @@ impl Run<'_> {
             maybe_simulate(self.loaded, &self.args.sim, self.settings, &self.location).await?;
         crate::commands::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
-        let providers = providers(
-            self.session,
-            cloud_config(self.loaded, self.settings, rehearsal.as_ref())?,
-        )?;
+        let config = cloud_config(self.loaded, self.settings, rehearsal.as_ref())?;
+        let config = crate::commands::shared_budget::attach(
+            config,
+            self.settings,
+            rehearsal.is_some(),
+            "rewind drill",
+        )
+        .await;
+        let providers = providers(self.session, config)?;
         let claimed_slot = self
             .claim
             .as_ref()

@@ -2,7 +2,7 @@
 
 use super::{
     FileSettings, MAX_LOCK_LEASE_SECS, MAX_LOST_GRACE, MAX_PARALLELISM, MAX_POLL_SECS,
-    MAX_RETRY_SECS, MIN_LOCK_LEASE, TIME_SCALE_RANGE, TimeoutSettings,
+    MAX_RETRY_SECS, MIN_LOCK_LEASE, RateLimitSettings, TIME_SCALE_RANGE, TimeoutSettings,
 };
 use rewind_engine::apply::PollPolicy;
 use rewind_engine::kinds::Kind;
@@ -142,6 +142,35 @@ pub(super) fn timeouts(
     Ok(out)
 }
 
+/// `share = N` gives each process 1/N of every limit, at least one call: more processes than
+/// calls would together send more than the limit, so it is refused rather than exceeded.
+fn share_fits(r: &RateLimitSettings) -> Result<(), Bad> {
+    let Some(share) = &r.share else {
+        return Ok(());
+    };
+    let n = share.get_ref().get();
+    let limits = r.limits(1.0);
+    let mut smallest = ("default".to_owned(), limits.limit(None));
+    for (service, lim) in &limits.per_service {
+        if *lim < smallest.1 {
+            smallest = (service.as_str().to_owned(), *lim);
+        }
+    }
+    let (name, lim) = smallest;
+    if n > lim {
+        return Err(bad(
+            format!(
+                "[rate_limits] share = {n} is more than {name} = {lim} calls per minute: \
+                 {n} processes would send at least {n} together"
+            ),
+            share.span(),
+            "at most the smallest limit; or use a PostgreSQL state, whose shared budget divides \
+             the limit among however many processes run",
+        ));
+    }
+    Ok(())
+}
+
 /// Every number in range, before anything uses it: a value that parses is not yet a value
 /// that is safe (`[polling] min = 300` with the default `max` once panicked mid-apply).
 pub(super) fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
@@ -187,6 +216,7 @@ pub(super) fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
             ));
         }
     }
+    share_fits(&file.rate_limits)?;
     timeouts(&file.timeouts)?;
     if let Some(lease) = seconds("lock_lease", file.lock_lease.as_ref(), MAX_LOCK_LEASE_SECS)?
         && lease < MIN_LOCK_LEASE

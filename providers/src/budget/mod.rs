@@ -216,7 +216,8 @@ pub struct Budget {
     arrivals: Arc<AtomicU64>,
     /// The cloud user's hashed identity ([`user_key`]): shared rows are keyed by it.
     user: Arc<str>,
-    /// Set once a shared store failed, so the fallback is logged once, not per request.
+    /// Set while a shared store fails, so the fallback is logged once per outage, not per
+    /// request (the store reconnects by itself; its first answer clears it).
     shared_failed: Arc<AtomicBool>,
 }
 
@@ -446,7 +447,12 @@ impl Budget {
     /// alone then paces this process, as it would without a shared store.
     async fn ask_shared(&self, shared: &Shared, ask: &SharedAsk) -> Option<BudgetAnswer> {
         match shared.0.take(ask.borrowed()).await {
-            Ok(answer) => Some(answer),
+            Ok(answer) => {
+                if self.shared_failed.swap(false, Ordering::Relaxed) {
+                    tracing::info!(target: "rewind::budget", "the shared request budget answers again; this process shares it again");
+                }
+                Some(answer)
+            }
             Err(e) => {
                 if !self.shared_failed.swap(true, Ordering::Relaxed) {
                     tracing::warn!(target: "rewind::budget", error = %e, "the shared request budget did not answer; this process paces itself alone until it does");

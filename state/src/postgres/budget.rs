@@ -7,16 +7,97 @@
 
 use rewind_engine::budget::{BudgetAnswer, BudgetAsk, BudgetFuture, SharedBudget, WaitCause};
 use rewind_engine::state::StateError;
-use std::time::Duration;
-use tokio_postgres::{Client, Statement};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row, Statement};
 
 use super::{config, connect, env_lookup, pg_err, schema};
 
-/// The budget's connection: its own, so a take never queues behind a state write.
-pub struct PgBudget {
+/// The budget's connection and its prepared statements (prepared again on a new connection).
+struct Conn {
     client: Client,
     take: Statement,
     throttled: Statement,
+}
+
+impl Conn {
+    async fn open(config: &tokio_postgres::Config) -> Result<Conn, StateError> {
+        let client = connect(config, "budget").await?;
+        schema::migrate(&client).await?;
+        let ctx = |e: tokio_postgres::Error| pg_err("preparing budget statements", &e);
+        let take = client
+            .prepare(
+                "SELECT go, wait_s, cause, n_others \
+                 FROM rewind_budget_take($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .await
+            .map_err(ctx)?;
+        let throttled = client
+            .prepare("SELECT rewind_budget_throttled($1, $2, $3, $4, $5, $6)")
+            .await
+            .map_err(ctx)?;
+        Ok(Conn {
+            client,
+            take,
+            throttled,
+        })
+    }
+}
+
+/// When the next attempt to reconnect may be made. A database that went away is tried again
+/// at once, then after 1, 2, 4 ... s, at most every 30 s: requests meanwhile keep the local
+/// budget and never wait on a connect that is bound to fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    next_try: Option<Instant>,
+    delay: Duration,
+}
+
+impl Backoff {
+    pub const FIRST: Duration = Duration::from_secs(1);
+    pub const MAX: Duration = Duration::from_secs(30);
+
+    pub fn new() -> Backoff {
+        Backoff {
+            next_try: None,
+            delay: Backoff::FIRST,
+        }
+    }
+
+    /// Whether a reconnect may be tried at `now`.
+    pub fn may_try(&self, now: Instant) -> bool {
+        self.next_try.is_none_or(|at| now >= at)
+    }
+
+    /// A reconnect failed at `now`: the next waits twice as long as this one (bounded).
+    pub fn failed(&mut self, now: Instant) -> Duration {
+        let wait = self.delay;
+        self.next_try = Some(now + wait);
+        self.delay = (self.delay * 2).min(Backoff::MAX);
+        wait
+    }
+
+    /// Connected again: the next loss is retried at once.
+    pub fn succeeded(&mut self) {
+        *self = Backoff::new();
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::new()
+    }
+}
+
+/// The budget's connection: its own, so a take never queues behind a state write. If the
+/// database drops it (restart, failover, idle timeout), the next call reconnects (see
+/// [`Backoff`]); the calls that find no connection are paced by the local budget.
+pub struct PgBudget {
+    config: tokio_postgres::Config,
+    conn: Mutex<Arc<Conn>>,
+    /// Held while one task reconnects, so that concurrent requests do not all connect.
+    reconnecting: tokio::sync::Mutex<Backoff>,
     /// Who this process is, for `rewind status` ("host pid 4242 (rewind apply)").
     who: String,
     /// Added to this machine's clock before it is reported (tests of skewed machines).
@@ -42,34 +123,28 @@ pub fn process_name(command: &str) -> String {
     format!("{host} pid {} ({command})", std::process::id())
 }
 
+#[derive(Clone, Copy)]
+enum Which {
+    Take,
+    Throttled,
+}
+
 impl PgBudget {
     /// Connects to the state's database (migrating it if needed) on the caller's runtime.
     pub async fn connect(url: &str, who: String) -> Result<PgBudget, StateError> {
         let config = config::build(url, &env_lookup)?;
-        let client = connect(&config, "budget").await?;
-        schema::migrate(&client).await?;
-        let ctx = |e: tokio_postgres::Error| pg_err("preparing budget statements", &e);
-        let take = client
-            .prepare(
-                "SELECT go, wait_s, cause, n_others \
-                 FROM rewind_budget_take($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .await
-            .map_err(ctx)?;
-        let throttled = client
-            .prepare("SELECT rewind_budget_throttled($1, $2, $3, $4, $5, $6)")
-            .await
-            .map_err(ctx)?;
+        let conn = Conn::open(&config).await?;
         Ok(PgBudget {
-            client,
-            take,
-            throttled,
+            config,
+            conn: Mutex::new(Arc::new(conn)),
+            reconnecting: tokio::sync::Mutex::new(Backoff::new()),
             who,
             clock_offset_s: 0.0,
         })
     }
 
     /// This machine's clock as `offset` off (a test of machines whose clocks disagree).
+    #[must_use]
     pub fn with_clock_offset(mut self, offset_s: f64) -> PgBudget {
         self.clock_offset_s = offset_s;
         self
@@ -80,6 +155,78 @@ impl PgBudget {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         now + self.clock_offset_s
+    }
+
+    fn current(&self) -> Arc<Conn> {
+        Arc::clone(&self.conn.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// A connection that is open: the current one, or a new one when the database dropped
+    /// it and the back-off allows a try now. `None`: none this time (the caller paces alone).
+    async fn open_conn(&self) -> Option<Arc<Conn>> {
+        let conn = self.current();
+        if !conn.client.is_closed() {
+            return Some(conn);
+        }
+        // One task reconnects; the others do not wait for its connect timeout but keep the
+        // local budget for this call.
+        let Ok(mut backoff) = self.reconnecting.try_lock() else {
+            return None;
+        };
+        // Another task may have reconnected since this one looked.
+        let conn = self.current();
+        if !conn.client.is_closed() {
+            return Some(conn);
+        }
+        if !backoff.may_try(Instant::now()) {
+            return None;
+        }
+        match Conn::open(&self.config).await {
+            Ok(new) => {
+                let new = Arc::new(new);
+                *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&new);
+                backoff.succeeded();
+                tracing::info!(target: "rewind::budget", "reconnected to the shared request budget's database");
+                Some(new)
+            }
+            Err(e) => {
+                let wait = backoff.failed(Instant::now());
+                tracing::warn!(target: "rewind::budget", error = %e, "cannot reconnect to the shared request budget's database; trying again in {} s", wait.as_secs());
+                None
+            }
+        }
+    }
+
+    /// Runs one budget statement; when the connection turns out to be gone, once more on a
+    /// new one, so that a database restart between two calls costs no call its share.
+    async fn run(
+        &self,
+        which: Which,
+        params: &[&(dyn ToSql + Sync)],
+        what: &str,
+    ) -> Result<Option<Row>, String> {
+        let unreachable = || format!("{what}: the budget's database connection is closed");
+        for _ in 0..2 {
+            let Some(conn) = self.open_conn().await else {
+                return Err(unreachable());
+            };
+            let result = match which {
+                Which::Take => conn.client.query_one(&conn.take, params).await.map(Some),
+                Which::Throttled => conn
+                    .client
+                    .execute(&conn.throttled, params)
+                    .await
+                    .map(|_| None),
+            };
+            match result {
+                Ok(row) => return Ok(row),
+                Err(e) if conn.client.is_closed() || e.is_closed() => {
+                    tracing::debug!(target: "rewind::budget", error = %e, "the shared budget's connection closed");
+                }
+                Err(e) => return Err(pg_err(what, &e).to_string()),
+            }
+        }
+        Err(unreachable())
     }
 }
 
@@ -99,9 +246,8 @@ impl SharedBudget for PgBudget {
     fn take<'a>(&'a self, ask: BudgetAsk<'a>) -> BudgetFuture<'a, BudgetAnswer> {
         Box::pin(async move {
             let row = self
-                .client
-                .query_one(
-                    &self.take,
+                .run(
+                    Which::Take,
                     &[
                         &ask.key,
                         &ask.service,
@@ -112,9 +258,10 @@ impl SharedBudget for PgBudget {
                         &self.who,
                         &self.local_now(),
                     ],
+                    "taking a budget slot",
                 )
-                .await
-                .map_err(|e| pg_err("taking a budget slot", &e).to_string())?;
+                .await?
+                .ok_or_else(|| "taking a budget slot: no answer".to_owned())?;
             let go: bool = row.get(0);
             let wait = duration(row.get(1));
             if go {
@@ -136,20 +283,19 @@ impl SharedBudget for PgBudget {
 
     fn throttled<'a>(&'a self, ask: BudgetAsk<'a>, retry_after: Duration) -> BudgetFuture<'a, ()> {
         Box::pin(async move {
-            self.client
-                .execute(
-                    &self.throttled,
-                    &[
-                        &ask.key,
-                        &ask.service,
-                        &ask.api,
-                        &limit(ask.limit),
-                        &secs(ask.window),
-                        &secs(retry_after),
-                    ],
-                )
-                .await
-                .map_err(|e| pg_err("recording a 429 in the shared budget", &e).to_string())?;
+            self.run(
+                Which::Throttled,
+                &[
+                    &ask.key,
+                    &ask.service,
+                    &ask.api,
+                    &limit(ask.limit),
+                    &secs(ask.window),
+                    &secs(retry_after),
+                ],
+                "recording a 429 in the shared budget",
+            )
+            .await?;
             Ok(())
         })
     }
@@ -260,4 +406,30 @@ async fn read(client: &Client, recent: Duration) -> Result<Vec<BudgetLine>, Stat
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn reconnects_are_tried_at_once_then_ever_further_apart_up_to_the_cap_and_reset() {
+        let start = Instant::now();
+        let mut b = Backoff::new();
+        assert!(b.may_try(start), "a lost connection is tried again at once");
+        let mut at = start;
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            let wait = b.failed(at);
+            assert!(!b.may_try(at + wait.saturating_sub(Duration::from_millis(1))));
+            assert!(b.may_try(at + wait));
+            waits.push(wait.as_secs());
+            at += wait;
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
+        b.succeeded();
+        assert_eq!(b, Backoff::new());
+        assert!(b.may_try(at));
+    }
 }

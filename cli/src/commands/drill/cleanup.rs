@@ -257,12 +257,16 @@ pub fn exec(
         &settings.state,
     ))?;
     let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
+    let config = crate::commands::plan::cloud_config(loaded, &settings, rehearsal.as_ref())?;
+    let config = rt.block_on(crate::commands::shared_budget::attach(
+        config,
+        &settings,
+        rehearsal.is_some(),
+        "rewind drill cleanup",
+    ));
     let providers = {
         let _guard = rt.enter();
-        crate::commands::plan::providers(
-            session,
-            crate::commands::plan::cloud_config(loaded, &settings, rehearsal.as_ref())?,
-        )?
+        crate::commands::plan::providers(session, config)?
     };
     let waits = Waits::from_settings(&settings, time_scale);
     let (mut deleted, mut kept, mut failed) = (0, 0, 0);

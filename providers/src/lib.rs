@@ -39,6 +39,7 @@ pub mod query;
 pub mod rank;
 pub mod rds;
 pub mod rds_new;
+pub mod rds_recycle;
 pub mod retry;
 pub mod secret;
 pub mod signer;

@@ -38,6 +38,7 @@ mod ledger;
 mod lifecycle;
 mod rds;
 mod rds_new;
+mod rds_recycle;
 mod requests;
 mod secret;
 mod server;
@@ -64,8 +65,9 @@ pub use world::{
     AccessKey, Address, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials,
     DataNodeRelation, DcsBackup, DcsInstance, DcsRestore, DcsWorld, DdmBackup, DdmInstance,
     DdmWorld, DdsBackup, DdsInstance, DdsWorld, Domain, Durations, Job, JobDurations, JobEffect,
-    LastRestore, OperationLog, Project, RdsBackup, RdsFlavor, RdsInstance, RdsWorld,
-    TaurusdbBackup, TaurusdbInstance, TaurusdbWorld, User, Window, World,
+    LastRestore, OperationLog, Project, RdsBackup, RdsContents, RdsDropped, RdsFlavor, RdsInstance,
+    RdsWorld, RecycleBackup, RecycledInstance, TaurusdbBackup, TaurusdbInstance, TaurusdbWorld,
+    User, Window, World,
 };
 
 /// One simulated cloud service; each gets its own port.

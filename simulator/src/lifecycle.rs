@@ -165,8 +165,13 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                 }
             }
         }
+        JobEffect::RdsTables {
+            instance_id,
+            restored,
+        } => world.rds.restored(instance_id, restored, ok),
         JobEffect::RdsDelete { instance_id } => {
             if ok {
+                crate::rds_recycle::recycle(world, instance_id, at);
                 world.rds.instances.remove(instance_id);
                 world
                     .rds

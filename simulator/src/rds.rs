@@ -29,7 +29,9 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
             Routed::project(pid, move |cx| restore_time(cx, &id))
         }
         ("GET", ["v3", pid, "backups"]) => Routed::project(pid, list_backups),
-        _ => return crate::rds_new::route(req),
+        _ => {
+            return crate::rds_new::route(req).or_else(|| crate::rds_recycle::route(req));
+        }
     })
 }
 

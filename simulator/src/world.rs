@@ -13,6 +13,7 @@ mod dcs;
 mod ddm;
 mod dds;
 mod rds;
+mod rds_history;
 mod taurusdb;
 
 pub use cbr::*;
@@ -20,6 +21,7 @@ pub use dcs::*;
 pub use ddm::*;
 pub use dds::*;
 pub use rds::*;
+pub use rds_history::*;
 pub use taurusdb::*;
 
 /// The whole simulated cloud. Every collection is keyed by ID, so iteration is deterministic.
@@ -541,6 +543,13 @@ pub enum JobEffect {
     },
     RdsDelete {
         instance_id: String,
+    },
+    /// A table- or database-level restore: the instance gains the restored objects under
+    /// their new names (tables by database; a database restore lists the database with the
+    /// tables it brings back).
+    RdsTables {
+        instance_id: String,
+        restored: BTreeMap<String, Vec<String>>,
     },
     /// DDS restore to the original instance, or to a new one (`created`).
     DdsRestore {

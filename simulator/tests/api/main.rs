@@ -13,6 +13,7 @@ mod flow;
 mod iam;
 mod rds;
 mod rds_new;
+mod rds_recycle;
 mod readme;
 mod shape_new;
 mod taurusdb;

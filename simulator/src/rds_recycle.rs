@@ -176,3 +176,31 @@ pub(crate) fn source(
         ..RdsInstance::default()
     }))
 }
+
+impl World {
+    /// A MySQL instance deleted an hour before `now`, in the bin with a completed recycle
+    /// backup and the policy's full retention left (the rehearsal world of
+    /// `rewind init rds --deleted`).
+    pub fn ensure_rds_recycled(&mut self, id: &str, name: &str, now: i64) {
+        let deleted_at = now.saturating_sub(3_600_000);
+        let backup_id = format!("{}br01", id.trim_end_matches("in01"));
+        let backup = RecycleBackup {
+            name: format!("mysql-{id}-{}", timefmt::compact(deleted_at)),
+            created_at: deleted_at,
+            updated_at: deleted_at.saturating_add(75_000),
+            ..RecycleBackup::default()
+        };
+        self.rds
+            .recycle_bin
+            .entry(id.to_owned())
+            .or_insert_with(|| RecycledInstance {
+                name: name_or(name, "rds", id),
+                created_at: deleted_at.saturating_sub(30 * 86_400_000),
+                deleted_at,
+                retained_until: deleted_at.saturating_add(RETENTION_DAYS * 86_400_000),
+                recycle_backup_id: backup_id.clone(),
+                recycle_backups: [(backup_id, backup)].into_iter().collect(),
+                ..RecycledInstance::default()
+            });
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::args::SimulateArgs;
 use crate::error::CliError;
+use rewind_engine::drill::recovery::LATEST;
 use rewind_engine::kinds::{OpSpec, Service};
 use rewind_engine::spec::Spec;
 use rewind_providers::{CloudConfig, Credentials, RateLimits, RetryPolicy, Secret};
@@ -92,7 +93,10 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
                 world.ensure_rds_instance(&r.source.instance_id, window);
                 world.ensure_rds_instance(&r.target.instance_id, window);
                 if let Some(b) = &r.source.backup_id {
-                    world.ensure_rds_backup(&r.source.instance_id, b);
+                    world.ensure_rds_backup(
+                        &r.source.instance_id,
+                        &backup(b, &r.source.instance_id, false),
+                    );
                 }
             }
             OpSpec::Ddm(r) => {
@@ -133,7 +137,10 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
                 world.ensure_taurusdb_instance(&r.source_instance_id, window);
                 world.ensure_taurusdb_instance(&r.target_instance_id, window);
                 if let Some(b) = &r.backup_id {
-                    world.ensure_taurusdb_backup(&r.source_instance_id, b);
+                    world.ensure_taurusdb_backup(
+                        &r.source_instance_id,
+                        &backup(b, &r.source_instance_id, false),
+                    );
                 }
             }
             OpSpec::Cbr(r) => {
@@ -142,16 +149,23 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
                     .iter()
                     .map(|m| (m.backup_id.clone(), m.volume_id.clone()))
                     .collect();
-                world.ensure_cbr_backup(
-                    &r.backup_id,
-                    r.server_id.as_deref(),
-                    r.volume_id.as_deref(),
-                    &children,
-                );
+                match rewind_engine::drill::recovery::backup_source(&op.spec) {
+                    // `backup_id: latest` of a disk: a backup of it to resolve to.
+                    Some(disk) if r.backup_id == LATEST => {
+                        world.ensure_cbr_backup(&backup(LATEST, disk, true), None, Some(disk), &[]);
+                    }
+                    _ => world.ensure_cbr_backup(
+                        &r.backup_id,
+                        r.server_id.as_deref(),
+                        r.volume_id.as_deref(),
+                        &children,
+                    ),
+                }
             }
             OpSpec::Dcs(r) => {
                 world.ensure_dcs_instance(&r.instance_id);
-                world.ensure_dcs_backup(&r.instance_id, &r.backup_id);
+                world
+                    .ensure_dcs_backup(&r.instance_id, &backup(&r.backup_id, &r.instance_id, true));
             }
             OpSpec::RdsNew(r) => {
                 if let Some(source) = &r.restore_point.instance_id {
@@ -171,7 +185,7 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
                         version.clone_into(&mut i.version);
                     }
                     if let Some(b) = &r.restore_point.backup_id {
-                        world.ensure_rds_backup(source, b);
+                        world.ensure_rds_backup(source, &backup(b, source, false));
                     }
                 }
             }
@@ -179,7 +193,7 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
                 (Some(source), backup) => {
                     world.ensure_dds_instance(source, window);
                     if let Some(b) = backup {
-                        world.ensure_dds_backup(source, b);
+                        world.ensure_dds_backup(source, &self::backup(b, source, false));
                     }
                 }
                 // A backup names its instance; one is made up for it.
@@ -190,7 +204,10 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
                 world.ensure_dds_instance(&r.source.instance_id, window);
                 world.ensure_dds_instance(&r.target.instance_id, window);
                 if let Some(b) = &r.source.backup_id {
-                    world.ensure_dds_backup(&r.source.instance_id, b);
+                    world.ensure_dds_backup(
+                        &r.source.instance_id,
+                        &backup(b, &r.source.instance_id, false),
+                    );
                 }
             }
             OpSpec::DdsCollections(r) => {
@@ -217,6 +234,17 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
         .filter(|id| !id.contains("${"))
         .cloned()
         .collect()
+}
+
+/// The backup the world holds for `backup_id` of `source`: the ID as written, or for
+/// `latest` a real backup of the source (made up, stable) that the plan then resolves to,
+/// so a rehearsal shows the ID a real plan would pin instead of the word `latest`.
+fn backup(written: &str, source: &str, uuid: bool) -> String {
+    if written == LATEST {
+        rewind_sim::made_up_backup_id(source, uuid)
+    } else {
+        written.to_owned()
+    }
 }
 
 /// Drops what the builders made for an output reference (`${restores.X.outputs.instance_id}`,

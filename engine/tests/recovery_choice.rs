@@ -76,16 +76,93 @@ fn backup_id_latest_on_a_dcs_restore_is_a_choice() {
         c.spec.recovery.get("sessions"),
         Some(&RecoveryChoice::LatestBackup)
     );
-    // Elsewhere `latest` is not a backup ID: the usual located error.
-    let text = example("cbr-restore.yaml");
-    if let Some(at) = text.find("backup_id: ") {
-        let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
-        let bad = format!("{}backup_id: latest{}", &text[..at], &text[end..]);
-        let r = compile_err("c.yaml", &bad);
+}
+
+#[test]
+fn backup_id_latest_is_a_choice_wherever_a_kind_restores_a_backup_of_a_named_source() {
+    let cases = [
+        (
+            "dds-restore.yaml",
+            "backup_id: 2f4ddb93-b901-4b08-93d8-1d2e472f30fe",
+            "sessions-from-backup",
+        ),
+        (
+            "taurusdb-restore.yaml",
+            "backup_id: 8b2c4d6e8f0a4c1e9b3d5f7a9c1e3b5dbr07",
+            "ledger",
+        ),
+        (
+            "cbr-restore.yaml",
+            "backup_id: 0b4ab6c3-7bb1-4c6d-8b52-26f8a1f1a7c4",
+            "scratch-disk",
+        ),
+    ];
+    for (file, written, op) in cases {
+        let text = example(file);
+        assert!(text.contains(written), "{file}");
+        let c = compile_ok("x.yaml", &text.replace(written, "backup_id: latest"));
+        assert_eq!(
+            c.spec.recovery.get(op),
+            Some(&RecoveryChoice::LatestBackup),
+            "{file}"
+        );
         assert!(
-            r.diagnostics.iter().any(|d| d.span.is_some()),
-            "{}",
-            r.plain()
+            !rewind_engine::drill::recovery::is_pinned(
+                &c.spec.ops[op].spec,
+                RecoveryChoice::LatestBackup
+            ),
+            "{file}: not pinned until the plan chooses"
         );
     }
+    let rds = "version: 1\nrestores:\n  db:\n    kind: rds.restore\n    source:\n      instance_id: 7edae0250ebc464897bd92b8d3e8b769in01\n      backup_id: latest\n    target:\n      instance_id: 5c9d41e6f3a24c7b8e0d2f1a6b3c4d5ein01\n";
+    let c = compile_ok("r.yaml", rds);
+    assert_eq!(
+        c.spec.recovery.get("db"),
+        Some(&RecoveryChoice::LatestBackup)
+    );
+    // A word that is neither an ID nor `latest` is still refused as an ID.
+    let r = compile_err(
+        "r.yaml",
+        &rds.replace("backup_id: latest", "backup_id: newest"),
+    );
+    assert!(r.plain().contains("is not a backup ID"), "{}", r.plain());
+}
+
+#[test]
+fn backup_id_latest_without_a_source_to_read_is_an_error_at_its_line() {
+    // A CBR server restore: its mappings name the disk backups of one server backup.
+    let text = example("cbr-restore.yaml").replacen(
+        "backup_id: 6df2b54c-dd62-4059-a07c-1b8f24f2725d",
+        "backup_id: latest",
+        1,
+    );
+    let r = compile_err("c.yaml", &text);
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("restores.web-server.backup_id"))
+        .unwrap_or_else(|| panic!("{}", r.plain()));
+    assert_eq!(
+        d.span.map(|s| s.line),
+        Some(line_of(&text, "backup_id: latest"))
+    );
+    assert!(r.plain().contains("mappings"), "{}", r.plain());
+
+    // A DDS restore into a new instance from a backup, with no source instance named.
+    let text = "version: 1\nsecrets:\n  p: { env: P }\nrestores:\n  cat:\n    kind: dds.restore_new\n    name: catalog-r1\n    restore_point:\n      backup_id: latest\n    availability_zone: eu-de-01\n    vpc_id: 490a4a08-ef4b-44c5-94be-3051ef9e4fce\n    subnet_id: 0e2eda62-1d42-4d64-a9d1-4e9aa9cd994f\n    security_group_id: 2a1f7fc8-3307-42a7-aa6f-42c8b9b8f8c5\n    flavor:\n      - { type: replica, num: 1, spec_code: dds.mongodb.s2.medium.4.repset, size: 40 }\n    password: ${secrets.p}\n";
+    let r = compile_err("d.yaml", text);
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("restores.cat.restore_point.backup_id"))
+        .unwrap_or_else(|| panic!("{}", r.plain()));
+    assert_eq!(
+        d.span.map(|s| s.line),
+        Some(line_of(text, "backup_id: latest"))
+    );
+    assert!(
+        r.plain().contains("restore_point.instance_id"),
+        "{}",
+        r.plain()
+    );
 }

@@ -281,6 +281,14 @@ impl Provider for CbrProvider {
         Box::pin(self.client.prepare(Service::Cbr))
     }
 
+    /// The newest `available` backup of the disk or server `instance` (`querying_all_backups.rst`).
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        Box::pin(crate::latest::cbr(&self.client, instance))
+    }
+
     fn preflight<'a>(
         &'a self,
         op: &'a Operation,

@@ -393,6 +393,14 @@ impl Provider for DdsProvider {
         Box::pin(self.client.prepare(Service::Dds))
     }
 
+    /// The newest `COMPLETED` backup of `instance` (`querying_the_backup_list.rst`).
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        Box::pin(crate::latest::dbs(&self.client, Service::Dds, instance))
+    }
+
     fn preflight<'a>(
         &'a self,
         op: &'a Operation,

@@ -35,6 +35,7 @@ pub mod external;
 pub mod iam;
 pub mod instances;
 pub mod job;
+pub mod latest;
 pub mod query;
 pub mod rank;
 pub mod rds;

@@ -265,6 +265,14 @@ impl Provider for RdsProvider {
         Box::pin(self.client.prepare(Service::Rds))
     }
 
+    /// The newest `COMPLETED` backup of `instance` (`obtaining_details_about_backups.rst`).
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        Box::pin(crate::latest::dbs(&self.client, Service::Rds, instance))
+    }
+
     fn preflight<'a>(
         &'a self,
         op: &'a Operation,

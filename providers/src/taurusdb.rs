@@ -142,6 +142,18 @@ impl Provider for TaurusdbProvider {
         Box::pin(self.client.prepare(Service::Taurusdb))
     }
 
+    /// The newest `COMPLETED` backup of `instance` (`querying_backups.rst`).
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        Box::pin(crate::latest::dbs(
+            &self.client,
+            Service::Taurusdb,
+            instance,
+        ))
+    }
+
     fn preflight<'a>(
         &'a self,
         op: &'a Operation,

@@ -24,6 +24,25 @@ fn cover(windows: &mut Vec<Window>, (a, b): (i64, i64)) {
     }
 }
 
+/// The ID of the backup a rehearsal world makes up for `backup_id: latest` of `source`:
+/// stable (the same source, the same backup, so a kept world holds it once) and shaped as
+/// the service's list returns IDs: a UUID (DCS, CBR) or 32 hex characters plus `br01`.
+pub fn made_up_backup_id(source: &str, uuid: bool) -> String {
+    let h = crate::aksk::sha256_hex(format!("latest-backup/{source}").as_bytes());
+    if uuid {
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    } else {
+        format!("{}br01", &h[..32])
+    }
+}
+
 impl World {
     fn backup_time(&self) -> i64 {
         self.now

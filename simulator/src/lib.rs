@@ -27,6 +27,7 @@ mod ddm;
 mod dds;
 mod dds_restore;
 mod ensure;
+pub use ensure::made_up_backup_id;
 mod errors;
 mod evs;
 mod faults;
@@ -369,6 +370,16 @@ impl Simulator {
             st.settle(now);
             st.world.clone()
         })
+    }
+
+    /// Changes the running world (settled to now first): a backup taken, an instance gone,
+    /// as the cloud changes between a plan and its apply.
+    pub fn edit_world(&self, change: impl FnOnce(&mut World)) {
+        let now = self.shared.clock.now_ms();
+        self.shared.with_state(|st| {
+            st.settle(now);
+            change(&mut st.world);
+        });
     }
 
     /// A handle that reads the world while the simulator runs, e.g. to keep it on disk.

@@ -206,7 +206,7 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
     for name in super::drill::recovery::unpinned(&plan, &loaded.compiled.spec) {
         if let Some(step) = plan.steps.iter_mut().find(|s| s.name == name) {
             step.notes.push(
-                "its recovery point (`latest`, `random_within`) is chosen against the cloud when the plan is made without --offline: apply refuses this plan".to_owned(),
+                "its recovery point (`latest`, `random_within`, `backup_id: latest`) is chosen against the cloud when the plan is made without --offline: apply refuses this plan".to_owned(),
             );
         }
     }

@@ -134,11 +134,31 @@ pub fn source(spec: &OpSpec) -> Option<&str> {
     }
 }
 
-/// The instance whose newest backup `backup_id: latest` restores (DCS restores a backup of
-/// the instance it overwrites).
+/// The instance (CBR: the disk) whose newest backup `backup_id: latest` restores, for the
+/// kinds that restore a backup of a source the spec names. `None` for the others, and where
+/// the source is not named: a DDS `restore_point` without `instance_id`, or a CBR server
+/// restore, whose `mappings` name the disk backups of one server backup.
 pub fn backup_source(spec: &OpSpec) -> Option<&str> {
     match spec {
         OpSpec::Dcs(r) => Some(r.instance_id.as_str()),
+        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => Some(r.source.instance_id.as_str()),
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.instance_id.as_deref(),
+        OpSpec::Taurusdb(r) => Some(r.source_instance_id.as_str()),
+        OpSpec::Cbr(r) if r.server_id.is_none() => {
+            r.resource_id.as_deref().or(r.volume_id.as_deref())
+        }
+        _ => None,
+    }
+}
+
+/// The backup ID `spec` restores, where it names one.
+fn backup_of(spec: &OpSpec) -> Option<&str> {
+    match spec {
+        OpSpec::Dcs(r) => Some(r.backup_id.as_str()),
+        OpSpec::Cbr(r) => Some(r.backup_id.as_str()),
+        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.backup_id.as_deref(),
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.backup_id.as_deref(),
+        OpSpec::Taurusdb(r) => r.backup_id.as_deref(),
         _ => None,
     }
 }
@@ -147,6 +167,12 @@ pub fn backup_source(spec: &OpSpec) -> Option<&str> {
 pub fn pin_backup(spec: &mut OpSpec, backup: &str) -> bool {
     match spec {
         OpSpec::Dcs(r) => backup.clone_into(&mut r.backup_id),
+        OpSpec::Cbr(r) => backup.clone_into(&mut r.backup_id),
+        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.backup_id = Some(backup.to_owned()),
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => {
+            r.restore_point.backup_id = Some(backup.to_owned());
+        }
+        OpSpec::Taurusdb(r) => r.backup_id = Some(backup.to_owned()),
         _ => return false,
     }
     true
@@ -157,13 +183,15 @@ pub fn pin_backup(spec: &mut OpSpec, backup: &str) -> bool {
 /// applied.
 pub fn is_pinned(spec: &OpSpec, choice: RecoveryChoice) -> bool {
     match (choice, spec) {
-        (RecoveryChoice::LatestBackup, OpSpec::Dcs(r)) => r.backup_id != "latest",
-        (RecoveryChoice::LatestBackup, _) => true,
+        (RecoveryChoice::LatestBackup, _) => backup_of(spec).is_none_or(|b| b != LATEST),
         (_, OpSpec::Rds(r)) => r.source.restore_time.is_some(),
         (_, OpSpec::RdsNew(r)) => r.restore_point.restore_time.is_some(),
         _ => true,
     }
 }
+
+/// What a spec writes as `backup_id` to restore the newest finished backup.
+pub const LATEST: &str = "latest";
 
 /// Pins `at` as the operation's `restore_time`; false when the kind has no such field.
 pub fn pin(spec: &mut OpSpec, at: i64) -> bool {

@@ -495,7 +495,10 @@ fn ddm_metadata(o: &Obj, cx: &mut Cx) -> Option<DdmMetadataRestore> {
 fn taurusdb(o: &Obj, cx: &mut Cx) -> Option<TaurusdbRestore> {
     let source = cx.id(o, "source_instance_id", TAURUS);
     let target = cx.id(o, "target_instance_id", TAURUS);
-    let backup_id = cx.opt_id(o, "backup_id", IdShape::Backup);
+    let backup_id = match super::recovery::latest(o, "backup_id") {
+        Some(v) => Some(Some(v)),
+        None => cx.opt_id(o, "backup_id", IdShape::Backup),
+    };
     let restore_time = cx.opt_time(o, "restore_time");
     let ty = restore_type(
         o,
@@ -515,7 +518,8 @@ fn taurusdb(o: &Obj, cx: &mut Cx) -> Option<TaurusdbRestore> {
 }
 
 fn cbr(o: &Obj, cx: &mut Cx) -> Option<CbrRestore> {
-    let backup_id = cx.id(o, "backup_id", IdShape::Uuid);
+    let backup_id =
+        super::recovery::latest(o, "backup_id").or_else(|| cx.id(o, "backup_id", IdShape::Uuid));
     let server_id = cx.opt_id(o, "server_id", IdShape::Uuid);
     let volume_id = cx.opt_id(o, "volume_id", IdShape::Uuid);
     let power_on = o.opt_bool("power_on", cx.diags).unwrap_or(true);
@@ -623,12 +627,10 @@ fn cbr(o: &Obj, cx: &mut Cx) -> Option<CbrRestore> {
 
 fn dcs(o: &Obj, cx: &mut Cx) -> Option<DcsRestore> {
     let instance_id = cx.id(o, "instance_id", IdShape::Uuid);
-    // `latest`: kept as written; `spec::recovery` records the choice and a drill pins the
-    // newest backup before the plan is made.
-    let backup_id = match o.get("backup_id").map(|n| &n.value) {
-        Some(Value::Str(v)) if v == "latest" => Some(v.clone()),
-        _ => cx.id(o, "backup_id", IdShape::Uuid),
-    };
+    // `latest`: kept as written; `spec::recovery` records the choice and the plan pins the
+    // newest backup.
+    let backup_id =
+        super::recovery::latest(o, "backup_id").or_else(|| cx.id(o, "backup_id", IdShape::Uuid));
     let remark = match o.opt_str("remark", cx.diags) {
         Some((r, span)) if r.len() > 128 => {
             cx.diags.push(

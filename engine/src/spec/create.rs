@@ -69,6 +69,11 @@ impl Cx<'_> {
             return Some(None);
         }
         let (v, span) = o.opt_str(key, self.diags)?;
+        // `latest`: kept as written; `spec::recovery` records the choice and the plan pins
+        // the newest finished backup.
+        if v == crate::drill::recovery::LATEST {
+            return Some(Some(v));
+        }
         if is_unknown(&v) || svc.backup_ok(&v) {
             self.id_spans.entry(v.clone()).or_insert(span);
             return Some(Some(v));

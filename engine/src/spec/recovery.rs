@@ -1,5 +1,6 @@
 //! Finds `restore_time: latest` / `random_within D` in the lowered operations: each becomes a
-//! choice the plan resolves against the cloud, or a located error where a kind cannot take one.
+//! choice the plan resolves against the cloud, or a located error where a kind cannot take one;
+//! likewise `backup_id: latest`.
 
 use super::Spec;
 use super::diagnostic::{Code, Diagnostic};
@@ -50,15 +51,24 @@ pub(super) fn choices(
                 }
             }
         }
-        if let Some(field) = child(node, "backup_id")
-            && matches!(&field.value, Value::Str(t) if t == "latest")
-        {
-            let supported = spec
-                .ops
-                .get(name)
-                .is_some_and(|op| recovery::backup_source(&op.spec).is_some());
-            if supported {
-                out.insert(name.clone(), RecoveryChoice::LatestBackup);
+        if let Some((path, field)) = latest_backup_field(node) {
+            let path = format!("restores.{name}.{path}");
+            match spec.ops.get(name) {
+                Some(op) if recovery::backup_source(&op.spec).is_some() => {
+                    out.insert(name.clone(), RecoveryChoice::LatestBackup);
+                }
+                Some(op) => diags.push(
+                    Diagnostic::new(
+                        Code::BadId,
+                        format!(
+                            "`{path}` = \"latest\": {} names no source whose newest backup could be read",
+                            op.spec.kind()
+                        ),
+                    )
+                    .at(field.span)
+                    .with_hint(latest_backup_hint(&op.spec)),
+                ),
+                None => {}
             }
         }
         // Kinds with a top-level `restore_time` (TaurusDB) take a fixed time only.
@@ -77,6 +87,42 @@ pub(super) fn choices(
         }
     }
     out
+}
+
+/// Where `backup_id: latest` is written, if it is: at the top (DCS, TaurusDB, CBR), under
+/// `source` (`rds.restore`, `dds.restore`) or under `restore_point` (the `restore_new` kinds).
+fn latest_backup_field(node: &Node) -> Option<(String, &Node)> {
+    fn at(n: &Node) -> Option<&Node> {
+        child(n, "backup_id").filter(|f| matches!(&f.value, Value::Str(t) if t == recovery::LATEST))
+    }
+    if let Some(f) = at(node) {
+        return Some(("backup_id".to_owned(), f));
+    }
+    PLACES.iter().find_map(|place| {
+        let f = at(child(node, place)?)?;
+        Some((format!("{place}.backup_id"), f))
+    })
+}
+
+fn latest_backup_hint(spec: &crate::kinds::OpSpec) -> &'static str {
+    match spec {
+        crate::kinds::OpSpec::Cbr(_) => {
+            "a server restore's `mappings` name the disk backups of one server backup: write its ID (`backup_id: latest` works for a disk restore)"
+        }
+        crate::kinds::OpSpec::DdsNew(_) => {
+            "add `restore_point.instance_id:` (the instance whose newest backup is restored), or write a backup ID"
+        }
+        _ => "write a backup ID",
+    }
+}
+
+/// `Some("latest")` when `o.key` says `latest` (a backup ID the plan chooses), so that
+/// lowering keeps it as written instead of checking it as an ID.
+pub(super) fn latest(o: &super::obj::Obj, key: &str) -> Option<String> {
+    match o.get(key).map(|n| &n.value) {
+        Some(Value::Str(v)) if v == recovery::LATEST => Some(v.clone()),
+        _ => None,
+    }
 }
 
 fn child<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {

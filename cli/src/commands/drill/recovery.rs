@@ -189,17 +189,26 @@ async fn latest_backup(
     let provider = providers
         .get(&service)
         .ok_or_else(|| CliError::msg(format!("`{op}`: no provider for {}", service.as_str())))?;
+    // Located at the operation, as the spec's own diagnostics are.
+    let at_line = decl.span.line;
     let (backup, at) = provider
         .latest_backup(&source)
         .await
-        .map_err(|e| CliError::msg(format!("`{op}`: {}", e.message)))?
+        .map_err(|e| CliError::msg(format!("`restores.{op}` (line {at_line}): {}", e.message)))?
         .ok_or_else(|| {
             CliError::hint(
-                format!("`{op}`: {source} has no finished backup, so `backup_id: latest` has nothing to restore"),
-                "take a backup first, or write a backup ID",
+                format!(
+                    "`restores.{op}` (line {at_line}): {} lists no finished backup of {source}, so `backup_id: latest` has nothing to restore; nothing was restored",
+                    service.as_str()
+                ),
+                "take a backup first (or wait for the running one to finish), or write a backup ID",
             )
         })?;
-    recovery::pin_backup(&mut decl.spec, &backup);
+    if !recovery::pin_backup(&mut decl.spec, &backup) {
+        return Err(CliError::msg(format!(
+            "`restores.{op}`: this kind takes a backup ID only"
+        )));
+    }
     Ok(RecoveryPick {
         operation: op.to_owned(),
         choice: RecoveryChoice::LatestBackup,

@@ -51,7 +51,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         cli.global.no_color,
         cli.global.verbose,
     );
-    init_logging();
+    init_logging(cli.global.verbose);
     // Decided once, before any plugin starts: a rehearsal's plugins never see a real
     // credential (docs/PROVIDER_PROTOCOL.md, "Rehearsal").
     rewind_providers::external::set_rehearsal(rehearsing(&cli.command));
@@ -105,10 +105,13 @@ fn wants_json(args: &[OsString]) -> bool {
         .any(|a| a.as_os_str() == "--json")
 }
 
-/// Logs go to stderr only when REWIND_LOG asks for them; secrets are redacted at the source.
-fn init_logging() {
-    let Ok(filter) = std::env::var(rewind_providers::env::LOG) else {
-        return;
+/// Logs go to stderr only when REWIND_LOG asks for them, or with `-v` the waits that other
+/// processes sharing the request budget caused; secrets are redacted at the source.
+fn init_logging(verbose: bool) {
+    let filter = match std::env::var(rewind_providers::env::LOG) {
+        Ok(filter) => filter,
+        Err(_) if verbose => "rewind::budget=info".to_owned(),
+        Err(_) => return,
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

@@ -69,6 +69,15 @@ pub struct RateLimitSettings {
     pub taurusdb: Option<std::num::NonZeroU32>,
     pub cbr: Option<std::num::NonZeroU32>,
     pub dcs: Option<std::num::NonZeroU32>,
+    /// Without a PostgreSQL state: this process keeps to 1/`share` of every limit, so that
+    /// `share` processes of one cloud user stay under it together.
+    pub share: Option<std::num::NonZeroU32>,
+    /// With a PostgreSQL state: share the budget with every process of the cloud user
+    /// through the database (default), or not (`false`: this process alone).
+    pub shared: Option<bool>,
+    /// Seconds the limits count in (60: OTC documents calls per minute). Only for a
+    /// gateway that documents another window, or a test that scales time down.
+    pub window: Option<std::num::NonZeroU32>,
 }
 
 impl RateLimitSettings {
@@ -81,6 +90,12 @@ impl RateLimitSettings {
         };
         if let Some(n) = self.default {
             limits.per_minute = n.get();
+        }
+        if let Some(n) = self.share {
+            limits.share = n.get();
+        }
+        if let Some(secs) = self.window {
+            limits.window = Duration::from_secs(u64::from(secs.get()));
         }
         let own = [
             (Service::Rds, self.rds),
@@ -638,6 +653,24 @@ mod tests {
             (s.state_dir, s.parallelism),
             (PathBuf::from("/specs/.rewind"), DEFAULT_PARALLELISM)
         );
+    }
+
+    #[test]
+    fn rate_limits_share_shared_and_window() {
+        let f =
+            file("[rate_limits]\ndefault = 40\nshare = 4\nshared = false\nwindow = 1\n").unwrap();
+        assert_eq!(f.rate_limits.shared, Some(false));
+        let limits = f.rate_limits.limits(1.0);
+        assert_eq!((limits.limit(None), limits.own_limit(None)), (40, 10));
+        assert_eq!(limits.window(), Duration::from_secs(1));
+        // A rehearsal's window is shorter still.
+        assert_eq!(
+            f.rate_limits.limits(2.0).window(),
+            Duration::from_millis(500)
+        );
+        // Zero processes or a zero window is refused, not divided by.
+        assert!(file("[rate_limits]\nshare = 0\n").is_err());
+        assert!(file("[rate_limits]\nwindow = 0\n").is_err());
     }
 
     #[test]

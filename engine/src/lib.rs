@@ -22,6 +22,7 @@
 //! which is the only crate that prints.
 
 pub mod apply;
+pub mod budget;
 pub mod compile;
 pub mod drill;
 pub mod graph;

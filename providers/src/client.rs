@@ -68,6 +68,11 @@ impl Client {
             .user_agent(concat!("rewind/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Http(e.to_string()))?;
+        let user = crate::budget::user_key(
+            &config.credentials,
+            config.auth_url.as_deref(),
+            config.region.as_deref(),
+        );
         Ok(Client {
             http,
             credentials: config.credentials,
@@ -77,7 +82,7 @@ impl Client {
             overrides,
             iam,
             retry: config.retry,
-            budget: Budget::new(config.rate_limits),
+            budget: Budget::for_user(config.rate_limits, &user),
             clock: crate::skew::ClockOffset::default(),
             session: Mutex::new(None),
         })

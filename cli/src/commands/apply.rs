@@ -376,7 +376,10 @@ pub fn exec(global: &Global, args: &ApplyArgs, printer: &Printer) -> Result<Exit
         let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
         super::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
-        let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
+        let config = cloud_config(&loaded, &settings, rehearsal.as_ref())?;
+        let config =
+            super::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind apply").await;
+        let providers = providers(config)?;
         if saved.is_none() {
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();
             let picks = super::drill::recovery::pin_plan(

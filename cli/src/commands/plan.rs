@@ -180,7 +180,11 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
         let rt = runtime()?;
         rt.block_on(async {
             let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
-            let providers = providers(cloud_config(&loaded, &settings, rehearsal.as_ref())?)?;
+            let config = cloud_config(&loaded, &settings, rehearsal.as_ref())?;
+            let config =
+                super::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind plan")
+                    .await;
+            let providers = providers(config)?;
             // `restore_time: latest` / `random_within` / `backup_id: latest`: chosen now,
             // against the cloud, and pinned in the plan (and in a saved plan file).
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();

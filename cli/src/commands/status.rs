@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use super::history::when;
 
-/// Sources of extra sections, each given the snapshot and the projected run. A later source
-/// (per-API request budgets, say) is one more entry here.
+/// Sources of extra sections, each given the snapshot and the projected run (the request
+/// budget, which reads the database rather than the snapshot, is added in `exec`).
 const SECTIONS: &[fn(&Snapshot, &Progress) -> Option<Section>] = &[holder_section];
 
 fn holder_section(snapshot: &Snapshot, progress: &Progress) -> Option<Section> {
@@ -23,6 +23,81 @@ fn holder_section(snapshot: &Snapshot, progress: &Progress) -> Option<Section> {
         lines: vec![format!("held by {holder}")],
     })
     .filter(|_| progress.live)
+}
+
+/// How far back `rewind status` looks for processes using a shared budget.
+const BUDGET_RECENT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// The request budget: on PostgreSQL every API's shared budget used in the last ten
+/// minutes, with its rate now and the processes that drew on it; else the local budget.
+fn budget_section(global: &Global) -> Result<(Option<Section>, serde_json::Value), CliError> {
+    let dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let settings = super::settings_for(dir, global, None)?;
+    let url = settings.state_dir.to_string_lossy().into_owned();
+    let limits = settings.rate_limits.limits(1.0);
+    if !limits.enabled {
+        return Ok((None, serde_json::Value::Null));
+    }
+    if !rewind_state::backend::is_postgres_url(&url) || settings.rate_limits.shared == Some(false) {
+        let share = limits.share.max(1);
+        if share == 1 {
+            // Each process has the whole budget: nothing to say beyond the settings.
+            return Ok((None, serde_json::Value::Null));
+        }
+        let line = format!(
+            "local to each process: {} calls per minute per API, 1/{share} of the limit ([rate_limits] share = {share})",
+            limits.own_limit(None)
+        );
+        let section = Section {
+            title: "Request budget".to_owned(),
+            lines: vec![line],
+        };
+        return Ok((Some(section), serde_json::Value::Null));
+    }
+    let lines = rewind_state::postgres::budget::report(&url, BUDGET_RECENT)?;
+    let json = serde_json::to_value(&lines).map_err(|e| CliError::msg(e.to_string()))?;
+    if lines.is_empty() {
+        return Ok((None, json));
+    }
+    let mut text = Vec::new();
+    for l in &lines {
+        // A rehearsal's minute is shorter in real seconds; a settings' window may differ.
+        let per = if (l.window_s - 60.0).abs() < 1e-6 {
+            "/min".to_owned()
+        } else {
+            format!(" per {} s", l.window_s)
+        };
+        let mut head = format!(
+            "{} {}: {}{per}, {} calls",
+            l.service, l.api, l.limit, l.calls
+        );
+        if l.rate + 0.5 < f64::from(l.limit) {
+            let _ = write!(head, ", now {:.0}{per} after 429s (recovering)", l.rate);
+        }
+        if l.throttles > 0 {
+            let _ = write!(head, ", {} 429s", l.throttles);
+        }
+        if l.paused_s > 0.0 {
+            let _ = write!(head, ", paused {:.1} s more (Retry-After)", l.paused_s);
+        }
+        text.push(head);
+        for u in &l.users {
+            text.push(format!(
+                "  {}: {} calls, {} waits, last {:.0} s ago, clock {:+.1} s from the database's",
+                u.who, u.calls, u.waits, u.seen_s, u.clock_skew_s
+            ));
+        }
+    }
+    let section = Section {
+        title: "Request budget (shared by every process of the cloud user, last 10 minutes)"
+            .to_owned(),
+        lines: text,
+    };
+    Ok((Some(section), json))
 }
 
 pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
@@ -48,10 +123,15 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
         .iter()
         .filter_map(|s| s(&snapshot, &progress))
         .collect();
+    let (budget, budgets) = budget_section(global)?;
+    progress.sections.extend(budget);
     if printer.json {
         let mut doc = serde_json::to_value(&progress).map_err(|e| CliError::msg(e.to_string()))?;
         doc["format_version"] = 1.into();
         doc["serial"] = snapshot.meta()?.serial.into();
+        if !budgets.is_null() {
+            doc["budgets"] = budgets;
+        }
         printer.out(&doc.to_string());
     } else {
         printer.out(&human(&progress, now));

@@ -3,14 +3,24 @@
 // Waiters of one API go in order: submits, then polls by their job's earliest possible end
 // (the rank a provider sets with [`ranked`]), then every other read; first come first served
 // among equals.
+//
+// With a shared store (`RateLimits::shared`, PostgreSQL), the waiter at the head of an API's
+// queue also asks the store, which paces every process of the cloud user together (GCRA on
+// the database's clock), lets any process's submit go before every other process's reads,
+// and spreads 429s and `Retry-After` pauses to all. The local window stays as it was: the
+// store only ever adds waits.
 
+mod shared;
 mod window;
 
+pub use shared::{Shared, api_key, user_key};
 pub use window::{Key, LocalSlots, SlotBackend, SlotId, Take};
+
+use rewind_engine::budget::{BudgetAnswer, BudgetAsk, WaitCause};
 
 use rewind_engine::kinds::Service;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -55,6 +65,14 @@ pub struct RateLimits {
     /// Simulated seconds per real second: a rehearsal's clock runs faster, so its minute is
     /// shorter and a `Retry-After` (in simulated seconds) is too.
     pub time_scale: f64,
+    /// `[rate_limits] share = N`: this process keeps to 1/N of each limit, so N processes of
+    /// one cloud user without a shared store stay under it together. Ignored with `shared`.
+    pub share: u32,
+    /// The store every process of the cloud user shares (PostgreSQL state), if any.
+    pub shared: Option<Shared>,
+    /// The window the limits count in, on the cloud's clock: [`WINDOW`] unless
+    /// `[rate_limits] window` says the gateway counts another.
+    pub window: Duration,
 }
 
 impl Default for RateLimits {
@@ -64,6 +82,9 @@ impl Default for RateLimits {
             per_minute: DEFAULT_PER_MINUTE,
             per_service: BTreeMap::new(),
             time_scale: 1.0,
+            share: 1,
+            shared: None,
+            window: WINDOW,
         }
     }
 }
@@ -76,12 +97,24 @@ impl RateLimits {
         }
     }
 
-    /// Calls per minute for each API of `service` (IAM has the default).
+    /// Calls per minute for each API of `service` (IAM has the default), for every process of
+    /// the cloud user together.
     pub fn limit(&self, service: Option<Service>) -> u32 {
         service
             .and_then(|s| self.per_service.get(&s).copied())
             .unwrap_or(self.per_minute)
             .max(1)
+    }
+
+    /// This process's part of [`RateLimits::limit`]: all of it with a shared store (which
+    /// divides it among the processes as they come), else 1/`share` of it, at least one call.
+    pub fn own_limit(&self, service: Option<Service>) -> u32 {
+        let limit = self.limit(service);
+        if self.shared.is_some() {
+            limit
+        } else {
+            (limit / self.share.max(1)).max(1)
+        }
     }
 
     fn scale(&self) -> f64 {
@@ -94,7 +127,7 @@ impl RateLimits {
 
     /// The window the limits count in, on this machine's clock.
     pub fn window(&self) -> Duration {
-        Duration::try_from_secs_f64(WINDOW.as_secs_f64() / self.scale()).unwrap_or(WINDOW)
+        Duration::try_from_secs_f64(self.window.as_secs_f64() / self.scale()).unwrap_or(WINDOW)
     }
 
     /// A server's `Retry-After` as a wait on this machine's clock.
@@ -176,6 +209,10 @@ pub struct Budget {
     /// or on an in-flight slot looks again then.
     changed: Arc<tokio::sync::Notify>,
     arrivals: Arc<AtomicU64>,
+    /// The cloud user's hashed identity ([`user_key`]): shared rows are keyed by it.
+    user: Arc<str>,
+    /// Set once a shared store failed, so the fallback is logged once, not per request.
+    shared_failed: Arc<AtomicBool>,
 }
 
 /// A slot taken from the budget for one request. Its answer ends it
@@ -228,6 +265,30 @@ impl Drop for Waiting<'_> {
     }
 }
 
+/// A shared store's question, owned (it outlives the request when a 429 is recorded).
+#[derive(Debug, Clone)]
+struct SharedAsk {
+    key: String,
+    service: String,
+    api: String,
+    limit: u32,
+    window: Duration,
+    submit: bool,
+}
+
+impl SharedAsk {
+    fn borrowed(&self) -> BudgetAsk<'_> {
+        BudgetAsk {
+            key: &self.key,
+            service: &self.service,
+            api: &self.api,
+            limit: self.limit,
+            window: self.window,
+            submit: self.submit,
+        }
+    }
+}
+
 /// What one look at a lane decided.
 enum Turn {
     Go(SlotId),
@@ -240,6 +301,14 @@ impl Budget {
         Budget::with_slots(limits, Arc::new(LocalSlots::default()))
     }
 
+    /// The budget of the cloud user `user` ([`user_key`]): its shared rows are that user's.
+    pub fn for_user(limits: RateLimits, user: &str) -> Budget {
+        Budget {
+            user: Arc::from(user),
+            ..Budget::new(limits)
+        }
+    }
+
     /// A budget whose slots are kept by `slots` (shared between processes, say).
     pub fn with_slots(limits: RateLimits, slots: Arc<dyn SlotBackend>) -> Budget {
         Budget {
@@ -248,6 +317,8 @@ impl Budget {
             lanes: Arc::default(),
             changed: Arc::default(),
             arrivals: Arc::default(),
+            user: Arc::from(""),
+            shared_failed: Arc::default(),
         }
     }
 
@@ -272,7 +343,9 @@ impl Budget {
             return None;
         }
         let key = (target.to_owned(), api.to_owned());
-        let limit = self.limits.limit(service);
+        let limit = self.limits.own_limit(service);
+        let shared = self.limits.shared.clone();
+        let mut by_others = Duration::ZERO;
         let mut waiting = Waiting {
             budget: self,
             key: &key,
@@ -285,15 +358,62 @@ impl Budget {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            match self.look(&key, limit, waiting.place, &mut waiting.registered) {
+            let keep_place = shared.is_some();
+            match self.look(
+                &key,
+                limit,
+                waiting.place,
+                &mut waiting.registered,
+                keep_place,
+            ) {
                 Turn::Go(slot) => {
-                    self.changed.notify_waiters();
-                    return Some(Permit {
+                    // Made now, so that a request cancelled while the store decides or
+                    // while it sleeps to its reserved moment still ends its local slot.
+                    let permit = Permit {
                         budget: Some(self.clone()),
                         key: key.clone(),
                         slot,
                         limit,
-                    });
+                    };
+                    if let Some(shared) = &shared {
+                        let ask = self.ask(&key, service, priority);
+                        match self.ask_shared(shared, &ask).await {
+                            Some(BudgetAnswer::Wait {
+                                wait,
+                                cause,
+                                others,
+                            }) => {
+                                // Not ours yet: the local slot goes back uncounted (as a
+                                // refused call's does); our place in the queue stays.
+                                permit.answered(true);
+                                let wait = wait.min(self.limits.window());
+                                if cause != WaitCause::Rate || others > 0 {
+                                    by_others += wait;
+                                }
+                                tracing::debug!(target: "rewind::budget", api, ?wait, cause = cause.as_str(), others, "shared budget: waiting");
+                                tokio::time::sleep(wait).await;
+                                continue;
+                            }
+                            Some(BudgetAnswer::Go { delay }) => {
+                                // The next waiter may ask now: the store paces it.
+                                self.leave(&key, &mut waiting);
+                                self.changed.notify_waiters();
+                                if !delay.is_zero() {
+                                    tokio::time::sleep(delay.min(self.limits.window())).await;
+                                }
+                            }
+                            None => self.leave(&key, &mut waiting),
+                        }
+                        if !by_others.is_zero() {
+                            tracing::info!(
+                                target: "rewind::budget",
+                                "{target} {api}: waited {:.1} s for other rewind processes of this cloud user (shared budget)",
+                                by_others.as_secs_f64()
+                            );
+                        }
+                    }
+                    self.changed.notify_waiters();
+                    return Some(permit);
                 }
                 Turn::Wait(wait) => {
                     tokio::select! {
@@ -305,7 +425,50 @@ impl Budget {
         }
     }
 
-    fn look(&self, key: &Key, limit: u32, place: Place, registered: &mut bool) -> Turn {
+    /// What the shared store is asked for `key`.
+    fn ask(&self, key: &Key, service: Option<Service>, priority: Priority) -> SharedAsk {
+        SharedAsk {
+            key: api_key(&self.user, &key.0, &key.1),
+            service: key.0.clone(),
+            api: key.1.clone(),
+            limit: self.limits.limit(service),
+            window: self.limits.window(),
+            submit: priority == Priority::Submit,
+        }
+    }
+
+    /// The shared store's answer, or `None` when it failed (logged once): the local budget
+    /// alone then paces this process, as it would without a shared store.
+    async fn ask_shared(&self, shared: &Shared, ask: &SharedAsk) -> Option<BudgetAnswer> {
+        match shared.0.take(ask.borrowed()).await {
+            Ok(answer) => Some(answer),
+            Err(e) => {
+                if !self.shared_failed.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(target: "rewind::budget", error = %e, "the shared request budget did not answer; this process paces itself alone until it does");
+                }
+                None
+            }
+        }
+    }
+
+    /// Takes a waiter out of its lane's queue once its slot is granted.
+    fn leave(&self, key: &Key, waiting: &mut Waiting<'_>) {
+        if waiting.registered {
+            if let Some(lane) = self.lock().get_mut(key) {
+                lane.waiting.remove(&waiting.place);
+            }
+            waiting.registered = false;
+        }
+    }
+
+    fn look(
+        &self,
+        key: &Key,
+        limit: u32,
+        place: Place,
+        registered: &mut bool,
+        keep_place: bool,
+    ) -> Turn {
         let window = self.limits.window();
         let now = Instant::now();
         let mut lanes = self.lock();
@@ -324,8 +487,10 @@ impl Budget {
         match self.slots.take(key, allowed, window, lane.invited) {
             Take::Granted(slot) => {
                 lane.invited = false;
-                lane.waiting.remove(&place);
-                *registered = false;
+                if !keep_place {
+                    lane.waiting.remove(&place);
+                    *registered = false;
+                }
                 Turn::Go(slot)
             }
             Take::Full(Some(at)) => Turn::Wait(at.saturating_duration_since(now)),
@@ -363,6 +528,19 @@ impl Budget {
         let key = (target.to_owned(), api.to_owned());
         let wait = self.limits.real_wait(asked);
         let until = Instant::now() + wait;
+        if let Some(shared) = self.limits.shared.clone()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // Every process of the user backs off, not only this one. The record is sent
+            // beside the request's own retry: this process's lane is paused below already.
+            let service = Service::ALL.into_iter().find(|s| s.as_str() == target);
+            let ask = self.ask(&key, service, Priority::Read);
+            runtime.spawn(async move {
+                if let Err(e) = shared.0.throttled(ask.borrowed(), wait).await {
+                    tracing::warn!(target: "rewind::budget", error = %e, "could not share a 429 with the other processes");
+                }
+            });
+        }
         let window = self.limits.window();
         // What the server allows per window is at least what it answered within the last
         // one, and at least one call per `Retry-After` (it named when the next may come).
@@ -639,6 +817,169 @@ mod tests {
         let start = Instant::now();
         ranked(5, call(&budget, "GET /a", Priority::Read)).await;
         assert_eq!(start.elapsed(), WINDOW);
+    }
+
+    /// A store that answers from a script and records what it was asked.
+    #[derive(Debug, Default)]
+    struct Scripted {
+        answers: Mutex<Vec<Result<BudgetAnswer, String>>>,
+        asked: Mutex<Vec<(String, bool)>>,
+        throttled: Mutex<Vec<Duration>>,
+    }
+
+    impl rewind_engine::budget::SharedBudget for Scripted {
+        fn take<'a>(
+            &'a self,
+            ask: BudgetAsk<'a>,
+        ) -> rewind_engine::budget::BudgetFuture<'a, BudgetAnswer> {
+            let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+            asked.push((ask.api.to_owned(), ask.submit));
+            let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+            let answer = if answers.is_empty() {
+                Ok(BudgetAnswer::Go {
+                    delay: Duration::ZERO,
+                })
+            } else {
+                answers.remove(0)
+            };
+            Box::pin(async move { answer })
+        }
+
+        fn throttled<'a>(
+            &'a self,
+            _ask: BudgetAsk<'a>,
+            retry_after: Duration,
+        ) -> rewind_engine::budget::BudgetFuture<'a, ()> {
+            self.throttled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(retry_after);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn with_store(store: &Arc<Scripted>) -> Budget {
+        let shared: Arc<dyn rewind_engine::budget::SharedBudget> = store.clone();
+        Budget::for_user(
+            RateLimits {
+                shared: Some(Shared(shared)),
+                share: 4,
+                ..limits(5)
+            },
+            "user",
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_shared_store_adds_its_waits_and_reservations_and_share_is_ignored() {
+        let store = Arc::new(Scripted::default());
+        store
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend([
+                Ok(BudgetAnswer::Wait {
+                    wait: Duration::from_secs(3),
+                    cause: WaitCause::Submit,
+                    others: 2,
+                }),
+                Ok(BudgetAnswer::Go {
+                    delay: Duration::from_secs(1),
+                }),
+            ]);
+        let budget = with_store(&store);
+        let start = Instant::now();
+        call(&budget, "POST /a", Priority::Submit).await;
+        // Told to wait 3 s, then a slot reserved 1 s ahead.
+        assert_eq!(start.elapsed(), Duration::from_secs(4));
+        // The refused local slot went back: 5 in the window (not 5/4: the store divides).
+        for _ in 0..4 {
+            call(&budget, "POST /a", Priority::Submit).await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(4));
+        let asked = store
+            .asked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        assert_eq!(asked.len(), 6);
+        assert!(
+            asked
+                .iter()
+                .all(|(api, submit)| api == "POST /a" && *submit)
+        );
+        // A 429 reaches the store, for every other process.
+        budget.pause("rds", "POST /a", Duration::from_secs(9));
+        tokio::task::yield_now().await;
+        let throttled = store
+            .throttled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        assert_eq!(throttled, [Duration::from_secs(9)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_cancelled_before_its_reserved_moment_frees_its_local_slot() {
+        let store = Arc::new(Scripted::default());
+        store
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Ok(BudgetAnswer::Go {
+                delay: Duration::from_secs(10),
+            }));
+        let budget = Budget::for_user(
+            RateLimits {
+                shared: Some(Shared(store.clone())),
+                ..limits(1)
+            },
+            "user",
+        );
+        let sleeping = {
+            let budget = budget.clone();
+            tokio::spawn(async move { call(&budget, "GET /a", Priority::Read).await })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        sleeping.abort();
+        let _ = sleeping.await;
+        // Counted (it may have been about to go) for one window, then free.
+        let start = Instant::now();
+        let next = tokio::time::timeout(3 * WINDOW, call(&budget, "GET /a", Priority::Read)).await;
+        assert!(next.is_ok(), "the cancelled request's slot was never freed");
+        assert_eq!(start.elapsed(), WINDOW);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_that_fails_leaves_the_local_budget_in_charge() {
+        let store = Arc::new(Scripted::default());
+        store
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Err("connection closed".to_owned()));
+        let budget = with_store(&store);
+        let start = Instant::now();
+        fill(&budget, 5).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // The sixth waits for the local window, as without a store.
+        call(&budget, "GET /a", Priority::Read).await;
+        assert_eq!(start.elapsed(), WINDOW);
+    }
+
+    #[test]
+    fn share_splits_the_limit_without_a_store() {
+        let quarter = RateLimits {
+            share: 4,
+            ..limits(60)
+        };
+        assert_eq!(quarter.own_limit(Some(Service::Rds)), 15);
+        let tiny = RateLimits {
+            share: 8,
+            ..limits(3)
+        };
+        assert_eq!(tiny.own_limit(None), 1);
     }
 
     #[tokio::test(start_paused = true)]

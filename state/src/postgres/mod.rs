@@ -5,6 +5,7 @@
 //! private current-thread runtime; calls are sent to it as jobs and answered over a std
 //! channel. The caller blocks for one round trip, as it blocks for sled's fsync.
 
+pub mod budget;
 mod bulk;
 mod config;
 mod lease;
@@ -12,6 +13,7 @@ mod records;
 mod schema;
 pub(crate) mod snapshot;
 
+pub use budget::PgBudget;
 pub use config::redact;
 pub use lease::force_unlock;
 pub use schema::SCHEMA_VERSION;

@@ -158,6 +158,142 @@ BEGIN
 END
 $fn$;
 ",
+    // Issue 26: the request budget every process of one cloud user shares (see budget.rs).
+    // Times are seconds since the epoch on the database's clock, so machines whose clocks
+    // disagree still agree on the budget. One row per key: a GCRA (the theoretical arrival
+    // time of the next slot), a Retry-After pause, a waiting submit's claim, and the CUBIC
+    // back-off's state. Both functions lock the key's row, decide, and update it with one
+    // UPDATE; the client sends one statement per take.
+    r#"
+CREATE TABLE rewind_budget (
+    key text COLLATE "C" PRIMARY KEY,
+    service text NOT NULL,
+    api text NOT NULL,
+    lim integer NOT NULL,
+    window_s double precision NOT NULL,
+    tat double precision NOT NULL,
+    paused_until double precision NOT NULL DEFAULT 0,
+    submit_until double precision NOT NULL DEFAULT 0,
+    rate_max double precision,
+    throttled_at double precision,
+    calls bigint NOT NULL DEFAULT 0,
+    throttles bigint NOT NULL DEFAULT 0,
+    updated double precision NOT NULL
+);
+CREATE TABLE rewind_budget_users (
+    key text COLLATE "C" NOT NULL REFERENCES rewind_budget (key) ON DELETE CASCADE,
+    who text NOT NULL,
+    calls bigint NOT NULL DEFAULT 0,
+    waits bigint NOT NULL DEFAULT 0,
+    skew_s double precision NOT NULL DEFAULT 0,
+    seen double precision NOT NULL,
+    PRIMARY KEY (key, who)
+);
+-- Calls per window now: the limit, or after a 429 CUBIC's curve through 0.7 x the rate it
+-- refused (W_max), back to W_max half a window later, then probing above it; never below 1.
+CREATE FUNCTION rewind_budget_rate(p_lim integer, p_window double precision,
+                                   p_max double precision, p_at double precision,
+                                   p_now double precision) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+    x double precision;
+BEGIN
+    IF p_at IS NULL OR p_max IS NULL THEN
+        RETURN p_lim;
+    END IF;
+    x := (p_now - p_at) / (p_window / 2) - 1;
+    RETURN greatest(1, least(p_lim, p_max * (1 + 0.3 * x * x * x)));
+END
+$fn$;
+CREATE FUNCTION rewind_budget_take(p_key text, p_service text, p_api text, p_lim integer,
+                                   p_window double precision, p_submit boolean, p_who text,
+                                   p_skew double precision,
+                                   OUT go boolean, OUT wait_s double precision,
+                                   OUT cause text, OUT n_others integer)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    now_s double precision := extract(epoch FROM clock_timestamp());
+    b rewind_budget%ROWTYPE;
+    rate double precision;
+    t double precision;
+    open_at double precision;
+    retry double precision;
+BEGIN
+    INSERT INTO rewind_budget (key, service, api, lim, window_s, tat, updated)
+    VALUES (p_key, p_service, p_api, p_lim, p_window, now_s, now_s)
+    ON CONFLICT (key) DO NOTHING;
+    SELECT * INTO b FROM rewind_budget WHERE key = p_key FOR UPDATE;
+    rate := rewind_budget_rate(p_lim, p_window, b.rate_max, b.throttled_at, now_s);
+    t := p_window / rate;
+    open_at := greatest(b.tat, now_s);
+    SELECT count(*) INTO n_others FROM rewind_budget_users
+    WHERE key = p_key AND who <> p_who AND seen > now_s - 2 * p_window;
+    IF b.paused_until > now_s THEN
+        cause := 'paused';
+        retry := b.paused_until;
+    ELSIF NOT p_submit AND b.submit_until > now_s THEN
+        cause := 'submit';
+        retry := b.submit_until;
+    ELSIF open_at - now_s > t THEN
+        cause := 'rate';
+        retry := open_at - t;
+    END IF;
+    IF cause IS NULL THEN
+        -- A reservation at most one interval ahead: a process that dies holding it costs
+        -- the others one interval.
+        go := true;
+        wait_s := open_at - now_s;
+        UPDATE rewind_budget SET tat = open_at + t, lim = p_lim, window_s = p_window,
+            calls = calls + 1, updated = now_s,
+            submit_until = CASE WHEN p_submit THEN 0 ELSE submit_until END,
+            rate_max = CASE WHEN rate >= p_lim THEN NULL ELSE rate_max END,
+            throttled_at = CASE WHEN rate >= p_lim THEN NULL ELSE throttled_at END
+        WHERE key = p_key;
+    ELSE
+        go := false;
+        wait_s := retry - now_s;
+        -- A waiting submit holds every other process's reads off until one interval after
+        -- it will ask again: long enough to come back, short enough if it never does.
+        UPDATE rewind_budget SET lim = p_lim, window_s = p_window, updated = now_s,
+            submit_until = CASE WHEN p_submit THEN greatest(submit_until, retry + t)
+                                ELSE submit_until END
+        WHERE key = p_key;
+    END IF;
+    INSERT INTO rewind_budget_users AS u (key, who, calls, waits, skew_s, seen)
+    VALUES (p_key, p_who, CASE WHEN go THEN 1 ELSE 0 END, CASE WHEN go THEN 0 ELSE 1 END,
+            p_skew - now_s, now_s)
+    ON CONFLICT (key, who) DO UPDATE SET calls = u.calls + EXCLUDED.calls,
+        waits = u.waits + EXCLUDED.waits, skew_s = EXCLUDED.skew_s, seen = EXCLUDED.seen;
+END
+$fn$;
+CREATE FUNCTION rewind_budget_throttled(p_key text, p_service text, p_api text, p_lim integer,
+                                        p_window double precision, p_retry double precision)
+RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    now_s double precision := extract(epoch FROM clock_timestamp());
+    b rewind_budget%ROWTYPE;
+    rate double precision;
+    same boolean;
+BEGIN
+    INSERT INTO rewind_budget (key, service, api, lim, window_s, tat, updated)
+    VALUES (p_key, p_service, p_api, p_lim, p_window, now_s, now_s)
+    ON CONFLICT (key) DO NOTHING;
+    SELECT * INTO b FROM rewind_budget WHERE key = p_key FOR UPDATE;
+    rate := rewind_budget_rate(p_lim, p_window, b.rate_max, b.throttled_at, now_s);
+    -- The 429s of calls sent before the first one was known are one event, not several:
+    -- within one interval of the last back-off the rate is not lowered again.
+    same := b.throttled_at IS NOT NULL AND now_s - b.throttled_at < p_window / rate;
+    UPDATE rewind_budget SET
+        paused_until = greatest(paused_until, now_s + p_retry),
+        tat = greatest(tat, now_s + p_retry),
+        rate_max = CASE WHEN same THEN rate_max ELSE rate END,
+        throttled_at = CASE WHEN same THEN throttled_at ELSE now_s END,
+        throttles = throttles + 1, updated = now_s
+    WHERE key = p_key;
+END
+$fn$;
+"#,
 ];
 
 /// The schema version this build writes and reads.

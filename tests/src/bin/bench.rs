@@ -80,6 +80,8 @@ pub fn dag_spec(ops: usize) -> String {
     s
 }
 
+#[path = "bench/shared.rs"]
+mod shared;
 #[path = "bench/throttled.rs"]
 mod throttled;
 
@@ -679,6 +681,9 @@ fn main() {
     }
     if run("throttled") {
         rt.block_on(throttled::section(&mut out));
+    }
+    if run("shared") {
+        rt.block_on(shared::section(&mut out));
     }
     if run("state") {
         let overhead = rt.block_on(apply_overhead());

@@ -19,7 +19,7 @@ const RESTORES: usize = 200;
 /// Simulated seconds per real second: a 600 s job takes 6 s.
 const SCALE: f64 = 100.0;
 /// The simulator sets one duration per kind, so the ±20% spread is spread across kinds.
-const DURATIONS: Durations = Durations {
+pub(super) const DURATIONS: Durations = Durations {
     rds_restore: 600.0,
     ddm_restore: 480.0,
     ddm_metadata_restore: 540.0,
@@ -30,8 +30,13 @@ const DURATIONS: Durations = Durations {
 
 /// `RESTORES` independent restores, the six kinds in turn.
 fn mixed_spec() -> String {
+    mixed_spec_of(0..RESTORES)
+}
+
+/// The restores numbered `range` of [`mixed_spec`] (the `shared` section splits it in four).
+pub(super) fn mixed_spec_of(range: std::ops::Range<usize>) -> String {
     let mut s = String::from("version: 1\nvars:\n  t: 2026-11-20T03:00:00Z\nrestores:\n");
-    for n in 0..RESTORES {
+    for n in range {
         let _ = match n % 6 {
             0 => write!(
                 s,
@@ -78,7 +83,7 @@ fn mixed_spec() -> String {
     s
 }
 
-fn job_secs(kind_of: &str) -> f64 {
+pub(super) fn job_secs(kind_of: &str) -> f64 {
     match kind_of.rsplit('-').next() {
         Some("rds") => DURATIONS.rds_restore,
         Some("ddm") => DURATIONS.ddm_restore,
@@ -148,7 +153,7 @@ fn figures(run: &Run) -> Figures {
     }
 }
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -96,7 +96,7 @@ pub fn missing(plan: &rewind_engine::plan::Plan, secrets: &SpecSecrets) -> Vec<S
     let mut out = Vec::new();
     for step in plan.steps.iter().filter(|s| s.action.submits()) {
         for (_, reference) in step.spec.secret_refs() {
-            if let Err(why) = secrets.resolve(reference) {
+            if let Err(why) = secrets.resolve(&reference) {
                 out.push(format!("`{}` needs {reference}: {why}", step.name));
             }
         }
@@ -113,7 +113,7 @@ pub fn stand_ins(plan: &rewind_engine::plan::Plan, secrets: &SpecSecrets) -> Vec
     let mut out = Vec::new();
     for step in plan.steps.iter().filter(|s| s.action.submits()) {
         for (_, reference) in step.spec.secret_refs() {
-            if let Err(why) = secrets.read(reference) {
+            if let Err(why) = secrets.read(&reference) {
                 out.push(format!("`{}` needs {reference}: {why}", step.name));
             }
         }

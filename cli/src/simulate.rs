@@ -3,7 +3,7 @@
 use crate::args::SimulateArgs;
 use crate::error::CliError;
 use rewind_engine::drill::recovery::LATEST;
-use rewind_engine::kinds::{OpSpec, Service};
+use rewind_engine::kinds::{OpSpec, ResourceClass, Service};
 use rewind_engine::spec::Spec;
 use rewind_providers::{CloudConfig, Credentials, RateLimits, RetryPolicy, Secret};
 use rewind_sim::{LastRestore, SimConfig, Simulator, World};
@@ -79,151 +79,7 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
         .map(|r| r.id)
         .collect();
     for op in spec.ops.values() {
-        match &op.spec {
-            // The simulator serves EVS, so the EVS plugin's rollback can be rehearsed too.
-            OpSpec::External(e) if e.kind.as_str() == "evs.snapshot_rollback" => {
-                if let (Some(v), Some(s)) =
-                    (e.body["volume_id"].as_str(), e.body["snapshot_id"].as_str())
-                {
-                    world.evs.ensure(v, s);
-                }
-            }
-            OpSpec::External(_) => {}
-            OpSpec::Rds(r) => {
-                world.ensure_rds_instance(&r.source.instance_id, window);
-                world.ensure_rds_instance(&r.target.instance_id, window);
-                if let Some(b) = &r.source.backup_id {
-                    world.ensure_rds_backup(
-                        &r.source.instance_id,
-                        &backup(b, &r.source.instance_id, false),
-                    );
-                }
-            }
-            OpSpec::Ddm(r) => {
-                let nodes: Vec<String> = r
-                    .data_node_relations
-                    .iter()
-                    .map(|d| d.source_instance_id.clone())
-                    .collect();
-                world.ensure_ddm_instance(&r.source.instance_id, &nodes, window);
-                world.ensure_ddm_instance(&r.instance_id, &nodes, window);
-                world.ensure_ddm_instance(&r.target.instance_id, &[], window);
-                for d in &r.data_node_relations {
-                    world.ensure_rds_instance(&d.target_instance_id, window);
-                }
-            }
-            OpSpec::DdmMetadata(r) => {
-                world.ensure_ddm_instance(&r.instance_id, &[], window);
-                world.ensure_ddm_instance(&r.target.instance_id, &[], window);
-                if let Some(b) = &r.source.backup_id {
-                    world.ensure_ddm_backup(&r.instance_id, b);
-                }
-                for dn in &r.target.data_nodes {
-                    world.ensure_rds_instance(dn, window);
-                    // A data node no operation of this spec restores was restored beforehand,
-                    // as the metadata restore requires.
-                    if !written.contains(dn)
-                        && let Some(i) = world.rds.instances.get_mut(dn)
-                    {
-                        i.last_restore = Some(LastRestore {
-                            restore_time: r.source.restore_time,
-                            backup_id: None,
-                            completed_at: now_ms,
-                        });
-                    }
-                }
-            }
-            OpSpec::Taurusdb(r) => {
-                world.ensure_taurusdb_instance(&r.source_instance_id, window);
-                world.ensure_taurusdb_instance(&r.target_instance_id, window);
-                if let Some(b) = &r.backup_id {
-                    world.ensure_taurusdb_backup(
-                        &r.source_instance_id,
-                        &backup(b, &r.source_instance_id, false),
-                    );
-                }
-            }
-            OpSpec::Cbr(r) => {
-                let children: Vec<(String, String)> = r
-                    .mappings
-                    .iter()
-                    .map(|m| (m.backup_id.clone(), m.volume_id.clone()))
-                    .collect();
-                match rewind_engine::drill::recovery::backup_source(&op.spec) {
-                    // `backup_id: latest` of a disk: a backup of it to resolve to.
-                    Some(disk) if r.backup_id == LATEST => {
-                        world.ensure_cbr_backup(&backup(LATEST, disk, true), None, Some(disk), &[]);
-                    }
-                    _ => world.ensure_cbr_backup(
-                        &r.backup_id,
-                        r.server_id.as_deref(),
-                        r.volume_id.as_deref(),
-                        &children,
-                    ),
-                }
-            }
-            OpSpec::Dcs(r) => {
-                world.ensure_dcs_instance(&r.instance_id);
-                world
-                    .ensure_dcs_backup(&r.instance_id, &backup(&r.backup_id, &r.instance_id, true));
-            }
-            OpSpec::RdsNew(r) => {
-                if let Some(source) = &r.restore_point.instance_id {
-                    let fresh = !world.rds.instances.contains_key(source);
-                    world.ensure_rds_instance(source, window);
-                    // The new instance runs the source's engine, so a source made up here runs
-                    // the engine the spec's flavor names.
-                    if fresh
-                        && let Some(i) = world.rds.instances.get_mut(source)
-                        && let Some((engine, version)) = r
-                            .create
-                            .get("flavor_ref")
-                            .and_then(|f| f.as_str())
-                            .and_then(rds_engine_of)
-                    {
-                        engine.clone_into(&mut i.engine);
-                        version.clone_into(&mut i.version);
-                    }
-                    if let Some(b) = &r.restore_point.backup_id {
-                        world.ensure_rds_backup(source, &backup(b, source, false));
-                    }
-                }
-            }
-            OpSpec::DdsNew(r) => match (&r.restore_point.instance_id, &r.restore_point.backup_id) {
-                (Some(source), backup) => {
-                    world.ensure_dds_instance(source, window);
-                    if let Some(b) = backup {
-                        world.ensure_dds_backup(source, &self::backup(b, source, false));
-                    }
-                }
-                // A backup names its instance; one is made up for it.
-                (None, Some(b)) => world.ensure_dds_backup(&format!("{b}-source"), b),
-                (None, None) => {}
-            },
-            OpSpec::DdsRecovery(r) => {
-                world.ensure_dds_instance(&r.source.instance_id, window);
-                world.ensure_dds_instance(&r.target.instance_id, window);
-                if let Some(b) = &r.source.backup_id {
-                    world.ensure_dds_backup(
-                        &r.source.instance_id,
-                        &backup(b, &r.source.instance_id, false),
-                    );
-                }
-            }
-            OpSpec::DdsCollections(r) => {
-                world.ensure_dds_instance(&r.instance_id, window);
-                if let Some(i) = world.dds.instances.get_mut(&r.instance_id) {
-                    for d in &r.restore_collections {
-                        let collections = i.databases.entry(d.database.clone()).or_default();
-                        for c in &d.collections {
-                            if !collections.contains(&c.old_name) {
-                                collections.push(c.old_name.clone());
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        ensure_footprint(world, &op.spec, window, &written, now_ms);
     }
     drop_references(world);
     // An output reference (`${restores.X.outputs.instance_id}`) is known only after apply:
@@ -234,6 +90,171 @@ pub fn extend_for(world: &mut World, spec: &Spec, now_ms: i64) -> BTreeSet<Strin
         .filter(|id| !id.contains("${"))
         .cloned()
         .collect()
+}
+
+/// Makes what one operation names exist, by the classes of its footprint (the pointers its
+/// kind declares), so that a new kind needs nothing here. The few facts a class alone does not
+/// carry (which backup belongs to which instance, DDM data nodes, CBR disk backups, the DDS
+/// collections a restore names, the engine of a created RDS instance) are read from the
+/// operation's documented request body.
+fn ensure_footprint(
+    world: &mut World,
+    spec: &OpSpec,
+    window: (i64, i64),
+    written: &BTreeSet<String>,
+    now_ms: i64,
+) {
+    use ResourceClass as C;
+    let fp = spec.footprint();
+    // The body as the spec writes it: what the kind's pointers point into.
+    let body = serde_json::to_value(spec).unwrap_or_default();
+    let strs = |pointer: &str| -> Vec<String> {
+        rewind_engine::kinds::builtin::at_pointer(&body, pointer)
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let read = |class: C| {
+        fp.reads
+            .iter()
+            .find(|r| r.class == class)
+            .map(|r| r.id.clone())
+    };
+    let all = || fp.reads.iter().chain(&fp.writes);
+    let fresh: BTreeSet<String> = all()
+        .filter(|r| r.class == C::RdsInstance && !world.rds.instances.contains_key(&r.id))
+        .map(|r| r.id.clone())
+        .collect();
+    // DDM instances the operation reads have the RDS data nodes of its relations.
+    let nodes = strs("/data_node_relations/*/source_instance_id");
+    for r in all() {
+        match r.class {
+            C::RdsInstance => world.ensure_rds_instance(&r.id, window),
+            C::DdsInstance => world.ensure_dds_instance(&r.id, window),
+            C::TaurusdbInstance => world.ensure_taurusdb_instance(&r.id, window),
+            C::DcsInstance => world.ensure_dcs_instance(&r.id),
+            C::DdmInstance => {
+                let reads = fp.reads.contains(r) && !fp.writes.iter().any(|w| w.id == r.id);
+                world.ensure_ddm_instance(&r.id, if reads { &nodes } else { &[] }, window);
+            }
+            _ => {}
+        }
+    }
+    // A DDM restore's path instance (its source unless written) holds the same data nodes.
+    for id in strs("/source/instance_id") {
+        if fp
+            .reads
+            .iter()
+            .any(|r| r.class == C::DdmInstance && r.id == id)
+        {
+            for path in strs("/instance_id") {
+                world.ensure_ddm_instance(&path, &nodes, window);
+            }
+        }
+    }
+    for r in &fp.reads {
+        let owner = |class: C| read(class);
+        match r.class {
+            C::RdsBackup => {
+                if let Some(i) = owner(C::RdsInstance) {
+                    world.ensure_rds_backup(&i, &backup(&r.id, &i, false));
+                }
+            }
+            C::DdmBackup => {
+                if let Some(i) = owner(C::DdmInstance) {
+                    world.ensure_ddm_backup(&i, &backup(&r.id, &i, false));
+                }
+            }
+            C::TaurusdbBackup => {
+                if let Some(i) = owner(C::TaurusdbInstance) {
+                    world.ensure_taurusdb_backup(&i, &backup(&r.id, &i, false));
+                }
+            }
+            // A backup names its instance; one is made up when the operation names none.
+            C::DdsBackup => {
+                let i = owner(C::DdsInstance).unwrap_or_else(|| format!("{}-source", r.id));
+                world.ensure_dds_backup(&i, &backup(&r.id, &i, false));
+            }
+            C::DcsBackup => {
+                for w in fp.writes.iter().filter(|w| w.class == C::DcsInstance) {
+                    world.ensure_dcs_backup(&w.id, &backup(&r.id, &w.id, true));
+                }
+            }
+            C::CbrBackup => {
+                let server = fp.writes.iter().find(|w| w.class == C::Server);
+                let volume = strs("/volume_id").into_iter().next();
+                let children: Vec<(String, String)> = strs("/mappings/*/backup_id")
+                    .into_iter()
+                    .zip(strs("/mappings/*/volume_id"))
+                    .collect();
+                match rewind_engine::drill::recovery::backup_source(spec) {
+                    // `backup_id: latest` of a disk: a backup of it to resolve to.
+                    Some(disk) if r.id == LATEST => {
+                        world.ensure_cbr_backup(&backup(LATEST, disk, true), None, Some(disk), &[]);
+                    }
+                    _ => world.ensure_cbr_backup(
+                        &r.id,
+                        server.map(|s| s.id.as_str()),
+                        volume.as_deref(),
+                        &children,
+                    ),
+                }
+            }
+            // The simulator serves EVS, so a plugin's snapshot rollback can be rehearsed too.
+            C::External("evs_snapshot") => {
+                for v in fp.writes.iter().filter(|w| w.class == C::Volume) {
+                    world.evs.ensure(&v.id, &r.id);
+                }
+            }
+            _ => {}
+        }
+    }
+    // The new instance runs the source's engine, so a source made up here runs the engine the
+    // spec's flavor names.
+    if spec.created_class() == Some(C::RdsInstance)
+        && let Some(source) = read(C::RdsInstance)
+        && fresh.contains(&source)
+        && let Some((engine, version)) = spec.request().body["flavor_ref"]
+            .as_str()
+            .and_then(rds_engine_of)
+        && let Some(i) = world.rds.instances.get_mut(&source)
+    {
+        engine.clone_into(&mut i.engine);
+        version.clone_into(&mut i.version);
+    }
+    // A data node no operation of this spec restores was restored beforehand, as a metadata
+    // restore requires.
+    let restore_time = spec.restore_time();
+    for dn in strs("/target/data_nodes/*") {
+        if !written.contains(&dn)
+            && let Some(i) = world.rds.instances.get_mut(&dn)
+        {
+            i.last_restore = Some(LastRestore {
+                restore_time,
+                backup_id: None,
+                completed_at: now_ms,
+            });
+        }
+    }
+    // The collections a DDS restore names exist in their instance.
+    for w in fp.writes.iter().filter(|w| w.class == C::DdsInstance) {
+        let Some(i) = world.dds.instances.get_mut(&w.id) else {
+            continue;
+        };
+        for db in rewind_engine::kinds::builtin::at_pointer(&body, "/restore_collections/*") {
+            let Some(name) = db.get("database").and_then(|d| d.as_str()) else {
+                continue;
+            };
+            let collections = i.databases.entry(name.to_owned()).or_default();
+            for c in rewind_engine::kinds::builtin::at_pointer(db, "/collections/*/old_name") {
+                if let Some(c) = c.as_str()
+                    && !collections.iter().any(|x| x == c)
+                {
+                    collections.push(c.to_owned());
+                }
+            }
+        }
+    }
 }
 
 /// The backup the world holds for `backup_id` of `source`: the ID as written, or for

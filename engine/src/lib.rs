@@ -34,3 +34,4 @@ pub mod schema;
 pub mod spec;
 pub mod state;
 pub mod status;
+pub mod syntax;

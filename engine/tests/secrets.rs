@@ -63,7 +63,7 @@ fn the_older_env_form_and_the_env_reference_both_work() {
         let refs = c.spec.ops["v"].spec.secret_refs();
         assert_eq!(
             refs[0].1,
-            &SecretRef {
+            SecretRef {
                 name: "env.VAULT_TOKEN".to_owned()
             },
             "{token}"

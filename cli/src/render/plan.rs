@@ -39,15 +39,11 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
         let _ = writeln!(out, "      {} {}", s.request.method, s.request.path);
     }
     body(out, s, p);
-    if let (
-        Some(class),
-        rewind_engine::kinds::OpSpec::RdsNew(r) | rewind_engine::kinds::OpSpec::DdsNew(r),
-    ) = (s.spec.created_class(), &s.spec)
-    {
+    if let (Some(class), Some(name)) = (s.spec.created_class(), s.spec.created_name()) {
         let line = format!(
             "creates {} {:?} (its ID is known after apply)",
             class.as_str(),
-            r.name
+            name
         );
         let _ = writeln!(out, "      {}", p.paint(&line, Style::Green));
     }

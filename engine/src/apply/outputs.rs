@@ -6,22 +6,13 @@ use crate::provider::{Handle, Operation};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The outputs every run of `spec` has without asking the service: the instance it restored
-/// into and the ID of the job that did it. A provider's own outputs take precedence.
+/// The outputs every run of `spec` has without asking the service: the existing instance it
+/// restored into (as its kind declares it), the name of the instance it creates, and the ID of
+/// the job that did it. A provider's own outputs take precedence.
 pub fn defaults(spec: &OpSpec, handle: Option<&Handle>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    match spec {
-        OpSpec::Dcs(r) => {
-            out.insert("instance_id".to_owned(), r.instance_id.clone());
-        }
-        OpSpec::DdsCollections(r) => {
-            out.insert("instance_id".to_owned(), r.instance_id.clone());
-        }
-        other => {
-            if let Some((_, target)) = other.source_and_target() {
-                out.insert("instance_id".to_owned(), target.to_owned());
-            }
-        }
+    if let Some((_, target)) = spec.existing_target() {
+        out.insert("instance_id".to_owned(), target);
     }
     match handle {
         Some(Handle::Job { job_id }) => {
@@ -47,8 +38,10 @@ pub fn defaults(spec: &OpSpec, handle: Option<&Handle>) -> BTreeMap<String, Stri
         }
         Some(Handle::CbrRestore { .. } | Handle::External { .. }) | None => {}
     }
-    if let OpSpec::RdsNew(r) | OpSpec::DdsNew(r) = spec {
-        out.insert("name".to_owned(), r.name.clone());
+    if spec.created_class().is_some()
+        && let Some(name) = spec.request().body.get("name").and_then(Value::as_str)
+    {
+        out.insert("name".to_owned(), name.to_owned());
     }
     out
 }

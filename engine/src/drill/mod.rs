@@ -12,7 +12,7 @@ pub mod notify;
 pub mod recovery;
 pub mod schedule;
 
-use crate::spec::Span;
+use crate::syntax::diagnostic::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;

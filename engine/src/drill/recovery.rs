@@ -35,8 +35,10 @@ pub fn parse(text: &str) -> Option<Result<RecoveryChoice, String>> {
 /// A duration as `timeout:` takes one, or whole days (`7d`), which a window is usually given in.
 fn duration(text: &str) -> Result<Duration, String> {
     match text.strip_suffix('d').map(|n| n.trim().parse::<u64>()) {
-        Some(Ok(days)) => crate::spec::parse_timeout(&format!("{}h", days.saturating_mul(24))),
-        _ => crate::spec::parse_timeout(text),
+        Some(Ok(days)) => {
+            crate::syntax::value::parse_timeout(&format!("{}h", days.saturating_mul(24)))
+        }
+        _ => crate::syntax::value::parse_timeout(text),
     }
 }
 
@@ -190,8 +192,7 @@ pub fn is_pinned(spec: &OpSpec, choice: RecoveryChoice) -> bool {
     }
 }
 
-/// What a spec writes as `backup_id` to restore the newest finished backup.
-pub const LATEST: &str = "latest";
+pub use crate::syntax::cx::LATEST;
 
 /// Pins `at` as the operation's `restore_time`; false when the kind has no such field.
 pub fn pin(spec: &mut OpSpec, at: i64) -> bool {

@@ -2,7 +2,7 @@
 
 use super::{Kind, ResourceClass};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Whether a footprint rule names something the kind reads or overwrites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,130 +112,11 @@ fn sensitive_in(schema: &Value, at: &str, out: &mut Vec<String>) {
     }
 }
 
-fn rule(pointer: &str, resource: ResourceClass, access: Access) -> FootprintRule {
-    FootprintRule {
-        pointer: pointer.to_owned(),
-        resource: resource.key().to_owned(),
-        access,
-    }
-}
-
-/// The built-in kinds as declarations: body schemas from the spec's JSON Schema, footprint
-/// rules as pointers into the spec body (the same fields [`crate::kinds::Footprint`] reads).
-pub fn builtin_decls() -> Vec<KindDecl> {
-    use Access::{Reads, Writes};
-    use ResourceClass as C;
-    let schema = crate::schema::spec_schema();
-    Kind::ALL
-        .into_iter()
-        .map(|kind| {
-            let footprint = match kind {
-                Kind::RdsRestore => vec![
-                    rule("/target/instance_id", C::RdsInstance, Writes),
-                    rule("/source/instance_id", C::RdsInstance, Reads),
-                    rule("/source/backup_id", C::RdsBackup, Reads),
-                ],
-                Kind::DdmRestore => vec![
-                    rule("/target/instance_id", C::DdmInstance, Writes),
-                    rule("/source/instance_id", C::DdmInstance, Reads),
-                    rule(
-                        "/data_node_relations/*/target_instance_id",
-                        C::RdsInstance,
-                        Writes,
-                    ),
-                    rule(
-                        "/data_node_relations/*/source_instance_id",
-                        C::RdsInstance,
-                        Reads,
-                    ),
-                ],
-                Kind::DdmMetadataRestore => vec![
-                    rule("/target/instance_id", C::DdmInstance, Writes),
-                    rule("/instance_id", C::DdmInstance, Reads),
-                    rule("/source/backup_id", C::DdmBackup, Reads),
-                    rule("/target/data_nodes/*", C::RdsInstance, Reads),
-                ],
-                Kind::TaurusdbRestore => vec![
-                    rule("/target_instance_id", C::TaurusdbInstance, Writes),
-                    rule("/source_instance_id", C::TaurusdbInstance, Reads),
-                    rule("/backup_id", C::TaurusdbBackup, Reads),
-                ],
-                Kind::CbrRestore => vec![
-                    rule("/server_id", C::Server, Writes),
-                    rule("/volume_id", C::Volume, Writes),
-                    rule("/mappings/*/volume_id", C::Volume, Writes),
-                    rule("/backup_id", C::CbrBackup, Reads),
-                ],
-                Kind::DcsRestore => vec![
-                    rule("/instance_id", C::DcsInstance, Writes),
-                    rule("/backup_id", C::DcsBackup, Reads),
-                ],
-                Kind::RdsRestoreNew => vec![
-                    rule("/restore_point/instance_id", C::RdsInstance, Reads),
-                    rule("/restore_point/backup_id", C::RdsBackup, Reads),
-                ],
-                Kind::DdsRestoreNew => vec![
-                    rule("/restore_point/instance_id", C::DdsInstance, Reads),
-                    rule("/restore_point/backup_id", C::DdsBackup, Reads),
-                ],
-                Kind::DdsRestore => vec![
-                    rule("/target/instance_id", C::DdsInstance, Writes),
-                    rule("/source/instance_id", C::DdsInstance, Reads),
-                    rule("/source/backup_id", C::DdsBackup, Reads),
-                ],
-                Kind::DdsRestoreCollections => {
-                    vec![rule("/instance_id", C::DdsInstance, Writes)]
-                }
-                Kind::External(_) => Vec::new(),
-            };
-            KindDecl {
-                name: kind.as_str().to_owned(),
-                description: String::new(),
-                schema: crate::schema::kind_body_schema(&schema, kind.as_str())
-                    .unwrap_or_else(|| json!({ "type": "object" })),
-                footprint,
-                outputs: builtin_outputs(kind)
-                    .iter()
-                    .map(|o| (*o).to_owned())
-                    .collect(),
-                provider: None,
-            }
-        })
-        .collect()
-}
-
-/// The values a succeeded run of a built-in kind reports, for `${restores.X.outputs.NAME}`.
-pub fn builtin_outputs(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::RdsRestoreNew | Kind::DdsRestoreNew => {
-            &["instance_id", "name", "job_id", "private_ip", "port"]
-        }
-        Kind::RdsRestore
-        | Kind::DdmRestore
-        | Kind::DdmMetadataRestore
-        | Kind::TaurusdbRestore
-        | Kind::DdsRestore
-        | Kind::DdsRestoreCollections => &["instance_id", "job_id"],
-        Kind::DcsRestore => &["instance_id", "restore_id"],
-        Kind::CbrRestore => &["operation_log_id"],
-        Kind::External(_) => &[],
-    }
-}
-
-/// Body keys of a built-in kind that take only a secret reference.
-pub fn builtin_sensitive(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::RdsRestoreNew | Kind::DdsRestoreNew => &["password"],
-        _ => &[],
-    }
-}
+pub use crate::syntax::cx::COMMON_KEYS;
 
 /// The placeholder an output has until its operation has run: the reference itself.
 pub fn output_template(op: &str, output: &str) -> String {
     format!("${{restores.{op}.outputs.{output}}}")
 }
 
-/// Whether a value still holds an output placeholder (it is "known after apply").
-pub fn is_unknown(value: &str) -> bool {
-    value.contains("${restores.")
-}
+pub use crate::syntax::value::is_unknown;

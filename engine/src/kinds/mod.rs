@@ -1,19 +1,18 @@
 //! The restore kinds: the built-in typed bodies, plugin kinds, and their declarations.
 
+pub mod builtin;
 mod create;
 mod decl;
 mod footprint;
 mod names;
 mod request;
 
+pub use builtin::{builtin_decls, schema_generator};
 pub use create::{
     DdsCollection, DdsCollections, DdsDatabase, RestoreNew, RestorePoint, SENSITIVE, Secret,
     SecretRef,
 };
-pub use decl::{
-    Access, FootprintRule, KindDecl, builtin_decls, builtin_outputs, builtin_sensitive, is_unknown,
-    output_template,
-};
+pub use decl::{Access, COMMON_KEYS, FootprintRule, KindDecl, is_unknown, output_template};
 pub use footprint::{Footprint, Resource, ResourceClass};
 pub use names::intern;
 pub use request::ApiRequest;
@@ -138,15 +137,10 @@ impl Kind {
 
     pub fn service(self) -> Service {
         match self {
-            Kind::RdsRestore | Kind::RdsRestoreNew => Service::Rds,
-            Kind::DdsRestoreNew | Kind::DdsRestore | Kind::DdsRestoreCollections => Service::Dds,
-            Kind::DdmRestore | Kind::DdmMetadataRestore => Service::Ddm,
-            Kind::TaurusdbRestore => Service::Taurusdb,
-            Kind::CbrRestore => Service::Cbr,
-            Kind::DcsRestore => Service::Dcs,
             Kind::External(name) => {
                 Service::External(intern(name.split_once('.').map_or(name, |(svc, _)| svc)))
             }
+            builtin => builtin::get(builtin).map_or(Service::External(""), |b| b.service),
         }
     }
 }
@@ -349,77 +343,69 @@ impl OpSpec {
         }
     }
 
-    /// The restore target that a restore "to the original" would also read from, if the
-    /// kind has such a notion: `(source, target)` instance IDs.
-    pub fn source_and_target(&self) -> Option<(&str, &str)> {
+    /// The declaration of a built-in operation's kind; `None` for a plugin kind.
+    pub fn builtin(&self) -> Option<&'static builtin::Builtin> {
         match self {
-            OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => {
-                Some((&r.source.instance_id, &r.target.instance_id))
-            }
-            OpSpec::Ddm(r) => Some((&r.source.instance_id, &r.target.instance_id)),
-            OpSpec::DdmMetadata(r) => Some((&r.instance_id, &r.target.instance_id)),
-            OpSpec::Taurusdb(r) => Some((&r.source_instance_id, &r.target_instance_id)),
-            OpSpec::Cbr(_)
-            | OpSpec::Dcs(_)
-            | OpSpec::RdsNew(_)
-            | OpSpec::DdsNew(_)
-            | OpSpec::DdsCollections(_)
-            | OpSpec::External(_) => None,
+            OpSpec::External(_) => None,
+            _ => builtin::get(self.kind()),
         }
     }
-}
 
-impl OpSpec {
+    /// The restore target that a restore "to the original" would also read from, if the
+    /// kind has such a notion: `(source, target)` instance IDs.
+    pub fn source_and_target(&self) -> Option<(String, String)> {
+        builtin::source_and_target(self.builtin()?, self)
+    }
+
     /// The point in time it restores to (epoch ms), when the spec names one; a restore from a
     /// backup names none (its backup's end time is the recovery point).
     pub fn restore_time(&self) -> Option<i64> {
-        match self {
-            OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.restore_time,
-            OpSpec::Ddm(r) => Some(r.source.restore_time),
-            OpSpec::DdmMetadata(r) => r.source.restore_time,
-            OpSpec::Taurusdb(r) => r.restore_time,
-            OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.restore_time,
-            OpSpec::DdsCollections(r) => r
-                .restore_collections
-                .iter()
-                .filter_map(|d| d.restore_database_time)
-                .chain(
-                    r.restore_collections
-                        .iter()
-                        .flat_map(|d| d.collections.iter().map(|c| c.restore_collection_time)),
-                )
-                .min(),
-            OpSpec::Cbr(_) | OpSpec::Dcs(_) | OpSpec::External(_) => None,
-        }
+        builtin::restore_time(self.builtin()?, self)
     }
 
     /// The existing instance a restore overwrites, with its service: what a drill's probes
     /// check. A create has none (its instance is an output), nor has CBR or a plugin kind.
-    pub fn existing_target(&self) -> Option<(Service, &str)> {
+    pub fn existing_target(&self) -> Option<(Service, String)> {
+        builtin::existing_target(self.builtin()?, self)
+    }
+
+    /// The secret references the operation uses, by JSON pointer into its request body.
+    pub fn secret_refs(&self) -> Vec<(String, SecretRef)> {
         match self {
-            OpSpec::Rds(r) => Some((Service::Rds, &r.target.instance_id)),
-            OpSpec::DdsRecovery(r) => Some((Service::Dds, &r.target.instance_id)),
-            OpSpec::Ddm(r) => Some((Service::Ddm, &r.target.instance_id)),
-            OpSpec::DdmMetadata(r) => Some((Service::Ddm, &r.target.instance_id)),
-            OpSpec::Taurusdb(r) => Some((Service::Taurusdb, &r.target_instance_id)),
-            OpSpec::Dcs(r) => Some((Service::Dcs, &r.instance_id)),
-            OpSpec::DdsCollections(r) => Some((Service::Dds, &r.instance_id)),
-            OpSpec::Cbr(_) | OpSpec::RdsNew(_) | OpSpec::DdsNew(_) | OpSpec::External(_) => None,
+            OpSpec::External(e) => e.secrets.clone(),
+            _ => self
+                .builtin()
+                .map(|b| builtin::secret_refs(b, self))
+                .unwrap_or_default(),
         }
     }
-}
 
-impl OpSpec {
-    /// The secret references the operation uses, by JSON pointer into its request body.
-    pub fn secret_refs(&self) -> Vec<(String, &SecretRef)> {
-        match self {
-            OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r
-                .password
-                .iter()
-                .map(|p| ("/password".to_owned(), p))
-                .collect(),
-            OpSpec::External(e) => e.secrets.iter().map(|(p, r)| (p.clone(), r)).collect(),
-            _ => Vec::new(),
+    /// The name of the instance this operation creates (its `name`), for kinds that create one.
+    pub fn created_name(&self) -> Option<String> {
+        self.created_class()?;
+        let body = self.request().body;
+        body.get("name")?.as_str().map(str::to_owned)
+    }
+
+    /// The class of the instance this operation creates, for kinds that create one.
+    pub fn created_class(&self) -> Option<ResourceClass> {
+        self.builtin()?.creates
+    }
+
+    /// What the operation reads and overwrites: its kind's footprint rules applied to its
+    /// body (a plugin kind's were applied when it was lowered).
+    pub fn footprint(&self) -> Footprint {
+        let mut fp = match self {
+            OpSpec::External(e) => e.footprint.clone(),
+            _ => self
+                .builtin()
+                .map(|b| builtin::footprint(b, self))
+                .unwrap_or_default(),
+        };
+        for list in [&mut fp.reads, &mut fp.writes] {
+            list.sort();
+            list.dedup();
         }
+        fp
     }
 }

@@ -15,28 +15,11 @@ pub struct CriticalPath {
     pub duration_ms: u64,
 }
 
-/// Built-in expected minutes per kind: rough figures for small instances. They only order
-/// the launches, so what matters is that a database restore outweighs a cache restore.
-const DEFAULT_MINUTES: &[(Kind, u64)] = &[
-    (Kind::RdsRestore, 30),
-    (Kind::TaurusdbRestore, 30),
-    (Kind::DdmRestore, 20),
-    (Kind::CbrRestore, 15),
-    (Kind::DdmMetadataRestore, 5),
-    (Kind::DcsRestore, 5),
-    (Kind::RdsRestoreNew, 40),
-    (Kind::DdsRestoreNew, 40),
-    (Kind::DdsRestore, 30),
-    (Kind::DdsRestoreCollections, 15),
-];
-
-/// Built-in expected duration of a restore of `kind`, when state has no earlier run of it
-/// (15 minutes for a kind without a figure of its own).
+/// Built-in expected duration of a restore of `kind`, when state has no earlier run of it:
+/// the kind's declared figure (15 minutes for a plugin kind). The figures only order the
+/// launches, so what matters is that a database restore outweighs a cache restore.
 pub fn default_expected(kind: Kind) -> Duration {
-    let minutes = DEFAULT_MINUTES
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(15, |(_, m)| *m);
+    let minutes = crate::kinds::builtin::get(kind).map_or(15, |b| b.expected_minutes);
     Duration::from_secs(minutes * 60)
 }
 

@@ -65,7 +65,7 @@ pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
     let mut source: Vec<Resource> = fp
         .reads
         .iter()
-        .filter(|r| !is_backup(r.class) && named.is_none_or(|s| s == r.id))
+        .filter(|r| !is_backup(r.class) && named.as_ref().is_none_or(|s| *s == r.id))
         .cloned()
         .collect();
     match spec {

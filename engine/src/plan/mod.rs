@@ -324,7 +324,7 @@ fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
     // DCS restores an instance only from that instance's own backups: always its own source.
     let source = match spec {
         OpSpec::Dcs(r) => Some(r.instance_id.clone()),
-        _ => spec.source_and_target().map(|(s, _)| s.to_owned()),
+        _ => spec.source_and_target().map(|(s, _)| s),
     };
     let fp = spec.footprint();
     fp.writes

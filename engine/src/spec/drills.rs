@@ -6,8 +6,9 @@ mod production;
 mod values;
 
 use super::diagnostic::{Code, Diagnostic, Span};
-use super::lower::{parse_timeout, valid_name};
+use super::lower::valid_name;
 use super::obj::{Obj, as_str, wrong_type};
+use super::parse_timeout;
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 use super::{LoadOptions, Spec};

@@ -1,5 +1,7 @@
 //! `${var.NAME}`, `${restores.NAME.path}`, `${secrets.NAME}` and `${env.VAR}` templates.
 
+use crate::syntax::secret_ref::env_name;
+
 /// One piece of a string value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
@@ -80,15 +82,6 @@ fn instance(op: &str, valid: impl Fn(&&str) -> bool) -> bool {
     op.strip_suffix(']')
         .and_then(|o| o.split_once('['))
         .is_some_and(|(base, key)| valid(&base) && valid(&key))
-}
-
-/// An environment variable name as POSIX shells accept it.
-pub(super) fn env_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Top-level lowering: `version`, `cloud`, `vars`, `restores`, `drills`, and `${...}` resolution.
 
-use super::bodies::{self, Cx};
+use super::bodies::Cx;
 use super::diagnostic::{Code, Diagnostic, Span};
 use super::obj::{Obj, missing, wrong_type};
+use super::parse_timeout;
 use super::resolve::{KindInfo, Resolver};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
@@ -458,7 +459,12 @@ fn op(
             .iter()
             .find(|d| d.name == n)
             .and_then(|d| super::external::lower(d, &o, &mut cx)),
-        _ => bodies::lower(k, &o, &mut cx),
+        builtin => crate::kinds::builtin::get(builtin).and_then(|b| {
+            let mut allowed: Vec<&str> = super::COMMON_KEYS.to_vec();
+            allowed.extend(b.body_keys());
+            o.check_keys(&allowed, cx.diags);
+            (b.lower)(&o, &mut cx)
+        }),
     });
     let Some(spec) = lowered else {
         // An operation is never dropped in silence: if lowering said nothing, say something.
@@ -476,7 +482,7 @@ fn op(
         && source == target
         && !allow_overwrite_source
     {
-        let at = id_spans.get(target).copied().unwrap_or(span);
+        let at = id_spans.get(&target).copied().unwrap_or(span);
         diags.push(
                 Diagnostic::new(
                     Code::OverwriteSource,
@@ -517,21 +523,4 @@ pub(super) fn dangling(op: &str, span: Span, raw: &BTreeMap<String, &Node>) -> D
     )
     .at(span)
     .with_hint(hint)
-}
-
-/// Longest `timeout:` accepted: beyond this, waiting is not what the user wants.
-pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
-
-/// A `timeout:` (or `[timeouts]`) value: a friendly duration (`90s`, `45m`, `6h`), 1 s to
-/// 30 days.
-pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let d: jiff::SignedDuration = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration"))?;
-    let d = std::time::Duration::try_from(d).map_err(|_| format!("`{text}` is negative"))?;
-    if d < std::time::Duration::from_secs(1) || d > MAX_TIMEOUT {
-        return Err(format!("`{text}` is out of range (1s to 30 days)"));
-    }
-    Ok(d)
 }

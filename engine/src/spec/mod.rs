@@ -1,26 +1,22 @@
 //! The restore spec: YAML in, validated operations out, with every mistake located.
 
-mod bodies;
-mod create;
-pub mod diagnostic;
 mod drills;
 mod external;
 pub mod fleet;
 mod interp;
 mod lower;
 mod moved;
-mod obj;
 mod recovery;
 mod resolve;
 mod secrets;
-mod suggest;
-mod value;
 mod var_errors;
-pub mod yaml;
 
-pub use bodies::{COMMON_KEYS, body_keys};
+pub use crate::syntax::cx::COMMON_KEYS;
+pub use crate::syntax::value::{MAX_TIMEOUT, parse_timeout};
+use crate::syntax::{cx as bodies, obj, suggest, value};
+pub use crate::syntax::{diagnostic, yaml};
 pub use diagnostic::{Code, Diagnostic, DiagnosticView, Report, Span};
-pub use lower::{MAX_TIMEOUT, lower, parse_timeout};
+pub use lower::lower;
 pub use moved::Moved;
 pub use suggest::did_you_mean;
 

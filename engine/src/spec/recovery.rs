@@ -116,15 +116,6 @@ fn latest_backup_hint(spec: &crate::kinds::OpSpec) -> &'static str {
     }
 }
 
-/// `Some("latest")` when `o.key` says `latest` (a backup ID the plan chooses), so that
-/// lowering keeps it as written instead of checking it as an ID.
-pub(super) fn latest(o: &super::obj::Obj, key: &str) -> Option<String> {
-    match o.get(key).map(|n| &n.value) {
-        Some(Value::Str(v)) if v == recovery::LATEST => Some(v.clone()),
-        _ => None,
-    }
-}
-
 fn child<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     let Value::Map(entries) = &node.value else {
         return None;

@@ -7,7 +7,7 @@ use super::lower::{dangling, scalar_text};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
 use super::{Reference, SecretSource};
-use crate::kinds::{Kind, KindDecl, builtin_outputs};
+use crate::kinds::{Kind, KindDecl};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Substitutes `${...}` in every string of every operation, following references between
@@ -300,31 +300,24 @@ impl KindInfo {
                 sensitive: Vec::new(),
             };
         };
-        if let Some(builtin) = Kind::parse(&kind) {
-            return KindInfo {
-                outputs: builtin_outputs(builtin)
-                    .iter()
-                    .map(|o| (*o).to_owned())
-                    .collect(),
-                sensitive: crate::kinds::builtin_sensitive(builtin)
-                    .iter()
-                    .map(|o| (*o).to_owned())
-                    .collect(),
-            };
-        }
-        plugins.iter().find(|d| d.name == kind).map_or(
-            KindInfo {
-                outputs: Vec::new(),
-                sensitive: Vec::new(),
-            },
-            |d| KindInfo {
-                outputs: d.outputs.clone(),
-                sensitive: d
-                    .sensitive_pointers()
-                    .iter()
-                    .filter_map(|p| p.rsplit('/').next().map(str::to_owned))
-                    .collect(),
-            },
-        )
+        let builtin = Kind::parse(&kind)
+            .and_then(crate::kinds::builtin::get)
+            .map(crate::kinds::builtin::Builtin::decl);
+        builtin
+            .or_else(|| plugins.iter().find(|d| d.name == kind))
+            .map_or(
+                KindInfo {
+                    outputs: Vec::new(),
+                    sensitive: Vec::new(),
+                },
+                |d| KindInfo {
+                    outputs: d.outputs.clone(),
+                    sensitive: d
+                        .sensitive_pointers()
+                        .iter()
+                        .filter_map(|p| p.rsplit('/').next().map(str::to_owned))
+                        .collect(),
+                },
+            )
     }
 }

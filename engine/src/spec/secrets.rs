@@ -1,11 +1,11 @@
 //! The `secrets:` section, and the rule that sensitive fields take only secret references.
 
 use super::SecretSource;
-use super::diagnostic::{Code, Diagnostic, Span};
-use super::interp::env_name;
-use super::obj::{Obj, wrong_type};
+use super::diagnostic::{Code, Diagnostic};
+use super::obj::Obj;
 use super::yaml::Value;
 use crate::kinds::SecretRef;
+use crate::syntax::secret_ref::env_name;
 use std::collections::BTreeMap;
 
 /// Lowers `secrets:`: each entry is `{ env: VAR }` or `{ file: PATH }`, never a value.
@@ -74,49 +74,10 @@ pub fn section(top: &Obj, diags: &mut Vec<Diagnostic>) -> BTreeMap<String, Secre
     out
 }
 
-/// The reference in a sensitive field: exactly `${secrets.NAME}` or `${env.VAR}` (left
-/// unresolved by interpolation). A literal is refused, naming where it is written.
+/// The reference in a sensitive field, as a [`SecretRef`].
 #[allow(clippy::option_option)] // absent (`Some(None)`) and invalid (`None`) differ
 pub fn reference(o: &Obj, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Option<SecretRef>> {
-    let Some(node) = o.get(key).filter(|n| !matches!(n.value, Value::Null)) else {
-        return Some(None);
-    };
-    let path = o.child_path(key);
-    let Value::Str(text) = &node.value else {
-        diags.push(wrong_type(node, &path, "a secret reference"));
-        return None;
-    };
-    let Some(name) = as_reference(text) else {
-        diags.push(literal(&path, node.span));
-        return None;
-    };
-    Some(Some(SecretRef { name }))
+    crate::syntax::secret_ref::reference(o, key, diags).map(|r| r.map(|name| SecretRef { name }))
 }
 
-/// `secrets.NAME` / `env.VAR` when `text` is exactly one such reference.
-pub fn as_reference(text: &str) -> Option<String> {
-    let inner = text.strip_prefix("${")?.strip_suffix('}')?.trim();
-    let (ns, name) = inner.split_once('.')?;
-    let ok = match ns {
-        "secrets" => {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        }
-        "env" => env_name(name),
-        _ => false,
-    };
-    ok.then(|| inner.to_owned())
-}
-
-fn literal(path: &str, span: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::Secret,
-        format!("`{path}` is sensitive and is written as a literal"),
-    )
-    .at(span)
-    .with_hint(
-        "declare it under `secrets:` (`{ env: VAR }` or `{ file: PATH }`) and write `${secrets.NAME}`, or write `${env.VAR}`; the value then never reaches state or plans",
-    )
-}
+pub use crate::syntax::secret_ref::as_reference;

@@ -49,19 +49,18 @@ pub async fn probe_loop(
 
 /// Where an operation's restored instance is found: a create's by its name, any other's by
 /// the target ID the spec names.
-fn lookup(spec: &OpSpec) -> Option<(Service, Lookup<'_>)> {
-    match spec {
-        OpSpec::RdsNew(r) => Some((Service::Rds, Lookup::Name(&r.name))),
-        OpSpec::DdsNew(r) => Some((Service::Dds, Lookup::Name(&r.name))),
-        other => other
-            .existing_target()
-            .map(|(service, id)| (service, Lookup::Id(id))),
+fn lookup(spec: &OpSpec) -> Option<(Service, Lookup)> {
+    if spec.created_class().is_some() {
+        let name = spec.request().body.get("name")?.as_str()?.to_owned();
+        return Some((spec.kind().service(), Lookup::Name(name)));
     }
+    spec.existing_target()
+        .map(|(service, id)| (service, Lookup::Id(id)))
 }
 
-enum Lookup<'a> {
-    Name(&'a str),
-    Id(&'a str),
+enum Lookup {
+    Name(String),
+    Id(String),
 }
 
 async fn find(ctx: &ProbeCtx<'_>, op: &str) -> Result<Option<InstanceInfo>, String> {
@@ -78,8 +77,8 @@ async fn find(ctx: &ProbeCtx<'_>, op: &str) -> Result<Option<InstanceInfo>, Stri
         .get(&service)
         .ok_or_else(|| format!("no provider serves {service}"))?;
     let found = match how {
-        Lookup::Name(n) => provider.instance_by_name(n).await,
-        Lookup::Id(id) => provider.instance(id).await,
+        Lookup::Name(n) => provider.instance_by_name(&n).await,
+        Lookup::Id(id) => provider.instance(&id).await,
     };
     found.map_err(|e| e.message)
 }
@@ -222,22 +221,30 @@ fn target(
     let mut t = Target::new(host, port, info.id.clone());
     // A new instance's administrator: the account its create's password belongs to.
     let own = || {
-        ctx.spec.ops.get(op).and_then(|d| match &d.spec {
-            OpSpec::RdsNew(r) => Some((NEW_RDS_USER, r.password.as_ref())),
-            OpSpec::DdsNew(r) => Some((NEW_DDS_USER, r.password.as_ref())),
-            _ => None,
-        })
+        let spec = &ctx.spec.ops.get(op)?.spec;
+        spec.created_class()?;
+        let user = match spec.kind().service() {
+            Service::Rds => NEW_RDS_USER,
+            Service::Dds => NEW_DDS_USER,
+            _ => return None,
+        };
+        let password = spec
+            .secret_refs()
+            .into_iter()
+            .find(|(pointer, _)| pointer == "/password")
+            .map(|(_, r)| r);
+        Some((user, password))
     };
-    let (user, password): (Option<String>, Option<&SecretRef>) =
+    let (user, password): (Option<String>, Option<SecretRef>) =
         ctx.drill.logins.get(op).map_or_else(
             || own().map_or((None, None), |(u, p)| (Some(u.to_owned()), p)),
-            |login| (login.user.clone(), login.password.as_ref()),
+            |login| (login.user.clone(), login.password.clone()),
         );
     if let Some(u) = user {
         t = t.with_user(u);
     }
     if let Some(reference) = password {
-        let secret = ctx.secrets.resolve(reference)?;
+        let secret = ctx.secrets.resolve(&reference)?;
         t = t.with_password(Password::new(secret.expose()));
     }
     Ok(t)

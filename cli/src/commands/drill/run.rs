@@ -20,7 +20,6 @@ use rewind_engine::apply::{self, ApplyHooks};
 use rewind_engine::drill::{
     Cleanup, DrillDecl, DrillOutcome, DrillRecord, ScratchInstance, ScratchStatus,
 };
-use rewind_engine::kinds::OpSpec;
 use rewind_engine::plan::{self, Plan, PlanOptions};
 use rewind_engine::provider::{Operation, Providers, Secrets};
 use rewind_engine::state::{RunEntry, StateMeta, StateStore};
@@ -240,15 +239,11 @@ fn planned_scratch(plan: &Plan) -> Vec<ScratchInstance> {
     plan.steps
         .iter()
         .filter_map(|s| {
-            let (service, r) = match &s.spec {
-                OpSpec::RdsNew(r) => ("rds", r),
-                OpSpec::DdsNew(r) => ("dds", r),
-                _ => return None,
-            };
+            let name = s.spec.created_name()?;
             Some(ScratchInstance {
                 operation: s.name.clone(),
-                service: service.to_owned(),
-                name: r.name.clone(),
+                service: s.spec.kind().service().as_str().to_owned(),
+                name,
                 instance_id: None,
                 status: ScratchStatus::Pending,
                 keep_until: None,

@@ -152,7 +152,7 @@ impl Walker<'_> {
         let mut secrets = BTreeMap::new();
         for (pointer, reference) in refs {
             let value = source
-                .resolve(reference)
+                .resolve(&reference)
                 .map_err(|why| format!("secret {reference}: {why}"))?;
             secrets.insert(pointer, value);
         }

@@ -126,7 +126,7 @@ impl Rule<'_> {
             && decl
                 .spec
                 .existing_target()
-                .is_some_and(|(_, target)| self.allowed(target, hops + 1))
+                .is_some_and(|(_, target)| self.allowed(&target, hops + 1))
     }
 }
 

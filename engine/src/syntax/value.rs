@@ -210,6 +210,28 @@ pub fn check_id(id: &str, span: Span, path: &str, shape: IdShape) -> Result<(), 
     }
 }
 
+/// Longest `timeout:` accepted: beyond this, waiting is not what the user wants.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// A `timeout:` (or `[timeouts]`) value: a friendly duration (`90s`, `45m`, `6h`), 1 s to
+/// 30 days.
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration"))?;
+    let d = std::time::Duration::try_from(d).map_err(|_| format!("`{text}` is negative"))?;
+    if d < std::time::Duration::from_secs(1) || d > MAX_TIMEOUT {
+        return Err(format!("`{text}` is out of range (1s to 30 days)"));
+    }
+    Ok(d)
+}
+
+/// Whether a value still holds an output placeholder (it is "known after apply").
+pub fn is_unknown(value: &str) -> bool {
+    value.contains("${restores.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

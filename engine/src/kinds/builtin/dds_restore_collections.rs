@@ -1,15 +1,103 @@
-//! Lowering of `dds.restore_collections`: databases and collections of a replica set, each to a point in time.
+//! `dds.restore_collections`: databases and collections of a DDS replica set, each to a point
+//! in time (`POST /v3/{project_id}/instances/{instance_id}/restore/collections`).
 
-use super::Svc;
-use super::fields::{bad, text};
-use crate::kinds::{DdsCollection, DdsCollections, DdsDatabase};
-use crate::spec::bodies::{Cx, span_of};
-use crate::spec::diagnostic::{Code, Diagnostic};
-use crate::spec::obj::{Obj, missing};
-use crate::spec::yaml::{Node, Value};
+use super::shared::create::Svc;
+use super::shared::create::fields::{bad, text};
+use super::shared::schema_types as schema;
+use super::shared::{TimeAs, opt};
+use super::{Builtin, Wire, writes};
+use crate::kinds::{
+    DdsCollection, DdsCollections, DdsDatabase, Kind, OpSpec, ResourceClass as C, Service,
+};
+use crate::syntax::cx::{Cx, span_of};
+use crate::syntax::diagnostic::{Code, Diagnostic};
+use crate::syntax::obj::{Obj, missing};
+use crate::syntax::yaml::{Node, Value};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+
+pub static KIND: Builtin = Builtin {
+    kind: Kind::DdsRestoreCollections,
+    service: Service::Dds,
+    footprint: &[writes("/instance_id", C::DdsInstance)],
+    creates: None,
+    outputs: &["instance_id", "job_id"],
+    expected_minutes: 15,
+    id_pattern: "in02",
+    restore_times: &[
+        "/restore_collections/*/restore_database_time",
+        "/restore_collections/*/collections/*/restore_collection_time",
+    ],
+    existing_target: Some("/instance_id"),
+    source_and_target: None,
+    schema: Body::json_schema,
+    lower,
+    request,
+};
+
+/// DDS database and collection point-in-time restore (replica sets): `POST .../instances/{instance_id}/restore/collections`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // only its JSON Schema is used
+struct Body {
+    /// Path parameter: the DDS instance (suffix `in02`).
+    instance_id: String,
+    restore_collections: Vec<schema::DdsDatabase>,
+}
+fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
+    dds_collections(o, cx).map(OpSpec::DdsCollections)
+}
+
+/// The DDS parameter table types `restore_database_time` and `restore_collection_time`
+/// String (epoch ms as text), so they are sent as strings.
+fn request(op: &OpSpec) -> Wire {
+    let OpSpec::DdsCollections(r) = op else {
+        unreachable!("dds.restore_collections renders only its own body")
+    };
+    let time = TimeAs::String;
+    let databases: Vec<Json> = r
+        .restore_collections
+        .iter()
+        .map(|d| {
+            let mut db = Map::new();
+            db.insert("database".into(), json!(d.database));
+            if !d.collections.is_empty() {
+                let collections: Vec<Json> = d
+                    .collections
+                    .iter()
+                    .map(|c| {
+                        let mut m = Map::new();
+                        m.insert("old_name".into(), json!(c.old_name));
+                        opt(&mut m, "new_name", c.new_name.as_ref().map(|v| json!(v)));
+                        m.insert(
+                            "restore_collection_time".into(),
+                            time.render(c.restore_collection_time),
+                        );
+                        Json::Object(m)
+                    })
+                    .collect();
+                db.insert("collections".into(), json!(collections));
+            }
+            opt(
+                &mut db,
+                "restore_database_time",
+                d.restore_database_time.map(|v| time.render(v)),
+            );
+            Json::Object(db)
+        })
+        .collect();
+    Wire {
+        path: format!(
+            "/v3/{{project_id}}/instances/{}/restore/collections",
+            r.instance_id
+        ),
+        body: json!({ "restore_collections": databases }),
+    }
+}
 
 /// `dds.restore_collections`.
-pub(in crate::spec) fn dds_collections(o: &Obj, cx: &mut Cx) -> Option<DdsCollections> {
+fn dds_collections(o: &Obj, cx: &mut Cx) -> Option<DdsCollections> {
     let instance_id = cx.id(o, "instance_id", Svc::Dds.instance());
     let key = "restore_collections";
     let list = match o.opt_seq(key, cx.diags) {

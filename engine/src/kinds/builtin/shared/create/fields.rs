@@ -2,12 +2,12 @@
 
 use super::Svc;
 use crate::kinds::is_unknown;
-use crate::spec::bodies::Cx;
-use crate::spec::diagnostic::{Code, Diagnostic, Span};
-use crate::spec::obj::{Obj, as_str, missing, wrong_type};
-use crate::spec::suggest::did_you_mean;
-use crate::spec::value::{IdShape, check_id};
-use crate::spec::yaml::{Node, Value};
+use crate::syntax::cx::Cx;
+use crate::syntax::diagnostic::{Code, Diagnostic, Span};
+use crate::syntax::obj::{Obj, as_str, missing, wrong_type};
+use crate::syntax::suggest::did_you_mean;
+use crate::syntax::value::{IdShape, check_id};
+use crate::syntax::yaml::{Node, Value};
 use serde_json::{Map, Value as Json, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl Engine {
     }
 }
 
-pub(super) fn rds_field(
+pub fn rds_field(
     key: &str,
     node: &Node,
     key_span: Span,
@@ -96,7 +96,7 @@ pub(super) fn rds_field(
     }
 }
 
-pub(super) fn dds_field(key: &str, node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
+pub fn dds_field(key: &str, node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
     match key {
         "flavor" => dds_flavor(node, path, cx),
         "backup_strategy" => backup_strategy(node, path, Svc::Dds, cx),
@@ -119,7 +119,7 @@ pub(super) fn dds_field(key: &str, node: &Node, path: &str, cx: &mut Cx) -> Opti
     }
 }
 
-pub(super) fn bad(cx: &mut Cx, span: Span, msg: String, hint: &str) -> Option<Json> {
+pub fn bad(cx: &mut Cx, span: Span, msg: String, hint: &str) -> Option<Json> {
     cx.diags.push(
         Diagnostic::new(Code::BadValue, msg)
             .at(span)
@@ -129,7 +129,7 @@ pub(super) fn bad(cx: &mut Cx, span: Span, msg: String, hint: &str) -> Option<Js
 }
 
 /// A non-empty string.
-pub(super) fn text(node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
+pub fn text(node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
     let (v, span) = as_str(node, path, cx.diags)?;
     if v.trim().is_empty() {
         return bad(

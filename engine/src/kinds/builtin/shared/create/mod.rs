@@ -1,29 +1,27 @@
-//! Lowering of the kinds that create an instance (`rds.restore_new`, `dds.restore_new`) and of `dds.restore_collections`.
+//! Lowering and rendering of the kinds that create an instance (`rds.restore_new`, `dds.restore_new`).
 
-mod collections;
-mod fields;
+pub mod fields;
 
-pub(super) use collections::dds_collections;
-
-use super::bodies::{Cx, body_keys, restore_type, span_of};
-use super::diagnostic::{Code, Diagnostic, Span};
-use super::obj::{Obj, missing};
-use super::secrets;
-use super::value::{IdShape, InstanceService, check_id};
-use super::yaml::{Node, Value};
-use crate::kinds::{Kind, RestoreNew, RestorePoint, RestoreType, is_unknown};
+use super::{opt, restore_type};
+use crate::kinds::{Kind, RestoreNew, RestorePoint, RestoreType, SENSITIVE, SecretRef, is_unknown};
+use crate::syntax::cx::{Cx, span_of};
+use crate::syntax::diagnostic::{Code, Diagnostic, Span};
+use crate::syntax::obj::{Obj, missing};
+use crate::syntax::secret_ref;
+use crate::syntax::value::{IdShape, InstanceService, check_id};
+use crate::syntax::yaml::{Node, Value};
 use fields::{dds_field, rds_field};
-use serde_json::{Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 /// Which service's ID rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Svc {
+pub enum Svc {
     Rds,
     Dds,
 }
 
 impl Svc {
-    pub(super) fn instance(self) -> IdShape {
+    pub fn instance(self) -> IdShape {
         IdShape::Instance(match self {
             Svc::Rds => InstanceService::Rds,
             Svc::Dds => InstanceService::Dds,
@@ -64,14 +62,14 @@ impl Svc {
 impl Cx<'_> {
     /// An optional backup ID; `Some(None)` when absent, `None` when present but invalid.
     #[allow(clippy::option_option)]
-    pub(super) fn opt_backup(&mut self, o: &Obj, key: &str, svc: Svc) -> Option<Option<String>> {
+    pub fn opt_backup(&mut self, o: &Obj, key: &str, svc: Svc) -> Option<Option<String>> {
         if o.get(key).is_none_or(|n| matches!(n.value, Value::Null)) {
             return Some(None);
         }
         let (v, span) = o.opt_str(key, self.diags)?;
         // `latest`: kept as written; `spec::recovery` records the choice and the plan pins
         // the newest finished backup.
-        if v == crate::drill::recovery::LATEST {
+        if v == crate::syntax::cx::LATEST {
             return Some(Some(v));
         }
         if is_unknown(&v) || svc.backup_ok(&v) {
@@ -106,10 +104,10 @@ const DDS_REQUIRED: &[&str] = &[
 ];
 
 /// `rds.restore_new`.
-pub(super) fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
+pub fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
     let name = instance_name(o, cx);
     let restore_point = restore_point(o, Svc::Rds, cx);
-    let password = match secrets::reference(o, "password", cx.diags) {
+    let password = match password(o, cx) {
         Some(Some(r)) => Some(r),
         Some(None) => {
             cx.diags.push(missing(&o.child_path("password"), o.span).with_hint(
@@ -139,10 +137,10 @@ pub(super) fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
 }
 
 /// `dds.restore_new`.
-pub(super) fn dds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
+pub fn dds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
     let name = instance_name(o, cx);
     let restore_point = restore_point(o, Svc::Dds, cx);
-    let password = secrets::reference(o, "password", cx.diags);
+    let password = password(o, cx);
     let create = fields(
         o,
         Kind::DdsRestoreNew,
@@ -239,7 +237,8 @@ fn fields(
 ) -> Option<Map<String, Json>> {
     // Everything the kind accepts besides the typed three is a create field.
     let known = |key: &str| {
-        body_keys(kind).contains(&key) && !["name", "restore_point", "password"].contains(&key)
+        crate::kinds::builtin::get(kind).is_some_and(|b| b.body_keys().contains(&key))
+            && !["name", "restore_point", "password"].contains(&key)
     };
     let mut out = Map::new();
     let mut ok = true;
@@ -262,4 +261,43 @@ fn fields(
         }
     }
     ok.then_some(out)
+}
+
+/// The password as a secret reference (never a value).
+#[allow(clippy::option_option)] // absent (`Some(None)`) and invalid (`None`) differ
+fn password(o: &Obj, cx: &mut Cx) -> Option<Option<SecretRef>> {
+    secret_ref::reference(o, "password", cx.diags).map(|r| r.map(|name| SecretRef { name }))
+}
+
+/// The create body: `name`, the create fields as written, the password placeholder, then
+/// `restore_point`. The password's value is put in by the provider, on the wire only.
+pub fn create_body(r: &RestoreNew) -> Json {
+    let mut body = Map::new();
+    body.insert("name".into(), json!(r.name));
+    for (k, v) in &r.create {
+        body.insert(k.clone(), v.clone());
+    }
+    if r.password.is_some() {
+        body.insert("password".into(), json!(SENSITIVE));
+    }
+    let p = &r.restore_point;
+    let mut point = Map::new();
+    opt(
+        &mut point,
+        "instance_id",
+        p.instance_id.as_ref().map(|v| json!(v)),
+    );
+    opt(
+        &mut point,
+        "type",
+        p.restore_type.map(|t| json!(t.as_str())),
+    );
+    opt(
+        &mut point,
+        "backup_id",
+        p.backup_id.as_ref().map(|v| json!(v)),
+    );
+    opt(&mut point, "restore_time", p.restore_time.map(|v| json!(v)));
+    body.insert("restore_point".into(), Json::Object(point));
+    Json::Object(body)
 }

@@ -222,9 +222,17 @@ fn ensure_footprint(
         engine.clone_into(&mut i.engine);
         version.clone_into(&mut i.version);
     }
+    let restore_time = spec.restore_time();
+    // A table- or database-level restore brings back objects that existed at its time: the
+    // world records those its request names as dropped just after (a no-op for other kinds).
+    if let Some(t) = restore_time {
+        let req = spec.request();
+        for w in fp.writes.iter().filter(|w| w.class == C::RdsInstance) {
+            world.ensure_rds_table_history(&w.id, t, &req.path, &req.body);
+        }
+    }
     // A data node no operation of this spec restores was restored beforehand, as a metadata
     // restore requires.
-    let restore_time = spec.restore_time();
     for dn in strs("/target/data_nodes/*") {
         if !written.contains(&dn)
             && let Some(i) = world.rds.instances.get_mut(&dn)

@@ -41,6 +41,7 @@ pub mod rank;
 pub mod rds;
 pub mod rds_new;
 pub mod rds_recycle;
+pub mod rds_tables;
 pub mod retry;
 pub mod secret;
 pub mod signer;

@@ -40,6 +40,7 @@ mod lifecycle;
 mod rds;
 mod rds_new;
 mod rds_recycle;
+mod rds_tables;
 mod requests;
 mod secret;
 mod server;

@@ -30,7 +30,9 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
         }
         ("GET", ["v3", pid, "backups"]) => Routed::project(pid, list_backups),
         _ => {
-            return crate::rds_new::route(req).or_else(|| crate::rds_recycle::route(req));
+            return crate::rds_new::route(req)
+                .or_else(|| crate::rds_tables::route(req))
+                .or_else(|| crate::rds_recycle::route(req));
         }
     })
 }

@@ -7,6 +7,9 @@ mod footprint;
 mod names;
 mod request;
 
+pub use builtin::rds_restore_tables::{
+    MysqlDatabase, PgDatabase, PgSchema, RdsTablesRestore, Rename, TableObjects,
+};
 pub use builtin::{builtin_decls, schema_generator};
 pub use create::{
     DdsCollection, DdsCollections, DdsDatabase, RestoreNew, RestorePoint, SENSITIVE, Secret,
@@ -91,12 +94,14 @@ pub enum Kind {
     DdsRestore,
     /// DDS database and collection point-in-time restore.
     DdsRestoreCollections,
+    /// RDS table- and database-level point-in-time restore.
+    RdsRestoreTables,
     /// A kind declared by an external provider, e.g. `evs.snapshot_rollback` (interned).
     External(&'static str),
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::RdsRestore,
         Kind::DdmRestore,
         Kind::DdmMetadataRestore,
@@ -107,6 +112,7 @@ impl Kind {
         Kind::DdsRestoreNew,
         Kind::DdsRestore,
         Kind::DdsRestoreCollections,
+        Kind::RdsRestoreTables,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +127,7 @@ impl Kind {
             Kind::DdsRestoreNew => "dds.restore_new",
             Kind::DdsRestore => "dds.restore",
             Kind::DdsRestoreCollections => "dds.restore_collections",
+            Kind::RdsRestoreTables => "rds.restore_tables",
             Kind::External(name) => name,
         }
     }
@@ -308,6 +315,8 @@ pub enum OpSpec {
     DdsRecovery(RdsRestore),
     #[serde(rename = "dds.restore_collections")]
     DdsCollections(DdsCollections),
+    #[serde(rename = "rds.restore_tables")]
+    RdsTables(RdsTablesRestore),
     /// A plugin kind: its body as JSON, checked against the kind's declared schema.
     #[serde(untagged)]
     External(ExternalOp),
@@ -339,6 +348,7 @@ impl OpSpec {
             OpSpec::DdsNew(_) => Kind::DdsRestoreNew,
             OpSpec::DdsRecovery(_) => Kind::DdsRestore,
             OpSpec::DdsCollections(_) => Kind::DdsRestoreCollections,
+            OpSpec::RdsTables(_) => Kind::RdsRestoreTables,
             OpSpec::External(e) => e.kind,
         }
     }

@@ -54,7 +54,9 @@ pub fn backup_id(spec: &OpSpec) -> Option<&str> {
         OpSpec::Cbr(r) => Some(&r.backup_id),
         OpSpec::Dcs(r) => Some(&r.backup_id),
         OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.backup_id.as_deref(),
-        OpSpec::Ddm(_) | OpSpec::DdsCollections(_) | OpSpec::External(_) => None,
+        OpSpec::Ddm(_) | OpSpec::DdsCollections(_) | OpSpec::RdsTables(_) | OpSpec::External(_) => {
+            None
+        }
     }
 }
 
@@ -74,6 +76,10 @@ pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
             source = vec![Resource::new(ResourceClass::DdsInstance, &r.instance_id)];
         }
         OpSpec::Dcs(r) => source = vec![Resource::new(ResourceClass::DcsInstance, &r.instance_id)],
+        // Tables come back from the instance's own backups and logs.
+        OpSpec::RdsTables(r) => {
+            source = vec![Resource::new(ResourceClass::RdsInstance, &r.instance_id)];
+        }
         _ if source.is_empty() => source.clone_from(&fp.reads),
         _ => {}
     }

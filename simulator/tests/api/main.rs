@@ -14,6 +14,7 @@ mod iam;
 mod rds;
 mod rds_new;
 mod rds_recycle;
+mod rds_tables;
 mod readme;
 mod shape_new;
 mod taurusdb;

@@ -133,6 +133,7 @@ fn ensure_footprint(
             C::DdsInstance => world.ensure_dds_instance(&r.id, window),
             C::TaurusdbInstance => world.ensure_taurusdb_instance(&r.id, window),
             C::DcsInstance => world.ensure_dcs_instance(&r.id),
+            C::GaussdbInstance => world.ensure_gaussdb_instance(&r.id, window),
             C::DdmInstance => {
                 let reads = fp.reads.contains(r) && !fp.writes.iter().any(|w| w.id == r.id);
                 world.ensure_ddm_instance(&r.id, if reads { &nodes } else { &[] }, window);
@@ -174,6 +175,11 @@ fn ensure_footprint(
             C::DdsBackup => {
                 let i = owner(C::DdsInstance).unwrap_or_else(|| format!("{}-source", r.id));
                 world.ensure_dds_backup(&i, &backup(&r.id, &i, false));
+            }
+            C::GaussdbBackup => {
+                if let Some(i) = owner(C::GaussdbInstance) {
+                    world.ensure_gaussdb_backup(&i, &r.id);
+                }
             }
             C::DcsBackup => {
                 for w in fp.writes.iter().filter(|w| w.class == C::DcsInstance) {

@@ -32,6 +32,7 @@ impl Cloud {
             Service::Cbr => Arc::new(cbr::CbrProvider::new(client)),
             Service::Dcs => Arc::new(dcs::DcsProvider::new(client)),
             Service::Dds => Arc::new(dds::DdsProvider::new(client)),
+            Service::Gaussdb => Arc::new(crate::gaussdb::GaussdbProvider::new(client)),
             Service::External(name) => Arc::new(crate::external::Unserved(name)),
         }
     }

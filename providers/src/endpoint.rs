@@ -107,6 +107,7 @@ impl Endpoint {
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
             Service::Dds => "dds",
+            Service::Gaussdb => "gaussdb",
             Service::External(name) => name,
         };
         Endpoint {
@@ -148,6 +149,8 @@ pub fn catalog_type(service: Service) -> &'static str {
         Service::Cbr => "cbr",
         Service::Dcs => "dcsv2",
         Service::Dds => "ddsv3",
+        // Not in the IMS endpoint table; the openGauss pages' examples use this host.
+        Service::Gaussdb => "gaussdb",
         Service::External(name) => name,
     }
 }

@@ -62,6 +62,7 @@ pub fn endpoint_var(service: rewind_engine::kinds::Service) -> &'static str {
         Service::Cbr => ENDPOINT_CBR,
         Service::Dcs => ENDPOINT_DCS,
         Service::Dds => ENDPOINT_DDS,
+        Service::Gaussdb => "REWIND_ENDPOINT_GAUSSDB",
         Service::External(name) => {
             rewind_engine::kinds::intern(&format!("REWIND_ENDPOINT_{}", name.to_uppercase()))
         }

@@ -32,6 +32,7 @@ pub mod discover;
 pub mod endpoint;
 pub mod env;
 pub mod external;
+pub mod gaussdb;
 pub mod iam;
 pub mod instances;
 pub mod job;

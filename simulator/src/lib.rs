@@ -32,6 +32,7 @@ mod errors;
 mod evs;
 mod faults;
 mod flow;
+mod gaussdb;
 mod http;
 mod iam;
 mod jobs;
@@ -66,10 +67,10 @@ pub use requests::RequestLogEntry;
 pub use world::{
     AccessKey, Address, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials,
     DataNodeRelation, DcsBackup, DcsInstance, DcsRestore, DcsWorld, DdmBackup, DdmInstance,
-    DdmWorld, DdsBackup, DdsInstance, DdsWorld, Domain, Durations, Job, JobDurations, JobEffect,
-    LastRestore, OperationLog, Project, RdsBackup, RdsContents, RdsDropped, RdsFlavor, RdsInstance,
-    RdsWorld, RecycleBackup, RecycledInstance, TaurusdbBackup, TaurusdbInstance, TaurusdbWorld,
-    User, Window, World,
+    DdmWorld, DdsBackup, DdsInstance, DdsWorld, Domain, Durations, GaussdbBackup, GaussdbInstance,
+    GaussdbWorld, Job, JobDurations, JobEffect, LastRestore, OperationLog, Project, RdsBackup,
+    RdsContents, RdsDropped, RdsFlavor, RdsInstance, RdsWorld, RecycleBackup, RecycledInstance,
+    TaurusdbBackup, TaurusdbInstance, TaurusdbWorld, User, Window, World,
 };
 
 /// One simulated cloud service; each gets its own port.
@@ -84,11 +85,13 @@ pub enum Service {
     Dcs,
     Evs,
     Dds,
+    /// GaussDB (openGauss).
+    Gaussdb,
 }
 
 impl Service {
     /// Every service, in the order the endpoints are printed.
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 9] = [
         Service::Iam,
         Service::Rds,
         Service::Ddm,
@@ -97,6 +100,7 @@ impl Service {
         Service::Dcs,
         Service::Evs,
         Service::Dds,
+        Service::Gaussdb,
     ];
 
     /// The lowercase name used in fault rules and the request log.
@@ -110,6 +114,7 @@ impl Service {
             Service::Dcs => "dcs",
             Service::Evs => "evs",
             Service::Dds => "dds",
+            Service::Gaussdb => "gaussdb",
         }
     }
 }
@@ -133,6 +138,8 @@ pub struct Ports {
     pub evs: u16,
     #[serde(default)]
     pub dds: u16,
+    #[serde(default)]
+    pub gaussdb: u16,
 }
 
 impl Ports {
@@ -148,6 +155,7 @@ impl Ports {
             dcs: at(5),
             evs: at(6),
             dds: at(7),
+            gaussdb: at(8),
         }
     }
 
@@ -161,6 +169,7 @@ impl Ports {
             Service::Dcs => self.dcs,
             Service::Evs => self.evs,
             Service::Dds => self.dds,
+            Service::Gaussdb => self.gaussdb,
         }
     }
 
@@ -174,6 +183,7 @@ impl Ports {
             Service::Dcs => self.dcs = port,
             Service::Evs => self.evs = port,
             Service::Dds => self.dds = port,
+            Service::Gaussdb => self.gaussdb = port,
         }
     }
 }

@@ -112,6 +112,7 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
             Service::Dcs => dcs::route(req),
             Service::Evs => evs::route(req),
             Service::Dds => dds::route(req),
+            Service::Gaussdb => crate::gaussdb::route(req),
         };
         let reply = 'reply: {
             let Some(routed) = routed else {
@@ -266,7 +267,7 @@ fn server_error(service: Service, status: u16, request_id: &str) -> Reply {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (code, msg) = match service {
         Service::Iam => ("", "The service is temporarily unavailable."),
-        Service::Rds | Service::Taurusdb | Service::Ddm | Service::Dds => {
+        Service::Rds | Service::Taurusdb | Service::Ddm | Service::Dds | Service::Gaussdb => {
             ("DBS.300002", "Server failure.")
         }
         Service::Cbr => ("BackupService.9999", "Internal error."),

@@ -12,6 +12,7 @@ mod cbr;
 mod dcs;
 mod ddm;
 mod dds;
+mod gaussdb;
 mod rds;
 mod rds_history;
 mod taurusdb;
@@ -20,6 +21,7 @@ pub use cbr::*;
 pub use dcs::*;
 pub use ddm::*;
 pub use dds::*;
+pub use gaussdb::*;
 pub use rds::*;
 pub use rds_history::*;
 pub use taurusdb::*;
@@ -47,6 +49,7 @@ pub struct World {
     pub flow_control: crate::flow::FlowControl,
     pub evs: crate::evs::EvsWorld,
     pub dds: DdsWorld,
+    pub gaussdb: GaussdbWorld,
     /// Durations of the creates, deletes and DDS restores (apart from `durations`, whose
     /// struct other crates build field by field).
     pub job_durations: JobDurations,
@@ -92,6 +95,8 @@ impl World {
         out.extend(self.evs.snapshots.keys().cloned());
         out.extend(self.dds.instances.keys().cloned());
         out.extend(self.dds.backups.keys().cloned());
+        out.extend(self.gaussdb.instances.keys().cloned());
+        out.extend(self.gaussdb.backups.keys().cloned());
         out
     }
 
@@ -566,6 +571,15 @@ pub enum JobEffect {
         /// Collections the restore adds, per database (`new_name`, or `old_name` restored).
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         restored: BTreeMap<String, Vec<String>>,
+    },
+    /// A GaussDB restore to a new instance: `BUILD` → `ACTIVE` / `FAILED`.
+    GaussdbCreate {
+        source_instance_id: String,
+        instance_id: String,
+        #[serde(default, with = "opt_ms", skip_serializing_if = "Option::is_none")]
+        restore_time: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup_id: Option<String>,
     },
     DdsDelete {
         instance_id: String,

@@ -34,18 +34,21 @@ pub enum Service {
     Dcs,
     /// DDS (Document Database Service, MongoDB).
     Dds,
+    /// GaussDB (openGauss).
+    Gaussdb,
     /// A service served by an external provider (plugin); the name is interned.
     External(&'static str),
 }
 
 impl Service {
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 7] = [
         Service::Rds,
         Service::Ddm,
         Service::Taurusdb,
         Service::Cbr,
         Service::Dcs,
         Service::Dds,
+        Service::Gaussdb,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Service {
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
             Service::Dds => "dds",
+            Service::Gaussdb => "gaussdb",
             Service::External(name) => name,
         }
     }
@@ -96,12 +100,14 @@ pub enum Kind {
     DdsRestoreCollections,
     /// RDS table- and database-level point-in-time restore.
     RdsRestoreTables,
+    /// GaussDB (openGauss) restore into a new instance.
+    GaussdbRestoreNew,
     /// A kind declared by an external provider, e.g. `evs.snapshot_rollback` (interned).
     External(&'static str),
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::RdsRestore,
         Kind::DdmRestore,
         Kind::DdmMetadataRestore,
@@ -113,6 +119,7 @@ impl Kind {
         Kind::DdsRestore,
         Kind::DdsRestoreCollections,
         Kind::RdsRestoreTables,
+        Kind::GaussdbRestoreNew,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +135,7 @@ impl Kind {
             Kind::DdsRestore => "dds.restore",
             Kind::DdsRestoreCollections => "dds.restore_collections",
             Kind::RdsRestoreTables => "rds.restore_tables",
+            Kind::GaussdbRestoreNew => "gaussdb.restore_new",
             Kind::External(name) => name,
         }
     }
@@ -317,6 +325,8 @@ pub enum OpSpec {
     DdsCollections(DdsCollections),
     #[serde(rename = "rds.restore_tables")]
     RdsTables(RdsTablesRestore),
+    #[serde(rename = "gaussdb.restore_new")]
+    GaussdbNew(RestoreNew),
     /// A plugin kind: its body as JSON, checked against the kind's declared schema.
     #[serde(untagged)]
     External(ExternalOp),
@@ -349,6 +359,7 @@ impl OpSpec {
             OpSpec::DdsRecovery(_) => Kind::DdsRestore,
             OpSpec::DdsCollections(_) => Kind::DdsRestoreCollections,
             OpSpec::RdsTables(_) => Kind::RdsRestoreTables,
+            OpSpec::GaussdbNew(_) => Kind::GaussdbRestoreNew,
             OpSpec::External(e) => e.kind,
         }
     }

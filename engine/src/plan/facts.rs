@@ -53,7 +53,9 @@ pub fn backup_id(spec: &OpSpec) -> Option<&str> {
         OpSpec::Taurusdb(r) => r.backup_id.as_deref(),
         OpSpec::Cbr(r) => Some(&r.backup_id),
         OpSpec::Dcs(r) => Some(&r.backup_id),
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.backup_id.as_deref(),
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) | OpSpec::GaussdbNew(r) => {
+            r.restore_point.backup_id.as_deref()
+        }
         OpSpec::Ddm(_) | OpSpec::DdsCollections(_) | OpSpec::RdsTables(_) | OpSpec::External(_) => {
             None
         }
@@ -84,7 +86,7 @@ pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
         _ => {}
     }
     let creates = match spec {
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => vec![r.name.clone()],
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) | OpSpec::GaussdbNew(r) => vec![r.name.clone()],
         _ => Vec::new(),
     };
     let point_in_time = spec.restore_time();

@@ -10,6 +10,7 @@ mod dds;
 mod docs_shape;
 mod faults;
 mod flow;
+mod gaussdb;
 mod iam;
 mod rds;
 mod rds_new;

@@ -15,6 +15,7 @@ mod ddm_restore;
 mod dds_restore;
 mod dds_restore_collections;
 mod dds_restore_new;
+mod gaussdb_restore_new;
 mod rds_restore;
 mod rds_restore_new;
 pub mod rds_restore_tables;
@@ -41,6 +42,7 @@ pub static TABLE: &[&Builtin] = &[
     &dds_restore::KIND,
     &dds_restore_collections::KIND,
     &rds_restore_tables::KIND,
+    &gaussdb_restore_new::KIND,
 ];
 
 /// The built-in kinds as declarations, in table order (body schemas `$ref` into the spec

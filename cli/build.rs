@@ -1,4 +1,8 @@
 //! Stamps the binary with its git commit and build date; never fails a build that has no git.
+#![allow(
+    clippy::print_stdout,
+    reason = "cargo reads a build script's instructions from its stdout"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

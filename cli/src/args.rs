@@ -3,6 +3,14 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod drill;
+mod init;
+
+use drill::{DRILL_AFTER, DRILL_LONG};
+pub use drill::{DrillArgs, DrillCommand, DrillRunArgs};
+use init::{INIT_AFTER, INIT_LONG};
+pub use init::{InitArgs, InitService, Targets};
+
 const ABOUT: &str = "Plan and apply cloud restore runbooks on Open Telekom Cloud.";
 
 const LONG_ABOUT: &str = "\
@@ -128,262 +136,6 @@ Examples:
   rewind plan -f examples/ddm-pitr.yaml
   # A world file to start from (e.g. to give probe targets real loopback addresses)
   rewind sim -f examples/drill.yaml --write-world world.yaml";
-
-const DRILL_LONG: &str = "\
-Run one of the spec's `drills:`: its restores onto scratch instances (new ones it creates, or
-existing ones it lists under `scratch:`; anything else is refused before any request), then
-its probes against the restored targets, then its clean-up policy. RTO (first submit to the
-last passed probe, along the critical path) and RPO (drill start to the restored recovery
-point) are checked against the drill's budgets and journaled in state; report.md,
-report.json, junit.xml and report.html are written on every drill, pass or fail.
-
-Examples:
-  # Rehearse against the built-in simulator (nothing real is touched)
-  rewind drill nightly -f examples/drill.yaml --simulate
-  # In the cloud; keep the scratch instances whatever the policy says
-  rewind drill nightly --keep
-  # Past drills of this state, with RTO/RPO trends
-  rewind drill history
-  # Delete every scratch instance a crashed or kept drill left behind
-  rewind drill cleanup
-  # From cron or a timer: run each drill whose `schedule:` slot has come, once per slot
-  rewind drill --due
-  # What --due would run now, what it would record as missed, and when each drill runs next
-  rewind drill --due --dry-run";
-
-const DRILL_AFTER: &str = "\
-Exit status:
-  0  the drill passed: every restore and failing probe held, budgets met, clean-up done
-  1  the drill failed (the reports say why), or it could not start (bad spec, locked state,
-     leftovers of an earlier drill: run `rewind drill cleanup`)
-  With --due: 0 when no drill was due, when another caller already claimed the slot (it names
-  that run), or when every due drill passed; 1 when a due drill failed or could not start.";
-
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct DrillArgs {
-    #[command(subcommand)]
-    pub command: Option<DrillCommand>,
-    #[command(flatten)]
-    pub run: DrillRunArgs,
-}
-
-#[derive(Debug, Args, Default)]
-#[allow(clippy::struct_excessive_bools)]
-pub struct DrillRunArgs {
-    /// The drill (a key of `drills:`); may be left out when the spec has only one.
-    #[arg(value_name = "NAME")]
-    pub name: Option<String>,
-    /// Keep every scratch instance, whatever the drill's clean-up policy says.
-    #[arg(long)]
-    pub keep: bool,
-    /// Write this run's reports into DIR itself (a fixed place, e.g. for CI artifacts;
-    /// overwritten by the next run) [default: a `run-NNNN/` folder of its own under the
-    /// drill's `report_dir:` (relative to the spec), else under <state dir>/drills/NAME/].
-    #[arg(long, value_name = "DIR")]
-    pub report_dir: Option<PathBuf>,
-    /// Skip preflight checks before the restores.
-    #[arg(long)]
-    pub offline: bool,
-    /// Who ran this drill, for the audit trail [default: USER@HOST].
-    #[arg(long, value_name = "WHO")]
-    pub approver: Option<String>,
-    /// Run every drill with a `schedule:` whose slot has come (only NAME with a name), once
-    /// per slot: call it from cron, a systemd timer or a CronJob as often as you like.
-    #[arg(long)]
-    pub due: bool,
-    /// With --due: say what would run (and what is missed), and when each drill runs next.
-    #[arg(long, requires = "due")]
-    pub dry_run: bool,
-    /// A dead-man switch (healthchecks.io style): POST URL/start when the drill starts, then
-    /// URL on success or URL/fail on failure; an alarm there fires when no drill ran at all.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "REWIND_PING_URL",
-        hide_env_values = true
-    )]
-    pub ping: Option<String>,
-    /// With --due --dry-run, or in a rehearsal (--due --simulate): decide which slots are due
-    /// as if it were this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME", requires = "due")]
-    pub at: Option<String>,
-    #[command(flatten)]
-    pub sim: SimulateArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DrillCommand {
-    /// Past drills: outcome, RTO and RPO against their budgets, and the trend per drill.
-    History {
-        /// Only this drill.
-        #[arg(value_name = "NAME")]
-        name: Option<String>,
-    },
-    /// Delete the scratch instances that drills left behind: crashed ones, failed deletes,
-    /// and kept ones whose time is up.
-    Cleanup {
-        /// Also delete instances kept with `keep` (no end) or whose keep time has not run out.
-        #[arg(long)]
-        all: bool,
-        /// Clean up what rehearsal drills left, in the world kept beside `--state DIR`.
-        #[command(flatten)]
-        sim: SimulateArgs,
-    },
-    /// Prometheus metrics from the drill journal (last success, status, RTO, RPO, budgets,
-    /// leaked scratch instances, runs by outcome, restore durations by kind): printed, written
-    /// for node_exporter (--textfile) or pushed (--push).
-    Metrics {
-        /// Write DIR/rewind_drills.prom atomically, for node_exporter's textfile collector.
-        #[arg(long, value_name = "DIR")]
-        textfile: Option<PathBuf>,
-        /// PUT them to this Pushgateway (URL, or URL/metrics/job/NAME).
-        #[arg(long, value_name = "URL")]
-        push: Option<String>,
-    },
-}
-
-const INIT_LONG: &str = "\
-Write a restore spec from what the cloud holds, so nobody types 32-hex IDs during an incident.
-rewind init only reads (never restores). The spec it writes validates as it stands; comments
-name the API each ID came from, `vars:` hold the time and the names of new instances, and
-`secrets:` say which environment variable holds the new instances' root password.
-
-Same cloud answers, same bytes: lists are sorted and the picks are the first in ID order.
-
-Examples:
-  # A DDM instance at a point in time: a new RDS instance per data node, then the metadata
-  rewind init ddm --instance 1f5c9fd6cd984056ba89c8c87cc03278in09 --at 2026-11-30T02:00:00Z
-  # The same onto existing RDS instances that DDM lists as available (they are overwritten)
-  rewind init ddm --instance ...in09 --at 2026-11-30T02:00:00Z --targets existing
-  # One RDS instance from its newest backup, into a new instance; print instead of writing
-  rewind init rds --instance ...in01 --backup latest -o -
-  # A point-in-time restore onto an existing instance (checked against the window)
-  rewind init rds --instance ...in01 --at 2026-11-30T02:00:00Z --targets existing --target ...in01
-  # Someone deleted it: rebuild an RDS instance from the recycle bin (by name or ID)
-  rewind init rds --deleted orders-mysql
-  # Redis from its newest backup; a server from its newest CBR backup
-  rewind init dcs --instance 3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77 --backup latest
-  rewind init cbr --instance 94eba8b2-acc9-4d82-badc-127144cc5526 --backup latest
-  # Try it with no cloud: against the simulator, then rehearse the result
-  rewind init ddm --simulate --instance 1f5c9fd6cd984056ba89c8c87cc03278in09 --at 2026-11-30T02:00:00Z
-  rewind apply --simulate --auto-approve";
-
-const INIT_AFTER: &str = "\
-Exit status:
-  0  the spec was written
-  1  the cloud said no (unknown instance, time outside the window, no backup, no target, a
-     deleted instance not in the recycle bin or not rebuildable yet),
-     the output file exists (use --force), or a usage mistake (missing or contradictory
-     flags): like every rewind command, init keeps 2 for `plan --detailed-exitcode`";
-
-/// What `rewind init` scaffolds a restore of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InitService {
-    Ddm,
-    Rds,
-    Taurusdb,
-    Dds,
-    Dcs,
-    Cbr,
-}
-
-impl InitService {
-    /// The service as people write it.
-    pub fn display(self) -> &'static str {
-        match self {
-            InitService::Ddm => "DDM",
-            InitService::Rds => "RDS",
-            InitService::Taurusdb => "TaurusDB",
-            InitService::Dds => "DDS",
-            InitService::Dcs => "DCS",
-            InitService::Cbr => "CBR",
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            InitService::Ddm => "ddm",
-            InitService::Rds => "rds",
-            InitService::Taurusdb => "taurusdb",
-            InitService::Dds => "dds",
-            InitService::Dcs => "dcs",
-            InitService::Cbr => "cbr",
-        }
-    }
-}
-
-/// Where restored data goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Targets {
-    /// New instances, created by the restore (nothing is overwritten).
-    New,
-    /// Existing instances, overwritten.
-    Existing,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackupPick {
-    /// The newest finished backup.
-    Latest,
-}
-
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// The service of the instance to restore.
-    #[arg(value_enum)]
-    pub service: InitService,
-    /// The source instance ID (for cbr: the server or volume).
-    #[arg(
-        long,
-        value_name = "ID",
-        default_value = "",
-        hide_default_value = true,
-        required_unless_present = "deleted"
-    )]
-    pub instance: String,
-    /// rds: rebuild a deleted instance from the recycle bin (ID or name), from its recycle
-    /// backup, into a new instance; instead of --instance, --at and --backup.
-    #[arg(
-        long,
-        value_name = "NAME|ID",
-        conflicts_with_all = ["instance", "at", "backup", "target", "target_ddm"]
-    )]
-    pub deleted: Option<String>,
-    /// Restore to this point in time (RFC 3339, e.g. 2026-11-30T02:00:00Z); checked against
-    /// the restorable window.
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
-    /// Restore a backup: `latest` picks the newest finished one.
-    #[arg(long, value_enum, value_name = "latest")]
-    pub backup: Option<BackupPick>,
-    /// Restore into new instances (created) or existing ones (overwritten).
-    #[arg(long, value_enum, default_value_t = Targets::New)]
-    pub targets: Targets,
-    /// ddm: the DDM instance to restore the metadata to [default: the first available].
-    #[arg(long, value_name = "ID")]
-    pub target_ddm: Option<String>,
-    /// rds, dds, taurusdb with existing targets: the instance to overwrite.
-    #[arg(long, value_name = "ID")]
-    pub target: Option<String>,
-    /// Where to write the spec; `-` prints it.
-    #[arg(
-        short = 'o',
-        long = "out",
-        value_name = "FILE",
-        default_value = "restore.yaml"
-    )]
-    pub out: String,
-    /// Replace the output file if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// Read an in-process simulator instead of the cloud; its world holds the instance.
-    #[arg(long)]
-    pub simulate: bool,
-    /// With --simulate: use this world file instead of a generated one.
-    #[arg(long, value_name = "FILE", requires = "simulate")]
-    pub world: Option<PathBuf>,
-}
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SimulateArgs {
@@ -517,7 +269,7 @@ pub enum HistoryCommand {
 }
 
 /// `30s`, `5m`, `1h30m`, or plain seconds.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let out_of_range = || {
         if text.starts_with('-') {
@@ -537,7 +289,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 
 /// A whole number in the user's terms (clap's own parser says "invalid digit found in
 /// string").
-fn whole<T>(text: &str) -> Result<T, String>
+pub(crate) fn whole<T>(text: &str) -> Result<T, String>
 where
     T: std::str::FromStr<Err = std::num::ParseIntError> + std::fmt::Display + num_bounds::Max,
 {
@@ -551,7 +303,7 @@ where
 }
 
 /// A whole number of at least 1.
-fn positive(text: &str) -> Result<u32, String> {
+pub(crate) fn positive(text: &str) -> Result<u32, String> {
     match whole::<u32>(text)? {
         0 => Err("must be at least 1".to_owned()),
         n => Ok(n),
@@ -559,7 +311,7 @@ fn positive(text: &str) -> Result<u32, String> {
 }
 
 /// A number such as 600 or 0.5 (range checks are the command's).
-fn number(text: &str) -> Result<f64, String> {
+pub(crate) fn number(text: &str) -> Result<f64, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a number like 600 or 0.5"))

@@ -1,13 +1,14 @@
 //! The `rewind` command line: flags in, engine calls, and the only crate that prints.
-#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
 mod commands;
 mod error;
 mod load;
+mod ops;
 mod printer;
 mod render;
 mod secrets;
+mod session;
 pub mod settings;
 pub mod simulate;
 mod stop;
@@ -18,6 +19,7 @@ pub use error::CliError;
 use args::{Cli, Command};
 use clap::Parser;
 use printer::Printer;
+use session::Session;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -55,24 +57,27 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     // Decided once, before any plugin starts: a rehearsal's plugins never see a real
     // credential (docs/PROVIDER_PROTOCOL.md, "Rehearsal").
     rewind_providers::external::set_rehearsal(rehearsing(&cli.command));
+    // The command's inputs (settings, plugins, spec, state place), each read at most once.
+    let session = Session::new(cli.global);
+    let s = &session;
     let result = match cli.command {
-        Command::Validate => commands::validate::exec(&cli.global, &printer),
-        Command::Plan(a) => commands::plan::exec(&cli.global, &a, &printer),
-        Command::Apply(a) => commands::apply::exec(&cli.global, &a, &printer),
-        Command::Graph(a) => commands::graph::exec(&cli.global, &a, &printer),
-        Command::State(c) => commands::state::exec(&cli.global, &c, &printer),
+        Command::Validate => commands::validate::exec(s, &printer),
+        Command::Plan(a) => commands::plan::exec(s, &a, &printer),
+        Command::Apply(a) => commands::apply::exec(s, &a, &printer),
+        Command::Graph(a) => commands::graph::exec(s, &a, &printer),
+        Command::State(c) => commands::state::exec(s, &c, &printer),
         Command::Show(a) => commands::show::exec(&a, &printer),
-        Command::History(a) => commands::history::exec(&cli.global, &a, &printer),
-        Command::Status => commands::status::exec(&cli.global, &printer),
-        Command::Output(a) => commands::output::exec(&cli.global, &a, &printer),
-        Command::Sim(a) => commands::sim::exec(&cli.global, &a, &printer),
+        Command::History(a) => commands::history::exec(s, &a, &printer),
+        Command::Status => commands::status::exec(s, &printer),
+        Command::Output(a) => commands::output::exec(s, &a, &printer),
+        Command::Sim(a) => commands::sim::exec(s, &a, &printer),
         Command::Completions(a) => commands::completions::exec(&a, &printer),
         Command::Man => commands::man::exec(&printer),
         Command::Version => Ok(commands::version::exec(&printer)),
-        Command::Schema => commands::schema::exec(&cli.global, &printer),
-        Command::Providers => commands::providers::exec(&cli.global, &printer),
+        Command::Schema => commands::schema::exec(s, &printer),
+        Command::Providers => commands::providers::exec(s, &printer),
         Command::Init(a) => commands::init::exec(&a, &printer),
-        Command::Drill(a) => commands::drill::exec(&cli.global, &a, &printer),
+        Command::Drill(a) => commands::drill::exec(s, &a, &printer),
     };
     match result {
         Ok(code) => code,

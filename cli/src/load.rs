@@ -2,7 +2,8 @@
 
 use crate::args::Global;
 use crate::error::CliError;
-use rewind_engine::compile::{Compiled, compile};
+use rewind_engine::compile::{Compiled, Parsed};
+use rewind_engine::kinds::KindDecl;
 use rewind_engine::spec::{Code, Diagnostic, LoadOptions, Report, Span};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct Loaded {
     pub compiled: Compiled,
+    /// The spec as parsed (its text and located tree), for messages that point into it.
+    pub parsed: Parsed,
     /// The directory holding the spec (home of `rewind.toml` and `.rewind/`).
     pub dir: PathBuf,
 }
@@ -62,34 +65,31 @@ pub fn read_text(path: &Path) -> Result<String, CliError> {
     }
 }
 
-pub fn load(global: &Global) -> Result<Loaded, CliError> {
+/// Reads and compiles the spec once. `plugin_kinds` is asked only when the spec names a
+/// kind rewind does not build in: a spec of built-in kinds starts no plugin.
+pub fn load(
+    global: &Global,
+    dir: &Path,
+    plugin_kinds: impl FnOnce() -> Result<Vec<KindDecl>, CliError>,
+) -> Result<Loaded, CliError> {
     let text = read_text(&global.file)?;
-    let mut options = LoadOptions {
+    let name = global.file.display().to_string();
+    let parsed = rewind_engine::compile::parse(&name, &text)?;
+    let options = LoadOptions {
         vars: vars(&global.vars)?,
         probe_check: Some(probe_check),
-        ..LoadOptions::default()
+        kinds: if parsed.names_other_kinds() {
+            plugin_kinds()?
+        } else {
+            Vec::new()
+        },
     };
-    let name = global.file.display().to_string();
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let mut compiled = compile(&name, &text, &options);
-    // Plugins are started only for a spec that names a kind rewind does not build in.
-    if let Err(report) = &compiled
-        && report
-            .diagnostics
-            .iter()
-            .any(|d| d.code == Code::UnknownKind)
-    {
-        options.kinds = crate::commands::providers::kinds_for(&dir)?;
-        if !options.kinds.is_empty() {
-            compiled = compile(&name, &text, &options);
-        }
-    }
-    let compiled = compiled?;
-    Ok(Loaded { compiled, dir })
+    let compiled = parsed.compile(&options)?;
+    Ok(Loaded {
+        compiled,
+        parsed,
+        dir: dir.to_path_buf(),
+    })
 }
 
 /// The drills crate's probe parser, for the engine's check of each `drills:` probe.

@@ -1,5 +1,11 @@
 //! The one place that writes to the terminal: quiet, JSON, color and progress decisions live here.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+// The workspace denies `print_stdout`/`print_stderr` so that no other module writes to the
+// terminal behind the printer's back (quiet, JSON and color are decided here alone).
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the printer is the one writer to the terminal"
+)]
 
 use std::io::{IsTerminal, Write};
 

@@ -3,22 +3,27 @@
 use rewind_engine::apply::{
     ApplyOptions, DEFAULT_LOST_GRACE, DEFAULT_LOST_POLLS, PollPolicy, Timeouts,
 };
-use rewind_engine::kinds::{Kind, Service};
-use rewind_engine::spec::{Code, Diagnostic, Report, Span, parse_timeout};
+use rewind_engine::kinds::Service;
+use rewind_engine::spec::{Code, Diagnostic, Report, Span};
 use rewind_providers::RetryPolicy;
+use rewind_state::Location;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
+
+mod check;
+
+use check::{check_ranges, timeouts};
 
 pub const DEFAULT_PARALLELISM: usize = 10;
 pub const SETTINGS_FILE: &str = "rewind.toml";
 
 /// The file as written. Unknown keys are errors; every number is range-checked by
 /// [`read_file`] (see [`check_ranges`]).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
     /// State directory, relative to the spec's directory.
@@ -45,6 +50,10 @@ pub struct FileSettings {
     /// External providers: `[providers.NAME] command = ["prog", "arg"]`.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
+    /// The file's text, kept to locate a key found wrong later (`check_limit_services`);
+    /// never a key of the file.
+    #[serde(skip)]
+    pub text: Arc<str>,
     #[serde(default)]
     pub rate_limits: RateLimitSettings,
 }
@@ -138,7 +147,7 @@ pub struct PollingSettings {
 }
 
 /// Defaults for `--simulate` and `rewind sim`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatorSettings {
     pub time_scale: Option<Spanned<f64>>,
@@ -177,7 +186,8 @@ impl Default for TimeoutSettings {
 /// Settings after precedence was applied; every value is in range.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub state_dir: PathBuf,
+    /// Where the state lives, parsed once.
+    pub state: Location,
     pub parallelism: usize,
     pub limits: BTreeMap<Service, usize>,
     pub endpoints: BTreeMap<Service, String>,
@@ -205,199 +215,10 @@ impl Settings {
     }
 }
 
-/// A bad value: what is wrong, where (a byte range), and how to fix it.
-struct Bad {
-    message: String,
-    span: Option<std::ops::Range<usize>>,
-    hint: String,
-}
-
-fn bad(message: String, span: std::ops::Range<usize>, hint: &str) -> Bad {
-    Bad {
-        message,
-        span: Some(span),
-        hint: hint.to_owned(),
-    }
-}
-
-/// Seconds in `0..=max`, finite.
-fn seconds(key: &str, v: Option<&Spanned<f64>>, max: f64) -> Result<Option<Duration>, Bad> {
-    let Some(v) = v else { return Ok(None) };
-    let x = *v.get_ref();
-    if !(x.is_finite() && (0.0..=max).contains(&x)) {
-        return Err(bad(
-            format!("{key} = {x} is out of range: seconds from 0 to {max}"),
-            v.span(),
-            "for example 5.0",
-        ));
-    }
-    Ok(Some(Duration::from_secs_f64(x)))
-}
-
-/// `lo <= hi`, where both are set or defaulted.
-fn ordered(
-    lo_key: &str,
-    lo: (Duration, Option<&Spanned<f64>>),
-    hi_key: &str,
-    hi: (Duration, Option<&Spanned<f64>>),
-) -> Result<(), Bad> {
-    if lo.0 <= hi.0 {
-        return Ok(());
-    }
-    let span = lo.1.or(hi.1).map_or(0..0, Spanned::span);
-    Err(bad(
-        format!(
-            "{lo_key} ({}s) is greater than {hi_key} ({}s)",
-            lo.0.as_secs_f64(),
-            hi.0.as_secs_f64()
-        ),
-        span,
-        &format!("{lo_key} must be at most {hi_key}"),
-    ))
-}
-
-fn count(key: &str, v: &Spanned<usize>) -> Result<usize, Bad> {
-    let n = *v.get_ref();
-    if n == 0 || n > MAX_PARALLELISM {
-        return Err(bad(
-            format!("{key} = {n} is out of range: 1 to {MAX_PARALLELISM}"),
-            v.span(),
-            "remove the key for the default (no per-service limit)",
-        ));
-    }
-    Ok(n)
-}
-
-/// The `[timeouts]` table: durations as text (`"6h"`), `lost_polls` a count.
-fn timeouts(table: &BTreeMap<String, Spanned<toml::Value>>) -> Result<TimeoutSettings, Bad> {
-    let mut out = TimeoutSettings::default();
-    let hint = "a duration such as \"90s\", \"45m\" or \"6h\"";
-    for (key, v) in table {
-        let duration = || match v.get_ref() {
-            toml::Value::String(text) => parse_timeout(text)
-                .map_err(|why| bad(format!("[timeouts] {key}: {why}"), v.span(), hint)),
-            other => Err(bad(
-                format!("[timeouts] {key} = {other} is not a duration"),
-                v.span(),
-                hint,
-            )),
-        };
-        match key.as_str() {
-            "default" => out.timeouts.default = duration()?,
-            "lost_grace" => {
-                // 0 is allowed here ("lost as soon as it is missing for lost_polls polls").
-                let text = v.get_ref().as_str().unwrap_or_default();
-                let d = if text.trim() == "0s" || text.trim() == "0" {
-                    Duration::ZERO
-                } else {
-                    duration()?
-                };
-                if d > MAX_LOST_GRACE {
-                    return Err(bad(
-                        "[timeouts] lost_grace is out of range: at most 7 days".to_owned(),
-                        v.span(),
-                        hint,
-                    ));
-                }
-                out.lost_grace = d;
-            }
-            "lost_polls" => {
-                let n = v.get_ref().as_integer().filter(|n| (1..=1000).contains(n));
-                out.lost_polls = n.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
-                    bad(
-                        format!(
-                            "[timeouts] lost_polls = {} is out of range: 1 to 1000",
-                            v.get_ref()
-                        ),
-                        v.span(),
-                        "for example 5",
-                    )
-                })?;
-            }
-            kind => {
-                let Some(k) = Kind::parse(kind) else {
-                    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-                    return Err(bad(
-                        format!("[timeouts]: unknown key `{kind}`"),
-                        v.span(),
-                        &format!(
-                            "keys: default, lost_grace, lost_polls, or a kind ({})",
-                            names.join(", ")
-                        ),
-                    ));
-                };
-                out.timeouts.per_kind.insert(k, duration()?);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Every number in range, before anything uses it: a value that parses is not yet a value
-/// that is safe (`[polling] min = 300` with the default `max` once panicked mid-apply).
-fn check_ranges(file: &FileSettings) -> Result<(), Bad> {
-    if let Some(p) = &file.parallelism {
-        count("parallelism", p)?;
-    }
-    for (k, v) in &file.limits {
-        count(&format!("[limits] {k}"), v)?;
-    }
-    let (p, r) = (&file.polling, &file.retry);
-    let base = PollPolicy::default();
-    seconds("[polling] first", p.first.as_ref(), MAX_POLL_SECS)?;
-    let min = seconds("[polling] min", p.min.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.min);
-    let max = seconds("[polling] max", p.max.as_ref(), MAX_POLL_SECS)?.unwrap_or(base.max);
-    seconds(
-        "[polling] reconcile_delay",
-        p.reconcile_delay.as_ref(),
-        MAX_POLL_SECS,
-    )?;
-    ordered(
-        "[polling] min",
-        (min, p.min.as_ref()),
-        "[polling] max",
-        (max, p.max.as_ref()),
-    )?;
-    let rbase = RetryPolicy::default();
-    let rb = seconds("[retry] base", r.base.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.base);
-    let rc = seconds("[retry] cap", r.cap.as_ref(), MAX_RETRY_SECS)?.unwrap_or(rbase.cap);
-    ordered(
-        "[retry] base",
-        (rb, r.base.as_ref()),
-        "[retry] cap",
-        (rc, r.cap.as_ref()),
-    )?;
-    if let Some(t) = &file.simulator.time_scale {
-        let x = *t.get_ref();
-        let (lo, hi) = TIME_SCALE_RANGE;
-        if !(x.is_finite() && (lo..=hi).contains(&x)) {
-            return Err(bad(
-                format!("[simulator] time_scale = {x} is out of range: {lo} to {hi}"),
-                t.span(),
-                "for example 60.0 (a simulated minute per real second)",
-            ));
-        }
-    }
-    timeouts(&file.timeouts)?;
-    if let Some(lease) = seconds("lock_lease", file.lock_lease.as_ref(), MAX_LOCK_LEASE_SECS)?
-        && lease < MIN_LOCK_LEASE
-    {
-        return Err(bad(
-            format!(
-                "lock_lease = {} is too short: at least 0.1 seconds",
-                lease.as_secs_f64()
-            ),
-            file.lock_lease.as_ref().map_or(0..0, Spanned::span),
-            "for example 30.0 (the default)",
-        ));
-    }
-    Ok(())
-}
-
 /// Bounds of `lock_lease`: renewals every third of it must fit, and a dead holder's lock
 /// must free within the hour.
 pub const MIN_LOCK_LEASE: Duration = Duration::from_millis(100);
-const MAX_LOCK_LEASE_SECS: f64 = 3600.0;
+pub(crate) const MAX_LOCK_LEASE_SECS: f64 = 3600.0;
 
 /// Reads `rewind.toml` beside the spec. Only a missing file means "no settings": a file
 /// that cannot be read, is not UTF-8, or holds a bad value is a located error.
@@ -438,7 +259,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         }
         Report::new(&name, Arc::from(text.as_str()), vec![d])
     };
-    let file: FileSettings = toml::from_str(&text).map_err(|e| {
+    let mut file: FileSettings = toml::from_str(&text).map_err(|e| {
         fail(
             e.message().to_owned(),
             e.span(),
@@ -468,6 +289,7 @@ pub fn read_file(spec_dir: &Path) -> Result<FileSettings, Report> {
         }
     }
     check_ranges(&file).map_err(|b| fail(b.message, b.span, &b.hint))?;
+    file.text = Arc::from(text.as_str());
     Ok(file)
 }
 
@@ -483,9 +305,9 @@ fn is_service_name(key: &str) -> bool {
 /// service or one of `plugin_services`; a key that names neither is located in the file.
 pub fn check_limit_services(
     spec_dir: &Path,
+    file: &FileSettings,
     plugin_services: &std::collections::BTreeSet<String>,
 ) -> Result<(), Report> {
-    let file = read_file(spec_dir)?;
     let Some(key) = file
         .limits
         .keys()
@@ -494,9 +316,9 @@ pub fn check_limit_services(
         return Ok(());
     };
     let path = spec_dir.join(SETTINGS_FILE);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let offset = key_offset(&text, key).unwrap_or(0);
-    let (line, column) = line_col(&text, offset);
+    let text = &file.text;
+    let offset = key_offset(text, key).unwrap_or(0);
+    let (line, column) = line_col(text, offset);
     let known: Vec<&str> = Service::ALL
         .iter()
         .map(|s| s.as_str())
@@ -510,7 +332,7 @@ pub fn check_limit_services(
         .at(Span::new(offset, key.len().max(1), line, column));
     Err(Report::new(
         &path.display().to_string(),
-        Arc::from(text.as_str()),
+        text.clone(),
         vec![d],
     ))
 }
@@ -547,17 +369,20 @@ pub fn resolve(
     spec_dir: &Path,
     file: FileSettings,
     state_flag: Option<&Path>,
+    workspace: &str,
     parallelism_flag: Option<usize>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, String> {
     use rewind_providers::env as vars;
-    let state_dir = match (state_flag, env(vars::STATE), file.state.clone()) {
-        (Some(p), _, _) => p.to_path_buf(),
-        (None, Some(e), _) => PathBuf::from(e),
+    let state = match (state_flag, env(vars::STATE), file.state.clone()) {
+        (Some(p), _, _) => Location::parse(&p.to_string_lossy(), workspace),
+        (None, Some(e), _) => Location::parse(&e, workspace),
         // A URL is a server, not a directory beside the spec.
-        (None, None, Some(f)) if rewind_state::backend::is_postgres_url(&f) => PathBuf::from(f),
-        (None, None, Some(f)) => spec_dir.join(f),
-        (None, None, None) => spec_dir.join(".rewind"),
+        (None, None, Some(f)) => match Location::parse(&f, workspace) {
+            Location::Dir(d) => Location::Dir(spec_dir.join(d)),
+            shared @ Location::Postgres { .. } => shared,
+        },
+        (None, None, None) => Location::Dir(spec_dir.join(".rewind")),
     };
     let env_parallelism = match env(vars::PARALLELISM) {
         Some(v) => Some(
@@ -597,7 +422,7 @@ pub fn resolve(
         .filter_map(|(k, v)| Some((Service::parse(k)?, v.clone())))
         .collect();
     Ok(Settings {
-        state_dir,
+        state,
         parallelism,
         limits,
         endpoints,
@@ -636,23 +461,50 @@ mod tests {
             _ => None,
         };
         let none = |_: &str| None;
-        let s = resolve(dir, f(), Some(Path::new("/flag")), Some(7), &env_set).unwrap();
-        assert_eq!((s.state_dir, s.parallelism), (PathBuf::from("/flag"), 7));
-        let s = resolve(dir, f(), None, None, &env_set).unwrap();
+        let s = resolve(dir, f(), Some(Path::new("/flag")), "w", Some(7), &env_set).unwrap();
+        assert_eq!((s.state, s.parallelism), (Location::Dir("/flag".into()), 7));
+        let s = resolve(dir, f(), None, "w", None, &env_set).unwrap();
         assert_eq!(
-            (s.state_dir, s.parallelism),
-            (PathBuf::from("/env/state"), 5)
+            (s.state, s.parallelism),
+            (Location::Dir("/env/state".into()), 5)
         );
-        let s = resolve(dir, f(), None, None, &none).unwrap();
+        let s = resolve(dir, f(), None, "w", None, &none).unwrap();
         assert_eq!(
-            (s.state_dir, s.parallelism),
-            (PathBuf::from("/specs/st"), 3)
+            (s.state, s.parallelism),
+            (Location::Dir("/specs/st".into()), 3)
         );
-        let s = resolve(dir, FileSettings::default(), None, None, &none).unwrap();
+        let s = resolve(dir, FileSettings::default(), None, "w", None, &none).unwrap();
         assert_eq!(
-            (s.state_dir, s.parallelism),
-            (PathBuf::from("/specs/.rewind"), DEFAULT_PARALLELISM)
+            (s.state, s.parallelism),
+            (Location::Dir("/specs/.rewind".into()), DEFAULT_PARALLELISM)
         );
+    }
+
+    #[test]
+    fn a_url_is_a_shared_state_wherever_it_is_named() {
+        let dir = Path::new("/specs");
+        let url = "postgresql://rewind:pw@db/rewind";
+        let f = FileSettings {
+            state: Some(url.into()),
+            ..FileSettings::default()
+        };
+        let s = resolve(dir, f, None, "team/a.yaml", None, &|_| None).unwrap();
+        assert_eq!(
+            s.state,
+            Location::Postgres {
+                url: url.into(),
+                workspace: "team/a.yaml".into()
+            }
+        );
+        let s = resolve(
+            dir,
+            FileSettings::default(),
+            Some(Path::new(url)),
+            "w",
+            None,
+            &|_| None,
+        );
+        assert!(s.unwrap().state.is_shared());
     }
 
     #[test]
@@ -710,12 +562,13 @@ mod tests {
         )
         .unwrap();
         let f = read_file(dir.path()).unwrap();
-        let s = resolve(dir.path(), f, None, None, &|_| None).unwrap();
+        let s = resolve(dir.path(), f.clone(), None, "w", None, &|_| None).unwrap();
         assert_eq!(s.limits.get(&Service::External("evs")), Some(&1));
         assert_eq!(s.limits.get(&Service::Rds), Some(&2));
         let evs: std::collections::BTreeSet<String> = ["evs".to_owned()].into();
-        assert!(check_limit_services(dir.path(), &evs).is_ok());
-        let err = check_limit_services(dir.path(), &std::collections::BTreeSet::new()).unwrap_err();
+        assert!(check_limit_services(dir.path(), &f, &evs).is_ok());
+        let err =
+            check_limit_services(dir.path(), &f, &std::collections::BTreeSet::new()).unwrap_err();
         let d = &err.diagnostics[0];
         assert_eq!(d.span.map(|s| (s.line, s.column)), Some((4, 1)));
         assert!(d.message.contains("`evs`"), "{}", d.message);

@@ -100,7 +100,7 @@ proptest! {
             return Ok(());
         };
         let scale = file.simulator.time_scale.as_ref().map_or(1.0, |t| *t.get_ref());
-        let settings = resolve(Path::new("/specs"), file, None, None, &|_| None)
+        let settings = resolve(Path::new("/specs"), file, None, "w", None, &|_| None)
             .expect("a file read_file accepted resolves");
         let elapsed = Duration::from_millis(elapsed_ms);
         let pct = percent.and_then(Percent::running);

@@ -7,6 +7,11 @@
 //! as host:port) and Redis (127.0.0.1:6379 or REWIND_TEST_REDIS as host:port), which this
 //! seeds and cleans up, and their results are placed on the sample's timeline.
 //! With `--screenshot`, headless Chromium (REWIND_CHROMIUM or `chromium`) takes a PNG of the page.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example program talks to its user directly"
+)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -20,9 +20,12 @@ pub mod env;
 pub mod measure;
 pub mod probe;
 pub mod report;
-mod secret;
 mod target;
+// Test helpers: for this crate's tests and, behind the `testing` feature, other crates' tests.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub(crate) mod timefmt;
+pub mod timing;
 
 pub use measure::{Budget, OperationRto, Rpo, RpoPoint, Rto, measure_rpo, measure_rto};
 pub use probe::{
@@ -33,5 +36,7 @@ pub use report::{
     CleanupAction, CleanupResult, DrillProbe, DrillReport, FORMAT_VERSION, OpOutcome,
     OperationTiming, write_all,
 };
-pub use secret::{Password, SENSITIVE};
+pub use rewind_base::SENSITIVE;
+/// A probe target's password: the one secret type of rewind.
+pub type Password = rewind_base::Secret;
 pub use target::Target;

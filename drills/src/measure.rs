@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::report::{DrillProbe, OpOutcome, OperationTiming};
+use crate::timing::{DrillProbe, OpOutcome, OperationTiming};
 
 /// A measurement against its budget.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
     /// `None` when it could not be measured (a restore failed, or a probe that fails the drill).
-    #[serde(with = "crate::report::opt_ms", rename = "measured_ms")]
+    #[serde(with = "crate::timefmt::opt_ms", rename = "measured_ms")]
     pub measured: Option<Duration>,
-    #[serde(with = "crate::report::opt_ms", rename = "budget_ms")]
+    #[serde(with = "crate::timefmt::opt_ms", rename = "budget_ms")]
     pub budget: Option<Duration>,
     /// `None` without a budget; `false` when the budget is set and nothing was measured.
     pub met: Option<bool>,
@@ -47,7 +47,7 @@ impl Budget {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperationRto {
     pub name: String,
-    #[serde(with = "crate::report::opt_ms", rename = "measured_ms")]
+    #[serde(with = "crate::timefmt::opt_ms", rename = "measured_ms")]
     pub measured: Option<Duration>,
     pub ready_at: Option<Timestamp>,
 }
@@ -73,7 +73,7 @@ pub struct RpoPoint {
     /// `restore_time`, or the restored backup's end time.
     pub recovery_point: Timestamp,
     /// Drill start − recovery point.
-    #[serde(with = "crate::report::ms", rename = "measured_ms")]
+    #[serde(with = "crate::timefmt::ms", rename = "measured_ms")]
     pub measured: Duration,
 }
 

@@ -1,6 +1,6 @@
 //! The restored instance a probe talks to: address, ID and credentials.
 
-use crate::secret::Password;
+use crate::Password;
 
 /// Where a probe connects: the restored instance's address as the cloud reports it (RDS/DDS
 /// private IP and port, DCS IP and port), or the address a simulator world maps it to.

@@ -4,10 +4,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Whether a missing service must fail the test rather than skip it.
 pub fn services_required() -> bool {
-    std::env::var("REWIND_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+    std::env::var(rewind_base::env::REQUIRE_SERVICES).is_ok_and(|v| v == "1")
 }
 
 /// Prints a skip line, or panics under `REWIND_REQUIRE_SERVICES=1`.
+#[allow(clippy::print_stderr, reason = "a skipped test says so in its output")]
 pub fn skip_or_fail(what: &str, why: &str) {
     assert!(
         !services_required(),
@@ -51,7 +52,7 @@ pub fn parse_addr(text: &str, default_port: u16) -> Addr {
 }
 
 pub fn mysql_addr() -> Addr {
-    let text = std::env::var("REWIND_TEST_MYSQL")
+    let text = std::env::var(rewind_base::env::TEST_MYSQL)
         .ok()
         .filter(|v| !v.is_empty());
     let mut a = parse_addr(
@@ -65,7 +66,7 @@ pub fn mysql_addr() -> Addr {
 }
 
 pub fn redis_addr() -> Addr {
-    let text = std::env::var("REWIND_TEST_REDIS")
+    let text = std::env::var(rewind_base::env::TEST_REDIS)
         .ok()
         .filter(|v| !v.is_empty());
     parse_addr(text.as_deref().unwrap_or("redis://127.0.0.1:6379"), 6379)
@@ -82,7 +83,7 @@ pub fn unique(tag: &str) -> String {
 /// Debian's `chromium`: `REWIND_CHROMIUM`, else the first of `chromium`, `chromium-browser` on
 /// `PATH`.
 pub fn chromium() -> Option<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("REWIND_CHROMIUM").filter(|p| !p.is_empty()) {
+    if let Some(p) = std::env::var_os(rewind_base::env::CHROMIUM).filter(|p| !p.is_empty()) {
         return Some(p.into());
     }
     let path = std::env::var_os("PATH")?;

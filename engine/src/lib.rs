@@ -27,6 +27,7 @@ pub mod compile;
 pub mod drill;
 pub mod graph;
 pub mod kinds;
+pub mod ops;
 pub mod plan;
 pub mod preflight;
 pub mod provider;

@@ -3,9 +3,12 @@
 // `session` holds authentication (tokens, projects, IAM calls), `wire` one exchange on the
 // wire (headers, signing, logging, bodies), `error` what a failed request turns into.
 
+mod auth;
 mod delete;
 mod error;
+mod send;
 mod session;
+mod target;
 mod wire;
 
 pub use error::ClientError;
@@ -26,8 +29,9 @@ use session::Session;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use target::Target;
 use tokio::sync::Mutex;
-use wire::{Outgoing, Target, parse_body, reply};
+use wire::{Outgoing, parse_body, reply};
 
 pub struct Client {
     http: reqwest::Client,

@@ -1,7 +1,7 @@
 //! `clouds.yaml` (+ `secure.yaml`) entries, found and merged the way openstacksdk does, by `OS_CLOUD`.
 
 use crate::env::{self, Env};
-use crate::secret::Secret;
+use rewind_base::Secret;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use crate::clouds_yaml::{self, CloudEntry, CloudsYamlError};
 use crate::endpoint::{Endpoint, EndpointError};
 use crate::env::{self, Env};
 use crate::retry::RetryPolicy;
-use crate::secret::Secret;
+use rewind_base::Secret;
 use rewind_engine::kinds::Service;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -515,7 +515,7 @@ mod tests {
         .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("pa55word-xyz"), "{shown}");
-        assert!(shown.contains("***"));
+        assert!(shown.contains(rewind_base::SENSITIVE), "{shown}");
         let c = resolve(
             &CloudSettings::default(),
             &[

@@ -476,30 +476,54 @@ impl Provider for DdsProvider {
         &'a self,
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
-        Box::pin(crate::instances::dbs::DDS.instance(&self.client, id))
+        Box::pin(DBS.instance(&self.client, id))
     }
 
     fn instance_by_name<'a>(
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
-        Box::pin(crate::instances::dbs::DDS.by_name(&self.client, name))
+        Box::pin(DBS.by_name(&self.client, name))
     }
 
     fn delete_instance<'a>(
         &'a self,
         id: &'a str,
     ) -> BoxFuture<'a, Result<rewind_engine::provider::DeleteOutcome, ProviderError>> {
-        Box::pin(crate::instances::dbs::DDS.delete(&self.client, id))
+        Box::pin(DBS.delete(&self.client, id))
     }
 
     fn recovery_point<'a>(
         &'a self,
         op: &'a Operation,
     ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
-        Box::pin(crate::instances::dbs::DDS.recovery_point(&self.client, op))
+        Box::pin(DBS.recovery_point(&self.client, op))
     }
 }
+
+/// DDS (`appendix/error_code.rst`) answers "busy" with 403 or 400: `DBS.200011`,
+/// `DBS.200018`, `DBS.200019`, `DBS.200047`, `DBS.200076`, `DBS.201000`, `DBS.201014`,
+/// `DBS.201015`, `DBS.201202`; "does not exist" is 404 `DBS.200002`, 403 `DBS.201028` or
+/// 400 `DBS.201501`/`DBS.201502`.
+const DBS: crate::instances::dbs::Dbs = crate::instances::dbs::Dbs {
+    shape: &SHAPE,
+    codes: crate::instances::DeleteCodes {
+        service: rewind_engine::kinds::Service::Dds,
+        busy: &[
+            "DBS.200011",
+            "DBS.200018",
+            "DBS.200019",
+            "DBS.200047",
+            "DBS.200076",
+            "DBS.201000",
+            "DBS.201014",
+            "DBS.201015",
+            "DBS.201202",
+        ],
+        gone: &["DBS.200002", "DBS.201028", "DBS.201501", "DBS.201502"],
+    },
+    backups_need_instance: false,
+};
 
 #[cfg(test)]
 mod tests {

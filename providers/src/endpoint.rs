@@ -2,6 +2,7 @@
 
 use reqwest::Url;
 use rewind_engine::kinds::Service;
+use rewind_engine::kinds::services;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -100,15 +101,10 @@ impl Endpoint {
 
     /// The documented public endpoint of `service` in `region`.
     pub fn default_for(service: Service, region: &str) -> Endpoint {
-        let host = match service {
-            Service::Rds => "rds",
-            Service::Ddm => "ddm",
-            Service::Taurusdb => "gaussdb-mysql",
-            Service::Cbr => "cbr",
-            Service::Dcs => "dcs",
-            Service::Dds => "dds",
-            Service::Gaussdb => "gaussdb",
-            Service::External(name) => name,
+        // A plugin's service has no row: its name is its host.
+        let host = match services::spec(service) {
+            Some(row) => row.host,
+            None => service.as_str(),
         };
         Endpoint {
             base: format!("https://{host}.{region}.{}", domain(region)),
@@ -142,17 +138,7 @@ impl fmt::Display for Endpoint {
 
 /// The catalog `type` under which IAM lists `service`.
 pub fn catalog_type(service: Service) -> &'static str {
-    match service {
-        Service::Rds => "rdsv3",
-        Service::Ddm => "ddmv3",
-        Service::Taurusdb => "gaussdb-mysql",
-        Service::Cbr => "cbr",
-        Service::Dcs => "dcsv2",
-        Service::Dds => "ddsv3",
-        // Not in the IMS endpoint table; the openGauss pages' examples use this host.
-        Service::Gaussdb => "gaussdb",
-        Service::External(name) => name,
-    }
+    services::spec(service).map_or(service.as_str(), |row| row.catalog_type)
 }
 
 fn domain(region: &str) -> &'static str {

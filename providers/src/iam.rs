@@ -1,7 +1,7 @@
 //! IAM answers: the password-token request body, and the project and catalog read from a token.
 
 use crate::endpoint::{Endpoint, catalog_type};
-use crate::secret::Secret;
+use rewind_base::Secret;
 use rewind_engine::kinds::Service;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -363,28 +363,28 @@ impl Provider for RdsProvider {
         &'a self,
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
-        Box::pin(crate::instances::dbs::RDS.instance(&self.client, id))
+        Box::pin(DBS.instance(&self.client, id))
     }
 
     fn instance_by_name<'a>(
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
-        Box::pin(crate::instances::dbs::RDS.by_name(&self.client, name))
+        Box::pin(DBS.by_name(&self.client, name))
     }
 
     fn delete_instance<'a>(
         &'a self,
         id: &'a str,
     ) -> BoxFuture<'a, Result<rewind_engine::provider::DeleteOutcome, ProviderError>> {
-        Box::pin(crate::instances::dbs::RDS.delete(&self.client, id))
+        Box::pin(DBS.delete(&self.client, id))
     }
 
     fn recovery_point<'a>(
         &'a self,
         op: &'a Operation,
     ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
-        Box::pin(crate::instances::dbs::RDS.recovery_point(&self.client, op))
+        Box::pin(DBS.recovery_point(&self.client, op))
     }
 
     /// `GET /v3/{project_id}/instances/{id}/restore-time` (`querying_the_restoration_time_range`):
@@ -405,3 +405,24 @@ impl Provider for RdsProvider {
         })
     }
 }
+
+/// RDS (`appendix/error_codes.rst`): 409 `DBS.200019`, `DBS.200011`, `DBS.200047`,
+/// `DBS.201202`, `DBS.212006` "another operation is being performed", 400 `DBS.200086` and
+/// `DBS.201014` "not allowed by the DB instance status"; every "does not exist" is a 404.
+const DBS: crate::instances::dbs::Dbs = crate::instances::dbs::Dbs {
+    shape: &crate::rds_new::SHAPE,
+    codes: crate::instances::DeleteCodes {
+        service: rewind_engine::kinds::Service::Rds,
+        busy: &[
+            "DBS.200019",
+            "DBS.200011",
+            "DBS.200047",
+            "DBS.201202",
+            "DBS.212006",
+            "DBS.200086",
+            "DBS.201014",
+        ],
+        gone: &[],
+    },
+    backups_need_instance: true,
+};

@@ -1,8 +1,8 @@
 //! AK/SK request signing, `SDK-HMAC-SHA256` in the documented `Access=` form (otc-api.md §6.2).
 
 use crate::query::{decode, encode};
-use crate::secret::Secret;
 use hmac::{Hmac, Mac};
+use rewind_base::Secret;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 

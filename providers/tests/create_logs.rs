@@ -64,8 +64,7 @@ async fn a_create_logs_its_body_without_the_password() {
         .unwrap_or_default(),
     });
     let mut op = operation("drill", spec);
-    op.secrets
-        .insert("/password".into(), Secret::new(PASSWORD.into()));
+    op.secrets.insert("/password".into(), Secret::new(PASSWORD));
     let p = provider(&cloud, &op);
     let handle = p.submit(&op).await.expect("submit");
     let (outcome, _, _) = poll_to_end(&h, p.as_ref(), &op, handle, 60).await;

@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use crate::faults::Faults;
 use crate::http::{Reply, Req};
+use crate::service::Service;
 use crate::state::Shared;
-use crate::{Service, timefmt};
+use crate::timefmt;
 
 fn bad(msg: impl Into<String>) -> Reply {
     Reply::json(StatusCode::BAD_REQUEST, json!({ "error": msg.into() }))

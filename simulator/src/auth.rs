@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use crate::aksk::{self, VerifyError};
 use crate::errors::{Shape, api_error};
 use crate::http::{Reply, Req};
+use crate::service::Service;
 use crate::state::State;
-use crate::{Service, timefmt};
+use crate::timefmt;
 
 const AK_LOCK_AFTER: u32 = 5;
 const AK_LOCK_MS: i64 = 5 * 60 * 1000;

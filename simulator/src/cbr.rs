@@ -7,7 +7,7 @@ use crate::aksk::sha256_hex;
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs;
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
 use crate::timefmt;
 use crate::world::{CbrBackup, CbrChildBackup, OperationLog, name_or, secs_to_ms, set};
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs;
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
 use crate::timefmt;
 use crate::world::{DcsInstance, DcsRestore, name_or, secs_to_ms, set};
 
@@ -407,7 +407,7 @@ fn delete(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     world.backups.retain(|_, b| b.instance_id != id);
     world.restores.retain(|_, r| r.instance_id != id);
     cx.st.ledger.deletions.push(crate::ledger::Deletion {
-        service: crate::Service::Dcs,
+        service: crate::service::Service::Dcs,
         instance_id: id.to_owned(),
         name,
         job_id: String::new(),

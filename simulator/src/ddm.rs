@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs;
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
 use crate::timefmt;
 use crate::world::{DataNodeRelation, DdmInstance, JobEffect, Window, World, name_or, set};
 

@@ -3,16 +3,15 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::Service;
-use crate::dds_restore;
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs;
 use crate::ledger::Deletion;
 use crate::rds::{matches, windows_on};
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
+use crate::service::Service;
 use crate::timefmt;
-use crate::world::{DdsInstance, Job, JobEffect, LastRestore, World, name_or, set};
+use crate::world::{DdsInstance, Job, JobEffect, name_or};
 
 /// MongoDB's port on DDS unless the world maps the instance elsewhere.
 pub(crate) const DEFAULT_PORT: u16 = 8635;
@@ -21,14 +20,6 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);
     let own = |v: &&str| (*v).to_owned();
     Some(match (req.method.as_str(), s.as_slice()) {
-        ("POST", ["v3", pid, "instances"]) => Routed::project(pid, dds_restore::create),
-        ("POST", ["v3", pid, "instances", "recovery"]) => {
-            Routed::project(pid, dds_restore::recovery)
-        }
-        ("POST", ["v3", pid, "instances", id, "restore", "collections"]) => {
-            let id = own(id);
-            Routed::project(pid, move |cx| dds_restore::collections(cx, &id))
-        }
         ("GET", ["v3", pid, "instances"]) => Routed::project(pid, list_instances),
         ("DELETE", ["v3", pid, "instances", id]) => {
             let id = own(id);
@@ -371,66 +362,4 @@ fn delete(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         StatusCode::ACCEPTED,
         json!({ "job_id": job_id }),
     ))
-}
-
-// ---------------------------------------------------------------- job endings
-
-/// Applies the end of a DDS job to the world.
-pub(crate) fn finish(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
-    match effect {
-        JobEffect::DdsRestore {
-            target_instance_id,
-            created,
-            restore_time,
-            backup_id,
-            ..
-        } => {
-            if let Some(inst) = world.dds.instances.get_mut(target_instance_id) {
-                inst.actions.clear();
-                let status = match (ok, created) {
-                    (true, _) => "normal",
-                    (false, true) => "createfail",
-                    (false, false) => "abnormal",
-                };
-                set(&mut inst.status, status);
-                if ok {
-                    inst.last_restore = Some(LastRestore {
-                        restore_time: *restore_time,
-                        backup_id: backup_id.clone(),
-                        completed_at: at,
-                    });
-                }
-            }
-        }
-        JobEffect::DdsCollections {
-            instance_id,
-            restored,
-        } => {
-            if let Some(inst) = world.dds.instances.get_mut(instance_id) {
-                inst.actions.clear();
-                if ok {
-                    for (db, names) in restored {
-                        let have = inst.databases.entry(db.clone()).or_default();
-                        for n in names {
-                            if !have.contains(n) {
-                                have.push(n.clone());
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        JobEffect::DdsDelete { instance_id } => {
-            if ok {
-                world.dds.instances.remove(instance_id);
-                world
-                    .dds
-                    .backups
-                    .retain(|_, b| &b.instance_id != instance_id);
-            } else if let Some(inst) = world.dds.instances.get_mut(instance_id) {
-                inst.deleting = false;
-            }
-        }
-        _ => {}
-    }
 }

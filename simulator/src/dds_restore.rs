@@ -8,12 +8,13 @@ use serde_json::{Value, json};
 
 use crate::dds::{busy, instance_busy, instance_missing, param, supports_pitr, unsupported};
 use crate::errors::{ApiError, ApiResult};
-use crate::http::Reply;
+use crate::http::{Reply, Req};
 use crate::jobs::{self, RestorePoint};
 use crate::ledger::Creation;
-use crate::server::Ctx;
+use crate::route::{Ctx, Routed, segs};
+use crate::service::Service;
 use crate::world::{DdsInstance, JobEffect, name_or};
-use crate::{Service, secret, timefmt};
+use crate::{secret, timefmt};
 
 // ---------------------------------------------------------------- wire structs
 
@@ -330,6 +331,21 @@ fn check_backup_strategy(b: &BackupStrategyWire) -> Result<(), ApiError> {
 }
 
 // ---------------------------------------------------------------- restore to a new instance
+
+/// The restore routes of DDS (the rest are in `dds.rs`).
+pub(crate) fn route(req: &Req) -> Option<Routed> {
+    let s = segs(req);
+    let own = |v: &&str| (*v).to_owned();
+    Some(match (req.method.as_str(), s.as_slice()) {
+        ("POST", ["v3", pid, "instances"]) => Routed::project(pid, create),
+        ("POST", ["v3", pid, "instances", "recovery"]) => Routed::project(pid, recovery),
+        ("POST", ["v3", pid, "instances", id, "restore", "collections"]) => {
+            let id = own(id);
+            Routed::project(pid, move |cx| collections(cx, &id))
+        }
+        _ => return None,
+    })
+}
 
 pub(crate) fn create(cx: &mut Ctx<'_>) -> ApiResult {
     let mut raw = cx.req.json().map_err(param)?;

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::Service;
 use crate::http::Reply;
+use crate::service::Service;
 
 /// Why the simulator could not start or a world could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use crate::Service;
+use crate::service::Service;
 
 /// Every fault setting; part of the world file (`faults:`) and replaceable at runtime.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -144,10 +144,10 @@ impl Faults {
             }
             d.invisible_ms = d
                 .invisible_ms
-                .max(crate::world::secs_to_ms(rule.job_invisible_seconds));
+                .max(crate::timefmt::secs_to_ms(rule.job_invisible_seconds));
             d.unlisted_ms = d
                 .unlisted_ms
-                .max(crate::world::secs_to_ms(rule.list_invisible_seconds));
+                .max(crate::timefmt::secs_to_ms(rule.list_invisible_seconds));
         }
         self.rules.retain(|r| r.times != Some(0));
         d

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Service;
 use crate::errors::SimError;
+use crate::service::Service;
 
 /// Huawei documents 60 calls per minute per user for each RDS and DDM API
 /// (research-next-wave.md §5); the other services get the same until they document theirs.

@@ -15,9 +15,10 @@ use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs::{self, RestorePoint};
 use crate::ledger::Creation;
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
+use crate::service::Service;
 use crate::world::{Address, GaussdbInstance, JobEffect, LastRestore, World, name_or, set};
-use crate::{Service, secret, timefmt};
+use crate::{secret, timefmt};
 
 pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);

@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use crate::aksk::sha256_hex;
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
+use crate::service::Service;
 use crate::state::Token;
-use crate::{Service, timefmt};
+use crate::timefmt;
 
 const DEFAULT_TOKEN_TTL_SECONDS: u64 = 24 * 60 * 60;
 

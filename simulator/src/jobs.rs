@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::server::Ctx;
+use crate::route::Ctx;
 use crate::timefmt;
 use crate::world::{Job, JobEffect, secs_to_ms};
 

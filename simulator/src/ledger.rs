@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Service;
+use crate::service::Service;
 
 /// An accepted restore to a new instance (`POST /v3/{project_id}/instances`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ mod clock;
 mod dcs;
 mod ddm;
 mod dds;
+mod dds_finish;
 mod dds_restore;
 mod ensure;
 pub use ensure::made_up_backup_id;
@@ -43,8 +44,11 @@ mod rds_new;
 mod rds_recycle;
 mod rds_tables;
 mod requests;
+mod route;
 mod secret;
 mod server;
+mod service;
+mod services;
 mod state;
 mod taurusdb;
 mod timefmt;
@@ -59,71 +63,20 @@ use serde::{Deserialize, Serialize};
 
 pub use clock::SimClock;
 pub use errors::SimError;
-pub use evs::{EvsSnapshot, EvsVolume, EvsWorld};
 pub use faults::{FaultRule, Faults};
 pub use flow::{FlowControl, ServiceFlow};
 pub use ledger::{Creation, Deletion};
 pub use requests::RequestLogEntry;
+pub use service::Service;
 pub use world::{
     AccessKey, Address, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials,
     DataNodeRelation, DcsBackup, DcsInstance, DcsRestore, DcsWorld, DdmBackup, DdmInstance,
-    DdmWorld, DdsBackup, DdsInstance, DdsWorld, Domain, Durations, GaussdbBackup, GaussdbInstance,
-    GaussdbWorld, Job, JobDurations, JobEffect, LastRestore, OperationLog, Project, RdsBackup,
-    RdsContents, RdsDropped, RdsFlavor, RdsInstance, RdsWorld, RecycleBackup, RecycledInstance,
-    TaurusdbBackup, TaurusdbInstance, TaurusdbWorld, User, Window, World,
+    DdmWorld, DdsBackup, DdsInstance, DdsWorld, Domain, Durations, EvsSnapshot, EvsVolume,
+    EvsWorld, GaussdbBackup, GaussdbInstance, GaussdbWorld, Job, JobDurations, JobEffect,
+    LastRestore, OperationLog, Project, RdsBackup, RdsContents, RdsDropped, RdsFlavor, RdsInstance,
+    RdsWorld, RecycleBackup, RecycledInstance, TaurusdbBackup, TaurusdbInstance, TaurusdbWorld,
+    User, Window, World,
 };
-
-/// One simulated cloud service; each gets its own port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Service {
-    Iam,
-    Rds,
-    Ddm,
-    Taurusdb,
-    Cbr,
-    Dcs,
-    Evs,
-    Dds,
-    /// GaussDB (openGauss).
-    Gaussdb,
-}
-
-impl Service {
-    /// Every service, in the order the endpoints are printed.
-    pub const ALL: [Service; 9] = [
-        Service::Iam,
-        Service::Rds,
-        Service::Ddm,
-        Service::Taurusdb,
-        Service::Cbr,
-        Service::Dcs,
-        Service::Evs,
-        Service::Dds,
-        Service::Gaussdb,
-    ];
-
-    /// The lowercase name used in fault rules and the request log.
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Iam => "iam",
-            Service::Rds => "rds",
-            Service::Ddm => "ddm",
-            Service::Taurusdb => "taurusdb",
-            Service::Cbr => "cbr",
-            Service::Dcs => "dcs",
-            Service::Evs => "evs",
-            Service::Dds => "dds",
-            Service::Gaussdb => "gaussdb",
-        }
-    }
-}
-
-impl std::fmt::Display for Service {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Fixed ports, one per service. `0` asks the OS for a free port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -194,7 +194,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
         JobEffect::GaussdbCreate { .. } => crate::gaussdb::finish(world, effect, ok, at),
         JobEffect::DdsRestore { .. }
         | JobEffect::DdsCollections { .. }
-        | JobEffect::DdsDelete { .. } => crate::dds::finish(world, effect, ok, at),
+        | JobEffect::DdsDelete { .. } => crate::dds_finish::finish(world, effect, ok, at),
         JobEffect::DdmMetadataRestore {
             source_instance_id,
             target_instance_id,

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs::{self, RestorePoint};
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
 use crate::timefmt;
 use crate::world::{JobEffect, RdsInstance, Window, name_or, set};
 
@@ -29,11 +29,7 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
             Routed::project(pid, move |cx| restore_time(cx, &id))
         }
         ("GET", ["v3", pid, "backups"]) => Routed::project(pid, list_backups),
-        _ => {
-            return crate::rds_new::route(req)
-                .or_else(|| crate::rds_tables::route(req))
-                .or_else(|| crate::rds_recycle::route(req));
-        }
+        _ => return None,
     })
 }
 

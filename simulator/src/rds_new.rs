@@ -12,9 +12,10 @@ use crate::rds::{
     capitalised, check_point, datastore_type, default_port, flavor_engine, instance_busy,
     instance_missing, param,
 };
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
+use crate::secret;
+use crate::service::Service;
 use crate::world::{Address, JobEffect, RdsFlavor, RdsInstance, name_or};
-use crate::{Service, secret};
 
 pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);

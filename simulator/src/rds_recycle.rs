@@ -12,7 +12,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs::{self, RestorePoint};
 use crate::rds::param;
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
 use crate::timefmt;
 use crate::world::{RdsInstance, RecycleBackup, RecycledInstance, World, name_or};
 

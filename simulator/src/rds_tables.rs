@@ -21,7 +21,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs;
 use crate::rds::{instance_busy, instance_missing, param};
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
 use crate::world::{JobEffect, World, name_or, set};
 
 pub(crate) fn route(req: &Req) -> Option<Routed> {

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::Service;
+use crate::service::Service;
 
 /// Keep the log bounded; long simulations would otherwise grow without limit.
 const MAX_ENTRIES: usize = 10_000;

@@ -1,6 +1,5 @@
 //! HTTP: a listener per service, cuttable connections, and the route→auth→faults→log pipeline.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -21,68 +20,19 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::errors::{ApiResult, Shape, api_error};
+use crate::errors::{Shape, api_error};
 use crate::faults::{Decision, Reject};
 use crate::http::{Reply, Req};
 use crate::requests::{RequestLogEntry, redacted_body};
+use crate::route::Ctx;
+use crate::service::Service;
 use crate::state::{Shared, State};
-use crate::{Service, admin, auth, cbr, dcs, ddm, dds, evs, flow, iam, rds, taurusdb};
+use crate::{admin, auth, flow, services};
 
 /// AK/SK requests are limited to 12 MB (otc-api.md §6.2); nothing larger is ever needed.
 const MAX_BODY: usize = 12 * 1024 * 1024;
 
 // ---------------------------------------------------------------- routing types
-
-/// Everything a handler may touch while it runs.
-pub(crate) struct Ctx<'a> {
-    pub st: &'a mut State,
-    pub req: &'a Req,
-    pub now: i64,
-    /// The project ID from the path (empty for IAM).
-    pub pid: String,
-    pub faults: &'a Decision,
-    pub origins: &'a BTreeMap<Service, String>,
-}
-
-type Handler = Box<dyn FnOnce(&mut Ctx<'_>) -> ApiResult + Send>;
-
-/// A matched route: the project it addresses, whether it needs credentials, and its handler.
-pub(crate) struct Routed {
-    pub pid: Option<String>,
-    pub needs_auth: bool,
-    pub handler: Handler,
-}
-
-impl Routed {
-    /// A project-scoped route that needs a token or signature.
-    pub(crate) fn project(
-        pid: &str,
-        handler: impl FnOnce(&mut Ctx<'_>) -> ApiResult + Send + 'static,
-    ) -> Routed {
-        Routed {
-            pid: Some(pid.to_owned()),
-            needs_auth: true,
-            handler: Box::new(handler),
-        }
-    }
-
-    /// A route outside any project (IAM).
-    pub(crate) fn global(
-        needs_auth: bool,
-        handler: impl FnOnce(&mut Ctx<'_>) -> ApiResult + Send + 'static,
-    ) -> Routed {
-        Routed {
-            pid: None,
-            needs_auth,
-            handler: Box::new(handler),
-        }
-    }
-}
-
-/// The path segments as `&str`, for slice patterns in the route tables.
-pub(crate) fn segs(req: &Req) -> Vec<&str> {
-    req.segments.iter().map(String::as_str).collect()
-}
 
 // ---------------------------------------------------------------- pipeline
 
@@ -103,17 +53,7 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
         let mut rate_limited = false;
         let mut retry_after = None;
         let mut decision = Decision::default();
-        let routed = match service {
-            Service::Iam => iam::route(req),
-            Service::Rds => rds::route(req),
-            Service::Ddm => ddm::route(req),
-            Service::Taurusdb => taurusdb::route(req),
-            Service::Cbr => cbr::route(req),
-            Service::Dcs => dcs::route(req),
-            Service::Evs => evs::route(req),
-            Service::Dds => dds::route(req),
-            Service::Gaussdb => crate::gaussdb::route(req),
-        };
+        let routed = services::route(service, req);
         let reply = 'reply: {
             let Some(routed) = routed else {
                 break 'reply api_error(
@@ -265,15 +205,7 @@ fn anonymous_caller(req: &Req) -> String {
 
 fn server_error(service: Service, status: u16, request_id: &str) -> Reply {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (code, msg) = match service {
-        Service::Iam => ("", "The service is temporarily unavailable."),
-        Service::Rds | Service::Taurusdb | Service::Ddm | Service::Dds | Service::Gaussdb => {
-            ("DBS.300002", "Server failure.")
-        }
-        Service::Cbr => ("BackupService.9999", "Internal error."),
-        Service::Dcs => ("DCS.5000", "The system is busy. Please try again later."),
-        Service::Evs => ("EVS.5000", "Internal error."),
-    };
+    let (code, msg) = services::module(service).internal_error;
     api_error(Shape::of(service), status, code, msg, request_id)
 }
 

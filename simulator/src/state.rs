@@ -7,9 +7,11 @@ use std::sync::{Mutex, PoisonError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::clock::SimClock;
+use crate::lifecycle;
 use crate::requests::RequestLog;
+use crate::service::Service;
 use crate::world::World;
-use crate::{Service, SimClock, lifecycle};
 
 /// What every server task holds.
 #[derive(Debug)]

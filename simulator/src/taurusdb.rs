@@ -7,7 +7,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs::{self, RestorePoint};
 use crate::rds::{instance_busy, instance_missing, windows_on};
-use crate::server::{Ctx, Routed, segs};
+use crate::route::{Ctx, Routed, segs};
 use crate::timefmt;
 use crate::world::{JobEffect, TaurusdbInstance, name_or, set};
 

@@ -177,6 +177,11 @@ pub(crate) mod opt_ms {
     }
 }
 
+/// Simulated seconds (from a world file) as milliseconds; negative counts as zero.
+pub(crate) fn secs_to_ms(secs: f64) -> i64 {
+    (secs.max(0.0) * 1000.0).round() as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

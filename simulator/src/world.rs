@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::SimError;
 use crate::faults::Faults;
+pub(crate) use crate::timefmt::secs_to_ms;
 use crate::timefmt::{ms, opt_ms};
 
 mod cbr;
 mod dcs;
 mod ddm;
 mod dds;
+mod evs;
 mod gaussdb;
 mod rds;
 mod rds_history;
@@ -21,6 +23,7 @@ pub use cbr::*;
 pub use dcs::*;
 pub use ddm::*;
 pub use dds::*;
+pub use evs::{EvsSnapshot, EvsVolume, EvsWorld};
 pub use gaussdb::*;
 pub use rds::*;
 pub use rds_history::*;
@@ -47,7 +50,7 @@ pub struct World {
     pub cbr: CbrWorld,
     pub dcs: DcsWorld,
     pub flow_control: crate::flow::FlowControl,
-    pub evs: crate::evs::EvsWorld,
+    pub evs: EvsWorld,
     pub dds: DdsWorld,
     pub gaussdb: GaussdbWorld,
     /// Durations of the creates, deletes and DDS restores (apart from `durations`, whose
@@ -426,10 +429,6 @@ impl JobDurations {
 pub struct Address {
     pub ip: String,
     pub port: u16,
-}
-
-pub(crate) fn secs_to_ms(secs: f64) -> i64 {
-    (secs.max(0.0) * 1000.0).round() as i64
 }
 
 /// A restorable time range, both ends inclusive.

@@ -3,7 +3,7 @@
 use rewind_engine::state::{JournalEntry, OpRecord, RunEntry, StateError, StateStore};
 use serde::Deserialize;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::codec::storage;
@@ -31,8 +31,10 @@ pub trait Backend: StateStore + std::fmt::Debug {
     }
 }
 
-/// Where a state lives, as `--state`, `REWIND_STATE` or `rewind.toml` name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a state lives, as `--state`, `REWIND_STATE` or `rewind.toml` name it: parsed once
+/// (by [`Location::parse`]), so no caller re-tests a path for a URL. `Display` removes a
+/// PostgreSQL URL's password: a location is safe to print.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     /// A sled directory.
     Dir(PathBuf),
@@ -53,17 +55,58 @@ impl Location {
         }
     }
 
-    /// The location for messages: passwords removed.
-    pub fn display(&self) -> String {
+    /// The sled directory, or `None` for a state kept in a database.
+    pub fn dir(&self) -> Option<&Path> {
         match self {
-            Location::Dir(d) => d.display().to_string(),
+            Location::Dir(d) => Some(d),
+            Location::Postgres { .. } => None,
+        }
+    }
+
+    /// A state that teammates share through a server (PostgreSQL), not a local directory.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Location::Postgres { .. })
+    }
+
+    /// Whether a state is known to be here already: a shared state may be, a directory is
+    /// when it exists. Reads that must not create state ask this first.
+    pub fn may_exist(&self) -> bool {
+        self.dir().is_none_or(Path::exists)
+    }
+
+    /// The location for messages: passwords removed (as `Display`).
+    pub fn display(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Dir(d) => write!(f, "{}", d.display()),
             Location::Postgres { url, workspace } => {
-                format!("{} (workspace {workspace})", postgres::redact(url))
+                write!(f, "{} (workspace {workspace})", postgres::redact(url))
             }
         }
     }
 }
 
+/// `Debug` redacts too: a location inside a logged or debug-printed value never shows a
+/// password.
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Dir(d) => f.debug_tuple("Dir").field(d).finish(),
+            Location::Postgres { url, workspace } => f
+                .debug_struct("Postgres")
+                .field("url", &postgres::redact(url))
+                .field("workspace", workspace)
+                .finish(),
+        }
+    }
+}
+
+/// Whether `text` is a PostgreSQL URL; [`Location::parse`] is the one caller outside tests.
 pub fn is_postgres_url(text: &str) -> bool {
     text.starts_with("postgres://") || text.starts_with("postgresql://")
 }
@@ -225,5 +268,24 @@ impl StateStore for Box<dyn Backend> {
     }
     fn runs(&self) -> Result<Vec<RunEntry>, StateError> {
         (**self).runs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_is_parsed_once_and_never_prints_its_password() {
+        let pg = Location::parse("postgres://rewind:s3cret@db:5432/rewind", "team/a.yaml");
+        assert!(pg.is_shared() && pg.dir().is_none() && pg.may_exist());
+        for shown in [pg.to_string(), format!("{pg:?}"), pg.display()] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("db:5432"), "{shown}");
+        }
+        let dir = Location::parse("/no/such/state", "x");
+        assert_eq!(dir.dir(), Some(Path::new("/no/such/state")));
+        assert!(!dir.is_shared() && !dir.may_exist());
+        assert_eq!(dir.to_string(), "/no/such/state");
     }
 }

@@ -31,6 +31,8 @@ pub mod memory;
 pub mod postgres;
 pub mod sled_state;
 pub mod snapshot;
+// Test helpers: for this crate's tests and, behind the `testing` feature, other crates' tests.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod watermark;
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// Base URL of the test server: `REWIND_TEST_PG`, else the loopback default.
 pub fn base_url() -> String {
-    std::env::var("REWIND_TEST_PG")
+    std::env::var(rewind_base::env::TEST_PG)
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
@@ -12,7 +12,7 @@ pub fn base_url() -> String {
 
 /// Whether a missing service must fail the test rather than skip it.
 pub fn services_required() -> bool {
-    std::env::var("REWIND_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+    std::env::var(rewind_base::env::REQUIRE_SERVICES).is_ok_and(|v| v == "1")
 }
 
 /// A database created for one test and dropped (with its connections) when this is dropped.
@@ -124,10 +124,13 @@ impl TestDb {
                 )
             }
             Err(e) => {
-                eprintln!(
-                    "skipped: no PostgreSQL at {} ({e}); set REWIND_TEST_PG",
-                    base_url()
-                );
+                #[allow(clippy::print_stderr, reason = "a skipped test says so in its output")]
+                {
+                    eprintln!(
+                        "skipped: no PostgreSQL at {} ({e}); set REWIND_TEST_PG",
+                        base_url()
+                    );
+                }
                 None
             }
         }
@@ -140,7 +143,7 @@ impl Drop for TestDb {
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             self.name
         )) {
-            eprintln!("could not drop test database {}: {e}", self.name);
+            tracing::warn!(database = %self.name, error = %e, "could not drop the test database");
         }
     }
 }

@@ -1,6 +1,10 @@
 //! The README's recipes for `rewind drill --due`: the systemd units pass
 //! `systemd-analyze verify` (where it is installed), the CronJob forbids concurrent jobs, and
 //! every recipe calls `rewind drill --due`.
+#![allow(
+    clippy::print_stderr,
+    reason = "a skipped check says so in the test output"
+)]
 
 use rewind_tests::{repo_root, rewind_bin};
 use std::collections::BTreeMap;

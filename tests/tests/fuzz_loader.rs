@@ -19,6 +19,10 @@
 //! - `REWIND_FUZZ_STACK_KB=K`: the fuzz thread's stack (default 2048, a test thread's).
 //!
 //! `REWIND_FUZZ_SECS=300 cargo test --release -p rewind-tests --test fuzz_loader -- --nocapture`
+#![allow(
+    clippy::print_stdout,
+    reason = "the fuzz run's statistics belong in the test output"
+)]
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -1,5 +1,9 @@
 //! Plans a reviewer can judge, renames that never restore again, outputs, and targeting:
 //! the `rewind` binary against the simulator on loopback.
+#![allow(
+    clippy::print_stderr,
+    reason = "a skipped check says so in the test output"
+)]
 
 use rewind_tests::{Harness, Options, repo_root};
 

@@ -1,4 +1,8 @@
 //! External providers end to end: the EVS plugin (Rust and Python) against the simulator.
+#![allow(
+    clippy::print_stderr,
+    reason = "a measured gap is reported in the test output"
+)]
 
 use rewind_engine::compile::compile;
 use rewind_engine::kinds::{KindDecl, Service};

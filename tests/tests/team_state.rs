@@ -1,5 +1,9 @@
 //! Team state end to end: many `rewind apply` processes on one PostgreSQL state, workspaces,
 //! SIGKILLed lock holders, migration and the audit trail.
+#![allow(
+    clippy::print_stderr,
+    reason = "skips and timings are reported in the test output"
+)]
 
 use rand::{Rng, SeedableRng};
 use rewind_state::testing::TestDb;

@@ -9,7 +9,6 @@ use clap_complete::env::{CompleteEnv, Shells};
 use rewind_providers::env::COMPLETE;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
@@ -169,22 +168,17 @@ fn restore_names(words: &[OsString]) -> Vec<(String, String)> {
     };
     // name -> (kind, status)
     let mut names: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
-    if let Ok(loaded) = crate::load::load(&global) {
+    let session = crate::session::Session::new(global);
+    if let Ok(loaded) = session.loaded() {
         for (name, op) in &loaded.compiled.spec.ops {
             names.entry(name.clone()).or_default().0 = Some(op.spec.kind().as_str().to_owned());
         }
     }
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Ok(settings) = super::settings_for(dir, &global, None)
-        // Never create a state directory just by pressing TAB.
-        && settings.state_dir.is_dir()
+    if let Ok(settings) = session.settings(None)
+        // Never reach a server, nor create a state directory, just by pressing TAB.
+        && let Some(dir) = settings.state.dir().filter(|d| d.is_dir())
         // A snapshot: TAB never takes (or waits for) the lock.
-        && let Ok(state) =
-            rewind_state::snapshot::read(&rewind_state::Location::Dir(settings.state_dir.clone()))
+        && let Ok(state) = rewind_state::snapshot::read(&rewind_state::Location::Dir(dir.to_owned()))
         && let Ok(records) = rewind_engine::state::StateStore::list(&state)
     {
         for r in records {
@@ -212,7 +206,8 @@ fn drill_names(words: &[OsString]) -> Vec<(String, String)> {
     let Some(global) = global_flags(words) else {
         return Vec::new();
     };
-    let Ok(loaded) = crate::load::load(&global) else {
+    let session = crate::session::Session::new(global);
+    let Ok(loaded) = session.loaded() else {
         return Vec::new();
     };
     let spec = &loaded.compiled.spec;

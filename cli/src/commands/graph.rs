@@ -1,28 +1,24 @@
 //! `rewind graph`: DOT or Mermaid, each node with its plan action, each edge with its reason.
 
-use crate::args::{Global, GraphArgs, GraphFormat};
+use crate::args::{GraphArgs, GraphFormat};
 use crate::error::CliError;
-use crate::load;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::graph::{Format, render};
 use rewind_engine::plan::Action;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global, args: &GraphArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let loaded = load::load(global)?;
+pub fn exec(session: &Session, args: &GraphArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let loaded = session.loaded()?;
     let c = &loaded.compiled;
-    let settings = super::settings_for(&loaded.dir, global, None)?;
+    let settings = session.settings(None)?;
     // The action shown on each node comes from state when there is one; a graph of a spec
     // never applied shows every node as a restore.
-    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
-    let actions: BTreeMap<String, Action> = if shared || settings.state_dir.exists() {
-        let state = super::open_read(global, &settings.state_dir)?;
-        let plan = super::plan::compute(
-            &loaded,
-            &state,
-            &rewind_engine::plan::PlanOptions::default(),
-        )?;
+    let actions: BTreeMap<String, Action> = if settings.state.may_exist() {
+        let state = session.read(&settings.state)?;
+        let plan =
+            super::plan::compute(loaded, &state, &rewind_engine::plan::PlanOptions::default())?;
         plan.steps
             .iter()
             .map(|s| (s.name.clone(), s.action))

@@ -1,9 +1,10 @@
 //! `rewind history [show RUN]`, and the run entry every apply writes to the audit trail.
 
-use crate::args::{Global, HistoryArgs, HistoryCommand};
+use crate::args::{HistoryArgs, HistoryCommand};
 use crate::error::CliError;
 use crate::load::Loaded;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::plan::{Plan, sha256_hex};
 use rewind_engine::state::{RunEntry, StateStore};
 use std::fmt::Write as _;
@@ -122,9 +123,13 @@ pub fn finish(
     }
 }
 
-pub fn exec(global: &Global, args: &HistoryArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(
+    session: &Session,
+    args: &HistoryArgs,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
     // A snapshot: a read never waits for (or blocks) an apply.
-    let state = super::read_existing(global)?;
+    let state = session.read_existing()?;
     let runs = state.runs()?;
     match &args.command {
         None => {

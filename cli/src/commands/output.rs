@@ -1,8 +1,9 @@
 //! `rewind output [NAME]` (what restores produced, from state), and `state mv`/`state show` helpers.
 
-use crate::args::{Global, OutputArgs};
+use crate::args::OutputArgs;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::state::{OpRecord, StateStore, Status};
 use rewind_state::Backend;
 use std::collections::BTreeMap;
@@ -59,9 +60,9 @@ pub fn created_lines(records: &[OpRecord], names: &[String]) -> Vec<String> {
         .collect()
 }
 
-pub fn exec(global: &Global, args: &OutputArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(session: &Session, args: &OutputArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     // A snapshot: a read never waits for (or blocks) an apply.
-    let state = super::read_existing(global)?;
+    let state = session.read_existing()?;
     let records = state.list()?;
     // A fleet's name (`NAME` of `NAME[KEY]`) stands for all of its instances, as elsewhere.
     let exact = args

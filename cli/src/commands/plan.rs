@@ -1,16 +1,18 @@
 //! `rewind plan`: the diff of spec against state, checked against the cloud unless `--offline`.
 
-use crate::args::{Global, PlanArgs, SimulateArgs};
+use crate::args::{PlanArgs, SimulateArgs};
 use crate::error::CliError;
-use crate::load::{self, Loaded};
+use crate::load::Loaded;
 use crate::printer::Printer;
 use crate::render;
+use crate::session::Session;
 use crate::settings::Settings;
 use crate::simulate::{self, Rehearsal};
 use rewind_engine::plan::{self, Plan, PlanOptions};
 use rewind_engine::provider::Providers;
 use rewind_engine::state::StateStore;
 use rewind_providers::{CloudConfig, CloudSettings};
+use rewind_state::Location;
 use std::process::ExitCode;
 
 /// Diffs the loaded spec against `state`.
@@ -65,8 +67,9 @@ pub fn cloud_config(
     Ok(config)
 }
 
-pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {
-    let plugins = super::providers::external(&config);
+/// The built-in providers and one per plugin service, for the plugins the session started.
+pub fn providers(session: &Session, config: CloudConfig) -> Result<Providers, CliError> {
+    let plugins = super::providers::external(session.plugins_started(), &config);
     let cloud = rewind_providers::connect(config).map_err(|e| CliError::msg(e.to_string()))?;
     Ok(rewind_engine::kinds::Service::ALL
         .into_iter()
@@ -76,12 +79,12 @@ pub fn providers(config: CloudConfig) -> Result<Providers, CliError> {
 }
 
 /// Starts the rehearsal simulator when asked for, over the world kept beside the state at
-/// `state_dir` if there is one.
+/// `state` if it is a directory.
 pub async fn maybe_simulate(
     loaded: &Loaded,
     args: &SimulateArgs,
     settings: &Settings,
-    state_dir: &std::path::Path,
+    state: &Location,
 ) -> Result<Option<Rehearsal>, CliError> {
     if !args.simulate {
         return Ok(None);
@@ -91,7 +94,7 @@ pub async fn maybe_simulate(
         args,
         settings.sim_time_scale,
         settings.sim_seed,
-        simulate::place::Place::beside(state_dir),
+        state.dir().map(simulate::place::Place::beside),
     )
     .await
     .map(Some)
@@ -116,21 +119,21 @@ pub fn mark_rehearsal(plan: &mut Plan, rehearsal: Option<&Rehearsal>) {
 
 /// State for a command: a throw-away directory for rehearsals (unless `--state` was given),
 /// otherwise the configured one.
-pub fn state_dir(
-    global: &Global,
+pub fn state_location(
+    session: &Session,
     sim: &SimulateArgs,
     settings: &Settings,
-) -> Result<(std::path::PathBuf, Option<tempfile::TempDir>), CliError> {
-    if sim.simulate && global.state.is_none() {
+) -> Result<(Location, Option<tempfile::TempDir>), CliError> {
+    if sim.simulate && session.global().state.is_none() {
         let tmp = tempfile::Builder::new()
             .prefix("rewind-rehearsal-")
             .tempdir()
             .map_err(|e| {
                 CliError::msg(format!("cannot create a rehearsal state directory: {e}"))
             })?;
-        return Ok((tmp.path().to_path_buf(), Some(tmp)));
+        return Ok((Location::Dir(tmp.path().to_path_buf()), Some(tmp)));
     }
-    Ok((settings.state_dir.clone(), None))
+    Ok((settings.state.clone(), None))
 }
 
 /// Where a saved rehearsal plan made without `--state` keeps its rehearsal (state and world):
@@ -139,52 +142,56 @@ pub fn rehearsal_beside(plan_file: &std::path::Path) -> std::path::PathBuf {
     plan_file.with_extension("rehearsal")
 }
 
-pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let loaded = load::load(global)?;
-    let settings = super::settings_for(&loaded.dir, global, None)?;
-    super::providers::check_limits(&loaded.dir)?;
-    super::validate::plugin_checks(global, &loaded, printer)?;
+pub fn exec(session: &Session, args: &PlanArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let global = session.global();
+    let loaded = session.loaded()?;
+    let settings = session.settings(None)?;
+    session.check_limits()?;
+    super::validate::plugin_checks(session, printer)?;
     let options = PlanOptions {
         resubmit: args.resubmit.iter().cloned().collect(),
         targeting: args.targeting.targeting(),
         simulated: args.sim.simulate,
     };
-    check_targeting(&loaded, &options)?;
-    let (dir, _tmp) = match &args.out {
-        Some(out) if args.sim.simulate && global.state.is_none() => (rehearsal_beside(out), None),
-        _ => state_dir(global, &args.sim, &settings)?,
+    check_targeting(loaded, &options)?;
+    let (location, _tmp) = match &args.out {
+        Some(out) if args.sim.simulate && global.state.is_none() => {
+            (Location::Dir(rehearsal_beside(out)), None)
+        }
+        _ => state_location(session, &args.sim, &settings)?,
     };
     // A plan that is only looked at must not create state; a saved plan needs the state's
     // lineage, so `--out` creates it.
-    let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
+    let shared = location.is_shared();
     // A snapshot: a plan never waits for (or blocks) an apply's lock. Only a saved plan of a
     // state not yet created takes the lock, to create it and give the plan its lineage.
-    let snapshot = if shared || dir.exists() {
-        Some(super::open_read(global, &dir)?).filter(|s| !(s.is_new() && args.out.is_some()))
+    let snapshot = if location.may_exist() {
+        Some(session.read(&location)?).filter(|s| !(s.is_new() && args.out.is_some()))
     } else {
         None
     };
     // A sled state nobody holds is opened for real instead, as apply will open it: its
     // watermark is checked then, so a plan never shows a damaged state as if it were whole.
     let snapshot = snapshot.filter(|s| shared || s.holder.is_some());
+    let sled_db = location.dir().is_some_and(|d| d.join("db").exists());
     let (mut plan, runs) = if let Some(state) = snapshot {
-        (compute(&loaded, &state, &options)?, state.runs()?)
-    } else if args.out.is_some() || dir.join("db").exists() {
-        let state = super::open_at(global, &dir, &super::command_line("plan", &loaded))?;
-        (compute(&loaded, &state, &options)?, state.runs()?)
+        (compute(loaded, &state, &options)?, state.runs()?)
+    } else if args.out.is_some() || sled_db {
+        let state = session.open(&location, &session.command_line("plan"))?;
+        (compute(loaded, &state, &options)?, state.runs()?)
     } else {
         let empty = rewind_state::MemoryState::with_lineage("");
-        (compute(&loaded, &empty, &options)?, Vec::new())
+        (compute(loaded, &empty, &options)?, Vec::new())
     };
     if !args.offline {
         let rt = runtime()?;
         rt.block_on(async {
-            let rehearsal = maybe_simulate(&loaded, &args.sim, &settings, &dir).await?;
-            let config = cloud_config(&loaded, &settings, rehearsal.as_ref())?;
+            let rehearsal = maybe_simulate(loaded, &args.sim, &settings, &location).await?;
+            let config = cloud_config(loaded, &settings, rehearsal.as_ref())?;
             let config =
                 super::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind plan")
                     .await;
-            let providers = providers(config)?;
+            let providers = providers(session, config)?;
             // `restore_time: latest` / `random_within` / `backup_id: latest`: chosen now,
             // against the cloud, and pinned in the plan (and in a saved plan file).
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();
@@ -234,7 +241,7 @@ pub fn exec(global: &Global, args: &PlanArgs, printer: &Printer) -> Result<ExitC
             let rehearsal = match (args.sim.simulate, &global.state) {
                 (true, Some(state)) => format!(" --simulate --state {}", state.display()),
                 (true, None) => {
-                    format!(" --simulate   (the rehearsal is kept in {})", dir.display())
+                    format!(" --simulate   (the rehearsal is kept in {location})")
                 }
                 (false, _) => String::new(),
             };

@@ -1,8 +1,8 @@
 //! `rewind providers`, and the plugins of a run: discovery, their kinds, their providers.
 
-use crate::args::Global;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
+use crate::session::Session;
 use crate::settings;
 use rewind_engine::kinds::{KindDecl, Service};
 use rewind_engine::provider::Provider;
@@ -10,16 +10,19 @@ use rewind_providers::CloudConfig;
 use rewind_providers::Credentials;
 use rewind_providers::external::{self, Described, ExternalProvider, PluginCommand, Timeouts};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Seconds each plugin call may take (all calls); for slow plugins and for tests.
-pub const TIMEOUT_VAR: &str = "REWIND_PLUGIN_TIMEOUT";
+pub const TIMEOUT_VAR: &str = rewind_base::env::PLUGIN_TIMEOUT;
 
-/// The plugins described while loading the spec, for the providers of the same run.
-static FOUND: OnceLock<Vec<(PluginCommand, Described)>> = OnceLock::new();
+/// A plugin found and described: how to start it, and what it declared.
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    pub command: PluginCommand,
+    pub described: Described,
+}
 
 fn timeouts() -> Timeouts {
     let secs = std::env::var(TIMEOUT_VAR)
@@ -39,21 +42,18 @@ fn timeouts() -> Timeouts {
     }
 }
 
-fn find(dir: &Path) -> Result<Vec<PluginCommand>, CliError> {
-    let file = settings::read_file(dir)?;
+/// The plugins `rewind.toml`'s `[providers]` names, then those on `PATH`.
+pub fn find(file: &settings::FileSettings) -> Vec<PluginCommand> {
     let configured: BTreeMap<String, Vec<String>> = file
         .providers
-        .into_iter()
-        .map(|(name, p)| (name, p.command))
+        .iter()
+        .map(|(name, p)| (name.clone(), p.command.clone()))
         .collect();
     let path = std::env::var("PATH").ok();
-    Ok(external::discover(&configured, path.as_deref()))
+    external::discover(&configured, path.as_deref())
 }
 
-fn describe_all(dir: &Path) -> Vec<(PluginCommand, Result<Described, CliError>)> {
-    let Ok(found) = find(dir) else {
-        return Vec::new();
-    };
+fn describe_all(found: Vec<PluginCommand>) -> Vec<(PluginCommand, Result<Described, CliError>)> {
     found
         .into_iter()
         .map(|cmd| {
@@ -109,17 +109,19 @@ pub fn clashes<'a>(plugins: impl IntoIterator<Item = (&'a str, &'a [KindDecl])>)
     out
 }
 
-/// Starts every plugin found for the spec in `dir` and returns their kinds. A plugin that
-/// does not answer properly is an error naming it.
-pub fn kinds_for(dir: &Path) -> Result<Vec<KindDecl>, CliError> {
-    find(dir)?;
+/// Starts every plugin in `found` and returns them described. A plugin that does not answer
+/// properly, or two that claim one kind or service, is an error naming them.
+pub fn describe_strict(found: Vec<PluginCommand>) -> Result<Vec<Plugin>, CliError> {
     let mut ok = Vec::new();
-    for (cmd, described) in describe_all(dir) {
-        ok.push((cmd, described?));
+    for (command, described) in describe_all(found) {
+        ok.push(Plugin {
+            command,
+            described: described?,
+        });
     }
     let clash = clashes(
         ok.iter()
-            .map(|(c, d)| (c.name.as_str(), d.kinds.as_slice())),
+            .map(|p| (p.command.name.as_str(), p.described.kinds.as_slice())),
     );
     if !clash.is_empty() {
         return Err(CliError::hint(
@@ -127,43 +129,20 @@ pub fn kinds_for(dir: &Path) -> Result<Vec<KindDecl>, CliError> {
             "each kind, and each service of plugin kinds, must come from one plugin: remove or rename one of them (`rewind providers` lists them)",
         ));
     }
-    let kinds = ok.iter().flat_map(|(_, d)| d.kinds.clone()).collect();
-    let _ = FOUND.set(ok);
-    Ok(kinds)
+    Ok(ok)
 }
 
-/// Checks `[limits]` keys that are not built-in services against the plugins' services,
-/// describing the plugins first if loading the spec did not need them.
-pub fn check_limits(dir: &Path) -> Result<(), CliError> {
-    let file = settings::read_file(dir)?;
-    if file.limits.keys().all(|k| Service::parse(k).is_some()) {
-        return Ok(());
-    }
-    let services: std::collections::BTreeSet<String> = match FOUND.get() {
-        Some(found) => found
-            .iter()
-            .flat_map(|(_, d)| d.kinds.iter().map(|k| k.name.clone()))
-            .collect::<Vec<_>>(),
-        None => kinds_for(dir)?
-            .into_iter()
-            .map(|k| k.name)
-            .collect::<Vec<_>>(),
-    }
-    .into_iter()
-    .filter_map(|name| name.split_once('.').map(|(svc, _)| svc.to_owned()))
-    .collect();
-    settings::check_limit_services(dir, &services)?;
-    Ok(())
-}
-
-/// The plugins described for this run whose `hello` offers `validate`, with their kinds.
-pub fn validating() -> Vec<(PluginCommand, Vec<KindDecl>)> {
-    FOUND
-        .get()
-        .into_iter()
-        .flatten()
-        .filter(|(_, d)| d.capabilities.iter().any(|c| c == external::VALIDATE))
-        .map(|(cmd, d)| (cmd.clone(), d.kinds.clone()))
+/// The plugins among `plugins` whose `hello` offers `validate`, with their kinds.
+pub fn validating(plugins: &[Plugin]) -> Vec<(PluginCommand, Vec<KindDecl>)> {
+    plugins
+        .iter()
+        .filter(|p| {
+            p.described
+                .capabilities
+                .iter()
+                .any(|c| c == external::VALIDATE)
+        })
+        .map(|p| (p.command.clone(), p.described.kinds.clone()))
         .collect()
 }
 
@@ -174,27 +153,28 @@ pub fn validate_timeout() -> Duration {
 
 /// What a plugin process needs to reach the same cloud as rewind: its environment.
 fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
+    use rewind_base::env as var;
     let mut env = Vec::new();
     let mut put = |k: &str, v: Option<&str>| {
         if let Some(v) = v {
             env.push((k.to_owned(), v.to_owned()));
         }
     };
-    put("OS_AUTH_URL", config.auth_url.as_deref());
-    put("OS_PROJECT_ID", config.project_id.as_deref());
-    put("OS_PROJECT_NAME", config.project_name.as_deref());
-    put("OS_REGION_NAME", config.region.as_deref());
+    put(var::AUTH_URL, config.auth_url.as_deref());
+    put(var::PROJECT_ID, config.project_id.as_deref());
+    put(var::PROJECT_NAME, config.project_name.as_deref());
+    put(var::REGION_NAME, config.region.as_deref());
     match &config.credentials {
-        Credentials::Token { token } => put("OS_AUTH_TOKEN", Some(token.expose())),
+        Credentials::Token { token } => put(var::AUTH_TOKEN, Some(token.expose())),
         Credentials::AkSk {
             access_key,
             secret_key,
             security_token,
         } => {
-            put("OS_ACCESS_KEY", Some(access_key));
-            put("OS_SECRET_KEY", Some(secret_key.expose()));
+            put(var::ACCESS_KEY, Some(access_key));
+            put(var::SECRET_KEY, Some(secret_key.expose()));
             put(
-                "OS_SECURITY_TOKEN",
+                var::SECURITY_TOKEN,
                 security_token
                     .as_ref()
                     .map(rewind_providers::Secret::expose),
@@ -205,9 +185,9 @@ fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
             password,
             domain_name,
         } => {
-            put("OS_USERNAME", Some(username));
-            put("OS_PASSWORD", Some(password.expose()));
-            put("OS_USER_DOMAIN_NAME", Some(domain_name));
+            put(var::USERNAME, Some(username));
+            put(var::PASSWORD, Some(password.expose()));
+            put(var::USER_DOMAIN_NAME, Some(domain_name));
         }
     }
     for (service, url) in &config.endpoints {
@@ -220,10 +200,14 @@ fn plugin_env(config: &CloudConfig) -> Vec<(String, String)> {
 }
 
 /// One provider per plugin service (`evs` of `evs.snapshot_rollback`), for this run.
-pub fn external(config: &CloudConfig) -> Vec<(Service, Arc<dyn Provider>)> {
+pub fn external(plugins: &[Plugin], config: &CloudConfig) -> Vec<(Service, Arc<dyn Provider>)> {
     let env = plugin_env(config);
     let mut out: Vec<(Service, Arc<dyn Provider>)> = Vec::new();
-    for (cmd, described) in FOUND.get().into_iter().flatten() {
+    for Plugin {
+        command: cmd,
+        described,
+    } in plugins
+    {
         let mut by_service: BTreeMap<Service, Vec<KindDecl>> = BTreeMap::new();
         for k in &described.kinds {
             by_service
@@ -244,14 +228,10 @@ pub fn external(config: &CloudConfig) -> Vec<(Service, Arc<dyn Provider>)> {
 }
 
 /// `rewind providers`: every plugin found, its protocol version and kinds.
-pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    find(&dir)?;
-    let all = describe_all(&dir);
+pub fn exec(session: &Session, printer: &Printer) -> Result<ExitCode, CliError> {
+    // Described here leniently (each failure is listed), not through the session's strict
+    // description, so one broken plugin does not hide the others.
+    let all = describe_all(find(session.file_settings()?));
     let mut failed = false;
     let mut doc = Vec::new();
     let clash = clashes(

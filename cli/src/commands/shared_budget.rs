@@ -14,16 +14,16 @@ pub async fn attach(
     rehearsal: bool,
     command: &str,
 ) -> CloudConfig {
-    let url = settings.state_dir.to_string_lossy();
-    let wanted = !rehearsal
-        && config.rate_limits.enabled
-        && settings.rate_limits.shared != Some(false)
-        && rewind_state::backend::is_postgres_url(&url);
+    let rewind_state::Location::Postgres { url, .. } = &settings.state else {
+        return config;
+    };
+    let wanted =
+        !rehearsal && config.rate_limits.enabled && settings.rate_limits.shared != Some(false);
     if !wanted {
         return config;
     }
     let who = rewind_state::postgres::budget::process_name(command);
-    match rewind_state::postgres::PgBudget::connect(&url, who).await {
+    match rewind_state::postgres::PgBudget::connect(url, who).await {
         Ok(budget) => {
             config.rate_limits.shared = Some(rewind_providers::budget::Shared(Arc::new(budget)));
         }

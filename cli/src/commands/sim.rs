@@ -1,8 +1,9 @@
 //! `rewind sim`: the OTC API simulator as a foreground process, its world built from a spec.
 
-use crate::args::{Global, SimArgs};
+use crate::args::SimArgs;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_sim::{Ports, SimConfig, World};
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -12,11 +13,12 @@ const DEFAULT_SPEC: &str = "restore.yaml";
 
 /// The world to serve: `--world FILE`, else the one `--simulate` would build for the spec of
 /// `-f` (when one is named or `restore.yaml` is here), else an empty healthy one.
-fn world(global: &Global, args: &SimArgs, printer: &Printer) -> Result<World, CliError> {
+fn world(session: &Session, args: &SimArgs, printer: &Printer) -> Result<World, CliError> {
     let now = jiff::Timestamp::now().as_millisecond();
     if let Some(path) = &args.world {
         return crate::simulate::read_world(path);
     }
+    let global = session.global();
     let named = global.file.as_os_str() != DEFAULT_SPEC;
     if !named && !global.file.exists() {
         printer.info(&format!(
@@ -25,7 +27,7 @@ fn world(global: &Global, args: &SimArgs, printer: &Printer) -> Result<World, Cl
         ));
         return Ok(World::healthy(now));
     }
-    let loaded = crate::load::load(global)?;
+    let loaded = session.loaded()?;
     let mut world = World::healthy(now);
     let invented = crate::simulate::extend_for(&mut world, &loaded.compiled.spec, now);
     printer.info(&format!(
@@ -36,8 +38,8 @@ fn world(global: &Global, args: &SimArgs, printer: &Printer) -> Result<World, Cl
     Ok(world)
 }
 
-pub fn exec(global: &Global, args: &SimArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let world = world(global, args, printer)?;
+pub fn exec(session: &Session, args: &SimArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+    let world = world(session, args, printer)?;
     if let Some(out) = &args.write_world {
         let yaml = world
             .to_yaml()

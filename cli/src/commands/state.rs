@@ -1,32 +1,31 @@
 //! `rewind state list|show|rm|export|migrate|force-unlock|restore`.
 
-use crate::args::{Global, StateCommand};
+use crate::args::StateCommand;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::state::StateStore;
 use rewind_state::Backend;
-use rewind_state::backend::is_postgres_url;
+use rewind_state::backend::Location;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<ExitCode, CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let settings = super::settings_for(dir, global, None)?;
+pub fn exec(
+    session: &Session,
+    cmd: &StateCommand,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
+    let location = session.settings(None)?.state;
     if let StateCommand::ForceUnlock { lock_id } = cmd {
-        return force_unlock(&settings.state_dir, lock_id, printer);
+        return force_unlock(&location, lock_id, printer);
     }
     if let StateCommand::Restore { backup, force } = cmd {
-        return restore(&settings.state_dir, backup, *force, printer);
+        return restore(&location, backup, *force, printer);
     }
-    let shared = is_postgres_url(&settings.state_dir.to_string_lossy());
-    if !shared && !settings.state_dir.exists() {
+    if !location.may_exist() {
         return Err(CliError::hint(
-            format!("no state at {}", settings.state_dir.display()),
+            format!("no state at {location}"),
             "state is created by `rewind apply`; pass --state DIR|URL or -f SPEC to find another",
         ));
     }
@@ -43,9 +42,9 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
     // Reads take a snapshot and never wait for the lock an apply holds.
     let mut state: Box<dyn Backend> =
         if matches!(cmd, StateCommand::List | StateCommand::Show { .. }) {
-            Box::new(super::open_read(global, &settings.state_dir)?)
+            Box::new(session.read(&location)?)
         } else {
-            super::open_at(global, &settings.state_dir, label)?
+            session.open(&location, label)?
         };
     match cmd {
         StateCommand::List => {
@@ -90,7 +89,8 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
             }
         }
         StateCommand::Mv { old, new } => {
-            let in_spec = crate::load::load(global)
+            let in_spec = session
+                .loaded()
                 .ok()
                 .map(|l| l.compiled.spec.ops.contains_key(new.as_str()));
             super::output::state_mv(&mut *state, old, new, in_spec, printer)?;
@@ -111,7 +111,7 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
         StateCommand::Export => {
             printer.out(&serde_json::to_string_pretty(&state.export()?).unwrap_or_default());
         }
-        StateCommand::Migrate { to } => migrate(global, &*state, to, printer)?,
+        StateCommand::Migrate { to } => migrate(session, &*state, to, printer)?,
         StateCommand::ForceUnlock { .. } | StateCommand::Restore { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
@@ -119,13 +119,16 @@ pub fn exec(global: &Global, cmd: &StateCommand, printer: &Printer) -> Result<Ex
 
 /// Copies `source` into the empty state at `to`, then compares the two exports.
 fn migrate(
-    global: &Global,
+    session: &Session,
     source: &dyn Backend,
     to: &str,
     printer: &Printer,
 ) -> Result<(), CliError> {
     let export = source.export()?;
-    let mut dest = super::open_at(global, Path::new(to), "rewind state migrate")?;
+    let mut dest = session.open(
+        &Location::parse(to, session.workspace()),
+        "rewind state migrate",
+    )?;
     if dest.location() == source.location() {
         return Err(CliError::msg("--to names the state being migrated"));
     }
@@ -163,17 +166,17 @@ fn backup_serial(backup: &Path) -> Result<u64, CliError> {
 }
 
 fn restore(
-    dir: &Path,
+    location: &Location,
     backup: &Path,
     force: bool,
     printer: &Printer,
 ) -> Result<ExitCode, CliError> {
-    if is_postgres_url(&dir.to_string_lossy()) {
+    let Some(dir) = location.dir() else {
         return Err(CliError::hint(
             "`rewind state restore` puts back a sled state's backup",
             "a PostgreSQL state is restored with the database's own tools (point-in-time recovery, pg_restore)",
         ));
-    }
+    };
     let holder = rewind_state::LockHolder {
         command: "rewind state restore".to_owned(),
     };
@@ -210,15 +213,18 @@ fn restore(
     Ok(ExitCode::SUCCESS)
 }
 
-fn force_unlock(state: &Path, lock_id: &str, printer: &Printer) -> Result<ExitCode, CliError> {
-    let url = state.to_string_lossy();
-    if !is_postgres_url(&url) {
+fn force_unlock(
+    location: &Location,
+    lock_id: &str,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
+    let Location::Postgres { url, .. } = location else {
         return Err(CliError::hint(
             "force-unlock is for PostgreSQL states",
             "a sled state's lock is an OS file lock: it is released when its holder exits",
         ));
-    }
-    match rewind_state::postgres::force_unlock(&url, lock_id)? {
+    };
+    match rewind_state::postgres::force_unlock(url, lock_id)? {
         Some(holder) => {
             printer.info(&format!(
                 "Released lock {lock_id} ({holder}). If that process is still running, its next state write fails instead of racing the next holder."

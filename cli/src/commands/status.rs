@@ -1,9 +1,9 @@
 //! `rewind status`: the newest run's operations, percent and ETA, read from a snapshot while
 //! the apply holds the lock (from any terminal; on PostgreSQL from any machine).
 
-use crate::args::Global;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::state::StateStore;
 use rewind_engine::status::{Progress, Section, project};
 use rewind_state::Snapshot;
@@ -30,19 +30,21 @@ const BUDGET_RECENT: std::time::Duration = std::time::Duration::from_secs(10 * 6
 
 /// The request budget: on PostgreSQL every API's shared budget used in the last ten
 /// minutes, with its rate now and the processes that drew on it; else the local budget.
-fn budget_section(global: &Global) -> Result<(Option<Section>, serde_json::Value), CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let settings = super::settings_for(dir, global, None)?;
-    let url = settings.state_dir.to_string_lossy().into_owned();
+fn budget_section(session: &Session) -> Result<(Option<Section>, serde_json::Value), CliError> {
+    let settings = session.settings(None)?;
     let limits = settings.rate_limits.limits(1.0);
     if !limits.enabled {
         return Ok((None, serde_json::Value::Null));
     }
-    if !rewind_state::backend::is_postgres_url(&url) || settings.rate_limits.shared == Some(false) {
+    let shared_url = match &settings.state {
+        rewind_state::Location::Postgres { url, .. }
+            if settings.rate_limits.shared != Some(false) =>
+        {
+            Some(url)
+        }
+        _ => None,
+    };
+    let Some(url) = shared_url else {
         let share = limits.share.max(1);
         if share == 1 {
             // Each process has the whole budget: nothing to say beyond the settings.
@@ -57,8 +59,8 @@ fn budget_section(global: &Global) -> Result<(Option<Section>, serde_json::Value
             lines: vec![line],
         };
         return Ok((Some(section), serde_json::Value::Null));
-    }
-    let lines = rewind_state::postgres::budget::report(&url, BUDGET_RECENT)?;
+    };
+    let lines = rewind_state::postgres::budget::report(url, BUDGET_RECENT)?;
     let json = serde_json::to_value(&lines).map_err(|e| CliError::msg(e.to_string()))?;
     if lines.is_empty() {
         return Ok((None, json));
@@ -100,9 +102,9 @@ fn budget_section(global: &Global) -> Result<(Option<Section>, serde_json::Value
     Ok((Some(section), json))
 }
 
-pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(session: &Session, printer: &Printer) -> Result<ExitCode, CliError> {
     // A snapshot: a read never waits for (or blocks) an apply.
-    let snapshot = super::read_existing(global)?;
+    let snapshot = session.read_existing()?;
     let runs = snapshot.runs()?;
     let Some(run) = runs
         .iter()
@@ -123,7 +125,7 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
         .iter()
         .filter_map(|s| s(&snapshot, &progress))
         .collect();
-    let (budget, budgets) = budget_section(global)?;
+    let (budget, budgets) = budget_section(session)?;
     progress.sections.extend(budget);
     if printer.json {
         let mut doc = serde_json::to_value(&progress).map_err(|e| CliError::msg(e.to_string()))?;

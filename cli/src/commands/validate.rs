@@ -1,22 +1,20 @@
 //! `rewind validate`: the offline checks, reported all at once.
 
-use crate::args::Global;
 use crate::error::CliError;
-use crate::load::{self, Loaded};
 use crate::printer::{Printer, Style};
 use crate::render::errors;
+use crate::session::Session;
 use rewind_engine::kinds::OpSpec;
 use rewind_engine::spec::{Code, Diagnostic, OpDecl, Report, Span, yaml};
 use rewind_providers::external::{self, Severity};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
-    let loaded = load::load(global)?;
+pub fn exec(session: &Session, printer: &Printer) -> Result<ExitCode, CliError> {
+    let loaded = session.loaded()?;
     // rewind.toml is checked too: a bad setting must fail here, not mid-apply.
-    super::settings_for(&loaded.dir, global, None)?;
-    super::providers::check_limits(&loaded.dir)?;
-    plugin_checks(global, &loaded, printer)?;
+    session.settings(None)?;
+    session.check_limits()?;
+    plugin_checks(session, printer)?;
     let c = &loaded.compiled;
     if printer.json {
         let mut doc = errors::json(&rewind_engine::spec::Report::new(
@@ -42,8 +40,9 @@ pub fn exec(global: &Global, printer: &Printer) -> Result<ExitCode, CliError> {
 /// Asks each plugin that offers `validate` about its operations: an error finding is a
 /// located spec error (at the field the plugin names, else at the operation), a warning is
 /// printed with its place.
-pub fn plugin_checks(global: &Global, loaded: &Loaded, printer: &Printer) -> Result<(), CliError> {
-    let plugins = super::providers::validating();
+pub fn plugin_checks(session: &Session, printer: &Printer) -> Result<(), CliError> {
+    let loaded = session.loaded()?;
+    let plugins = super::providers::validating(session.plugins_started());
     if plugins.is_empty() {
         return Ok(());
     }
@@ -71,8 +70,7 @@ pub fn plugin_checks(global: &Global, loaded: &Loaded, printer: &Printer) -> Res
     if findings.is_empty() {
         return Ok(());
     }
-    let text = load::read_text(&global.file)?;
-    let root = yaml::parse(&text).ok();
+    let root = loaded.parsed.root();
     let mut errors = Vec::new();
     for f in findings {
         let Some(op) = c.spec.ops.get(&f.op) else {
@@ -81,7 +79,7 @@ pub fn plugin_checks(global: &Global, loaded: &Loaded, printer: &Printer) -> Res
         let span = f
             .pointer
             .as_deref()
-            .and_then(|p| root.as_ref().and_then(|r| locate(r, &f.op, p)))
+            .and_then(|p| locate(root, &f.op, p))
             .unwrap_or(op.span);
         let message = format!("`{}`: {}", f.op, f.message);
         match f.severity {
@@ -104,7 +102,7 @@ pub fn plugin_checks(global: &Global, loaded: &Loaded, printer: &Printer) -> Res
     }
     Err(CliError::Spec(Report::new(
         &c.file,
-        Arc::from(text.as_str()),
+        loaded.parsed.source().clone(),
         errors,
     )))
 }

@@ -33,15 +33,12 @@ pub struct Place {
 }
 
 impl Place {
-    /// The place beside the state at `state_dir`; `None` for a PostgreSQL state, which has
-    /// no directory to keep a world in.
-    pub fn beside(state_dir: &Path) -> Option<Place> {
-        if rewind_state::backend::is_postgres_url(&state_dir.to_string_lossy()) {
-            return None;
-        }
-        Some(Place {
+    /// The place beside the sled state at `state_dir` (a PostgreSQL state has no
+    /// directory to keep a world in: `Location::dir` is `None` for it).
+    pub fn beside(state_dir: &Path) -> Place {
+        Place {
             dir: state_dir.join(DIR),
-        })
+        }
     }
 
     pub fn world_file(&self) -> PathBuf {

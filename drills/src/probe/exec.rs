@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
-use super::Outcome;
 use super::output::MAX_OUTPUT_BYTES;
+use super::result::Outcome;
 use super::spec::ExecCheck;
 use crate::env;
 use crate::target::Target;
@@ -86,8 +86,8 @@ pub(crate) async fn check(
     let detail = match status {
         Err(_) => format!(
             "timed out after {} (timeout: {}); the command was killed",
-            crate::report::human(clock.elapsed()),
-            crate::report::human(timeout)
+            crate::timefmt::human(clock.elapsed()),
+            crate::timefmt::human(timeout)
         ),
         Ok(Err(e)) => format!("waiting for `{}` failed: {e}", c.command[0]),
         Ok(Ok(s)) if s.success() => "exit 0".to_owned(),

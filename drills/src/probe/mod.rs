@@ -5,6 +5,7 @@ pub mod expect;
 pub mod mysql;
 mod output;
 pub mod redis;
+mod result;
 mod schema;
 mod spec;
 pub mod tcp;
@@ -13,77 +14,17 @@ use std::time::{Duration, Instant};
 
 pub use expect::Expect;
 pub use output::MAX_OUTPUT_BYTES;
+pub(crate) use result::Outcome;
+pub use result::ProbeResult;
 pub use schema::probe_schema;
 pub use spec::{
-    Check, ExecCheck, MysqlCheck, OnError, ProbeSpec, ProbeSpecError, RedisCheck, TcpCheck,
+    Check, ExecCheck, MysqlCheck, OnError, ProbeKind, ProbeSpec, ProbeSpecError, RedisCheck,
+    TcpCheck,
 };
 
 use crate::target::Target;
 
-/// Which kind of probe produced a result.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ProbeKind {
-    Mysql,
-    Redis,
-    Tcp,
-    Exec,
-}
-
-impl ProbeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Mysql => "mysql",
-            Self::Redis => "redis",
-            Self::Tcp => "tcp",
-            Self::Exec => "exec",
-        }
-    }
-}
-
-impl std::fmt::Display for ProbeKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What one probe run found. Never holds a password: every text is scrubbed before it lands here.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-// Each flag is a field of report.json that readers (CI, dashboards) test on its own.
-#[allow(clippy::struct_excessive_bools)]
-pub struct ProbeResult {
-    pub name: String,
-    pub kind: ProbeKind,
-    /// The check held.
-    pub passed: bool,
-    /// The check did not hold, and the probe's policy is `on_error: warn`: the drill goes on.
-    pub warned: bool,
-    /// The policy the probe ran under.
-    pub on_error: OnError,
-    /// One line: what was expected and what was found (or why it could not be checked).
-    pub detail: String,
-    /// Captured output (query rows, the reply, a command's stdout and stderr), bounded in size.
-    pub output: String,
-    pub started_at: jiff::Timestamp,
-    #[serde(with = "crate::report::ms", rename = "duration_ms")]
-    pub duration: Duration,
-    /// The probe ran out of its `timeout:`.
-    #[serde(default)]
-    pub timed_out: bool,
-    /// The probe was never run (a rehearsal whose instance has no real address): neither
-    /// passed nor failed, and the drill cannot pass while one is left unrun.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub not_run: bool,
-}
-
 impl ProbeResult {
-    /// A failed probe whose policy is `fail`: the drill fails.
-    pub fn fails_drill(&self) -> bool {
-        !self.passed && !self.warned && !self.not_run
-    }
-
     /// A probe that was not run, with why (`detail`); see [`ProbeResult::not_run`].
     pub fn skipped(spec: &ProbeSpec, why: &str) -> Self {
         ProbeResult {
@@ -98,28 +39,6 @@ impl ProbeResult {
             duration: Duration::ZERO,
             timed_out: false,
             not_run: true,
-        }
-    }
-
-    pub fn finished_at(&self) -> jiff::Timestamp {
-        let d = jiff::SignedDuration::try_from(self.duration).unwrap_or(jiff::SignedDuration::MAX);
-        self.started_at.checked_add(d).unwrap_or(self.started_at)
-    }
-}
-
-/// What a kind's check returns before the runner adds name, timing and policy.
-pub(crate) struct Outcome {
-    pub passed: bool,
-    pub detail: String,
-    pub output: String,
-}
-
-impl Outcome {
-    pub(crate) fn error(detail: impl Into<String>) -> Self {
-        Self {
-            passed: false,
-            detail: detail.into(),
-            output: String::new(),
         }
     }
 }
@@ -146,8 +65,8 @@ pub async fn run_probe(spec: &ProbeSpec, target: &Target) -> ProbeResult {
                 Err(_) => (
                     Outcome::error(format!(
                         "timed out after {} (timeout: {})",
-                        crate::report::human(clock.elapsed()),
-                        crate::report::human(spec.timeout)
+                        crate::timefmt::human(clock.elapsed()),
+                        crate::timefmt::human(spec.timeout)
                     )),
                     true,
                 ),

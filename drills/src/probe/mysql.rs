@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, Value};
 
-use super::Outcome;
 use super::expect::Observed;
+use super::result::Outcome;
 use super::spec::MysqlCheck;
 use crate::target::Target;
 

@@ -2,8 +2,8 @@
 
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value};
 
-use super::Outcome;
 use super::expect::Observed;
+use super::result::Outcome;
 use super::spec::RedisCheck;
 use crate::target::Target;
 

@@ -5,8 +5,36 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::ProbeKind;
 use super::expect::Expect;
+
+/// Which kind of probe produced a result.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    Mysql,
+    Redis,
+    Tcp,
+    Exec,
+}
+
+impl ProbeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mysql => "mysql",
+            Self::Redis => "redis",
+            Self::Tcp => "tcp",
+            Self::Exec => "exec",
+        }
+    }
+}
+
+impl std::fmt::Display for ProbeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How long a probe may run when its definition sets no `timeout:`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

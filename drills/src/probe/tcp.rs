@@ -1,6 +1,6 @@
 //! The `tcp` probe: the restored instance's port accepts a connection.
 
-use super::Outcome;
+use super::result::Outcome;
 use super::spec::TcpCheck;
 use crate::target::Target;
 

@@ -7,9 +7,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::escape::xml;
-use super::model::{CleanupAction, DrillReport, OpOutcome};
-use super::timefmt::{human_duration, human_margin};
+use super::model::{CleanupAction, DrillReport};
 use crate::measure::Budget;
+use crate::timefmt::{human_duration, human_margin};
+use crate::timing::OpOutcome;
 
 const WIDTH: f64 = 1100.0;
 const LABEL: f64 = 230.0;
@@ -144,7 +145,7 @@ pub fn render(r: &DrillReport) -> String {
     let _ = writeln!(
         s,
         "<p class=\"meta\">rewind drill report, format {}</p>\n</body></html>",
-        super::FORMAT_VERSION
+        super::model::FORMAT_VERSION
     );
     s
 }
@@ -397,8 +398,8 @@ fn timeline(out: &mut String, report: &DrillReport) {
 }
 
 enum Row<'a> {
-    Restore(&'a super::model::OperationTiming),
-    Probe(&'a super::model::DrillProbe),
+    Restore(&'a crate::timing::OperationTiming),
+    Probe(&'a crate::timing::DrillProbe),
 }
 
 fn mark(s: &mut String, class: &str, x: f64, bottom: f64, label: &str) {

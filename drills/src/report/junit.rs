@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::escape::xml;
-use super::model::{CleanupAction, DrillReport, OpOutcome};
-use super::timefmt::human_duration;
+use super::model::{CleanupAction, DrillReport};
 use crate::measure::Budget;
+use crate::timefmt::human_duration;
+use crate::timing::OpOutcome;
 
 struct Case {
     class: String,

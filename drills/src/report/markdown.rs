@@ -3,9 +3,10 @@
 use std::fmt::Write as _;
 
 use super::escape::{fence_for, md_cell};
-use super::model::{DrillReport, OpOutcome};
-use super::timefmt::{human_duration, human_margin};
+use super::model::DrillReport;
 use crate::measure::Budget;
+use crate::timefmt::{human_duration, human_margin};
+use crate::timing::OpOutcome;
 
 /// Most characters `report.md` holds: under GitHub's 65,536-character limit for an issue or a
 /// comment body, with room for a line the user adds.
@@ -237,7 +238,7 @@ fn page(r: &DrillReport, passed_too: bool, cap: usize, full_chars: usize) -> (St
     let _ = writeln!(
         s,
         "\n<sub>rewind drill report, format {}</sub>",
-        super::FORMAT_VERSION
+        super::model::FORMAT_VERSION
     );
     (s, shown)
 }

@@ -6,16 +6,12 @@ pub mod junit;
 pub mod markdown;
 mod model;
 pub mod sample;
-mod timefmt;
 
 use std::path::{Path, PathBuf};
 
-pub use model::{
-    CleanupAction, CleanupResult, DrillProbe, DrillReport, FORMAT_VERSION, OpOutcome,
-    OperationTiming,
-};
-pub(crate) use timefmt::{human, ms, opt_ms};
-pub use timefmt::{human_duration, human_margin};
+pub use crate::timefmt::{human_duration, human_margin};
+pub use crate::timing::{DrillProbe, OpOutcome, OperationTiming};
+pub use model::{CleanupAction, CleanupResult, DrillReport, FORMAT_VERSION};
 
 /// File names [`write_all`] writes, in order.
 pub const FILES: [&str; 4] = ["report.md", "report.json", "junit.xml", "report.html"];

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use crate::measure::{Rpo, Rto};
-use crate::probe::ProbeResult;
+use crate::timing::{DrillProbe, OpOutcome, OperationTiming};
 
 /// The version of `report.json`'s shape; bumped on any change a reader would notice.
 pub const FORMAT_VERSION: u32 = 1;
@@ -28,58 +28,6 @@ pub struct DrillReport {
     /// Drill-level problems not tied to one operation or probe.
     #[serde(default)]
     pub errors: Vec<String>,
-}
-
-/// How an operation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OpOutcome {
-    Succeeded,
-    Failed,
-    /// Still running when the drill stopped waiting (timeout, interrupt).
-    Running,
-    /// Not started, because something it depends on failed.
-    Skipped,
-}
-
-impl OpOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Running => "running",
-            Self::Skipped => "skipped",
-        }
-    }
-}
-
-/// One restore operation's timing.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct OperationTiming {
-    pub name: String,
-    /// The spec kind, e.g. `rds.restore_new`.
-    pub kind: String,
-    /// The restored (or created) instance.
-    pub instance_id: Option<String>,
-    pub submitted_at: Timestamp,
-    pub finished_at: Option<Timestamp>,
-    pub outcome: OpOutcome,
-    /// Why it failed, or the job's last status.
-    pub detail: Option<String>,
-    /// The operations it waited for (graph edges), so the critical path can be traced.
-    #[serde(default)]
-    pub depends_on: Vec<String>,
-    /// Set by [`DrillReport::finalized`] from `rto.critical_path`.
-    #[serde(default)]
-    pub on_critical_path: bool,
-}
-
-/// A probe's result and the operation whose target it checked.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct DrillProbe {
-    pub operation: String,
-    #[serde(flatten)]
-    pub result: ProbeResult,
 }
 
 /// What happened to one scratch instance after the drill.
@@ -161,7 +109,7 @@ impl DrillReport {
             out.push(match self.rto.result.margin_ms {
                 Some(m) => format!(
                     "RTO budget missed by {}",
-                    super::human(std::time::Duration::from_millis(m.unsigned_abs()))
+                    crate::timefmt::human(std::time::Duration::from_millis(m.unsigned_abs()))
                 ),
                 None => "RTO budget missed: no RTO was measured".into(),
             });
@@ -172,7 +120,7 @@ impl DrillReport {
             out.push(match rpo.result.margin_ms {
                 Some(m) => format!(
                     "RPO budget missed by {}",
-                    super::human(std::time::Duration::from_millis(m.unsigned_abs()))
+                    crate::timefmt::human(std::time::Duration::from_millis(m.unsigned_abs()))
                 ),
                 None => "RPO budget missed: no recovery point known".into(),
             });

@@ -4,12 +4,10 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::model::{
-    CleanupAction, CleanupResult, DrillProbe, DrillReport, FORMAT_VERSION, OpOutcome,
-    OperationTiming,
-};
+use super::model::{CleanupAction, CleanupResult, DrillReport, FORMAT_VERSION};
 use crate::measure::{measure_rpo, measure_rto};
 use crate::probe::{OnError, ProbeKind, ProbeResult};
+use crate::timing::{DrillProbe, OpOutcome, OperationTiming};
 
 fn plus(t: Timestamp, secs: f64) -> Timestamp {
     t.checked_add(SignedDuration::from_secs_f64(secs))

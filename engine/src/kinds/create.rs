@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 /// What every rendered request, plan, state record and log shows in place of a secret.
-pub const SENSITIVE: &str = "(sensitive)";
+pub use rewind_base::SENSITIVE;
 
 /// `rds.restore_new` and `dds.restore_new`: `POST /v3/{project_id}/instances` with the create
 /// body plus `restore_point`.
@@ -69,48 +69,6 @@ impl fmt::Display for SecretRef {
     }
 }
 
-/// A secret's value, held in memory only. Every way of printing or serializing it shows
-/// `(sensitive)`; [`Secret::expose`] is the one way to the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(SENSITIVE)
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(SENSITIVE)
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(SENSITIVE)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_secret_never_prints_or_serializes_its_value() {
-        let s = Secret::new("hunter2-Hunter2".to_owned());
-        assert_eq!(format!("{s:?} {s}"), "(sensitive) (sensitive)");
-        assert_eq!(serde_json::to_string(&s).unwrap(), "\"(sensitive)\"");
-        assert_eq!(s.expose(), "hunter2-Hunter2");
-    }
-}
+/// A secret's value, held in memory only: the one secret type of rewind, shared with the
+/// providers and the drills.
+pub use rewind_base::Secret;

@@ -6,6 +6,7 @@ mod decl;
 mod footprint;
 mod names;
 mod request;
+pub mod services;
 
 pub use builtin::rds_restore_tables::{
     MysqlDatabase, PgDatabase, PgSchema, RdsTablesRestore, Rename, TableObjects,

@@ -100,8 +100,13 @@ impl RateLimits {
     /// Calls per minute for each API of `service` (IAM has the default), for every process of
     /// the cloud user together.
     pub fn limit(&self, service: Option<Service>) -> u32 {
+        // `[rate_limits]` first, then the service table's default, then the global default.
         service
-            .and_then(|s| self.per_service.get(&s).copied())
+            .and_then(|s| {
+                self.per_service.get(&s).copied().or_else(|| {
+                    rewind_engine::kinds::services::spec(s).and_then(|row| row.default_per_minute)
+                })
+            })
             .unwrap_or(self.per_minute)
             .max(1)
     }

@@ -1,7 +1,8 @@
 //! `Client::delete`: one DELETE, sent again only where the service provably did not act on it.
 
 use super::error::ClientError;
-use super::wire::{Outgoing, Target, parse_body};
+use super::target::Target;
+use super::wire::{Outgoing, parse_body};
 use super::{Client, Reply};
 use crate::api_error::ApiError;
 use crate::budget::api_of;

@@ -1,6 +1,6 @@
 //! `ClientError`: what a failed read turns into, and how a failed submit is classified.
 
-use super::wire::Target;
+use super::target::Target;
 use crate::api_error::ApiError;
 use rewind_engine::kinds::Service;
 use rewind_engine::provider::{ProviderError, SubmitError};

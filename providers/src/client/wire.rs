@@ -1,16 +1,12 @@
 //! One exchange on the wire: headers, AK/SK signing, redacted logging, and the whole body read.
 
-use super::Client;
 use super::error::ClientError;
-use crate::budget::Priority;
-use crate::config::Credentials;
+use super::target::Target;
 use crate::query::Query;
-use crate::retry::parse_retry_after;
-use crate::secret::Secret;
 use crate::signer::{self, SignInput};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use rewind_engine::kinds::Service;
+use rewind_base::Secret;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -49,22 +45,6 @@ pub(super) struct SendError {
     pub(super) not_sent: bool,
 }
 
-/// Who a request goes to: a service, or IAM itself.
-#[derive(Clone, Copy)]
-pub(super) enum Target {
-    Service(Service),
-    Iam,
-}
-
-impl Target {
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            Target::Service(s) => s.as_str(),
-            Target::Iam => "iam",
-        }
-    }
-}
-
 /// One request to send.
 pub(super) struct Outgoing<'a> {
     pub(super) target: Target,
@@ -82,123 +62,8 @@ pub(super) struct Outgoing<'a> {
     pub(super) api: String,
 }
 
-impl Client {
-    /// One exchange: headers, signing, logging (secrets redacted), and the whole body read.
-    pub(super) async fn send(&self, out: Outgoing<'_>) -> Result<Raw, SendError> {
-        let url_text = format!("{}{}", out.url, out.query.to_suffix());
-        let url = reqwest::Url::parse(&url_text).map_err(|e| SendError {
-            message: format!("bad URL {url_text}: {e}"),
-            not_sent: true,
-        })?;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            reqwest::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        if let Some(token) = out.token {
-            insert_secret(&mut headers, "x-auth-token", token)?;
-        }
-        if let Some(subject) = out.subject_token {
-            insert_secret(&mut headers, "x-subject-token", subject)?;
-        }
-        if let Credentials::AkSk {
-            access_key,
-            secret_key,
-            security_token,
-        } = &self.credentials
-            && out.token.is_none()
-        {
-            sign(
-                &mut headers,
-                &url,
-                &out,
-                access_key,
-                secret_key,
-                security_token.as_ref(),
-            )?;
-        }
-        if let Some(project_id) = out.project_id
-            && matches!(self.credentials, Credentials::AkSk { .. })
-        {
-            // Added after signing, as the Go SDK does (otc-api.md §6.2).
-            insert_plain(&mut headers, "x-project-id", project_id)?;
-        }
-        let service = out.target.label();
-        let body_text = out
-            .body
-            .filter(|_| out.log_body)
-            .map(String::from_utf8_lossy);
-        tracing::debug!(service, method = %out.method, url = %url, headers = ?redacted(&headers), body = body_text.as_deref(), "request");
-        // A delete, like a submit, acts on the cloud: it goes ahead of reads.
-        let acts = out.method == Method::POST || out.method == Method::DELETE;
-        let priority = if acts && matches!(out.target, Target::Service(_)) {
-            Priority::Submit
-        } else {
-            Priority::Read
-        };
-        let budget_service = match out.target {
-            Target::Service(s) => Some(s),
-            Target::Iam => None,
-        };
-        let permit = self
-            .budget
-            .acquire(out.target.label(), budget_service, &out.api, priority)
-            .await;
-        let started = std::time::Instant::now();
-        let mut request = self.http.request(out.method, url).headers(headers);
-        if let Some(body) = out.body {
-            request = request.body(body.to_vec());
-        }
-        let response = request.send().await;
-        // Refused or answered, the exchange is over: the budget may refill from here.
-        let throttled = matches!(&response, Ok(r) if r.status().as_u16() == 429);
-        if let Some(permit) = permit {
-            permit.answered(throttled);
-        }
-        let response = response.map_err(|e| send_error(&e))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, jiff::Timestamp::now()));
-        if let Some(date) = response
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::skew::ClockOffset::parse_date)
-        {
-            self.clock
-                .observe(date, jiff::Timestamp::now().as_millisecond());
-        }
-        let subject_token = response
-            .headers()
-            .get("x-subject-token")
-            .and_then(|v| v.to_str().ok())
-            .map(Secret::new);
-        // A body cut off mid-way, or one too large to be an answer, is a failure after
-        // sending, never a "not sent".
-        let body = read_capped(response, MAX_RESPONSE_BYTES).await?;
-        tracing::debug!(service, status, elapsed = ?started.elapsed(), "response");
-        if status == 429 {
-            // Every worker waits, not just this request: the server's bucket is empty.
-            let wait = retry_after.unwrap_or(self.retry.base);
-            self.budget.pause(out.target.label(), &out.api, wait);
-        }
-        if !(200..300).contains(&status) && out.log_body {
-            tracing::debug!(service, status, body = %String::from_utf8_lossy(&body), "error response");
-        }
-        Ok(Raw {
-            status,
-            retry_after,
-            subject_token,
-            body,
-        })
-    }
-}
-
 /// Adds `Host`, `X-Sdk-Date` (and `X-Security-Token`) and the `SDK-HMAC-SHA256` signature.
-fn sign(
+pub(super) fn sign(
     headers: &mut HeaderMap,
     url: &reqwest::Url,
     out: &Outgoing<'_>,
@@ -253,7 +118,7 @@ pub(super) fn parse_body(body: &[u8]) -> Result<Value, String> {
     serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
-fn insert_secret(
+pub(super) fn insert_secret(
     headers: &mut HeaderMap,
     name: &'static str,
     value: &Secret,
@@ -267,7 +132,11 @@ fn insert_secret(
     Ok(())
 }
 
-fn insert_plain(headers: &mut HeaderMap, name: &'static str, value: &str) -> Result<(), SendError> {
+pub(super) fn insert_plain(
+    headers: &mut HeaderMap,
+    name: &'static str,
+    value: &str,
+) -> Result<(), SendError> {
     let value = HeaderValue::from_str(value).map_err(|_| SendError {
         message: format!("{name} `{value}` is not a valid header value"),
         not_sent: true,
@@ -292,7 +161,10 @@ pub fn redacted(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// The body, chunk by chunk, refused once past `cap` bytes.
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, SendError> {
+pub(super) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, SendError> {
     let too_large = || SendError {
         message: format!(
             "the response body is larger than {} MB, which no answer of the API is: not read",
@@ -319,7 +191,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     Ok(body)
 }
 
-fn send_error(e: &reqwest::Error) -> SendError {
+pub(super) fn send_error(e: &reqwest::Error) -> SendError {
     SendError {
         message: chain(e),
         not_sent: e.is_connect() || e.is_builder(),
@@ -327,7 +199,7 @@ fn send_error(e: &reqwest::Error) -> SendError {
 }
 
 /// An error with its causes ("error sending request: connection refused").
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -17,7 +17,7 @@ pub const PROTOCOL_VERSION: u64 = 1;
 const MAX_LINE: u64 = 1024 * 1024;
 
 /// The variable that tells a plugin it runs in a rehearsal (`REWIND_SIMULATE=1`).
-pub const SIMULATE_VAR: &str = "REWIND_SIMULATE";
+pub const SIMULATE_VAR: &str = rewind_base::env::SIMULATE;
 
 static REHEARSAL: AtomicBool = AtomicBool::new(false);
 

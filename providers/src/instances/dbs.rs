@@ -25,51 +25,6 @@ pub struct Dbs {
     pub backups_need_instance: bool,
 }
 
-/// RDS (`appendix/error_codes.rst`): 409 `DBS.200019`, `DBS.200011`, `DBS.200047`,
-/// `DBS.201202`, `DBS.212006` "another operation is being performed", 400 `DBS.200086` and
-/// `DBS.201014` "not allowed by the DB instance status"; every "does not exist" is a 404.
-pub const RDS: Dbs = Dbs {
-    shape: &crate::rds_new::SHAPE,
-    codes: DeleteCodes {
-        service: rewind_engine::kinds::Service::Rds,
-        busy: &[
-            "DBS.200019",
-            "DBS.200011",
-            "DBS.200047",
-            "DBS.201202",
-            "DBS.212006",
-            "DBS.200086",
-            "DBS.201014",
-        ],
-        gone: &[],
-    },
-    backups_need_instance: true,
-};
-
-/// DDS (`appendix/error_code.rst`) answers "busy" with 403 or 400: `DBS.200011`,
-/// `DBS.200018`, `DBS.200019`, `DBS.200047`, `DBS.200076`, `DBS.201000`, `DBS.201014`,
-/// `DBS.201015`, `DBS.201202`; "does not exist" is 404 `DBS.200002`, 403 `DBS.201028` or
-/// 400 `DBS.201501`/`DBS.201502`.
-pub const DDS: Dbs = Dbs {
-    shape: &crate::dds::SHAPE,
-    codes: DeleteCodes {
-        service: rewind_engine::kinds::Service::Dds,
-        busy: &[
-            "DBS.200011",
-            "DBS.200018",
-            "DBS.200019",
-            "DBS.200047",
-            "DBS.200076",
-            "DBS.201000",
-            "DBS.201014",
-            "DBS.201015",
-            "DBS.201202",
-        ],
-        gone: &["DBS.200002", "DBS.201028", "DBS.201501", "DBS.201502"],
-    },
-    backups_need_instance: false,
-};
-
 const INSTANCES: &str = "/v3/{project_id}/instances";
 
 impl Dbs {

@@ -4,6 +4,11 @@
 //! One section:      `cargo run --release -p rewind-tests --bin bench -- scheduling`
 //! Sections: scheduling, api, plan, state, pgstate (also run by state), throttled. Everything runs in this process against the
 //! simulator on loopback; nothing is timed against a network.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test binary reports to whoever runs it"
+)]
 
 use rewind_cli::simulate::{Rehearsal, world_for};
 use rewind_engine::apply::{self, ApplyOptions, PollPolicy};

@@ -4,6 +4,11 @@
 //! times at random moments, then applies until it converges (acting as the operator where
 //! rewind asks for a decision, and only where the cloud shows the restore never arrived).
 //! Usage: soak [--rounds N] [--seed S] [--max-minutes M]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test binary reports to whoever runs it"
+)]
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

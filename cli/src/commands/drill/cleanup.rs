@@ -2,9 +2,9 @@
 //! and `rewind drill cleanup` for whatever a crashed, failed or kept drill left behind.
 
 use super::journal::Journal;
-use crate::args::Global;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
+use crate::session::Session;
 use rewind_drills::{CleanupAction, CleanupResult};
 use rewind_engine::drill::{Cleanup, DrillOutcome, ScratchInstance, ScratchStatus};
 use rewind_engine::kinds::Service;
@@ -212,28 +212,23 @@ fn nothing_to_clean(simulate: bool, other: usize) -> String {
 
 /// `rewind drill cleanup`.
 pub fn exec(
-    global: &Global,
+    session: &Session,
     all: bool,
     sim: &crate::args::SimulateArgs,
     printer: &Printer,
 ) -> Result<ExitCode, CliError> {
-    let loaded = crate::load::load(global)?;
-    let settings = crate::commands::settings_for(&loaded.dir, global, None)?;
-    if sim.simulate && global.state.is_none() {
+    let loaded = session.loaded()?;
+    let settings = session.settings(None)?;
+    if sim.simulate && session.global().state.is_none() {
         printer
             .info("A rehearsal without --state DIR keeps nothing, so it left nothing to clean up.");
         return Ok(ExitCode::SUCCESS);
     }
-    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
-    if !shared && !settings.state_dir.exists() {
+    if !settings.state.may_exist() {
         printer.info("No state, so no drill has left anything behind.");
         return Ok(ExitCode::SUCCESS);
     }
-    let mut state = crate::commands::open_at(
-        global,
-        &settings.state_dir,
-        &crate::commands::command_line("drill cleanup", &loaded),
-    )?;
+    let mut state = session.open(&settings.state, &session.command_line("drill cleanup"))?;
     let now = jiff::Timestamp::now().as_millisecond();
     let (open, other): (Vec<_>, Vec<_>) = state
         .runs()?
@@ -256,19 +251,18 @@ pub fn exec(
     }
     let rt = crate::commands::plan::runtime()?;
     let rehearsal = rt.block_on(crate::commands::plan::maybe_simulate(
-        &loaded,
+        loaded,
         sim,
         &settings,
-        &settings.state_dir,
+        &settings.state,
     ))?;
     let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
     let providers = {
         let _guard = rt.enter();
-        crate::commands::plan::providers(crate::commands::plan::cloud_config(
-            &loaded,
-            &settings,
-            rehearsal.as_ref(),
-        )?)?
+        crate::commands::plan::providers(
+            session,
+            crate::commands::plan::cloud_config(loaded, &settings, rehearsal.as_ref())?,
+        )?
     };
     let waits = Waits::from_settings(&settings, time_scale);
     let (mut deleted, mut kept, mut failed) = (0, 0, 0);

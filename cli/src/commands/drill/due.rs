@@ -2,14 +2,16 @@
 //! claimed in state under the lock before any request; missed slots are recorded, not run.
 
 use super::run::{self, Prepared};
-use crate::args::{DrillRunArgs, Global};
-use crate::commands::plan::state_dir;
+use crate::args::DrillRunArgs;
+use crate::commands::plan::state_location;
 use crate::error::CliError;
-use crate::load::{self, Loaded};
+use crate::load::Loaded;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::drill::schedule::{self, Due, Schedule};
 use rewind_engine::drill::{DrillDecl, DrillOutcome, DrillRecord};
 use rewind_engine::state::{RunEntry, StateError, StateStore};
+use rewind_state::Location;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -18,12 +20,17 @@ use std::time::{Duration, Instant};
 /// due slot, when `--lock-timeout` says nothing: a `--due` holder claims it at once.
 const CLAIM_WAIT: Duration = Duration::from_secs(10);
 
-pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<ExitCode, CliError> {
-    let loaded = load::load(global)?;
-    let scheduled = scheduled(&loaded, args.name.as_deref())?;
-    let settings = crate::commands::settings_for(&loaded.dir, global, None)?;
-    crate::commands::providers::check_limits(&loaded.dir)?;
-    let (dir, tmp) = state_dir(global, &args.sim, &settings)?;
+pub fn exec(
+    session: &Session,
+    args: &DrillRunArgs,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
+    let global = session.global();
+    let loaded = session.loaded()?;
+    let scheduled = scheduled(loaded, args.name.as_deref())?;
+    let settings = session.settings(None)?;
+    session.check_limits()?;
+    let (location, tmp) = state_location(session, &args.sim, &settings)?;
     if args.at.is_some() && !args.dry_run && !args.sim.simulate {
         return Err(CliError::hint(
             "--at runs a drill for a slot that has not come; it is only for --dry-run and rehearsals",
@@ -40,18 +47,18 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         None => jiff::Timestamp::now(),
     };
     if args.dry_run {
-        let runs = read_runs(global, &dir)?;
+        let runs = read_runs(session, &location)?;
         return Ok(dry_run(&scheduled, now, &runs, printer));
     }
-    let command = crate::commands::command_line("drill --due", &loaded);
+    let command = session.command_line("drill --due");
     let deadline = Instant::now() + global.lock_timeout.unwrap_or(CLAIM_WAIT);
     let mut state = loop {
-        match crate::commands::try_open_at(global, &dir, &command)? {
+        match session.try_open(&location, &command)? {
             Ok(state) => break state,
             Err(StateError::Locked { holder }) => {
                 // Another caller holds the lock: if it has claimed every due slot, there is
                 // nothing to do here. Its claim is written as soon as it holds the lock.
-                if let Ok(runs) = read_runs(global, &dir)
+                if let Ok(runs) = read_runs(session, &location)
                     && let Some(lines) = all_claimed(&scheduled, now, &runs)
                 {
                     for line in lines {
@@ -63,7 +70,7 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
                     // Another `--due` caller works through the due drills one by one, claiming
                     // each as it starts it: those it has not reached yet are its to run.
                     if holder.contains("drill --due") {
-                        let runs = read_runs(global, &dir).unwrap_or_default();
+                        let runs = read_runs(session, &location).unwrap_or_default();
                         for (drill, schedule) in &scheduled {
                             let due = schedule::due(schedule, now, &recorded(&runs, &drill.name));
                             let line = match due.run {
@@ -86,9 +93,9 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         }
     };
     let prepared = Prepared {
-        loaded: &loaded,
+        session,
         settings: &settings,
-        dir: &dir,
+        location: &location,
         rehearsal_state: tmp.is_some(),
     };
     let mut code = ExitCode::SUCCESS;
@@ -96,7 +103,7 @@ pub fn exec(global: &Global, args: &DrillRunArgs, printer: &Printer) -> Result<E
         let runs = state.runs()?;
         let due = schedule::due(schedule, now, &recorded(&runs, &drill.name));
         for slot in &due.missed {
-            let id = record_missed(&mut *state, &loaded, drill, args, slot.as_millisecond())?;
+            let id = record_missed(&mut *state, loaded, drill, args, slot.as_millisecond())?;
             printer.info(&format!(
                 "Drill `{}`: slot {} was missed; recorded as run {id}, not run.",
                 drill.name,
@@ -166,12 +173,11 @@ fn scheduled(loaded: &Loaded, name: Option<&str>) -> Result<Vec<(DrillDecl, Sche
 }
 
 /// The runs of the state as a reader sees them; none when the state does not exist yet.
-fn read_runs(global: &Global, dir: &std::path::Path) -> Result<Vec<RunEntry>, CliError> {
-    let shared = rewind_state::backend::is_postgres_url(&dir.to_string_lossy());
-    if !shared && !dir.exists() {
+fn read_runs(session: &Session, location: &Location) -> Result<Vec<RunEntry>, CliError> {
+    if !location.may_exist() {
         return Ok(Vec::new());
     }
-    Ok(StateStore::runs(&crate::commands::open_read(global, dir)?)?)
+    Ok(StateStore::runs(&session.read(location)?)?)
 }
 
 /// The slots recorded for `drill` (claimed, run or missed).

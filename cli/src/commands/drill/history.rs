@@ -1,9 +1,9 @@
 //! `rewind drill history`: past drills with their RTO and RPO against budgets, and trends.
 
 use super::report::when;
-use crate::args::Global;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
+use crate::session::Session;
 use rewind_drills::report::human_duration;
 use rewind_engine::drill::forecast::nearest_rank;
 use rewind_engine::drill::{DrillOutcome, DrillRecord};
@@ -62,22 +62,12 @@ pub fn trends(drills: &[(u64, &DrillRecord)]) -> Vec<String> {
         .collect()
 }
 
-pub fn exec(global: &Global, name: Option<&str>, printer: &Printer) -> Result<ExitCode, CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let settings = crate::commands::settings_for(dir, global, None)?;
-    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
-    let runs = if shared || settings.state_dir.exists() {
-        rewind_engine::state::StateStore::runs(&crate::commands::open_read(
-            global,
-            &settings.state_dir,
-        )?)?
-    } else {
-        Vec::new()
-    };
+pub fn exec(
+    session: &Session,
+    name: Option<&str>,
+    printer: &Printer,
+) -> Result<ExitCode, CliError> {
+    let runs = session.runs_if_any()?;
     let drills: Vec<(u64, &DrillRecord)> = runs
         .iter()
         .filter_map(|r| Some((r.id, r.drill.as_ref()?)))

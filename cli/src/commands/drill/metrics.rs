@@ -1,9 +1,9 @@
 //! `rewind drill metrics`: Prometheus metrics computed from the drill journal in state (never
 //! from process counters, so a restart loses nothing), as a node_exporter textfile or a push.
 
-use crate::args::Global;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -239,26 +239,12 @@ async fn push(url: &str, text: String) -> Result<(), CliError> {
 }
 
 pub fn exec(
-    global: &Global,
+    session: &Session,
     textfile: Option<&Path>,
     push_to: Option<&str>,
     printer: &Printer,
 ) -> Result<ExitCode, CliError> {
-    let dir = global
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let settings = crate::commands::settings_for(dir, global, None)?;
-    let shared = rewind_state::backend::is_postgres_url(&settings.state_dir.to_string_lossy());
-    let runs = if shared || settings.state_dir.exists() {
-        rewind_engine::state::StateStore::runs(&crate::commands::open_read(
-            global,
-            &settings.state_dir,
-        )?)?
-    } else {
-        Vec::new()
-    };
+    let runs = session.runs_if_any()?;
     let text = render(&runs)?;
     if textfile.is_none() && push_to.is_none() {
         printer.out(text.trim_end());

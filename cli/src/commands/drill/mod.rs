@@ -1,35 +1,36 @@
 //! `rewind drill`: run a drill of the spec, list past drills, or clean up what drills left.
 
-mod alerts;
-mod cleanup;
+pub(crate) mod alerts;
+pub(crate) mod cleanup;
 mod due;
-mod evidence;
+pub(crate) mod evidence;
 pub mod forecast;
 mod history;
-mod hooks;
-mod journal;
+pub(crate) mod hooks;
+pub(crate) mod journal;
 pub mod metrics;
-mod probing;
+pub(crate) mod probing;
 pub mod recovery;
-mod report;
+pub(crate) mod report;
 mod run;
-mod simtime;
+pub(crate) mod simtime;
 
-use crate::args::{DrillArgs, DrillCommand, Global};
+use crate::args::{DrillArgs, DrillCommand};
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::session::Session;
 use rewind_engine::drill::DrillDecl;
 use rewind_engine::spec::Spec;
 use std::process::ExitCode;
 
-pub fn exec(global: &Global, args: &DrillArgs, printer: &Printer) -> Result<ExitCode, CliError> {
+pub fn exec(session: &Session, args: &DrillArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     match &args.command {
-        None if args.run.due => due::exec(global, &args.run, printer),
-        None => run::exec(global, &args.run, printer),
-        Some(DrillCommand::History { name }) => history::exec(global, name.as_deref(), printer),
-        Some(DrillCommand::Cleanup { all, sim }) => cleanup::exec(global, *all, sim, printer),
+        None if args.run.due => due::exec(session, &args.run, printer),
+        None => run::exec(session, &args.run, printer),
+        Some(DrillCommand::History { name }) => history::exec(session, name.as_deref(), printer),
+        Some(DrillCommand::Cleanup { all, sim }) => cleanup::exec(session, *all, sim, printer),
         Some(DrillCommand::Metrics { textfile, push }) => {
-            metrics::exec(global, textfile.as_deref(), push.as_deref(), printer)
+            metrics::exec(session, textfile.as_deref(), push.as_deref(), printer)
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::jobs::{self, RestorePoint};
 use crate::ledger::Creation;
 use crate::route::{Ctx, Routed, segs};
 use crate::service::Service;
-use crate::world::{Address, GaussdbInstance, JobEffect, LastRestore, World, name_or, set};
+use crate::world::{Address, GaussdbInstance, JobEffect, World, name_or};
 use crate::{secret, timefmt};
 
 pub(crate) fn route(req: &Req) -> Option<Routed> {
@@ -467,29 +467,6 @@ fn restore_time(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         .map(|w| json!({ "start_time": w.start, "end_time": w.end }))
         .collect();
     Ok(Reply::ok(json!({ "restore_time": list })))
-}
-
-/// The end of a create: the instance is `ACTIVE` (or `FAILED`) and remembers what it restored.
-pub(crate) fn finish(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
-    let JobEffect::GaussdbCreate {
-        instance_id,
-        restore_time,
-        backup_id,
-        ..
-    } = effect
-    else {
-        return;
-    };
-    if let Some(inst) = world.gaussdb.instances.get_mut(instance_id) {
-        set(&mut inst.status, if ok { "ACTIVE" } else { "FAILED" });
-        if ok {
-            inst.last_restore = Some(LastRestore {
-                restore_time: *restore_time,
-                backup_id: backup_id.clone(),
-                completed_at: at,
-            });
-        }
-    }
 }
 
 impl World {

@@ -176,7 +176,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
         } => world.rds.restored(instance_id, restored, ok),
         JobEffect::RdsDelete { instance_id } => {
             if ok {
-                crate::rds_recycle::recycle(world, instance_id, at);
+                world.recycle_rds(instance_id, at);
                 world.rds.instances.remove(instance_id);
                 world
                     .rds
@@ -191,7 +191,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                 inst.deleting = false;
             }
         }
-        JobEffect::GaussdbCreate { .. } => crate::gaussdb::finish(world, effect, ok, at),
+        JobEffect::GaussdbCreate { .. } => world.finish_gaussdb(effect, ok, at),
         JobEffect::DdsRestore { .. }
         | JobEffect::DdsCollections { .. }
         | JobEffect::DdsDelete { .. } => crate::dds_finish::finish(world, effect, ok, at),

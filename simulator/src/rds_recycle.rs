@@ -16,9 +16,7 @@ use crate::route::{Ctx, Routed, segs};
 use crate::timefmt;
 use crate::world::{RdsInstance, RecycleBackup, RecycledInstance, World, name_or};
 
-/// Days a deleted instance stays in the bin: the policy's default
-/// (`querying_the_recycling_policy.rst`: 1 to 7 days, 7 unless changed).
-const RETENTION_DAYS: i64 = 7;
+use crate::world::RETENTION_DAYS;
 
 pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);
@@ -86,43 +84,6 @@ fn instance_json(id: &str, r: &RecycledInstance) -> Value {
         "recycle_backups": backups,
         "is_serverless": false,
     })
-}
-
-/// Moves a deleted instance into the bin with a completed recycle backup. Read replicas never
-/// enter the bin; the world models none.
-pub(crate) fn recycle(world: &mut World, id: &str, at: i64) {
-    let Some(inst) = world.rds.instances.get(id) else {
-        return;
-    };
-    let backup_id = format!("{}br01", id.trim_end_matches("in01"));
-    let name = name_or(&inst.name, "rds", id);
-    let backup = RecycleBackup {
-        name: format!("{}-{id}-{}", inst.engine, timefmt::compact(at)),
-        status: "COMPLETED".to_owned(),
-        created_at: at,
-        updated_at: at,
-        ..RecycleBackup::default()
-    };
-    let volume_type = if inst.volume_type.is_empty() {
-        "CLOUDSSD".to_owned()
-    } else {
-        inst.volume_type.clone()
-    };
-    let entry = RecycledInstance {
-        name,
-        ha_mode: inst.instance_type.clone(),
-        engine: inst.engine.clone(),
-        version: inst.version.clone(),
-        volume_type,
-        volume_size: inst.volume_size,
-        created_at: inst.created.unwrap_or(0),
-        deleted_at: at,
-        retained_until: at.saturating_add(RETENTION_DAYS * 86_400_000),
-        recycle_status: "COMPLETED".to_owned(),
-        recycle_backup_id: backup_id.clone(),
-        recycle_backups: [(backup_id, backup)].into_iter().collect(),
-    };
-    world.rds.recycle_bin.insert(id.to_owned(), entry);
 }
 
 /// The source of a rebuild: a deleted instance still in the bin, restored from one of its

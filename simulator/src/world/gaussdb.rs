@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Address, Job, LastRestore, Window};
+use super::{Address, Job, JobEffect, LastRestore, Window, World, set};
 use crate::timefmt::{ms, opt_ms};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -78,6 +78,31 @@ impl Default for GaussdbBackup {
             status: "COMPLETED".to_owned(),
             begin_time: 0,
             end_time: 0,
+        }
+    }
+}
+
+impl World {
+    /// The end of a create: the instance is `ACTIVE` (or `FAILED`) and remembers what it restored.
+    pub(crate) fn finish_gaussdb(&mut self, effect: &JobEffect, ok: bool, at: i64) {
+        let JobEffect::GaussdbCreate {
+            instance_id,
+            restore_time,
+            backup_id,
+            ..
+        } = effect
+        else {
+            return;
+        };
+        if let Some(inst) = self.gaussdb.instances.get_mut(instance_id) {
+            set(&mut inst.status, if ok { "ACTIVE" } else { "FAILED" });
+            if ok {
+                inst.last_restore = Some(LastRestore {
+                    restore_time: *restore_time,
+                    backup_id: backup_id.clone(),
+                    completed_at: at,
+                });
+            }
         }
     }
 }

@@ -61,7 +61,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME")]
     pub workspace: Option<String>,
     /// Wait this long for a state another process has locked, e.g. 30s or 5m
-    /// [default: fail at once, naming the holder].
+    /// [default: fail at once, naming the holder; `drill --due`: 10s].
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
     /// Override a spec var: --var point_in_time=2026-11-20T03:00:00Z (repeatable).

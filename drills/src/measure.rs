@@ -19,6 +19,10 @@ pub struct Budget {
     pub met: Option<bool>,
     /// budget − measured, in ms: positive is time to spare, negative is the overrun.
     pub margin_ms: Option<i64>,
+    /// Why a measurement is not verified (probes that did not run): then `met` is `None`, so
+    /// nothing reads "met" into a time no probe confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }
 
 impl Budget {
@@ -33,7 +37,14 @@ impl Budget {
             budget,
             met,
             margin_ms,
+            unverified: None,
         }
+    }
+
+    /// Marks the measurement unverified (`why`): no longer met, nor missed.
+    pub fn unverify(&mut self, why: String) {
+        self.met = None;
+        self.unverified = Some(why);
     }
 
     /// Missed: a budget was set and not met.

@@ -185,8 +185,25 @@ fn probes_that_did_not_run_keep_the_drill_from_passing() {
         "{:?}",
         r.failures()
     );
+    // The restores were timed, but no probe confirmed the data: not "met", nor "missed".
+    assert!(r.rto.result.measured.is_some() && r.rto.result.budget.is_some());
+    assert_eq!(r.rto.result.met, None);
+    assert!(!r.rto.result.missed());
     let md = markdown::render(&r);
     assert!(md.starts_with("# Drill `nightly-ddm`: INCOMPLETE"), "{md}");
+    let rto_row = md
+        .lines()
+        .find(|l| l.starts_with("| RTO |"))
+        .expect("RTO row");
+    assert!(
+        rto_row.contains("not verified: 1 probe(s) did not run") && !rto_row.contains("met"),
+        "{rto_row}"
+    );
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| `cache-ping` |") && l.contains("⚠️ not run")),
+        "{md}"
+    );
     assert!(md.contains("REHEARSAL (simulated)"), "{md}");
     let json: serde_json::Value = serde_json::from_str(&report::to_json(&r)).expect("json");
     assert_eq!(json["passed"], false);
@@ -197,8 +214,24 @@ fn probes_that_did_not_run_keep_the_drill_from_passing() {
             .iter()
             .any(|p| p["not_run"] == true)
     );
+    assert_eq!(json["rto"]["met"], serde_json::Value::Null);
+    assert!(
+        json["rto"]["unverified"]
+            .as_str()
+            .is_some_and(|w| w.contains("did not run")),
+        "{json:#}"
+    );
     let html = report::html::render(&r);
     assert!(html.contains(">INCOMPLETE<"), "verdict badge");
+    let card = html
+        .split("id=\"rto\"")
+        .nth(1)
+        .and_then(|t| t.split("</div></div>").next())
+        .expect("RTO card");
+    assert!(
+        card.contains("class=\"unverified\">not verified") && !card.contains(">met"),
+        "{card}"
+    );
     let junit = report::junit::render(&r);
     let doc = roxmltree::Document::parse(&junit).expect("junit.xml parses");
     let unrun = doc

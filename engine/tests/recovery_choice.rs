@@ -166,3 +166,34 @@ fn backup_id_latest_without_a_source_to_read_is_an_error_at_its_line() {
         r.plain()
     );
 }
+
+#[test]
+fn backup_id_latest_on_a_ddm_metadata_restore_says_what_to_write_instead() {
+    let text = example("ddm-metadata-restore.yaml").replacen(
+        "backup_id: defa45b24d314e878fde930a61732e9dbr09",
+        "backup_id: latest",
+        1,
+    );
+    assert!(text.contains("backup_id: latest"));
+    let r = compile_err("m.yaml", &text);
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("source.backup_id"))
+        .unwrap_or_else(|| panic!("{}", r.plain()));
+    assert!(
+        d.message
+            .contains("ddm.metadata_restore takes a backup ID only"),
+        "{}",
+        r.plain()
+    );
+    assert_eq!(
+        d.span.map(|s| s.line),
+        Some(line_of(&text, "backup_id: latest"))
+    );
+    assert!(
+        r.plain().contains("/backups") && !r.plain().contains("is not a backup ID"),
+        "{}",
+        r.plain()
+    );
+}

@@ -288,7 +288,7 @@ pub fn targets_with(
                 OpSpec::Dcs(d) => Some(d.instance_id.clone()),
                 OpSpec::DdsCollections(d) => Some(d.instance_id.clone()),
                 OpSpec::External(e) => e.body["volume_id"].as_str().map(str::to_owned),
-                other => other.source_and_target().map(|(_, t)| t.to_owned()),
+                other => other.source_and_target().map(|(_, t)| t.clone()),
             };
             target.map(|t| (name.clone(), t))
         })

@@ -471,3 +471,50 @@ fn backup_id_latest_without_a_finished_backup_is_a_located_error_and_nothing_is_
         .collect();
     assert!(submitted.is_empty(), "nothing was submitted: {submitted:?}");
 }
+
+/// A drill with no `rpo:` budget still measures and prints its RPO: for the kinds whose
+/// provider reports no recovery point (TaurusDB, CBR), from the backup `latest` chose.
+#[test]
+fn a_drill_without_an_rpo_budget_prints_and_records_the_rpo_of_the_backup_it_chose() {
+    for kind in backup_kinds() {
+        let spec = kind.spec.replace("    rpo: 100h\n", "");
+        assert!(!spec.contains("rpo:"), "{spec}");
+        let h = Harness::new(&spec, &Options::default());
+        let now = h.sim.clock().now_ms();
+        let newest = backup_id(&kind, 2);
+        h.sim
+            .edit_world(|w| (kind.add)(w, kind.source, &newest, true, now - 60_000));
+        let drill = h.rewind(&["drill", "check"]);
+        assert!(drill.ok(), "{}: {}", kind.name, drill.transcript());
+        let r = record(&h);
+        assert_eq!(
+            r["recovery"][0]["backup_id"],
+            newest.as_str(),
+            "{}: {r:#}",
+            kind.name
+        );
+        let rpo = r["rpo_ms"].as_u64().unwrap_or_else(|| {
+            panic!("{}: no RPO recorded: {r:#}", kind.name);
+        });
+        let offered = r["rpo_offered_ms"].as_u64().expect("offered RPO");
+        // The backup ended a minute before the plan (by the simulator's clock, which the
+        // drill's start is read from: close to a minute, not hours).
+        assert!((30_000..1_800_000).contains(&rpo), "{}: {rpo}", kind.name);
+        assert_eq!(
+            rpo, offered,
+            "{}: latest restores the newest offered",
+            kind.name
+        );
+        let line = drill
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("  RPO "))
+            .unwrap_or_else(|| panic!("{}: no RPO line: {}", kind.name, drill.transcript()));
+        let shown = rewind_drills::report::human_duration(std::time::Duration::from_millis(rpo));
+        assert!(
+            line.starts_with(&format!("  RPO {shown} (no budget); offered {shown}")),
+            "{}: {line}",
+            kind.name
+        );
+    }
+}

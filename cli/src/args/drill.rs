@@ -28,9 +28,11 @@ Examples:
 
 pub(super) const DRILL_AFTER: &str = "\
 Exit status:
-  0  the drill passed: every restore and failing probe held, budgets met, clean-up done
-  1  the drill failed (the reports say why), or it could not start (bad spec, locked state,
-     leftovers of an earlier drill: run `rewind drill cleanup`)
+  0  the drill passed: every restore succeeded, every probe ran and none with on_error: fail
+     failed, budgets met, clean-up done
+  1  the drill failed or is INCOMPLETE (probes that did not run; the reports say why), or it
+     could not start (bad spec, locked state, leftovers of an earlier drill: run
+     `rewind drill cleanup`)
   With --due: 0 when no drill was due, when another caller already claimed the slot (it names
   that run), or when every due drill passed; 1 when a due drill failed or could not start.";
 

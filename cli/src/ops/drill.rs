@@ -205,6 +205,19 @@ impl Run<'_> {
         let rpo = self
             .rpo(&plan, &records, &providers, started, &mut errors)
             .await;
+        // A kind whose provider cannot say what it restored still restored the point the
+        // drill chose for it.
+        let rpo = crate::commands::drill::recovery::with_chosen_points(
+            rpo,
+            journal
+                .run()
+                .drill
+                .as_ref()
+                .map_or(&[][..], |d| &d.recovery),
+            &records,
+            started,
+            self.drill.rpo,
+        );
         let rto = rewind_drills::measure_rto(&ops, &probed.probes, self.drill.rto);
         let findings = Findings {
             ops,
@@ -313,6 +326,7 @@ impl Run<'_> {
             &dir,
             written.is_ok(),
             self.rehearsal_state,
+            rpo_offered_ms,
         );
         if let Some(decl) = &self.drill.notify {
             crate::commands::drill::alerts::notify(

@@ -13,6 +13,7 @@ pub fn summary(
     dir: &std::path::Path,
     written: bool,
     rehearsal_state: bool,
+    offered_ms: Option<u64>,
 ) {
     let files = ["report.md", "report.json", "junit.xml", "report.html"];
     if printer.json {
@@ -55,9 +56,7 @@ pub fn summary(
         &report.rto.result,
         &report.rto.critical_path,
     ));
-    if let Some(rpo) = &report.rpo {
-        lines.push(report::budget_line("RPO", &rpo.result, &[]));
-    }
+    lines.push(report::rpo_line(report.rpo.as_ref(), offered_ms));
     for c in &report.cleanup {
         lines.push(format!(
             "  clean-up: {} {} ({}): {}",

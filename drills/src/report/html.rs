@@ -30,7 +30,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .cards{display:flex;gap:16px;flex-wrap:wrap}
 .card{border:1px solid var(--line);border-radius:8px;padding:12px 16px;min-width:340px;flex:1}
 .card h3{margin:0 0 6px;font-size:15px}.card .big{font-size:22px;font-weight:600}
-.met{color:var(--ok)}.missed{color:var(--bad)}.nobudget{color:var(--mute)}
+.met{color:var(--ok)}.missed{color:var(--bad)}.nobudget{color:var(--mute)}.unverified{color:var(--warn)}
 ul.fail{color:var(--bad)}
 table{border-collapse:collapse;width:100%;margin:6px 0}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
@@ -155,6 +155,13 @@ fn card(s: &mut String, id: &str, title: &str, what: &str, b: &Budget) {
         .measured
         .map_or_else(|| "not measured".to_owned(), human_duration);
     let (class, result) = match (b.met, b.margin_ms) {
+        _ if b.unverified.is_some() => (
+            "unverified",
+            format!(
+                "not verified: {}",
+                b.unverified.as_deref().unwrap_or_default()
+            ),
+        ),
         (None, _) => ("nobudget", "no budget".to_owned()),
         (Some(true), Some(m)) => ("met", format!("met · {}", human_margin(m))),
         (Some(false), Some(m)) => ("missed", format!("missed · {}", human_margin(m))),
@@ -486,6 +493,8 @@ fn probes_table(s: &mut String, r: &DrillReport) {
             ("pass", "passed")
         } else if res.warned {
             ("warn", "warned")
+        } else if res.not_run {
+            ("warn", "not run")
         } else {
             ("fail", "failed")
         };

@@ -183,7 +183,10 @@ fn budget_case(r: &DrillReport, name: &str, b: &Budget) -> Case {
         .measured
         .map_or_else(|| "not measured".to_owned(), human_duration);
     let budget = b.budget.map_or_else(|| "none".to_owned(), human_duration);
-    let line = format!("measured {measured}, budget {budget}");
+    let line = match &b.unverified {
+        Some(why) => format!("measured {measured}, budget {budget}, not verified: {why}"),
+        None => format!("measured {measured}, budget {budget}"),
+    };
     Case {
         class: format!("drill.{}", r.drill),
         name: name.into(),

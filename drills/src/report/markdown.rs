@@ -147,6 +147,8 @@ fn page(r: &DrillReport, passed_too: bool, cap: usize, full_chars: usize) -> (St
                 "✅ passed"
             } else if res.warned {
                 "⚠️ warned"
+            } else if res.not_run {
+                "⚠️ not run"
             } else {
                 "❌ failed"
             };
@@ -249,6 +251,12 @@ fn budget_row(s: &mut String, name: &str, b: &Budget) {
         .map_or_else(|| "not measured".to_owned(), human_duration);
     let budget = b.budget.map_or_else(|| "–".to_owned(), human_duration);
     let result = match (b.met, b.margin_ms) {
+        _ if b.unverified.is_some() => {
+            format!(
+                "⚠️ not verified: {}",
+                b.unverified.as_deref().unwrap_or_default()
+            )
+        }
         (None, _) => "no budget".to_owned(),
         (Some(true), Some(m)) => format!("✅ met, {}", human_margin(m)),
         (Some(false), Some(m)) => format!("❌ missed, {}", human_margin(m)),

@@ -167,6 +167,14 @@ impl DrillReport {
         for op in &mut self.operations {
             op.on_critical_path = self.rto.critical_path.contains(&op.name);
         }
+        // An RTO whose probes did not run measures restores only: no probe confirmed the data
+        // was usable, so it is neither met nor missed.
+        let not_run = self.probes_not_run();
+        if not_run > 0 && self.rto.result.measured.is_some() {
+            self.rto.result.unverify(format!(
+                "{not_run} probe(s) did not run, so nothing confirmed the restored data"
+            ));
+        }
         self.passed = self.verdict();
         self
     }

@@ -90,12 +90,22 @@ pub struct NotifyEvent {
     pub finished_at: Option<i64>,
 }
 
+/// A duration as people read it (the drill reports' form): `3.5s`, `10m 21s`, `2h 00m`.
+fn show(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..60 => {
+            #[allow(clippy::cast_precision_loss)]
+            let secs = ms as f64 / 1000.0;
+            format!("{secs:.1}s")
+        }
+        60..3_600 => format!("{}m {:02}s", s / 60, s % 60),
+        3_600..86_400 => format!("{}h {:02}m", s / 3_600, (s % 3_600) / 60),
+        _ => format!("{}d {:02}h", s / 86_400, (s % 86_400) / 3_600),
+    }
+}
+
 fn figure(ms: Option<u64>, budget: Option<u64>) -> String {
-    let show = |ms: u64| {
-        #[allow(clippy::cast_precision_loss)]
-        let s = ms as f64 / 1000.0;
-        format!("{s:.1}s")
-    };
     match (ms, budget) {
         (Some(m), Some(b)) => format!("{} (budget {})", show(m), show(b)),
         (Some(m), None) => show(m),
@@ -131,10 +141,15 @@ fn details(e: &NotifyEvent) -> String {
     let commit = match (&e.git_commit, e.git_dirty) {
         (Some(c), Some(true)) => format!("{c} (uncommitted changes)"),
         (Some(c), _) => c.clone(),
-        (None, _) => "not in git".to_owned(),
+        (None, _) => "(not in a git repository)".to_owned(),
+    };
+    let commit = if e.git_commit.is_some() {
+        format!(" at {commit}")
+    } else {
+        format!(" {commit}")
     };
     lines.push(format!(
-        "Spec {} at {commit}, sha256 {}; plan sha256 {}; by {}",
+        "Spec {}{commit}, sha256 {}; plan sha256 {}; by {}",
         e.spec_file, e.spec_digest, e.plan_digest, e.approver
     ));
     lines.join("\n")
@@ -225,6 +240,25 @@ mod tests {
                 "{text}"
             );
         }
+        // Minutes and hours read as such, not as thousands of seconds.
+        let long = NotifyEvent {
+            rto_ms: Some(621_000),
+            rto_budget_ms: Some(7_200_000),
+            git_commit: None,
+            ..e.clone()
+        };
+        let text = payload(NotifyFormat::Slack, &long)["text"]
+            .as_str()
+            .expect("text")
+            .to_owned();
+        assert!(
+            text.starts_with("Drill nightly FAILED (run 7): RTO 10m 21s (budget 2h 00m)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Spec restore.yaml (not in a git repository), sha256 d1"),
+            "{text}"
+        );
         let teams = payload(NotifyFormat::Teams, &e);
         assert_eq!(teams["@type"], "MessageCard");
         assert!(

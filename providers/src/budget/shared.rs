@@ -62,7 +62,7 @@ pub fn api_key(user: &str, target: &str, api: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use rewind_base::Secret;
 
     #[test]
     fn keys_never_hold_the_secret_and_separate_users_regions_and_apis() {

@@ -137,7 +137,7 @@ pub fn exec(
             Ok(c) => code = c,
             Err(e) => {
                 // The other drills still get their slot; this one's error is shown now.
-                printer.error(&format!("drill `{}`: {e}", drill.name));
+                printer.error(&named(&drill.name, &e.to_string()));
                 code = ExitCode::from(1);
             }
         }
@@ -232,7 +232,7 @@ fn idle_line(
         .max_by_key(|(_, d)| d.slot);
     match newest {
         Some((run, d)) if d.outcome != DrillOutcome::Missed => format!(
-            "Drill `{}`: slot {} is run {} ({}, by {}); nothing to do. {next}.",
+            "Drill `{}`: slot {} is run {} ({}, by {}); nothing to do; {next}.",
             drill.name,
             d.slot
                 .and_then(|s| jiff::Timestamp::from_millisecond(s).ok())
@@ -242,6 +242,15 @@ fn idle_line(
             run.approver,
         ),
         _ => format!("Drill `{}`: not due; {next}.", drill.name),
+    }
+}
+
+/// `why` a drill could not run, naming the drill once (most errors already do).
+fn named(drill: &str, why: &str) -> String {
+    if why.contains(&format!("drill `{drill}`")) {
+        why.to_owned()
+    } else {
+        format!("drill `{drill}`: {why}")
     }
 }
 
@@ -358,4 +367,24 @@ pub(super) fn claim(
     });
     state.put_run(&run)?;
     Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named;
+
+    #[test]
+    fn an_error_names_its_drill_once() {
+        assert_eq!(
+            named(
+                "nightly",
+                "drill `nightly` run 1 left 1 scratch instance(s); this drill did not start"
+            ),
+            "drill `nightly` run 1 left 1 scratch instance(s); this drill did not start"
+        );
+        assert_eq!(
+            named("nightly", "the state is locked"),
+            "drill `nightly`: the state is locked"
+        );
+    }
 }

@@ -80,14 +80,14 @@ fn audit(run: &RunEntry) -> Value {
 fn markdown(run: &RunEntry, points: &[Point]) -> String {
     let mut s = String::from("\n## Evidence\n\n| | |\n|---|---|\n");
     let commit = match (&run.git_commit, run.git_dirty) {
-        (Some(c), Some(true)) => format!("`{c}` (uncommitted changes)"),
-        (Some(c), _) => format!("`{c}`"),
-        (None, _) => "not in a git repository".to_owned(),
+        (Some(c), Some(true)) => format!(" at `{c}` (uncommitted changes)"),
+        (Some(c), _) => format!(" at `{c}`"),
+        (None, _) => " (not in a git repository)".to_owned(),
     };
     let _ = writeln!(s, "| Run | {} |", run.id);
     let _ = writeln!(
         s,
-        "| Spec | `{}` at {commit} |",
+        "| Spec | `{}`{commit} |",
         run.spec_file.replace('|', "\\|")
     );
     let _ = writeln!(s, "| Spec SHA-256 | `{}` |", run.spec_digest);
@@ -202,7 +202,12 @@ fn replace(path: &Path, body: &str) -> Result<(), String> {
 pub fn seal(dir: &Path, run: &RunEntry, points: &[Point]) -> Result<(), String> {
     let read =
         |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"));
-    let md = read("report.md")? + &markdown(run, points);
+    // Before the footer, as in the HTML page: the footer closes the report.
+    let md = read("report.md")?;
+    let md = match md.rfind("\n<sub>rewind drill report") {
+        Some(at) => format!("{}{}{}", &md[..at], markdown(run, points), &md[at..]),
+        None => md + &markdown(run, points),
+    };
     replace(&dir.join("report.md"), &md)?;
     let page = read("report.html")?;
     let section = html(run, points);

@@ -107,7 +107,7 @@ pub fn exec(
             out,
             "{id:>4}  {:<16} {:<21} {outcome}  {:<24} {:<24} {left}{sim}",
             d.drill,
-            when(d.started_at),
+            when(started_column(d)),
             against(d.rto_ms, d.rto_budget_ms),
             against(d.rpo_ms, d.rpo_budget_ms),
         );
@@ -119,9 +119,31 @@ pub fn exec(
     Ok(ExitCode::SUCCESS)
 }
 
+/// When a run started; a missed slot never started, so it shows the slot it was due at
+/// (not the time a later `--due` noticed it).
+fn started_column(d: &DrillRecord) -> i64 {
+    match (d.outcome, d.slot) {
+        (DrillOutcome::Missed, Some(slot)) => slot,
+        _ => d.started_at,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::against;
+    use super::{against, started_column};
+
+    #[test]
+    fn a_missed_slot_shows_the_slot_it_was_due_at() {
+        let mut d: rewind_engine::drill::DrillRecord = serde_json::from_value(serde_json::json!({
+            "drill": "nightly", "simulated": false, "outcome": "missed",
+            "started_at": 2_000_000, "slot": 1_000_000,
+            "operations": [], "critical_path": [], "scratch": []
+        }))
+        .expect("record");
+        assert_eq!(started_column(&d), 1_000_000);
+        d.outcome = rewind_engine::drill::DrillOutcome::Passed;
+        assert_eq!(started_column(&d), 2_000_000);
+    }
 
     #[test]
     fn an_unmeasured_time_is_never_shown_as_more_than_its_budget() {

@@ -199,6 +199,14 @@ pub fn write_textfile(dir: &Path, text: &str) -> Result<std::path::PathBuf, CliE
         .tempfile_in(dir)
         .map_err(|e| fail(&e))?;
     tmp.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
+    // A temporary file is private (0600); node_exporter runs as its own user and must read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| fail(&e))?;
+    }
     tmp.as_file().sync_all().map_err(|e| fail(&e))?;
     let dest = dir.join(TEXTFILE);
     tmp.persist(&dest).map_err(|e| fail(&e.error))?;
@@ -446,6 +454,16 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, vec![TEXTFILE.to_owned()]);
+        // Readable by node_exporter, which runs as another user.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&again)
+                .expect("stat")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644, "{mode:o}");
+        }
     }
 
     #[test]

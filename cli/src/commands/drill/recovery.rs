@@ -257,3 +257,40 @@ pub fn describe(picks: &[RecoveryPick]) -> Vec<String> {
         })
         .collect()
 }
+
+/// `rpo` with the chosen point of each pick whose restore succeeded but whose provider reported
+/// no recovery point (DDM, TaurusDB, CBR): the point the plan pinned is the point restored.
+/// Remeasured from `started` against `budget` when a point was added.
+pub fn with_chosen_points(
+    rpo: Option<rewind_drills::Rpo>,
+    picks: &[RecoveryPick],
+    records: &[rewind_engine::state::OpRecord],
+    started: jiff::Timestamp,
+    budget: Option<std::time::Duration>,
+) -> Option<rewind_drills::Rpo> {
+    let mut points: Vec<(String, jiff::Timestamp)> = rpo
+        .as_ref()
+        .map(|r| {
+            r.per_operation
+                .iter()
+                .map(|p| (p.operation.clone(), p.recovery_point))
+                .collect()
+        })
+        .unwrap_or_default();
+    let known = points.len();
+    for pick in picks {
+        let restored = records.iter().any(|r| {
+            r.name == pick.operation && r.status == rewind_engine::state::Status::Succeeded
+        });
+        if !restored || points.iter().any(|(op, _)| *op == pick.operation) {
+            continue;
+        }
+        if let Ok(at) = jiff::Timestamp::from_millisecond(pick.chosen) {
+            points.push((pick.operation.clone(), at));
+        }
+    }
+    if points.len() == known {
+        return rpo;
+    }
+    Some(rewind_drills::measure_rpo(started, &points, budget))
+}

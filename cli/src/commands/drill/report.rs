@@ -137,12 +137,37 @@ pub fn ms_of(d: Option<std::time::Duration>) -> Option<u64> {
     d.map(millis)
 }
 
+/// The summary's RPO line, always there: the restored RPO against its budget (or why it is
+/// not measured), and the RPO the cloud offered when the drill chose its recovery point.
+pub fn rpo_line(rpo: Option<&Rpo>, offered_ms: Option<u64>) -> String {
+    let mut line = match rpo {
+        Some(rpo) => budget_line("RPO", &rpo.result, &[]),
+        None => {
+            "  RPO not measured (no restore of this drill reports its recovery point)".to_owned()
+        }
+    };
+    if let Some(ms) = offered_ms {
+        line = format!(
+            "{line}; offered {} (the newest point the cloud offered, at the start)",
+            human_duration(std::time::Duration::from_millis(ms))
+        );
+    }
+    line
+}
+
 /// One line of the summary: a measurement against its budget.
 pub fn budget_line(what: &str, b: &rewind_drills::Budget, path: &[String]) -> String {
     let measured = b
         .measured
         .map_or_else(|| "not measured".to_owned(), human_duration);
     let budget = match (b.budget, b.met, b.margin_ms) {
+        _ if b.unverified.is_some() => format!(
+            " ({}not verified: {})",
+            b.budget
+                .map(|d| format!("budget {}: ", human_duration(d)))
+                .unwrap_or_default(),
+            b.unverified.as_deref().unwrap_or_default()
+        ),
         (Some(budget), Some(true), Some(m)) => {
             format!(
                 " (budget {}: met, {})",
@@ -186,6 +211,37 @@ mod tests {
             depends_on: after.iter().map(|a| (*a).to_owned()).collect(),
             on_critical_path: false,
         }
+    }
+
+    #[test]
+    fn an_unverified_rto_is_not_met_and_the_rpo_line_is_always_there() {
+        let mut rto = rewind_drills::Budget::new(
+            Some(std::time::Duration::from_secs(600)),
+            Some(std::time::Duration::from_secs(7_200)),
+        );
+        assert!(budget_line("RTO", &rto, &[]).contains(": met,"));
+        rto.unverify("1 probe(s) did not run".into());
+        let line = budget_line("RTO", &rto, &[]);
+        assert!(
+            line.contains("(budget 2h 00m: not verified: 1 probe(s) did not run)")
+                && !line.contains("met")
+                && !line.contains("MISSED"),
+            "{line}"
+        );
+
+        // No budget and no point a provider reported: the line says so, not nothing.
+        assert!(rpo_line(None, None).starts_with("  RPO not measured"));
+        let at = jiff::Timestamp::from_second(1_800_000_000).expect("ts");
+        let rpo = rewind_drills::measure_rpo(
+            at,
+            &[("db".into(), at - jiff::SignedDuration::from_secs(3_600))],
+            None,
+        );
+        let line = rpo_line(Some(&rpo), Some(60_000));
+        assert!(
+            line.starts_with("  RPO 1h 00m (no budget); offered 1m"),
+            "{line}"
+        );
     }
 
     #[test]

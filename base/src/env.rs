@@ -31,6 +31,7 @@ pub const ENDPOINT_TAURUSDB: &str = "REWIND_ENDPOINT_TAURUSDB";
 pub const ENDPOINT_CBR: &str = "REWIND_ENDPOINT_CBR";
 pub const ENDPOINT_DCS: &str = "REWIND_ENDPOINT_DCS";
 pub const ENDPOINT_DDS: &str = "REWIND_ENDPOINT_DDS";
+pub const ENDPOINT_GAUSSDB: &str = "REWIND_ENDPOINT_GAUSSDB";
 
 // Read by the CLI.
 pub const STATE: &str = "REWIND_STATE";

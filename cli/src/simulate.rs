@@ -133,6 +133,7 @@ fn ensure_footprint(
             C::DdsInstance => world.ensure_dds_instance(&r.id, window),
             C::TaurusdbInstance => world.ensure_taurusdb_instance(&r.id, window),
             C::DcsInstance => world.ensure_dcs_instance(&r.id),
+            C::GaussdbInstance => world.ensure_gaussdb_instance(&r.id, window),
             C::DdmInstance => {
                 let reads = fp.reads.contains(r) && !fp.writes.iter().any(|w| w.id == r.id);
                 world.ensure_ddm_instance(&r.id, if reads { &nodes } else { &[] }, window);
@@ -174,6 +175,11 @@ fn ensure_footprint(
             C::DdsBackup => {
                 let i = owner(C::DdsInstance).unwrap_or_else(|| format!("{}-source", r.id));
                 world.ensure_dds_backup(&i, &backup(&r.id, &i, false));
+            }
+            C::GaussdbBackup => {
+                if let Some(i) = owner(C::GaussdbInstance) {
+                    world.ensure_gaussdb_backup(&i, &r.id);
+                }
             }
             C::DcsBackup => {
                 for w in fp.writes.iter().filter(|w| w.class == C::DcsInstance) {
@@ -222,9 +228,17 @@ fn ensure_footprint(
         engine.clone_into(&mut i.engine);
         version.clone_into(&mut i.version);
     }
+    let restore_time = spec.restore_time();
+    // A table- or database-level restore brings back objects that existed at its time: the
+    // world records those its request names as dropped just after (a no-op for other kinds).
+    if let Some(t) = restore_time {
+        let req = spec.request();
+        for w in fp.writes.iter().filter(|w| w.class == C::RdsInstance) {
+            world.ensure_rds_table_history(&w.id, t, &req.path, &req.body);
+        }
+    }
     // A data node no operation of this spec restores was restored beforehand, as a metadata
     // restore requires.
-    let restore_time = spec.restore_time();
     for dn in strs("/target/data_nodes/*") {
         if !written.contains(&dn)
             && let Some(i) = world.rds.instances.get_mut(&dn)

@@ -2,7 +2,7 @@
 
 use crate::client::Client;
 use crate::config::{CloudConfig, ConfigError};
-use crate::{cbr, dcs, ddm, dds, rds, taurusdb};
+use crate::{cbr, dcs, ddm, dds, gaussdb, rds, taurusdb};
 use rewind_engine::kinds::Service;
 use rewind_engine::provider::Provider;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ type Build = fn(Arc<Client>) -> Arc<dyn Provider>;
 
 /// The providers' table: one row per built-in service, each a module of this crate. A service
 /// without a row is a plugin's (served by the external provider, not from here).
-const PROVIDERS: [(Service, Build); 6] = [
+const PROVIDERS: [(Service, Build); 7] = [
     (Service::Rds, |c| Arc::new(rds::RdsProvider::new(c))),
     (Service::Ddm, |c| Arc::new(ddm::DdmProvider::new(c))),
     (Service::Taurusdb, |c| {
@@ -21,6 +21,9 @@ const PROVIDERS: [(Service, Build); 6] = [
     (Service::Cbr, |c| Arc::new(cbr::CbrProvider::new(c))),
     (Service::Dcs, |c| Arc::new(dcs::DcsProvider::new(c))),
     (Service::Dds, |c| Arc::new(dds::DdsProvider::new(c))),
+    (Service::Gaussdb, |c| {
+        Arc::new(gaussdb::GaussdbProvider::new(c))
+    }),
 ];
 
 /// A connected cloud: the shared client and the six providers.

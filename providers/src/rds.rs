@@ -8,6 +8,7 @@ use crate::job;
 use crate::query::Query;
 use crate::rank::Ranks;
 use crate::rds_new;
+use crate::rds_tables;
 use rewind_engine::kinds::{OpSpec, RdsRestore, RestoreType, Service};
 use rewind_engine::provider::{
     BoxFuture, Check, Handle, Operation, PollOutcome, Provider, ProviderError, SubmitError,
@@ -278,8 +279,10 @@ impl Provider for RdsProvider {
         op: &'a Operation,
     ) -> BoxFuture<'a, Result<Vec<Check>, ProviderError>> {
         Box::pin(async move {
-            if let OpSpec::RdsNew(new) = &op.spec {
-                return rds_new::preflight(&self.client, new).await;
+            match &op.spec {
+                OpSpec::RdsNew(new) => return rds_new::preflight(&self.client, new).await,
+                OpSpec::RdsTables(_) => return rds_tables::preflight(&self.client, op).await,
+                _ => {}
             }
             self.checks(spec(op)?).await
         })
@@ -287,8 +290,12 @@ impl Provider for RdsProvider {
 
     fn submit<'a>(&'a self, op: &'a Operation) -> BoxFuture<'a, Result<Handle, SubmitError>> {
         Box::pin(async move {
-            if let OpSpec::RdsNew(new) = &op.spec {
-                return rds_new::SHAPE.submit(&self.client, op, &new.name).await;
+            match &op.spec {
+                OpSpec::RdsNew(new) => {
+                    return rds_new::SHAPE.submit(&self.client, op, &new.name).await;
+                }
+                OpSpec::RdsTables(_) => return rds_tables::submit(&self.client, op).await,
+                _ => {}
             }
             job::submit(&self.client, Service::Rds, op).await
         })
@@ -300,8 +307,10 @@ impl Provider for RdsProvider {
         handle: &'a Handle,
     ) -> BoxFuture<'a, Result<PollOutcome, ProviderError>> {
         Box::pin(self.ranks.poll(&op.name, async move {
-            if let OpSpec::RdsNew(_) = &op.spec {
-                return rds_new::SHAPE.poll(&self.client, handle).await;
+            match &op.spec {
+                OpSpec::RdsNew(_) => return rds_new::SHAPE.poll(&self.client, handle).await,
+                OpSpec::RdsTables(_) => return rds_tables::poll(&self.client, op, handle).await,
+                _ => {}
             }
             let target_id = &spec(op)?.target.instance_id;
             // A job is one task of the instant-task list, which every job in flight shares.
@@ -328,8 +337,14 @@ impl Provider for RdsProvider {
         submitted_at: i64,
     ) -> BoxFuture<'a, Result<Option<Handle>, ProviderError>> {
         Box::pin(async move {
-            if let OpSpec::RdsNew(new) = &op.spec {
-                return rds_new::SHAPE.reconcile(&self.client, &new.name).await;
+            match &op.spec {
+                OpSpec::RdsNew(new) => {
+                    return rds_new::SHAPE.reconcile(&self.client, &new.name).await;
+                }
+                OpSpec::RdsTables(_) => {
+                    return rds_tables::reconcile(&self.client, op, submitted_at).await;
+                }
+                _ => {}
             }
             let spec = spec(op)?;
             let target_id = &spec.target.instance_id;

@@ -40,6 +40,19 @@ pub async fn preflight(client: &Client, spec: &RestoreNew) -> Result<Vec<Check>,
         return Ok(checks);
     };
     let source = SHAPE.by_id(client, source_id).await?;
+    if source.is_err() {
+        // A deleted instance is rebuilt from its recycle backup (`rds_recycle`).
+        let now = crate::rds_recycle::cloud_now(client);
+        let expected = crate::rds_recycle::EXPECTED_REBUILD_MS;
+        let backup = point.backup_id.as_deref();
+        let recycled =
+            crate::rds_recycle::preflight(client, source_id, backup, now, expected).await?;
+        if recycled.first().is_some_and(|c| c.passed) {
+            checks.extend(recycled);
+            checks.push(SHAPE.name_check(client, &spec.name).await?);
+            return Ok(checks);
+        }
+    }
     checks.push(check::exists(
         format!("source instance {source_id} exists"),
         &source,

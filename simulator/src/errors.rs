@@ -45,7 +45,7 @@ impl Shape {
     pub(crate) fn of(service: Service) -> Shape {
         match service {
             Service::Iam => Shape::Keystone,
-            Service::Rds | Service::Taurusdb | Service::Dds => Shape::Dbs,
+            Service::Rds | Service::Taurusdb | Service::Dds | Service::Gaussdb => Shape::Dbs,
             Service::Ddm => Shape::Ddm,
             Service::Cbr => Shape::Cbr,
             Service::Dcs => Shape::Dcs,

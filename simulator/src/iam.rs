@@ -154,6 +154,11 @@ pub(crate) fn catalog(origins: &BTreeMap<Service, String>, pid: &str, region: &s
         ("cbr", "cbr", format!("{}/v3/{pid}", origin(Service::Cbr))),
         ("dcsv2", "dcs", format!("{}/v2/{pid}", origin(Service::Dcs))),
         ("dds", "dds", format!("{}/v3/{pid}", origin(Service::Dds))),
+        (
+            "gaussdb",
+            "gaussdb",
+            format!("{}/v3/{pid}", origin(Service::Gaussdb)),
+        ),
     ];
     let list: Vec<Value> = entries
         .iter()

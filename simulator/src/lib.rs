@@ -33,6 +33,7 @@ mod errors;
 mod evs;
 mod faults;
 mod flow;
+mod gaussdb;
 mod http;
 mod iam;
 mod jobs;
@@ -40,6 +41,8 @@ mod ledger;
 mod lifecycle;
 mod rds;
 mod rds_new;
+mod rds_recycle;
+mod rds_tables;
 mod requests;
 mod route;
 mod secret;
@@ -69,9 +72,10 @@ pub use world::{
     AccessKey, Address, CbrBackup, CbrChildBackup, CbrServer, CbrWorld, Credentials,
     DataNodeRelation, DcsBackup, DcsInstance, DcsRestore, DcsWorld, DdmBackup, DdmInstance,
     DdmWorld, DdsBackup, DdsInstance, DdsWorld, Domain, Durations, EvsSnapshot, EvsVolume,
-    EvsWorld, Job, JobDurations, JobEffect, LastRestore, OperationLog, Project, RdsBackup,
-    RdsFlavor, RdsInstance, RdsWorld, TaurusdbBackup, TaurusdbInstance, TaurusdbWorld, User,
-    Window, World,
+    EvsWorld, GaussdbBackup, GaussdbInstance, GaussdbWorld, Job, JobDurations, JobEffect,
+    LastRestore, OperationLog, Project, RdsBackup, RdsContents, RdsDropped, RdsFlavor, RdsInstance,
+    RdsWorld, RecycleBackup, RecycledInstance, TaurusdbBackup, TaurusdbInstance, TaurusdbWorld,
+    User, Window, World,
 };
 
 /// Fixed ports, one per service. `0` asks the OS for a free port.
@@ -87,6 +91,8 @@ pub struct Ports {
     pub evs: u16,
     #[serde(default)]
     pub dds: u16,
+    #[serde(default)]
+    pub gaussdb: u16,
 }
 
 impl Ports {
@@ -102,6 +108,7 @@ impl Ports {
             dcs: at(5),
             evs: at(6),
             dds: at(7),
+            gaussdb: at(8),
         }
     }
 
@@ -115,6 +122,7 @@ impl Ports {
             Service::Dcs => self.dcs,
             Service::Evs => self.evs,
             Service::Dds => self.dds,
+            Service::Gaussdb => self.gaussdb,
         }
     }
 
@@ -128,6 +136,7 @@ impl Ports {
             Service::Dcs => self.dcs = port,
             Service::Evs => self.evs = port,
             Service::Dds => self.dds = port,
+            Service::Gaussdb => self.gaussdb = port,
         }
     }
 }

@@ -14,6 +14,7 @@ enum Kind {
     Ddm,
     Taurusdb,
     Dds,
+    Gaussdb,
     Cbr,
     Dcs,
 }
@@ -26,6 +27,7 @@ pub(crate) fn settle(world: &mut World, now: i64) {
         (Kind::Ddm, &world.ddm.jobs),
         (Kind::Taurusdb, &world.taurusdb.jobs),
         (Kind::Dds, &world.dds.jobs),
+        (Kind::Gaussdb, &world.gaussdb.jobs),
     ] {
         for (id, job) in jobs {
             if job.status == "Running" && job.due() <= now {
@@ -46,7 +48,9 @@ pub(crate) fn settle(world: &mut World, now: i64) {
     due.sort();
     for (_, kind, id) in due {
         match kind {
-            Kind::Rds | Kind::Ddm | Kind::Taurusdb | Kind::Dds => finish_job(world, kind, &id),
+            Kind::Rds | Kind::Ddm | Kind::Taurusdb | Kind::Dds | Kind::Gaussdb => {
+                finish_job(world, kind, &id);
+            }
             Kind::Cbr => finish_operation_log(world, &id),
             Kind::Dcs => finish_dcs_restore(world, &id),
         }
@@ -68,6 +72,7 @@ fn finish_job(world: &mut World, kind: Kind, id: &str) {
         Kind::Rds => &mut world.rds.jobs,
         Kind::Ddm => &mut world.ddm.jobs,
         Kind::Dds => &mut world.dds.jobs,
+        Kind::Gaussdb => &mut world.gaussdb.jobs,
         _ => &mut world.taurusdb.jobs,
     };
     let Some(job) = jobs.get_mut(id) else { return };
@@ -165,8 +170,13 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                 }
             }
         }
+        JobEffect::RdsTables {
+            instance_id,
+            restored,
+        } => world.rds.restored(instance_id, restored, ok),
         JobEffect::RdsDelete { instance_id } => {
             if ok {
+                world.recycle_rds(instance_id, at);
                 world.rds.instances.remove(instance_id);
                 world
                     .rds
@@ -181,6 +191,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                 inst.deleting = false;
             }
         }
+        JobEffect::GaussdbCreate { .. } => world.finish_gaussdb(effect, ok, at),
         JobEffect::DdsRestore { .. }
         | JobEffect::DdsCollections { .. }
         | JobEffect::DdsDelete { .. } => crate::dds_finish::finish(world, effect, ok, at),

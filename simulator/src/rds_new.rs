@@ -115,19 +115,19 @@ fn create(cx: &mut Ctx<'_>) -> ApiResult {
     )
     .map_err(|m| param(format!("Parameter error: restore_point: {m}")))?;
     let source_id = body.restore_point.instance_id.clone();
-    let source = cx
-        .st
-        .world
-        .rds
-        .instances
-        .get(&source_id)
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "DBS.200013",
-                format!("The original DB instance {source_id} does not exist."),
-            )
-        })?
-        .clone();
+    let live = cx.st.world.rds.instances.get(&source_id).cloned();
+    // A deleted instance is rebuilt from its recycle backup (`rds_recycle.rs`).
+    let recycled = match &live {
+        Some(_) => None,
+        None => crate::rds_recycle::source(cx, &source_id, &point)?,
+    };
+    let from_bin = recycled.is_some();
+    let source = live.or(recycled).ok_or_else(|| {
+        ApiError::not_found(
+            "DBS.200013",
+            format!("The original DB instance {source_id} does not exist."),
+        )
+    })?;
     let engine = source.engine.as_str();
     check_flavor(&cx.st.world.rds.flavors, &body.flavor_ref, &source)?;
     check_volume(&body.volume, &source)?;
@@ -147,7 +147,9 @@ fn create(cx: &mut Ctx<'_>) -> ApiResult {
             format!("Invalid database root password: {why}"),
         )
     })?;
-    check_point(cx, &source_id, &source, &point)?;
+    if !from_bin {
+        check_point(cx, &source_id, &source, &point)?;
+    }
 
     let instance_id = cx.st.instance_id("in01");
     let address = cx

@@ -14,11 +14,13 @@ pub enum Service {
     Dcs,
     Evs,
     Dds,
+    /// GaussDB (openGauss).
+    Gaussdb,
 }
 
 impl Service {
     /// Every service, in the order the endpoints are printed.
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 9] = [
         Service::Iam,
         Service::Rds,
         Service::Ddm,
@@ -27,6 +29,7 @@ impl Service {
         Service::Dcs,
         Service::Evs,
         Service::Dds,
+        Service::Gaussdb,
     ];
 
     /// The lowercase name used in fault rules and the request log.
@@ -40,6 +43,7 @@ impl Service {
             Service::Dcs => "dcs",
             Service::Evs => "evs",
             Service::Dds => "dds",
+            Service::Gaussdb => "gaussdb",
         }
     }
 }

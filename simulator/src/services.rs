@@ -6,7 +6,10 @@
 use crate::http::Req;
 use crate::route::Routed;
 use crate::service::Service;
-use crate::{cbr, dcs, ddm, dds, dds_restore, evs, iam, rds, rds_new, taurusdb};
+use crate::{
+    cbr, dcs, ddm, dds, dds_restore, evs, gaussdb, iam, rds, rds_new, rds_recycle, rds_tables,
+    taurusdb,
+};
 
 /// One service's module, as the server needs it.
 pub(crate) struct ServiceModule {
@@ -29,7 +32,12 @@ pub(crate) const SERVICES: &[ServiceModule] = &[
     },
     ServiceModule {
         service: Service::Rds,
-        route: |req| rds::route(req).or_else(|| rds_new::route(req)),
+        route: |req| {
+            rds::route(req)
+                .or_else(|| rds_new::route(req))
+                .or_else(|| rds_tables::route(req))
+                .or_else(|| rds_recycle::route(req))
+        },
         internal_error: DBS_SERVER_FAILURE,
     },
     ServiceModule {
@@ -60,6 +68,11 @@ pub(crate) const SERVICES: &[ServiceModule] = &[
     ServiceModule {
         service: Service::Dds,
         route: |req| dds::route(req).or_else(|| dds_restore::route(req)),
+        internal_error: DBS_SERVER_FAILURE,
+    },
+    ServiceModule {
+        service: Service::Gaussdb,
+        route: gaussdb::route,
         internal_error: DBS_SERVER_FAILURE,
     },
 ];

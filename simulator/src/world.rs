@@ -14,7 +14,9 @@ mod dcs;
 mod ddm;
 mod dds;
 mod evs;
+mod gaussdb;
 mod rds;
+mod rds_history;
 mod taurusdb;
 
 pub use cbr::*;
@@ -22,7 +24,9 @@ pub use dcs::*;
 pub use ddm::*;
 pub use dds::*;
 pub use evs::{EvsSnapshot, EvsVolume, EvsWorld};
+pub use gaussdb::*;
 pub use rds::*;
+pub use rds_history::*;
 pub use taurusdb::*;
 
 /// The whole simulated cloud. Every collection is keyed by ID, so iteration is deterministic.
@@ -48,6 +52,7 @@ pub struct World {
     pub flow_control: crate::flow::FlowControl,
     pub evs: EvsWorld,
     pub dds: DdsWorld,
+    pub gaussdb: GaussdbWorld,
     /// Durations of the creates, deletes and DDS restores (apart from `durations`, whose
     /// struct other crates build field by field).
     pub job_durations: JobDurations,
@@ -93,6 +98,8 @@ impl World {
         out.extend(self.evs.snapshots.keys().cloned());
         out.extend(self.dds.instances.keys().cloned());
         out.extend(self.dds.backups.keys().cloned());
+        out.extend(self.gaussdb.instances.keys().cloned());
+        out.extend(self.gaussdb.backups.keys().cloned());
         out
     }
 
@@ -541,6 +548,13 @@ pub enum JobEffect {
     RdsDelete {
         instance_id: String,
     },
+    /// A table- or database-level restore: the instance gains the restored objects under
+    /// their new names (tables by database; a database restore lists the database with the
+    /// tables it brings back).
+    RdsTables {
+        instance_id: String,
+        restored: BTreeMap<String, Vec<String>>,
+    },
     /// DDS restore to the original instance, or to a new one (`created`).
     DdsRestore {
         source_instance_id: String,
@@ -556,6 +570,15 @@ pub enum JobEffect {
         /// Collections the restore adds, per database (`new_name`, or `old_name` restored).
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         restored: BTreeMap<String, Vec<String>>,
+    },
+    /// A GaussDB restore to a new instance: `BUILD` → `ACTIVE` / `FAILED`.
+    GaussdbCreate {
+        source_instance_id: String,
+        instance_id: String,
+        #[serde(default, with = "opt_ms", skip_serializing_if = "Option::is_none")]
+        restore_time: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup_id: Option<String>,
     },
     DdsDelete {
         instance_id: String,

@@ -20,6 +20,8 @@ Examples:
   rewind init rds --instance ...in01 --backup latest -o -
   # A point-in-time restore onto an existing instance (checked against the window)
   rewind init rds --instance ...in01 --at 2026-11-30T02:00:00Z --targets existing --target ...in01
+  # Someone deleted it: rebuild an RDS instance from the recycle bin (by name or ID)
+  rewind init rds --deleted orders-mysql
   # Redis from its newest backup; a server from its newest CBR backup
   rewind init dcs --instance 3c49d6b8-9ccb-4d6b-a1c5-8c3e6b1f2a77 --backup latest
   rewind init cbr --instance 94eba8b2-acc9-4d82-badc-127144cc5526 --backup latest
@@ -30,7 +32,8 @@ Examples:
 pub(super) const INIT_AFTER: &str = "\
 Exit status:
   0  the spec was written
-  1  the cloud said no (unknown instance, time outside the window, no backup, no target),
+  1  the cloud said no (unknown instance, time outside the window, no backup, no target, a
+     deleted instance not in the recycle bin or not rebuildable yet),
      the output file exists (use --force), or a usage mistake (missing or contradictory
      flags): like every rewind command, init keeps 2 for `plan --detailed-exitcode`";
 
@@ -91,8 +94,22 @@ pub struct InitArgs {
     #[arg(value_enum)]
     pub service: InitService,
     /// The source instance ID (for cbr: the server or volume).
-    #[arg(long, value_name = "ID")]
+    #[arg(
+        long,
+        value_name = "ID",
+        default_value = "",
+        hide_default_value = true,
+        required_unless_present = "deleted"
+    )]
     pub instance: String,
+    /// rds: rebuild a deleted instance from the recycle bin (ID or name), from its recycle
+    /// backup, into a new instance; instead of --instance, --at and --backup.
+    #[arg(
+        long,
+        value_name = "NAME|ID",
+        conflicts_with_all = ["instance", "at", "backup", "target", "target_ddm"]
+    )]
+    pub deleted: Option<String>,
     /// Restore to this point in time (RFC 3339, e.g. 2026-11-30T02:00:00Z); checked against
     /// the restorable window.
     #[arg(long, value_name = "TIME")]

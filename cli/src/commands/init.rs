@@ -1,13 +1,14 @@
 //! `rewind init`: reads the cloud (or a rehearsal simulator) and writes a spec that validates as it stands.
 
 mod ddm;
+mod deleted;
 mod fleet;
 mod names;
 mod single;
 mod world;
 mod yaml;
 
-use crate::args::{InitArgs, InitService};
+use crate::args::{InitArgs, InitService, Targets};
 use crate::error::CliError;
 use crate::printer::Printer;
 use crate::simulate::Rehearsal;
@@ -71,6 +72,26 @@ fn point(args: &InitArgs) -> Result<Point, CliError> {
 }
 
 fn check_usage(args: &InitArgs) -> Result<Point, CliError> {
+    if let Some(deleted) = &args.deleted {
+        if args.service != InitService::Rds {
+            return Err(usage(format!(
+                "--deleted rebuilds RDS instances from the recycle bin: `rewind init rds --deleted NAME|ID`, not {}",
+                args.service.name()
+            )));
+        }
+        if args.targets != Targets::New {
+            return Err(usage(
+                "a deleted instance is rebuilt into a new instance: drop --targets existing",
+            ));
+        }
+        if deleted.trim().is_empty() {
+            return Err(usage(
+                "--deleted must name a deleted instance (its name or ID)",
+            ));
+        }
+        // The recycle backup is the restore point.
+        return Ok(Point::LatestBackup);
+    }
     let point = point(args)?;
     let service = args.service;
     if args.target_ddm.is_some() && service != InitService::Ddm {
@@ -160,8 +181,9 @@ async fn scaffold(args: &InitArgs, point: Point) -> Result<String, CliError> {
     let config = cloud_config(rehearsal.as_ref())?;
     let cloud = rewind_providers::connect(config).map_err(|e| CliError::msg(e.to_string()))?;
     let d = Discover::new(std::sync::Arc::clone(cloud.client()));
-    let mut scaffold = match (args.service, point) {
-        (InitService::Ddm, Point::At(at)) => ddm::scaffold(&d, args, at).await?,
+    let mut scaffold = match (args.service, point, &args.deleted) {
+        (_, _, Some(wanted)) => deleted::scaffold(cloud.client(), wanted).await?,
+        (InitService::Ddm, Point::At(at), None) => ddm::scaffold(&d, args, at).await?,
         _ => single::scaffold(&d, args, point).await?,
     };
     let mut header = vec![format!(

@@ -20,12 +20,14 @@ pub enum ResourceClass {
     DcsBackup,
     DdsInstance,
     DdsBackup,
+    GaussdbInstance,
+    GaussdbBackup,
     /// A resource type only plugins know (e.g. `evs_snapshot`), by its snake_case name.
     External(&'static str),
 }
 
 impl ResourceClass {
-    pub const BUILTIN: [ResourceClass; 13] = [
+    pub const BUILTIN: [ResourceClass; 15] = [
         ResourceClass::RdsInstance,
         ResourceClass::DdmInstance,
         ResourceClass::TaurusdbInstance,
@@ -39,6 +41,8 @@ impl ResourceClass {
         ResourceClass::DcsBackup,
         ResourceClass::DdsInstance,
         ResourceClass::DdsBackup,
+        ResourceClass::GaussdbInstance,
+        ResourceClass::GaussdbBackup,
     ];
 
     /// The snake_case name kind declarations use (`rds_instance`).
@@ -57,6 +61,8 @@ impl ResourceClass {
             ResourceClass::DcsBackup => "dcs_backup",
             ResourceClass::DdsInstance => "dds_instance",
             ResourceClass::DdsBackup => "dds_backup",
+            ResourceClass::GaussdbInstance => "gaussdb_instance",
+            ResourceClass::GaussdbBackup => "gaussdb_backup",
             ResourceClass::External(name) => name,
         }
     }
@@ -84,6 +90,8 @@ impl ResourceClass {
             ResourceClass::DcsBackup => "dcs backup",
             ResourceClass::DdsInstance => "dds instance",
             ResourceClass::DdsBackup => "dds backup",
+            ResourceClass::GaussdbInstance => "gaussdb instance",
+            ResourceClass::GaussdbBackup => "gaussdb backup",
             ResourceClass::External(name) => name,
         }
     }

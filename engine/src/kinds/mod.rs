@@ -8,6 +8,9 @@ mod names;
 mod request;
 pub mod services;
 
+pub use builtin::rds_restore_tables::{
+    MysqlDatabase, PgDatabase, PgSchema, RdsTablesRestore, Rename, TableObjects,
+};
 pub use builtin::{builtin_decls, schema_generator};
 pub use create::{
     DdsCollection, DdsCollections, DdsDatabase, RestoreNew, RestorePoint, SENSITIVE, Secret,
@@ -32,18 +35,21 @@ pub enum Service {
     Dcs,
     /// DDS (Document Database Service, MongoDB).
     Dds,
+    /// GaussDB (openGauss).
+    Gaussdb,
     /// A service served by an external provider (plugin); the name is interned.
     External(&'static str),
 }
 
 impl Service {
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 7] = [
         Service::Rds,
         Service::Ddm,
         Service::Taurusdb,
         Service::Cbr,
         Service::Dcs,
         Service::Dds,
+        Service::Gaussdb,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +60,7 @@ impl Service {
             Service::Cbr => "cbr",
             Service::Dcs => "dcs",
             Service::Dds => "dds",
+            Service::Gaussdb => "gaussdb",
             Service::External(name) => name,
         }
     }
@@ -92,12 +99,16 @@ pub enum Kind {
     DdsRestore,
     /// DDS database and collection point-in-time restore.
     DdsRestoreCollections,
+    /// RDS table- and database-level point-in-time restore.
+    RdsRestoreTables,
+    /// GaussDB (openGauss) restore into a new instance.
+    GaussdbRestoreNew,
     /// A kind declared by an external provider, e.g. `evs.snapshot_rollback` (interned).
     External(&'static str),
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::RdsRestore,
         Kind::DdmRestore,
         Kind::DdmMetadataRestore,
@@ -108,6 +119,8 @@ impl Kind {
         Kind::DdsRestoreNew,
         Kind::DdsRestore,
         Kind::DdsRestoreCollections,
+        Kind::RdsRestoreTables,
+        Kind::GaussdbRestoreNew,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +135,8 @@ impl Kind {
             Kind::DdsRestoreNew => "dds.restore_new",
             Kind::DdsRestore => "dds.restore",
             Kind::DdsRestoreCollections => "dds.restore_collections",
+            Kind::RdsRestoreTables => "rds.restore_tables",
+            Kind::GaussdbRestoreNew => "gaussdb.restore_new",
             Kind::External(name) => name,
         }
     }
@@ -309,6 +324,10 @@ pub enum OpSpec {
     DdsRecovery(RdsRestore),
     #[serde(rename = "dds.restore_collections")]
     DdsCollections(DdsCollections),
+    #[serde(rename = "rds.restore_tables")]
+    RdsTables(RdsTablesRestore),
+    #[serde(rename = "gaussdb.restore_new")]
+    GaussdbNew(RestoreNew),
     /// A plugin kind: its body as JSON, checked against the kind's declared schema.
     #[serde(untagged)]
     External(ExternalOp),
@@ -340,6 +359,8 @@ impl OpSpec {
             OpSpec::DdsNew(_) => Kind::DdsRestoreNew,
             OpSpec::DdsRecovery(_) => Kind::DdsRestore,
             OpSpec::DdsCollections(_) => Kind::DdsRestoreCollections,
+            OpSpec::RdsTables(_) => Kind::RdsRestoreTables,
+            OpSpec::GaussdbNew(_) => Kind::GaussdbRestoreNew,
             OpSpec::External(e) => e.kind,
         }
     }

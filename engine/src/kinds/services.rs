@@ -25,7 +25,7 @@ pub struct ServiceSpec {
 }
 
 /// Every built-in service, in [`Service::ALL`] order.
-pub const SERVICES: [ServiceSpec; 6] = [
+pub const SERVICES: [ServiceSpec; 7] = [
     ServiceSpec {
         service: Service::Rds,
         host: "rds",
@@ -73,6 +73,16 @@ pub const SERVICES: [ServiceSpec; 6] = [
         catalog_type: "ddsv3",
         endpoint_var: env::ENDPOINT_DDS,
         id_suffixes: &["in02"],
+        default_per_minute: None,
+    },
+    ServiceSpec {
+        service: Service::Gaussdb,
+        // The openGauss pages' examples (`gaussdb.eu-de.otc.t-systems.com`); the catalog type
+        // is not in the IMS endpoint table *(inferred)*.
+        host: "gaussdb",
+        catalog_type: "gaussdb",
+        endpoint_var: env::ENDPOINT_GAUSSDB,
+        id_suffixes: &["in14"],
         default_per_minute: None,
     },
 ];

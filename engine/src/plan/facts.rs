@@ -53,8 +53,12 @@ pub fn backup_id(spec: &OpSpec) -> Option<&str> {
         OpSpec::Taurusdb(r) => r.backup_id.as_deref(),
         OpSpec::Cbr(r) => Some(&r.backup_id),
         OpSpec::Dcs(r) => Some(&r.backup_id),
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.backup_id.as_deref(),
-        OpSpec::Ddm(_) | OpSpec::DdsCollections(_) | OpSpec::External(_) => None,
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) | OpSpec::GaussdbNew(r) => {
+            r.restore_point.backup_id.as_deref()
+        }
+        OpSpec::Ddm(_) | OpSpec::DdsCollections(_) | OpSpec::RdsTables(_) | OpSpec::External(_) => {
+            None
+        }
     }
 }
 
@@ -74,11 +78,15 @@ pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
             source = vec![Resource::new(ResourceClass::DdsInstance, &r.instance_id)];
         }
         OpSpec::Dcs(r) => source = vec![Resource::new(ResourceClass::DcsInstance, &r.instance_id)],
+        // Tables come back from the instance's own backups and logs.
+        OpSpec::RdsTables(r) => {
+            source = vec![Resource::new(ResourceClass::RdsInstance, &r.instance_id)];
+        }
         _ if source.is_empty() => source.clone_from(&fp.reads),
         _ => {}
     }
     let creates = match spec {
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => vec![r.name.clone()],
+        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) | OpSpec::GaussdbNew(r) => vec![r.name.clone()],
         _ => Vec::new(),
     };
     let point_in_time = spec.restore_time();

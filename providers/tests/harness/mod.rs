@@ -178,6 +178,7 @@ pub fn sim_service(service: Service) -> rewind_sim::Service {
         Service::Cbr => rewind_sim::Service::Cbr,
         Service::Dcs => rewind_sim::Service::Dcs,
         Service::Dds => rewind_sim::Service::Dds,
+        Service::Gaussdb => rewind_sim::Service::Gaussdb,
         Service::External(_) => {
             panic!("the simulator has no {service} in this harness yet")
         }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Address, Job, LastRestore, Window};
+use super::{Address, Job, LastRestore, RdsContents, RecycledInstance, Window};
 use crate::timefmt::{ms, opt_ms};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -17,6 +17,17 @@ pub struct RdsWorld {
     /// instance accept; empty means the built-in catalog (`rds_new.rs`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flavors: Vec<RdsFlavor>,
+    /// Databases and tables by instance ID, for table- and database-level restores
+    /// (`rds_tables.rs`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub contents: BTreeMap<String, RdsContents>,
+    /// Deleted instances by ID (`rds_recycle.rs`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub recycle_bin: BTreeMap<String, RecycledInstance>,
+    /// Plays a region whose API gateway does not publish the table-level restore APIs (OTC
+    /// documents only their permission): they answer 404 `APIG.0101`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub table_restore_unavailable: bool,
 }
 
 /// One DB instance class (`querying_database_specifications.rst`).

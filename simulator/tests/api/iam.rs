@@ -140,7 +140,7 @@ async fn catalog_projects_and_versions_are_served() {
     )
     .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body["catalog"].as_array().map(Vec::len), Some(7));
+    assert_eq!(r.body["catalog"].as_array().map(Vec::len), Some(8));
     let r = read(
         h.client
             .get(format!("{iam}/v3/projects?name=eu-de"))
@@ -193,7 +193,8 @@ async fn the_printed_environment_matches_the_ports() {
             "REWIND_ENDPOINT_CBR",
             "REWIND_ENDPOINT_DCS",
             "REWIND_ENDPOINT_EVS",
-            "REWIND_ENDPOINT_DDS"
+            "REWIND_ENDPOINT_DDS",
+            "REWIND_ENDPOINT_GAUSSDB"
         ]
     );
     assert_eq!(env[0].1, format!("http://127.0.0.1:{}/v3", sim.ports().iam));
@@ -202,7 +203,7 @@ async fn the_printed_environment_matches_the_ports() {
         .iter()
         .map(|s| sim.ports().get(*s))
         .collect();
-    assert_eq!(ports.len(), 8, "every service has its own port");
+    assert_eq!(ports.len(), 9, "every service has its own port");
     let creds = sim.credentials_env();
     assert_eq!(creds[0], ("OS_PROJECT_ID".to_owned(), PID.to_owned()));
     assert_eq!(creds[2], ("OS_USERNAME".to_owned(), "rewind".to_owned()));

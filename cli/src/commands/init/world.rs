@@ -7,7 +7,8 @@ use crate::error::CliError;
 use crate::simulate::{DEFAULT_TIME_SCALE, Rehearsal};
 use rewind_sim::{SimConfig, World};
 
-/// A world holding `args.instance` (a DDM instance gets two RDS data nodes, an empty target
+/// A world holding `args.instance` (or a deleted RDS instance in the recycle bin, beside a
+/// live one to copy the network from; a DDM instance gets two RDS data nodes, an empty target
 /// DDM and two spare RDS instances; others get a backup), unless `--world` names one.
 pub fn build(args: &InitArgs, now: i64, point: Point) -> World {
     let mut world = World::healthy(now);
@@ -28,6 +29,24 @@ pub fn build(args: &InitArgs, now: i64, point: Point) -> World {
             for n in 1..=2 {
                 world.ensure_rds_instance(&format!("{}in01", seeded(&format!("spare{n}"))), window);
             }
+        }
+        InitService::Rds if args.deleted.is_some() => {
+            let wanted = args.deleted.as_deref().unwrap_or_default();
+            // An ID stays an ID; a name gets an ID of its own.
+            let is_id = wanted.len() == 36
+                && wanted.ends_with("in01")
+                && wanted[..32].chars().all(|c| c.is_ascii_hexdigit());
+            let (deleted, name) = if is_id {
+                (wanted.to_owned(), String::new())
+            } else {
+                (
+                    format!("{}in01", hex32(&format!("{wanted}/deleted"))),
+                    wanted.to_owned(),
+                )
+            };
+            world.ensure_rds_recycled(&deleted, &name, now);
+            // The bin keeps no network: a live neighbour lends its own.
+            world.ensure_rds_instance(&format!("{}in01", hex32(&format!("{wanted}/live"))), window);
         }
         InitService::Rds => {
             world.ensure_rds_instance(id, window);

@@ -15,8 +15,10 @@ mod ddm_restore;
 mod dds_restore;
 mod dds_restore_collections;
 mod dds_restore_new;
+mod gaussdb_restore_new;
 mod rds_restore;
 mod rds_restore_new;
+pub mod rds_restore_tables;
 mod taurusdb_restore;
 
 use super::decl::{Access, FootprintRule, KindDecl};
@@ -39,6 +41,8 @@ pub static TABLE: &[&Builtin] = &[
     &dds_restore_new::KIND,
     &dds_restore::KIND,
     &dds_restore_collections::KIND,
+    &rds_restore_tables::KIND,
+    &gaussdb_restore_new::KIND,
 ];
 
 /// The built-in kinds as declarations, in table order (body schemas `$ref` into the spec

@@ -61,7 +61,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("cli", &["commands::providers", "session"]),
-    ("cli", &["settings", "settings::check"]),
     (
         "engine",
         &[

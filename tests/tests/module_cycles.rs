@@ -59,7 +59,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "commands::init::world",
         ],
     ),
-    ("cli", &["commands::providers", "session"]),
     (
         "engine",
         &[

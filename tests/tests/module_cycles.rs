@@ -51,15 +51,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "cli",
-        &[
-            "commands::init",
-            "commands::init::ddm",
-            "commands::init::single",
-            "commands::init::world",
-        ],
-    ),
-    (
         "engine",
         &[
             "kinds",

@@ -84,10 +84,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("plugins/evs", &["api", "crate"]),
-    (
-        "state",
-        &["postgres", "postgres::lease", "postgres::schema"],
-    ),
     ("state", &["postgres::snapshot", "sled_state", "snapshot"]),
 ];
 

@@ -83,7 +83,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "spec::resolve",
         ],
     ),
-    ("plugins/evs", &["api", "crate"]),
     ("state", &["postgres::snapshot", "sled_state", "snapshot"]),
 ];
 

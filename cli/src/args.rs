@@ -4,6 +4,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 mod drill;
+mod simulate;
+
+pub use simulate::SimulateArgs;
+pub(crate) use simulate::number;
 mod init;
 
 use drill::{DRILL_AFTER, DRILL_LONG};
@@ -141,20 +145,6 @@ Examples:
   rewind plan -f examples/ddm-pitr.yaml
   # A world file to start from (e.g. to give probe targets real loopback addresses)
   rewind sim -f examples/drill.yaml --write-world world.yaml";
-
-#[derive(Debug, Args, Clone, Default)]
-pub struct SimulateArgs {
-    /// Rehearse against an in-process simulator whose world is built from the spec; state is
-    /// kept in a throw-away directory unless --state is given.
-    #[arg(long)]
-    pub simulate: bool,
-    /// With --simulate: use this world file instead of a generated one.
-    #[arg(long, value_name = "FILE", requires = "simulate")]
-    pub world: Option<PathBuf>,
-    /// With --simulate: simulated seconds per real second [default: 600].
-    #[arg(long, value_name = "X", requires = "simulate", value_parser = number)]
-    pub time_scale: Option<f64>,
-}
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -313,13 +303,6 @@ pub(crate) fn positive(text: &str) -> Result<u32, String> {
         0 => Err("must be at least 1".to_owned()),
         n => Ok(n),
     }
-}
-
-/// A number such as 600 or 0.5 (range checks are the command's).
-pub(crate) fn number(text: &str) -> Result<f64, String> {
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number like 600 or 0.5"))
 }
 
 mod num_bounds {

@@ -5,6 +5,7 @@ mod commands;
 mod error;
 mod load;
 mod ops;
+mod plugins;
 mod printer;
 mod render;
 mod secrets;

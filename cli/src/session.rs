@@ -6,9 +6,9 @@
 //! Each read logs a debug event (target `rewind::session`), which the tests count.
 
 use crate::args::Global;
-use crate::commands::providers::{self, Plugin};
 use crate::error::CliError;
 use crate::load::{self, Loaded};
+use crate::plugins::{self, Plugin};
 use crate::settings::{self, FileSettings, Settings};
 use rewind_engine::kinds::{KindDecl, Service};
 use rewind_engine::state::StateError;
@@ -116,9 +116,9 @@ impl Session {
     /// kind or service, is an error.
     pub fn plugins(&self) -> Result<&[Plugin], CliError> {
         once(&self.plugins, || {
-            let found = providers::find(self.file_settings()?);
+            let found = plugins::find(self.file_settings()?);
             tracing::debug!(target: LOG_TARGET, count = found.len(), "described plugins");
-            providers::describe_strict(found)
+            plugins::describe_strict(found)
         })
         .map(Vec::as_slice)
     }

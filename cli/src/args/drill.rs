@@ -1,6 +1,6 @@
 //! `rewind drill`'s flags: run (now or `--due`), history, cleanup, metrics.
 
-use super::SimulateArgs;
+use super::simulate::SimulateArgs;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 

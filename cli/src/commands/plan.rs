@@ -69,7 +69,7 @@ pub fn cloud_config(
 
 /// The built-in providers and one per plugin service, for the plugins the session started.
 pub fn providers(session: &Session, config: CloudConfig) -> Result<Providers, CliError> {
-    let plugins = super::providers::external(session.plugins_started(), &config);
+    let plugins = crate::plugins::external(session.plugins_started(), &config);
     let cloud = rewind_providers::connect(config).map_err(|e| CliError::msg(e.to_string()))?;
     Ok(rewind_engine::kinds::Service::ALL
         .into_iter()

@@ -42,7 +42,7 @@ pub fn exec(session: &Session, printer: &Printer) -> Result<ExitCode, CliError> 
 /// printed with its place.
 pub fn plugin_checks(session: &Session, printer: &Printer) -> Result<(), CliError> {
     let loaded = session.loaded()?;
-    let plugins = super::providers::validating(session.plugins_started());
+    let plugins = crate::plugins::validating(session.plugins_started());
     if plugins.is_empty() {
         return Ok(());
     }
@@ -58,7 +58,7 @@ pub fn plugin_checks(session: &Session, printer: &Printer) -> Result<(), CliErro
                 _ => false,
             })
             .collect();
-        let found = external::validate(cmd, &ops, super::providers::validate_timeout())
+        let found = external::validate(cmd, &ops, crate::plugins::validate_timeout())
             .map_err(|e| {
                 CliError::hint(
                     e.to_string(),

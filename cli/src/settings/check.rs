@@ -1,6 +1,6 @@
 //! Range checks of `rewind.toml`'s values, each failure located in the file with a hint.
 
-use super::{
+use super::model::{
     FileSettings, MAX_LOCK_LEASE_SECS, MAX_LOST_GRACE, MAX_PARALLELISM, MAX_POLL_SECS,
     MAX_RETRY_SECS, MIN_LOCK_LEASE, RateLimitSettings, TIME_SCALE_RANGE, TimeoutSettings,
 };

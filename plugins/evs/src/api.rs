@@ -1,6 +1,6 @@
 //! EVS and IAM over HTTP: rollback, disk and snapshot details, and a password token.
 
-use crate::{Fail, REJECTED};
+use crate::fail::{Fail, REJECTED};
 use serde_json::{Value, json};
 use std::time::Duration;
 

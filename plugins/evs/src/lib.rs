@@ -8,31 +8,14 @@
 )]
 
 mod api;
+mod fail;
 mod validate;
+
+pub use fail::{FAILED, Fail, REJECTED};
 
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-
-/// JSON-RPC error codes of the protocol.
-pub const REJECTED: i64 = -32001;
-pub const FAILED: i64 = -32000;
-
-/// A method's failure: a protocol error code and a message.
-#[derive(Debug)]
-pub struct Fail {
-    pub code: i64,
-    pub message: String,
-}
-
-impl Fail {
-    pub fn failed(message: impl Into<String>) -> Fail {
-        Fail {
-            code: FAILED,
-            message: message.into(),
-        }
-    }
-}
 
 /// The kind this plugin declares in `describe`.
 pub fn kind() -> Value {

@@ -5,7 +5,8 @@ use rewind_engine::state::StateError;
 use std::time::Duration;
 use tokio_postgres::Client;
 
-use super::{PgOptions, config, connect, env_lookup, ms, pg_err, schema};
+use super::conn::{PgOptions, connect, env_lookup, ms, pg_err};
+use super::{config, schema};
 use crate::codec::storage;
 use crate::lock::{host_name, user_name};
 

@@ -8,6 +8,7 @@
 pub mod budget;
 mod bulk;
 mod config;
+mod conn;
 mod lease;
 mod records;
 mod schema;
@@ -15,6 +16,7 @@ pub(crate) mod snapshot;
 
 pub use budget::PgBudget;
 pub use config::redact;
+pub use conn::PgOptions;
 pub use lease::force_unlock;
 pub use schema::SCHEMA_VERSION;
 
@@ -25,29 +27,16 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Statement};
 
 use crate::codec::{self, corrupt, storage};
-use crate::lock::LockHolder;
+pub(crate) use conn::pg_err;
+use conn::{connect, env_lookup};
 
 /// How long a lock lives unless its holder renews it; renewed every third of that.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// Longest wait for the connection thread to let go of the lock on drop.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone)]
-pub struct PgOptions {
-    pub holder: LockHolder,
-    pub lease: Duration,
-}
-
-pub(crate) fn pg_err(context: &str, e: &tokio_postgres::Error) -> StateError {
-    // The database's own message says more than the driver's "db error".
-    match e.as_db_error() {
-        Some(db) => StateError::Storage(format!("{context}: {}", db.message())),
-        None => storage(context, e),
-    }
-}
 
 /// The statements every apply runs, prepared once per connection: a call is then one
 /// round trip (bind, execute) instead of two (parse and describe first).
@@ -110,27 +99,6 @@ impl std::fmt::Debug for PgState {
             .field("lock_id", &self.lock_id)
             .finish_non_exhaustive()
     }
-}
-
-fn env_lookup(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-async fn connect(config: &tokio_postgres::Config, what: &str) -> Result<Client, StateError> {
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| pg_err(&format!("connecting to PostgreSQL ({what})"), &e))?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::warn!(error = %e, "PostgreSQL connection ended");
-        }
-    });
-    Ok(client)
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 async fn setup(

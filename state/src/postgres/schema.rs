@@ -4,7 +4,7 @@ use tokio_postgres::Client;
 
 use rewind_engine::state::StateError;
 
-use super::pg_err;
+use super::conn::pg_err;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`. Append only: a released migration never
 /// changes, so every database at version `n` has the same schema.
@@ -386,7 +386,7 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             let config = super::super::config::build(&db.url, &|_| None).unwrap();
-            let client = super::super::connect(&config, "test").await.unwrap();
+            let client = super::super::conn::connect(&config, "test").await.unwrap();
             client.batch_execute(MIGRATIONS[0]).await.unwrap();
             client
                 .batch_execute(

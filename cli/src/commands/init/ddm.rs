@@ -2,8 +2,8 @@
 
 use super::fleet;
 use super::names::{instance_name, op_name, var_name};
+use super::shared::{Scaffold, cloud, field, inside, password_secret, time_text};
 use super::yaml::{Entry, Y, entry, s};
-use super::{Scaffold, cloud, field, inside, password_secret, time_text};
 use crate::args::{InitArgs, Targets};
 use crate::error::CliError;
 use rewind_engine::kinds::Service;

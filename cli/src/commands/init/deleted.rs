@@ -6,8 +6,8 @@
 // engine, version and mode; the spec's comments say so, for the user to check.
 
 use super::names::{instance_name, op_name};
+use super::shared::{Scaffold, field, password_secret};
 use super::yaml::{Entry, Y, entry, s};
-use super::{Scaffold, field, password_secret};
 use crate::error::CliError;
 use rewind_engine::kinds::Service;
 use rewind_providers::check::{self, Paged};

@@ -2,8 +2,8 @@
 
 use super::ddm::rds_create_fields;
 use super::names::{instance_name, op_name, short};
+use super::shared::{Point, Scaffold, cloud, field, inside, password_secret, time_text};
 use super::yaml::{Entry, Y, entry, s};
-use super::{Point, Scaffold, cloud, field, inside, password_secret, time_text};
 use crate::args::{InitArgs, InitService, Targets};
 use crate::error::CliError;
 use rewind_engine::kinds::Service;

@@ -1,7 +1,7 @@
 //! The rehearsal world of `rewind init --simulate`: the asked-for instance, healthy, with deterministic neighbours.
 
-use super::Point;
 use super::names::{hex32, uuid};
+use super::shared::Point;
 use crate::args::{InitArgs, InitService};
 use crate::error::CliError;
 use crate::simulate::{DEFAULT_TIME_SCALE, Rehearsal};

@@ -73,18 +73,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "kinds::decl",
         ],
     ),
-    ("engine", &["plan", "plan::critical", "plan::moves"]),
-    (
-        "engine",
-        &[
-            "spec::drills",
-            "spec::drills::probes",
-            "spec::drills::values",
-            "spec::fleet",
-            "spec::lower",
-            "spec::resolve",
-        ],
-    ),
     ("state", &["postgres::snapshot", "sled_state", "snapshot"]),
 ];
 

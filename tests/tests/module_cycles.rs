@@ -85,7 +85,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "spec::resolve",
         ],
     ),
-    ("state", &["postgres::snapshot", "sled_state", "snapshot"]),
 ];
 
 /// One file module: its path segments and the file it lives in.

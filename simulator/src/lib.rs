@@ -25,7 +25,8 @@ mod clock;
 mod dcs;
 mod ddm;
 mod dds;
-mod dds_finish;
+mod dds_create;
+mod dds_point;
 mod dds_restore;
 mod ensure;
 pub use ensure::made_up_backup_id;
@@ -331,7 +332,7 @@ impl Simulator {
     pub fn world_snapshot(&self) -> World {
         let now = self.shared.clock.now_ms();
         self.shared.with_state(|st| {
-            st.settle(now);
+            crate::lifecycle::settle(&mut st.world, now);
             st.world.clone()
         })
     }
@@ -341,7 +342,7 @@ impl Simulator {
     pub fn edit_world(&self, change: impl FnOnce(&mut World)) {
         let now = self.shared.clock.now_ms();
         self.shared.with_state(|st| {
-            st.settle(now);
+            crate::lifecycle::settle(&mut st.world, now);
             change(&mut st.world);
         });
     }
@@ -377,7 +378,7 @@ impl WorldHandle {
     pub fn snapshot(&self) -> World {
         let now = self.shared.clock.now_ms();
         let mut world = self.shared.with_state(|st| {
-            st.settle(now);
+            crate::lifecycle::settle(&mut st.world, now);
             st.world.clone()
         });
         world.now = Some(now);

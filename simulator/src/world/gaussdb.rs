@@ -4,7 +4,28 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::job::{end_job, jobs_due};
+use super::part::Part;
 use super::{Address, Job, JobEffect, LastRestore, Window, World, set};
+
+/// GaussDB in the whole-world code: instances, backups, and jobs that end in creates.
+pub(crate) const PART: Part = Part {
+    ids: |w, out| {
+        out.extend(w.gaussdb.instances.keys().cloned());
+        out.extend(w.gaussdb.backups.keys().cloned());
+    },
+    check: |_| Ok(()),
+    due: |w, now| jobs_due(&w.gaussdb.jobs, now),
+    finish: |w, id| {
+        end_job(
+            w,
+            |w| &mut w.gaussdb.jobs,
+            id,
+            |w, e, ok, at| w.finish_gaussdb(e, ok, at),
+        )
+    },
+    start: |_, _| {},
+};
 use crate::timefmt::{ms, opt_ms};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -84,7 +105,7 @@ impl Default for GaussdbBackup {
 
 impl World {
     /// The end of a create: the instance is `ACTIVE` (or `FAILED`) and remembers what it restored.
-    pub(crate) fn finish_gaussdb(&mut self, effect: &JobEffect, ok: bool, at: i64) {
+    fn finish_gaussdb(&mut self, effect: &JobEffect, ok: bool, at: i64) {
         let JobEffect::GaussdbCreate {
             instance_id,
             restore_time,

@@ -5,10 +5,14 @@
 //   the real cloud serves each service on its own host. It returns a [`Simulator`] handle.
 // - The [`World`] (`world.rs`) is the whole cloud: credentials, instances, backups, jobs,
 //   restore records, operation logs and fault rules. It loads from YAML ([`World::from_yaml`])
-//   and is built in code by the `ensure_*` helpers (`ensure.rs`).
+//   and is built in code by the `ensure_*` helpers (each service's in `world/<svc>.rs`).
+// - `services.rs` is the service table: one row per service with its routes, its injected-5xx
+//   answer, its route words (flow control) and its `Part` of the world (IDs, checks, how its
+//   jobs and records end). Whole-world code reads rows, never a service by name.
 // - Every request goes through one pipeline (`server.rs`): route → authenticate (`auth.rs`,
 //   `aksk.rs`) → faults (`faults.rs`) → the service handler (`iam.rs`, `rds.rs` and
-//   `rds_new.rs`, `ddm.rs`, `taurusdb.rs`, `cbr.rs`, `dcs.rs`, `dds.rs` and `dds_restore.rs`,
+//   `rds_new.rs`, `ddm.rs`, `taurusdb.rs`, `cbr.rs`, `dcs.rs`, `dds.rs`, `dds_restore.rs` and
+//   `dds_create.rs`, `gaussdb.rs`,
 //   `evs.rs`) → request log (`requests.rs`).
 // - Create bodies lose their `password` before parsing (`secret.rs`), so no error can quote
 //   it; accepted creates and deletes are listed in order (`ledger.rs`) for tests to count.

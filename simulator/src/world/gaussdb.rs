@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::job::{end_job, jobs_due};
 use super::part::Part;
 use super::{Address, Job, JobEffect, LastRestore, Window, World, set};
+use crate::timefmt::{ms, opt_ms};
 
 /// GaussDB in the whole-world code: instances, backups, and jobs that end in creates.
 pub(crate) const PART: Part = Part {
@@ -16,17 +17,9 @@ pub(crate) const PART: Part = Part {
     },
     check: |_| Ok(()),
     due: |w, now| jobs_due(&w.gaussdb.jobs, now),
-    finish: |w, id| {
-        end_job(
-            w,
-            |w| &mut w.gaussdb.jobs,
-            id,
-            |w, e, ok, at| w.finish_gaussdb(e, ok, at),
-        )
-    },
+    finish: |w, id| end_job(w, |w| &mut w.gaussdb.jobs, id, World::finish_gaussdb),
     start: |_, _| {},
 };
-use crate::timefmt::{ms, opt_ms};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -145,6 +145,25 @@ pub struct LastRestore {
     pub completed_at: i64,
 }
 
+impl LastRestore {
+    /// Remembers, on `last`, a restore that succeeded at `at` (a failed one leaves it).
+    pub(crate) fn remember(
+        last: &mut Option<LastRestore>,
+        ok: bool,
+        restore_time: Option<i64>,
+        backup_id: Option<&str>,
+        at: i64,
+    ) {
+        if ok {
+            *last = Some(LastRestore {
+                restore_time,
+                backup_id: backup_id.map(str::to_owned),
+                completed_at: at,
+            });
+        }
+    }
+}
+
 /// Overwrites a string field in place (statuses change often; this avoids reallocating).
 pub(crate) fn set(field: &mut String, value: &str) {
     value.clone_into(field);

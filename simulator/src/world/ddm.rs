@@ -120,13 +120,7 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
             for rel in data_node_relations {
                 if let Some(dn) = world.rds.instances.get_mut(&rel.target_instance_id) {
                     set(&mut dn.status, if ok { "ACTIVE" } else { "FAILED" });
-                    if ok {
-                        dn.last_restore = Some(LastRestore {
-                            restore_time: Some(*restore_time),
-                            backup_id: None,
-                            completed_at: at,
-                        });
-                    }
+                    LastRestore::remember(&mut dn.last_restore, ok, Some(*restore_time), None, at);
                 }
             }
             let nodes: Vec<String> = data_node_relations

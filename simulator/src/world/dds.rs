@@ -148,13 +148,13 @@ fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
                     (false, false) => "abnormal",
                 };
                 set(&mut inst.status, status);
-                if ok {
-                    inst.last_restore = Some(LastRestore {
-                        restore_time: *restore_time,
-                        backup_id: backup_id.clone(),
-                        completed_at: at,
-                    });
-                }
+                LastRestore::remember(
+                    &mut inst.last_restore,
+                    ok,
+                    *restore_time,
+                    backup_id.as_deref(),
+                    at,
+                );
             }
         }
         JobEffect::DdsCollections {

@@ -110,13 +110,13 @@ impl World {
         };
         if let Some(inst) = self.gaussdb.instances.get_mut(instance_id) {
             set(&mut inst.status, if ok { "ACTIVE" } else { "FAILED" });
-            if ok {
-                inst.last_restore = Some(LastRestore {
-                    restore_time: *restore_time,
-                    backup_id: backup_id.clone(),
-                    completed_at: at,
-                });
-            }
+            LastRestore::remember(
+                &mut inst.last_restore,
+                ok,
+                *restore_time,
+                backup_id.as_deref(),
+                at,
+            );
         }
     }
 }

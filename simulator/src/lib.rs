@@ -24,6 +24,8 @@ mod cbr;
 mod clock;
 mod dcs;
 mod ddm;
+mod ddm_backups;
+mod ddm_jobs;
 mod dds;
 mod dds_finish;
 mod dds_restore;

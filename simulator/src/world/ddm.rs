@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Job, Window};
-use crate::timefmt::ms;
+use crate::timefmt::{ms, opt_ms};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,6 +59,9 @@ pub struct DdmBackup {
     pub backup_type: String,
     #[serde(with = "ms")]
     pub created: i64,
+    /// When it last changed (a finished backup: when it finished); absent, `created`.
+    #[serde(with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    pub updated: Option<i64>,
     /// Size in KB.
     pub file_size: u64,
 }
@@ -71,6 +74,7 @@ impl Default for DdmBackup {
             status: "normal".to_owned(),
             backup_type: "auto_metadata".to_owned(),
             created: 0,
+            updated: None,
             file_size: 17,
         }
     }

@@ -89,7 +89,7 @@ pub async fn ddm(client: &Client, instance: &str) -> Result<Option<(String, i64)
         page: DDM_PAGE,
         max_pages: DDM_MAX_PAGES,
     };
-    let (items, last) = match check::fetch_all(client, list, &Query::new()).await? {
+    let (items, last_page) = match check::fetch_all(client, list, &Query::new()).await? {
         Ok(read) => read,
         Err(why) => {
             return Err(ProviderError {
@@ -98,7 +98,7 @@ pub async fn ddm(client: &Client, instance: &str) -> Result<Option<(String, i64)
             });
         }
     };
-    if let Some(total) = last["total"].as_u64()
+    if let Some(total) = last_page["total"].as_u64()
         && usize::try_from(total).is_ok_and(|t| t > items.len())
         && items.len() >= DDM_PAGE * DDM_MAX_PAGES
     {

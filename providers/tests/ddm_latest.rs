@@ -1,6 +1,7 @@
 //! `backup_id: latest` for `ddm.metadata_restore` against the simulator: DDM's backup list is
 //! project-wide, so the provider pages through all of it and keeps the source's own backups.
 
+#[allow(dead_code)]
 mod harness;
 
 use harness::fixtures::*;

@@ -96,7 +96,7 @@ fn a_drill_records_the_backup_it_chose_and_measures_the_rpo_from_it() {
     let (newest, at) = backups(&h);
     let drill = h.rewind(&["drill", "check"]);
     assert!(drill.ok(), "{}", drill.transcript());
-    assert_eq!(submitted(&h), [newest.clone()]);
+    assert_eq!(submitted(&h), std::slice::from_ref(&newest));
 
     let history = h.rewind(&["drill", "history", "--json"]);
     assert!(history.ok(), "{}", history.transcript());

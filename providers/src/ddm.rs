@@ -298,12 +298,13 @@ impl DdmProvider {
         }
         if let Some(backup_id) = &spec.source.backup_id {
             let name = format!("metadata backup {backup_id} exists and is normal");
-            let query = Query::new().with("instance_id", source_id);
+            // The list is project-wide (`querying_backupsa_v3_api.rst` has no instance filter).
             let found = self
-                .all_pages("/v3/{project_id}/backups", &query, "backups")
+                .all_pages("/v3/{project_id}/backups", &Query::new(), "backups")
                 .await?;
             let backup = found.and_then(|(list, _)| {
                 check::find(&list, "id", backup_id)
+                    .filter(|b| b["instance_id"].as_str() == Some(source_id.as_str()))
                     .cloned()
                     .ok_or_else(|| format!("not among the backups of {source_id}"))
             });
@@ -425,6 +426,13 @@ impl Provider for DdmProvider {
             let spec = spec(op)?;
             self.job_since(&spec.named_instances(), submitted_at).await
         })
+    }
+
+    fn latest_backup<'a>(
+        &'a self,
+        instance: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
+        Box::pin(crate::latest::ddm(&self.client, instance))
     }
 
     // Drill calls (`instances`).

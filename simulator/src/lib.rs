@@ -28,6 +28,8 @@ mod cbr;
 mod clock;
 mod dcs;
 mod ddm;
+mod ddm_backups;
+mod ddm_jobs;
 mod dds;
 mod dds_create;
 mod dds_point;

@@ -9,8 +9,8 @@ use crate::route::Routed;
 use crate::service::Service;
 use crate::world::part::Part;
 use crate::{
-    cbr, dcs, ddm, dds, dds_restore, evs, gaussdb, iam, rds, rds_new, rds_recycle, rds_tables,
-    taurusdb, world,
+    cbr, dcs, ddm, ddm_backups, ddm_jobs, dds, dds_restore, evs, gaussdb, iam, rds, rds_new,
+    rds_recycle, rds_tables, taurusdb, world,
 };
 
 /// One service's module, as the server needs it.
@@ -62,7 +62,11 @@ pub(crate) const SERVICES: &[ServiceModule] = &[
     },
     ServiceModule {
         service: Service::Ddm,
-        route: ddm::route,
+        route: |req| {
+            ddm::route(req)
+                .or_else(|| ddm_jobs::route(req))
+                .or_else(|| ddm_backups::route(req))
+        },
         internal_error: DBS_SERVER_FAILURE,
         route_words: &[
             "instances",

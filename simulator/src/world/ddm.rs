@@ -8,7 +8,7 @@ use super::job::{end_job, jobs_due};
 use super::part::{Part, check_backups};
 use super::{Job, JobEffect, LastRestore, Window, World, name_or, set};
 use crate::ensure::cover;
-use crate::timefmt::ms;
+use crate::timefmt::{ms, opt_ms};
 
 /// DDM in the whole-world code: instances over RDS data nodes, metadata backups, and jobs
 /// that end in restores (which restore the data nodes too).
@@ -91,6 +91,9 @@ pub struct DdmBackup {
     pub backup_type: String,
     #[serde(with = "ms")]
     pub created: i64,
+    /// When it last changed (a finished backup: when it finished); absent, `created`.
+    #[serde(with = "opt_ms", skip_serializing_if = "Option::is_none")]
+    pub updated: Option<i64>,
     /// Size in KB.
     pub file_size: u64,
 }
@@ -103,6 +106,7 @@ impl Default for DdmBackup {
             status: "normal".to_owned(),
             backup_type: "auto_metadata".to_owned(),
             created: 0,
+            updated: None,
             file_size: 17,
         }
     }

@@ -300,7 +300,7 @@ $fn$;
     // is not cleared when it is granted (another process's due poll may still wait) but
     // expires one interval after the slot it waited for. Submits still hold off due polls,
     // so no poll, due or not, can starve a submit.
-    r#"
+    r"
 ALTER TABLE rewind_budget ADD COLUMN due_until double precision NOT NULL DEFAULT 0;
 DROP FUNCTION rewind_budget_take(text, text, text, integer, double precision, boolean, text,
                                  double precision);
@@ -371,7 +371,7 @@ BEGIN
         waits = u.waits + EXCLUDED.waits, skew_s = EXCLUDED.skew_s, seen = EXCLUDED.seen;
 END
 $fn$;
-"#,
+",
 ];
 
 /// The schema version this build writes and reads.

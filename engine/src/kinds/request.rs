@@ -19,26 +19,24 @@ impl OpSpec {
     /// The request body and path exactly as the API page documents them.
     pub fn request(&self) -> ApiRequest {
         // A plugin's wire request is its own business: the plan shows the body it is given.
-        match (self.builtin(), builtin::wire(self)) {
-            (Some(b), Some(wire)) => ApiRequest {
+        if let (Some(b), Some(wire)) = (self.builtin(), builtin::wire(self)) {
+            return ApiRequest {
                 service: b.service,
                 method: "POST".to_owned(),
                 path: wire.path,
                 body: wire.body,
-            },
-            _ => {
-                let kind = self.kind();
-                let body = match self {
-                    OpSpec::External(e) => e.body.clone(),
-                    _ => Value::Null,
-                };
-                ApiRequest {
-                    service: kind.service(),
-                    method: "SUBMIT".to_owned(),
-                    path: kind.as_str().to_owned(),
-                    body,
-                }
-            }
+            };
+        }
+        let kind = self.kind();
+        let body = match self {
+            OpSpec::External(e) => e.body.clone(),
+            _ => Value::Null,
+        };
+        ApiRequest {
+            service: kind.service(),
+            method: "SUBMIT".to_owned(),
+            path: kind.as_str().to_owned(),
+            body,
         }
     }
 }

@@ -141,7 +141,7 @@ async fn choose(
                     "`{op}`: the cloud offers no restorable window for {source}"
                 ))
             })?;
-            offered.push((op.clone(), source.to_owned(), newest));
+            offered.push((op.clone(), source, newest));
             common = Some(match common {
                 None => windows,
                 Some(c) => recovery::intersect(&c, &windows),

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// What tells the two kinds apart.
+#[derive(Clone, Copy)]
 pub struct Recovery {
     pub service: Service,
     /// Writes `/target/instance_id`, reads `/source/instance_id` and `/source/backup_id`.

@@ -88,15 +88,18 @@ fn reads_succeed_while_an_apply_runs(cmd: &dyn Fn(&[&str]) -> Command) {
         }
         assert!(run.ok(), "{}", run.transcript());
         let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("status is JSON");
-        let running = doc["operations"]
-            .as_array()
-            .is_some_and(|ops| ops.iter().any(|o| o["status"] == "running"));
+        // The text view below names `orders-dn-1`: wait for that operation itself, since its
+        // sibling may be submitted first (CI saw `orders-dn-1` still "submitting").
+        let running = doc["operations"].as_array().is_some_and(|ops| {
+            ops.iter()
+                .any(|o| o["name"] == "orders-dn-1" && o["status"] == "running")
+        });
         if running {
             break doc;
         }
         assert!(
             Instant::now() < deadline,
-            "no operation was reported running within 30s: {doc}"
+            "orders-dn-1 was not reported running within 30s: {doc}"
         );
         std::thread::sleep(Duration::from_millis(100));
     };

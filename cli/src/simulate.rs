@@ -188,7 +188,12 @@ fn ensure_footprint(
                 match rewind_engine::drill::recovery::backup_source(spec) {
                     // `backup_id: latest` of a disk: a backup of it to resolve to.
                     Some(disk) if r.id == LATEST => {
-                        world.ensure_cbr_backup(&backup(LATEST, disk, true), None, Some(disk), &[]);
+                        world.ensure_cbr_backup(
+                            &backup(LATEST, &disk, true),
+                            None,
+                            Some(&disk),
+                            &[],
+                        );
                     }
                     _ => world.ensure_cbr_backup(
                         &r.id,

@@ -206,10 +206,10 @@ impl JsonSchema for Operation {
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let variants: Vec<Value> = TABLE
             .iter()
-            .map(|b| {
-                let body = (b.schema)(generator).to_value();
+            .map(|e| {
+                let body = (e.builtin.schema)(generator).to_value();
                 let common = Common::json_schema(generator).to_value();
-                operation_variant(b.kind.as_str(), &body, &common)
+                operation_variant(e.kind.as_str(), &body, &common)
             })
             .collect();
         let schema = json!({

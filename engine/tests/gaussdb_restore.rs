@@ -93,3 +93,21 @@ fn an_rds_source_id_a_bad_volume_and_a_literal_password_are_located() {
     let r = compile_err("t.yaml", &text);
     assert!(!r.plain().contains("Secret-123"), "{}", r.plain());
 }
+
+#[test]
+fn the_plan_facts_name_the_source_instance_the_backup_and_the_new_name() {
+    let text = spec_like(&doc(
+        "gaussdb.restoring_data_to_a_new_db_instance.request_backup.json",
+    ));
+    let c = compile_ok("t.yaml", &text);
+    let spec = &c.spec.ops["g"].spec;
+    let f = rewind_engine::plan::facts(spec, None);
+    // The backup is the facts' `backup`, not a source beside the instance.
+    let sources: Vec<&str> = f.source.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(sources, ["d8e6ca5a624745bcb546a227aa3ae1cfin14"]);
+    assert_eq!(
+        f.backup.as_deref(),
+        Some("2f4ddb93b9014b0893d81d2e472f30febr14")
+    );
+    assert_eq!(f.creates, ["targetInst"]);
+}

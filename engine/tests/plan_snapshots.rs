@@ -401,3 +401,32 @@ fn a_saved_plan_round_trips_through_json() {
     let back: Plan = serde_json::from_str(&pretty(&p)).unwrap();
     assert_eq!(back, p);
 }
+
+#[test]
+fn an_unknown_gaussdb_create_is_looked_up_by_its_name_like_every_create() {
+    // Every kind that creates is adopted by name; the plan once knew only RDS and DDS creates.
+    let text = example("gaussdb-restore-new.yaml");
+    let c = compile_ok("examples/gaussdb-restore-new.yaml", &text);
+    let (name, decl) = c.spec.ops.iter().next().unwrap();
+    let new_name = decl
+        .spec
+        .created_name()
+        .expect("a create names its instance");
+    let mut state = MemoryState::with_lineage(LINEAGE);
+    state
+        .put(
+            &record(name, &c, request_of(&c, name), Status::Unknown),
+            "t",
+        )
+        .unwrap();
+    let step = plan_of(&c, &state);
+    let step = step.step(name).unwrap();
+    assert_eq!(step.action, Action::Resume, "{:?}", step.notes);
+    assert!(
+        step.notes
+            .iter()
+            .any(|n| n.contains(&format!("looks up the name {new_name} again"))),
+        "{:?}",
+        step.notes
+    );
+}

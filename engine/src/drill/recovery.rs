@@ -127,72 +127,33 @@ fn splitmix64(seed: u64) -> u64 {
 }
 
 /// The instance whose restorable windows a choice is read from, for the kinds that support
-/// one: RDS, into an existing or a new instance (RDS lists an instance's windows in one call).
-pub fn source(spec: &OpSpec) -> Option<&str> {
-    match spec {
-        OpSpec::Rds(r) => Some(r.source.instance_id.as_str()),
-        OpSpec::RdsNew(r) => r.restore_point.instance_id.as_deref(),
-        _ => None,
-    }
+/// one (their declarations' `time_choice`: RDS, into an existing or a new instance; RDS lists
+/// an instance's windows in one call).
+pub fn source(spec: &OpSpec) -> Option<String> {
+    spec.time_choice_source()
 }
 
-/// The instance (CBR: the disk; DDM metadata: the path's source instance) whose newest backup
-/// `backup_id: latest` restores, for the kinds that restore a backup of a source the spec
-/// names. `None` for the others, and where
-/// the source is not named: a DDS `restore_point` without `instance_id`, or a CBR server
-/// restore, whose `mappings` name the disk backups of one server backup.
-pub fn backup_source(spec: &OpSpec) -> Option<&str> {
-    match spec {
-        OpSpec::Dcs(r) => Some(r.instance_id.as_str()),
-        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => Some(r.source.instance_id.as_str()),
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.instance_id.as_deref(),
-        OpSpec::Taurusdb(r) => Some(r.source_instance_id.as_str()),
-        OpSpec::DdmMetadata(r) => Some(r.instance_id.as_str()),
-        OpSpec::Cbr(r) if r.server_id.is_none() => {
-            r.resource_id.as_deref().or(r.volume_id.as_deref())
-        }
-        _ => None,
-    }
-}
-
-/// The backup ID `spec` restores, where it names one.
-fn backup_of(spec: &OpSpec) -> Option<&str> {
-    match spec {
-        OpSpec::Dcs(r) => Some(r.backup_id.as_str()),
-        OpSpec::Cbr(r) => Some(r.backup_id.as_str()),
-        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.backup_id.as_deref(),
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.backup_id.as_deref(),
-        OpSpec::Taurusdb(r) => r.backup_id.as_deref(),
-        OpSpec::DdmMetadata(r) => r.source.backup_id.as_deref(),
-        _ => None,
-    }
+/// The instance (CBR: the disk) whose newest backup `backup_id: latest` restores, for the
+/// kinds that restore a backup of a source the spec names (their declarations'
+/// `latest_backup`). `None` for the others, and where the source is not named: a DDS
+/// `restore_point` without `instance_id`, or a CBR server restore, whose `mappings` name the
+/// disk backups of one server backup.
+pub fn backup_source(spec: &OpSpec) -> Option<String> {
+    spec.latest_backup_source()
 }
 
 /// Pins `backup` as the operation's `backup_id`; false when the kind takes no latest backup.
 pub fn pin_backup(spec: &mut OpSpec, backup: &str) -> bool {
-    match spec {
-        OpSpec::Dcs(r) => backup.clone_into(&mut r.backup_id),
-        OpSpec::Cbr(r) => backup.clone_into(&mut r.backup_id),
-        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.backup_id = Some(backup.to_owned()),
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => {
-            r.restore_point.backup_id = Some(backup.to_owned());
-        }
-        OpSpec::Taurusdb(r) => r.backup_id = Some(backup.to_owned()),
-        OpSpec::DdmMetadata(r) => r.source.backup_id = Some(backup.to_owned()),
-        _ => return false,
-    }
-    true
+    spec.pin_backup(backup)
 }
 
 /// Whether `spec` holds the point `choice` asked for: a time for `latest`/`random_within`, a
 /// backup ID for `backup_id: latest`. A plan whose submitting steps are not all pinned is not
 /// applied.
 pub fn is_pinned(spec: &OpSpec, choice: RecoveryChoice) -> bool {
-    match (choice, spec) {
-        (RecoveryChoice::LatestBackup, _) => backup_of(spec).is_none_or(|b| b != LATEST),
-        (_, OpSpec::Rds(r)) => r.source.restore_time.is_some(),
-        (_, OpSpec::RdsNew(r)) => r.restore_point.restore_time.is_some(),
-        _ => true,
+    match choice {
+        RecoveryChoice::LatestBackup => spec.backup_id().is_none_or(|b| b != LATEST),
+        _ => spec.time_is_pinned(),
     }
 }
 
@@ -200,12 +161,7 @@ pub use crate::syntax::cx::LATEST;
 
 /// Pins `at` as the operation's `restore_time`; false when the kind has no such field.
 pub fn pin(spec: &mut OpSpec, at: i64) -> bool {
-    match spec {
-        OpSpec::Rds(r) => r.source.restore_time = Some(at),
-        OpSpec::RdsNew(r) => r.restore_point.restore_time = Some(at),
-        _ => return false,
-    }
-    true
+    spec.pin_time(at)
 }
 
 #[cfg(test)]

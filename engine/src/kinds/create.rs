@@ -1,6 +1,6 @@
 //! Bodies of the kinds that create an instance or restore DDS, and secret references.
 
-use super::RestoreType;
+use super::bodies::RestoreType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;

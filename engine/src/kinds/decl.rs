@@ -1,6 +1,6 @@
 //! Kind declarations: name, body schema (sensitive fields marked), footprint rules, outputs.
 
-use super::{Kind, ResourceClass};
+use super::footprint::ResourceClass;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -50,10 +50,6 @@ pub struct KindDecl {
 }
 
 impl KindDecl {
-    pub fn kind(&self) -> Kind {
-        Kind::parse_any(&self.name)
-    }
-
     /// JSON pointers (into the body) of the properties marked sensitive.
     pub fn sensitive_pointers(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -61,8 +57,9 @@ impl KindDecl {
         out
     }
 
-    /// Why this declaration cannot be used, if it cannot.
-    pub fn problem(&self) -> Option<String> {
+    /// What is wrong with the declaration's own shape (name, schema, pointers), if anything;
+    /// `KindDecl::problem` adds the check against the built-in kinds.
+    pub(super) fn shape_problem(&self) -> Option<String> {
         let Some((svc, verb)) = self.name.split_once('.') else {
             return Some(format!("kind `{}` is not named SERVICE.verb", self.name));
         };
@@ -76,9 +73,6 @@ impl KindDecl {
                 "kind `{}`: use lowercase letters, digits and `_` around one dot",
                 self.name
             ));
-        }
-        if self.provider.is_some() && Kind::parse(&self.name).is_some() {
-            return Some(format!("kind `{}` is built in", self.name));
         }
         if self.schema.get("type").and_then(Value::as_str) != Some("object") {
             return Some(format!(

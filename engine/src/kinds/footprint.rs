@@ -75,6 +75,20 @@ impl ResourceClass {
             .unwrap_or_else(|| ResourceClass::External(intern(key)))
     }
 
+    /// Whether it is a backup (what a restore reads its data from) rather than a live object.
+    pub fn is_backup(self) -> bool {
+        matches!(
+            self,
+            ResourceClass::DdmBackup
+                | ResourceClass::RdsBackup
+                | ResourceClass::TaurusdbBackup
+                | ResourceClass::CbrBackup
+                | ResourceClass::DcsBackup
+                | ResourceClass::DdsBackup
+                | ResourceClass::GaussdbBackup
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceClass::RdsInstance => "rds instance",
@@ -129,7 +143,7 @@ impl Resource {
 
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if super::is_unknown(&self.id) {
+        if crate::syntax::value::is_unknown(&self.id) {
             write!(f, "{} {} (known after apply)", self.class.as_str(), self.id)
         } else {
             write!(f, "{} {}", self.class.as_str(), self.id)

@@ -1,6 +1,7 @@
 //! Rendering an operation into the exact HTTP request its API documents.
 
-use super::{OpSpec, Service};
+use super::builtin::{self, OpSpec};
+use super::services::Service;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,29 +18,25 @@ pub struct ApiRequest {
 impl OpSpec {
     /// The request body and path exactly as the API page documents them.
     pub fn request(&self) -> ApiRequest {
-        let builtin = match self {
-            // A plugin's wire request is its own business: the plan shows the body it is given.
-            OpSpec::External(_) => None,
-            _ => self.builtin(),
-        };
-        let Some(b) = builtin else {
-            let (kind, body) = match self {
-                OpSpec::External(e) => (e.kind, e.body.clone()),
-                _ => (self.kind(), Value::Null),
-            };
+        // A plugin's wire request is its own business: the plan shows the body it is given.
+        if let (Some(b), Some(wire)) = (self.builtin(), builtin::wire(self)) {
             return ApiRequest {
-                service: kind.service(),
-                method: "SUBMIT".to_owned(),
-                path: kind.as_str().to_owned(),
-                body,
+                service: b.service,
+                method: "POST".to_owned(),
+                path: wire.path,
+                body: wire.body,
             };
+        }
+        let kind = self.kind();
+        let body = match self {
+            OpSpec::External(e) => e.body.clone(),
+            _ => Value::Null,
         };
-        let wire = (b.request)(self);
         ApiRequest {
-            service: b.service,
-            method: "POST".to_owned(),
-            path: wire.path,
-            body: wire.body,
+            service: kind.service(),
+            method: "SUBMIT".to_owned(),
+            path: kind.as_str().to_owned(),
+            body,
         }
     }
 }

@@ -3,8 +3,69 @@
 // Endpoints, the environment, the providers' rate-limit defaults and the ID checks read this
 // table; a new service is a new row here (and a `Service` variant), not a new arm in each.
 
-use super::Service;
+use super::names::{intern, string_serde};
 use rewind_base::env;
+use std::fmt;
+
+/// The cloud service that runs a kind; also the unit of per-service concurrency limits.
+/// A plugin kind `evs.rollback` runs on the external service `evs` (the part before the dot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    Rds,
+    Ddm,
+    Taurusdb,
+    Cbr,
+    Dcs,
+    /// DDS (Document Database Service, MongoDB).
+    Dds,
+    /// GaussDB (openGauss).
+    Gaussdb,
+    /// A service served by an external provider (plugin); the name is interned.
+    External(&'static str),
+}
+
+impl Service {
+    pub const ALL: [Service; 7] = [
+        Service::Rds,
+        Service::Ddm,
+        Service::Taurusdb,
+        Service::Cbr,
+        Service::Dcs,
+        Service::Dds,
+        Service::Gaussdb,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Rds => "rds",
+            Service::Ddm => "ddm",
+            Service::Taurusdb => "taurusdb",
+            Service::Cbr => "cbr",
+            Service::Dcs => "dcs",
+            Service::Dds => "dds",
+            Service::Gaussdb => "gaussdb",
+            Service::External(name) => name,
+        }
+    }
+
+    /// A built-in service by name; plugin services are never parsed from user text.
+    pub fn parse(s: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|svc| svc.as_str() == s)
+    }
+
+    /// A built-in service by name, else the external service of that name.
+    pub fn parse_any(s: &str) -> Service {
+        Service::parse(s).unwrap_or_else(|| Service::External(intern(s)))
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+string_serde!(Service, Service::parse_any);
 
 /// One built-in service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! What a reviewer must confirm of each step: kind, source, point in time or backup, target.
 
-use crate::kinds::{OpSpec, Resource, ResourceClass};
+use crate::kinds::{OpSpec, Resource};
 use serde::{Deserialize, Serialize};
 
 /// The facts of one operation, taken from its body; renderers print them as they are.
@@ -29,38 +29,9 @@ pub struct Facts {
     pub creates: Vec<String>,
 }
 
-fn is_backup(class: ResourceClass) -> bool {
-    matches!(
-        class,
-        ResourceClass::DdmBackup
-            | ResourceClass::RdsBackup
-            | ResourceClass::TaurusdbBackup
-            | ResourceClass::CbrBackup
-            | ResourceClass::DcsBackup
-            | ResourceClass::DdsBackup
-    )
-}
-
 /// The name of the preflight check a provider may add to say when the backup ended; its
 /// `observed` is RFC 3339. Preflight copies it into [`Facts::backup_end`].
 pub const BACKUP_END_CHECK: &str = "backup end time";
-
-/// The backup ID an operation restores from, when it names one.
-pub fn backup_id(spec: &OpSpec) -> Option<&str> {
-    match spec {
-        OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.backup_id.as_deref(),
-        OpSpec::DdmMetadata(r) => r.source.backup_id.as_deref(),
-        OpSpec::Taurusdb(r) => r.backup_id.as_deref(),
-        OpSpec::Cbr(r) => Some(&r.backup_id),
-        OpSpec::Dcs(r) => Some(&r.backup_id),
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) | OpSpec::GaussdbNew(r) => {
-            r.restore_point.backup_id.as_deref()
-        }
-        OpSpec::Ddm(_) | OpSpec::DdsCollections(_) | OpSpec::RdsTables(_) | OpSpec::External(_) => {
-            None
-        }
-    }
-}
 
 /// The facts of `spec`; `as_written` is the spec's own text of its point in time.
 pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
@@ -69,26 +40,15 @@ pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
     let mut source: Vec<Resource> = fp
         .reads
         .iter()
-        .filter(|r| !is_backup(r.class) && named.as_ref().is_none_or(|s| *s == r.id))
+        .filter(|r| !r.class.is_backup() && named.as_ref().is_none_or(|s| *s == r.id))
         .cloned()
         .collect();
-    match spec {
-        // Collections come back from the instance's own backups, and a cache from its own.
-        OpSpec::DdsCollections(r) => {
-            source = vec![Resource::new(ResourceClass::DdsInstance, &r.instance_id)];
-        }
-        OpSpec::Dcs(r) => source = vec![Resource::new(ResourceClass::DcsInstance, &r.instance_id)],
-        // Tables come back from the instance's own backups and logs.
-        OpSpec::RdsTables(r) => {
-            source = vec![Resource::new(ResourceClass::RdsInstance, &r.instance_id)];
-        }
-        _ if source.is_empty() => source.clone_from(&fp.reads),
-        _ => {}
+    if let Some((own, _)) = spec.own_source() {
+        // Collections, tables and caches come back from the instance's own backups and logs.
+        source = vec![own];
+    } else if source.is_empty() {
+        source.clone_from(&fp.reads);
     }
-    let creates = match spec {
-        OpSpec::RdsNew(r) | OpSpec::DdsNew(r) | OpSpec::GaussdbNew(r) => vec![r.name.clone()],
-        _ => Vec::new(),
-    };
     let point_in_time = spec.restore_time();
     Facts {
         source,
@@ -96,10 +56,10 @@ pub fn facts(spec: &OpSpec, as_written: Option<&str>) -> Facts {
         as_written: as_written
             .filter(|_| point_in_time.is_some())
             .map(str::to_owned),
-        backup: backup_id(spec).map(str::to_owned),
+        backup: spec.backup_id(),
         backup_end: None,
         target: fp.writes,
-        creates,
+        creates: spec.created_name().into_iter().collect(),
     }
 }
 

@@ -12,7 +12,7 @@ mod target;
 pub use critical::{CriticalPath, default_expected};
 pub use diff::{FieldChange, field_changes};
 pub use digest::{inputs_digest, request_digest, sha256_hex};
-pub use facts::{BACKUP_END_CHECK, Facts, backup_id, facts, rfc3339};
+pub use facts::{BACKUP_END_CHECK, Facts, facts, rfc3339};
 pub use moves::{Move, Requests, apply_moves, renamed_back};
 pub use staleness::{Staleness, check_fresh};
 pub use step::{Action, Overwrite, Prior, Step};
@@ -160,9 +160,10 @@ pub fn unknown_pointers(body: &serde_json::Value) -> Vec<String> {
 }
 
 fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
-    // DCS restores an instance only from that instance's own backups: always its own source.
-    let source = match spec {
-        OpSpec::Dcs(r) => Some(r.instance_id.clone()),
+    // A kind that restores an instance from its own backups over its data (DCS) always
+    // overwrites its own source.
+    let source = match spec.own_source() {
+        Some((own, true)) => Some(own.id),
         _ => spec.source_and_target().map(|(s, _)| s),
     };
     let fp = spec.footprint();
@@ -179,14 +180,6 @@ fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
 }
 
 /// Diffs the spec (as a graph) against state records.
-/// The name a create is keyed by, when `spec` creates a new instance.
-pub fn creates_by_name(spec: &crate::kinds::OpSpec) -> Option<&str> {
-    match spec {
-        crate::kinds::OpSpec::RdsNew(r) | crate::kinds::OpSpec::DdsNew(r) => Some(&r.name),
-        _ => None,
-    }
-}
-
 pub fn build(
     spec_file: &str,
     spec: &Spec,
@@ -260,8 +253,8 @@ pub fn build(
                 // A create's name is its idempotency key: the instance an ambiguous create
                 // made may show up in the list long after the reconcile window, so every
                 // apply looks the name up again rather than blocking.
-                Status::Unknown if creates_by_name(&op.spec).is_some() => {
-                    let new_name = creates_by_name(&op.spec).unwrap_or_default();
+                Status::Unknown if op.spec.created_name().is_some() => {
+                    let new_name = op.spec.created_name().unwrap_or_default();
                     adopt_or_create = options.resubmit.contains(&name);
                     notes.push(if adopt_or_create {
                         format!(

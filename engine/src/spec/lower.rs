@@ -448,7 +448,7 @@ fn op(
             let mut allowed: Vec<&str> = super::COMMON_KEYS.to_vec();
             allowed.extend(b.body_keys());
             o.check_keys(&allowed, cx.diags);
-            (b.lower)(&o, &mut cx)
+            crate::kinds::builtin::lower(builtin, &o, &mut cx)
         }),
     });
     let Some(spec) = lowered else {

@@ -45,7 +45,7 @@ pub(super) fn choices(
                                 format!("`{path}` = {text:?}: this kind takes a fixed time only"),
                             )
                             .at(field.span)
-                            .with_hint("`latest` and `random_within` are for rds.restore and rds.restore_new (read from the source's restorable window); write a time with a UTC offset"),
+                            .with_hint(format!("`latest` and `random_within` are for {} (read from the source's restorable window); write a time with a UTC offset", time_choice_kinds())),
                         );
                     }
                 }
@@ -82,7 +82,7 @@ pub(super) fn choices(
                     format!("`restores.{name}.restore_time` = {text:?}: this kind takes a fixed time only"),
                 )
                 .at(field.span)
-                .with_hint("`latest` and `random_within` are for rds.restore and rds.restore_new; write a time with a UTC offset"),
+                .with_hint(format!("`latest` and `random_within` are for {}; write a time with a UTC offset", time_choice_kinds())),
             );
         }
     }
@@ -102,6 +102,19 @@ fn latest_backup_field(node: &Node) -> Option<(String, &Node)> {
         let f = at(child(node, place)?)?;
         Some((format!("{place}.backup_id"), f))
     })
+}
+
+/// The kinds that take a time choice, as prose: "a, b and c".
+fn time_choice_kinds() -> String {
+    let names: Vec<&str> = crate::kinds::Kind::ALL
+        .into_iter()
+        .filter(|k| crate::kinds::builtin::get(*k).is_some_and(|b| b.time_choice.is_some()))
+        .map(crate::kinds::Kind::as_str)
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
 }
 
 fn latest_backup_hint(spec: &crate::kinds::OpSpec) -> &'static str {

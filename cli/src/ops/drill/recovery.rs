@@ -128,7 +128,7 @@ async fn choose(
                 CliError::msg(format!("`{op}`: no provider for {}", service.as_str()))
             })?;
             let windows = provider
-                .restorable_windows(source)
+                .restorable_windows(&source)
                 .await
                 .map_err(|e| CliError::msg(format!("`{op}`: {}", e.message)))?
                 .ok_or_else(|| {
@@ -142,7 +142,7 @@ async fn choose(
                     "`{op}`: the cloud offers no restorable window for {source}"
                 ))
             })?;
-            offered.push((op.clone(), source.to_owned(), newest));
+            offered.push((op.clone(), source, newest));
             common = Some(match common {
                 None => windows,
                 Some(c) => recovery::intersect(&c, &windows),
@@ -184,8 +184,7 @@ async fn latest_backup(
         .get_mut(op)
         .ok_or_else(|| CliError::msg(format!("the operation `{op}` is not in the spec")))?;
     let source = recovery::backup_source(&decl.spec)
-        .ok_or_else(|| CliError::msg(format!("`{op}`: this kind takes a backup ID only")))?
-        .to_owned();
+        .ok_or_else(|| CliError::msg(format!("`{op}`: this kind takes a backup ID only")))?;
     let service = decl.spec.kind().service();
     let provider = providers
         .get(&service)

@@ -2,9 +2,10 @@
 
 use super::shared::schema_types as schema;
 use super::shared::{opt, span_of};
-use super::{Builtin, Wire, reads, writes};
-use crate::kinds::{CbrDetails, CbrMapping, CbrRestore};
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, Wire, reads, writes, LatestBackup};
+use crate::kinds::bodies::{CbrDetails, CbrMapping, CbrRestore};
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::diagnostic::{Code, Diagnostic};
 use crate::syntax::obj::Obj;
@@ -14,7 +15,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::CbrRestore,
     service: Service::Cbr,
     footprint: &[
         writes("/server_id", C::Server),
@@ -29,9 +29,13 @@ pub static KIND: Builtin = Builtin {
     restore_times: &[],
     existing_target: None,
     source_and_target: None,
+    own_source: None,
+    time_choice: None,
+    latest_backup: Some(LatestBackup {
+        of: &["/resource_id", "/volume_id"],
+        unless: Some("/server_id"),
+    }),
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// CBR restore of a backup to a server or disk: `POST /v3/{project_id}/backups/{backup_id}/restore`.
@@ -50,14 +54,11 @@ struct Body {
     details: Option<schema::CbrDetails>,
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    cbr(o, cx).map(OpSpec::Cbr)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<CbrRestore> {
+    cbr(o, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::Cbr(r) = op else {
-        unreachable!("cbr.restore renders only its own body")
-    };
+pub fn request(r: &CbrRestore) -> Wire {
     let mut restore = Map::new();
     if !r.mappings.is_empty() {
         let mappings: Vec<Value> = r

@@ -1,9 +1,10 @@
 //! `dcs.restore`: DCS (Redis) instance restore (`POST /v2/{project_id}/instances/{instance_id}/restores`).
 
 use super::shared::opt;
-use super::{Builtin, Wire, reads, writes};
-use crate::kinds::DcsRestore;
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, Wire, reads, writes, OwnSource, LatestBackup};
+use crate::kinds::bodies::DcsRestore;
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::diagnostic::{Code, Diagnostic};
 use crate::syntax::obj::Obj;
@@ -13,7 +14,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::DcsRestore,
     service: Service::Dcs,
     footprint: &[
         writes("/instance_id", C::DcsInstance),
@@ -26,9 +26,17 @@ pub static KIND: Builtin = Builtin {
     restore_times: &[],
     existing_target: Some("/instance_id"),
     source_and_target: None,
+    own_source: Some(OwnSource {
+        pointer: "/instance_id",
+        class: C::DcsInstance,
+        overwritten: true,
+    }),
+    time_choice: None,
+    latest_backup: Some(LatestBackup {
+        of: &["/instance_id"],
+        unless: None,
+    }),
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// DCS (Redis) instance restore: `POST /v2/{project_id}/instances/{instance_id}/restores`.
@@ -43,14 +51,11 @@ struct Body {
     remark: Option<String>,
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    dcs(o, cx).map(OpSpec::Dcs)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<DcsRestore> {
+    dcs(o, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::Dcs(r) = op else {
-        unreachable!("dcs.restore renders only its own body")
-    };
+pub fn request(r: &DcsRestore) -> Wire {
     let mut body = Map::new();
     body.insert("backup_id".into(), json!(r.backup_id));
     opt(&mut body, "remark", r.remark.as_ref().map(|v| json!(v)));

@@ -2,9 +2,10 @@
 
 use super::shared::schema_types as schema;
 use super::shared::{DDM, RDS, opt, span_of};
-use super::{Builtin, Wire, reads, writes};
-use crate::kinds::{DdmMetadataRestore, MetadataSource, MetadataTarget};
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, LatestBackup, Wire, reads, writes};
+use crate::kinds::bodies::{DdmMetadataRestore, MetadataSource, MetadataTarget};
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::diagnostic::{Code, Diagnostic};
 use crate::syntax::obj::Obj;
@@ -16,7 +17,6 @@ use serde::Deserialize;
 use serde_json::{Map, json};
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::DdmMetadataRestore,
     service: Service::Ddm,
     footprint: &[
         writes("/target/instance_id", C::DdmInstance),
@@ -31,9 +31,13 @@ pub static KIND: Builtin = Builtin {
     restore_times: &["/source/restore_time"],
     existing_target: Some("/target/instance_id"),
     source_and_target: Some(("/instance_id", "/target/instance_id")),
+    own_source: None,
+    time_choice: None,
+    latest_backup: Some(LatestBackup {
+        of: &["/instance_id"],
+        unless: None,
+    }),
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// DDM metadata restore: `POST .../instances/{instance_id}/backups/metadata-recovery`.
@@ -47,14 +51,11 @@ struct Body {
     target: schema::MetadataTarget,
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    ddm_metadata(o, cx).map(OpSpec::DdmMetadata)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<DdmMetadataRestore> {
+    ddm_metadata(o, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::DdmMetadata(r) = op else {
-        unreachable!("ddm.metadata_restore renders only its own body")
-    };
+pub fn request(r: &DdmMetadataRestore) -> Wire {
     let mut source = Map::new();
     opt(
         &mut source,

@@ -2,9 +2,10 @@
 
 use super::shared::schema_types as schema;
 use super::shared::{DDM, RDS, instance_target};
-use super::{Builtin, Wire, reads, writes};
-use crate::kinds::{DataNodeRelation, DdmRestore, DdmSource};
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, Wire, reads, writes};
+use crate::kinds::bodies::{DataNodeRelation, DdmRestore, DdmSource};
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::diagnostic::{Code, Diagnostic};
 use crate::syntax::obj::Obj;
@@ -15,7 +16,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::DdmRestore,
     service: Service::Ddm,
     footprint: &[
         writes("/target/instance_id", C::DdmInstance),
@@ -30,9 +30,10 @@ pub static KIND: Builtin = Builtin {
     restore_times: &["/source/restore_time"],
     existing_target: Some("/target/instance_id"),
     source_and_target: Some(("/source/instance_id", "/target/instance_id")),
+    own_source: None,
+    time_choice: None,
+    latest_backup: None,
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// DDM restore to a new instance: `POST .../instances/{instance_id}/backups/recovery`.
@@ -47,14 +48,11 @@ struct Body {
     data_node_relations: Vec<schema::DataNodeRelation>,
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    ddm(o, cx).map(OpSpec::Ddm)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<DdmRestore> {
+    ddm(o, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::Ddm(r) = op else {
-        unreachable!("ddm.restore renders only its own body")
-    };
+pub fn request(r: &DdmRestore) -> Wire {
     Wire {
         path: format!(
             "/v3/{{project_id}}/instances/{}/backups/recovery",

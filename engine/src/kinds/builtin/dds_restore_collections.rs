@@ -1,14 +1,14 @@
 //! `dds.restore_collections`: databases and collections of a DDS replica set, each to a point
 //! in time (`POST /v3/{project_id}/instances/{instance_id}/restore/collections`).
 
-use super::shared::create::Svc;
+use super::shared::svc::Svc;
 use super::shared::create::fields::{bad, text};
 use super::shared::schema_types as schema;
 use super::shared::{TimeAs, opt};
-use super::{Builtin, Wire, writes};
-use crate::kinds::{
-    DdsCollection, DdsCollections, DdsDatabase, Kind, OpSpec, ResourceClass as C, Service,
-};
+use super::declare::{Builtin, Wire, writes, OwnSource};
+use crate::kinds::create::{DdsCollection, DdsCollections, DdsDatabase};
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::{Cx, span_of};
 use crate::syntax::diagnostic::{Code, Diagnostic};
 use crate::syntax::obj::{Obj, missing};
@@ -18,7 +18,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::DdsRestoreCollections,
     service: Service::Dds,
     footprint: &[writes("/instance_id", C::DdsInstance)],
     creates: None,
@@ -31,9 +30,14 @@ pub static KIND: Builtin = Builtin {
     ],
     existing_target: Some("/instance_id"),
     source_and_target: None,
+    own_source: Some(OwnSource {
+        pointer: "/instance_id",
+        class: C::DdsInstance,
+        overwritten: false,
+    }),
+    time_choice: None,
+    latest_backup: None,
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// DDS database and collection point-in-time restore (replica sets): `POST .../instances/{instance_id}/restore/collections`.
@@ -45,16 +49,13 @@ struct Body {
     instance_id: String,
     restore_collections: Vec<schema::DdsDatabase>,
 }
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    dds_collections(o, cx).map(OpSpec::DdsCollections)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<DdsCollections> {
+    dds_collections(o, cx)
 }
 
 /// The DDS parameter table types `restore_database_time` and `restore_collection_time`
 /// String (epoch ms as text), so they are sent as strings.
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::DdsCollections(r) = op else {
-        unreachable!("dds.restore_collections renders only its own body")
-    };
+pub fn request(r: &DdsCollections) -> Wire {
     let time = TimeAs::String;
     let databases: Vec<Json> = r
         .restore_collections

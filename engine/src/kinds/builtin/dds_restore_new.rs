@@ -2,15 +2,16 @@
 
 use super::shared::create;
 use super::shared::schema_types as schema;
-use super::{Builtin, Wire, reads};
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, Wire, reads, LatestBackup};
+use crate::kinds::create::RestoreNew;
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::obj::Obj;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::DdsRestoreNew,
     service: Service::Dds,
     footprint: &[
         reads("/restore_point/instance_id", C::DdsInstance),
@@ -23,9 +24,13 @@ pub static KIND: Builtin = Builtin {
     restore_times: &["/restore_point/restore_time"],
     existing_target: None,
     source_and_target: None,
+    own_source: None,
+    time_choice: None,
+    latest_backup: Some(LatestBackup {
+        of: &["/restore_point/instance_id"],
+        unless: None,
+    }),
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// DDS (MongoDB) restore into a new instance: `POST /v3/{project_id}/instances` with `restore_point`.
@@ -51,14 +56,11 @@ struct Body {
     ssl_option: Option<schema::IntOrText>,
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    create::dds_new(o, cx).map(OpSpec::DdsNew)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
+    create::dds_new(o, Body::json_schema, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::DdsNew(r) = op else {
-        unreachable!("dds.restore_new renders only its own body")
-    };
+pub fn request(r: &RestoreNew) -> Wire {
     Wire {
         path: "/v3/{project_id}/instances".to_owned(),
         body: create::create_body(r),

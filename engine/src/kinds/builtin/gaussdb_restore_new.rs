@@ -7,11 +7,12 @@
 
 use super::shared::create::fields::bad;
 use super::shared::schema_types as schema;
-use super::{Builtin, Wire, reads};
-use crate::kinds::{
-    Kind, OpSpec, ResourceClass as C, RestoreNew, RestorePoint, RestoreType, SENSITIVE, SecretRef,
-    Service, is_unknown,
-};
+use super::declare::{Builtin, Wire, reads};
+use crate::kinds::bodies::RestoreType;
+use crate::kinds::create::{RestoreNew, RestorePoint, SENSITIVE, SecretRef};
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
+use crate::syntax::value::is_unknown;
 use crate::syntax::cx::{Cx, span_of};
 use crate::syntax::obj::{Obj, missing, wrong_type};
 use crate::syntax::secret_ref;
@@ -21,7 +22,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::GaussdbRestoreNew,
     service: Service::Gaussdb,
     footprint: &[
         reads("/restore_point/instance_id", C::GaussdbInstance),
@@ -34,9 +34,10 @@ pub static KIND: Builtin = Builtin {
     restore_times: &["/restore_point/restore_time"],
     existing_target: None,
     source_and_target: None,
+    own_source: None,
+    time_choice: None,
+    latest_backup: None,
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// GaussDB (openGauss) restore into a new instance: `POST /v3/{project_id}/instances` with `restore_point`.
@@ -271,7 +272,7 @@ fn field(key: &str, node: &Node, path: &str, cx: &mut Cx) -> Option<Json> {
     }
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
     let name = name(o, cx);
     let restore_point = restore_point(o, cx);
     let password = match secret_ref::reference(o, "password", cx.diags) {
@@ -306,19 +307,16 @@ fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
             ok = false;
         }
     }
-    Some(OpSpec::GaussdbNew(RestoreNew {
+    Some(RestoreNew {
         name: name?,
         restore_point: restore_point?,
         password: Some(password?),
         create: ok.then_some(create)?,
-    }))
+    })
 }
 
 /// The page's order: the create fields as written, `password`, then `restore_point`.
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::GaussdbNew(r) = op else {
-        unreachable!("gaussdb.restore_new renders only its own body")
-    };
+pub fn request(r: &RestoreNew) -> Wire {
     let mut body = Map::new();
     body.insert("name".into(), json!(r.name));
     for (k, v) in &r.create {

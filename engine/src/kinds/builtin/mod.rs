@@ -4,51 +4,143 @@
 //! schema (generated with schemars from the kind's `Body`), the footprint rules as JSON
 //! pointers (the same rules plugin kinds declare), outputs, whether it creates, its expected
 //! duration, where its IDs and times are, its lowering (semantic checks) and its request.
-//! The rest of rewind reads [`TABLE`]; nothing else matches on a built-in kind.
+//! [`builtin_kinds!`] turns the table into `Kind`, `OpSpec` and [`TABLE`]; the rest of rewind
+//! reads those, and nothing else matches on a built-in kind.
+//
+// Kind files import only leaf modules (`declare`, `shared`, and `kinds::{bodies, create,
+// footprint, services}`), never this table or `kinds` itself: the imports run one way.
 
+pub mod declare;
 pub mod shared;
 
-mod cbr_restore;
-mod dcs_restore;
-mod ddm_metadata_restore;
-mod ddm_restore;
-mod dds_restore;
-mod dds_restore_collections;
-mod dds_restore_new;
-mod gaussdb_restore_new;
-mod rds_restore;
-mod rds_restore_new;
-pub mod rds_restore_tables;
-mod taurusdb_restore;
-
+use super::create::SecretRef;
 use super::decl::{Access, FootprintRule, KindDecl};
-use super::{Footprint, Kind, OpSpec, Resource, ResourceClass, SecretRef, Service};
+use super::footprint::{Footprint, Resource};
+use super::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::obj::Obj;
-use schemars::{Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::OnceLock;
 
-/// The built-in kinds, in the order the JSON Schema lists them.
-pub static TABLE: &[&Builtin] = &[
-    &rds_restore::KIND,
-    &ddm_restore::KIND,
-    &ddm_metadata_restore::KIND,
-    &taurusdb_restore::KIND,
-    &cbr_restore::KIND,
-    &dcs_restore::KIND,
-    &rds_restore_new::KIND,
-    &dds_restore_new::KIND,
-    &dds_restore::KIND,
-    &dds_restore_collections::KIND,
-    &rds_restore_tables::KIND,
-    &gaussdb_restore_new::KIND,
-];
+pub use declare::{Builtin, LatestBackup, OwnSource, Rule, TimeChoice, Wire, reads, writes};
+
+/// Generates, from one row per built-in kind, everything that lists them: the `Kind` and
+/// `OpSpec` enums (the serde tag of a body is its kind's name, as plan files and state have
+/// always written it), `Kind::ALL`, `Kind::as_str`, `OpSpec::kind`, the [`TABLE`] of
+/// declarations, and the dispatch of lowering and rendering to the kind's file.
+///
+/// A row: `KindVariant / OpSpecVariant(Body) = "service.verb" => module;`. The module is the
+/// kind's file: `pub static KIND: Builtin`, `pub fn lower(&Obj, &mut Cx) -> Option<Body>`,
+/// `pub fn request(&Body) -> Wire`.
+macro_rules! builtin_kinds {
+    ($( $(#[$doc:meta])* $kind:ident / $variant:ident($body:ty) = $name:literal => $module:ident; )*) => {
+        $( pub mod $module; )*
+
+        /// A restore kind as written in the spec (`kind: rds.restore`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Kind {
+            $( $(#[$doc])* $kind, )*
+            /// A kind declared by an external provider, e.g. `evs.snapshot_rollback` (interned).
+            External(&'static str),
+        }
+
+        impl Kind {
+            /// The built-in kinds, in table order.
+            pub const ALL: [Kind; [$($name),*].len()] = [$(Kind::$kind),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Kind::$kind => $name, )*
+                    Kind::External(name) => name,
+                }
+            }
+        }
+
+        /// A validated, fully resolved operation body (no `${...}` left).
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        pub enum OpSpec {
+            $( #[serde(rename = $name)] $variant($body), )*
+            /// A plugin kind: its body as JSON, checked against the kind's declared schema.
+            #[serde(untagged)]
+            External(ExternalOp),
+        }
+
+        impl OpSpec {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $( OpSpec::$variant(_) => Kind::$kind, )*
+                    OpSpec::External(e) => e.kind,
+                }
+            }
+        }
+
+        /// The built-in kinds, in the order the JSON Schema lists them.
+        pub static TABLE: &[Entry] = &[$( Entry { kind: Kind::$kind, builtin: &$module::KIND } ),*];
+
+        /// The semantic checks of a built-in kind: the located body in, the typed operation out.
+        pub fn lower(kind: Kind, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
+            match kind {
+                $( Kind::$kind => $module::lower(o, cx).map(OpSpec::$variant), )*
+                Kind::External(_) => None,
+            }
+        }
+
+        /// The exact request the API page documents; `None` for a plugin kind.
+        pub fn wire(op: &OpSpec) -> Option<Wire> {
+            match op {
+                $( OpSpec::$variant(body) => Some($module::request(body)), )*
+                OpSpec::External(_) => None,
+            }
+        }
+    };
+}
+
+builtin_kinds! {
+    RdsRestore / Rds(super::bodies::RdsRestore) = "rds.restore" => rds_restore;
+    DdmRestore / Ddm(super::bodies::DdmRestore) = "ddm.restore" => ddm_restore;
+    DdmMetadataRestore / DdmMetadata(super::bodies::DdmMetadataRestore) = "ddm.metadata_restore" => ddm_metadata_restore;
+    TaurusdbRestore / Taurusdb(super::bodies::TaurusdbRestore) = "taurusdb.restore" => taurusdb_restore;
+    CbrRestore / Cbr(super::bodies::CbrRestore) = "cbr.restore" => cbr_restore;
+    DcsRestore / Dcs(super::bodies::DcsRestore) = "dcs.restore" => dcs_restore;
+    /// RDS restore into a new instance (`POST /v3/{project_id}/instances` + `restore_point`).
+    RdsRestoreNew / RdsNew(super::create::RestoreNew) = "rds.restore_new" => rds_restore_new;
+    /// DDS restore into a new instance.
+    DdsRestoreNew / DdsNew(super::create::RestoreNew) = "dds.restore_new" => dds_restore_new;
+    /// DDS restore to the original instance (the body of `rds.restore`: `{source, target}`).
+    DdsRestore / DdsRecovery(super::bodies::RdsRestore) = "dds.restore" => dds_restore;
+    /// DDS database and collection point-in-time restore.
+    DdsRestoreCollections / DdsCollections(super::create::DdsCollections) = "dds.restore_collections" => dds_restore_collections;
+    /// RDS table- and database-level point-in-time restore.
+    RdsRestoreTables / RdsTables(rds_restore_tables::RdsTablesRestore) = "rds.restore_tables" => rds_restore_tables;
+    /// GaussDB (openGauss) restore into a new instance.
+    GaussdbRestoreNew / GaussdbNew(super::create::RestoreNew) = "gaussdb.restore_new" => gaussdb_restore_new;
+}
+
+/// One row of [`TABLE`]: a built-in kind and its file's declaration.
+pub struct Entry {
+    pub kind: Kind,
+    pub builtin: &'static Builtin,
+}
+
+/// The body of a plugin kind, with the footprint its declaration derived at load time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalOp {
+    pub kind: Kind,
+    /// The body as written (secrets only as references, never values).
+    pub body: serde_json::Value,
+    #[serde(default)]
+    pub footprint: Footprint,
+    /// The secret references at the body's sensitive fields, by JSON pointer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<(String, SecretRef)>,
+}
 
 /// The built-in kinds as declarations, in table order (body schemas `$ref` into the spec
 /// schema's `$defs`).
 pub fn builtin_decls() -> Vec<KindDecl> {
-    TABLE.iter().map(|b| b.decl().clone()).collect()
+    TABLE.iter().map(|e| e.builtin.decl().clone()).collect()
 }
 
 /// The schema generator every built-in body schema is generated with: the settings of the
@@ -57,73 +149,9 @@ pub fn schema_generator() -> schemars::SchemaGenerator {
     schemars::SchemaGenerator::default()
 }
 
-/// One footprint rule: the field at `pointer` (`*` for every array element) holds the ID of a
-/// `class` resource that the kind reads or overwrites.
-#[derive(Debug, Clone, Copy)]
-pub struct Rule {
-    pub pointer: &'static str,
-    pub class: ResourceClass,
-    pub access: Access,
-}
-
-pub const fn reads(pointer: &'static str, class: ResourceClass) -> Rule {
-    Rule {
-        pointer,
-        class,
-        access: Access::Reads,
-    }
-}
-
-pub const fn writes(pointer: &'static str, class: ResourceClass) -> Rule {
-    Rule {
-        pointer,
-        class,
-        access: Access::Writes,
-    }
-}
-
-/// The wire request of a kind: path (with the literal `{project_id}`) and body.
-pub struct Wire {
-    pub path: String,
-    pub body: Value,
-}
-
-/// Everything about one built-in kind. Pointers point into the body as the spec writes it
-/// (the operation's keys besides `kind`, `depends_on`, ...), which is also how the lowered
-/// body serializes.
-pub struct Builtin {
-    pub kind: Kind,
-    pub service: Service,
-    /// What the kind reads and overwrites, as pointers into the body.
-    pub footprint: &'static [Rule],
-    /// The class of the instance it creates (its ID is the output `instance_id`), if any.
-    pub creates: Option<ResourceClass>,
-    /// The values a succeeded run reports, for `${restores.X.outputs.NAME}`.
-    pub outputs: &'static [&'static str],
-    /// Expected minutes for a small instance, when state has no earlier run: this only
-    /// orders launches on the critical path.
-    pub expected_minutes: u64,
-    /// The ID shape of the instances it names (`in01`: RDS, `in02`: DDS, `in07`: TaurusDB,
-    /// `in09`: DDM) or `uuid`; documentation for plans and errors.
-    pub id_pattern: &'static str,
-    /// Pointers of the restore times it names (epoch ms); the earliest is its recovery point.
-    pub restore_times: &'static [&'static str],
-    /// Pointer of the existing instance it overwrites (what a drill's probes check).
-    pub existing_target: Option<&'static str>,
-    /// Pointers of `(source, target)` for a restore that could overwrite its own source.
-    pub source_and_target: Option<(&'static str, &'static str)>,
-    /// The body's JSON Schema (properties documented as the API page types them; sensitive
-    /// fields carry `"sensitive": true`).
-    pub schema: fn(&mut SchemaGenerator) -> Schema,
-    /// The semantic checks: the located body in, the typed operation out.
-    pub lower: fn(&Obj, &mut Cx) -> Option<OpSpec>,
-    /// The exact request the API page documents.
-    pub request: fn(&OpSpec) -> Wire,
-}
-
 /// The declaration of a built-in kind.
 pub fn get(kind: Kind) -> Option<&'static Builtin> {
-    TABLE.iter().copied().find(|b| b.kind == kind)
+    TABLE.iter().find(|e| e.kind == kind).map(|e| e.builtin)
 }
 
 impl Builtin {
@@ -133,18 +161,21 @@ impl Builtin {
         static DECLS: OnceLock<Vec<KindDecl>> = OnceLock::new();
         let decls = DECLS.get_or_init(|| {
             let mut generator = schema_generator();
-            TABLE.iter().map(|b| b.declare(&mut generator)).collect()
+            TABLE
+                .iter()
+                .map(|e| e.builtin.declare(e.kind, &mut generator))
+                .collect()
         });
         let at = TABLE
             .iter()
-            .position(|b| b.kind == self.kind)
+            .position(|e| std::ptr::eq(e.builtin, self))
             .unwrap_or_default();
         &decls[at]
     }
 
-    fn declare(&self, generator: &mut SchemaGenerator) -> KindDecl {
+    fn declare(&self, kind: Kind, generator: &mut schemars::SchemaGenerator) -> KindDecl {
         KindDecl {
-            name: self.kind.as_str().to_owned(),
+            name: kind.as_str().to_owned(),
             description: String::new(),
             schema: (self.schema)(generator).to_value(),
             footprint: self
@@ -170,6 +201,14 @@ impl Builtin {
             .map(|p| p.keys().map(String::as_str).collect())
             .unwrap_or_default()
     }
+
+    /// The pointer of the backup it restores: its footprint's read of a backup.
+    pub fn backup_pointer(&self) -> Option<&'static str> {
+        self.footprint
+            .iter()
+            .find(|r| r.access == Access::Reads && r.class.is_backup())
+            .map(|r| r.pointer)
+    }
 }
 
 /// The body of a typed operation as the spec writes it (what the pointers point into).
@@ -191,6 +230,36 @@ pub fn at_pointer<'v>(v: &'v Value, pointer: &str) -> Vec<&'v Value> {
             .collect();
     }
     out
+}
+
+/// The string at `pointer` in the operation's body.
+pub(super) fn string_at(op: &OpSpec, pointer: &str) -> Option<String> {
+    first_str(&body(op), pointer)
+}
+
+/// The value at `pointer` (no `*`) in the operation's body.
+pub(super) fn value_at(op: &OpSpec, pointer: &str) -> Option<Value> {
+    body(op).pointer(pointer).cloned()
+}
+
+/// Sets the field at `pointer` (no `*`; its parent object must exist) of the operation's body
+/// to `value`, through the body's serde form; false if the result is not a valid body.
+pub(super) fn set_at(op: &mut OpSpec, pointer: &str, value: Value) -> bool {
+    let mut v = body(op);
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let Some(Value::Object(map)) = v.pointer_mut(parent) else {
+        return false;
+    };
+    map.insert(key.to_owned(), value);
+    match serde_json::from_value::<OpSpec>(v) {
+        Ok(pinned) if pinned.kind() == op.kind() => {
+            *op = pinned;
+            true
+        }
+        _ => false,
+    }
 }
 
 fn first_str(v: &Value, pointer: &str) -> Option<String> {

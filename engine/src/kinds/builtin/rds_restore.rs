@@ -1,54 +1,42 @@
 //! `rds.restore`: RDS restore to an existing instance (`POST /v3/{project_id}/instances/recovery`).
 
-use super::shared::create::Svc;
-use super::shared::schema_types as schema;
-use super::shared::{TimeAs, recovery, recovery_body};
-use super::{Builtin, Wire, reads, writes};
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, TimeChoice, Wire, reads, writes};
+use super::shared::TimeAs;
+use super::shared::recovery::{self, Recovery};
+use super::shared::svc::Svc;
+use crate::kinds::bodies::RdsRestore;
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::obj::Obj;
-use schemars::JsonSchema;
-use serde::Deserialize;
+use schemars::{Schema, SchemaGenerator};
 
-pub static KIND: Builtin = Builtin {
-    kind: Kind::RdsRestore,
+pub static KIND: Builtin = recovery::declare(Recovery {
     service: Service::Rds,
     footprint: &[
         writes("/target/instance_id", C::RdsInstance),
         reads("/source/instance_id", C::RdsInstance),
         reads("/source/backup_id", C::RdsBackup),
     ],
-    creates: None,
-    outputs: &["instance_id", "job_id"],
-    expected_minutes: 30,
     id_pattern: "in01",
-    restore_times: &["/source/restore_time"],
-    existing_target: Some("/target/instance_id"),
-    source_and_target: Some(("/source/instance_id", "/target/instance_id")),
-    schema: Body::json_schema,
-    lower,
-    request,
-};
+    time_choice: Some(TimeChoice {
+        windows_of: "/source/instance_id",
+        time: "/source/restore_time",
+    }),
+    schema,
+});
 
-/// RDS for MySQL point-in-time or backup restore: `POST /v3/{project_id}/instances/recovery`.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)] // only its JSON Schema is used
-struct Body {
-    source: schema::RdsSource,
-    target: schema::InstanceRef,
+fn schema(generator: &mut SchemaGenerator) -> Schema {
+    recovery::schema(
+        generator,
+        "RDS for MySQL point-in-time or backup restore: `POST /v3/{project_id}/instances/recovery`.",
+    )
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    recovery(o, Svc::Rds, cx).map(OpSpec::Rds)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<RdsRestore> {
+    recovery::lower(o, Svc::Rds, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::Rds(r) = op else {
-        unreachable!("rds.restore renders only its own body")
-    };
-    Wire {
-        path: "/v3/{project_id}/instances/recovery".to_owned(),
-        body: recovery_body(r, TimeAs::Integer),
-    }
+pub fn request(r: &RdsRestore) -> Wire {
+    recovery::request(r, TimeAs::Integer)
 }

@@ -2,15 +2,16 @@
 
 use super::shared::create;
 use super::shared::schema_types as schema;
-use super::{Builtin, Wire, reads};
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, Wire, reads, TimeChoice, LatestBackup};
+use crate::kinds::create::RestoreNew;
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::obj::Obj;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::RdsRestoreNew,
     service: Service::Rds,
     footprint: &[
         reads("/restore_point/instance_id", C::RdsInstance),
@@ -23,9 +24,16 @@ pub static KIND: Builtin = Builtin {
     restore_times: &["/restore_point/restore_time"],
     existing_target: None,
     source_and_target: None,
+    own_source: None,
+    time_choice: Some(TimeChoice {
+        windows_of: "/restore_point/instance_id",
+        time: "/restore_point/restore_time",
+    }),
+    latest_backup: Some(LatestBackup {
+        of: &["/restore_point/instance_id"],
+        unless: None,
+    }),
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// RDS restore into a new instance (MySQL, PostgreSQL, SQL Server): `POST /v3/{project_id}/instances` with `restore_point`.
@@ -60,14 +68,11 @@ struct Body {
     collation: Option<String>,
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    create::rds_new(o, cx).map(OpSpec::RdsNew)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
+    create::rds_new(o, Body::json_schema, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::RdsNew(r) = op else {
-        unreachable!("rds.restore_new renders only its own body")
-    };
+pub fn request(r: &RestoreNew) -> Wire {
     Wire {
         path: "/v3/{project_id}/instances".to_owned(),
         body: create::create_body(r),

@@ -13,10 +13,11 @@
 // The spec writes the first form's `restore_tables`, or the batch forms' `databases`, beside
 // `instance_id` and `restore_time`; which API it is follows from that.
 
-use super::shared::create::Svc;
+use super::shared::svc::Svc;
 use super::shared::create::fields::bad;
-use super::{Builtin, Wire, writes};
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, Wire, writes, OwnSource};
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::obj::{Obj, as_str, missing};
 use crate::syntax::yaml::Node;
@@ -26,7 +27,6 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeSet;
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::RdsRestoreTables,
     service: Service::Rds,
     // The restored objects land on the instance, beside the live ones: it is written to (two
     // such restores of one instance are ordered, as the API refuses a second while one runs).
@@ -39,9 +39,14 @@ pub static KIND: Builtin = Builtin {
     restore_times: &["/restore_time"],
     existing_target: Some("/instance_id"),
     source_and_target: None,
+    own_source: Some(OwnSource {
+        pointer: "/instance_id",
+        class: C::RdsInstance,
+        overwritten: false,
+    }),
+    time_choice: None,
+    latest_backup: None,
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// RDS table- or database-level point-in-time restore: exactly one of `restore_tables`
@@ -256,7 +261,7 @@ fn pg_database(item: &Node, path: &str, cx: &mut Cx) -> Option<PgDatabase> {
     })
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<RdsTablesRestore> {
     let instance_id = cx.id(o, "instance_id", Svc::Rds.instance());
     let restore_time = cx.time(o, "restore_time");
     let is_fast_restore = o.opt_bool("is_fast_restore", cx.diags);
@@ -300,12 +305,12 @@ fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
         );
         return None;
     }
-    Some(OpSpec::RdsTables(RdsTablesRestore {
+    Some(RdsTablesRestore {
         instance_id: instance_id?,
         restore_time: restore_time?,
         objects: objects?,
         is_fast_restore,
-    }))
+    })
 }
 
 /// `databases`: all PostgreSQL table entries (`{database, schemas}`) or all whole databases
@@ -350,10 +355,7 @@ fn renames(list: &[Rename]) -> Json {
     )
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::RdsTables(r) = op else {
-        unreachable!("rds.restore_tables renders only its own body")
-    };
+pub fn request(r: &RdsTablesRestore) -> Wire {
     match &r.objects {
         TableObjects::Mysql { restore_tables } => {
             let tables: Vec<Json> = restore_tables

@@ -2,9 +2,10 @@
 
 use super::shared::schema_types as schema;
 use super::shared::{TAURUS, opt, restore_type, span_of};
-use super::{Builtin, Wire, reads, writes};
-use crate::kinds::TaurusdbRestore;
-use crate::kinds::{Kind, OpSpec, ResourceClass as C, Service};
+use super::declare::{Builtin, Wire, reads, writes, LatestBackup};
+use crate::kinds::bodies::TaurusdbRestore;
+use crate::kinds::footprint::ResourceClass as C;
+use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
 use crate::syntax::obj::Obj;
 use crate::syntax::value::IdShape;
@@ -13,7 +14,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 pub static KIND: Builtin = Builtin {
-    kind: Kind::TaurusdbRestore,
     service: Service::Taurusdb,
     footprint: &[
         writes("/target_instance_id", C::TaurusdbInstance),
@@ -27,9 +27,13 @@ pub static KIND: Builtin = Builtin {
     restore_times: &["/restore_time"],
     existing_target: Some("/target_instance_id"),
     source_and_target: Some(("/source_instance_id", "/target_instance_id")),
+    own_source: None,
+    time_choice: None,
+    latest_backup: Some(LatestBackup {
+        of: &["/source_instance_id"],
+        unless: None,
+    }),
     schema: Body::json_schema,
-    lower,
-    request,
 };
 
 /// TaurusDB restore to the original or an existing instance: `POST /v3/{project_id}/instances/restore`.
@@ -46,14 +50,11 @@ struct Body {
     restore_time: Option<schema::Time>,
 }
 
-fn lower(o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
-    taurusdb(o, cx).map(OpSpec::Taurusdb)
+pub fn lower(o: &Obj, cx: &mut Cx) -> Option<TaurusdbRestore> {
+    taurusdb(o, cx)
 }
 
-fn request(op: &OpSpec) -> Wire {
-    let OpSpec::Taurusdb(r) = op else {
-        unreachable!("taurusdb.restore renders only its own body")
-    };
+pub fn request(r: &TaurusdbRestore) -> Wire {
     let mut body = Map::new();
     body.insert("source_instance_id".into(), json!(r.source_instance_id));
     body.insert("target_instance_id".into(), json!(r.target_instance_id));

@@ -1,11 +1,12 @@
-//! Lowering and rendering that several built-in kinds share: `type` inference, the
-//! `{source, target}` recovery body, ID shapes.
+//! Lowering and rendering that several built-in kinds share: `type` inference, targets, ID
+//! shapes, how a time is typed.
 
 pub mod create;
+pub mod recovery;
 pub mod schema_types;
+pub mod svc;
 
-use self::create::Svc;
-use crate::kinds::{InstanceRef, RdsRestore, RdsSource, RestoreType};
+use crate::kinds::bodies::{InstanceRef, RestoreType};
 use crate::syntax::cx::Cx;
 use crate::syntax::diagnostic::{Code, Diagnostic, Span};
 use crate::syntax::obj::Obj;
@@ -40,25 +41,6 @@ impl TimeAs {
             TimeAs::String => json!(ms.to_string()),
         }
     }
-}
-
-/// `{source{instance_id,type,backup_id|restore_time}, target{instance_id}}`: RDS and DDS alike,
-/// except for how the time is typed.
-pub fn recovery_body(r: &RdsRestore, time: TimeAs) -> Value {
-    let mut source = Map::new();
-    source.insert("instance_id".into(), json!(r.source.instance_id));
-    source.insert("type".into(), json!(r.source.restore_type.as_str()));
-    opt(
-        &mut source,
-        "backup_id",
-        r.source.backup_id.as_ref().map(|v| json!(v)),
-    );
-    opt(
-        &mut source,
-        "restore_time",
-        r.source.restore_time.map(|v| time.render(v)),
-    );
-    json!({ "source": source, "target": { "instance_id": r.target.instance_id } })
 }
 
 /// Works out `type` from what is given, or checks that a given `type` agrees.
@@ -183,35 +165,5 @@ pub fn instance_target(o: &Obj, shape: IdShape, cx: &mut Cx) -> Option<InstanceR
     t.check_keys(&["instance_id"], cx.diags);
     Some(InstanceRef {
         instance_id: cx.id(&t, "instance_id", shape)?,
-    })
-}
-
-/// `{source, target}` to an existing instance: `rds.restore` and `dds.restore` alike.
-pub fn recovery(o: &Obj, svc: Svc, cx: &mut Cx) -> Option<RdsRestore> {
-    let target = instance_target(o, svc.instance(), cx);
-    let s = o.obj("source", cx.diags)?;
-    s.check_keys(
-        &["instance_id", "type", "backup_id", "restore_time"],
-        cx.diags,
-    );
-    let instance_id = cx.id(&s, "instance_id", svc.instance());
-    let backup_id = cx.opt_backup(&s, "backup_id", svc);
-    let restore_time = cx.opt_time(&s, "restore_time");
-    let ty = restore_type(
-        &s,
-        span_of(&s, "backup_id"),
-        span_of(&s, "restore_time"),
-        "source.backup_id",
-        "source.restore_time",
-        cx.diags,
-    );
-    Some(RdsRestore {
-        source: RdsSource {
-            instance_id: instance_id?,
-            restore_type: ty?,
-            backup_id: backup_id?,
-            restore_time: restore_time?,
-        },
-        target: target?,
     })
 }

@@ -1,11 +1,11 @@
 //! Typed checks of the create fields, each as its API page documents it, rendered as that page types it.
 
-use super::Svc;
-use crate::kinds::is_unknown;
+use crate::kinds::builtin::shared::svc::Svc;
 use crate::syntax::cx::Cx;
 use crate::syntax::diagnostic::{Code, Diagnostic, Span};
 use crate::syntax::obj::{Obj, as_str, missing, wrong_type};
 use crate::syntax::suggest::did_you_mean;
+use crate::syntax::value::is_unknown;
 use crate::syntax::value::{IdShape, check_id};
 use crate::syntax::yaml::{Node, Value};
 use serde_json::{Map, Value as Json, json};

@@ -3,90 +3,22 @@
 pub mod fields;
 
 use super::{opt, restore_type};
-use crate::kinds::{Kind, RestoreNew, RestorePoint, RestoreType, SENSITIVE, SecretRef, is_unknown};
+use crate::kinds::bodies::RestoreType;
+use crate::kinds::create::{RestoreNew, RestorePoint, SENSITIVE, SecretRef};
 use crate::syntax::cx::{Cx, span_of};
 use crate::syntax::diagnostic::{Code, Diagnostic, Span};
 use crate::syntax::obj::{Obj, missing};
 use crate::syntax::secret_ref;
-use crate::syntax::value::{IdShape, InstanceService, check_id};
+use crate::syntax::value::is_unknown;
 use crate::syntax::yaml::{Node, Value};
 use fields::{dds_field, rds_field};
+use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value as Json, json};
 
-/// Which service's ID rules apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Svc {
-    Rds,
-    Dds,
-}
+pub use crate::kinds::builtin::shared::svc::Svc;
 
-impl Svc {
-    pub fn instance(self) -> IdShape {
-        IdShape::Instance(match self {
-            Svc::Rds => InstanceService::Rds,
-            Svc::Dds => InstanceService::Dds,
-        })
-    }
-
-    /// The API pages' own examples use UUIDs for backup IDs besides the `...brNN` form
-    /// the list APIs return (and DDS a 36-character hex form), so all of them are accepted.
-    fn backup_ok(self, id: &str) -> bool {
-        let at = Span::new(0, 0, 1, 1);
-        if check_id(id, at, "", IdShape::Uuid).is_ok() {
-            return true;
-        }
-        match self {
-            Svc::Rds => check_id(id, at, "", IdShape::Backup).is_ok(),
-            Svc::Dds => {
-                id.len() == 36
-                    && id
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
-                    && id.as_bytes()[..32].iter().all(u8::is_ascii_hexdigit)
-            }
-        }
-    }
-
-    fn backup_hint(self) -> &'static str {
-        match self {
-            Svc::Rds => {
-                "RDS backup IDs are 32 lowercase hex characters plus `brNN` (37a3d791431045a782d72496d384150abr01), or a UUID"
-            }
-            Svc::Dds => {
-                "DDS backup IDs are 32 lowercase hex characters plus 4 letters or digits (43e4feaab48f11e89039fa163ebaa7e4br01), or a UUID"
-            }
-        }
-    }
-}
-
-impl Cx<'_> {
-    /// An optional backup ID; `Some(None)` when absent, `None` when present but invalid.
-    #[allow(clippy::option_option)]
-    pub fn opt_backup(&mut self, o: &Obj, key: &str, svc: Svc) -> Option<Option<String>> {
-        if o.get(key).is_none_or(|n| matches!(n.value, Value::Null)) {
-            return Some(None);
-        }
-        let (v, span) = o.opt_str(key, self.diags)?;
-        // `latest`: kept as written; `spec::recovery` records the choice and the plan pins
-        // the newest finished backup.
-        if v == crate::syntax::cx::LATEST {
-            return Some(Some(v));
-        }
-        if is_unknown(&v) || svc.backup_ok(&v) {
-            self.id_spans.entry(v.clone()).or_insert(span);
-            return Some(Some(v));
-        }
-        self.diags.push(
-            Diagnostic::new(
-                Code::BadId,
-                format!("`{}` = {v:?} is not a backup ID", o.child_path(key)),
-            )
-            .at(span)
-            .with_hint(svc.backup_hint()),
-        );
-        None
-    }
-}
+/// A kind's body schema, as its `Body::json_schema`.
+pub type BodySchema = fn(&mut SchemaGenerator) -> Schema;
 
 const RDS_REQUIRED: &[&str] = &[
     "flavor_ref",
@@ -103,8 +35,8 @@ const DDS_REQUIRED: &[&str] = &[
     "flavor",
 ];
 
-/// `rds.restore_new`.
-pub fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
+/// `rds.restore_new`; `schema` is its body's, which lists the create fields it accepts.
+pub fn rds_new(o: &Obj, schema: BodySchema, cx: &mut Cx) -> Option<RestoreNew> {
     let name = instance_name(o, cx);
     let restore_point = restore_point(o, Svc::Rds, cx);
     let password = match password(o, cx) {
@@ -123,7 +55,7 @@ pub fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
     });
     let create = fields(
         o,
-        Kind::RdsRestoreNew,
+        schema,
         RDS_REQUIRED,
         cx,
         |key, node, key_span, path, cx| rds_field(key, node, key_span, path, flavor.as_ref(), cx),
@@ -136,18 +68,14 @@ pub fn rds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
     })
 }
 
-/// `dds.restore_new`.
-pub fn dds_new(o: &Obj, cx: &mut Cx) -> Option<RestoreNew> {
+/// `dds.restore_new`; `schema` as for [`rds_new`].
+pub fn dds_new(o: &Obj, schema: BodySchema, cx: &mut Cx) -> Option<RestoreNew> {
     let name = instance_name(o, cx);
     let restore_point = restore_point(o, Svc::Dds, cx);
     let password = password(o, cx);
-    let create = fields(
-        o,
-        Kind::DdsRestoreNew,
-        DDS_REQUIRED,
-        cx,
-        |key, node, _, path, cx| dds_field(key, node, path, cx),
-    );
+    let create = fields(o, schema, DDS_REQUIRED, cx, |key, node, _, path, cx| {
+        dds_field(key, node, path, cx)
+    });
     Some(RestoreNew {
         name: name?,
         restore_point: restore_point?,
@@ -230,14 +158,18 @@ fn restore_point(o: &Obj, svc: Svc, cx: &mut Cx) -> Option<RestorePoint> {
 /// The create fields in spec order, each lowered by `one`; every required one must be there.
 fn fields(
     o: &Obj,
-    kind: Kind,
+    schema: BodySchema,
     required: &[&str],
     cx: &mut Cx,
     mut one: impl FnMut(&str, &Node, Span, &str, &mut Cx) -> Option<Json>,
 ) -> Option<Map<String, Json>> {
     // Everything the kind accepts besides the typed three is a create field.
+    let accepted = schema(&mut SchemaGenerator::default());
     let known = |key: &str| {
-        crate::kinds::builtin::get(kind).is_some_and(|b| b.body_keys().contains(&key))
+        accepted
+            .get("properties")
+            .and_then(Json::as_object)
+            .is_some_and(|p| p.contains_key(key))
             && !["name", "restore_point", "password"].contains(&key)
     };
     let mut out = Map::new();

@@ -2,6 +2,7 @@
 
 use super::diagnostic::{Code, Diagnostic, Span};
 use super::yaml::{Node, Value};
+use crate::kinds::services;
 
 /// 2000-01-01T00:00:00Z: no cloud backup predates it, and smaller values are mistakes.
 const MIN_TIME_MS: i64 = 946_684_800_000;
@@ -97,27 +98,17 @@ pub enum IdShape {
     Uuid,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InstanceService {
-    Rds,
-    Ddm,
-    Taurusdb,
-    Dds,
-}
+/// The service whose instance IDs an [`IdShape::Instance`] names (the kind files' name for it).
+pub use crate::kinds::services::Service as InstanceService;
 
-/// The people's name and instance-ID suffixes of each service with suffixed IDs.
-//
-// This repeats the service table's suffixes (`kinds::services::SERVICES`) on purpose: the table
-// names `kinds::Service`, and the kind files import this module, so reading the table from here
-// would pull `syntax` into the kinds' import circle. `engine/tests/id_suffixes.rs` holds the two
-// equal until the table sits below `syntax`.
-const SUFFIXES: [(&str, &[&str]); 5] = [
-    ("RDS", &["in01", "in03", "in04"]),
-    ("DDM", &["in09"]),
-    ("TaurusDB", &["in07"]),
-    ("DDS", &["in02"]),
-    ("GaussDB", &["in14"]),
-];
+/// How people name a service in messages: `RDS`, `TaurusDB`.
+fn title(service: InstanceService) -> String {
+    match service {
+        InstanceService::Taurusdb => "TaurusDB".to_owned(),
+        InstanceService::Gaussdb => "GaussDB".to_owned(),
+        other => other.as_str().to_uppercase(),
+    }
+}
 
 /// "a DDM", "an RDS": the article as the name is spoken.
 fn with_article(owner: &str) -> String {
@@ -129,36 +120,19 @@ fn with_article(owner: &str) -> String {
     format!("{article} {owner}")
 }
 
-impl InstanceService {
-    fn row(self) -> (&'static str, &'static [&'static str]) {
-        SUFFIXES[match self {
-            InstanceService::Rds => 0,
-            InstanceService::Ddm => 1,
-            InstanceService::Taurusdb => 2,
-            InstanceService::Dds => 3,
-        }]
-    }
+/// The suffixes the service table gives `service`'s instance IDs.
+fn suffixes(service: InstanceService) -> &'static [&'static str] {
+    services::spec(service).map_or(&[], |row| row.id_suffixes)
+}
 
-    fn suffixes(self) -> &'static [&'static str] {
-        self.row().1
-    }
-
-    /// "an RDS instance (suffix in01, in03 or in04)".
-    fn name(self) -> String {
-        let (owner, suffixes) = self.row();
-        let list = match suffixes.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-            _ => suffixes.join(""),
-        };
-        format!("{} instance (suffix {list})", with_article(owner))
-    }
-
-    fn owner_of(suffix: &str) -> Option<&'static str> {
-        SUFFIXES
-            .iter()
-            .find(|(_, suffixes)| suffixes.contains(&suffix))
-            .map(|(owner, _)| *owner)
-    }
+/// "an RDS instance (suffix in01, in03 or in04)".
+fn instance_name(service: InstanceService) -> String {
+    let suffixes = suffixes(service);
+    let list = match suffixes.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => suffixes.join(""),
+    };
+    format!("{} instance (suffix {list})", with_article(&title(service)))
 }
 
 fn hex32(s: &str) -> bool {
@@ -212,22 +186,22 @@ pub fn check_id(id: &str, span: Span, path: &str, shape: IdShape) -> Result<(), 
                 && id[34..].bytes().all(|b| b.is_ascii_digit());
             if !well_formed {
                 return Err(bad(
-                    &service.name(),
+                    &instance_name(service),
                     "instance IDs are 32 lowercase hex characters plus `inNN`, e.g. 7edae0250ebc464897bd92b8d3e8b769in01".to_owned(),
                 ));
             }
             let suffix = &id[32..];
-            if service.suffixes().contains(&suffix) {
+            if suffixes(service).contains(&suffix) {
                 return Ok(());
             }
-            let hint = match InstanceService::owner_of(suffix) {
+            let hint = match services::owner_of_suffix(suffix) {
                 Some(owner) => format!(
                     "the suffix `{suffix}` belongs to {} instance",
-                    with_article(owner)
+                    with_article(&title(owner))
                 ),
                 None => format!("the suffix `{suffix}` is not a known service suffix"),
             };
-            Err(bad(&service.name(), hint))
+            Err(bad(&instance_name(service), hint))
         }
     }
 }

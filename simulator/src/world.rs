@@ -86,6 +86,7 @@ impl World {
         let mut out = std::collections::BTreeSet::new();
         out.extend(self.rds.instances.keys().cloned());
         out.extend(self.rds.backups.keys().cloned());
+        out.extend(self.rds.recycle_bin.keys().cloned());
         out.extend(self.ddm.instances.keys().cloned());
         out.extend(self.ddm.backups.keys().cloned());
         out.extend(self.taurusdb.instances.keys().cloned());

@@ -60,7 +60,8 @@ fn overwrite_lines(plan: &Plan) -> Vec<String> {
     let mut own_source = Vec::new();
     let mut others = Vec::new();
     for s in plan.steps.iter().filter(|s| s.action.submits()) {
-        for o in &s.overwrites {
+        // A table-level restore adds objects under new names: no target is overwritten.
+        for o in s.overwrites.iter().filter(|o| !o.adds_only) {
             let resource = esc(&o.resource.to_string());
             if o.is_source {
                 own_source.push(format!(

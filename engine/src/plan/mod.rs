@@ -101,6 +101,10 @@ pub struct Overwrite {
     pub resource: Resource,
     /// The target is also the restore's own source ("restore to the original").
     pub is_source: bool,
+    /// The operation only adds objects to the target under new names (a table-level
+    /// restore): nothing there is overwritten.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adds_only: bool,
 }
 
 /// What state said about an operation when the plan was made.
@@ -331,9 +335,11 @@ fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
         .into_iter()
         .map(|resource| {
             let is_source = source.as_deref() == Some(resource.id.as_str());
+            let adds_only = fp.adds.contains(&resource);
             Overwrite {
                 resource,
                 is_source,
+                adds_only,
             }
         })
         .collect()

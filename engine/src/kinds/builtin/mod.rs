@@ -82,6 +82,14 @@ pub const fn writes(pointer: &'static str, class: ResourceClass) -> Rule {
     }
 }
 
+pub const fn adds(pointer: &'static str, class: ResourceClass) -> Rule {
+    Rule {
+        pointer,
+        class,
+        access: Access::Adds,
+    }
+}
+
 /// The wire request of a kind: path (with the literal `{project_id}`) and body.
 pub struct Wire {
     pub path: String,
@@ -213,6 +221,10 @@ pub(super) fn footprint(b: &Builtin, op: &OpSpec) -> Footprint {
             match rule.access {
                 Access::Reads => fp.reads.push(r),
                 Access::Writes => fp.writes.push(r),
+                Access::Adds => {
+                    fp.adds.push(r.clone());
+                    fp.writes.push(r);
+                }
             }
         }
     }

@@ -333,6 +333,33 @@ mod tests {
     }
 
     #[test]
+    fn table_restores_restore_into_their_instance_and_overwrite_nothing() {
+        let p = example("rds-table-restore.yaml");
+        assert_eq!(p.steps.len(), 3);
+        for s in &p.steps {
+            assert_eq!(s.overwrites.len(), 1, "{s:?}");
+            assert!(
+                s.overwrites[0].adds_only && !s.overwrites[0].is_source,
+                "{s:?}"
+            );
+        }
+        let md = plan(&p);
+        assert!(!md.contains("Overwritten targets"), "{md}");
+        let printer = crate::printer::Printer::new(false, false, true, false);
+        let human = crate::render::plan::human(&p, &printer);
+        assert!(!human.contains("overwrites rds"), "{human}");
+        assert!(
+            human.contains(
+                "restores into rds instance 5d742eda6e574ff3a003191638ef8c51in01 under new names (overwrites nothing)"
+            ),
+            "{human}"
+        );
+        // A restore that does overwrite still says so.
+        let md = plan(&example("rds-restore.yaml"));
+        assert!(md.contains("Overwritten targets"), "{md}");
+    }
+
+    #[test]
     fn ten_thousand_operations_stay_under_the_comment_limit() {
         let mut text = String::from(
             "version: 1\ncloud:\n  region: eu-de\n  project_id: 619d3e78f61b4be68bc5aa0b59edcf7b\nrestores:\n",

@@ -40,7 +40,11 @@ pub fn lower(decl: &KindDecl, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
             }
         }
     }
-    for list in [&mut footprint.reads, &mut footprint.writes, &mut footprint.adds] {
+    for list in [
+        &mut footprint.reads,
+        &mut footprint.writes,
+        &mut footprint.adds,
+    ] {
         list.sort();
         list.dedup();
     }

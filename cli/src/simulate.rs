@@ -153,7 +153,13 @@ fn ensure_footprint(
             }
             C::DdmBackup => {
                 if let Some(i) = owner(C::DdmInstance) {
-                    world.ensure_ddm_backup(&i, &backup(&r.id, &i, false));
+                    // DDM backup IDs end `br09` (otc-api.md §1).
+                    let id = backup(&r.id, &i, false);
+                    let id = match id.strip_suffix("br01") {
+                        Some(stem) if r.id == LATEST => format!("{stem}br09"),
+                        _ => id,
+                    };
+                    world.ensure_ddm_backup(&i, &id);
                 }
             }
             C::TaurusdbBackup => {

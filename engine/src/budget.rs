@@ -22,6 +22,9 @@ pub struct BudgetAsk<'a> {
     pub window: Duration,
     /// A restore POST or a DELETE: it goes before every other process's reads.
     pub submit: bool,
+    /// A poll of a job whose expected end has passed: it goes before every other process's
+    /// reads that are not due, but never before a submit.
+    pub due: bool,
 }
 
 /// Why a process is told to wait: its own rate, or something another process caused.
@@ -33,6 +36,9 @@ pub enum WaitCause {
     Paused,
     /// Another process's submit waits for the next slot; reads let it go first.
     Submit,
+    /// Another process's due poll waits for the next slot; reads that are not due let it go
+    /// first.
+    Due,
 }
 
 impl WaitCause {
@@ -41,6 +47,7 @@ impl WaitCause {
             WaitCause::Rate => "the shared rate",
             WaitCause::Paused => "a Retry-After",
             WaitCause::Submit => "another process's submit",
+            WaitCause::Due => "another process's due poll",
         }
     }
 }

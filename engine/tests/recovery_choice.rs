@@ -168,32 +168,43 @@ fn backup_id_latest_without_a_source_to_read_is_an_error_at_its_line() {
 }
 
 #[test]
-fn backup_id_latest_on_a_ddm_metadata_restore_says_what_to_write_instead() {
+fn backup_id_latest_on_a_ddm_metadata_restore_is_a_choice_of_the_path_instance() {
     let text = example("ddm-metadata-restore.yaml").replacen(
         "backup_id: defa45b24d314e878fde930a61732e9dbr09",
         "backup_id: latest",
         1,
     );
     assert!(text.contains("backup_id: latest"));
-    let r = compile_err("m.yaml", &text);
-    let d = r
-        .diagnostics
-        .iter()
-        .find(|d| d.message.contains("source.backup_id"))
-        .unwrap_or_else(|| panic!("{}", r.plain()));
-    assert!(
-        d.message
-            .contains("ddm.metadata_restore takes a backup ID only"),
-        "{}",
-        r.plain()
-    );
+    let c = compile_ok("m.yaml", &text);
     assert_eq!(
-        d.span.map(|s| s.line),
-        Some(line_of(&text, "backup_id: latest"))
+        c.spec.recovery.get("catalog-metadata"),
+        Some(&RecoveryChoice::LatestBackup)
     );
-    assert!(
-        r.plain().contains("/backups") && !r.plain().contains("is not a backup ID"),
-        "{}",
-        r.plain()
+    let spec = &c.spec.ops["catalog-metadata"].spec;
+    // DDM's backup list is project-wide: the backups are those of the path's instance.
+    assert_eq!(
+        rewind_engine::drill::recovery::backup_source(spec),
+        Some("1f5c9fd6cd984056ba89c8c87cc03278in09")
     );
+    assert!(!rewind_engine::drill::recovery::is_pinned(
+        spec,
+        RecoveryChoice::LatestBackup
+    ));
+    let mut pinned = spec.clone();
+    assert!(rewind_engine::drill::recovery::pin_backup(
+        &mut pinned,
+        "0123456789abcdef0123456789abcdefbr09"
+    ));
+    assert!(rewind_engine::drill::recovery::is_pinned(
+        &pinned,
+        RecoveryChoice::LatestBackup
+    ));
+    // Still exactly one of the two: `latest` next to a restore time is refused at its line.
+    let both = text.replacen(
+        "      backup_id: latest",
+        "      restore_time: 2026-11-20T03:00:00Z\n      backup_id: latest",
+        1,
+    );
+    let r = compile_err("m.yaml", &both);
+    assert!(r.plain().contains("exactly one of"), "{}", r.plain());
 }

@@ -4,7 +4,10 @@
 // `offset`/`limit` up to 100, `total_count`, `status` `COMPLETED` once finished, `end_time`):
 // RDS `obtaining_details_about_backups.rst`, DDS `querying_the_backup_list.rst`, TaurusDB
 // `querying_backups.rst`. CBR lists `available` backups of a `resource_id` (`count`, times in
-// `updated_at` / `created_at`; `querying_all_backups.rst`).
+// `updated_at` / `created_at`; `querying_all_backups.rst`). DDM lists its metadata backups
+// project-wide with no instance filter (`GET /v3/{project_id}/backups`, `offset`, `limit` up to
+// 128, `total`; `querying_backupsa_v3_api.rst`): each names its `instance_id`, `status`
+// `normal` once finished, `created` and `updated`.
 
 use crate::check::{self, Paged};
 use crate::client::Client;
@@ -66,6 +69,53 @@ pub async fn cbr(client: &Client, resource: &str) -> Result<Option<(String, i64)
         "id",
         &["updated_at", "created_at"],
         |b| b["resource_id"].as_str() == Some(resource),
+    ))
+}
+
+/// DDM's largest page of backups.
+const DDM_PAGE: usize = 128;
+/// Pages of DDM's project-wide backup list read at most (2,560 backups of every instance).
+const DDM_MAX_PAGES: usize = 20;
+
+/// The newest `normal` metadata backup of DDM instance `instance` (by `updated`, else
+/// `created`). The list cannot be filtered by instance, so the whole project's list is read
+/// and filtered here; a list longer than rewind reads is an error, not a guess from part of it.
+pub async fn ddm(client: &Client, instance: &str) -> Result<Option<(String, i64)>, ProviderError> {
+    let list = Paged {
+        service: Service::Ddm,
+        path: "/v3/{project_id}/backups",
+        items: "backups",
+        total: "total",
+        page: DDM_PAGE,
+        max_pages: DDM_MAX_PAGES,
+    };
+    let (items, last_page) = match check::fetch_all(client, list, &Query::new()).await? {
+        Ok(read) => read,
+        Err(why) => {
+            return Err(ProviderError {
+                message: format!("the metadata backups of {instance}: {why}"),
+                transient: false,
+            });
+        }
+    };
+    if let Some(total) = last_page["total"].as_u64()
+        && usize::try_from(total).is_ok_and(|t| t > items.len())
+        && items.len() >= DDM_PAGE * DDM_MAX_PAGES
+    {
+        return Err(ProviderError {
+            message: format!(
+                "DDM lists {total} metadata backups in this project; rewind reads at most {} to find the newest of {instance}: write the backup's ID",
+                items.len()
+            ),
+            transient: false,
+        });
+    }
+    Ok(newest(
+        &items,
+        "normal",
+        "id",
+        &["updated", "created"],
+        |b| b["instance_id"].as_str() == Some(instance),
     ))
 }
 
@@ -131,6 +181,29 @@ mod tests {
         assert_eq!(
             newest(&items[2..3], "COMPLETED", "id", &["end_time"], |_| true),
             None
+        );
+    }
+
+    #[test]
+    fn ddm_takes_the_newest_normal_backup_of_its_instance_by_updated_time() {
+        let items = [
+            json!({"id": "a", "status": "normal", "instance_id": "i", "created": "2025-02-19T02:50:20+0000", "updated": "2025-02-19T02:50:37+0000"}),
+            json!({"id": "b", "status": "normal", "instance_id": "i", "created": "2025-02-18T02:50:20+0000", "updated": "2025-02-20T01:00:00+0000"}),
+            json!({"id": "c", "status": "creating", "instance_id": "i", "created": "2025-02-21T02:50:20+0000", "updated": "2025-02-21T02:50:20+0000"}),
+            json!({"id": "d", "status": "normal", "instance_id": "j", "created": "2025-02-22T02:50:20+0000", "updated": "2025-02-22T02:50:37+0000"}),
+            json!({"id": "e", "status": "createfail", "instance_id": "i", "created": "2025-02-23T02:50:20+0000"}),
+        ];
+        let (id, at) = newest(&items, "normal", "id", &["updated", "created"], |b| {
+            b["instance_id"] == "i"
+        })
+        .expect("a backup");
+        assert_eq!(id, "b");
+        assert_eq!(
+            at,
+            "2025-02-20T01:00:00Z"
+                .parse::<jiff::Timestamp>()
+                .expect("time")
+                .as_millisecond()
         );
     }
 }

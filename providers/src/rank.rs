@@ -44,8 +44,17 @@ impl Ranks {
     /// The rank of a poll of `key` now: milliseconds from this tracker's start to the job's
     /// earliest possible end. A job with no measured pace yet may end any moment: now.
     pub fn rank(&self, key: &str) -> i64 {
+        self.place(key).0
+    }
+
+    /// The rank, and whether the poll is due: the job's pace is measured and its
+    /// extrapolated end has passed, or is less than one percent of the job's observed length
+    /// away (progress comes in whole percent, so the estimate is off by about that much). A
+    /// job without a pace yet is not due: its first polls look at progress, not for an end.
+    fn place(&self, key: &str) -> (i64, bool) {
         let now = Instant::now();
         let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut due = false;
         let end = jobs.get(key).and_then(|seen| {
             let span = seen.latest.at.saturating_duration_since(seen.first.at);
             let gained = seen.latest.percent - seen.first.percent;
@@ -54,10 +63,14 @@ impl Ranks {
             }
             let left = (100.0 - seen.latest.percent).max(0.0) / gained * span.as_secs_f64();
             let left = std::time::Duration::try_from_secs_f64(left).ok()?;
-            Some(seen.latest.at + left)
+            let end = seen.latest.at + left;
+            due = end.saturating_duration_since(now) * 100 <= end - seen.first.at;
+            Some(end)
         });
         let end = end.unwrap_or(now).max(now);
-        i64::try_from(end.saturating_duration_since(self.origin).as_millis()).unwrap_or(i64::MAX)
+        let rank = i64::try_from(end.saturating_duration_since(self.origin).as_millis())
+            .unwrap_or(i64::MAX);
+        (rank, due)
     }
 
     /// Records what a poll of `key` answered; an ended job is forgotten.
@@ -91,7 +104,8 @@ impl Ranks {
         key: &str,
         f: impl Future<Output = Result<PollOutcome, ProviderError>>,
     ) -> Result<PollOutcome, ProviderError> {
-        let outcome = budget::ranked(self.rank(key), f).await;
+        let (rank, due) = self.place(key);
+        let outcome = budget::ranked(rank, due, f).await;
         if let Ok(outcome) = &outcome {
             self.record(key, outcome);
         }
@@ -127,5 +141,21 @@ mod tests {
         assert!(ranks.rank("b") < ranks.rank("a"));
         ranks.record("a", &PollOutcome::Failed { reason: "x".into() });
         assert_eq!(ranks.rank("a"), 11_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_is_due_once_its_measured_end_has_passed() {
+        let ranks = Ranks::default();
+        assert!(!ranks.place("a").1, "no pace yet: a first poll is not due");
+        ranks.record("a", &running(10.0));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        ranks.record("a", &running(20.0));
+        // Ends 80 s from now, 80 s after the first sample: due from 0.8 s before it.
+        tokio::time::advance(Duration::from_secs(79)).await;
+        assert!(!ranks.place("a").1);
+        tokio::time::advance(Duration::from_millis(300)).await;
+        assert_eq!(ranks.place("a"), (90_000, true));
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!(ranks.place("a").1, "still due after its end");
     }
 }

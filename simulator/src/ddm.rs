@@ -1,4 +1,4 @@
-//! DDM: restore to a new instance, metadata restore, their planning queries, jobs and backups.
+//! DDM: restore to a new instance, metadata restore and their planning queries.
 
 use std::collections::BTreeSet;
 
@@ -14,6 +14,14 @@ use crate::world::{DataNodeRelation, DdmInstance, JobEffect, Window, World, name
 
 const MAX_LIMIT: usize = 128;
 
+/// The planning queries under `.../instances/{instance_id}/backups/`.
+const PLANNING: [&str; 4] = [
+    "restorable-time-interval",
+    "restorable-instances",
+    "related-dn",
+    "restorable-data-node",
+];
+
 pub(crate) fn route(req: &Req) -> Option<Routed> {
     let s = segs(req);
     let own = |v: &&str| (*v).to_owned();
@@ -26,22 +34,16 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
             let id = own(id);
             Routed::project(pid, move |cx| restore_metadata(cx, &id))
         }
-        ("GET", ["v3", pid, "jobs", job]) => {
-            let job = own(job);
-            Routed::project(pid, move |cx| show_job(cx, &job))
-        }
-        ("GET", ["v3", pid, "jobs"]) => Routed::project(pid, list_jobs),
-        ("GET", ["v3", pid, "instances", id, "backups", query]) => {
+        // Any other name there is a backup ID (`ddm_backups`).
+        ("GET", ["v3", pid, "instances", id, "backups", query]) if PLANNING.contains(query) => {
             let (id, query) = (own(id), own(query));
             Routed::project(pid, move |cx| match query.as_str() {
                 "restorable-time-interval" => time_interval(cx, &id),
                 "restorable-instances" => restorable_instances(cx, &id),
                 "related-dn" => related_dn(cx, &id),
-                "restorable-data-node" => restorable_data_node(cx, &id),
-                backup => show_backup(cx, &id, backup),
+                _ => restorable_data_node(cx, &id),
             })
         }
-        ("GET", ["v3", pid, "backups"]) => Routed::project(pid, list_backups),
         ("GET", ["v1", pid, "instances", id]) => {
             let id = own(id);
             Routed::project(pid, move |cx| show_instance(cx, &id))
@@ -50,7 +52,7 @@ pub(crate) fn route(req: &Req) -> Option<Routed> {
     })
 }
 
-fn param(msg: impl Into<String>) -> ApiError {
+pub(crate) fn param(msg: impl Into<String>) -> ApiError {
     ApiError::bad_request("DBS.280001", msg)
 }
 
@@ -61,11 +63,11 @@ fn missing(id: &str) -> ApiError {
     )
 }
 
-fn instance<'w>(world: &'w World, id: &str) -> Result<&'w DdmInstance, ApiError> {
+pub(crate) fn instance<'w>(world: &'w World, id: &str) -> Result<&'w DdmInstance, ApiError> {
     world.ddm.instances.get(id).ok_or_else(|| missing(id))
 }
 
-fn paging(req: &Req, default_limit: usize) -> Result<(usize, usize), ApiError> {
+pub(crate) fn paging(req: &Req, default_limit: usize) -> Result<(usize, usize), ApiError> {
     jobs::paging(req.q("offset"), req.q("limit"), default_limit, MAX_LIMIT).map_err(param)
 }
 
@@ -407,47 +409,6 @@ fn restore_metadata(cx: &mut Ctx<'_>, path_id: &str) -> ApiResult {
     ))
 }
 
-fn show_job(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
-    let job = cx
-        .st
-        .world
-        .ddm
-        .jobs
-        .get(id)
-        .filter(|j| j.visible_at <= cx.now)
-        .ok_or_else(|| ApiError::bad_request("DBS.200543", "The job does not exist."))?;
-    Ok(Reply::ok(json!({ "job": jobs::ddm_job(id, job, cx.now) })))
-}
-
-fn list_jobs(cx: &mut Ctx<'_>) -> ApiResult {
-    let (offset, limit) = paging(cx.req, 10)?;
-    let bound = |name: &str| -> Result<i64, ApiError> {
-        cx.req
-            .q(name)
-            .and_then(|v| v.parse::<i64>().ok())
-            .ok_or_else(|| param(format!("{name} is required, in epoch milliseconds.")))
-    };
-    let (start, end) = (bound("start_time")?, bound("end_time")?);
-    if start > end {
-        return Err(ApiError::bad_request("DBS.300377", "Invalid time range."));
-    }
-    let mut found: Vec<(&String, &crate::world::Job)> = cx
-        .st
-        .world
-        .ddm
-        .jobs
-        .iter()
-        .filter(|(_, j)| j.visible_at <= cx.now && (start..=end).contains(&j.created))
-        .collect();
-    // Newest first, as the console lists tasks.
-    found.sort_by(|a, b| b.1.created.cmp(&a.1.created).then(a.0.cmp(b.0)));
-    let items: Vec<Value> = found
-        .iter()
-        .map(|(id, j)| jobs::ddm_job_item(id, j, cx.now))
-        .collect();
-    Ok(Reply::ok(paged("jobs", items, offset, limit)))
-}
-
 fn time_interval(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
     let (offset, limit) = paging(cx.req, 10)?;
     let world = &cx.st.world;
@@ -489,7 +450,7 @@ fn restorable_instances(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
 }
 
 /// DDM's paged list body: `{KEY: [one page], offset, limit, total}` (otc-api.md §1.3).
-fn paged(key: &str, items: Vec<Value>, offset: usize, limit: usize) -> Value {
+pub(crate) fn paged(key: &str, items: Vec<Value>, offset: usize, limit: usize) -> Value {
     let total = items.len();
     json!({ key: jobs::page(items, offset, limit), "offset": offset, "limit": limit, "total": total })
 }
@@ -568,64 +529,6 @@ fn restorable_data_node(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
         })
         .collect();
     Ok(Reply::ok(paged("target_data_nodes", items, offset, limit)))
-}
-
-fn show_backup(cx: &mut Ctx<'_>, id: &str, backup_id: &str) -> ApiResult {
-    let world = &cx.st.world;
-    let d = instance(world, id)?;
-    let b = world
-        .ddm
-        .backups
-        .get(backup_id)
-        .filter(|b| b.instance_id == id)
-        .ok_or_else(|| param(format!("The backup {backup_id} does not exist.")))?;
-    let nodes: Vec<Value> = d
-        .data_nodes
-        .iter()
-        .map(|dn| {
-            let name = world
-                .rds
-                .instances
-                .get(dn)
-                .map(|i| name_or(&i.name, "rds", dn));
-            json!({ "instance_id": dn, "instance_name": name.unwrap_or_default() })
-        })
-        .collect();
-    Ok(Reply::ok(json!({
-        "id": backup_id,
-        "name": name_or(&b.name, "backup", backup_id),
-        "instance_id": id,
-        "instance_name": name_or(&d.name, "ddm", id),
-        "related_data_nodes": nodes,
-    })))
-}
-
-fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
-    let (offset, limit) = paging(cx.req, 10)?;
-    let world = &cx.st.world;
-    let items: Vec<Value> = world
-        .ddm
-        .backups
-        .iter()
-        .filter(|(_, b)| cx.req.q("instance_id").is_none_or(|w| w == b.instance_id))
-        .map(|(id, b)| {
-            let inst = world.ddm.instances.get(&b.instance_id);
-            json!({
-                "id": id,
-                "name": name_or(&b.name, "backup", id),
-                "description": "",
-                "status": b.status,
-                "instance_id": b.instance_id,
-                "instance_name": inst.map(|i| name_or(&i.name, "ddm", &b.instance_id)).unwrap_or_default(),
-                "instance_status": inst.map(|i| i.status.clone()).unwrap_or_default(),
-                "file_size": b.file_size,
-                "created": timefmt::dbs(b.created),
-                "updated": timefmt::dbs(b.created),
-                "backup_type": b.backup_type,
-            })
-        })
-        .collect();
-    Ok(Reply::ok(paged("backups", items, offset, limit)))
 }
 
 fn show_instance(cx: &mut Ctx<'_>, id: &str) -> ApiResult {

@@ -108,12 +108,16 @@ fn spawn(mut cmd: Command) -> Child {
         .expect("rewind starts")
 }
 
-/// Runs the four applies at once and checks that each converged.
-fn run_all(children: Vec<Child>) {
-    for child in children {
-        let run: Run = child.wait_with_output().expect("apply ends").into();
-        assert!(run.ok(), "{}", run.transcript());
-    }
+/// Runs the four applies at once, checks that each converged, and returns what they said.
+fn run_all(children: Vec<Child>) -> Vec<Run> {
+    children
+        .into_iter()
+        .map(|child| {
+            let run: Run = child.wait_with_output().expect("apply ends").into();
+            assert!(run.ok(), "{}", run.transcript());
+            run
+        })
+        .collect()
 }
 
 fn assert_no_429_and_one_post_each(h: &Harness) {
@@ -150,12 +154,29 @@ fn four_processes_on_one_postgres_state_share_the_budget_with_no_429() {
         // Each its own spec, so its own workspace (named after the spec file).
         let file = format!("p{part}.yaml");
         std::fs::write(h.dir.path().join(&file), spec([part])).expect("write spec");
-        let mut cmd = h.command(&["apply", "--auto-approve", "-f", &file]);
+        let mut cmd = h.command(&["apply", "-v", "--auto-approve", "-f", &file]);
         cmd.env("REWIND_STATE", &db.url);
         children.push(spawn(cmd));
     }
-    run_all(children);
+    let runs = run_all(children);
     assert_no_429_and_one_post_each(&h);
+    // Sixteen RDS POSTs leave at once against one slot per 50 ms: with `-v`, processes that
+    // waited for the others' calls say so (the README's promise).
+    let said = runs
+        .iter()
+        .filter(|r| {
+            r.stderr
+                .contains("for other rewind processes of this cloud user (shared budget)")
+        })
+        .count();
+    assert!(
+        said >= 1,
+        "no process logged a wait caused by the others: {}",
+        runs.iter()
+            .map(Run::transcript)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     // Every process drew from the same rows: `rewind status` names all four on the POST API.
     let lines = rewind_state::postgres::budget::report(&db.url, Duration::from_secs(600))
         .expect("budget report");
@@ -389,6 +410,7 @@ async fn a_budget_whose_connection_drops_reconnects_and_shares_again() {
         limit: 600,
         window: Duration::from_secs(60),
         submit: false,
+        due: false,
     };
     assert!(matches!(
         budget.take(ask).await,
@@ -485,4 +507,180 @@ fn a_drill_draws_from_the_shared_budget_of_a_postgres_state() {
             );
         }
     }
+}
+
+/// One ask of the priority tests: 10 calls per 600 s, so one interval is a minute and no slot
+/// opens while the test runs: every answer follows from the row alone, not from timing.
+fn ask(submit: bool, due: bool) -> rewind_engine::budget::BudgetAsk<'static> {
+    rewind_engine::budget::BudgetAsk {
+        key: "k-priority",
+        service: "rds",
+        api: "GET /v3/{project_id}/jobs",
+        limit: 10,
+        window: Duration::from_secs(600),
+        submit,
+        due,
+    }
+}
+
+fn waits_for(answer: &Result<rewind_engine::budget::BudgetAnswer, String>) -> Option<&'static str> {
+    match answer {
+        Ok(rewind_engine::budget::BudgetAnswer::Wait { cause, .. }) => Some(cause.as_str()),
+        _ => None,
+    }
+}
+
+/// Across processes: a due poll (its job's expected end has passed) goes before reads that are
+/// not due, and a submit before both, so no poll, due or not, can starve a submit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_polls_go_before_other_processes_reads_and_submits_before_both() {
+    use rewind_engine::budget::{BudgetAnswer, SharedBudget, WaitCause};
+    let Some(db) = TestDb::create("budget_priority") else {
+        return;
+    };
+    let connect = |who: &str| PgBudget::connect(&db.url, who.to_owned());
+    let a = connect("a").await.expect("a connects");
+    let b = connect("b").await.expect("b connects");
+    let c = connect("c").await.expect("c connects");
+    // A takes the slot now and reserves the next one (a minute ahead).
+    assert!(matches!(
+        a.take(ask(false, false)).await,
+        Ok(BudgetAnswer::Go { .. })
+    ));
+    assert!(matches!(
+        a.take(ask(false, false)).await,
+        Ok(BudgetAnswer::Go { .. })
+    ));
+    // B's due poll finds no slot and claims the next one.
+    let due = b.take(ask(false, true)).await;
+    assert_eq!(waits_for(&due), Some(WaitCause::Rate.as_str()), "{due:?}");
+    // Reads that are not due wait for it, whichever process sends them.
+    for (who, budget) in [("a", &a), ("c", &c)] {
+        let read = budget.take(ask(false, false)).await;
+        assert_eq!(
+            waits_for(&read),
+            Some(WaitCause::Due.as_str()),
+            "{who}: {read:?}"
+        );
+    }
+    // Another due poll and a submit are not held off by the claim: they wait for the rate.
+    let other_due = c.take(ask(false, true)).await;
+    assert_eq!(
+        waits_for(&other_due),
+        Some(WaitCause::Rate.as_str()),
+        "{other_due:?}"
+    );
+    let submit = a.take(ask(true, false)).await;
+    assert_eq!(
+        waits_for(&submit),
+        Some(WaitCause::Rate.as_str()),
+        "{submit:?}"
+    );
+    // Now A's submit has claimed the slot: every poll, due or not, waits for it.
+    for (who, budget) in [("b", &b), ("c", &c)] {
+        let poll = budget.take(ask(false, true)).await;
+        assert_eq!(
+            waits_for(&poll),
+            Some(WaitCause::Submit.as_str()),
+            "{who}: {poll:?}"
+        );
+    }
+    let (due_until, submit_until): (f64, f64) = {
+        let (admin, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .expect("admin connects");
+        tokio::spawn(connection);
+        let row = admin
+            .query_one(
+                "SELECT due_until, submit_until FROM rewind_budget WHERE key = 'k-priority'",
+                &[],
+            )
+            .await
+            .expect("budget row");
+        (row.get(0), row.get(1))
+    };
+    // Each claim ends one interval after the slot it waits for (the due polls held off by
+    // the submit wait for the slot after it), so a claimant that never comes back holds no
+    // one off for longer.
+    assert!(
+        submit_until > 0.0 && (due_until - submit_until - 60.0).abs() < 1.0,
+        "{due_until} {submit_until}"
+    );
+}
+
+/// A database that hangs (here: a row lock never released) does not hang the cloud call: the
+/// statement is cut off, the call is paced by the local budget, and the budget is shared
+/// again once the database answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_budget_database_falls_back_to_local_pacing() {
+    use rewind_engine::budget::{BudgetAnswer, SharedBudget};
+    let Some(db) = TestDb::create("budget_hung") else {
+        return;
+    };
+    let timeout = Duration::from_millis(500);
+    let pg = PgBudget::connect_with_timeout(&db.url, "hung".to_owned(), timeout)
+        .await
+        .expect("connects");
+    let pg = Arc::new(pg);
+    let ask = rewind_engine::budget::BudgetAsk {
+        key: "k-hung",
+        ..ask(false, false)
+    };
+    assert!(matches!(pg.take(ask).await, Ok(BudgetAnswer::Go { .. })));
+    let (admin, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .expect("admin connects");
+    tokio::spawn(connection);
+    admin.batch_execute("BEGIN").await.expect("begin");
+    admin
+        .execute(
+            "SELECT 1 FROM rewind_budget WHERE key = 'k-hung' FOR UPDATE",
+            &[],
+        )
+        .await
+        .expect("lock the row");
+    let deadline = Duration::from_secs(30);
+    let answer = tokio::time::timeout(deadline, pg.take(ask))
+        .await
+        .expect("a take on a locked row returns");
+    assert!(answer.is_err(), "{answer:?}");
+    // Through the providers' budget: the call goes, paced locally.
+    let budget = Budget::for_user(
+        RateLimits {
+            per_minute: 10,
+            time_scale: 1.0,
+            shared: Some(Shared(pg.clone())),
+            ..RateLimits::default()
+        },
+        "one-cloud-user",
+    );
+    tokio::time::timeout(
+        deadline,
+        call(&budget, "GET /v3/{project_id}/hung", Priority::Read),
+    )
+    .await
+    .expect("the call goes without the shared budget");
+    admin.batch_execute("ROLLBACK").await.expect("release");
+    let again = tokio::time::timeout(deadline, pg.take(ask))
+        .await
+        .expect("answers again");
+    assert!(
+        matches!(
+            again,
+            Ok(BudgetAnswer::Wait { .. } | BudgetAnswer::Go { .. })
+        ),
+        "{again:?}"
+    );
+    // A server that accepts the connection and never answers: connecting gives up too.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let url = format!("postgres://rewind@127.0.0.1:{port}/rewind");
+    let connect = tokio::time::timeout(
+        deadline,
+        PgBudget::connect_with_timeout(&url, "silent".to_owned(), timeout),
+    )
+    .await
+    .expect("connecting to a silent server returns");
+    assert!(connect.is_err());
+    drop(silent);
 }

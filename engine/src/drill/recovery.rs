@@ -136,8 +136,9 @@ pub fn source(spec: &OpSpec) -> Option<&str> {
     }
 }
 
-/// The instance (CBR: the disk) whose newest backup `backup_id: latest` restores, for the
-/// kinds that restore a backup of a source the spec names. `None` for the others, and where
+/// The instance (CBR: the disk; DDM metadata: the path's source instance) whose newest backup
+/// `backup_id: latest` restores, for the kinds that restore a backup of a source the spec
+/// names. `None` for the others, and where
 /// the source is not named: a DDS `restore_point` without `instance_id`, or a CBR server
 /// restore, whose `mappings` name the disk backups of one server backup.
 pub fn backup_source(spec: &OpSpec) -> Option<&str> {
@@ -146,6 +147,7 @@ pub fn backup_source(spec: &OpSpec) -> Option<&str> {
         OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => Some(r.source.instance_id.as_str()),
         OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.instance_id.as_deref(),
         OpSpec::Taurusdb(r) => Some(r.source_instance_id.as_str()),
+        OpSpec::DdmMetadata(r) => Some(r.instance_id.as_str()),
         OpSpec::Cbr(r) if r.server_id.is_none() => {
             r.resource_id.as_deref().or(r.volume_id.as_deref())
         }
@@ -161,6 +163,7 @@ fn backup_of(spec: &OpSpec) -> Option<&str> {
         OpSpec::Rds(r) | OpSpec::DdsRecovery(r) => r.source.backup_id.as_deref(),
         OpSpec::RdsNew(r) | OpSpec::DdsNew(r) => r.restore_point.backup_id.as_deref(),
         OpSpec::Taurusdb(r) => r.backup_id.as_deref(),
+        OpSpec::DdmMetadata(r) => r.source.backup_id.as_deref(),
         _ => None,
     }
 }
@@ -175,6 +178,7 @@ pub fn pin_backup(spec: &mut OpSpec, backup: &str) -> bool {
             r.restore_point.backup_id = Some(backup.to_owned());
         }
         OpSpec::Taurusdb(r) => r.backup_id = Some(backup.to_owned()),
+        OpSpec::DdmMetadata(r) => r.source.backup_id = Some(backup.to_owned()),
         _ => return false,
     }
     true

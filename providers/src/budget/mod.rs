@@ -6,7 +6,8 @@
 //
 // With a shared store (`RateLimits::shared`, PostgreSQL), the waiter at the head of an API's
 // queue also asks the store, which paces every process of the cloud user together (GCRA on
-// the database's clock), lets any process's submit go before every other process's reads,
+// the database's clock), lets any process's submit go before every other process's reads
+// and any process's due poll (see `ranked`) before every other process's reads not due,
 // and spreads 429s and `Retry-After` pauses to all. The local window stays as it was: the
 // store only ever adds waits.
 
@@ -151,14 +152,22 @@ pub enum Priority {
 }
 
 tokio::task_local! {
-    /// The rank of the poll this task is sending: the earliest possible end of its job.
-    static RANK: i64;
+    /// The rank of the poll this task is sending: the earliest possible end of its job, and
+    /// whether that end is (about) passed: the poll is due.
+    static RANK: (i64, bool);
 }
 
 /// Runs `f` with its reads ranked `rank` (lower goes first): a provider's poll of a job whose
 /// earliest possible end is `rank` (milliseconds on any clock the provider keeps alike).
-pub async fn ranked<F: std::future::Future>(rank: i64, f: F) -> F::Output {
-    RANK.scope(rank, f).await
+/// `due`: that end is (about) passed, so every moment the poll waits its completion is seen
+/// later; the shared store lets it go before other processes' reads that are not due.
+pub async fn ranked<F: std::future::Future>(rank: i64, due: bool, f: F) -> F::Output {
+    RANK.scope((rank, due), f).await
+}
+
+/// Whether the read this task sends is a due poll (see [`ranked`]).
+fn due(priority: Priority) -> bool {
+    priority == Priority::Read && RANK.try_with(|r| r.1).unwrap_or(false)
 }
 
 /// A waiter's place: class (0 submits, 1 reads), rank, arrival.
@@ -167,7 +176,7 @@ type Place = (u8, i64, u64);
 fn place(priority: Priority, seq: u64) -> Place {
     match priority {
         Priority::Submit => (0, 0, seq),
-        Priority::Read => (1, RANK.try_with(|r| *r).unwrap_or(i64::MAX), seq),
+        Priority::Read => (1, RANK.try_with(|r| r.0).unwrap_or(i64::MAX), seq),
     }
 }
 
@@ -280,6 +289,7 @@ struct SharedAsk {
     limit: u32,
     window: Duration,
     submit: bool,
+    due: bool,
 }
 
 impl SharedAsk {
@@ -291,6 +301,7 @@ impl SharedAsk {
             limit: self.limit,
             window: self.window,
             submit: self.submit,
+            due: self.due,
         }
     }
 }
@@ -440,6 +451,7 @@ impl Budget {
             limit: self.limits.limit(service),
             window: self.limits.window(),
             submit: priority == Priority::Submit,
+            due: due(priority),
         }
     }
 

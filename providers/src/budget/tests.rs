@@ -217,7 +217,7 @@ async fn polls_go_by_their_jobs_earliest_end_and_other_reads_last() {
         tasks.push(tokio::spawn(async move {
             let read = call(&budget, "GET /a", Priority::Read);
             match rank {
-                Some(rank) => ranked(rank, read).await,
+                Some(rank) => ranked(rank, false, read).await,
                 None => read.await,
             }
             order
@@ -241,13 +241,13 @@ async fn a_waiter_that_gives_up_blocks_no_one() {
     let first = {
         let budget = budget.clone();
         tokio::spawn(async move {
-            ranked(0, call(&budget, "GET /a", Priority::Read)).await;
+            ranked(0, false, call(&budget, "GET /a", Priority::Read)).await;
         })
     };
     tokio::task::yield_now().await;
     first.abort();
     let start = Instant::now();
-    ranked(5, call(&budget, "GET /a", Priority::Read)).await;
+    ranked(5, false, call(&budget, "GET /a", Priority::Read)).await;
     assert_eq!(start.elapsed(), WINDOW);
 }
 

@@ -7,6 +7,7 @@
 
 use rewind_engine::budget::{BudgetAnswer, BudgetAsk, BudgetFuture, SharedBudget, WaitCause};
 use rewind_engine::state::StateError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio_postgres::types::ToSql;
@@ -14,22 +15,39 @@ use tokio_postgres::{Client, Row, Statement};
 
 use super::{config, connect, env_lookup, pg_err, schema};
 
+/// How long a budget statement may take before the call it paces goes on without it: the
+/// database aborts it then (`statement_timeout`, a row lock that is never released), and the
+/// client gives up half as long again later (a database that does not answer at all). A take
+/// is one round trip of well under 50 ms even on a loaded machine; a cloud call is paced by
+/// the local budget meanwhile, as when the connection drops.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The budget's connection and its prepared statements (prepared again on a new connection).
 struct Conn {
     client: Client,
     take: Statement,
     throttled: Statement,
+    /// A statement on it did not answer in time: it is replaced like a closed one, since
+    /// everything sent after it would queue behind the hung one.
+    hung: AtomicBool,
 }
 
 impl Conn {
-    async fn open(config: &tokio_postgres::Config) -> Result<Conn, StateError> {
+    async fn open(config: &tokio_postgres::Config, timeout: Duration) -> Result<Conn, StateError> {
         let client = connect(config, "budget").await?;
         schema::migrate(&client).await?;
         let ctx = |e: tokio_postgres::Error| pg_err("preparing budget statements", &e);
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {}",
+                timeout.as_millis().max(1)
+            ))
+            .await
+            .map_err(ctx)?;
         let take = client
             .prepare(
                 "SELECT go, wait_s, cause, n_others \
-                 FROM rewind_budget_take($1, $2, $3, $4, $5, $6, $7, $8)",
+                 FROM rewind_budget_take($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .await
             .map_err(ctx)?;
@@ -41,8 +59,36 @@ impl Conn {
             client,
             take,
             throttled,
+            hung: AtomicBool::new(false),
         })
     }
+
+    /// Opens within ten statement timeouts (a connect or migration that hangs fails too,
+    /// but a slow first connect on a loaded machine does not).
+    async fn open_within(
+        config: &tokio_postgres::Config,
+        timeout: Duration,
+    ) -> Result<Conn, StateError> {
+        let bound = timeout * 10;
+        tokio::time::timeout(bound, Conn::open(config, timeout))
+            .await
+            .unwrap_or_else(|_| {
+                Err(StateError::Storage(format!(
+                    "connecting to PostgreSQL (budget): no answer within {:.1} s",
+                    bound.as_secs_f64()
+                )))
+            })
+    }
+
+    fn usable(&self) -> bool {
+        !self.client.is_closed() && !self.hung.load(Ordering::Relaxed)
+    }
+}
+
+/// The client's own deadline: later than the server's, so that a statement the database
+/// aborts is reported as its error, and only a silent database is cut off here.
+fn client_timeout(statement: Duration) -> Duration {
+    statement + statement / 2
 }
 
 /// When the next attempt to reconnect may be made. A database that went away is tried again
@@ -102,6 +148,8 @@ pub struct PgBudget {
     who: String,
     /// Added to this machine's clock before it is reported (tests of skewed machines).
     clock_offset_s: f64,
+    /// See [`STATEMENT_TIMEOUT`].
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for PgBudget {
@@ -132,14 +180,25 @@ enum Which {
 impl PgBudget {
     /// Connects to the state's database (migrating it if needed) on the caller's runtime.
     pub async fn connect(url: &str, who: String) -> Result<PgBudget, StateError> {
+        PgBudget::connect_with_timeout(url, who, STATEMENT_TIMEOUT).await
+    }
+
+    /// As [`PgBudget::connect`], with statements cut off after `timeout` (tests of a hung
+    /// database).
+    pub async fn connect_with_timeout(
+        url: &str,
+        who: String,
+        timeout: Duration,
+    ) -> Result<PgBudget, StateError> {
         let config = config::build(url, &env_lookup)?;
-        let conn = Conn::open(&config).await?;
+        let conn = Conn::open_within(&config, timeout).await?;
         Ok(PgBudget {
             config,
             conn: Mutex::new(Arc::new(conn)),
             reconnecting: tokio::sync::Mutex::new(Backoff::new()),
             who,
             clock_offset_s: 0.0,
+            timeout,
         })
     }
 
@@ -165,7 +224,7 @@ impl PgBudget {
     /// it and the back-off allows a try now. `None`: none this time (the caller paces alone).
     async fn open_conn(&self) -> Option<Arc<Conn>> {
         let conn = self.current();
-        if !conn.client.is_closed() {
+        if conn.usable() {
             return Some(conn);
         }
         // One task reconnects; the others do not wait for its connect timeout but keep the
@@ -175,13 +234,13 @@ impl PgBudget {
         };
         // Another task may have reconnected since this one looked.
         let conn = self.current();
-        if !conn.client.is_closed() {
+        if conn.usable() {
             return Some(conn);
         }
         if !backoff.may_try(Instant::now()) {
             return None;
         }
-        match Conn::open(&self.config).await {
+        match Conn::open_within(&self.config, self.timeout).await {
             Ok(new) => {
                 let new = Arc::new(new);
                 *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&new);
@@ -210,13 +269,25 @@ impl PgBudget {
             let Some(conn) = self.open_conn().await else {
                 return Err(unreachable());
             };
-            let result = match which {
-                Which::Take => conn.client.query_one(&conn.take, params).await.map(Some),
-                Which::Throttled => conn
-                    .client
-                    .execute(&conn.throttled, params)
-                    .await
-                    .map(|_| None),
+            let statement = async {
+                match which {
+                    Which::Take => conn.client.query_one(&conn.take, params).await.map(Some),
+                    Which::Throttled => conn
+                        .client
+                        .execute(&conn.throttled, params)
+                        .await
+                        .map(|_| None),
+                }
+            };
+            let Ok(result) = tokio::time::timeout(client_timeout(self.timeout), statement).await
+            else {
+                // A database that does not answer: this call goes on without it, and the
+                // next one reconnects (within the same bound) rather than queue behind it.
+                conn.hung.store(true, Ordering::Relaxed);
+                return Err(format!(
+                    "{what}: the budget's database did not answer within {:.1} s",
+                    client_timeout(self.timeout).as_secs_f64()
+                ));
             };
             match result {
                 Ok(row) => return Ok(row),
@@ -255,6 +326,7 @@ impl SharedBudget for PgBudget {
                         &limit(ask.limit),
                         &secs(ask.window),
                         &ask.submit,
+                        &ask.due,
                         &self.who,
                         &self.local_now(),
                     ],
@@ -270,6 +342,7 @@ impl SharedBudget for PgBudget {
             let cause = match row.get::<_, Option<&str>>(2) {
                 Some("paused") => WaitCause::Paused,
                 Some("submit") => WaitCause::Submit,
+                Some("due") => WaitCause::Due,
                 _ => WaitCause::Rate,
             };
             let others: i32 = row.get(3);

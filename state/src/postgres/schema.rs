@@ -294,6 +294,84 @@ BEGIN
 END
 $fn$;
 "#,
+    // Issue 26, poll priority: a poll whose job's expected end has passed (due) goes before
+    // every other process's reads that are not due, as a submit goes before every read. A
+    // waiting due poll claims the next slot (`due_until`) as a waiting submit does; the claim
+    // is not cleared when it is granted (another process's due poll may still wait) but
+    // expires one interval after the slot it waited for. Submits still hold off due polls,
+    // so no poll, due or not, can starve a submit.
+    r"
+ALTER TABLE rewind_budget ADD COLUMN due_until double precision NOT NULL DEFAULT 0;
+DROP FUNCTION rewind_budget_take(text, text, text, integer, double precision, boolean, text,
+                                 double precision);
+CREATE FUNCTION rewind_budget_take(p_key text, p_service text, p_api text, p_lim integer,
+                                   p_window double precision, p_submit boolean, p_due boolean,
+                                   p_who text,
+                                   p_skew double precision,
+                                   OUT go boolean, OUT wait_s double precision,
+                                   OUT cause text, OUT n_others integer)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    now_s double precision := extract(epoch FROM clock_timestamp());
+    b rewind_budget%ROWTYPE;
+    rate double precision;
+    t double precision;
+    open_at double precision;
+    retry double precision;
+BEGIN
+    INSERT INTO rewind_budget (key, service, api, lim, window_s, tat, updated)
+    VALUES (p_key, p_service, p_api, p_lim, p_window, now_s, now_s)
+    ON CONFLICT (key) DO NOTHING;
+    SELECT * INTO b FROM rewind_budget WHERE key = p_key FOR UPDATE;
+    rate := rewind_budget_rate(p_lim, p_window, b.rate_max, b.throttled_at, now_s);
+    t := p_window / rate;
+    open_at := greatest(b.tat, now_s);
+    SELECT count(*) INTO n_others FROM rewind_budget_users
+    WHERE key = p_key AND who <> p_who AND seen > now_s - 2 * p_window;
+    IF b.paused_until > now_s THEN
+        cause := 'paused';
+        retry := b.paused_until;
+    ELSIF NOT p_submit AND b.submit_until > now_s THEN
+        cause := 'submit';
+        retry := b.submit_until;
+    ELSIF NOT p_submit AND NOT p_due AND b.due_until > now_s THEN
+        cause := 'due';
+        retry := b.due_until;
+    ELSIF open_at - now_s > t THEN
+        cause := 'rate';
+        retry := open_at - t;
+    END IF;
+    IF cause IS NULL THEN
+        -- A reservation at most one interval ahead: a process that dies holding it costs
+        -- the others one interval.
+        go := true;
+        wait_s := open_at - now_s;
+        UPDATE rewind_budget SET tat = open_at + t, lim = p_lim, window_s = p_window,
+            calls = calls + 1, updated = now_s,
+            submit_until = CASE WHEN p_submit THEN 0 ELSE submit_until END,
+            rate_max = CASE WHEN rate >= p_lim THEN NULL ELSE rate_max END,
+            throttled_at = CASE WHEN rate >= p_lim THEN NULL ELSE throttled_at END
+        WHERE key = p_key;
+    ELSE
+        go := false;
+        wait_s := retry - now_s;
+        -- A waiting submit holds every other process's reads off until one interval after
+        -- it will ask again: long enough to come back, short enough if it never does.
+        UPDATE rewind_budget SET lim = p_lim, window_s = p_window, updated = now_s,
+            submit_until = CASE WHEN p_submit THEN greatest(submit_until, retry + t)
+                                ELSE submit_until END,
+            due_until = CASE WHEN p_due AND NOT p_submit THEN greatest(due_until, retry + t)
+                             ELSE due_until END
+        WHERE key = p_key;
+    END IF;
+    INSERT INTO rewind_budget_users AS u (key, who, calls, waits, skew_s, seen)
+    VALUES (p_key, p_who, CASE WHEN go THEN 1 ELSE 0 END, CASE WHEN go THEN 0 ELSE 1 END,
+            p_skew - now_s, now_s)
+    ON CONFLICT (key, who) DO UPDATE SET calls = u.calls + EXCLUDED.calls,
+        waits = u.waits + EXCLUDED.waits, skew_s = EXCLUDED.skew_s, seen = EXCLUDED.seen;
+END
+$fn$;
+",
 ];
 
 /// The schema version this build writes and reads.

@@ -83,21 +83,11 @@ fn ddm_metadata(o: &Obj, cx: &mut Cx) -> Option<DdmMetadataRestore> {
     let source = o.obj("source", cx.diags).and_then(|s| {
         s.check_keys(&["restore_time", "backup_id"], cx.diags);
         let t = cx.opt_time(&s, "restore_time");
-        // DDM lists its metadata backups project-wide; rewind does not choose among them, so
-        // `latest` is refused here with what to write instead, not as a malformed ID.
-        let b = match (crate::syntax::cx::latest(&s, "backup_id"), span_of(&s, "backup_id")) {
-            (Some(_), Some(at)) => {
-                cx.diags.push(
-                    Diagnostic::new(
-                        Code::BadId,
-                        format!("`{}` = \"latest\": ddm.metadata_restore takes a backup ID only", s.child_path("backup_id")),
-                    )
-                    .at(at)
-                    .with_hint("write the ID of a DDM metadata backup (`GET /v3/{project_id}/backups` lists them), or use `restore_time:` (the data nodes' own point in time)"),
-                );
-                None
-            }
-            _ => cx.opt_id(&s, "backup_id", IdShape::Backup),
+        // `latest`: kept as written; `spec::recovery` records the choice and the plan pins
+        // the newest `normal` metadata backup of `instance_id`.
+        let b = match crate::syntax::cx::latest(&s, "backup_id") {
+            Some(v) => Some(Some(v)),
+            None => cx.opt_id(&s, "backup_id", IdShape::Backup),
         };
         match (span_of(&s, "restore_time"), span_of(&s, "backup_id")) {
             (Some(ts), Some(bs)) => {

@@ -111,9 +111,13 @@ fn ensure_footprint(
         .filter(|r| r.class == C::RdsInstance && !world.rds.instances.contains_key(&r.id))
         .map(|r| r.id.clone())
         .collect();
+    let recycled = recycled_source(spec, &fresh, &strs);
+    if let Some(id) = &recycled {
+        world.ensure_rds_recycled(id, "", now_ms);
+    }
     // DDM instances the operation reads have the RDS data nodes of its relations.
     let nodes = strs("/data_node_relations/*/source_instance_id");
-    for r in all() {
+    for r in all().filter(|r| recycled.as_ref() != Some(&r.id)) {
         match r.class {
             C::RdsInstance => world.ensure_rds_instance(&r.id, window),
             C::DdsInstance => world.ensure_dds_instance(&r.id, window),
@@ -143,7 +147,7 @@ fn ensure_footprint(
         let owner = |class: C| read(class);
         match r.class {
             C::RdsBackup => {
-                if let Some(i) = owner(C::RdsInstance) {
+                if let Some(i) = owner(C::RdsInstance).filter(|i| recycled.as_ref() != Some(i)) {
                     world.ensure_rds_backup(&i, &backup(&r.id, &i, false));
                 }
             }
@@ -220,10 +224,15 @@ fn ensure_footprint(
         && let Some((engine, version)) = spec.request().body["flavor_ref"]
             .as_str()
             .and_then(rds_engine_of)
-        && let Some(i) = world.rds.instances.get_mut(&source)
     {
-        engine.clone_into(&mut i.engine);
-        version.clone_into(&mut i.version);
+        if let Some(i) = world.rds.instances.get_mut(&source) {
+            engine.clone_into(&mut i.engine);
+            version.clone_into(&mut i.version);
+        }
+        if let Some(i) = world.rds.recycle_bin.get_mut(&source) {
+            engine.clone_into(&mut i.engine);
+            version.clone_into(&mut i.version);
+        }
     }
     let restore_time = spec.restore_time();
     // A table- or database-level restore brings back objects that existed at its time: the
@@ -266,6 +275,24 @@ fn ensure_footprint(
             }
         }
     }
+}
+
+/// The deleted instance an `rds.restore_new` rebuilds from the recycle bin, as `rewind init rds
+/// --deleted` writes it: a source the world lacks whose `backup_id` is its recycle backup
+/// (the instance's ID with `br01` for `in01`, as the simulator's bin names it). The world
+/// keeps it in the bin, not live, so a rehearsal runs the recycle-bin checks.
+fn recycled_source(
+    spec: &OpSpec,
+    fresh: &BTreeSet<String>,
+    strs: &dyn Fn(&str) -> Vec<String>,
+) -> Option<String> {
+    if spec.created_class() != Some(ResourceClass::RdsInstance) {
+        return None;
+    }
+    let id = strs("/restore_point/instance_id").into_iter().next()?;
+    let backup = strs("/restore_point/backup_id").into_iter().next()?;
+    let stem = id.strip_suffix("in01")?;
+    (fresh.contains(&id) && backup == format!("{stem}br01")).then_some(id)
 }
 
 /// The backup the world holds for `backup_id` of `source`: the ID as written, or for

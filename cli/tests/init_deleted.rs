@@ -65,6 +65,25 @@ fn a_deleted_instance_by_name_becomes_a_restore_new_from_its_recycle_backup_that
 
     let validate = run(dir.path(), &["validate"]);
     assert_eq!(validate.code, 0, "{validate:?}\n{text}");
+    // The rehearsal keeps the deleted instance in the bin, so the bin's checks run (it is
+    // not made live).
+    let plan = run(dir.path(), &["plan", "--simulate"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains(&format!("deleted instance {id} is in the recycle bin")),
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout.contains("recycle_status is COMPLETED"),
+        "{plan:?}"
+    );
+    assert!(
+        !plan
+            .stdout
+            .contains(&format!("source instance {id} exists")),
+        "{plan:?}"
+    );
     let apply = run(dir.path(), &["apply", "--simulate", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}\n{text}");
     assert!(apply.stdout.contains("1 restored"), "{apply:?}");

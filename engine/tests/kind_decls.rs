@@ -55,7 +55,7 @@ fn builtin_footprint_rules_agree_with_the_typed_footprints() {
                     let r = Resource::new(rule.class(), &id);
                     match rule.access {
                         Access::Reads => reads.insert(r),
-                        Access::Writes => writes.insert(r),
+                        Access::Writes | Access::Adds => writes.insert(r),
                     };
                 }
             }

@@ -183,7 +183,7 @@ fn backup_id_latest_on_a_ddm_metadata_restore_is_a_choice_of_the_path_instance()
     let spec = &c.spec.ops["catalog-metadata"].spec;
     // DDM's backup list is project-wide: the backups are those of the path's instance.
     assert_eq!(
-        rewind_engine::drill::recovery::backup_source(spec),
+        rewind_engine::drill::recovery::backup_source(spec).as_deref(),
         Some("1f5c9fd6cd984056ba89c8c87cc03278in09")
     );
     assert!(!rewind_engine::drill::recovery::is_pinned(

@@ -709,6 +709,36 @@ fn a_reference_loop_is_reported_once_naming_both_operations() {
 }
 
 #[test]
+fn two_table_restores_of_one_instance_restore_into_it_and_need_an_order() {
+    let op = |name: &str, table: &str| {
+        format!(
+            "  {name}:\n    kind: rds.restore_tables\n    instance_id: 5d742eda6e574ff3a003191638ef8c51in01\n    restore_time: 1747732352076\n    restore_tables:\n      - database: shop\n        tables: [ {{ old_name: {table}, new_name: {table}_x }} ]\n"
+        )
+    };
+    let text = format!(
+        "version: 1\nrestores:\n{}{}",
+        op("a", "orders"),
+        op("b", "items")
+    );
+    let r = compile_err("t.yaml", &text);
+    let d = only(&r);
+    assert_eq!(d.code, Code::ConflictingWriters);
+    assert!(
+        d.message.contains(
+            "`a` and `b` both restore into rds instance 5d742eda6e574ff3a003191638ef8c51in01"
+        ),
+        "{d:?}"
+    );
+    assert!(!d.message.contains("overwrite"), "{d:?}");
+    assert!(
+        d.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("one restore at a time")),
+        "{d:?}"
+    );
+}
+
+#[test]
 fn conflicting_writers_name_both_operations_and_the_target() {
     // A DDM restore writes its data node's new RDS instance; so does an RDS restore.
     let text = "version: 1\nrestores:\n  catalog:\n    kind: ddm.restore\n    source: { instance_id: 733c7e8d73a54c27b8308ec784a8be8cin09, restore_time: 1747732352076 }\n    target: { instance_id: 2f0324a93859487eb5566d75951fcd2din09 }\n    data_node_relations:\n      - source_instance_id: 7edae0250ebc464897bd92b8d3e8b769in01\n        target_instance_id: f4e2949e9b9b4d60b42c89ed39bfe34cin01\n  dn:\n    kind: rds.restore\n    source: { instance_id: 41c239a1e9bd4cd2aabd678bab45a886in01, restore_time: 1747732352076 }\n    target: { instance_id: f4e2949e9b9b4d60b42c89ed39bfe34cin01 }\n";

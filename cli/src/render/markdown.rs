@@ -60,7 +60,8 @@ fn overwrite_lines(plan: &Plan) -> Vec<String> {
     let mut own_source = Vec::new();
     let mut others = Vec::new();
     for s in plan.steps.iter().filter(|s| s.action.submits()) {
-        for o in &s.overwrites {
+        // A table-level restore adds objects under new names: no target is overwritten.
+        for o in s.overwrites.iter().filter(|o| !o.adds_only) {
             let resource = esc(&o.resource.to_string());
             if o.is_source {
                 own_source.push(format!(
@@ -329,6 +330,33 @@ mod tests {
             assert!(md.starts_with("**Plan:** "), "{md}");
             insta::assert_snapshot!(format!("markdown_{name}"), md);
         }
+    }
+
+    #[test]
+    fn table_restores_restore_into_their_instance_and_overwrite_nothing() {
+        let p = example("rds-table-restore.yaml");
+        assert_eq!(p.steps.len(), 3);
+        for s in &p.steps {
+            assert_eq!(s.overwrites.len(), 1, "{s:?}");
+            assert!(
+                s.overwrites[0].adds_only && !s.overwrites[0].is_source,
+                "{s:?}"
+            );
+        }
+        let md = plan(&p);
+        assert!(!md.contains("Overwritten targets"), "{md}");
+        let printer = crate::printer::Printer::new(false, false, true, false);
+        let human = crate::render::plan::human(&p, &printer);
+        assert!(!human.contains("overwrites rds"), "{human}");
+        assert!(
+            human.contains(
+                "restores into rds instance 5d742eda6e574ff3a003191638ef8c51in01 under new names (overwrites nothing)"
+            ),
+            "{human}"
+        );
+        // A restore that does overwrite still says so.
+        let md = plan(&example("rds-restore.yaml"));
+        assert!(md.contains("Overwritten targets"), "{md}");
     }
 
     #[test]

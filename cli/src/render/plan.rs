@@ -60,6 +60,14 @@ fn step(out: &mut String, s: &Step, p: &Printer) {
         let _ = writeln!(out, "      {pointer} = (sensitive) from {secret}");
     }
     for o in &s.overwrites {
+        if o.adds_only {
+            let line = format!(
+                "restores into {} under new names (overwrites nothing)",
+                o.resource
+            );
+            let _ = writeln!(out, "      {}", p.paint(&line, Style::Yellow));
+            continue;
+        }
         let mut line = format!("overwrites {}", o.resource);
         if o.is_source {
             line.push_str("  (its own source: data newer than the restore point is lost)");

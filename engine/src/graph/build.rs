@@ -96,7 +96,12 @@ pub fn build(spec: &Spec) -> (Graph, Vec<Diagnostic>) {
         for (i, a) in ws.iter().enumerate() {
             for b in &ws[i + 1..] {
                 if !reaches(a, b) && !reaches(b, a) {
-                    diags.push(conflict(spec, resource, a, b));
+                    let adds = |op: &str| {
+                        spec.ops
+                            .get(op)
+                            .is_some_and(|o| o.spec.footprint().adds.contains(resource))
+                    };
+                    diags.push(conflict(spec, resource, a, b, adds(a) && adds(b)));
                 }
             }
         }
@@ -122,19 +127,31 @@ pub fn build(spec: &Spec) -> (Graph, Vec<Diagnostic>) {
     (graph, diags)
 }
 
-fn conflict(spec: &Spec, resource: &Resource, a: &str, b: &str) -> Diagnostic {
+fn conflict(spec: &Spec, resource: &Resource, a: &str, b: &str, both_add: bool) -> Diagnostic {
     let span_in = |op: &str| {
         spec.ops
             .get(op)
             .map(|o| o.id_spans.get(&resource.id).copied().unwrap_or(o.span))
     };
-    let mut d = Diagnostic::new(
-        Code::ConflictingWriters,
-        format!("`{a}` and `{b}` both overwrite {resource} with no order between them"),
-    )
-    .with_hint(format!(
-        "the result would depend on which finishes last; add `depends_on: [{a}]` to `{b}`, or remove one"
-    ));
+    // Two table-level restores overwrite nothing, but the API runs one restore of an
+    // instance at a time.
+    let mut d = if both_add {
+        Diagnostic::new(
+            Code::ConflictingWriters,
+            format!("`{a}` and `{b}` both restore into {resource} with no order between them"),
+        )
+        .with_hint(format!(
+            "the instance takes one restore at a time; add `depends_on: [{a}]` to `{b}`, or list both's objects in one operation"
+        ))
+    } else {
+        Diagnostic::new(
+            Code::ConflictingWriters,
+            format!("`{a}` and `{b}` both overwrite {resource} with no order between them"),
+        )
+        .with_hint(format!(
+            "the result would depend on which finishes last; add `depends_on: [{a}]` to `{b}`, or remove one"
+        ))
+    };
     if let Some(s) = span_in(b) {
         d = d.at(s);
     }

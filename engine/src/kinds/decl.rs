@@ -10,6 +10,9 @@ use serde_json::Value;
 pub enum Access {
     Reads,
     Writes,
+    /// Writes new objects into the resource under new names and overwrites nothing (a
+    /// table-level restore): ordered like a write, shown as what it is.
+    Adds,
 }
 
 /// One footprint rule: the field at `pointer` (a JSON pointer into the body; `*` matches

@@ -156,4 +156,7 @@ impl fmt::Display for Resource {
 pub struct Footprint {
     pub reads: Vec<Resource>,
     pub writes: Vec<Resource>,
+    /// The writes that only add objects under new names (`Access::Adds`): nothing is lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adds: Vec<Resource>,
 }

@@ -171,9 +171,11 @@ fn overwrites(spec: &OpSpec) -> Vec<Overwrite> {
         .into_iter()
         .map(|resource| {
             let is_source = source.as_deref() == Some(resource.id.as_str());
+            let adds_only = fp.adds.contains(&resource);
             Overwrite {
                 resource,
                 is_source,
+                adds_only,
             }
         })
         .collect()

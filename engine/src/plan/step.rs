@@ -82,6 +82,10 @@ pub struct Overwrite {
     pub resource: Resource,
     /// The target is also the restore's own source ("restore to the original").
     pub is_source: bool,
+    /// The operation only adds objects to the target under new names (a table-level
+    /// restore): nothing there is overwritten.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adds_only: bool,
 }
 
 /// What state said about an operation when the plan was made.

@@ -32,11 +32,19 @@ pub fn lower(decl: &KindDecl, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
                 match rule.access {
                     Access::Reads => footprint.reads.push(r),
                     Access::Writes => footprint.writes.push(r),
+                    Access::Adds => {
+                        footprint.adds.push(r.clone());
+                        footprint.writes.push(r);
+                    }
                 }
             }
         }
     }
-    for list in [&mut footprint.reads, &mut footprint.writes] {
+    for list in [
+        &mut footprint.reads,
+        &mut footprint.writes,
+        &mut footprint.adds,
+    ] {
         list.sort();
         list.dedup();
     }

@@ -19,6 +19,7 @@ pub(crate) const PART: Part = Part {
     ids: |w, out| {
         out.extend(w.rds.instances.keys().cloned());
         out.extend(w.rds.backups.keys().cloned());
+        out.extend(w.rds.recycle_bin.keys().cloned());
     },
     check: |w| {
         check_backups(

@@ -34,6 +34,14 @@ pub const fn writes(pointer: &'static str, class: ResourceClass) -> Rule {
     }
 }
 
+pub const fn adds(pointer: &'static str, class: ResourceClass) -> Rule {
+    Rule {
+        pointer,
+        class,
+        access: Access::Adds,
+    }
+}
+
 /// The wire request of a kind: path (with the literal `{project_id}`) and body.
 pub struct Wire {
     pub path: String,

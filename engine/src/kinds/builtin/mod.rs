@@ -282,6 +282,10 @@ pub(super) fn footprint(b: &Builtin, op: &OpSpec) -> Footprint {
             match rule.access {
                 Access::Reads => fp.reads.push(r),
                 Access::Writes => fp.writes.push(r),
+                Access::Adds => {
+                    fp.adds.push(r.clone());
+                    fp.writes.push(r);
+                }
             }
         }
     }

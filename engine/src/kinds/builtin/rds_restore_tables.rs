@@ -15,7 +15,7 @@
 
 use super::shared::svc::Svc;
 use super::shared::create::fields::bad;
-use super::declare::{Builtin, Wire, writes, OwnSource};
+use super::declare::{Builtin, OwnSource, Wire, adds};
 use crate::kinds::footprint::ResourceClass as C;
 use crate::kinds::services::Service;
 use crate::syntax::cx::Cx;
@@ -28,9 +28,10 @@ use std::collections::BTreeSet;
 
 pub static KIND: Builtin = Builtin {
     service: Service::Rds,
-    // The restored objects land on the instance, beside the live ones: it is written to (two
-    // such restores of one instance are ordered, as the API refuses a second while one runs).
-    footprint: &[writes("/instance_id", C::RdsInstance)],
+    // The restored objects land on the instance, beside the live ones: it is added to, not
+    // overwritten (two such restores of one instance are ordered, as the API refuses a second
+    // while one runs).
+    footprint: &[adds("/instance_id", C::RdsInstance)],
     creates: None,
     outputs: &["instance_id", "job_id"],
     // Huawei's Terraform resources allow 60 minutes; a restore of a few tables takes less.

@@ -117,7 +117,7 @@ impl SledState {
         };
         let mut state = state;
         state.check_watermark()?;
-        crate::snapshot::refresh(&state);
+        crate::snapshot::file::refresh(&state);
         tracing::debug!(dir = %dir.display(), "state opened");
         Ok(state)
     }
@@ -266,13 +266,8 @@ impl SledState {
             .flush()
             .map(drop)
             .map_err(|e| storage("flushing state to disk", e))?;
-        crate::snapshot::refresh(self);
+        crate::snapshot::file::refresh(self);
         Ok(())
-    }
-
-    /// The records, journal and runs trees, for the read snapshot ([`crate::snapshot`]).
-    pub(crate) fn trees(&self) -> [&sled::Tree; 3] {
-        [&self.records, &self.journal, &self.runs]
     }
 
     /// One transition: sets (`Some`) or removes (`None`) the record `name`, journals it and
@@ -506,5 +501,16 @@ impl StateStore for SledState {
     fn journal(&self) -> Result<Vec<JournalEntry>, StateError> {
         self.raw_journal()
             .map_err(|e| damage::explain_read(&self.dir, e))
+    }
+}
+
+/// What the read snapshot ([`crate::snapshot`]) is written from after every commit.
+impl crate::snapshot::file::Committed for SledState {
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn trees(&self) -> [&sled::Tree; 3] {
+        [&self.records, &self.journal, &self.runs]
     }
 }

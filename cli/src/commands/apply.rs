@@ -9,7 +9,7 @@ use crate::printer::Printer;
 use crate::session::Session;
 use std::process::ExitCode;
 
-pub use crate::ops::apply::{apply_options, read_saved_plan, scale_step_timeouts, scaled};
+pub use crate::ops::apply::read_saved_plan;
 
 pub fn exec(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<ExitCode, CliError> {
     crate::ops::apply::apply(session, args, printer)

@@ -17,8 +17,11 @@ pub fn exec(session: &Session, args: &GraphArgs, printer: &Printer) -> Result<Ex
     // never applied shows every node as a restore.
     let actions: BTreeMap<String, Action> = if settings.state.may_exist() {
         let state = session.read(&settings.state)?;
-        let plan =
-            super::plan::compute(loaded, &state, &rewind_engine::plan::PlanOptions::default())?;
+        let plan = crate::ops::plan::compute(
+            loaded,
+            &state,
+            &rewind_engine::plan::PlanOptions::default(),
+        )?;
         plan.steps
             .iter()
             .map(|s| (s.name.clone(), s.action))

@@ -99,7 +99,7 @@ pub fn exec(args: &InitArgs, printer: &Printer) -> Result<ExitCode, CliError> {
             "pass --force to replace it, or -o OTHER.yaml (-o - prints to stdout)",
         ));
     }
-    let text = super::plan::runtime()?.block_on(scaffold(args, point))?;
+    let text = crate::ops::plan::runtime()?.block_on(scaffold(args, point))?;
     if out == "-" {
         printer.out(&text);
         return Ok(ExitCode::SUCCESS);

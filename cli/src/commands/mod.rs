@@ -12,7 +12,6 @@ pub mod output;
 pub mod plan;
 pub mod providers;
 pub mod schema;
-pub mod shared_budget;
 pub mod show;
 pub mod sim;
 pub mod state;

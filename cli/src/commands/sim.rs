@@ -78,7 +78,7 @@ pub fn exec(session: &Session, args: &SimArgs, printer: &Printer) -> Result<Exit
         world,
         ports: args.port_base.map(Ports::from_base),
     };
-    let rt = super::plan::runtime()?;
+    let rt = crate::ops::plan::runtime()?;
     rt.block_on(async {
         let sim = rewind_sim::start(config)
             .await

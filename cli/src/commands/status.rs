@@ -10,7 +10,7 @@ use rewind_state::Snapshot;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use super::history::when;
+use crate::render::when;
 
 /// Sources of extra sections, each given the snapshot and the projected run (the request
 /// budget, which reads the database rather than the snapshot, is added in `exec`).

@@ -1,12 +1,12 @@
 //! `apply` as an operation: plan against state, check against the cloud, confirm, run, record.
 
 use crate::args::ApplyArgs;
-use crate::commands::history;
-use crate::commands::plan::{
-    advise_blocked, cloud_config, compute, maybe_simulate, providers, runtime, state_location,
-};
 use crate::error::CliError;
 use crate::load;
+use crate::ops::audit;
+use crate::ops::plan::{
+    advise_blocked, cloud_config, compute, maybe_simulate, providers, runtime, state_location,
+};
 use crate::printer::Printer;
 use crate::render;
 use crate::render::apply::{created, print_result, summary, unknown_advice};
@@ -184,17 +184,14 @@ pub fn apply(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<E
     // Every offline check `rewind validate` runs, plugins' `validate` included, before the
     // state is opened or anything is sent: a saved plan was checked when it was made, but
     // the plugin or the spec beside it may have changed since.
-    crate::commands::validate::plugin_checks(session, printer)?;
+    crate::ops::validate::plugin_checks(session, printer)?;
     let (location, tmp) = match &args.plan {
         Some(p)
             if args.sim.simulate
                 && global.state.is_none()
-                && crate::commands::plan::rehearsal_beside(p).exists() =>
+                && crate::ops::plan::rehearsal_beside(p).exists() =>
         {
-            (
-                Location::Dir(crate::commands::plan::rehearsal_beside(p)),
-                None,
-            )
+            (Location::Dir(crate::ops::plan::rehearsal_beside(p)), None)
         }
         _ => state_location(session, &args.sim, &settings)?,
     };
@@ -216,7 +213,7 @@ pub fn apply(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<E
         targeting,
         simulated: args.sim.simulate,
     };
-    crate::commands::plan::check_targeting(loaded, &options)?;
+    crate::ops::plan::check_targeting(loaded, &options)?;
     for name in &options.resubmit {
         if !loaded.compiled.spec.ops.contains_key(name) {
             return Err(CliError::hint(
@@ -269,26 +266,26 @@ pub fn apply(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<E
     let rt = runtime()?;
     rt.block_on(async {
         let rehearsal = maybe_simulate(loaded, &args.sim, &settings, &location).await?;
-        crate::commands::plan::warn_unkept(rehearsal.as_ref(), printer);
+        crate::ops::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
         let config = cloud_config(loaded, &settings, rehearsal.as_ref())?;
         let config =
-            crate::commands::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind apply").await;
+            crate::ops::shared_budget::attach(config, &settings, rehearsal.is_some(), "rewind apply").await;
         let providers = providers(session, config)?;
         if saved.is_none() {
             let seed = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or_default();
-            let picks = crate::commands::drill::recovery::pin_plan(
+            let picks = crate::ops::drill::recovery::pin_plan(
                 &mut plan,
                 &loaded.compiled.spec,
                 &providers,
                 seed,
             )
             .await?;
-            for line in crate::commands::drill::recovery::describe(&picks) {
+            for line in crate::ops::drill::recovery::describe(&picks) {
                 printer.info(&line);
             }
         }
-        let unpinned = crate::commands::drill::recovery::unpinned(&plan, &loaded.compiled.spec);
+        let unpinned = crate::ops::drill::recovery::unpinned(&plan, &loaded.compiled.spec);
         if !unpinned.is_empty() {
             return Err(CliError::hint(
                 format!(
@@ -302,7 +299,7 @@ pub fn apply(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<E
             rewind_engine::preflight::run(&mut plan, &providers, settings.parallelism).await;
         }
         advise_blocked(&mut plan, &providers);
-        crate::commands::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
+        crate::ops::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
         if printer.json {
             printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "summary": plan.summary, "spec_file": plan.spec_file, "critical_path": plan.critical_path, "simulated": plan.simulated}));
         } else {
@@ -358,9 +355,9 @@ pub fn apply(session: &Session, args: &ApplyArgs, printer: &Printer) -> Result<E
             terminal = TerminalHooks::new(printer).scaled(time_scale);
             &mut terminal
         };
-        let mut run = history::start(&mut *state, "apply", loaded, &plan, args.approver.as_deref())?;
+        let mut run = audit::start(&mut *state, "apply", loaded, &plan, args.approver.as_deref())?;
         let result = apply::apply(&plan, &mut *state, &providers, hooks, &opts, cancel_rx).await;
-        history::finish(&mut *state, &mut run, &plan, result.as_ref().map_err(ToString::to_string).map(ApplyOutcome::ok));
+        audit::finish(&mut *state, &mut run, &plan, result.as_ref().map_err(ToString::to_string).map(ApplyOutcome::ok));
         let lost = lock_lost.is_some_and(|l| l.load(Ordering::SeqCst));
         if !lost {
             // A backup of the state as this run left it: after damage, `state restore`

@@ -1,6 +1,6 @@
 //! What a drill run says when it ends: its verdict, RTO and RPO against budget, clean-up, reports.
 
-use crate::commands::drill::report;
+use crate::ops::drill::report;
 use crate::printer::{Printer, Style};
 use rewind_drills::report::human_duration;
 

@@ -5,7 +5,7 @@ use rewind_engine::state::{JournalEntry, RunEntry, StateError};
 
 use super::{config, connect, env_lookup, parse_status, pg_err, redact};
 use crate::codec::{self, storage};
-use crate::snapshot::{JOURNAL_TAIL, Snapshot, SnapshotParts};
+use crate::snapshot::readonly::{JOURNAL_TAIL, Snapshot, SnapshotParts};
 
 /// Reads workspace `workspace` as of one moment, on a thread of its own (callers may be
 /// inside a tokio runtime already).

@@ -3,9 +3,9 @@
 
 use super::run::{self, Prepared};
 use crate::args::DrillRunArgs;
-use crate::commands::plan::state_location;
 use crate::error::CliError;
 use crate::load::Loaded;
+use crate::ops::plan::state_location;
 use crate::printer::Printer;
 use crate::session::Session;
 use rewind_engine::drill::schedule::{self, Due, Schedule};
@@ -149,7 +149,7 @@ pub fn exec(
 fn scheduled(loaded: &Loaded, name: Option<&str>) -> Result<Vec<(DrillDecl, Schedule)>, CliError> {
     let spec = &loaded.compiled.spec;
     if let Some(n) = name {
-        let d = super::pick(spec, Some(n))?;
+        let d = crate::ops::drill::pick(spec, Some(n))?;
         let Some(s) = &d.schedule else {
             return Err(CliError::hint(
                 format!("drill `{n}` has no `schedule:`, so it is never due"),
@@ -281,7 +281,7 @@ fn record_missed(
 ) -> Result<u64, CliError> {
     let plan = run::drill_plan(loaded, drill, args.sim.simulate)?;
     let mut entry =
-        crate::commands::history::start(state, "drill", loaded, &plan, args.approver.as_deref())?;
+        crate::ops::audit::start(state, "drill", loaded, &plan, args.approver.as_deref())?;
     entry.planned.clear();
     "missed".clone_into(&mut entry.outcome);
     entry.finished_at = Some(entry.started_at);
@@ -348,25 +348,6 @@ fn dry_run(
         );
     }
     ExitCode::SUCCESS
-}
-
-/// Journals the run entry of `drill` for schedule `slot`, flushed before anything is sent.
-pub(super) fn claim(
-    state: &mut dyn StateStore,
-    loaded: &Loaded,
-    drill: &DrillDecl,
-    plan: &rewind_engine::plan::Plan,
-    args: &DrillRunArgs,
-    slot: i64,
-) -> Result<RunEntry, CliError> {
-    let mut run =
-        crate::commands::history::start(state, "drill", loaded, plan, args.approver.as_deref())?;
-    run.drill = Some(DrillRecord {
-        slot: Some(slot),
-        ..DrillRecord::running(&drill.name, run.started_at)
-    });
-    state.put_run(&run)?;
-    Ok(run)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! `rewind drill history`: past drills with their RTO and RPO against budgets, and trends.
 
-use super::report::when;
 use crate::error::CliError;
 use crate::printer::{Printer, Style};
+use crate::render::when;
 use crate::session::Session;
 use rewind_drills::report::human_duration;
 use rewind_engine::drill::forecast::nearest_rank;

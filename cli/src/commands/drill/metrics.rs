@@ -263,7 +263,7 @@ pub fn exec(
         printer.info(&format!("Wrote {}.", written.display()));
     }
     if let Some(url) = push_to {
-        crate::commands::plan::runtime()?.block_on(push(url, text))?;
+        crate::ops::plan::runtime()?.block_on(push(url, text))?;
         printer.info(&format!("Pushed to {}.", push_url(url)));
     }
     Ok(ExitCode::SUCCESS)

@@ -2,10 +2,10 @@
 //! place), then hands it to [`crate::ops::drill`] to run.
 
 use crate::args::DrillRunArgs;
-use crate::commands::plan::{runtime, state_location};
 use crate::error::CliError;
 use crate::load::Loaded;
 use crate::ops::drill::{ReportDir, Run};
+use crate::ops::plan::{runtime, state_location};
 use crate::printer::Printer;
 use crate::secrets::SpecSecrets;
 use crate::session::Session;
@@ -26,7 +26,7 @@ pub fn exec(
     printer: &Printer,
 ) -> Result<ExitCode, CliError> {
     let loaded = session.loaded()?;
-    let drill = super::pick(&loaded.compiled.spec, args.name.as_deref())?.clone();
+    let drill = crate::ops::drill::pick(&loaded.compiled.spec, args.name.as_deref())?.clone();
     let settings = session.settings(None)?;
     session.check_limits()?;
     let (location, tmp) = state_location(session, &args.sim, &settings)?;
@@ -101,7 +101,9 @@ pub fn run_drill(
         }
     };
     let claim = match slot {
-        Some(slot) => Some(super::due::claim(state, loaded, &drill, &plan, args, slot)?),
+        Some(slot) => Some(crate::ops::drill::claim(
+            state, loaded, &drill, &plan, args, slot,
+        )?),
         None => None,
     };
     let run = Run {
@@ -165,7 +167,7 @@ pub(super) fn drill_plan(
 }
 
 /// [`drill_plan`] of `spec` (the loaded spec with recovery points pinned).
-pub(super) fn drill_plan_of(
+fn drill_plan_of(
     loaded: &Loaded,
     spec: &rewind_engine::spec::Spec,
     drill: &DrillDecl,

@@ -31,7 +31,8 @@ pub async fn resolve(
     else {
         return Ok(None);
     };
-    let plan = super::run::drill_plan_of(loaded, &resolved, drill, false)?;
+    let plan = rewind_engine::ops::drill::plan(&loaded.compiled.file, &resolved, drill, false)
+        .map_err(CliError::msg)?;
     Ok(Some((plan, picks)))
 }
 

@@ -1,20 +1,30 @@
 //! A drill run as an operation: restore onto scratch, probe, measure RTO/RPO, clean up, report.
 
+pub mod alerts;
+pub mod cleanup;
+pub mod evidence;
+pub mod hooks;
+pub mod journal;
+pub mod probing;
+pub mod recovery;
+pub mod report;
+pub mod simtime;
+
 use crate::args::DrillRunArgs;
-use crate::commands::apply::{apply_options, scale_step_timeouts};
-use crate::commands::drill::cleanup::{self, Waits};
-use crate::commands::drill::hooks::DrillHooks;
-use crate::commands::drill::journal::Journal;
-use crate::commands::drill::probing::{self, ProbeCtx};
-use crate::commands::drill::report::{self, Findings};
-use crate::commands::plan::{cloud_config, maybe_simulate, providers};
 use crate::error::CliError;
 use crate::load::Loaded;
+use crate::ops::apply::{apply_options, scale_step_timeouts};
+use crate::ops::plan::{cloud_config, maybe_simulate, providers};
 use crate::printer::Printer;
 use crate::render;
 use crate::render::progress::{JsonHooks, TerminalHooks};
 use crate::secrets::SpecSecrets;
 use crate::session::Session;
+use cleanup::Waits;
+use hooks::DrillHooks;
+use journal::Journal;
+use probing::ProbeCtx;
+use report::Findings;
 use rewind_drills::ProbeSpec;
 use rewind_engine::apply::{self, ApplyHooks};
 use rewind_engine::drill::{Cleanup, DrillDecl, DrillOutcome, DrillRecord};
@@ -64,10 +74,10 @@ impl Run<'_> {
         let printer = self.printer;
         let rehearsal =
             maybe_simulate(self.loaded, &self.args.sim, self.settings, &self.location).await?;
-        crate::commands::plan::warn_unkept(rehearsal.as_ref(), printer);
+        crate::ops::plan::warn_unkept(rehearsal.as_ref(), printer);
         let time_scale = rehearsal.as_ref().map_or(1.0, |r| r.time_scale);
         let config = cloud_config(self.loaded, self.settings, rehearsal.as_ref())?;
-        let config = crate::commands::shared_budget::attach(
+        let config = crate::ops::shared_budget::attach(
             config,
             self.settings,
             rehearsal.is_some(),
@@ -82,7 +92,7 @@ impl Run<'_> {
             .and_then(|d| d.slot);
         // A slot's drill chooses the same random point every time it is repeated.
         let seed = claimed_slot.unwrap_or_else(|| jiff::Timestamp::now().as_millisecond());
-        let picks = match crate::commands::drill::recovery::resolve(
+        let picks = match recovery::resolve(
             self.loaded,
             self.drill,
             &providers,
@@ -116,7 +126,7 @@ impl Run<'_> {
         if !self.args.offline {
             rewind_engine::preflight::run(&mut plan, &providers, self.settings.parallelism).await;
         }
-        crate::commands::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
+        crate::ops::plan::mark_rehearsal(&mut plan, rehearsal.as_ref());
         if printer.json {
             printer.json_line(&serde_json::json!({"format_version": 1, "event": "plan", "drill": self.drill.name, "summary": plan.summary, "critical_path": plan.critical_path, "simulated": plan.simulated, "recovery": picks}));
         } else {
@@ -131,19 +141,18 @@ impl Run<'_> {
         // A rehearsal reports in the simulator's time, the clock its jobs and budgets run on.
         let sim_time = rehearsal
             .as_ref()
-            .map(|r| crate::commands::drill::simtime::SimTime::start(&r.sim.clock()));
+            .map(|r| simtime::SimTime::start(&r.sim.clock()));
         let started = sim_time.map_or(started_real, |t| t.at(started_real));
         let slot = claimed_slot;
-        let rpo_offered_ms =
-            crate::commands::drill::recovery::offered_rpo_ms(&picks, started.as_millisecond());
+        let rpo_offered_ms = recovery::offered_rpo_ms(&picks, started.as_millisecond());
         if !printer.json {
-            for line in crate::commands::drill::recovery::describe(&picks) {
+            for line in recovery::describe(&picks) {
                 printer.info(&line);
             }
         }
         let mut run = match self.claim.clone() {
             Some(claimed) => claimed,
-            None => crate::commands::history::start(
+            None => crate::ops::audit::start(
                 state,
                 "drill",
                 self.loaded,
@@ -170,23 +179,13 @@ impl Run<'_> {
             rpo_offered_ms,
             slot,
         });
-        let previous_passed = crate::commands::drill::alerts::previous_passed(
-            &state.runs()?,
-            &self.drill.name,
-            run.id,
-        );
+        let previous_passed = alerts::previous_passed(&state.runs()?, &self.drill.name, run.id);
         let mut journal = Journal::resume(state, run)?;
         // Flushed before the first request that could create anything.
         journal.update(|_, _| {})?;
         if let Some(url) = &self.args.ping {
             let body = format!("drill {} run {} started", self.drill.name, journal.run().id);
-            crate::commands::drill::alerts::ping(
-                url,
-                crate::commands::drill::alerts::Ping::Start,
-                body,
-                printer,
-            )
-            .await;
+            alerts::ping(url, alerts::Ping::Start, body, printer).await;
         }
 
         let mut errors = Vec::new();
@@ -212,7 +211,7 @@ impl Run<'_> {
             .await;
         // A kind whose provider cannot say what it restored still restored the point the
         // drill chose for it.
-        let rpo = crate::commands::drill::recovery::with_chosen_points(
+        let rpo = recovery::with_chosen_points(
             rpo,
             journal
                 .run()
@@ -288,19 +287,16 @@ impl Run<'_> {
         } else {
             let mut audit = journal.run().clone();
             audit.jobs.clone_from(&jobs);
-            let this = crate::commands::drill::evidence::Point {
+            let this = evidence::Point {
                 run: audit.id,
                 started_at: started.as_millisecond(),
                 passed: failures.is_empty(),
                 rto_ms: recovery_time_ms,
                 rpo_ms: data_loss_ms,
             };
-            let points = crate::commands::drill::evidence::trend(
-                &journal.runs().unwrap_or_default(),
-                &self.drill.name,
-                this,
-            );
-            if let Err(e) = crate::commands::drill::evidence::seal(&dir, &audit, &points) {
+            let points =
+                evidence::trend(&journal.runs().unwrap_or_default(), &self.drill.name, this);
+            if let Err(e) = evidence::seal(&dir, &audit, &points) {
                 failures.push(format!(
                     "the evidence could not be added to the reports: {e}"
                 ));
@@ -334,28 +330,15 @@ impl Run<'_> {
             rpo_offered_ms,
         );
         if let Some(decl) = &self.drill.notify {
-            crate::commands::drill::alerts::notify(
-                decl,
-                &self.secrets,
-                journal.run(),
-                previous_passed,
-                printer,
-            )
-            .await;
+            alerts::notify(decl, &self.secrets, journal.run(), previous_passed, printer).await;
         }
         if let Some(url) = &self.args.ping {
             let (what, body) = if passed {
-                (
-                    crate::commands::drill::alerts::Ping::Success,
-                    "passed".to_owned(),
-                )
+                (alerts::Ping::Success, "passed".to_owned())
             } else {
-                (
-                    crate::commands::drill::alerts::Ping::Fail,
-                    failures.join("\n"),
-                )
+                (alerts::Ping::Fail, failures.join("\n"))
             };
-            crate::commands::drill::alerts::ping(url, what, body, printer).await;
+            alerts::ping(url, what, body, printer).await;
         }
         if let Some(r) = rehearsal {
             r.finish(printer).await;
@@ -479,4 +462,66 @@ impl Run<'_> {
         }
         Some(rewind_drills::measure_rpo(started, &points, self.drill.rpo))
     }
+}
+
+/// The drill `name`, or the spec's only drill when no name is given.
+pub fn pick<'a>(
+    spec: &'a rewind_engine::spec::Spec,
+    name: Option<&str>,
+) -> Result<&'a DrillDecl, CliError> {
+    let names = || {
+        spec.drills
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(n) => spec.drills.get(n).ok_or_else(|| {
+            if spec.drills.is_empty() {
+                CliError::hint(
+                    format!("the spec has no drill `{n}`: it has no `drills:` section"),
+                    "add one (see the README's \"Restore drills\"), or run `rewind validate`",
+                )
+            } else {
+                CliError::hint(
+                    format!("the spec has no drill `{n}`"),
+                    format!("its drills: {}", names()),
+                )
+            }
+        }),
+        None => match spec.drills.len() {
+            1 => spec
+                .drills
+                .values()
+                .next()
+                .ok_or_else(|| CliError::msg("the spec has no drills")),
+            0 => Err(CliError::hint(
+                "the spec has no `drills:` section",
+                "add one (see the README's \"Restore drills\")",
+            )),
+            _ => Err(CliError::hint(
+                "the spec has several drills: name the one to run",
+                format!("rewind drill NAME, with NAME one of: {}", names()),
+            )),
+        },
+    }
+}
+
+/// Journals the run entry of `drill` for schedule `slot`, flushed before anything is sent.
+pub fn claim(
+    state: &mut dyn StateStore,
+    loaded: &Loaded,
+    drill: &DrillDecl,
+    plan: &rewind_engine::plan::Plan,
+    args: &DrillRunArgs,
+    slot: i64,
+) -> Result<RunEntry, CliError> {
+    let mut run = crate::ops::audit::start(state, "drill", loaded, plan, args.approver.as_deref())?;
+    run.drill = Some(DrillRecord {
+        slot: Some(slot),
+        ..DrillRecord::running(&drill.name, run.started_at)
+    });
+    state.put_run(&run)?;
+    Ok(run)
 }

@@ -8,8 +8,6 @@ use rewind_engine::plan::Plan;
 use rewind_engine::state::{OpRecord, Status};
 use std::collections::BTreeMap;
 
-pub use crate::commands::history::when;
-
 fn ts(ms: i64) -> Option<jiff::Timestamp> {
     jiff::Timestamp::from_millisecond(ms).ok()
 }

@@ -504,14 +504,13 @@ fn apply_ending_jobs_once_found(h: &Harness, found: usize) -> rewind_tests::Run 
     });
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut lines = Vec::new();
-    while lines
-        .iter()
-        .filter(|l: &&String| l.contains("found its job"))
-        .count()
-        < found
-    {
+    let mut seen = 0;
+    while seen < found {
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => lines.push(line),
+            Ok(line) => {
+                seen += usize::from(line.contains("found its job"));
+                lines.push(line);
+            }
             // Ended (or hung): the assertions on the run say which.
             Err(_) => break,
         }

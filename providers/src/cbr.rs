@@ -3,6 +3,7 @@
 use crate::batch::{Batch, ListRead};
 use crate::check::{self, Paged, check};
 use crate::client::Client;
+use crate::discover::{self, Discover, Found};
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
 use crate::rank::Ranks;
@@ -384,6 +385,27 @@ impl Provider for CbrProvider {
             let log = self.find_log(spec, submitted_at).await?;
             Ok(log.and_then(|log| refined(&log, &spec.backup_id, submitted_at)))
         })
+    }
+}
+
+// ---- `rewind init cbr`'s queries ----
+
+impl Discover {
+    /// `GET /v3/{project_id}/backups?resource_id=`: CBR backups of a server or a volume.
+    pub async fn cbr_backups(&self, resource_id: &str) -> Found<Vec<Value>> {
+        let path = "/v3/{project_id}/backups";
+        let paged = Paged {
+            service: Service::Cbr,
+            path,
+            items: "backups",
+            total: "count",
+            page: 100,
+            max_pages: discover::MAX_PAGES,
+        };
+        Ok(self
+            .list(paged, &Query::new().with("resource_id", resource_id))
+            .await?
+            .0)
     }
 }
 

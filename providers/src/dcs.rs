@@ -2,6 +2,7 @@
 
 use crate::check::{self, Paged, check};
 use crate::client::Client;
+use crate::discover::{self, Discover, Found};
 use crate::job::{self, percent};
 use crate::query::{Query, encode};
 use crate::rank::Ranks;
@@ -270,6 +271,24 @@ impl Provider for DcsProvider {
         instance: &'a str,
     ) -> BoxFuture<'a, Result<Option<(String, i64)>, ProviderError>> {
         Box::pin(crate::instances::dcs::latest_backup(&self.client, instance))
+    }
+}
+
+// ---- `rewind init dcs`'s queries ----
+
+impl Discover {
+    /// `GET /v2/{project_id}/instances/{id}/backups`.
+    pub async fn dcs_backups(&self, id: &str) -> Found<Vec<Value>> {
+        let path = format!("/v2/{{project_id}}/instances/{id}/backups");
+        let paged = Paged {
+            service: Service::Dcs,
+            path: &path,
+            items: "backup_record_response",
+            total: "total_num",
+            page: 50,
+            max_pages: discover::MAX_PAGES,
+        };
+        Ok(self.list(paged, &Query::new()).await?.0)
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::batch::{self, Batch, ListRead};
 use crate::check::{self, Paged, check};
 use crate::client::Client;
+use crate::discover::{self, Discover, Found};
 use crate::job::{self, Job};
 use crate::query::Query;
 use crate::rank::Ranks;
@@ -433,5 +434,73 @@ impl Provider for DdmProvider {
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
         Box::pin(crate::instances::ddm::instance(&self.client, id))
+    }
+}
+
+// ---- `rewind init ddm`'s queries (otc-api.md §1.3) ----
+
+impl Discover {
+    /// `GET /v1/{project_id}/instances/{id}`.
+    pub async fn ddm_instance(&self, id: &str) -> Found<Value> {
+        let path = format!("/v1/{{project_id}}/instances/{id}");
+        self.get(Service::Ddm, &path, &Query::new()).await
+    }
+
+    /// The restorable windows of a DDM instance (epoch ms, inclusive).
+    pub async fn ddm_windows(&self, id: &str) -> Found<Vec<(i64, i64)>> {
+        let path = format!("/v3/{{project_id}}/instances/{id}/backups/restorable-time-interval");
+        let (items, _) = self
+            .list(ddm_paged(&path, "restorable_time_intervals"), &Query::new())
+            .await?;
+        Ok(check::windows(&Value::Array(items)))
+    }
+
+    /// The data nodes related to `id` at `restore_time`.
+    pub async fn ddm_related_nodes(&self, id: &str, restore_time: i64) -> Found<Vec<Value>> {
+        let path = format!("/v3/{{project_id}}/instances/{id}/backups/related-dn");
+        let query = Query::new().with("restore_time", restore_time);
+        Ok(self
+            .list(ddm_paged(&path, "related_data_nodes"), &query)
+            .await?
+            .0)
+    }
+
+    /// The DDM instances `id` can restore to.
+    pub async fn ddm_restorable_instances(&self, id: &str) -> Found<Vec<Value>> {
+        let path = format!("/v3/{{project_id}}/instances/{id}/backups/restorable-instances");
+        Ok(self
+            .list(ddm_paged(&path, "instances"), &Query::new())
+            .await?
+            .0)
+    }
+
+    /// The RDS instances that can take `source_dn`'s data for a restore of `id` onto `target`.
+    pub async fn ddm_restorable_nodes(
+        &self,
+        id: &str,
+        source_dn: &str,
+        target: &str,
+        restore_time: i64,
+    ) -> Found<Vec<Value>> {
+        let path = format!("/v3/{{project_id}}/instances/{id}/backups/restorable-data-node");
+        let query = Query::new()
+            .with("source_dn_instance_id", source_dn)
+            .with("target_instance_id", target)
+            .with("restore_time", restore_time);
+        Ok(self
+            .list(ddm_paged(&path, "target_data_nodes"), &query)
+            .await?
+            .0)
+    }
+}
+
+fn ddm_paged<'a>(path: &'a str, items: &'a str) -> Paged<'a> {
+    Paged {
+        service: Service::Ddm,
+        path,
+        items,
+        total: "total",
+        page: 128,
+        max_pages: discover::MAX_PAGES,
     }
 }

@@ -96,10 +96,10 @@ impl DdsProvider {
     async fn window_check(&self, instance_id: &str, time: i64) -> Result<Check, ProviderError> {
         let name = format!("{} is inside a restorable window", wire_time::show(time));
         let path = format!("/v3/{{project_id}}/instances/{instance_id}/restore-time");
-        let query = Query::new().with("date", wire_time::format(time, "%Y-%m-%d"));
+        let (query, key) = restore_times(time);
         Ok(
             match check::fetch(&self.client, Service::Dds, &path, &query).await? {
-                Ok(body) => check::window(name, time, &check::windows(&body["restore_time"])),
+                Ok(body) => check::window(name, time, &check::windows(&body[key])),
                 Err(why) => check(name, false, why),
             },
         )
@@ -524,6 +524,12 @@ const DBS: crate::instances::dbs::Dbs = crate::instances::dbs::Dbs {
     },
     backups_need_instance: false,
 };
+
+/// DDS's `restore-time` answers one UTC day (`?date=yyyy-mm-dd`), under `restore_time`.
+pub(crate) fn restore_times(time: i64) -> (Query, &'static str) {
+    let date = wire_time::format(time, "%Y-%m-%d");
+    (Query::new().with("date", date), "restore_time")
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 use crate::check::{self, check};
 use crate::client::Client;
 use crate::dbs;
+use crate::discover::{Discover, Found};
 use crate::job;
 use crate::query::Query;
 use crate::rank::Ranks;
@@ -203,4 +204,24 @@ impl Provider for TaurusdbProvider {
     ) -> BoxFuture<'a, Result<Option<rewind_engine::provider::InstanceInfo>, ProviderError>> {
         Box::pin(crate::instances::taurusdb::instance(&self.client, id))
     }
+}
+
+// ---- `rewind init taurusdb`'s queries ----
+
+impl Discover {
+    /// `GET /v3/{project_id}/instances/{id}` (TaurusDB's detail path).
+    pub async fn taurusdb_instance(&self, id: &str) -> Found<Value> {
+        let path = format!("/v3/{{project_id}}/instances/{id}");
+        let body = self.get(Service::Taurusdb, &path, &Query::new()).await?;
+        Ok(if body["instance"].is_object() {
+            body["instance"].clone()
+        } else {
+            body
+        })
+    }
+}
+
+/// TaurusDB's `restore-time` lists its windows under `restore_times`.
+pub(crate) fn restore_times(_time: i64) -> (Query, &'static str) {
+    (Query::new(), "restore_times")
 }

@@ -31,7 +31,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
         }
         ("GET", ["_sim", "world"]) => {
             let world = shared.with_state(|st| {
-                st.settle(now);
+                crate::lifecycle::settle(&mut st.world, now);
                 st.world.clone()
             });
             Reply::ok(serde_json::to_value(world).unwrap_or(Value::Null))

@@ -206,10 +206,7 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .filter(|(_, i)| want_mode.is_none_or(|w| w == i.mode))
         .map(|(id, i)| instance_json(id, i))
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "instances": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("instances", all, offset, limit))
 }
 
 // ---------------------------------------------------------------- restore times, backups
@@ -287,10 +284,7 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "backups": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("backups", all, offset, limit))
 }
 
 // ---------------------------------------------------------------- jobs
@@ -298,21 +292,12 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
 /// `GET /v3/{project_id}/jobs?id=` (`obtaining_information_about_a_task_with_a_specified_id.rst`):
 /// `progress` only while running; `ended` is the planned end until then.
 fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
-    let id = cx
-        .req
-        .q("id")
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| param("id is required."))?;
-    let job = cx
-        .st
-        .world
-        .dds
-        .jobs
-        .get(id)
-        .filter(|j| j.visible_at <= cx.now)
-        .ok_or_else(|| {
-            ApiError::bad_request("DBS.280016", format!("Resource not found: job {id}."))
-        })?;
+    let (id, job) = jobs::queried(
+        cx,
+        |w| &w.dds.jobs,
+        |m| param(m),
+        |id| ApiError::bad_request("DBS.280016", format!("Resource not found: job {id}.")),
+    )?;
     Ok(Reply::ok(json!({ "job": job_json(id, job, cx.now) })))
 }
 

@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs::{self, RestorePoint};
-use crate::ledger::Creation;
 use crate::route::{Ctx, Routed, segs};
 use crate::service::Service;
 use crate::world::{Address, GaussdbInstance, JobEffect, World, name_or};
@@ -264,22 +263,18 @@ fn create(cx: &mut Ctx<'_>) -> ApiResult {
         duration,
         effect,
     );
-    let job_id = cx.st.uuid();
-    cx.st.world.gaussdb.jobs.insert(job_id.clone(), job);
     cx.st
         .world
         .gaussdb
         .instances
         .insert(instance_id.clone(), instance);
-    cx.st.submitted(&instance_id);
-    cx.st.ledger.creations.push(Creation {
-        service: Service::Gaussdb,
-        instance_id: instance_id.clone(),
-        name: body.name.clone(),
-        source_instance_id: source_id,
-        job_id: job_id.clone(),
-        at_ms: cx.now,
-    });
+    let job_id = jobs::accept_create(
+        cx,
+        Service::Gaussdb,
+        |w| &mut w.gaussdb.jobs,
+        job,
+        source_id,
+    );
     let (mode, replicas) = ha_of(&source.instance_type);
     Ok(Reply::json(
         StatusCode::ACCEPTED,
@@ -375,27 +370,12 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         })
         .map(|(id, i)| instance_json(id, i))
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "instances": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("instances", all, offset, limit))
 }
 
 /// `{"job": {id, name, status, created, ended, progress, instance, fail_reason}}`.
 fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
-    let id = cx
-        .req
-        .q("id")
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| param("id is required."))?;
-    let job = cx
-        .st
-        .world
-        .gaussdb
-        .jobs
-        .get(id)
-        .filter(|j| j.visible_at <= cx.now)
-        .ok_or_else(|| ApiError::bad_request("DBS.200543", "The job does not exist."))?;
+    let (id, job) = jobs::queried(cx, |w| &w.gaussdb.jobs, |m| param(m), jobs::job_missing)?;
     let progress = if job.status == "Running" {
         format!("{}%", job.percent(cx.now))
     } else {
@@ -441,10 +421,7 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "backups": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("backups", all, offset, limit))
 }
 
 /// `date` is mandatory on this page.

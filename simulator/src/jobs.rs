@@ -1,10 +1,16 @@
 //! Shared handler pieces: restore points, paging, body fields, and job creation and wire shapes.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
+use crate::errors::ApiError;
+use crate::http::Reply;
+use crate::ledger::Creation;
 use crate::route::Ctx;
+use crate::service::Service;
 use crate::timefmt;
-use crate::world::{Job, JobEffect, secs_to_ms};
+use crate::world::{Job, JobEffect, World, secs_to_ms};
 
 /// What a restore goes back to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +119,65 @@ pub(crate) fn paging(
 
 pub(crate) fn page<T>(items: Vec<T>, offset: usize, limit: usize) -> Vec<T> {
     items.into_iter().skip(offset).take(limit).collect()
+}
+
+/// The DBS family's list envelope: one page of `items` under `key`, and `total_count`.
+pub(crate) fn page_reply(key: &str, items: Vec<Value>, offset: usize, limit: usize) -> Reply {
+    let total = items.len();
+    let mut body = serde_json::Map::new();
+    body.insert(key.to_owned(), Value::Array(page(items, offset, limit)));
+    body.insert("total_count".to_owned(), json!(total));
+    Reply::ok(Value::Object(body))
+}
+
+/// The job a DBS job query (`GET .../jobs?id=`) names in `jobs`: `id` is required (`param`
+/// answers its absence) and a job not yet visible does not exist (`missing` answers).
+pub(crate) fn queried<'c>(
+    cx: &'c Ctx<'_>,
+    jobs: fn(&World) -> &BTreeMap<String, Job>,
+    param: fn(&str) -> ApiError,
+    missing: fn(&str) -> ApiError,
+) -> Result<(&'c str, &'c Job), ApiError> {
+    let id = cx
+        .req
+        .q("id")
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| param("id is required."))?;
+    let job = jobs(&cx.st.world)
+        .get(id)
+        .filter(|j| j.visible_at <= cx.now)
+        .ok_or_else(|| missing(id))?;
+    Ok((id, job))
+}
+
+/// The DBS family's answer to a job the query cannot see (RDS, TaurusDB, GaussDB).
+pub(crate) fn job_missing(_id: &str) -> ApiError {
+    ApiError::bad_request("DBS.200543", "The job does not exist.")
+}
+
+/// Records an accepted restore to a new instance of `service` (the instance is already in
+/// the world): its job under a new ID, the submission, and the ledger's creation. Returns
+/// the job ID.
+pub(crate) fn accept_create(
+    cx: &mut Ctx<'_>,
+    service: Service,
+    jobs: fn(&mut World) -> &mut BTreeMap<String, Job>,
+    job: Job,
+    source_instance_id: String,
+) -> String {
+    let job_id = cx.st.uuid();
+    let (instance_id, name) = (job.instance_id.clone(), job.instance_name.clone());
+    jobs(&mut cx.st.world).insert(job_id.clone(), job);
+    cx.st.submitted(&instance_id);
+    cx.st.ledger.creations.push(Creation {
+        service,
+        instance_id,
+        name,
+        source_instance_id,
+        job_id: job_id.clone(),
+        at_ms: cx.now,
+    });
+    job_id
 }
 
 /// Creates a running job, honouring the request's fault decision (fail, stay invisible).

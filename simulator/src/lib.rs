@@ -5,10 +5,14 @@
 //   the real cloud serves each service on its own host. It returns a [`Simulator`] handle.
 // - The [`World`] (`world.rs`) is the whole cloud: credentials, instances, backups, jobs,
 //   restore records, operation logs and fault rules. It loads from YAML ([`World::from_yaml`])
-//   and is built in code by the `ensure_*` helpers (`ensure.rs`).
+//   and is built in code by the `ensure_*` helpers (each service's in `world/<svc>.rs`).
+// - `services.rs` is the service table: one row per service with its routes, its injected-5xx
+//   answer, its route words (flow control) and its `Part` of the world (IDs, checks, how its
+//   jobs and records end). Whole-world code reads rows, never a service by name.
 // - Every request goes through one pipeline (`server.rs`): route → authenticate (`auth.rs`,
 //   `aksk.rs`) → faults (`faults.rs`) → the service handler (`iam.rs`, `rds.rs` and
-//   `rds_new.rs`, `ddm.rs`, `taurusdb.rs`, `cbr.rs`, `dcs.rs`, `dds.rs` and `dds_restore.rs`,
+//   `rds_new.rs`, `ddm.rs`, `taurusdb.rs`, `cbr.rs`, `dcs.rs`, `dds.rs`, `dds_restore.rs` and
+//   `dds_create.rs`, `gaussdb.rs`,
 //   `evs.rs`) → request log (`requests.rs`).
 // - Create bodies lose their `password` before parsing (`secret.rs`), so no error can quote
 //   it; accepted creates and deletes are listed in order (`ledger.rs`) for tests to count.
@@ -25,7 +29,8 @@ mod clock;
 mod dcs;
 mod ddm;
 mod dds;
-mod dds_finish;
+mod dds_create;
+mod dds_point;
 mod dds_restore;
 mod ensure;
 pub use ensure::made_up_backup_id;
@@ -331,7 +336,7 @@ impl Simulator {
     pub fn world_snapshot(&self) -> World {
         let now = self.shared.clock.now_ms();
         self.shared.with_state(|st| {
-            st.settle(now);
+            crate::lifecycle::settle(&mut st.world, now);
             st.world.clone()
         })
     }
@@ -341,7 +346,7 @@ impl Simulator {
     pub fn edit_world(&self, change: impl FnOnce(&mut World)) {
         let now = self.shared.clock.now_ms();
         self.shared.with_state(|st| {
-            st.settle(now);
+            crate::lifecycle::settle(&mut st.world, now);
             change(&mut st.world);
         });
     }
@@ -377,7 +382,7 @@ impl WorldHandle {
     pub fn snapshot(&self) -> World {
         let now = self.shared.clock.now_ms();
         let mut world = self.shared.with_state(|st| {
-            st.settle(now);
+            crate::lifecycle::settle(&mut st.world, now);
             st.world.clone()
         });
         world.now = Some(now);

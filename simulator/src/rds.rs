@@ -161,19 +161,7 @@ pub(crate) fn check_point(
 }
 
 fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
-    let id = cx
-        .req
-        .q("id")
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| param("id is required."))?;
-    let job = cx
-        .st
-        .world
-        .rds
-        .jobs
-        .get(id)
-        .filter(|j| j.visible_at <= cx.now)
-        .ok_or_else(|| ApiError::bad_request("DBS.200543", "The job does not exist."))?;
+    let (id, job) = jobs::queried(cx, |w| &w.rds.jobs, |m| param(m), jobs::job_missing)?;
     let entities = match cx.st.world.rds.instances.get(&job.instance_id) {
         Some(inst) => json!({ "instance": {
             "type": "Single",
@@ -352,10 +340,7 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .filter(|(id, i)| want_name.is_none_or(|w| matches(w, &name_or(&i.name, "rds", id))))
         .map(|(id, i)| instance_json(id, i))
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "instances": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("instances", all, offset, limit))
 }
 
 /// The `id`/`name` filters: exact, or a substring after a leading `*`
@@ -445,8 +430,5 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "backups": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("backups", all, offset, limit))
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::errors::{ApiError, ApiResult};
 use crate::http::{Reply, Req};
 use crate::jobs;
-use crate::ledger::{Creation, Deletion};
+use crate::ledger::Deletion;
 use crate::rds::{
     capitalised, check_point, datastore_type, default_port, flavor_engine, instance_busy,
     instance_missing, param,
@@ -188,22 +188,12 @@ fn create(cx: &mut Ctx<'_>) -> ApiResult {
     let job_name = format!("Create{}SingleHAInstance", capitalised(engine));
     let duration = cx.st.world.job_durations.rds_create;
     let job = jobs::new_job(cx, &job_name, (&instance_id, &body.name), duration, effect);
-    let job_id = cx.st.uuid();
-    cx.st.world.rds.jobs.insert(job_id.clone(), job);
     cx.st
         .world
         .rds
         .instances
         .insert(instance_id.clone(), instance);
-    cx.st.submitted(&instance_id);
-    cx.st.ledger.creations.push(Creation {
-        service: Service::Rds,
-        instance_id: instance_id.clone(),
-        name: body.name.clone(),
-        source_instance_id: source_id,
-        job_id: job_id.clone(),
-        at_ms: cx.now,
-    });
+    let job_id = jobs::accept_create(cx, Service::Rds, |w| &mut w.rds.jobs, job, source_id);
     Ok(Reply::json(
         StatusCode::ACCEPTED,
         json!({ "instance": created_json(&instance_id, &body, &source, port), "job_id": job_id }),

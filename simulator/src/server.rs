@@ -45,7 +45,7 @@ struct Outcome {
 fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
     let now = shared.clock.now_ms();
     shared.with_state(|st| {
-        st.settle(now);
+        crate::lifecycle::settle(&mut st.world, now);
         let request_id = st.request_id();
         let mut fault = None;
         let mut auth_kind = "none";
@@ -64,7 +64,12 @@ fn run(shared: &Shared, service: Service, req: &Req) -> Outcome {
                     &request_id,
                 );
             };
-            api = flow::api_of(&req.method, &req.segments, routed.pid.as_deref());
+            api = flow::api_of(
+                &req.method,
+                &req.segments,
+                routed.pid.as_deref(),
+                services::is_route_word,
+            );
             let mut caller = None;
             if routed.needs_auth {
                 match auth::authenticate(st, service, req, routed.pid.as_deref(), now, &request_id)

@@ -8,7 +8,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::clock::SimClock;
-use crate::lifecycle;
 use crate::requests::RequestLog;
 use crate::service::Service;
 use crate::world::World;
@@ -128,10 +127,6 @@ impl State {
     /// An RDS or DDS instance ID: 32 hex digits and the service's suffix (`in01`, `in02`).
     pub(crate) fn instance_id(&mut self, suffix: &str) -> String {
         format!("{}{suffix}", self.hex_id())
-    }
-
-    pub(crate) fn settle(&mut self, now: i64) {
-        lifecycle::settle(&mut self.world, now);
     }
 }
 

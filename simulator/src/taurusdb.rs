@@ -125,19 +125,7 @@ fn restore(cx: &mut Ctx<'_>) -> ApiResult {
 }
 
 fn show_job(cx: &mut Ctx<'_>) -> ApiResult {
-    let id = cx
-        .req
-        .q("id")
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| param("id is required."))?;
-    let job = cx
-        .st
-        .world
-        .taurusdb
-        .jobs
-        .get(id)
-        .filter(|j| j.visible_at <= cx.now)
-        .ok_or_else(|| ApiError::bad_request("DBS.200543", "The job does not exist."))?;
+    let (id, job) = jobs::queried(cx, |w| &w.taurusdb.jobs, |m| param(m), jobs::job_missing)?;
     let iid = &job.instance_id;
     let version = cx
         .st
@@ -267,10 +255,7 @@ fn list_instances(cx: &mut Ctx<'_>) -> ApiResult {
         .filter(|(id, _)| want_id.is_none_or(|w| w == id.as_str()))
         .map(|(id, i)| list_item_json(id, i))
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "instances": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("instances", all, offset, limit))
 }
 
 fn restore_time(cx: &mut Ctx<'_>, id: &str) -> ApiResult {
@@ -326,8 +311,5 @@ fn list_backups(cx: &mut Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    let total = all.len();
-    Ok(Reply::ok(
-        json!({ "backups": jobs::page(all, offset, limit), "total_count": total }),
-    ))
+    Ok(jobs::page_reply("backups", all, offset, limit))
 }

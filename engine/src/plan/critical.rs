@@ -1,6 +1,6 @@
 //! Expected durations and the critical path: which operations decide how long apply takes.
 
-use super::{Action, Step};
+use super::step::{Action, Step};
 use crate::kinds::Kind;
 use crate::state::{OpRecord, Status};
 use serde::{Deserialize, Serialize};

@@ -2,21 +2,25 @@
 
 mod critical;
 mod diff;
+mod digest;
 mod facts;
 mod moves;
 mod staleness;
+mod step;
 mod target;
 
 pub use critical::{CriticalPath, default_expected};
 pub use diff::{FieldChange, field_changes};
+pub use digest::{inputs_digest, request_digest, sha256_hex};
 pub use facts::{BACKUP_END_CHECK, Facts, backup_id, facts, rfc3339};
 pub use moves::{Move, Requests, apply_moves, renamed_back};
 pub use staleness::{Staleness, check_fresh};
+pub use step::{Action, Overwrite, Prior, Step};
 pub use target::{Targeting, select};
 
 use crate::graph::{EdgeView, Graph};
-use crate::kinds::{ApiRequest, Kind, OpSpec, Resource};
-use crate::provider::{Check, Handle};
+use crate::kinds::OpSpec;
+use crate::provider::Check;
 use crate::spec::Spec;
 use crate::state::{OpRecord, StateMeta, Status};
 use serde::{Deserialize, Serialize};
@@ -25,140 +29,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the JSON shape of [`Plan`] (plan files and `plan --json`).
 pub const PLAN_FORMAT_VERSION: u32 = 1;
-
-/// What apply will do with one operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Never run: submit it.
-    Restore,
-    /// Succeeded before with other inputs: submit again.
-    Rerun,
-    /// A job is in flight (or a submit was ambiguous): re-attach, never resubmit.
-    Resume,
-    /// Failed before: submit again.
-    Retry,
-    /// In state but gone from the spec: drop the record; nothing in the cloud is touched.
-    Forget,
-    /// Succeeded with these very inputs.
-    Unchanged,
-    /// The last submit's outcome is unknown: needs `--resubmit NAME` or `state rm NAME`.
-    Blocked,
-    /// Succeeded under another name (renamed): apply renames the record; nothing runs.
-    Moved,
-}
-
-impl Action {
-    /// Whether apply submits this step or follows a job of it: the steps a run's progress
-    /// counts.
-    pub fn submits_or_follows(self) -> bool {
-        matches!(
-            self,
-            Action::Restore | Action::Rerun | Action::Resume | Action::Retry
-        )
-    }
-
-    pub fn symbol(self) -> char {
-        match self {
-            Action::Restore => '+',
-            Action::Rerun => '~',
-            Action::Resume => '>',
-            Action::Retry => '!',
-            Action::Forget => '-',
-            Action::Unchanged => '=',
-            Action::Blocked => '?',
-            Action::Moved => '→',
-        }
-    }
-
-    pub fn verb(self) -> &'static str {
-        match self {
-            Action::Restore => "restore",
-            Action::Rerun => "rerun",
-            Action::Resume => "resume",
-            Action::Retry => "retry",
-            Action::Forget => "forget",
-            Action::Unchanged => "unchanged",
-            Action::Blocked => "blocked",
-            Action::Moved => "moved",
-        }
-    }
-
-    /// Whether the action submits a new restore POST.
-    pub fn submits(self) -> bool {
-        matches!(self, Action::Restore | Action::Rerun | Action::Retry)
-    }
-
-    /// Whether the action changes anything (for `--detailed-exitcode`).
-    pub fn is_change(self) -> bool {
-        !matches!(self, Action::Unchanged | Action::Blocked)
-    }
-}
-
-/// A target the operation overwrites.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Overwrite {
-    pub resource: Resource,
-    /// The target is also the restore's own source ("restore to the original").
-    pub is_source: bool,
-}
-
-/// What state said about an operation when the plan was made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Prior {
-    pub status: Status,
-    pub handle: Option<Handle>,
-    pub last_error: Option<String>,
-    pub submitted_at: Option<i64>,
-}
-
-/// One operation in the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    pub name: String,
-    pub kind: Kind,
-    pub action: Action,
-    pub spec: OpSpec,
-    /// The exact request apply will send (when the action submits).
-    pub request: ApiRequest,
-    /// SHA-256 of `request` (and the names of the secrets it uses).
-    pub inputs_digest: String,
-    /// JSON pointers into `request.body` of values known only after apply: each still holds
-    /// its template, `${restores.OP.outputs.NAME}`, rendered at submit time.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unknown: Vec<String>,
-    /// Operations that must succeed first.
-    pub after: Vec<String>,
-    pub overwrites: Vec<Overwrite>,
-    /// Field-level changes since the last success (reruns only).
-    pub changes: Vec<FieldChange>,
-    pub prior: Option<Prior>,
-    /// Preflight results; empty with `--offline`.
-    pub checks: Vec<Check>,
-    /// Source, point in time or backup, target and created instances, for reviewers.
-    #[serde(default)]
-    pub facts: Facts,
-    /// The name state knew this operation by, when the plan moves its record here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moved_from: Option<String>,
-    /// Anything else the user should know about this step.
-    pub notes: Vec<String>,
-    /// The operation's own `timeout:`, if it sets one.
-    #[serde(default)]
-    pub timeout_ms: Option<u64>,
-    /// A create whose last outcome was unknown, resubmitted with `--resubmit`: apply looks its
-    /// name up first and adopts the instance that has it, and sends the create only when no
-    /// instance has it (the name is the create's idempotency key).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub adopt_or_create: bool,
-    /// How long this restore is expected to take (0 when there is nothing to do).
-    #[serde(default)]
-    pub expected_ms: u64,
-    /// `expected_ms` plus the longest expected chain of operations waiting for this one:
-    /// apply launches the longest first when slots are short.
-    #[serde(default)]
-    pub path_ms: u64,
-}
 
 /// Counts per action.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,37 +133,6 @@ pub struct PlanOptions {
     pub targeting: Targeting,
     /// A rehearsal (`--simulate`): sets [`Plan::simulated`].
     pub simulated: bool,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// Digest of a rendered request; the identity of an operation's inputs.
-pub fn request_digest(request: &ApiRequest) -> String {
-    sha256_hex(
-        serde_json::to_string(request)
-            .unwrap_or_default()
-            .as_bytes(),
-    )
-}
-
-/// The identity of an operation's inputs: its rendered request (templates of values known
-/// only after apply included, as written), plus the *names* of the secrets it uses. A
-/// rotated password leaves it unchanged; pointing at another secret does not.
-pub fn inputs_digest(spec: &OpSpec, request: &ApiRequest) -> String {
-    let refs = spec.secret_refs();
-    if refs.is_empty() {
-        return request_digest(request);
-    }
-    let mut text = serde_json::to_string(request).unwrap_or_default();
-    for (pointer, secret) in refs {
-        text.push('\n');
-        text.push_str(&pointer);
-        text.push('=');
-        text.push_str(&secret.name);
-    }
-    sha256_hex(text.as_bytes())
 }
 
 /// JSON pointers of the values in `body` that are known only after apply.

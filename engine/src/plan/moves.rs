@@ -1,6 +1,6 @@
 //! Renames before the diff: `moved:` entries and detected renames carry a record to its new name.
 
-use super::inputs_digest;
+use super::digest::inputs_digest;
 use crate::kinds::ApiRequest;
 use crate::spec::Spec;
 use crate::state::OpRecord;

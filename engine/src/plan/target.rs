@@ -1,6 +1,6 @@
 //! Targeting: `--target`, `--exclude` and `--replace` as a transform of the planned steps.
 
-use super::Step;
+use super::step::Step;
 use crate::spec::Spec;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -6,7 +6,7 @@ mod production;
 mod values;
 
 use super::diagnostic::{Code, Diagnostic, Span};
-use super::lower::valid_name;
+use super::names::valid_name;
 use super::obj::{Obj, as_str, wrong_type};
 use super::parse_timeout;
 use super::suggest::did_you_mean;

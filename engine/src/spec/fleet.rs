@@ -4,9 +4,8 @@
 //! only the plain operations.
 
 use super::diagnostic::{Code, Diagnostic, Span};
-use super::lower::scalar_text;
 use super::suggest::did_you_mean;
-use super::yaml::{Node, Value};
+use super::yaml::{Node, Value, scalar_text};
 use std::collections::BTreeMap;
 
 /// The key every operation may carry to become a fleet.

@@ -2,11 +2,12 @@
 
 use super::bodies::Cx;
 use super::diagnostic::{Code, Diagnostic, Span};
+use super::names::{dangling, valid_name};
 use super::obj::{Obj, missing, wrong_type};
 use super::parse_timeout;
 use super::resolve::{KindInfo, Resolver};
 use super::suggest::did_you_mean;
-use super::yaml::{Node, Value};
+use super::yaml::{Node, Value, scalar_text};
 use super::{CloudSpec, LoadOptions, OpDecl, Reference, SPEC_VERSION, Spec};
 use crate::kinds::{Kind, KindDecl, Service};
 use std::collections::{BTreeMap, BTreeSet};
@@ -172,12 +173,6 @@ pub fn lower(root: &Node, opts: &LoadOptions) -> (Spec, Vec<Diagnostic>) {
     (spec, diags)
 }
 
-pub(super) fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 fn cloud(c: &Obj, diags: &mut Vec<Diagnostic>) -> CloudSpec {
     c.check_keys(&["region", "project_id", "endpoints"], diags);
     let mut out = CloudSpec {
@@ -333,16 +328,6 @@ pub(super) fn var_text(v: &Value) -> String {
                 .join(", ")
         ),
         other => scalar_text(other).unwrap_or_default(),
-    }
-}
-
-pub(super) fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Str(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Null | Value::Seq(_) | Value::Map(_) => None,
     }
 }
 
@@ -505,22 +490,4 @@ fn op(
         id_spans,
     };
     (Some(decl), depends_on)
-}
-
-pub(super) fn dangling(op: &str, span: Span, raw: &BTreeMap<String, &Node>) -> Diagnostic {
-    let hint = did_you_mean(op, raw.keys().map(String::as_str)).map_or_else(
-        || {
-            format!(
-                "defined operations: {}",
-                raw.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-        },
-        |s| format!("did you mean `{s}`?"),
-    );
-    Diagnostic::new(
-        Code::DanglingReference,
-        format!("no operation named `{op}` in `restores`"),
-    )
-    .at(span)
-    .with_hint(hint)
 }

@@ -6,6 +6,7 @@ pub mod fleet;
 mod interp;
 mod lower;
 mod moved;
+mod names;
 mod recovery;
 mod resolve;
 mod secrets;

@@ -3,9 +3,9 @@
 
 use super::diagnostic::{Code, Diagnostic, Span};
 use super::interp::{self, Piece};
-use super::lower::{dangling, scalar_text};
+use super::names::dangling;
 use super::suggest::did_you_mean;
-use super::yaml::{Node, Value};
+use super::yaml::{Node, Value, scalar_text};
 use super::{Reference, SecretSource};
 use crate::kinds::{Kind, KindDecl};
 use std::collections::{BTreeMap, BTreeSet};

@@ -105,33 +105,59 @@ pub enum InstanceService {
     Dds,
 }
 
+/// The people's name and instance-ID suffixes of each service with suffixed IDs.
+//
+// This repeats the service table's suffixes (`kinds::services::SERVICES`) on purpose: the table
+// names `kinds::Service`, and the kind files import this module, so reading the table from here
+// would pull `syntax` into the kinds' import circle. `engine/tests/id_suffixes.rs` holds the two
+// equal until the table sits below `syntax`.
+const SUFFIXES: [(&str, &[&str]); 5] = [
+    ("RDS", &["in01", "in03", "in04"]),
+    ("DDM", &["in09"]),
+    ("TaurusDB", &["in07"]),
+    ("DDS", &["in02"]),
+    ("GaussDB", &["in14"]),
+];
+
+/// "a DDM", "an RDS": the article as the name is spoken.
+fn with_article(owner: &str) -> String {
+    let article = if owner.starts_with(['A', 'E', 'I', 'O', 'U', 'R']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {owner}")
+}
+
 impl InstanceService {
-    fn suffixes(self) -> &'static [&'static str] {
-        match self {
-            InstanceService::Rds => &["in01", "in03", "in04"],
-            InstanceService::Ddm => &["in09"],
-            InstanceService::Taurusdb => &["in07"],
-            InstanceService::Dds => &["in02"],
-        }
+    fn row(self) -> (&'static str, &'static [&'static str]) {
+        SUFFIXES[match self {
+            InstanceService::Rds => 0,
+            InstanceService::Ddm => 1,
+            InstanceService::Taurusdb => 2,
+            InstanceService::Dds => 3,
+        }]
     }
 
-    fn name(self) -> &'static str {
-        match self {
-            InstanceService::Rds => "an RDS instance (suffix in01, in03 or in04)",
-            InstanceService::Ddm => "a DDM instance (suffix in09)",
-            InstanceService::Taurusdb => "a TaurusDB instance (suffix in07)",
-            InstanceService::Dds => "a DDS instance (suffix in02)",
-        }
+    fn suffixes(self) -> &'static [&'static str] {
+        self.row().1
+    }
+
+    /// "an RDS instance (suffix in01, in03 or in04)".
+    fn name(self) -> String {
+        let (owner, suffixes) = self.row();
+        let list = match suffixes.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => suffixes.join(""),
+        };
+        format!("{} instance (suffix {list})", with_article(owner))
     }
 
     fn owner_of(suffix: &str) -> Option<&'static str> {
-        match suffix {
-            "in01" | "in03" | "in04" => Some("RDS"),
-            "in07" => Some("TaurusDB"),
-            "in09" => Some("DDM"),
-            "in02" => Some("DDS"),
-            _ => None,
-        }
+        SUFFIXES
+            .iter()
+            .find(|(_, suffixes)| suffixes.contains(&suffix))
+            .map(|(owner, _)| *owner)
     }
 }
 
@@ -186,7 +212,7 @@ pub fn check_id(id: &str, span: Span, path: &str, shape: IdShape) -> Result<(), 
                 && id[34..].bytes().all(|b| b.is_ascii_digit());
             if !well_formed {
                 return Err(bad(
-                    service.name(),
+                    &service.name(),
                     "instance IDs are 32 lowercase hex characters plus `inNN`, e.g. 7edae0250ebc464897bd92b8d3e8b769in01".to_owned(),
                 ));
             }
@@ -195,17 +221,13 @@ pub fn check_id(id: &str, span: Span, path: &str, shape: IdShape) -> Result<(), 
                 return Ok(());
             }
             let hint = match InstanceService::owner_of(suffix) {
-                Some(owner) => {
-                    let article = if owner.starts_with(['A', 'E', 'I', 'O', 'U', 'R']) {
-                        "an"
-                    } else {
-                        "a"
-                    };
-                    format!("the suffix `{suffix}` belongs to {article} {owner} instance")
-                }
+                Some(owner) => format!(
+                    "the suffix `{suffix}` belongs to {} instance",
+                    with_article(owner)
+                ),
                 None => format!("the suffix `{suffix}` is not a known service suffix"),
             };
-            Err(bad(service.name(), hint))
+            Err(bad(&service.name(), hint))
         }
     }
 }
@@ -298,6 +320,21 @@ mod tests {
             .is_ok()
         );
         assert!(check_id("8ba256cb-e5ac-44f6-a3da", s, "x", IdShape::Uuid).is_err());
+        let e = check_id("1f5c9fd6cd984056ba89c8c87cc0327", s, "x", rds).unwrap_err();
+        assert_eq!(
+            e.message,
+            r#"`x` = "1f5c9fd6cd984056ba89c8c87cc0327" is not an RDS instance (suffix in01, in03 or in04)"#
+        );
+        let ddm = IdShape::Instance(InstanceService::Ddm);
+        let e = check_id("7edae0250ebc464897bd92b8d3e8b769in01", s, "x", ddm).unwrap_err();
+        assert_eq!(
+            e.message,
+            r#"`x` = "7edae0250ebc464897bd92b8d3e8b769in01" is not a DDM instance (suffix in09)"#
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("the suffix `in01` belongs to an RDS instance")
+        );
         // Multi-byte input must not panic on slicing.
         assert!(check_id("ééééééééééééééééééééééééééééééééin01", s, "x", rds).is_err());
     }

@@ -41,6 +41,18 @@ impl Value {
     }
 }
 
+/// A scalar as the text it stands for (`3` and `"3"` alike); `None` for null, lists and
+/// mappings. Where a string is expected, a number or boolean written bare is taken as written.
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null | Value::Seq(_) | Value::Map(_) => None,
+    }
+}
+
 /// Raw tree as serde hands it over; converted to `Node` so the rest of the engine never sees
 /// serde-saphyr types.
 struct RawNode(Spanned<RawValue>);

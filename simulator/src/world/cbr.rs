@@ -4,7 +4,65 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::job::DEFAULT_FAIL_REASON;
+use super::part::Part;
+use super::{World, name_or, set};
 use crate::timefmt::{ms, opt_ms};
+
+/// CBR in the whole-world code: backups and servers, and operation logs that end restores.
+pub(crate) const PART: Part = Part {
+    ids: |w, out| {
+        out.extend(w.cbr.backups.keys().cloned());
+        out.extend(w.cbr.servers.keys().cloned());
+    },
+    check: |_| Ok(()),
+    due: |w, now| {
+        w.cbr
+            .operation_logs
+            .iter()
+            .filter(|(_, log)| {
+                matches!(log.status.as_str(), "waiting" | "running") && log.due() <= now
+            })
+            .map(|(id, log)| (log.due(), id.clone()))
+            .collect()
+    },
+    finish: finish_operation_log,
+    start: |w, now| {
+        for log in w.cbr.operation_logs.values_mut() {
+            if log.status == "waiting" && log.started_at() <= now {
+                set(&mut log.status, "running");
+            }
+        }
+    },
+};
+
+/// The end of a restore: the log says `success` (or `failed`), the backup is `available`
+/// again and the server is on or off as the restore asked.
+fn finish_operation_log(world: &mut World, id: &str) {
+    let Some(log) = world.cbr.operation_logs.get_mut(id) else {
+        return;
+    };
+    let ok = !log.will_fail;
+    set(&mut log.status, if ok { "success" } else { "failed" });
+    log.ended_at = Some(log.due());
+    if !ok && log.fail_reason.is_empty() {
+        set(&mut log.fail_reason, DEFAULT_FAIL_REASON);
+    }
+    let (backup_id, target, power_on) = (
+        log.backup_id.clone(),
+        log.target_resource_id.clone(),
+        log.power_on,
+    );
+    if let Some(backup) = world.cbr.backups.get_mut(&backup_id) {
+        set(&mut backup.status, "available");
+    }
+    if let Some(server) = world.cbr.servers.get_mut(&target) {
+        set(
+            &mut server.status,
+            if power_on { "ACTIVE" } else { "SHUTOFF" },
+        );
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -146,5 +204,66 @@ impl OperationLog {
     /// The first tenth of a restore is spent queued (`waiting`).
     pub(crate) fn started_at(&self) -> i64 {
         self.created_at.saturating_add(self.duration_ms / 10)
+    }
+}
+
+impl World {
+    /// An `available` CBR backup: of a server (with `children` as its disk backups, each
+    /// `(child backup id, volume id)`) when `server_id` or children are given, else of a disk.
+    /// The server is created `ACTIVE` if missing.
+    pub fn ensure_cbr_backup(
+        &mut self,
+        backup_id: &str,
+        server_id: Option<&str>,
+        volume_id: Option<&str>,
+        children: &[(String, String)],
+    ) {
+        if let Some(server) = server_id {
+            self.cbr
+                .servers
+                .entry(server.to_owned())
+                .or_insert_with(|| CbrServer {
+                    name: name_or("", "ecs", server),
+                    ..CbrServer::default()
+                });
+        }
+        let at = self.backup_time();
+        let is_server = server_id.is_some() || !children.is_empty();
+        let backup = self
+            .cbr
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| {
+                let resource_id = server_id
+                    .or(volume_id)
+                    .map_or_else(|| format!("resource-{backup_id}"), str::to_owned);
+                CbrBackup {
+                    name: name_or("", "backup", backup_id),
+                    resource_name: name_or(
+                        "",
+                        if is_server { "ecs" } else { "volume" },
+                        &resource_id,
+                    ),
+                    resource_id,
+                    resource_type: if is_server {
+                        "OS::Nova::Server"
+                    } else {
+                        "OS::Cinder::Volume"
+                    }
+                    .to_owned(),
+                    created_at: at,
+                    ..CbrBackup::default()
+                }
+            });
+        for (child, volume) in children {
+            if !backup.children.iter().any(|c| &c.id == child) {
+                backup.children.push(CbrChildBackup {
+                    id: child.clone(),
+                    name: name_or("", "backup", child),
+                    resource_id: volume.clone(),
+                    ..CbrChildBackup::default()
+                });
+            }
+        }
     }
 }

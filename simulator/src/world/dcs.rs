@@ -4,8 +4,70 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Address;
+use super::part::{Part, check_addresses, check_backups};
+use super::{Address, World, name_or, set};
 use crate::timefmt::{ms, opt_ms};
+
+/// DCS failure code for "data sync failed" (`dcs.08.0001`..`0008`, otc-api.md §5.2).
+pub(crate) const DCS_FAIL_CODE: &str = "dcs.08.0007";
+
+/// DCS in the whole-world code: instances, backups, and restore records.
+pub(crate) const PART: Part = Part {
+    ids: |w, out| {
+        out.extend(w.dcs.instances.keys().cloned());
+        out.extend(w.dcs.backups.keys().cloned());
+    },
+    check: |w| {
+        check_backups(
+            "dcs",
+            w.dcs.backups.iter(),
+            |b| &b.instance_id,
+            &w.dcs.instances,
+        )?;
+        check_addresses(
+            w.dcs
+                .instances
+                .iter()
+                .filter_map(|(id, i)| Some((id, i.address.as_ref()?))),
+        )
+    },
+    due: |w, now| {
+        w.dcs
+            .restores
+            .iter()
+            .filter(|(_, rec)| {
+                matches!(rec.status.as_str(), "waiting" | "restoring") && rec.due() <= now
+            })
+            .map(|(id, rec)| (rec.due(), id.clone()))
+            .collect()
+    },
+    finish: finish_restore,
+    start: |w, now| {
+        for rec in w.dcs.restores.values_mut() {
+            if rec.status == "waiting" && rec.started_at() <= now {
+                set(&mut rec.status, "restoring");
+            }
+        }
+    },
+};
+
+/// The end of a restore record: `succeed` (or `failed` with the sync failure code), and the
+/// instance `RUNNING` again.
+fn finish_restore(world: &mut World, id: &str) {
+    let Some(rec) = world.dcs.restores.get_mut(id) else {
+        return;
+    };
+    let ok = !rec.will_fail;
+    set(&mut rec.status, if ok { "succeed" } else { "failed" });
+    rec.ended_at = Some(rec.due());
+    if !ok {
+        set(&mut rec.error_code, DCS_FAIL_CODE);
+    }
+    let instance = rec.instance_id.clone();
+    if let Some(inst) = world.dcs.instances.get_mut(&instance) {
+        set(&mut inst.status, "RUNNING");
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -109,5 +171,33 @@ impl DcsRestore {
     /// The first tenth of a restore is spent queued (`waiting`).
     pub(crate) fn started_at(&self) -> i64 {
         self.created_at.saturating_add(self.duration_ms / 10)
+    }
+}
+
+impl World {
+    /// A `RUNNING` master/standby Redis instance.
+    pub fn ensure_dcs_instance(&mut self, id: &str) {
+        self.dcs
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| DcsInstance {
+                name: name_or("", "dcs", id),
+                ..DcsInstance::default()
+            });
+    }
+
+    /// A `succeed`, restorable backup of `instance_id`.
+    pub fn ensure_dcs_backup(&mut self, instance_id: &str, backup_id: &str) {
+        self.ensure_dcs_instance(instance_id);
+        let at = self.backup_time();
+        self.dcs
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| DcsBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                created_at: at,
+                ..DcsBackup::default()
+            });
     }
 }

@@ -4,8 +4,37 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Address, Job, LastRestore, Window};
+use super::job::{end_job, jobs_due};
+use super::part::{Part, check_addresses, check_backups};
+use super::{Address, Job, JobEffect, LastRestore, Window, World, name_or, set};
+use crate::ensure::cover;
 use crate::timefmt::{ms, opt_ms};
+
+/// DDS in the whole-world code: instances, backups, and jobs that end in restores (to the
+/// instance, to a new one, of collections) and deletes.
+pub(crate) const PART: Part = Part {
+    ids: |w, out| {
+        out.extend(w.dds.instances.keys().cloned());
+        out.extend(w.dds.backups.keys().cloned());
+    },
+    check: |w| {
+        check_backups(
+            "dds",
+            w.dds.backups.iter(),
+            |b| &b.instance_id,
+            &w.dds.instances,
+        )?;
+        check_addresses(
+            w.dds
+                .instances
+                .iter()
+                .filter_map(|(id, i)| Some((id, i.address.as_ref()?))),
+        )
+    },
+    due: |w, now| jobs_due(&w.dds.jobs, now),
+    finish: |w, id| end_job(w, |w| &mut w.dds.jobs, id, apply),
+    start: |_, _| {},
+};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -98,5 +127,104 @@ impl Default for DdsBackup {
             size: 2_048,
             description: String::new(),
         }
+    }
+}
+
+/// Applies the end of a DDS job to the world.
+fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
+    match effect {
+        JobEffect::DdsRestore {
+            target_instance_id,
+            created,
+            restore_time,
+            backup_id,
+            ..
+        } => {
+            if let Some(inst) = world.dds.instances.get_mut(target_instance_id) {
+                inst.actions.clear();
+                let status = match (ok, created) {
+                    (true, _) => "normal",
+                    (false, true) => "createfail",
+                    (false, false) => "abnormal",
+                };
+                set(&mut inst.status, status);
+                LastRestore::remember(
+                    &mut inst.last_restore,
+                    ok,
+                    *restore_time,
+                    backup_id.as_deref(),
+                    at,
+                );
+            }
+        }
+        JobEffect::DdsCollections {
+            instance_id,
+            restored,
+        } => {
+            if let Some(inst) = world.dds.instances.get_mut(instance_id) {
+                inst.actions.clear();
+                if ok {
+                    for (db, names) in restored {
+                        let have = inst.databases.entry(db.clone()).or_default();
+                        for n in names {
+                            if !have.contains(n) {
+                                have.push(n.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        JobEffect::DdsDelete { instance_id } => {
+            if ok {
+                world.dds.instances.remove(instance_id);
+                world
+                    .dds
+                    .backups
+                    .retain(|_, b| &b.instance_id != instance_id);
+            } else if let Some(inst) = world.dds.instances.get_mut(instance_id) {
+                inst.deleting = false;
+            }
+        }
+        _ => {}
+    }
+}
+
+impl World {
+    /// A `normal` 4.0 replica set whose restorable windows cover `window` (so it supports
+    /// point-in-time, database and collection restores).
+    pub fn ensure_dds_instance(&mut self, id: &str, window: (i64, i64)) {
+        let inst = self
+            .dds
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| DdsInstance {
+                name: name_or("", "dds", id),
+                ..DdsInstance::default()
+            });
+        cover(&mut inst.restore_windows, window);
+    }
+
+    /// A `COMPLETED` backup of `instance_id` (the instance is created, without windows, if
+    /// missing).
+    pub fn ensure_dds_backup(&mut self, instance_id: &str, backup_id: &str) {
+        self.dds
+            .instances
+            .entry(instance_id.to_owned())
+            .or_insert_with(|| DdsInstance {
+                name: name_or("", "dds", instance_id),
+                ..DdsInstance::default()
+            });
+        let at = self.backup_time();
+        self.dds
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| DdsBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                begin_time: at,
+                end_time: at + 60_000,
+                ..DdsBackup::default()
+            });
     }
 }

@@ -3,6 +3,18 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::part::Part;
+
+/// EVS in the whole-world code: disks and snapshots. Rollbacks settle on their own
+/// (`EvsWorld::settle`), when a request reads them.
+pub(crate) const PART: Part = Part {
+    ids: |w, out| {
+        out.extend(w.evs.volumes.keys().cloned());
+        out.extend(w.evs.snapshots.keys().cloned());
+    },
+    ..Part::NONE
+};
+
 /// EVS disks and snapshots (`evs:` in a world file).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -4,8 +4,22 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::job::{end_job, jobs_due};
+use super::part::Part;
 use super::{Address, Job, JobEffect, LastRestore, Window, World, set};
 use crate::timefmt::{ms, opt_ms};
+
+/// GaussDB in the whole-world code: instances, backups, and jobs that end in creates.
+pub(crate) const PART: Part = Part {
+    ids: |w, out| {
+        out.extend(w.gaussdb.instances.keys().cloned());
+        out.extend(w.gaussdb.backups.keys().cloned());
+    },
+    check: |_| Ok(()),
+    due: |w, now| jobs_due(&w.gaussdb.jobs, now),
+    finish: |w, id| end_job(w, |w| &mut w.gaussdb.jobs, id, World::finish_gaussdb),
+    start: |_, _| {},
+};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -84,7 +98,7 @@ impl Default for GaussdbBackup {
 
 impl World {
     /// The end of a create: the instance is `ACTIVE` (or `FAILED`) and remembers what it restored.
-    pub(crate) fn finish_gaussdb(&mut self, effect: &JobEffect, ok: bool, at: i64) {
+    fn finish_gaussdb(&mut self, effect: &JobEffect, ok: bool, at: i64) {
         let JobEffect::GaussdbCreate {
             instance_id,
             restore_time,
@@ -96,13 +110,13 @@ impl World {
         };
         if let Some(inst) = self.gaussdb.instances.get_mut(instance_id) {
             set(&mut inst.status, if ok { "ACTIVE" } else { "FAILED" });
-            if ok {
-                inst.last_restore = Some(LastRestore {
-                    restore_time: *restore_time,
-                    backup_id: backup_id.clone(),
-                    completed_at: at,
-                });
-            }
+            LastRestore::remember(
+                &mut inst.last_restore,
+                ok,
+                *restore_time,
+                backup_id.as_deref(),
+                at,
+            );
         }
     }
 }

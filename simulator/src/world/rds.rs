@@ -4,8 +4,40 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Address, Job, LastRestore, RdsContents, RecycledInstance, Window};
+use super::job::{end_job, jobs_due};
+use super::part::{Part, check_addresses, check_backups};
+use super::{
+    Address, Job, JobEffect, LastRestore, RdsContents, RecycledInstance, Window, World, name_or,
+    set,
+};
+use crate::ensure::cover;
 use crate::timefmt::{ms, opt_ms};
+
+/// RDS in the whole-world code: instances and backups, jobs that end in restores, creates,
+/// table restores and deletes.
+pub(crate) const PART: Part = Part {
+    ids: |w, out| {
+        out.extend(w.rds.instances.keys().cloned());
+        out.extend(w.rds.backups.keys().cloned());
+    },
+    check: |w| {
+        check_backups(
+            "rds",
+            w.rds.backups.iter(),
+            |b| &b.instance_id,
+            &w.rds.instances,
+        )?;
+        check_addresses(
+            w.rds
+                .instances
+                .iter()
+                .filter_map(|(id, i)| Some((id, i.address.as_ref()?))),
+        )
+    },
+    due: |w, now| jobs_due(&w.rds.jobs, now),
+    finish: |w, id| end_job(w, |w| &mut w.rds.jobs, id, apply),
+    start: |_, _| {},
+};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -155,5 +187,99 @@ impl Default for RdsBackup {
             end_time: 0,
             size: 2_803_112,
         }
+    }
+}
+
+/// The end of an RDS job.
+fn apply(world: &mut World, effect: &JobEffect, ok: bool, at: i64) {
+    match effect {
+        JobEffect::RdsRestore {
+            target_instance_id: id,
+            restore_time,
+            backup_id,
+            ..
+        }
+        | JobEffect::RdsCreate {
+            instance_id: id,
+            restore_time,
+            backup_id,
+            ..
+        } => {
+            let failed = if matches!(effect, JobEffect::RdsCreate { .. }) {
+                "CREATE FAIL"
+            } else {
+                "FAILED"
+            };
+            if let Some(inst) = world.rds.instances.get_mut(id) {
+                set(&mut inst.status, if ok { "ACTIVE" } else { failed });
+                LastRestore::remember(
+                    &mut inst.last_restore,
+                    ok,
+                    *restore_time,
+                    backup_id.as_deref(),
+                    at,
+                );
+            }
+        }
+        JobEffect::RdsTables {
+            instance_id,
+            restored,
+        } => world.rds.restored(instance_id, restored, ok),
+        JobEffect::RdsDelete { instance_id } => {
+            if ok {
+                world.recycle_rds(instance_id, at);
+                world.rds.instances.remove(instance_id);
+                world
+                    .rds
+                    .backups
+                    .retain(|_, b| &b.instance_id != instance_id);
+                // A DDM instance no longer lists a deleted data node, so the world stays one
+                // that `World::validate` accepts (and a kept rehearsal world reloads).
+                for ddm in world.ddm.instances.values_mut() {
+                    ddm.data_nodes.retain(|dn| dn != instance_id);
+                }
+            } else if let Some(inst) = world.rds.instances.get_mut(instance_id) {
+                inst.deleting = false;
+            }
+        }
+        _ => {}
+    }
+}
+
+impl World {
+    /// An `ACTIVE` MySQL instance whose restorable windows cover `window`.
+    pub fn ensure_rds_instance(&mut self, id: &str, window: (i64, i64)) {
+        let inst = self
+            .rds
+            .instances
+            .entry(id.to_owned())
+            .or_insert_with(|| RdsInstance {
+                name: name_or("", "rds", id),
+                ..RdsInstance::default()
+            });
+        cover(&mut inst.restore_windows, window);
+    }
+
+    /// A `COMPLETED` backup of `instance_id` (the instance is created, without windows, if
+    /// missing).
+    pub fn ensure_rds_backup(&mut self, instance_id: &str, backup_id: &str) {
+        self.rds
+            .instances
+            .entry(instance_id.to_owned())
+            .or_insert_with(|| RdsInstance {
+                name: name_or("", "rds", instance_id),
+                ..RdsInstance::default()
+            });
+        let at = self.backup_time();
+        self.rds
+            .backups
+            .entry(backup_id.to_owned())
+            .or_insert_with(|| RdsBackup {
+                instance_id: instance_id.to_owned(),
+                name: name_or("", "backup", backup_id),
+                begin_time: at,
+                end_time: at + 60_000,
+                ..RdsBackup::default()
+            });
     }
 }

@@ -1,5 +1,6 @@
 //! The apply loop: the only code that writes state during apply; workers just make one call each.
 
+mod bookends;
 #[cfg(test)]
 mod poll_after_tests;
 mod spawn;

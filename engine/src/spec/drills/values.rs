@@ -4,10 +4,9 @@
 use super::super::SecretSource;
 use super::super::diagnostic::{Code, Diagnostic, Span};
 use super::super::interp::{self, Piece};
-use super::super::lower::scalar_text;
 use super::super::obj::Obj;
 use super::super::suggest::did_you_mean;
-use super::super::yaml::{Node, Value};
+use super::super::yaml::{Node, Value, scalar_text};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Substitutes `${...}` in one drill's tree.

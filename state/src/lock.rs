@@ -10,7 +10,8 @@ use crate::codec::storage;
 
 const LOCK_FILE: &str = "lock";
 const HOLDER_FILE: &str = "lock.json";
-/// How long a lock whose holder has not described itself is retried before giving up.
+/// How long a lock whose holder has not described itself, or is described as a process of
+/// this host that no longer runs, is retried before giving up.
 const UNDESCRIBED_WAIT: Duration = Duration::from_secs(1);
 
 /// What the caller says about itself when it takes the lock; the rest is filled in.
@@ -50,6 +51,15 @@ impl LockInfo {
             command: holder.command,
             started_at: format!("{:.0}", jiff::Timestamp::now()),
         }
+    }
+
+    /// Whether the described process still runs: `None` when that cannot be told (another
+    /// host, or no `/proc`).
+    pub(crate) fn runs(&self) -> Option<bool> {
+        if self.host != host_name() || !Path::new("/proc/self").exists() {
+            return None;
+        }
+        Some(Path::new(&format!("/proc/{}", self.pid)).exists())
     }
 
     /// The phrase that follows "state is locked by".
@@ -93,11 +103,14 @@ impl StateLock {
                     // A holder writes lock.json right after it locks and removes it right
                     // before it unlocks, so a lock with no description is a process that is
                     // starting or has just let go (or a child forked at that moment, which
-                    // carries the descriptor until its exec). Each resolves within moments.
-                    Err(_) if started.elapsed() < UNDESCRIBED_WAIT => {
+                    // carries the descriptor until its exec). A description of a process
+                    // that is gone is a holder killed while it forked (`git` for the run
+                    // entry): the child keeps the lock until its exec. Each resolves within
+                    // moments.
+                    Err(_) | Ok((_, Some(false))) if started.elapsed() < UNDESCRIBED_WAIT => {
                         std::thread::sleep(Duration::from_millis(10));
                     }
-                    Ok(holder) | Err(holder) => return Err(StateError::Locked { holder }),
+                    Ok((holder, _)) | Err(holder) => return Err(StateError::Locked { holder }),
                 },
                 Err(TryLockError::Error(e)) => {
                     return Err(storage(&format!("locking {}", lock_path.display()), e));
@@ -137,11 +150,16 @@ fn write_holder(path: &Path, info: &LockInfo) -> Result<(), StateError> {
 }
 
 /// The holder's description; `Err` carries a fallback when `lock.json` is missing.
-fn read_holder(path: &Path) -> Result<String, String> {
+/// The holder's description, and whether it still runs where that can be told (a process
+/// of this host, on a system with `/proc`).
+fn read_holder(path: &Path) -> Result<(String, Option<bool>), String> {
     match fs::read(path) {
         Ok(bytes) => Ok(match serde_json::from_slice::<LockInfo>(&bytes) {
-            Ok(info) => info.describe(),
-            Err(e) => format!("another process ({} is unreadable: {e})", path.display()),
+            Ok(info) => (info.describe(), info.runs()),
+            Err(e) => (
+                format!("another process ({} is unreadable: {e})", path.display()),
+                None,
+            ),
         }),
         Err(e) => Err(format!(
             "another process (no holder details in {}: {e})",
@@ -185,4 +203,24 @@ pub fn host_name() -> String {
         .filter(|h| !h.is_empty())
         .or_else(|| from_env().filter(|h| !h.is_empty()))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LockHolder, LockInfo};
+
+    #[test]
+    fn a_holder_is_known_gone_only_when_it_was_a_process_of_this_host_that_ended() {
+        let mut info = LockInfo::current(LockHolder::new("rewind apply"));
+        if info.runs().is_none() {
+            return; // no /proc here: nothing can be told, as on another host
+        }
+        assert_eq!(info.runs(), Some(true), "this process runs");
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        ended.wait().unwrap();
+        info.pid = ended.id();
+        assert_eq!(info.runs(), Some(false), "a reaped child is gone");
+        info.host = format!("not-{}", info.host);
+        assert_eq!(info.runs(), None, "another host's process cannot be told");
+    }
 }

@@ -60,9 +60,8 @@ fn receiver(listener: TcpListener) -> mpsc::Receiver<(String, String)> {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            let mut out = stream;
-            let _ =
-                out.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            // Recorded before the answer: once `rewind` has its answer (and so once it has
+            // exited), the request is in the channel.
             let sent = (
                 line.trim().to_owned(),
                 String::from_utf8_lossy(&body).into_owned(),
@@ -70,18 +69,18 @@ fn receiver(listener: TcpListener) -> mpsc::Receiver<(String, String)> {
             if tx.send(sent).is_err() {
                 return;
             }
+            let mut out = stream;
+            let _ =
+                out.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         }
     });
     rx
 }
 
-/// Every request that arrived by now (they are all sent before `rewind` exits).
+/// Every request that arrived by now: `rewind` waits for each answer before it exits, and
+/// the receiver records a request before answering it, so nothing is still on its way.
 fn drained(rx: &mpsc::Receiver<(String, String)>) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    while let Ok(r) = rx.recv_timeout(Duration::from_millis(500)) {
-        out.push(r);
-    }
-    out
+    rx.try_iter().collect()
 }
 
 #[test]

@@ -4,6 +4,8 @@ use rand::{Rng, SeedableRng};
 use rewind_sim::{FaultRule, Faults, Service};
 use rewind_tests::{Harness, Options, repo_root, targets};
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn example_text(name: &str) -> String {
@@ -487,6 +489,43 @@ fn sigkill_at_random_moments_never_loses_or_duplicates_a_restore() {
     crash_runs(runs, 20_261_122);
 }
 
+/// Runs `rewind apply`; once its stderr says "found its job" `found` times (bounded: 60 s),
+/// moves the simulated clock a day on so that every restore ends.
+fn apply_ending_jobs_once_found(h: &Harness, found: usize) -> rewind_tests::Run {
+    let mut child = h.spawn(&["apply", "--auto-approve"]);
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut lines = Vec::new();
+    let mut seen = 0;
+    while seen < found {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                seen += usize::from(line.contains("found its job"));
+                lines.push(line);
+            }
+            // Ended (or hung): the assertions on the run say which.
+            Err(_) => break,
+        }
+    }
+    h.sim.clock().advance(Duration::from_secs(24 * 3600));
+    let out = child.wait_with_output().expect("apply ends");
+    let _ = reader.join();
+    lines.extend(rx.try_iter());
+    rewind_tests::Run {
+        status: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: lines.join("\n"),
+    }
+}
+
 #[test]
 fn dropped_cbr_and_taurusdb_responses_are_adopted_too() {
     for (example, service, expected) in [
@@ -503,14 +542,19 @@ fn dropped_cbr_and_taurusdb_responses_are_adopted_too() {
             }],
             ..Faults::default()
         };
+        // Slow enough that no restore ends by itself: TaurusDB keeps no record of a finished
+        // restore, so reconcile must find the job while it runs, and on a loaded machine its
+        // looks came after a 30-minute restore at the default 1000x (1.8 s) had ended. The
+        // clock moves on once every job was found.
         let h = Harness::new(
             &text,
             &Options {
                 faults,
+                time_scale: 10.0,
                 ..Options::default()
             },
         );
-        let run = h.apply(&[]);
+        let run = apply_ending_jobs_once_found(&h, expected);
         assert!(run.ok(), "{example}: {}", run.transcript());
         assert_eq!(
             run.stderr.matches("found its job").count(),

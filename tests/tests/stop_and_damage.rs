@@ -74,6 +74,31 @@ fn wait_for_submissions(h: &Harness, n: usize) {
     assert_eq!(h.submissions().len(), n, "{n} restores were submitted");
 }
 
+/// Waits (bounded: 30 s) until the state records both RDS restores as running: the
+/// simulator counts a POST before rewind has its answer and writes the transition.
+fn wait_for_recorded_running(h: &Harness, url: Option<&str>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let run = rewind(h, url, &["state", "list", "--json"]);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+        let running = doc["records"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["status"] == "running")
+            .count();
+        if running == 2 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the state never recorded both restores running: {}",
+            run.transcript()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn last_run_outcome(h: &Harness, url: Option<&str>) -> String {
     let run = rewind(h, url, &["history", "--json"]);
     assert!(run.ok(), "{}", run.transcript());
@@ -330,13 +355,25 @@ fn an_apply_that_loses_its_postgres_lock_stops_and_says_so() {
         return;
     };
     let text = example_text("ddm-pitr.yaml");
-    let h = slow_harness(&text);
+    // RDS restores take 10 s here: the lease (0.6 s) runs out, and the apply notices, well
+    // before a restore ends and its transition would be written on the cut connection.
+    let h = Harness::new(
+        &text,
+        &Options {
+            time_scale: 30.0,
+            ..Options::default()
+        },
+    );
     let mut cmd = with_state(h.command(&["apply", "--auto-approve"]), Some(&db.url));
     cmd.env("REWIND_LOCK_LEASE", "0.6")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = cmd.spawn().expect("rewind starts");
     wait_for_submissions(&h, 2);
+    // Cut only once both transitions are written: a write on the cut connection would stop
+    // the apply before the lease runs out ("state could not be written"), which is not the
+    // path under test. The next write (a restore ending) is seconds away.
+    wait_for_recorded_running(&h, Some(&db.url));
     // Every connection of the test database dropped, as a restarted server or a cut network
     // would: the lease can no longer be renewed.
     rewind_state::testing::execute(

@@ -281,8 +281,12 @@ fn postgres_renews_leases_fences_force_unlocked_holders_and_refuses_newer_schema
         url: db.url.clone(),
         workspace: "w".into(),
     };
+    // Short enough that the sleep below spans two leases, long enough that a holder starved
+    // for a few hundred milliseconds on a loaded machine still renews in time (renewal is
+    // every third of it; 300 ms left it 200 ms).
+    let lease = Duration::from_millis(1500);
     let short = OpenOptions {
-        lease: Duration::from_millis(300),
+        lease,
         ..options("rewind apply")
     };
     let holder = backend::open(&loc, &short).unwrap();
@@ -298,7 +302,7 @@ fn postgres_renews_leases_fences_force_unlocked_holders_and_refuses_newer_schema
         id.to_owned()
     };
     // A holder that is alive renews its lease: it is still locked after several leases.
-    std::thread::sleep(Duration::from_secs(1));
+    std::thread::sleep(lease * 2);
     assert!(matches!(
         backend::open(&loc, &options("x")),
         Err(StateError::Locked { .. })

@@ -395,6 +395,14 @@ fn drill_cleanup_simulate_deletes_what_a_kept_rehearsal_drill_left() {
         drill.transcript()
     );
     assert!(!drill.stderr.contains("✓ probe"), "{}", drill.transcript());
+    // Its history says so too: an RTO that no probe confirmed is not "within budget".
+    let history = p.rewind(&["drill", "history", "--state", &state]);
+    let row = history
+        .stdout
+        .lines()
+        .find(|l| l.contains("nightly"))
+        .unwrap_or_default();
+    assert!(row.contains("unverified"), "{}", history.transcript());
     let left: Vec<String> = p
         .world()
         .rds

@@ -243,6 +243,7 @@ mod tests {
                 .collect(),
             rto_ms: None,
             rto_budget_ms: None,
+            rto_unverified: None,
             rpo_ms: None,
             rpo_budget_ms: None,
             critical_path: Vec::new(),

@@ -97,6 +97,9 @@ pub struct DrillRecord {
     pub operations: Vec<DrillOpRecord>,
     pub rto_ms: Option<u64>,
     pub rto_budget_ms: Option<u64>,
+    /// Why the measured RTO is neither met nor missed (its probes did not run), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_unverified: Option<String>,
     pub rpo_ms: Option<u64>,
     pub rpo_budget_ms: Option<u64>,
     pub critical_path: Vec<String>,
@@ -135,6 +138,7 @@ impl DrillRecord {
             operations: Vec::new(),
             rto_ms: None,
             rto_budget_ms: None,
+            rto_unverified: None,
             rpo_ms: None,
             rpo_budget_ms: None,
             critical_path: Vec::new(),

@@ -19,9 +19,11 @@ fn dur(ms: Option<u64>) -> String {
     )
 }
 
-fn against(ms: Option<u64>, budget: Option<u64>) -> String {
+fn against(ms: Option<u64>, budget: Option<u64>, unverified: bool) -> String {
     match (ms, budget) {
         (_, None) => dur(ms),
+        // Measured, but no probe confirmed the data: neither met nor missed (as the reports say).
+        (Some(_), Some(_)) if unverified => format!("{} unverified", dur(ms)),
         (Some(m), Some(b)) if m <= b => format!("{} ≤ {}", dur(ms), dur(budget)),
         // Nothing measured is not "more than the budget": the budget is missed, unmeasured.
         (None, Some(_)) => format!("- MISSED (budget {})", dur(budget)),
@@ -108,8 +110,8 @@ pub fn exec(
             "{id:>4}  {:<16} {:<21} {outcome}  {:<24} {:<24} {left}{sim}",
             d.drill,
             when(started_column(d)),
-            against(d.rto_ms, d.rto_budget_ms),
-            against(d.rpo_ms, d.rpo_budget_ms),
+            against(d.rto_ms, d.rto_budget_ms, d.rto_unverified.is_some()),
+            against(d.rpo_ms, d.rpo_budget_ms, false),
         );
     }
     for t in trends(&drills) {
@@ -147,8 +149,19 @@ mod tests {
 
     #[test]
     fn an_unmeasured_time_is_never_shown_as_more_than_its_budget() {
-        assert_eq!(against(None, Some(7_200_000)), "- MISSED (budget 2h 00m)");
-        assert_eq!(against(Some(60_000), Some(7_200_000)), "1m 00s ≤ 2h 00m");
-        assert!(against(Some(7_300_000), Some(7_200_000)).ends_with("> 2h 00m MISSED"));
+        assert_eq!(
+            against(None, Some(7_200_000), false),
+            "- MISSED (budget 2h 00m)"
+        );
+        assert_eq!(
+            against(Some(60_000), Some(7_200_000), false),
+            "1m 00s ≤ 2h 00m"
+        );
+        assert!(against(Some(7_300_000), Some(7_200_000), false).ends_with("> 2h 00m MISSED"));
+        // An RTO whose probes did not run is not "within budget".
+        assert_eq!(
+            against(Some(60_000), Some(7_200_000), true),
+            "1m 00s unverified"
+        );
     }
 }

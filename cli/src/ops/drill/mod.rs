@@ -169,6 +169,7 @@ impl Run<'_> {
             operations: Vec::new(),
             rto_ms: None,
             rto_budget_ms: report::ms_of(self.drill.rto),
+            rto_unverified: None,
             rpo_ms: None,
             rpo_budget_ms: report::ms_of(self.drill.rpo),
             critical_path: Vec::new(),
@@ -312,6 +313,7 @@ impl Run<'_> {
             d.finished_at = Some(now);
             d.operations = op_records;
             d.rto_ms = recovery_time_ms;
+            d.rto_unverified.clone_from(&report.rto.result.unverified);
             d.rpo_ms = data_loss_ms;
             d.critical_path = critical;
             d.report_dir = Some(dir.display().to_string());

@@ -1,6 +1,8 @@
 //! `rewind drill metrics`: Prometheus metrics computed from the drill journal in state (never
 //! from process counters, so a restart loses nothing), as a node_exporter textfile or a push.
 
+mod exposition;
+
 use crate::error::CliError;
 use crate::printer::Printer;
 use crate::session::Session;
@@ -46,8 +48,8 @@ fn epoch_secs(ms: i64) -> f64 {
 }
 
 /// The metrics of every finished drill in `runs` (rehearsals against the simulator left out),
-/// in the OpenMetrics text format, which node_exporter's textfile collector and the
-/// Pushgateway read.
+/// in the Prometheus text format 0.0.4, which node_exporter's textfile collector and the
+/// Pushgateway read (encoded as OpenMetrics, then rewritten: see `exposition`).
 pub fn render(runs: &[RunEntry]) -> Result<String, CliError> {
     let mut registry = Registry::with_prefix("rewind_drill");
     let gauge = |registry: &mut Registry, name: &str, help: &str| {
@@ -180,7 +182,7 @@ pub fn render(runs: &[RunEntry]) -> Result<String, CliError> {
     let mut out = String::new();
     encode(&mut out, &registry)
         .map_err(|e| CliError::msg(format!("cannot encode the metrics: {e}")))?;
-    Ok(out)
+    Ok(exposition::prometheus_text(&out))
 }
 
 /// Writes `text` to `DIR/rewind_drills.prom` atomically: a temporary file in `dir` (a name

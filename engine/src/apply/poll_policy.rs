@@ -94,6 +94,42 @@ impl PollPolicy {
         percent: Option<Percent>,
         first_progress: bool,
     ) -> Duration {
+        self.next_paced(polls, elapsed, percent, first_progress, None)
+    }
+
+    /// The earliest moment (from now) at which a job can end, judged by its pace since
+    /// `first` (the elapsed time and progress of its first sample that showed progress):
+    /// the fastest pace the two rounded-down samples allow, over what is at least left.
+    /// A job that queued before it started (DCS restores, CBR operation logs) runs faster
+    /// than its progress since submission says, so [`PollPolicy::earliest_end`] aims past
+    /// its end; its pace does not. `None` until the progress has moved since `first`.
+    pub fn earliest_end_paced(
+        first: (Duration, Percent),
+        elapsed: Duration,
+        percent: Option<Percent>,
+    ) -> Option<Duration> {
+        let p = percent.filter(|p| p.is_started())?.as_f64();
+        let (e1, p1) = (first.0.as_secs_f64(), first.1.as_f64());
+        let span = elapsed.as_secs_f64() - e1;
+        if p <= p1 || span <= 0.0 {
+            return None;
+        }
+        let done = p.floor() + 1.0;
+        Some(secs(
+            (100.0 - done).max(0.0) * span / (done - p1).max(f64::MIN_POSITIVE),
+        ))
+    }
+
+    /// [`PollPolicy::next`], aiming at the sooner of the two earliest ends: since submission,
+    /// and by the pace since `first` (see [`PollPolicy::earliest_end_paced`]).
+    pub fn next_paced(
+        &self,
+        polls: u32,
+        elapsed: Duration,
+        percent: Option<Percent>,
+        first_progress: bool,
+        first: Option<(Duration, Percent)>,
+    ) -> Duration {
         let factor = if self.factor.is_finite() {
             self.factor.max(1.0)
         } else {
@@ -101,8 +137,10 @@ impl PollPolicy {
         };
         let backoff = self.first.as_secs_f64() * factor.powi(polls.min(30).cast_signed());
         let e = elapsed.as_secs_f64();
+        let paced = first.and_then(|f| Self::earliest_end_paced(f, elapsed, percent));
         let delay = match Self::earliest_end(elapsed, percent) {
             Some(end) => {
+                let end = paced.map_or(end, |p| p.min(end));
                 let earliest_end = end.as_secs_f64().max(e * 0.01);
                 if first_progress && e + earliest_end < self.refine_below.as_secs_f64() {
                     earliest_end.min(e)
@@ -154,6 +192,53 @@ mod tests {
                 .as_secs_f64();
             assert!(polls < 100, "runaway polling");
         }
+    }
+
+    /// A 600 s job whose first 60 s are queued (progress 0, as DCS reports it), then
+    /// linear in hundredths of a percent: the pace since the first sample aims at its end,
+    /// where the progress since submission aims past it.
+    #[test]
+    fn a_job_that_queued_is_aimed_at_by_its_pace() {
+        let p = PollPolicy::default();
+        let (total, queue) = (600.0_f64, 60.0_f64);
+        let pct = |t: f64| {
+            Percent::running(((t - queue).max(0.0) / (total - queue) * 10_000.0).floor() / 100.0)
+        };
+        let follow = |paced: bool| {
+            let (mut t, mut polls, mut first) = (p.first.as_secs_f64(), 0, None);
+            loop {
+                polls += 1;
+                if t >= total {
+                    return t - total;
+                }
+                let now = pct(t);
+                let fresh = first.is_none() && now.is_some_and(Percent::is_started);
+                if fresh {
+                    first = now.map(|n| (Duration::from_secs_f64(t), n));
+                }
+                let f = if paced { first } else { None };
+                t += p
+                    .next_paced(polls, Duration::from_secs_f64(t), now, fresh, f)
+                    .as_secs_f64();
+                assert!(polls < 100, "runaway polling");
+            }
+        };
+        let (since_submit, paced) = (follow(false), follow(true));
+        assert!(since_submit > total * 0.02, "{since_submit:.1}s late");
+        assert!(paced <= total * 0.01, "{paced:.1}s late with the pace");
+    }
+
+    #[test]
+    fn the_pace_needs_progress_since_the_first_sample() {
+        let first = (Duration::from_secs(100), Percent::running(10.0).unwrap());
+        let same =
+            PollPolicy::earliest_end_paced(first, Duration::from_secs(200), Percent::running(10.0));
+        assert_eq!(same, None);
+        // 10% to 30% in 100 s: at most 21% in 100 s, so at least 69% left takes 328 s.
+        let end =
+            PollPolicy::earliest_end_paced(first, Duration::from_secs(200), Percent::running(30.0))
+                .unwrap();
+        assert_eq!(end.as_secs(), 328);
     }
 
     #[test]

@@ -60,6 +60,9 @@ struct Run {
     /// Consecutive "not found" answers.
     not_found: u32,
     last_percent: Option<Percent>,
+    /// Time since submit and progress of the first poll that showed progress: the job's
+    /// pace is measured from it.
+    first_sample: Option<(std::time::Duration, Percent)>,
 }
 
 /// Counters about the loop itself, for tests of its resource use.
@@ -234,6 +237,7 @@ impl<'a> Walker<'a> {
                 reconciles: 0,
                 not_found: 0,
                 last_percent: None,
+                first_sample: None,
             });
         }
         // Critical path first: the plan weighs each step's longest remaining path.

@@ -286,6 +286,9 @@ impl Walker<'_> {
                     self.update(i, &format!("following {id}"), |r| r.handle = Some(h));
                 }
                 let elapsed = self.since_submit(i);
+                if first_progress && let Some(p) = percent {
+                    self.runs[i].first_sample = Some((elapsed, p));
+                }
                 if percent != self.runs[i].last_percent {
                     self.runs[i].last_percent = percent;
                     let eta_ms = PollPolicy::earliest_end(elapsed, percent)
@@ -300,10 +303,13 @@ impl Walker<'_> {
                     self.timed_out(i);
                     return Ok(());
                 }
-                let delay =
-                    self.opts
-                        .poll
-                        .next(self.runs[i].polls, elapsed, percent, first_progress);
+                let delay = self.opts.poll.next_paced(
+                    self.runs[i].polls,
+                    elapsed,
+                    percent,
+                    first_progress,
+                    self.runs[i].first_sample,
+                );
                 self.poll_again(i, delay)?;
             }
             Ok(PollOutcome::NotFound { detail }) => {

@@ -177,6 +177,30 @@ pub fn windows(list: &Value) -> Vec<(i64, i64)> {
         .collect()
 }
 
+/// `GET /v3/{project_id}/backups?instance_id=&backup_id=` of a DBS-family service (RDS,
+/// GaussDB): the backup of `source_id`, `COMPLETED`.
+pub async fn completed_backup(
+    client: &Client,
+    service: Service,
+    source_id: &str,
+    backup_id: &str,
+) -> Result<Check, ProviderError> {
+    let query = Query::new()
+        .with("instance_id", source_id)
+        .with("backup_id", backup_id);
+    let found = fetch(client, service, "/v3/{project_id}/backups", &query).await?;
+    let backup = found.and_then(|body| {
+        find(array(&body["backups"]), "id", backup_id)
+            .cloned()
+            .ok_or_else(|| format!("not among the backups of {source_id}"))
+    });
+    Ok(status(
+        format!("backup {backup_id} exists and is COMPLETED"),
+        &backup,
+        &["COMPLETED"],
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,7 +69,8 @@ pub async fn preflight(client: &Client, spec: &RestoreNew) -> Result<Vec<Check>,
         (Some(RestoreType::Timestamp) | None, Some(time), _) => {
             checks.push(window_check(client, source_id, time).await?);
         }
-        (_, _, Some(backup_id)) => checks.push(backup_check(client, source_id, backup_id).await?),
+        (_, _, Some(backup_id)) => checks
+            .push(check::completed_backup(client, Service::Gaussdb, source_id, backup_id).await?),
         _ => {}
     }
     checks.push(SHAPE.name_check(client, &spec.name).await?);
@@ -150,28 +151,6 @@ async fn window_check(client: &Client, source_id: &str, time: i64) -> Result<Che
             Err(why) => check(name, false, why),
         },
     )
-}
-
-/// `GET /v3/{project_id}/backups?instance_id=&backup_id=`: the backup, `COMPLETED`.
-async fn backup_check(
-    client: &Client,
-    source_id: &str,
-    backup_id: &str,
-) -> Result<Check, ProviderError> {
-    let query = Query::new()
-        .with("instance_id", source_id)
-        .with("backup_id", backup_id);
-    let found = check::fetch(client, Service::Gaussdb, "/v3/{project_id}/backups", &query).await?;
-    let backup = found.and_then(|body| {
-        check::find(check::array(&body["backups"]), "id", backup_id)
-            .cloned()
-            .ok_or_else(|| format!("not among the backups of {source_id}"))
-    });
-    Ok(check::status(
-        format!("backup {backup_id} exists and is COMPLETED"),
-        &backup,
-        &["COMPLETED"],
-    ))
 }
 
 #[derive(Debug, Clone)]

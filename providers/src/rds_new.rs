@@ -82,7 +82,9 @@ pub async fn preflight(client: &Client, spec: &RestoreNew) -> Result<Vec<Check>,
                 },
             );
         }
-        (_, _, Some(backup_id)) => checks.push(backup_check(client, source_id, backup_id).await?),
+        (_, _, Some(backup_id)) => {
+            checks.push(check::completed_backup(client, Service::Rds, source_id, backup_id).await?);
+        }
         // The loader makes type and fields agree; nothing to read otherwise.
         _ => {}
     }
@@ -227,28 +229,6 @@ fn volume_check(spec: &RestoreNew, source: &Value) -> Check {
         (_, None) => check(name, false, "no volume.size in the spec"),
         (None, Some(n)) => check(name, true, format!("source size unknown -> {n} GB")),
     }
-}
-
-/// `GET /v3/{project_id}/backups?instance_id=&backup_id=`: the backup, `COMPLETED`.
-async fn backup_check(
-    client: &Client,
-    source_id: &str,
-    backup_id: &str,
-) -> Result<Check, ProviderError> {
-    let query = Query::new()
-        .with("instance_id", source_id)
-        .with("backup_id", backup_id);
-    let found = check::fetch(client, Service::Rds, "/v3/{project_id}/backups", &query).await?;
-    let backup = found.and_then(|body| {
-        check::find(check::array(&body["backups"]), "id", backup_id)
-            .cloned()
-            .ok_or_else(|| format!("not among the backups of {source_id}"))
-    });
-    Ok(check::status(
-        format!("backup {backup_id} exists and is COMPLETED"),
-        &backup,
-        &["COMPLETED"],
-    ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Kind declarations: name, body schema (sensitive fields marked), footprint rules, outputs.
 
-use super::footprint::ResourceClass;
+use super::footprint::{Footprint, Resource, ResourceClass};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -13,6 +13,21 @@ pub enum Access {
     /// Writes new objects into the resource under new names and overwrites nothing (a
     /// table-level restore): ordered like a write, shown as what it is.
     Adds,
+}
+
+impl Access {
+    /// Records `r` in `fp` as this access names it: an add is also a write, so it is ordered
+    /// like one.
+    pub fn record(self, fp: &mut Footprint, r: Resource) {
+        match self {
+            Access::Reads => fp.reads.push(r),
+            Access::Writes => fp.writes.push(r),
+            Access::Adds => {
+                fp.adds.push(r.clone());
+                fp.writes.push(r);
+            }
+        }
+    }
 }
 
 /// One footprint rule: the field at `pointer` (a JSON pointer into the body; `*` matches

@@ -5,7 +5,7 @@ use super::diagnostic::{Code, Diagnostic, Span};
 use super::obj::{Obj, missing, wrong_type};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value as Yaml};
-use crate::kinds::{Access, ExternalOp, Footprint, KindDecl, OpSpec, Resource, SecretRef};
+use crate::kinds::{ExternalOp, Footprint, KindDecl, OpSpec, Resource, SecretRef};
 use serde_json::{Map, Number, Value};
 
 /// Checks the body of `o` against `decl.schema` and derives its footprint. Every problem is
@@ -28,15 +28,8 @@ pub fn lower(decl: &KindDecl, o: &Obj, cx: &mut Cx) -> Option<OpSpec> {
         for node in found {
             if let Yaml::Str(id) = &node.value {
                 cx.id_spans.entry(id.clone()).or_insert(node.span);
-                let r = Resource::new(rule.class(), id);
-                match rule.access {
-                    Access::Reads => footprint.reads.push(r),
-                    Access::Writes => footprint.writes.push(r),
-                    Access::Adds => {
-                        footprint.adds.push(r.clone());
-                        footprint.writes.push(r);
-                    }
-                }
+                rule.access
+                    .record(&mut footprint, Resource::new(rule.class(), id));
             }
         }
     }

@@ -278,15 +278,7 @@ pub(super) fn footprint(b: &Builtin, op: &OpSpec) -> Footprint {
             .into_iter()
             .filter_map(Value::as_str)
         {
-            let r = Resource::new(rule.class, id);
-            match rule.access {
-                Access::Reads => fp.reads.push(r),
-                Access::Writes => fp.writes.push(r),
-                Access::Adds => {
-                    fp.adds.push(r.clone());
-                    fp.writes.push(r);
-                }
-            }
+            rule.access.record(&mut fp, Resource::new(rule.class, id));
         }
     }
     fp
